@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The project's two entry points (README "Quick start"):
+#   tools/quickstart.sh demo   set up, build (release), run the main job
+#   tools/quickstart.sh test   set up, build (release), run every test of the release build, then
+#                              build the asan preset (AddressSanitizer + UBSan) and run its tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-}
+if [ "$mode" != demo ] && [ "$mode" != test ]; then
+  echo "usage: tools/quickstart.sh demo|test" >&2
+  exit 2
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+step() { printf '\n==> %s\n' "$*"; }
+
+step "set-up (Debian packages)"
+bash tools/setup.sh
+
+step "release build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+
+if [ "$mode" = demo ]; then
+  step "core benchmarks (bench_ring: SPSC ring vs boost::lockfree::spsc_queue; bench_core: histogram, clock)"
+  ./build/release/bin/bench_ring --benchmark_color=false 2>/dev/null | sed -n '/^== SPSC/,$p'
+  ./build/release/bin/bench_core --benchmark_color=false 2>/dev/null | sed -n '/^== core/,$p'
+  exit 0
+fi
+
+step "release tests"
+ctest --preset release -j "$jobs"
+
+step "asan build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+
+step "asan tests"
+ctest --preset asan -j "$jobs"

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs to build, test, run the demo and profile.
+# Idempotent: when every package is present it changes nothing and makes no network call.
+# Works as root on a fresh Debian 12 (bookworm); as another user it uses sudo when present.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build pkg-config g++ clang-14 libclang-rt-14-dev
+  # core set
+  liburing-dev libnuma-dev libhwloc-dev hwloc numactl libboost-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # configuration, logging, CLI, capture, service integration
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev
+  # protocol checks, latency floor, profiling, plotting, metrics checks
+  tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup: missing packages (${missing[*]}) and not root: run as root or install sudo" >&2
+    exit 1
+  fi
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for a non-interactive install.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"
