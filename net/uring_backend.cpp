@@ -121,9 +121,19 @@ UringBackend::UringBackend(const BackendOptions& options) : options_(options) {
       p.flags |= IORING_SETUP_SQ_AFF;
       p.sq_thread_cpu = static_cast<unsigned>(options_.sqpoll_cpu);
     }
-  } else if (!options_.busy_poll && features_.defer_taskrun) {
-    p.flags |= IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED;
-    disabled_until_thread_start_ = true;
+  } else {
+    // Completions of receives are posted by task work. Without these flags the kernel would
+    // interrupt the spinning thread with an IPI to run it (measured: ~21 us UDP round trip against
+    // ~7 us for epoll on this host); with them it only raises IORING_SQ_TASKRUN, which poll()
+    // checks with a plain load before entering the kernel once to run the work.
+    p.flags |= IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+    if (features_.defer_taskrun) {
+      // DEFER_TASKRUN runs the work only inside io_uring_enter of the one issuing thread, which is
+      // the polling thread: the ring starts disabled and that thread enables it.
+      p.flags = IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED |
+                IORING_SETUP_TASKRUN_FLAG;
+      disabled_until_thread_start_ = true;
+    }
   }
   const int rc = io_uring_queue_init_params(options_.queue_depth, &ring_, &p);
   if (rc < 0) throw std::runtime_error("io_uring_queue_init_params: " + err_text(-rc));

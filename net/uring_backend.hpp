@@ -5,11 +5,11 @@
 // copied into a per-socket byte ring and submitted at once (one io_uring_enter, the network's own
 // syscall); at most one send is in flight per socket so bytes stay in order.
 //
-// Busy polling: poll() reads the completion queue in user space and returns when it is empty,
-// without entering the kernel. The ring is set up without COOP_TASKRUN / DEFER_TASKRUN, so the
-// kernel interrupts the spinning thread (task-work notification) to post receive completions;
-// with DEFER_TASKRUN they would wait for the next io_uring_enter. When busy_poll is off, poll()
-// waits in io_uring_wait_cqe_timeout and DEFER_TASKRUN is used when the kernel has it.
+// Busy polling: poll() reads the completion queue in user space; when it is empty it reads the
+// ring's IORING_SQ_TASKRUN flag (a plain load) and enters the kernel only when receive work is
+// pending there (IORING_SETUP_TASKRUN_FLAG with DEFER_TASKRUN, or COOP_TASKRUN on kernels
+// without it), so an idle poll makes no syscall and the kernel never has to interrupt the
+// spinning thread. When busy_poll is off, poll() waits in io_uring_wait_cqe_timeout.
 #include <liburing.h>
 #include <sys/socket.h>
 
@@ -162,10 +162,17 @@ void UringBackend::on_recv(int socket, const io_uring_cqe& cqe, H& handler) noex
 template <NetHandler H>
 int UringBackend::poll(H& handler) noexcept {
   ++counters_.polls;
-  if (!options_.busy_poll && io_uring_cq_ready(&ring_) == 0) {
-    __kernel_timespec ts{0, static_cast<long long>(options_.wait_us) * 1000};
-    io_uring_cqe* first = nullptr;
-    io_uring_wait_cqe_timeout(&ring_, &first, &ts);
+  if (io_uring_cq_ready(&ring_) == 0) {
+    if (!options_.busy_poll) {
+      __kernel_timespec ts{0, static_cast<long long>(options_.wait_us) * 1000};
+      io_uring_cqe* first = nullptr;
+      io_uring_wait_cqe_timeout(&ring_, &first, &ts);
+    } else if ((IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0) {
+      io_uring_get_events(&ring_);  // receive work is pending: run it, which posts the completions
+    } else {
+      ++counters_.empty_polls;
+      return 0;  // nothing pending: no kernel entry
+    }
   }
   unsigned head = 0;
   unsigned seen = 0;
@@ -178,7 +185,6 @@ int UringBackend::poll(H& handler) noexcept {
     if (++seen == 64) break;  // bounded batch: let the other stages of this thread run
   }
   if (seen != 0) io_uring_cq_advance(&ring_, seen);
-  else ++counters_.empty_polls;
   if (pending_recycles_ != 0) {
     io_uring_buf_ring_advance(buf_ring_, static_cast<int>(pending_recycles_));
     pending_recycles_ = 0;
