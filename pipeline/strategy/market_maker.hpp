@@ -25,7 +25,7 @@ struct MarketMakerParams {
   double k = 100.0;              // order-arrival decay, per dollar away from the mid
   double horizon_s = 30.0;       // tau
   double sigma_halflife_s = 5.0; // EWMA half-life of the variance estimate
-  double sigma_floor = 0.005;    // dollars per sqrt(s): keeps quotes sane before data arrives
+  double sigma_floor = 0.01;     // dollars per sqrt(s): keeps quotes sane before data arrives
   std::int64_t max_position = 500;  // shares; the side that would grow it is pulled
   int replace_ticks = 1;
   int min_half_spread_ticks = 1;
