@@ -18,7 +18,7 @@ class ParseStage {
   static constexpr int kBatch = 64;
 
   ParseStage(core::SpscRing<RxMessage>& in, core::SpscRing<MdEvent>& out, core::Histogram& rx_to_parsed) noexcept
-      : in_(in), out_(out), hop_(rx_to_parsed) {}
+      : in_(in), out_(out), hop_(rx_to_parsed), clock_(core::tsc_clock()) {}
 
   int poll() noexcept {
     int n = 0;
@@ -32,7 +32,7 @@ class ParseStage {
       }
       if (translate(*m, *e)) {
         e->stage_tsc = core::rdtsc();
-        if (m->kind == 0) hop_.record(core::tsc_clock().to_ns(e->stage_tsc - m->origin_tsc));
+        if (m->kind == 0) hop_.record(clock_.to_ns(e->stage_tsc - m->origin_tsc));
         out_.publish();
       }
       in_.pop();
@@ -142,6 +142,7 @@ class ParseStage {
   core::SpscRing<RxMessage>& in_;
   core::SpscRing<MdEvent>& out_;
   core::Histogram& hop_;
+  const core::TscClock& clock_;
   itch::DecodeStats stats_;
   std::uint64_t forwarded_ = 0;
   std::uint64_t backpressure_ = 0;
