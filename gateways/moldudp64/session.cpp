@@ -20,18 +20,6 @@ void validate(const SessionConfig& c) {
   if (c.recovery_deadline_ns == 0) bad("recovery_deadline_ns must be positive");
 }
 
-bool blocks_fit(const std::uint8_t* packet, std::size_t len, std::uint16_t count) noexcept {
-  if (len < kHeaderSize) return false;
-  std::size_t pos = kHeaderSize;
-  for (std::uint16_t i = 0; i < count; ++i) {
-    if (len - pos < 2) return false;
-    const std::size_t n = wire::load_be16(packet + pos);
-    if (n > len - pos - 2) return false;
-    pos += 2 + n;
-  }
-  return true;
-}
-
 PacketStore::PacketStore(std::size_t slots, std::size_t slot_bytes)
     : bytes_(slots * slot_bytes), entries_(slots), free_(slots), slot_bytes_(slot_bytes) {
   clear();

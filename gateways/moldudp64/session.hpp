@@ -8,7 +8,8 @@
 //
 //  * The session is learned from the first valid packet (or fixed in the config); packets of
 //    another session are counted and dropped.
-//  * Messages reach Handler::on_message(sequence, bytes, length) exactly once, in sequence order.
+//  * Messages reach Handler::on_message(sequence, bytes, length) exactly once, in sequence order
+//    (during the call, next_expected() is already sequence + 1).
 //    A packet that starts before the next expected number has its new tail delivered and its
 //    head counted as duplicates (packets may overlap).
 //  * A heartbeat (count 0) or end of session (count 0xFFFF) carries the next expected sequence
@@ -33,6 +34,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "gateways/common/endian.hpp"
 #include "gateways/moldudp64/packet.hpp"
 
 namespace hft::mold {
@@ -136,7 +138,17 @@ class PacketStore {
 };
 
 // True when `count` blocks lie wholly inside the packet (walked, bounds-checked).
-bool blocks_fit(const std::uint8_t* packet, std::size_t len, std::uint16_t count) noexcept;
+inline bool blocks_fit(const std::uint8_t* packet, std::size_t len, std::uint16_t count) noexcept {
+  if (len < kHeaderSize) return false;
+  std::size_t pos = kHeaderSize;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    if (len - pos < 2) return false;
+    const std::size_t n = wire::load_be16(packet + pos);
+    if (n > len - pos - 2) return false;
+    pos += 2 + n;
+  }
+  return true;
+}
 
 template <class Handler>
 concept SessionHandler = requires(Handler& h, std::uint64_t seq, const std::uint8_t* p, std::size_t n) {
@@ -298,24 +310,26 @@ class Session {
     return PacketOutcome::kDelivered;
   }
 
-  // Delivers the messages of a validated packet from expected_ on.
+  // Delivers the messages of a validated packet (first <= expected_) from expected_ on. The
+  // blocks were bounds-checked by blocks_fit(), so the walk reads lengths without re-checking.
   void deliver(const std::uint8_t* packet, std::size_t len, std::uint64_t first) noexcept {
-    PacketHeader h;
-    PacketHeader::parse(packet, len, h);
-    MessageBlocks blocks(packet, len, h.count);
-    const std::uint8_t* msg = nullptr;
-    std::size_t n = 0;
-    std::uint64_t seq = first;
-    while (blocks.next(msg, n)) {
-      if (seq < expected_) {
-        ++counters_.duplicates;
-      } else {
-        handler_.on_message(seq, msg, n);
-        ++counters_.messages;
-        ++expected_;
-      }
-      ++seq;
+    const std::uint16_t count = wire::load_be16(packet + 18);
+    (void)len;
+    const std::uint8_t* p = packet + kHeaderSize;
+    std::uint16_t i = 0;
+    const std::uint64_t old = expected_ - first;  // messages of this packet already delivered
+    for (; i < count && i < old; ++i) p += 2 + wire::load_be16(p);
+    counters_.duplicates += i;
+    const std::uint16_t fresh = static_cast<std::uint16_t>(count - i);
+    for (; i < count; ++i) {
+      const std::size_t n = wire::load_be16(p);
+      // expected_ moves before the call so that the handler sees the session state after this
+      // message (and a nested read of next_expected() is consistent).
+      const std::uint64_t seq = expected_++;
+      handler_.on_message(seq, p + 2, n);
+      p += 2 + n;
     }
+    counters_.messages += fresh;
   }
 
   // Delivers held packets that have become contiguous.
