@@ -349,6 +349,55 @@ TEST(PcapReader, MicrosecondFilesAndOtherLinkTypes) {
   }
 }
 
+// pcapng (what Wireshark and dumpcap write by default): section header, interface description
+// with nanosecond resolution (if_tsresol = 9), enhanced packet blocks.
+TEST(PcapReader, ReadsPcapngWithNanosecondResolution) {
+  Buf b;
+  auto block = [&](std::uint32_t type, const Buf& body) {
+    const auto total = static_cast<std::uint32_t>(12 + body.size());
+    put32le(b, type);
+    put32le(b, total);
+    append(b, body);
+    put32le(b, total);
+  };
+  Buf shb;
+  put32le(shb, 0x1A2B3C4D);  // byte-order magic
+  shb.push_back(1);          // major 1
+  shb.push_back(0);
+  shb.push_back(0);          // minor 0
+  shb.push_back(0);
+  for (int i = 0; i < 8; ++i) shb.push_back(0xFF);  // section length unknown
+  block(0x0A0D0D0A, shb);
+  Buf idb = {1, 0, 0, 0};     // LINKTYPE_ETHERNET, reserved
+  put32le(idb, 65535);        // snap length
+  idb.insert(idb.end(), {9, 0, 1, 0, 9, 0, 0, 0});  // if_tsresol = 10^-9, padded
+  idb.insert(idb.end(), {0, 0, 0, 0});              // opt_endofopt
+  block(1, idb);
+  const Buf frame = ethernet(ipv4_udp(kPayload), {0x8100});
+  const std::uint64_t ts = 1692711000'007661955ULL;
+  Buf epb;
+  put32le(epb, 0);  // interface 0
+  put32le(epb, static_cast<std::uint32_t>(ts >> 32));
+  put32le(epb, static_cast<std::uint32_t>(ts));
+  put32le(epb, static_cast<std::uint32_t>(frame.size()));
+  put32le(epb, static_cast<std::uint32_t>(frame.size()));
+  append(epb, frame);
+  while (epb.size() % 4 != 0) epb.push_back(0);
+  block(6, epb);
+
+  const fs::path p = fs::temp_directory_path() / ("hft_pcap_" + std::to_string(::getpid()) + "_ng.pcapng");
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  Cleanup c{p};
+  files::PcapReader r(p.string());
+  files::UdpDatagram d;
+  ASSERT_TRUE(r.next(d)) << r.error();
+  EXPECT_EQ(d.timestamp_ns, ts);
+  EXPECT_EQ(d.length, 5u);
+  EXPECT_EQ(d.payload[0], 'h');
+  EXPECT_FALSE(r.next(d));
+  EXPECT_TRUE(r.error().empty()) << r.error();
+}
+
 TEST(PcapReader, ErrorsNameTheFile) {
   const fs::path missing = fs::temp_directory_path() / "hft_no_such_capture.pcap";
   try {
