@@ -24,6 +24,29 @@ void PublisherConfig::validate() const {
     throw std::invalid_argument("moldudp64 publisher: first_sequence must be >= 1 (sessions start at 1)");
 }
 
+SessionId parse_session(const core::ConfigSection& section, std::string_view key, std::string_view fallback) {
+  const std::string text = section.string(key, fallback);
+  if (text.empty() || text.size() > kSessionSize)
+    section.fail(key, "a MoldUDP64 session is 1 to 10 characters, got \"" + text + "\"");
+  for (const char c : text) {
+    if (c < 0x21 || c > 0x7E) section.fail(key, "a MoldUDP64 session is printable ASCII without spaces");
+  }
+  return SessionId::from(text);
+}
+
+PublisherConfig parse_publisher_config(const core::ConfigSection& s) {
+  PublisherConfig c;
+  c.session = parse_session(s, "session", c.session.view());
+  c.max_payload = static_cast<std::size_t>(s.integer("max_payload", static_cast<std::int64_t>(c.max_payload),
+                                                     kHeaderSize + kBlockHeaderSize, kMaxUdpPayload));
+  c.max_delay_ns = static_cast<std::uint64_t>(s.integer("max_delay_us", 0, 0, 1'000'000)) * 1000;
+  c.heartbeat_interval_ns = static_cast<std::uint64_t>(s.integer("heartbeat_interval_ms", 1000, 1, 60'000)) * 1'000'000;
+  c.end_of_session_packets = static_cast<std::uint32_t>(s.integer("end_of_session_packets", 3, 1, 1000));
+  c.first_sequence = static_cast<std::uint64_t>(s.integer("first_sequence", 1, 1, INT64_MAX));
+  c.validate();
+  return c;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 UdpSink::UdpSink(const net::Endpoint& destination, const net::UdpOptions& options)

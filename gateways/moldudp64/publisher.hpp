@@ -31,8 +31,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "core/config.hpp"
 #include "gateways/moldudp64/packet.hpp"
 #include "gateways/moldudp64/retransmit_store.hpp"
 #include "net/socket.hpp"
@@ -127,6 +129,13 @@ struct PublisherConfig {
   void validate() const;
 };
 
+// Reads a publisher's settings from a TOML table (every key optional; errors name file, line and
+// key): session (1-10 printable ASCII characters), max_payload (bytes), max_delay_us,
+// heartbeat_interval_ms, end_of_session_packets, first_sequence.
+PublisherConfig parse_publisher_config(const core::ConfigSection& section);
+// The MoldUDP64 Session field: 1-10 printable ASCII characters, space-padded (spec p.4: ANUM).
+SessionId parse_session(const core::ConfigSection& section, std::string_view key, std::string_view fallback);
+
 enum class PublishResult : std::uint8_t {
   kOk,
   kTooLarge,       // longer than max_payload - 22 (or 65,535): cannot be carried; nothing sent
@@ -143,6 +152,7 @@ struct PublisherStats {
   std::uint64_t send_errors = 0;        // sink returned false (EAGAIN, ENOBUFS, ...): never fatal
   std::uint64_t rejected_too_large = 0;
   std::uint64_t rejected_after_end = 0;
+  std::uint64_t abandoned_claims = 0;   // claim() not committed before the next call
   std::uint64_t flushes_full = 0;       // the next message would not fit
   std::uint64_t flushes_timer = 0;      // max_delay_ns passed (poll)
   std::uint64_t flushes_explicit = 0;   // flush() or end_session()
@@ -184,9 +194,10 @@ class Publisher {
 
   // Zero-copy publishing: reserves room for a message of up to `max_len` bytes in the current
   // packet and sets `out` to where to write it (e.g. with itch::encode::*). commit() publishes
-  // it; nothing else may be called in between.
+  // it; any other call in between (another claim() included) abandons the claim, counted.
   PublishResult claim(std::size_t max_len, std::uint64_t now_ns, std::uint8_t*& out) noexcept {
     now_ns_ = now_ns;
+    abandon_claim();
     if (state_ != State::kActive) {
       ++stats_.rejected_after_end;
       return PublishResult::kSessionEnded;
@@ -217,6 +228,7 @@ class Publisher {
 
   // Sends the buffered messages now. Returns whether there were any.
   bool flush() noexcept {
+    abandon_claim();
     if (builder_.count() == 0) return false;
     ++stats_.flushes_explicit;
     send_buffered();
@@ -229,6 +241,7 @@ class Publisher {
   // packets. Returns the number of packets sent (0 or 1).
   int poll(std::uint64_t now_ns) noexcept {
     now_ns_ = now_ns;
+    abandon_claim();
     if (builder_.count() > 0) {
       if (elapsed(now_ns, first_buffered_ns_) < config_.max_delay_ns) return 0;
       ++stats_.flushes_timer;
@@ -256,7 +269,6 @@ class Publisher {
   void end_session(std::uint64_t now_ns) noexcept {
     now_ns_ = now_ns;
     if (state_ != State::kActive) return;
-    claimed_ = kNoClaim;
     flush();
     state_ = State::kEnding;
     send_end_of_session();
@@ -278,6 +290,14 @@ class Publisher {
  private:
   enum class State : std::uint8_t { kActive, kEnding, kEnded };
   static constexpr std::size_t kNoClaim = ~std::size_t{0};
+
+  // A claim left open across another call would have its bytes sent as part of nothing (or
+  // overwritten): it is dropped and counted, and the late commit() is ignored.
+  void abandon_claim() noexcept {
+    if (claimed_ == kNoClaim) return;
+    claimed_ = kNoClaim;
+    ++stats_.abandoned_claims;
+  }
 
   // A clock that steps back (or a caller that mixes clocks) must not look like a huge delay.
   static std::uint64_t elapsed(std::uint64_t now, std::uint64_t since) noexcept { return now > since ? now - since : 0; }

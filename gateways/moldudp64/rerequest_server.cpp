@@ -19,6 +19,17 @@ void RerequestConfig::validate() const {
     throw std::invalid_argument("moldudp64 re-request server: max_messages_per_request must be >= 1");
 }
 
+RerequestConfig parse_rerequest_config(const core::ConfigSection& s, const SessionId& session) {
+  RerequestConfig c;
+  c.session = session;
+  c.max_payload = static_cast<std::size_t>(s.integer("max_payload", static_cast<std::int64_t>(c.max_payload),
+                                                     kHeaderSize + kBlockHeaderSize, kMaxUdpPayload));
+  c.max_requests_per_poll = static_cast<std::uint32_t>(s.integer("max_requests_per_poll", c.max_requests_per_poll, 1, 1024));
+  c.max_messages_per_request =
+      static_cast<std::uint16_t>(s.integer("max_messages_per_request", c.max_messages_per_request, 1, 0xFFFF));
+  return c;
+}
+
 RequestHandler::RequestHandler(const RerequestConfig& config, const RetransmitStore& store)
     : config_((config.validate(), config)), store_(store) {}
 

@@ -54,6 +54,10 @@ struct RerequestConfig {
   void validate() const;
 };
 
+// Reads max_payload, max_requests_per_poll and max_messages_per_request from a TOML table; the
+// session is the publisher's.
+RerequestConfig parse_rerequest_config(const core::ConfigSection& section, const SessionId& session);
+
 enum class RequestOutcome : std::uint8_t {
   kAnswered,      // reply with >= 1 message
   kBeyondRange,   // reply: heartbeat / end of session with the next sequence

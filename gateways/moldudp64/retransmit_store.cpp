@@ -16,6 +16,16 @@ void RetransmitStoreConfig::validate() const {
                                 std::to_string(max_bytes));
 }
 
+RetransmitStoreConfig parse_retransmit_store_config(const core::ConfigSection& s) {
+  RetransmitStoreConfig c;
+  c.max_messages = static_cast<std::size_t>(
+      s.integer("max_messages", static_cast<std::int64_t>(c.max_messages), 1, RetransmitStoreConfig::kMaxMessages));
+  c.max_bytes = static_cast<std::size_t>(s.integer("max_mb", static_cast<std::int64_t>(c.max_bytes >> 20), 1,
+                                                   RetransmitStoreConfig::kMaxBytes >> 20))
+                << 20;
+  return c;
+}
+
 RetransmitStore::RetransmitStore(const RetransmitStoreConfig& config)
     : max_messages_((config.validate(), config.max_messages)), max_bytes_(config.max_bytes) {
   // make_unique value-initialises, which writes every page now rather than on the first append.

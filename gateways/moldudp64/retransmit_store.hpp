@@ -12,6 +12,8 @@
 #include <memory>
 #include <span>
 
+#include "core/config.hpp"
+
 namespace hft::mold {
 
 struct RetransmitStoreConfig {
@@ -27,6 +29,9 @@ struct RetransmitStoreConfig {
   // Throws std::invalid_argument naming the field at fault.
   void validate() const;
 };
+
+// Reads max_messages and max_mb (MiB of message bytes) from a TOML table; errors name the key.
+RetransmitStoreConfig parse_retransmit_store_config(const core::ConfigSection& section);
 
 enum class StoreLookup : std::uint8_t {
   kHeld,          // the message is in the store

@@ -1,4 +1,5 @@
 #include "gateways/moldudp64/publisher.hpp"
+#include "gateways/moldudp64/rerequest_server.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "core/config.hpp"
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "mold_pub_test_util.hpp"
@@ -340,6 +342,88 @@ TEST(MoldPublisher, ClaimAndCommitEncodeInPlace) {
   EXPECT_EQ(total, 41u);
   ASSERT_EQ(handler.refs.size(), 40u);
   for (std::uint64_t i = 0; i < 40; ++i) EXPECT_EQ(handler.refs[i], i + 1);
+}
+
+TEST(MoldPublisher, AnOpenClaimIsAbandonedByAnyOtherCall) {
+  std::vector<Bytes> packets;
+  Publisher<CollectSink> pub(config_with(kMaxPayload), CollectSink{&packets});
+  ASSERT_EQ(pub.publish(message_bytes(1, 10), 0), PublishResult::kOk);
+  std::uint8_t* out = nullptr;
+  ASSERT_EQ(pub.claim(20, 0, out), PublishResult::kOk);
+  std::memset(out, 'z', 20);
+  EXPECT_EQ(pub.poll(0), 1);  // sends message 1 only
+  pub.commit(20);             // too late: ignored
+  ASSERT_EQ(pub.claim(20, 0, out), PublishResult::kOk);
+  ASSERT_EQ(pub.claim(5, 0, out), PublishResult::kOk);  // replaces the first claim
+  std::memset(out, 'y', 5);
+  pub.commit(5);
+  pub.flush();
+  EXPECT_EQ(pub.stats().abandoned_claims, 2u);
+  ASSERT_EQ(packets.size(), 2u);
+  EXPECT_EQ(decode(packets[0]).messages, std::vector<Bytes>{message_bytes(1, 10)});
+  const auto d = decode(packets[1]);
+  EXPECT_EQ(d.header.sequence, 2u);
+  EXPECT_EQ(d.messages, std::vector<Bytes>{Bytes(5, 'y')});
+}
+
+TEST(MoldPublisher, ReadsItsSettingsFromToml) {
+  const auto doc = core::ConfigDocument::parse(R"(
+[feed]
+session = "000010059B"
+max_payload = 1400
+max_delay_us = 50
+heartbeat_interval_ms = 500
+end_of_session_packets = 5
+first_sequence = 42
+[store]
+max_messages = 1000
+max_mb = 2
+[rerequest]
+max_payload = 1400
+max_requests_per_poll = 16
+max_messages_per_request = 100
+)",
+                                               "venue.toml");
+  const auto root = doc->root();
+  const PublisherConfig p = parse_publisher_config(root.require_section("feed"));
+  EXPECT_EQ(p.session, SessionId::from("000010059B"));
+  EXPECT_EQ(p.max_payload, 1400u);
+  EXPECT_EQ(p.max_delay_ns, 50'000u);
+  EXPECT_EQ(p.heartbeat_interval_ns, 500 * kMs);
+  EXPECT_EQ(p.end_of_session_packets, 5u);
+  EXPECT_EQ(p.first_sequence, 42u);
+  const RetransmitStoreConfig st = parse_retransmit_store_config(root.require_section("store"));
+  EXPECT_EQ(st.max_messages, 1000u);
+  EXPECT_EQ(st.max_bytes, 2u << 20);
+  const RerequestConfig rr = parse_rerequest_config(root.require_section("rerequest"), p.session);
+  EXPECT_EQ(rr.session, p.session);
+  EXPECT_EQ(rr.max_payload, 1400u);
+  EXPECT_EQ(rr.max_requests_per_poll, 16u);
+  EXPECT_EQ(rr.max_messages_per_request, 100u);
+
+  const PublisherConfig defaults = parse_publisher_config(core::ConfigDocument::parse("", "empty.toml")->root());
+  EXPECT_EQ(defaults.max_payload, kMaxPayload);
+  EXPECT_EQ(defaults.heartbeat_interval_ns, kSecond);
+  EXPECT_EQ(defaults.first_sequence, 1u);
+}
+
+TEST(MoldPublisher, TomlErrorsNameTheKey) {
+  auto error_of = [](const char* text) -> std::string {
+    try {
+      (void)parse_publisher_config(core::ConfigDocument::parse(text, "bad.toml")->root());
+    } catch (const core::ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(error_of("session = \"ELEVENCHARS\"").find("session"), std::string::npos);
+  EXPECT_NE(error_of("session = \"A B\"").find("session"), std::string::npos);
+  EXPECT_NE(error_of("session = \"\"").find("session"), std::string::npos);
+  EXPECT_NE(error_of("max_payload = 21").find("max_payload"), std::string::npos);
+  EXPECT_NE(error_of("max_payload = 65508").find("max_payload"), std::string::npos);
+  EXPECT_NE(error_of("heartbeat_interval_ms = 0").find("heartbeat_interval_ms"), std::string::npos);
+  EXPECT_NE(error_of("first_sequence = 0").find("first_sequence"), std::string::npos);
+  EXPECT_EQ(error_of("session = \"OK\""), "no error");
 }
 
 TEST(MoldPublisher, FeedsTheRetransmitStoreOnlyWithWhatWasSent) {
