@@ -2,8 +2,9 @@
 // MoldUDP64 publisher: the venue side of the downstream feed (../shared/specs/moldudp64-1.0.txt;
 // PROTOCOLS.md §2.2).
 //
-// Publisher<Sink> packs messages (any byte strings up to 65,535 bytes) into downstream packets
-// no larger than a payload budget, numbers them (the first message of a session is 1 unless
+// Publisher<Sink> packs messages (any byte strings that fit one packet: max_payload - 22 bytes,
+// so at most 65,485 with the largest IPv4 UDP payload; a longer one is refused, never sent
+// split) into downstream packets no larger than a payload budget, numbers them (the first message of a session is 1 unless
 // configured otherwise), and hands each finished packet to a sink chosen at compile time:
 //
 //   UdpSink                 sendto() a destination (unicast or multicast group)
@@ -43,9 +44,9 @@ namespace hft::mold {
 
 // IPv4: 65,535 total length - 20 IP header - 8 UDP header.
 inline constexpr std::size_t kMaxUdpPayload = 65507;
-// Message Length is a u16 (spec p.5).
+// Message Length is a u16 (MoldUDP64 1.00 p.6).
 inline constexpr std::size_t kMaxMessageLength = 0xFFFF;
-// Message Count 0xFFFF means end of session (spec p.4), so a packet carries at most 0xFFFE.
+// Message Count 0xFFFF means end of session (p.5), so a packet carries at most 0xFFFE.
 inline constexpr std::size_t kMaxMessagesPerPacket = 0xFFFE;
 inline constexpr std::size_t kBlockHeaderSize = 2;
 
@@ -118,7 +119,7 @@ struct PublisherConfig {
   // How long the first buffered message may wait for more before poll() sends the packet.
   // 0: the next poll() sends it; messages published between two polls share packets.
   std::uint64_t max_delay_ns = 0;
-  // Idle time after which poll() sends a heartbeat; "typically ... once per second" (spec p.5).
+  // Idle time after which poll() sends a heartbeat; "typically ... once per second" (p.6).
   std::uint64_t heartbeat_interval_ns = 1'000'000'000;
   // End-of-session packets to send, one per heartbeat interval, before the publisher is done.
   std::uint32_t end_of_session_packets = 3;

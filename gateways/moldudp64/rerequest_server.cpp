@@ -53,7 +53,7 @@ RequestHandler::Reply RequestHandler::handle(const std::uint8_t* datagram, std::
   PacketBuilder packet(out, config_.max_payload);
   const std::uint64_t next = store_.next_sequence();
   if (request.sequence >= next) {
-    // Heartbeats and end-of-session packets "contain the next expected Sequence Number" (p.5-6).
+    // Heartbeats and end-of-session packets "contain the next expected Sequence Number" (p.6).
     const auto reply = packet.control(config_.session, next, session_ended_ ? kEndOfSessionCount : kHeartbeatCount);
     ++stats_.beyond_range;
     stats_.reply_bytes += reply.size();

@@ -1,5 +1,5 @@
 #pragma once
-// MoldUDP64 re-request server (../shared/specs/moldudp64-1.0.txt p.6-7; PROTOCOLS.md §2.2).
+// MoldUDP64 re-request server (../shared/specs/moldudp64-1.0.txt p.7; PROTOCOLS.md §2.2).
 //
 // A receiver that sees a sequence gap sends a 20-byte Request Packet (session, first sequence,
 // count); "the response to a valid Request Packet is a standard Downstream Packet unicast back to

@@ -20,7 +20,7 @@ struct RetransmitStoreConfig {
   std::size_t max_messages = std::size_t{1} << 20;  // index entries (16 bytes each)
   std::size_t max_bytes = std::size_t{64} << 20;    // message bytes; at least kMinBytes
 
-  // One 64 KiB message must always fit (MoldUDP64 lengths are u16, spec p.5), and offsets
+  // One 64 KiB message must always fit (MoldUDP64 lengths are u16, spec 1.00 p.6), and offsets
   // are kept in 32 bits.
   static constexpr std::size_t kMinBytes = 0xFFFF;
   static constexpr std::size_t kMaxBytes = std::size_t{1} << 31;
