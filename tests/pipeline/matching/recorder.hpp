@@ -1,9 +1,10 @@
 #pragma once
-// Test listener: records every event, optionally with order refs renamed to canonical ids (the
-// order in which each ref first appeared), so that two matchers that assign refs differently
-// can be compared event by event. Also prints events for failure messages.
+// Test listener: records every event. RefCanon renames order refs to canonical ids (the order in
+// which each ref first appeared), so that two matchers that assign refs differently can be
+// compared event by event. describe() prints events for failure messages.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -29,56 +30,36 @@ class RefCanon {
   std::unordered_map<OrderRef, OrderRef> ids_;
 };
 
+// The event with every order ref renamed through `canon`.
+inline Event canonicalize(Event ev, RefCanon& canon) {
+  std::visit(
+      [&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, Execution>) {
+          e.resting_ref = canon(e.resting_ref);
+          e.incoming_ref = canon(e.incoming_ref);
+        } else if constexpr (std::is_same_v<T, Replaced> || std::is_same_v<T, Refreshed>) {
+          e.old_ref = canon(e.old_ref);
+          e.new_ref = canon(e.new_ref);
+        } else {
+          e.ref = canon(e.ref);
+        }
+      },
+      ev);
+  return ev;
+}
+
 struct Recorder {
   std::vector<Event> events;
-  bool canonical = false;
-  RefCanon canon;
 
-  OrderRef c(OrderRef r) { return canonical ? canon(r) : r; }
-
-  void on_accepted(const Accepted& e) {
-    Accepted x = e;
-    x.ref = c(x.ref);
-    events.emplace_back(x);
-  }
-  void on_rejected(const Rejected& e) {
-    Rejected x = e;
-    x.ref = c(x.ref);
-    events.emplace_back(x);
-  }
-  void on_book_added(const BookAdded& e) {
-    BookAdded x = e;
-    x.ref = c(x.ref);
-    events.emplace_back(x);
-  }
-  void on_execution(const Execution& e) {
-    Execution x = e;
-    x.resting_ref = c(x.resting_ref);
-    x.incoming_ref = c(x.incoming_ref);
-    events.emplace_back(x);
-  }
-  void on_canceled(const Canceled& e) {
-    Canceled x = e;
-    x.ref = c(x.ref);
-    events.emplace_back(x);
-  }
-  void on_replaced(const Replaced& e) {
-    Replaced x = e;
-    x.old_ref = c(x.old_ref);
-    x.new_ref = c(x.new_ref);
-    events.emplace_back(x);
-  }
-  void on_refreshed(const Refreshed& e) {
-    Refreshed x = e;
-    x.old_ref = c(x.old_ref);
-    x.new_ref = c(x.new_ref);
-    events.emplace_back(x);
-  }
-  void on_stop_triggered(const StopTriggered& e) {
-    StopTriggered x = e;
-    x.ref = c(x.ref);
-    events.emplace_back(x);
-  }
+  void on_accepted(const Accepted& e) { events.emplace_back(e); }
+  void on_rejected(const Rejected& e) { events.emplace_back(e); }
+  void on_book_added(const BookAdded& e) { events.emplace_back(e); }
+  void on_execution(const Execution& e) { events.emplace_back(e); }
+  void on_canceled(const Canceled& e) { events.emplace_back(e); }
+  void on_replaced(const Replaced& e) { events.emplace_back(e); }
+  void on_refreshed(const Refreshed& e) { events.emplace_back(e); }
+  void on_stop_triggered(const StopTriggered& e) { events.emplace_back(e); }
 
   template <class T>
   [[nodiscard]] std::vector<T> all() const {
