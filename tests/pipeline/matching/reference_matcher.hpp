@@ -1,9 +1,11 @@
 #pragma once
 // A deliberately simple matcher with the same rules as hft::match::Engine (engine.hpp states
-// them), written for obviousness, not speed: std::map of price levels, std::list queues, linear
-// searches, and FOK/MinQty decided by matching a copy of the book. Tests compare every event and
-// every book of the engine against it; the benchmarks use it as the baseline. It has no pools, so
-// it never reports kOrderPoolFull or kBookFull.
+// them), written for obviousness, not speed: std::map of price levels, std::list queues, an
+// unordered_map from ref to price level and a linear search within the level, stops in one list
+// scanned at each trigger check, and FOK/MinQty decided by matching a copy of the book. Tests
+// compare every event and every book of the engine against it; the benchmarks use it as the
+// baseline (it is the textbook design). It has no pools, so it never reports kOrderPoolFull or
+// kBookFull.
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -61,6 +63,7 @@ class ReferenceMatcher {
                                     o.max_floor, r.min_quantity, o.owner, o.user_ref});
     if (o.type == OrderType::kStop || o.type == OrderType::kStopLimit) {
       b.stops.push_back(o);
+      index_[o.ref] = Loc{o.symbol, o.side, 0, true};
     } else {
       incoming(b, o, o.min_qty);
     }
@@ -268,10 +271,15 @@ class ReferenceMatcher {
     return shown;
   }
 
+  // The index says where an order was put (symbol, side, price); the order is then searched for
+  // there, so entries of orders that have since left need no upkeep.
   Found find_order(OrderRef ref) {
     Found f;
-    if (ref == 0) return f;
-    for (Book& b : books_) {
+    const auto at = index_.find(ref);
+    if (at == index_.end()) return f;
+    const Loc loc = at->second;
+    Book& b = books_[loc.symbol];
+    if (loc.stop) {
       for (auto it = b.stops.begin(); it != b.stops.end(); ++it)
         if (it->ref == ref) {
           f.order = &*it;
@@ -280,18 +288,21 @@ class ReferenceMatcher {
           f.it = it;
           return f;
         }
-      for (auto* side : {&b.bids, &b.asks})
-        for (auto& [p, lv] : *side)
-          for (auto* q : {&lv.shown, &lv.hidden})
-            for (auto it = q->begin(); it != q->end(); ++it)
-              if (it->ref == ref) {
-                f.order = &*it;
-                f.side = side;
-                f.queue = q;
-                f.it = it;
-                return f;
-              }
+    } else {
+      auto* side = loc.side == Side::kBuy ? &b.bids : &b.asks;
+      const auto lv = side->find(loc.price);
+      if (lv != side->end())
+        for (auto* q : {&lv->second.shown, &lv->second.hidden})
+          for (auto it = q->begin(); it != q->end(); ++it)
+            if (it->ref == ref) {
+              f.order = &*it;
+              f.side = side;
+              f.queue = q;
+              f.it = it;
+              return f;
+            }
     }
+    index_.erase(at);
     return f;
   }
   void erase_resting(Found& f) {
@@ -321,6 +332,7 @@ class ReferenceMatcher {
     auto& side = o.side == Side::kBuy ? b.bids : b.asks;
     Level& lv = side[o.price];
     (o.hidden ? lv.hidden : lv.shown).push_back(o);
+    if (emit_) index_[o.ref] = Loc{o.symbol, o.side, o.price, false};
     if (announce && emit_)
       listener_->on_book_added(BookAdded{o.ref, o.symbol, o.side, o.hidden, o.price, o.visible, o.leaves, o.owner, o.user_ref});
   }
@@ -441,6 +453,7 @@ class ReferenceMatcher {
       lv.shown.push_back(o);
       if (it == lv.shown.end()) it = std::prev(lv.shown.end());
       if (emit_) {
+        index_[o.ref] = Loc{o.symbol, o.side, o.price, false};
         ++stats_.refreshes;
         listener_->on_refreshed(Refreshed{old_ref, o.ref, o.symbol, o.side, o.price, o.visible, o.leaves, o.owner, o.user_ref});
       }
@@ -487,9 +500,17 @@ class ReferenceMatcher {
     }
   }
 
+  struct Loc {
+    SymbolIndex symbol;
+    Side side;
+    Price price;
+    bool stop;
+  };
+
   EngineConfig config_;
   L* listener_;
   std::vector<Book> books_;
+  std::unordered_map<OrderRef, Loc> index_;
   OrderRef next_ref_ = 1;
   MatchNumber next_match_ = 1;
   std::uint64_t next_seq_ = 1;
