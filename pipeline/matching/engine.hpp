@@ -837,6 +837,9 @@ class Engine {
     while (in.leaves != 0 && oi != kNil) {
       Order& r = orders_[oi];
       std::uint32_t next = r.next;
+      // The next order in the queue is another line, allocated at another time: start its load
+      // while this one executes.
+      if (next != kNil) __builtin_prefetch(&orders_[next]);
       if (self_match(in, r)) [[unlikely]] {
         if (prevent_self_match(b, in, oi)) return true;
         oi = next;

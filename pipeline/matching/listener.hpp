@@ -34,9 +34,11 @@
 //   Execution      'E' Order Executed (resting_ref, qty,      'E' Executed to both owners: resting
 //                  match) when resting_displayed, else        flag resting_liquidity_flag ('A'/'J'),
 //                  'P' Trade (qty, price, match)               incoming 'R'; same match number
-//   Canceled       on_book: 'D' Order Delete when leaves == 0  'C' Canceled (canceled, reason
-//                  and the order was displayed, else 'X'        ouch_cancel_reason)
-//                  Order Cancel (displayed_decrement) when > 0
+//   Canceled       on_book and displayed_decrement > 0:        'C' Canceled (canceled, reason
+//                  'D' Order Delete when leaves == 0, else     ouch_cancel_reason)
+//                  'X' Order Cancel (displayed_decrement);
+//                  otherwise nothing (hidden order, reserve
+//                  shares only, or an order not on the book)
 //   Replaced       kPriorityKept: 'X' (old_displayed -        'U' Replaced (old/new user ref,
 //                  displayed) when > 0; kRequeued: 'U' Order   new ref, leaves, price)
 //                  Replace (old_ref, new_ref, displayed,
