@@ -84,7 +84,7 @@ template <class Handler>
 class ClientSession {
  public:
   ClientSession(const ClientConfig& config, Handler& handler)
-      : config_((validate(config), config)),
+      : config_(Settings::of(validated(config))),
         handler_(&handler),
         framer_(Direction::kServerToClient, config.max_inbound_packet, config.accept_unsequenced),
         out_(config.output_buffer_bytes),
@@ -218,6 +218,10 @@ class ClientSession {
   [[nodiscard]] std::uint64_t connection_id() const noexcept { return connection_; }
 
  private:
+  static const ClientConfig& validated(const ClientConfig& c) {
+    validate(c);
+    return c;
+  }
   [[nodiscard]] bool connected() const noexcept {
     return state_ == ClientState::kLoginSent || state_ == ClientState::kActive;
   }
@@ -354,7 +358,18 @@ class ClientSession {
     emit(e);
   }
 
-  ClientConfig config_;
+  // The numbers of ClientConfig (its strings live on as the fixed-width fields below).
+  struct Settings {
+    std::uint64_t heartbeat_interval_ns;
+    std::uint64_t timeout_ns;
+    std::size_t max_message;
+    std::uint32_t requested_heartbeat_timeout_ms;
+    static Settings of(const ClientConfig& c) noexcept {
+      return {c.heartbeat_interval_ns, c.timeout_ns, c.max_message, c.requested_heartbeat_timeout_ms};
+    }
+  };
+
+  Settings config_;
   Handler* handler_;
   Framer framer_;
   OutputBuffer out_;

@@ -137,8 +137,8 @@ class Framer {
       off = n;
       if (have_ >= kLengthFieldSize) {
         const std::size_t length = wire::load_be16(buffer_.get());
-        if (length == 0) {
-          error_ = {PacketError::kZeroLength, 0, 0};
+        if (length == 0 || length > max_length_) {
+          error_ = {length == 0 ? PacketError::kZeroLength : PacketError::kOversize, 0, length};
           return off;
         }
         need_ = kLengthFieldSize + length;

@@ -112,6 +112,8 @@ TEST(SoupFramer, MalformedPacketsAreReportedWithAReason) {
   const std::vector<BadCase> cases = {
       {"zero length", {0x00, 0x00, 'U'}, Direction::kClientToServer, PacketError::kZeroLength},
       {"oversize", {0x04, 0x01, 'U'}, Direction::kClientToServer, PacketError::kOversize},
+      {"oversize, known from the length alone", {0x04, 0x01}, Direction::kClientToServer, PacketError::kOversize},
+      {"zero length, known from the length alone", {0x00, 0x00}, Direction::kServerToClient, PacketError::kZeroLength},
       {"unknown type", {0x00, 0x01, 'Q'}, Direction::kClientToServer, PacketError::kUnknownType},
       {"server type from a client", {0x00, 0x01, 'H'}, Direction::kClientToServer, PacketError::kUnknownType},
       {"client type from a server", {0x00, 0x01, 'R'}, Direction::kServerToClient, PacketError::kUnknownType},
