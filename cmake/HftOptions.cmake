@@ -17,6 +17,12 @@ if(HFT_SANITIZE)
   target_link_options(hft_options INTERFACE -fsanitize=${HFT_SANITIZE})
   target_compile_definitions(hft_options INTERFACE HFT_SANITIZED=1)
 endif()
+if(HFT_BUILD_FUZZ)
+  # libFuzzer is guided by coverage: the libraries under test need the instrumentation too, not
+  # only the fuzz target's own file (which links -fsanitize=fuzzer itself).
+  target_compile_options(hft_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(hft_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(HFT_GPROF)
   target_compile_options(hft_options INTERFACE -pg -fno-omit-frame-pointer -fno-inline-functions-called-once)
   target_link_options(hft_options INTERFACE -pg)

@@ -15,7 +15,7 @@
 // on_reg_sho_restriction (Y), on_market_participant_position (L), on_mwcb_decline_level (V),
 // on_mwcb_status (W), on_ipo_quoting_period_update (K), on_luld_auction_collar (J),
 // on_operational_halt (h), on_add_order (A), on_add_order_mpid (F; falls back to on_add_order),
-// on_order_executed (E), on_order_executed_with_price (C), on_order_cancel (X),
+// on_order_executed (E), on_order_executed_with_price (C; falls back to on_order_executed), on_order_cancel (X),
 // on_order_delete (D), on_order_replace (U), on_trade (P), on_cross_trade (Q),
 // on_broken_trade (B), on_noii (I), on_rpii (N), on_direct_listing_capital_raise (O).
 //
@@ -93,9 +93,11 @@ DecodeResult decode_message(const std::uint8_t* msg, std::size_t len, Handler& h
     HFT_ITCH_DISPATCH('U', OrderReplace, on_order_replace)
     HFT_ITCH_DISPATCH('D', OrderDelete, on_order_delete)
     HFT_ITCH_DISPATCH('E', OrderExecuted, on_order_executed)
-    case 'C':
+    case 'C':  // a handler without the with-price member still sees the execution ('E' fields)
       if constexpr (requires { handler.on_order_executed_with_price(OrderExecutedWithPrice{{{msg}}}); })
         handler.on_order_executed_with_price(OrderExecutedWithPrice{{{msg}}});
+      else if constexpr (requires { handler.on_order_executed(OrderExecuted{{msg}}); })
+        handler.on_order_executed(OrderExecuted{{msg}});
       break;
     HFT_ITCH_DISPATCH('X', OrderCancel, on_order_cancel)
     HFT_ITCH_DISPATCH('P', Trade, on_trade)

@@ -64,6 +64,8 @@ void run_until_drained(IdleKind kind) {
   RunnerOptions o;
   o.name = "hft-test";
   o.idle.kind = kind;
+  o.idle.spins = 10;
+  o.idle.yields = 10;
   o.idle.max_park_ns = 200'000;
   o.cpu = 0;
   Runner r(o, {StageRef::of(s)});
@@ -72,7 +74,10 @@ void run_until_drained(IdleKind kind) {
   EXPECT_TRUE(s.started);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (s.budget.load() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Let the idle strategy run out its ladder (on a loaded host a yield can take a whole time slice).
+  while ((kind == IdleKind::kBackoff ? r.stats().parks.load() == 0 : r.stats().passes.load() < 2000) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   r.stop();
   EXPECT_FALSE(r.running());
   EXPECT_TRUE(s.stopped);

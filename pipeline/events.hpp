@@ -1,0 +1,163 @@
+#pragma once
+// The events that travel between hftd's stages on SPSC rings. All are fixed-size and trivially
+// copyable; each carries `origin_tsc`, the TSC at which the network stage took the packet that
+// caused it, so every hop and the whole tick-to-trade can be measured downstream.
+//
+//   net --RxMessage--> parse --MdEvent--> book --BookEvent--> strategy --OrderIntent--> risk/egress
+//                                                                  ^--------ExecReport-----'
+//
+// Sizes are chosen for the ring's cells: a 56-byte event makes a one-cache-line cell
+// (core/spsc_ring.hpp); the two larger events take two lines.
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+namespace hft::pipeline {
+
+using Price = std::int64_t;     // 1/10,000 dollar (ITCH Price(4), OUCH 5.0 Price)
+using Quantity = std::uint32_t; // shares
+using Locate = std::uint16_t;   // ITCH stock locate
+
+// ---- net -> parse: one in-sequence ITCH message, as delivered by the MoldUDP64 session ----------
+struct RxMessage {
+  std::uint64_t origin_tsc;    // TSC when the packet was taken off the completion queue / socket
+  std::uint64_t sequence;      // MoldUDP64 sequence number
+  std::uint32_t kernel_delay_ns;  // packet receive (SO_TIMESTAMPNS) to origin_tsc, saturated
+  std::uint8_t length;         // ITCH message length (<= 50 for ITCH 5.0)
+  std::uint8_t kind;           // 0 = ITCH message; 1 = feed became stale (gap); 2 = fresh again
+  std::array<std::uint8_t, 50> bytes;
+};
+static_assert(sizeof(RxMessage) <= 120 && std::is_trivially_copyable_v<RxMessage>);
+
+// ---- parse -> book: a normalized market-data event ----------------------------------------------
+enum class MdType : std::uint8_t {
+  kAdd,          // ref, side, shares, price (A, F)
+  kExecute,      // ref, shares, aux = match number (E)
+  kExecutePrice, // ref, shares, price, aux = match number, flags bit0 = printable (C)
+  kCancel,       // ref, shares cancelled (X)
+  kDelete,       // ref (D)
+  kReplace,      // ref = original, aux = new ref, shares, price (U)
+  kTrade,        // side, shares, price, aux = match number (P)
+  kCrossTrade,   // shares, price, aux = match number (Q)
+  kBrokenTrade,  // aux = match number (B)
+  kDirectory,    // aux = 8-byte symbol, shares = round lot size (R)
+  kTradingState, // aux = 8-byte symbol, side = trading state H/P/Q/T (H)
+  kSystemEvent,  // side = event code (S)
+  kFeedStale,    // a MoldUDP64 gap: books may be wrong until kFeedFresh
+  kFeedFresh,    // the gap was filled
+};
+
+struct MdEvent {
+  std::uint64_t origin_tsc;
+  std::uint64_t stage_tsc;  // when the parser emitted it (the book stage records parsed -> book)
+  std::uint64_t ref;
+  std::uint64_t aux;
+  std::uint64_t time_locate;  // ITCH timestamp (48 bits, ns since midnight) << 16 | stock locate
+  std::int32_t price;         // ITCH Price(4) fits: at most 200,000.0000 $ = 2,000,000,000
+  std::uint32_t shares;
+  MdType type;
+  char side;
+  std::uint8_t flags;
+
+  [[nodiscard]] Locate locate() const noexcept { return static_cast<Locate>(time_locate & 0xffff); }
+  [[nodiscard]] std::uint64_t timestamp() const noexcept { return time_locate >> 16; }
+  static std::uint64_t pack(std::uint64_t timestamp, Locate locate) noexcept { return timestamp << 16 | locate; }
+};
+static_assert(sizeof(MdEvent) <= 56 && std::is_trivially_copyable_v<MdEvent>, "one cache-line ring cell");
+
+// ---- book -> strategy --------------------------------------------------------------------------
+inline constexpr int kDepth = 5;
+
+struct Level {
+  std::int32_t price;   // 1/10,000 $, fits ITCH Price(4); 0 = no level
+  std::uint32_t shares;
+};
+
+enum class BookEventType : std::uint8_t {
+  kDepthChange, // the top kDepth levels of a subscribed stock changed
+  kTrade,       // an execution or trade print on a subscribed stock
+  kFeedStale,   // every book is stale until kFeedFresh
+  kFeedFresh,
+  kTradingState,
+};
+
+struct BookEvent {
+  std::uint64_t origin_tsc;
+  std::uint64_t stage_tsc;            // when the book stage emitted it
+  std::uint64_t timestamp;            // ITCH ns since midnight
+  Level bids[kDepth];                 // best first
+  Level asks[kDepth];
+  std::uint16_t bid_orders;           // orders at the best bid / ask (saturated at 65535)
+  std::uint16_t ask_orders;
+  Locate locate;
+  BookEventType type;
+  char trade_side;                    // kTrade: 'B' (aggressor sold into a bid) / 'S' / ' ' unknown
+  std::int32_t trade_price;           // kTrade
+  std::uint32_t trade_shares;         // kTrade; kTradingState: the state character
+};
+static_assert(sizeof(BookEvent) <= 120 && std::is_trivially_copyable_v<BookEvent>);
+
+// ---- strategy -> risk/egress -------------------------------------------------------------------
+enum class Side : std::uint8_t { kBuy, kSell };
+enum class TimeInForce : std::uint8_t { kDay, kIoc };
+enum class IntentType : std::uint8_t { kNew, kCancel, kReplace, kCancelAll };
+
+struct OrderIntent {
+  std::uint64_t origin_tsc;    // the packet that caused the decision
+  std::uint64_t decision_tsc;  // when the strategy decided
+  std::uint64_t order_id;      // strategy-assigned, unique per process (strategy index in the top 8 bits)
+  Price price;
+  Quantity quantity;
+  Locate locate;
+  IntentType type;
+  Side side;
+  TimeInForce tif;
+  std::uint8_t strategy;       // index of the strategy that owns the order
+  bool post_only;
+};
+static_assert(sizeof(OrderIntent) <= 56 && std::is_trivially_copyable_v<OrderIntent>);
+
+// ---- risk/egress -> strategy -------------------------------------------------------------------
+enum class ReportType : std::uint8_t {
+  kAccepted,       // the venue accepted the order
+  kRejected,       // refused by risk (before the wire) or by the venue; `reason` says which
+  kCanceled,       // no longer working (leaves = 0)
+  kReplaced,       // price/quantity changed
+  kFill,           // an execution; price/quantity of the fill, leaves after it
+};
+
+enum class RejectReason : std::uint16_t {
+  kNone = 0,
+  // pre-trade risk (never reached the wire)
+  kMaxOrderQuantity = 1,
+  kMaxNotional,
+  kPriceBand,
+  kNoReferencePrice,
+  kPositionLimit,
+  kOpenOrderLimit,
+  kOrderRate,
+  kKillSwitch,
+  kHalted,           // strategies halted by the operator
+  kNotConnected,     // order-entry session down
+  kUnknownOrder,     // cancel/replace of an order that is not working
+  kBacklog,          // the order-entry send buffer is full
+  // from the venue (OUCH Rejected reason code in `venue_code`)
+  kVenue = 100,
+};
+
+struct ExecReport {
+  std::uint64_t origin_tsc;
+  std::uint64_t order_id;
+  Price price;             // fill price, or the working price after accept/replace
+  Quantity quantity;       // fill quantity, or the order's quantity after accept/replace
+  Quantity leaves;         // shares still working
+  Locate locate;
+  ReportType type;
+  Side side;
+  RejectReason reason;
+  std::uint16_t venue_code;  // OUCH reject reason / cancel reason code
+  std::uint8_t strategy;
+};
+static_assert(sizeof(ExecReport) <= 56 && std::is_trivially_copyable_v<ExecReport>);
+
+}  // namespace hft::pipeline

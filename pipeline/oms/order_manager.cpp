@@ -1,0 +1,231 @@
+#include "pipeline/oms/order_manager.hpp"
+
+namespace hft::oms {
+
+using pipeline::ReportType;
+
+OrderManager::OrderManager(std::size_t max_orders, std::size_t locates, std::uint32_t first_user_ref)
+    : orders_(max_orders),
+      by_id_(max_orders),
+      by_user_ref_(max_orders * 2),  // an order in replace has two UserRefNums for a while
+      exposure_(locates),
+      cash_(locates, 0),
+      next_user_ref_(first_user_ref == 0 ? 1 : first_user_ref) {
+  free_.reserve(max_orders);
+  for (std::size_t i = max_orders; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
+}
+
+Order* OrderManager::by_id(std::uint64_t order_id) noexcept {
+  const std::uint32_t* slot = by_id_.find(order_id);
+  return slot != nullptr ? &orders_[*slot] : nullptr;
+}
+
+Order* OrderManager::by_user_ref(std::uint32_t user_ref) noexcept {
+  const std::uint32_t* slot = by_user_ref_.find(user_ref);
+  return slot != nullptr ? &orders_[*slot] : nullptr;
+}
+
+void OrderManager::add_open(Order& o, std::int64_t shares) noexcept {
+  risk::Exposure& e = exposure_[o.locate];
+  (o.side == Side::kBuy ? e.open_buy : e.open_sell) += shares;
+}
+
+Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
+  if (free_.empty() || in.locate >= exposure_.size() || by_id_.find(in.order_id) != nullptr) return nullptr;
+  const std::uint32_t slot = free_.back();
+  const std::uint32_t user_ref = next_user_ref_;
+  if (!by_id_.insert(in.order_id, slot)) return nullptr;
+  if (!by_user_ref_.insert(user_ref, slot)) {
+    by_id_.erase(in.order_id);
+    return nullptr;
+  }
+  free_.pop_back();
+  ++next_user_ref_;
+  Order& o = orders_[slot];
+  o = Order{};
+  o.order_id = in.order_id;
+  o.origin_tsc = in.origin_tsc;
+  o.price = in.price;
+  o.quantity = o.leaves = in.quantity;
+  o.user_ref = user_ref;
+  o.locate = in.locate;
+  o.side = in.side;
+  o.state = OrderState::kPendingNew;
+  o.strategy = in.strategy;
+  add_open(o, in.quantity);
+  ++open_;
+  ++counters_.sent_new;
+  return &o;
+}
+
+void OrderManager::close(Order& o) noexcept {
+  add_open(o, -static_cast<std::int64_t>(o.leaves));
+  o.leaves = 0;
+  by_id_.erase(o.order_id);
+  by_user_ref_.erase(o.user_ref);
+  if (o.pending_user_ref != 0) by_user_ref_.erase(o.pending_user_ref);
+  const auto slot = static_cast<std::uint32_t>(&o - orders_.data());
+  o.state = OrderState::kFree;
+  free_.push_back(slot);
+  --open_;
+}
+
+void OrderManager::abandon(Order& o) noexcept {
+  --counters_.sent_new;
+  close(o);
+}
+
+std::uint32_t OrderManager::begin_replace(Order& o, Price price, Quantity quantity, std::uint64_t origin_tsc) noexcept {
+  const std::uint32_t user_ref = next_user_ref_;
+  const auto slot = static_cast<std::uint32_t>(&o - orders_.data());
+  if (!by_user_ref_.insert(user_ref, slot)) return 0;
+  ++next_user_ref_;
+  o.pending_user_ref = user_ref;
+  o.pending_price = price;
+  o.pending_quantity = quantity;
+  o.origin_tsc = origin_tsc;
+  o.state = OrderState::kPendingReplace;
+  ++counters_.sent_replace;
+  return user_ref;
+}
+
+void OrderManager::end_replace_failed(Order& o) noexcept {
+  if (o.pending_user_ref != 0) by_user_ref_.erase(o.pending_user_ref);
+  o.pending_user_ref = 0;
+  o.state = OrderState::kLive;
+}
+
+void OrderManager::begin_cancel(Order& o, std::uint64_t origin_tsc) noexcept {
+  o.cancel_requested = true;
+  o.origin_tsc = origin_tsc;
+  if (o.state == OrderState::kLive) o.state = OrderState::kPendingCancel;
+  ++counters_.sent_cancel;
+}
+
+ExecReport OrderManager::report(const Order& o, ReportType type) const noexcept {
+  ExecReport r{};
+  r.origin_tsc = o.origin_tsc;
+  r.order_id = o.order_id;
+  r.price = o.price;
+  r.quantity = o.quantity;
+  r.leaves = o.leaves;
+  r.locate = o.locate;
+  r.type = type;
+  r.side = o.side;
+  r.strategy = o.strategy;
+  return r;
+}
+
+bool OrderManager::on_accepted(std::uint32_t user_ref, std::uint64_t venue_ref, Price price, Quantity quantity,
+                               ExecReport& out) noexcept {
+  Order* o = by_user_ref(user_ref);
+  if (o == nullptr || o->user_ref != user_ref) {
+    ++counters_.unknown_replies;
+    return false;
+  }
+  o->venue_ref = venue_ref;
+  o->price = price;
+  if (quantity != o->leaves) {  // the venue may accept less (e.g. a size cap): follow it
+    add_open(*o, static_cast<std::int64_t>(quantity) - static_cast<std::int64_t>(o->leaves));
+    o->leaves = quantity;
+    o->quantity = quantity + o->filled;
+  }
+  if (o->state == OrderState::kPendingNew) o->state = o->cancel_requested ? OrderState::kPendingCancel : OrderState::kLive;
+  ++counters_.accepted;
+  out = report(*o, ReportType::kAccepted);
+  return true;
+}
+
+bool OrderManager::on_replaced(std::uint32_t old_user_ref, std::uint32_t new_user_ref, std::uint64_t venue_ref,
+                               Price price, Quantity quantity, ExecReport& out) noexcept {
+  Order* o = by_user_ref(new_user_ref);
+  if (o == nullptr) o = by_user_ref(old_user_ref);
+  if (o == nullptr) {
+    ++counters_.unknown_replies;
+    return false;
+  }
+  if (o->user_ref != new_user_ref) {
+    by_user_ref_.erase(o->user_ref);
+    o->user_ref = new_user_ref;
+  }
+  o->pending_user_ref = 0;
+  o->venue_ref = venue_ref;
+  o->price = price;
+  add_open(*o, static_cast<std::int64_t>(quantity) - static_cast<std::int64_t>(o->leaves));
+  o->leaves = quantity;
+  o->quantity = quantity + o->filled;
+  o->state = o->cancel_requested ? OrderState::kPendingCancel : OrderState::kLive;
+  ++counters_.replaced;
+  out = report(*o, ReportType::kReplaced);
+  if (quantity == 0) close(*o);
+  return true;
+}
+
+bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out) noexcept {
+  Order* o = by_user_ref(user_ref);
+  if (o == nullptr) {
+    ++counters_.unknown_replies;
+    return false;
+  }
+  const Quantity q = quantity < o->leaves ? quantity : o->leaves;
+  risk::Exposure& e = exposure_[o->locate];
+  const auto sq = static_cast<std::int64_t>(q);
+  if (o->side == Side::kBuy) {
+    e.position += sq;
+    cash_[o->locate] -= sq * price;
+  } else {
+    e.position -= sq;
+    cash_[o->locate] += sq * price;
+  }
+  add_open(*o, -sq);
+  o->leaves -= q;
+  o->filled += q;
+  ++counters_.fills;
+  counters_.filled_shares += q;
+  out = report(*o, ReportType::kFill);
+  out.price = price;
+  out.quantity = q;
+  if (o->leaves == 0) close(*o);
+  return true;
+}
+
+bool OrderManager::on_canceled(std::uint32_t user_ref, Quantity decrement, std::uint16_t reason, ExecReport& out) noexcept {
+  Order* o = by_user_ref(user_ref);
+  if (o == nullptr) {
+    ++counters_.unknown_replies;
+    return false;
+  }
+  const Quantity d = decrement < o->leaves ? decrement : o->leaves;
+  add_open(*o, -static_cast<std::int64_t>(d));
+  o->leaves -= d;
+  ++counters_.canceled;
+  out = report(*o, ReportType::kCanceled);
+  out.venue_code = reason;
+  if (o->leaves == 0) close(*o);
+  else if (o->state == OrderState::kPendingCancel) o->state = OrderState::kLive;
+  return true;
+}
+
+bool OrderManager::on_rejected(std::uint32_t user_ref, std::uint16_t reason, ExecReport& out) noexcept {
+  Order* o = by_user_ref(user_ref);
+  if (o == nullptr) {
+    ++counters_.unknown_replies;
+    return false;
+  }
+  ++counters_.rejected;
+  if (o->pending_user_ref == user_ref) {  // the replace was refused; the original stands
+    end_replace_failed(*o);
+    out = report(*o, ReportType::kRejected);
+    out.reason = pipeline::RejectReason::kVenue;
+    out.venue_code = reason;
+    return true;
+  }
+  out = report(*o, ReportType::kRejected);
+  out.reason = pipeline::RejectReason::kVenue;
+  out.venue_code = reason;
+  close(*o);
+  out.leaves = 0;
+  return true;
+}
+
+}  // namespace hft::oms

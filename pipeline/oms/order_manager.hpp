@@ -1,0 +1,106 @@
+#pragma once
+// Order manager of the risk/egress stage: the authoritative life of every order, from the intent
+// to the venue's last word, and the positions and P&L that follow from fills. It assigns OUCH
+// UserRefNums (day-unique, strictly increasing per account: one counter for the session) and
+// turns the venue's replies, already decoded, into ExecReports for the owning strategy.
+//
+// Fixed capacity: a pool of order slots and two IdMaps (strategy order id -> slot, UserRefNum ->
+// slot); nothing is allocated after construction. A full pool refuses new orders.
+#include <cstdint>
+#include <vector>
+
+#include "core/id_map.hpp"
+#include "pipeline/events.hpp"
+#include "pipeline/risk/risk.hpp"
+
+namespace hft::oms {
+
+using pipeline::ExecReport;
+using pipeline::Locate;
+using pipeline::Price;
+using pipeline::Quantity;
+using pipeline::Side;
+
+enum class OrderState : std::uint8_t { kFree, kPendingNew, kLive, kPendingCancel, kPendingReplace };
+
+struct Order {
+  std::uint64_t order_id = 0;       // the strategy's id
+  std::uint64_t origin_tsc = 0;     // packet that caused the latest intent on this order
+  std::uint64_t venue_ref = 0;      // the venue's order reference number (OUCH Accepted)
+  Price price = 0;
+  Price pending_price = 0;
+  Quantity quantity = 0;
+  Quantity leaves = 0;
+  Quantity filled = 0;
+  Quantity pending_quantity = 0;
+  std::uint32_t user_ref = 0;       // current OUCH UserRefNum
+  std::uint32_t pending_user_ref = 0;  // of a replace in flight
+  Locate locate = 0;
+  Side side = Side::kBuy;
+  OrderState state = OrderState::kFree;
+  std::uint8_t strategy = 0;
+  bool cancel_requested = false;
+};
+
+struct OmsCounters {
+  std::uint64_t sent_new = 0, sent_cancel = 0, sent_replace = 0;
+  std::uint64_t accepted = 0, rejected = 0, canceled = 0, replaced = 0, fills = 0, filled_shares = 0;
+  std::uint64_t unknown_replies = 0;  // replies for a UserRefNum we do not know (counted, ignored)
+};
+
+class OrderManager {
+ public:
+  OrderManager(std::size_t max_orders, std::size_t locates, std::uint32_t first_user_ref);
+
+  // ---- outbound ------------------------------------------------------------------------------
+  // Opens an order for a new-order intent: assigns the next UserRefNum. nullptr when full.
+  Order* open(const pipeline::OrderIntent& in) noexcept;
+  // Forgets an order opened by open() that never reached the wire (send failed).
+  void abandon(Order& o) noexcept;
+  [[nodiscard]] Order* by_id(std::uint64_t order_id) noexcept;
+  [[nodiscard]] Order* by_user_ref(std::uint32_t user_ref) noexcept;
+  // Marks a replace in flight and returns the UserRefNum the replacement will carry (0 if full).
+  std::uint32_t begin_replace(Order& o, Price price, Quantity quantity, std::uint64_t origin_tsc) noexcept;
+  void end_replace_failed(Order& o) noexcept;
+  void begin_cancel(Order& o, std::uint64_t origin_tsc) noexcept;
+
+  // ---- inbound (venue replies; each returns the report for the owning strategy) -----------------
+  bool on_accepted(std::uint32_t user_ref, std::uint64_t venue_ref, Price price, Quantity quantity, ExecReport& out) noexcept;
+  bool on_replaced(std::uint32_t old_user_ref, std::uint32_t new_user_ref, std::uint64_t venue_ref, Price price,
+                   Quantity quantity, ExecReport& out) noexcept;
+  bool on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out) noexcept;
+  // `decrement`: shares taken off the book (OUCH Canceled quantity); the order is done at 0 leaves.
+  bool on_canceled(std::uint32_t user_ref, Quantity decrement, std::uint16_t reason, ExecReport& out) noexcept;
+  bool on_rejected(std::uint32_t user_ref, std::uint16_t reason, ExecReport& out) noexcept;
+
+  // ---- state -------------------------------------------------------------------------------
+  [[nodiscard]] const risk::Exposure& exposure(Locate locate) const noexcept { return exposure_[locate]; }
+  [[nodiscard]] std::int64_t cash(Locate locate) const noexcept { return cash_[locate]; }  // 1/10,000 $
+  [[nodiscard]] std::uint32_t open_orders() const noexcept { return open_; }
+  [[nodiscard]] const OmsCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] std::uint32_t next_user_ref() const noexcept { return next_user_ref_; }
+  // Visits every order still working (for the kill switch and shutdown).
+  template <class F>
+  void for_each_working(F&& f) noexcept {
+    for (Order& o : orders_)
+      if (o.state != OrderState::kFree) f(o);
+  }
+  [[nodiscard]] std::size_t locates() const noexcept { return exposure_.size(); }
+
+ private:
+  void close(Order& o) noexcept;
+  void add_open(Order& o, std::int64_t shares) noexcept;
+  ExecReport report(const Order& o, pipeline::ReportType type) const noexcept;
+
+  std::vector<Order> orders_;
+  std::vector<std::uint32_t> free_;  // stack of free slots (pre-sized)
+  core::IdMap by_id_;
+  core::IdMap by_user_ref_;
+  std::vector<risk::Exposure> exposure_;
+  std::vector<std::int64_t> cash_;
+  std::uint32_t next_user_ref_;
+  std::uint32_t open_ = 0;
+  OmsCounters counters_;
+};
+
+}  // namespace hft::oms

@@ -1,0 +1,124 @@
+#pragma once
+// `market_maker`: quotes both sides around the micro-price with an inventory skew, after
+// Avellaneda & Stoikov, "High-frequency trading in a limit order book" (2008):
+//   reservation price  r = s - q * gamma * sigma^2 * tau
+//   total spread       delta = gamma * sigma^2 * tau + (2 / gamma) * ln(1 + gamma / k)
+// with s the micro-price, q the inventory in lots, sigma the volatility of s (EWMA, per
+// second), tau the horizon, gamma the risk aversion and k the order-arrival decay. Quotes are
+// rounded outward to the tick, never cross the opposite best (post-only), and are replaced when
+// the wanted price moves by at least `replace_ticks`; a side is pulled at the position limit.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "pipeline/strategy/sdk.hpp"
+
+namespace hft::strategy {
+
+struct MarketMakerParams {
+  std::vector<std::string> symbols;
+  Quantity quote_size = 100;
+  Price tick = 100;              // $0.01 in 1/10,000 $
+  // The model works in dollars; quotes are converted to ticks at the end.
+  double gamma = 2.0;            // risk aversion, per dollar per lot: ~1 tick of skew per lot held
+  double k = 100.0;              // order-arrival decay, per dollar away from the mid
+  double horizon_s = 30.0;       // tau
+  double sigma_halflife_s = 5.0; // EWMA half-life of the variance estimate
+  double sigma_floor = 0.01;     // dollars per sqrt(s): keeps quotes sane before data arrives
+  std::int64_t max_position = 500;  // shares; the side that would grow it is pulled
+  int replace_ticks = 1;
+  int min_half_spread_ticks = 1;
+};
+
+class MarketMaker {
+ public:
+  explicit MarketMaker(MarketMakerParams p) : p_(std::move(p)) { states_.reserve(p_.symbols.size() + 1); }
+  [[nodiscard]] const MarketMakerParams& params() const noexcept { return p_; }
+
+  void on_book(Context& ctx, const BookView& book) noexcept {
+    if (!book.two_sided() || book.stale) return;
+    State& st = state(book.locate);
+    const double s = book.micro_price() * 1e-4;  // dollars
+    const double t = static_cast<double>(book.timestamp) * 1e-9;
+    if (st.last_t > 0 && t > st.last_t) {
+      const double dt = t - st.last_t;
+      const double r = s - st.last_s;
+      const double alpha = 1.0 - std::exp2(-dt / p_.sigma_halflife_s);
+      st.var_per_s += alpha * (r * r / std::max(dt, 1e-6) - st.var_per_s);
+    }
+    st.last_s = s;
+    st.last_t = t;
+    quote(ctx, book, st, s);
+  }
+
+  void on_fill(Context& ctx, const Fill& f) noexcept {
+    const BookView& book = ctx.book(f.locate);
+    if (book.two_sided() && !book.stale) quote(ctx, book, state(f.locate), book.micro_price() * 1e-4);
+  }
+
+  void on_order(Context&, const OrderUpdate& u) noexcept {
+    if (u.type == pipeline::ReportType::kRejected || u.type == pipeline::ReportType::kCanceled) {
+      for (auto& [locate, st] : states_) {
+        if (st.bid_id == u.order_id && (u.order == nullptr || u.order->state == OrderState::kDone)) st.bid_id = 0;
+        if (st.ask_id == u.order_id && (u.order == nullptr || u.order->state == OrderState::kDone)) st.ask_id = 0;
+      }
+    }
+  }
+
+  void on_feed(Context& ctx, bool stale) noexcept {
+    if (stale) ctx.cancel_all();  // do not leave quotes on a book we cannot see
+  }
+
+ private:
+  struct State {
+    double last_s = 0, last_t = 0, var_per_s = 0;
+    std::uint64_t bid_id = 0, ask_id = 0;
+  };
+
+  State& state(Locate locate) {
+    for (auto& [l, st] : states_)
+      if (l == locate) return st;
+    states_.emplace_back(locate, State{});  // once per symbol, into capacity reserved up front
+    return states_.back().second;
+  }
+
+  void quote(Context& ctx, const BookView& book, State& st, double s) noexcept {
+    const double sigma = std::max(std::sqrt(st.var_per_s), p_.sigma_floor);
+    const double q = static_cast<double>(ctx.position(book.locate).shares) / static_cast<double>(p_.quote_size);
+    const double risk = p_.gamma * sigma * sigma * p_.horizon_s;
+    const double r = s - q * risk;
+    const double tick = static_cast<double>(p_.tick) * 1e-4;
+    const double half = std::max(0.5 * (risk + (2.0 / p_.gamma) * std::log1p(p_.gamma / p_.k)),
+                                 p_.min_half_spread_ticks * tick);
+    Price bid = static_cast<Price>(std::floor((r - half) / tick)) * p_.tick;
+    Price ask = static_cast<Price>(std::ceil((r + half) / tick)) * p_.tick;
+    bid = std::min(bid, book.best_ask() - p_.tick);  // post-only: never cross
+    ask = std::max(ask, book.best_bid() + p_.tick);
+    const std::int64_t pos = ctx.position(book.locate).shares;
+    work(ctx, book.locate, Side::kBuy, bid, pos + p_.quote_size <= p_.max_position, st.bid_id);
+    work(ctx, book.locate, Side::kSell, ask, pos - p_.quote_size >= -p_.max_position, st.ask_id);
+  }
+
+  void work(Context& ctx, Locate locate, Side side, Price price, bool allowed, std::uint64_t& id) noexcept {
+    const WorkingOrder* o = id != 0 ? ctx.order(id) : nullptr;
+    if (o == nullptr) id = 0;
+    if (!allowed || price <= 0) {
+      if (o != nullptr && o->state == OrderState::kWorking) ctx.cancel(id);
+      return;
+    }
+    if (o == nullptr) {
+      id = side == Side::kBuy ? ctx.buy(locate, price, p_.quote_size, TimeInForce::kDay, true)
+                              : ctx.sell(locate, price, p_.quote_size, TimeInForce::kDay, true);
+      return;
+    }
+    if (o->state != OrderState::kWorking) return;  // an answer is pending: wait for it
+    const Price moved = o->price > price ? o->price - price : price - o->price;
+    if (moved >= p_.replace_ticks * p_.tick || o->leaves < p_.quote_size / 2) ctx.replace(id, price, p_.quote_size);
+  }
+
+  MarketMakerParams p_;
+  std::vector<std::pair<Locate, State>> states_;
+};
+
+}  // namespace hft::strategy

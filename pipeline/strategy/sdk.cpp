@@ -1,0 +1,177 @@
+#include "pipeline/strategy/sdk.hpp"
+
+#include "core/clock.hpp"
+
+namespace hft::strategy {
+
+using pipeline::IntentType;
+using pipeline::OrderIntent;
+using pipeline::ReportType;
+
+const WorkingOrder* Context::order(std::uint64_t id) const noexcept {
+  for (const WorkingOrder& o : orders_)
+    if (o.id == id && o.state != OrderState::kDone) return &o;
+  return nullptr;
+}
+
+WorkingOrder* Context::find(std::uint64_t id) noexcept {
+  for (WorkingOrder& o : orders_)
+    if (o.id == id && o.state != OrderState::kDone) return &o;
+  return nullptr;
+}
+
+bool Context::push(const OrderIntent& intent) noexcept {
+  if (!out_->try_push(intent)) {
+    ++refusals_.ring_full;
+    return false;
+  }
+  ++intents_sent_;
+  last_decision_tsc_ = intent.decision_tsc;
+  return true;
+}
+
+std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif,
+                                  bool post_only) noexcept {
+  if (halted_) {
+    ++refusals_.halted;
+    return 0;
+  }
+  if (locate >= books_->size() || (*books_)[locate].stale) {
+    ++refusals_.stale_book;
+    return 0;
+  }
+  WorkingOrder* slot = nullptr;
+  for (WorkingOrder& o : orders_)
+    if (o.state == OrderState::kDone) {
+      slot = &o;
+      break;
+    }
+  if (slot == nullptr) {
+    ++refusals_.too_many_orders;
+    return 0;
+  }
+  const std::uint64_t id = (static_cast<std::uint64_t>(index_) << 56) | next_seq_++;
+  OrderIntent in{};
+  in.origin_tsc = origin_tsc_;
+  in.decision_tsc = core::rdtsc();
+  in.order_id = id;
+  in.price = price;
+  in.quantity = qty;
+  in.locate = locate;
+  in.type = IntentType::kNew;
+  in.side = side;
+  in.tif = tif;
+  in.strategy = index_;
+  in.post_only = post_only;
+  if (!push(in)) return 0;
+  *slot = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0};
+  ++working_;
+  return id;
+}
+
+bool Context::cancel(std::uint64_t order_id) noexcept {
+  WorkingOrder* o = find(order_id);
+  if (o == nullptr || o->state == OrderState::kPendingCancel) {
+    ++refusals_.not_working;
+    return false;
+  }
+  OrderIntent in{};
+  in.origin_tsc = origin_tsc_;
+  in.decision_tsc = core::rdtsc();
+  in.order_id = order_id;
+  in.locate = o->locate;
+  in.type = IntentType::kCancel;
+  in.side = o->side;
+  in.strategy = index_;
+  if (!push(in)) return false;
+  o->state = OrderState::kPendingCancel;
+  return true;
+}
+
+bool Context::replace(std::uint64_t order_id, Price price, Quantity qty) noexcept {
+  WorkingOrder* o = find(order_id);
+  if (o == nullptr || o->state != OrderState::kWorking) {
+    ++refusals_.not_working;
+    return false;
+  }
+  if (halted_) {
+    ++refusals_.halted;
+    return false;
+  }
+  if ((*books_)[o->locate].stale) {
+    ++refusals_.stale_book;
+    return false;
+  }
+  OrderIntent in{};
+  in.origin_tsc = origin_tsc_;
+  in.decision_tsc = core::rdtsc();
+  in.order_id = order_id;
+  in.price = price;
+  in.quantity = qty;
+  in.locate = o->locate;
+  in.type = IntentType::kReplace;
+  in.side = o->side;
+  in.strategy = index_;
+  if (!push(in)) return false;
+  o->state = OrderState::kPendingReplace;
+  o->pending_price = price;
+  o->pending_quantity = qty;
+  return true;
+}
+
+void Context::cancel_all() noexcept {
+  for (WorkingOrder& o : orders_)
+    if (o.state == OrderState::kWorking || o.state == OrderState::kPendingReplace) cancel(o.id);
+}
+
+WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
+  WorkingOrder* o = find(r.order_id);
+  if (o == nullptr) return nullptr;
+  switch (r.type) {
+    case ReportType::kAccepted:
+      if (o->state == OrderState::kPendingNew) o->state = OrderState::kWorking;
+      o->price = r.price;
+      o->quantity = r.quantity;
+      o->leaves = r.leaves;
+      break;
+    case ReportType::kReplaced:
+      o->state = OrderState::kWorking;
+      o->price = r.price;
+      o->quantity = r.quantity;
+      o->leaves = r.leaves;
+      break;
+    case ReportType::kFill: {
+      Position& p = positions_[o->locate];
+      const auto q = static_cast<std::int64_t>(r.quantity);
+      if (o->side == Side::kBuy) {
+        p.shares += q;
+        p.cash -= q * r.price;
+        p.bought += r.quantity;
+      } else {
+        p.shares -= q;
+        p.cash += q * r.price;
+        p.sold += r.quantity;
+      }
+      o->leaves = r.leaves;
+      break;
+    }
+    case ReportType::kRejected:
+      // A rejected replace or cancel leaves the order as it was; a rejected new order is gone.
+      if (o->state == OrderState::kPendingReplace || o->state == OrderState::kPendingCancel) {
+        o->state = OrderState::kWorking;
+        return o;
+      }
+      o->leaves = 0;
+      break;
+    case ReportType::kCanceled:
+      o->leaves = r.leaves;
+      break;
+  }
+  if (o->leaves == 0 && r.type != ReportType::kAccepted && r.type != ReportType::kReplaced) {
+    o->state = OrderState::kDone;
+    --working_;
+  }
+  return o;
+}
+
+}  // namespace hft::strategy

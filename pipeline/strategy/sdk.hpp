@@ -1,0 +1,196 @@
+#pragma once
+// Strategy SDK. A strategy is a plain C++ class with any of these members (all optional):
+//
+//   void on_book(Context&, const BookView&) noexcept;      // top-5 depth of one of its symbols changed
+//   void on_trade(Context&, const TradePrint&) noexcept;   // a trade on one of its symbols
+//   void on_order(Context&, const OrderUpdate&) noexcept;  // accepted, rejected, canceled, replaced
+//   void on_fill(Context&, const Fill&) noexcept;          // one of its orders executed
+//   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [strategy] timer_us
+//   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
+//
+// The strategy stage holds its strategies in a std::variant and calls the member for the event's
+// type directly (std::visit over a closed set: a jump table, no virtual call per message; a
+// member that a class does not define costs nothing). Order and fill events go only to the
+// strategy that owns the order. Through its Context a strategy sees the books of its symbols
+// (5 levels per side), its own working orders and positions, and sends new / cancel / replace
+// intents, which pre-trade risk checks before anything reaches the wire. A stale book (a
+// MoldUDP64 gap not yet recovered) refuses new orders and replaces locally.
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/spsc_ring.hpp"
+#include "pipeline/events.hpp"
+
+namespace hft::strategy {
+
+using pipeline::Level;
+using pipeline::Locate;
+using pipeline::Price;
+using pipeline::Quantity;
+using pipeline::Side;
+using pipeline::TimeInForce;
+
+struct BookView {
+  Locate locate = 0;
+  std::array<char, 8> symbol{};
+  std::array<Level, pipeline::kDepth> bids{};  // best first; price 0 = empty
+  std::array<Level, pipeline::kDepth> asks{};
+  std::uint16_t bid_orders = 0, ask_orders = 0;
+  std::uint64_t timestamp = 0;  // ITCH ns since midnight of the last change
+  Price last_trade_price = 0;
+  bool stale = true;            // no depth yet, or the feed has a gap
+
+  [[nodiscard]] bool two_sided() const noexcept { return bids[0].shares > 0 && asks[0].shares > 0; }
+  [[nodiscard]] Price best_bid() const noexcept { return bids[0].price; }
+  [[nodiscard]] Price best_ask() const noexcept { return asks[0].price; }
+  [[nodiscard]] Price spread() const noexcept { return asks[0].price - bids[0].price; }
+  // Mid and micro-price in price units (1/10,000 $), as doubles for models.
+  [[nodiscard]] double mid() const noexcept { return 0.5 * static_cast<double>(bids[0].price + asks[0].price); }
+  // Size-weighted mid: leans toward the side with less depth (the price the next trade is likelier at).
+  [[nodiscard]] double micro_price() const noexcept {
+    const double bq = bids[0].shares, aq = asks[0].shares;
+    if (bq + aq <= 0) return mid();
+    return (static_cast<double>(bids[0].price) * aq + static_cast<double>(asks[0].price) * bq) / (bq + aq);
+  }
+  // Order-book imbalance over the top `levels` levels, in [-1, 1] (+1: all depth on the bid).
+  [[nodiscard]] double imbalance(int levels = 1) const noexcept {
+    double b = 0, a = 0;
+    for (int i = 0; i < levels && i < pipeline::kDepth; ++i) {
+      b += bids[static_cast<std::size_t>(i)].shares;
+      a += asks[static_cast<std::size_t>(i)].shares;
+    }
+    return b + a > 0 ? (b - a) / (b + a) : 0.0;
+  }
+};
+
+struct TradePrint {
+  Locate locate;
+  Price price;
+  Quantity shares;
+  char aggressor;  // 'B' buyer-initiated, 'S' seller-initiated, ' ' unknown
+  std::uint64_t timestamp;
+};
+
+enum class OrderState : std::uint8_t { kPendingNew, kWorking, kPendingCancel, kPendingReplace, kDone };
+
+struct WorkingOrder {
+  std::uint64_t id = 0;
+  Locate locate = 0;
+  Side side = Side::kBuy;
+  Price price = 0;
+  Quantity quantity = 0;  // current total
+  Quantity leaves = 0;
+  OrderState state = OrderState::kDone;
+  Price pending_price = 0;       // for kPendingReplace
+  Quantity pending_quantity = 0;
+};
+
+struct OrderUpdate {
+  const WorkingOrder* order;      // nullptr once done is reported only through `type`
+  std::uint64_t order_id;
+  pipeline::ReportType type;      // kAccepted, kRejected, kCanceled, kReplaced
+  pipeline::RejectReason reason;
+  std::uint16_t venue_code;
+};
+
+struct Fill {
+  std::uint64_t order_id;
+  Locate locate;
+  Side side;
+  Price price;
+  Quantity quantity;
+  Quantity leaves;
+};
+
+struct Position {
+  std::int64_t shares = 0;           // signed: + long, - short
+  std::int64_t cash = 0;             // sum of -signed fill notional, 1/10,000 $
+  std::uint64_t bought = 0, sold = 0;
+  // Mark-to-market P&L at `mark` (1/10,000 $ per share), in 1/10,000 $.
+  [[nodiscard]] std::int64_t pnl(Price mark) const noexcept { return cash + shares * mark; }
+};
+
+// What a strategy sees and does. One per strategy instance, owned by the strategy stage.
+class Context {
+ public:
+  static constexpr std::size_t kMaxOrders = 256;  // working orders per strategy
+
+  Context(std::uint8_t index, std::string name, core::SpscRing<pipeline::OrderIntent>* out,
+          const std::vector<BookView>* books)
+      : index_(index), name_(std::move(name)), out_(out), books_(books) {}
+
+  // ---- market ----------------------------------------------------------------------------
+  [[nodiscard]] const BookView& book(Locate locate) const noexcept { return (*books_)[locate]; }
+  [[nodiscard]] std::span<const Locate> symbols() const noexcept { return symbols_; }
+  [[nodiscard]] std::uint64_t now_ns() const noexcept { return now_ns_; }  // ITCH time of the current event
+
+  // ---- own state -------------------------------------------------------------------------
+  [[nodiscard]] const Position& position(Locate locate) const noexcept { return positions_[locate]; }
+  [[nodiscard]] std::span<const WorkingOrder> orders() const noexcept { return {orders_.data(), orders_.size()}; }
+  [[nodiscard]] const WorkingOrder* order(std::uint64_t id) const noexcept;
+  [[nodiscard]] std::size_t working_count() const noexcept { return working_; }
+
+  // ---- actions (return the order id, 0 when refused locally; the reason is counted) ---------
+  std::uint64_t buy(Locate locate, Price price, Quantity qty, TimeInForce tif = TimeInForce::kDay, bool post_only = false) noexcept {
+    return submit_new(locate, Side::kBuy, price, qty, tif, post_only);
+  }
+  std::uint64_t sell(Locate locate, Price price, Quantity qty, TimeInForce tif = TimeInForce::kDay, bool post_only = false) noexcept {
+    return submit_new(locate, Side::kSell, price, qty, tif, post_only);
+  }
+  bool cancel(std::uint64_t order_id) noexcept;
+  bool replace(std::uint64_t order_id, Price price, Quantity qty) noexcept;
+  void cancel_all() noexcept;
+
+  // Counters of locally refused actions.
+  struct Refusals {
+    std::uint64_t stale_book = 0, halted = 0, ring_full = 0, too_many_orders = 0, not_working = 0;
+  };
+  [[nodiscard]] const Refusals& refusals() const noexcept { return refusals_; }
+  [[nodiscard]] std::uint8_t index() const noexcept { return index_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool halted() const noexcept { return halted_; }
+
+  // ---- stage side (not for strategies) ----------------------------------------------------
+  void set_event(std::uint64_t origin_tsc, std::uint64_t now_ns) noexcept {
+    origin_tsc_ = origin_tsc;
+    now_ns_ = now_ns;
+  }
+  void set_halted(bool halted) noexcept { halted_ = halted; }
+  void subscribe(Locate locate) { symbols_.push_back(locate); }
+  void init_tables(std::size_t locates) {
+    positions_.assign(locates, Position{});
+    orders_.assign(kMaxOrders, WorkingOrder{});
+  }
+  // Applies a report for one of this strategy's orders; returns the order slot (or nullptr).
+  WorkingOrder* apply(const pipeline::ExecReport& r) noexcept;
+  [[nodiscard]] std::uint64_t intents_sent() const noexcept { return intents_sent_; }
+  [[nodiscard]] std::uint64_t last_decision_tsc() const noexcept { return last_decision_tsc_; }
+
+ private:
+  std::uint64_t submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only) noexcept;
+  bool push(const pipeline::OrderIntent& intent) noexcept;
+  WorkingOrder* find(std::uint64_t id) noexcept;
+
+  std::uint8_t index_;
+  std::string name_;
+  core::SpscRing<pipeline::OrderIntent>* out_;
+  const std::vector<BookView>* books_;
+  std::vector<Locate> symbols_;
+  std::vector<Position> positions_;
+  std::vector<WorkingOrder> orders_;  // fixed kMaxOrders slots
+  std::size_t working_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t origin_tsc_ = 0;
+  std::uint64_t now_ns_ = 0;
+  std::uint64_t intents_sent_ = 0;
+  std::uint64_t last_decision_tsc_ = 0;
+  bool halted_ = false;
+  Refusals refusals_;
+};
+
+}  // namespace hft::strategy
