@@ -27,7 +27,7 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 
 std::string msg(std::uint64_t i) { return "msg-" + std::to_string(i); }
 
-struct Fixture : ::testing::Test {
+struct SoupSession : ::testing::Test {
   ServerContext ctx{test_server_config()};
   ServerRecorder srec;
   ClientRecorder crec;
@@ -46,7 +46,7 @@ struct Fixture : ::testing::Test {
   }
 };
 
-TEST_F(Fixture, LoginAcceptedThenDataBothWays) {
+TEST_F(SoupSession, LoginAcceptedThenDataBothWays) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -72,7 +72,7 @@ TEST_F(Fixture, LoginAcceptedThenDataBothWays) {
   EXPECT_EQ(crec.sequenced.size(), 3u);
 }
 
-TEST_F(Fixture, LoginRejectedForBadPasswordUnknownUserAndUnknownSession) {
+TEST_F(SoupSession, LoginRejectedForBadPasswordUnknownUserAndUnknownSession) {
   struct Case {
     std::string user, password, session;
     LoginFailure failure;
@@ -108,7 +108,7 @@ TEST_F(Fixture, LoginRejectedForBadPasswordUnknownUserAndUnknownSession) {
   EXPECT_FALSE(ctx.logged_in(0));
 }
 
-TEST_F(Fixture, SecondLoginOfALoggedInUserIsRefused) {
+TEST_F(SoupSession, SecondLoginOfALoggedInUserIsRefused) {
   Client first(test_client_config(), crec);
   testing::Wire w1{server, first};
   w1.connect(1, now);
@@ -132,7 +132,7 @@ TEST_F(Fixture, SecondLoginOfALoggedInUserIsRefused) {
   EXPECT_TRUE(ctx.logged_in(0));
 }
 
-TEST_F(Fixture, RequestedSequenceBeyondTheStreamOrNoLongerRetainedIsRefused) {
+TEST_F(SoupSession, RequestedSequenceBeyondTheStreamOrNoLongerRetainedIsRefused) {
   append(0, 1, 5);
   {
     ClientConfig cc = test_client_config();
@@ -160,7 +160,7 @@ TEST_F(Fixture, RequestedSequenceBeyondTheStreamOrNoLongerRetainedIsRefused) {
   EXPECT_EQ(rec2.last(EventKind::kLoginRejected)->login_failure, LoginFailure::kSequenceNotRetained);
 }
 
-TEST_F(Fixture, SequenceZeroMeansFromNowOn) {
+TEST_F(SoupSession, SequenceZeroMeansFromNowOn) {
   append(0, 1, 5);
   ClientConfig cc = test_client_config();
   cc.next_sequence = 0;
@@ -175,7 +175,7 @@ TEST_F(Fixture, SequenceZeroMeansFromNowOn) {
   expect_exactly(crec, 6, 7);
 }
 
-TEST_F(Fixture, HeartbeatsKeepAnIdleSessionAlive) {
+TEST_F(SoupSession, HeartbeatsKeepAnIdleSessionAlive) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -195,7 +195,7 @@ TEST_F(Fixture, HeartbeatsKeepAnIdleSessionAlive) {
   EXPECT_EQ(server.counters().heartbeats_in, client.counters().heartbeats_out);
 }
 
-TEST_F(Fixture, HeartbeatsWaitForSendIdleness) {
+TEST_F(SoupSession, HeartbeatsWaitForSendIdleness) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -213,7 +213,7 @@ TEST_F(Fixture, HeartbeatsWaitForSendIdleness) {
   expect_exactly(crec, 1, 50);
 }
 
-TEST_F(Fixture, ServerDropsASilentClientAfterTheTimeout) {
+TEST_F(SoupSession, ServerDropsASilentClientAfterTheTimeout) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -235,7 +235,7 @@ TEST_F(Fixture, ServerDropsASilentClientAfterTheTimeout) {
   EXPECT_FALSE(ctx.logged_in(0));  // released: the user may log in again
 }
 
-TEST_F(Fixture, ClientDropsASilentServerAfterItsTimeout) {
+TEST_F(SoupSession, ClientDropsASilentServerAfterItsTimeout) {
   ClientConfig cc = test_client_config();
   cc.timeout_ns = 5 * kSecond;
   Client client(cc, crec);
@@ -255,7 +255,7 @@ TEST_F(Fixture, ClientDropsASilentServerAfterItsTimeout) {
   EXPECT_TRUE(client.may_reconnect());
 }
 
-TEST_F(Fixture, LoginTimeoutAppliesBeforeLogin) {
+TEST_F(SoupSession, LoginTimeoutAppliesBeforeLogin) {
   // A connection that never logs in is dropped after the dead-peer timeout too.
   server.open(9, now);
   now += 15 * kSecond;
@@ -264,7 +264,7 @@ TEST_F(Fixture, LoginTimeoutAppliesBeforeLogin) {
   EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
 }
 
-TEST_F(Fixture, SoupBinTcp41RequestedTimeoutReplacesTheServerDefault) {
+TEST_F(SoupSession, SoupBinTcp41RequestedTimeoutReplacesTheServerDefault) {
   ClientConfig cc = test_client_config();
   cc.requested_heartbeat_timeout_ms = 4000;
   Client client(cc, crec);
@@ -295,7 +295,7 @@ TEST_F(Fixture, SoupBinTcp41RequestedTimeoutReplacesTheServerDefault) {
 
 // The core promise: across any number of disconnects, cut anywhere in the byte stream, the
 // client sees every sequenced message exactly once and in order.
-TEST_F(Fixture, ReconnectResumesWithNoGapAndNoDuplicate) {
+TEST_F(SoupSession, ReconnectResumesWithNoGapAndNoDuplicate) {
   Client client(test_client_config(), crec);
   std::uint64_t next_msg = 1;
   std::uint64_t id = 0;
@@ -329,7 +329,7 @@ TEST_F(Fixture, ReconnectResumesWithNoGapAndNoDuplicate) {
   EXPECT_EQ(client.next_expected(), next_msg);
 }
 
-TEST_F(Fixture, SplitAndCoalescedReadsGiveTheSameStream) {
+TEST_F(SoupSession, SplitAndCoalescedReadsGiveTheSameStream) {
   for (const std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{17}, ~std::size_t{0}}) {
     ServerContext c(test_server_config());
     ServerRecorder sr;
@@ -350,7 +350,7 @@ TEST_F(Fixture, SplitAndCoalescedReadsGiveTheSameStream) {
   }
 }
 
-TEST_F(Fixture, GarbageFromOneClientClosesOnlyThatSession) {
+TEST_F(SoupSession, GarbageFromOneClientClosesOnlyThatSession) {
   Client client(test_client_config(), crec);
   testing::Wire good{server, client};
   good.connect(1, now);
@@ -377,7 +377,7 @@ TEST_F(Fixture, GarbageFromOneClientClosesOnlyThatSession) {
   EXPECT_TRUE(client.logged_in());
 }
 
-TEST_F(Fixture, MalformedLoginAndDataBeforeLoginCloseWithAReason) {
+TEST_F(SoupSession, MalformedLoginAndDataBeforeLoginCloseWithAReason) {
   {
     server.open(1, now);
     std::uint8_t login[64];
@@ -410,7 +410,7 @@ TEST_F(Fixture, MalformedLoginAndDataBeforeLoginCloseWithAReason) {
   EXPECT_FALSE(ctx.logged_in(0));
 }
 
-TEST_F(Fixture, EndOfSessionAfterTheLastMessage) {
+TEST_F(SoupSession, EndOfSessionAfterTheLastMessage) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -436,7 +436,7 @@ TEST_F(Fixture, EndOfSessionAfterTheLastMessage) {
   EXPECT_TRUE(late.ended());
 }
 
-TEST_F(Fixture, LogoutReleasesTheUser) {
+TEST_F(SoupSession, LogoutReleasesTheUser) {
   Client client(test_client_config(), crec);
   testing::Wire wire{server, client};
   wire.connect(1, now);
@@ -457,7 +457,7 @@ TEST_F(Fixture, LogoutReleasesTheUser) {
   EXPECT_TRUE(again.logged_in());
 }
 
-TEST_F(Fixture, ClientSkipsDuplicatesWhenAServerGrantsALowerSequence) {
+TEST_F(SoupSession, ClientSkipsDuplicatesWhenAServerGrantsALowerSequence) {
   ClientConfig cc = test_client_config();
   cc.next_sequence = 5;  // we hold 1..4
   Client client(cc, crec);
@@ -478,7 +478,7 @@ TEST_F(Fixture, ClientSkipsDuplicatesWhenAServerGrantsALowerSequence) {
   EXPECT_EQ(client.counters().duplicates_dropped, 2u);
 }
 
-TEST_F(Fixture, ClientRefusesDataBeforeLoginAndMalformedPackets) {
+TEST_F(SoupSession, ClientRefusesDataBeforeLoginAndMalformedPackets) {
   {
     Client client(test_client_config(), crec);
     ASSERT_TRUE(client.open(1, now));
@@ -507,7 +507,7 @@ TEST_F(Fixture, ClientRefusesDataBeforeLoginAndMalformedPackets) {
   }
 }
 
-TEST_F(Fixture, FallingBehindTheRetainedWindowClosesTheSession) {
+TEST_F(SoupSession, FallingBehindTheRetainedWindowClosesTheSession) {
   ServerConfig small = test_server_config();
   small.store_messages = 8;
   small.output_buffer_bytes = 512;
@@ -547,7 +547,7 @@ struct CountingClient {
   }
 };
 
-TEST_F(Fixture, SteadyStateAllocatesNothing) {
+TEST_F(SoupSession, SteadyStateAllocatesNothing) {
   ASSERT_TRUE(::hft::testing::counting_active());
   CountingServer sh{&ctx};
   CountingClient ch;
