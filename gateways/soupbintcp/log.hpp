@@ -22,4 +22,15 @@ inline void log_event(const SessionEvent& e) {
   }
 }
 
+// A handler that logs every session event, then passes it on to `Inner` (if it wants events):
+//   net::TcpServer<soup::ServerSession<soup::Logged<Venue>>> ...
+template <class Inner>
+struct Logged : Inner {
+  using Inner::Inner;
+  void on_event(const SessionEvent& e) {
+    log_event(e);
+    if constexpr (requires(Inner& i) { i.on_event(e); }) Inner::on_event(e);
+  }
+};
+
 }  // namespace hft::soup

@@ -33,10 +33,7 @@ struct Venue {
   soup::ServerContext* ctx = nullptr;
   std::vector<soup::SessionEvent> events;
   std::map<std::uint32_t, int> orders;
-  void on_event(const soup::SessionEvent& e) {
-    events.push_back(e);
-    soup::log_event(e);
-  }
+  void on_event(const soup::SessionEvent& e) { events.push_back(e); }
   void on_unsequenced(std::uint32_t user, std::span<const std::uint8_t> m, std::uint64_t) {
     ++orders[user];
     ctx->append(user, bytes("ACK " + std::string(reinterpret_cast<const char*>(m.data()), m.size())));
@@ -51,20 +48,17 @@ struct Venue {
 struct Trader {
   std::vector<std::pair<std::uint64_t, std::string>> received;
   std::vector<soup::SessionEvent> events;
-  void on_event(const soup::SessionEvent& e) {
-    events.push_back(e);
-    soup::log_event(e);
-  }
+  void on_event(const soup::SessionEvent& e) { events.push_back(e); }
   void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> m, std::uint64_t) {
     received.emplace_back(seq, std::string(reinterpret_cast<const char*>(m.data()), m.size()));
   }
 };
 
-using ServerSessionT = soup::ServerSession<Venue>;
-using ClientSessionT = soup::ClientSession<Trader>;
+using ServerSessionT = soup::ServerSession<soup::Logged<Venue>>;
+using ClientSessionT = soup::ClientSession<soup::Logged<Trader>>;
 
 struct Participant {
-  Trader trader;
+  soup::Logged<Trader> trader;
   std::unique_ptr<ClientSessionT> session;
   std::unique_ptr<TcpClient<ClientSessionT>> link;
 };
@@ -122,7 +116,7 @@ class SoupLoopback : public ::testing::Test {
   std::ostringstream log_;
   std::vector<spdlog::sink_ptr> saved_sinks_;
   std::unique_ptr<soup::ServerContext> ctx_;
-  Venue venue_;
+  soup::Logged<Venue> venue_;
   std::unique_ptr<TcpServer<ServerSessionT>> server_;
   std::vector<std::unique_ptr<Participant>> people_;
 };
@@ -167,6 +161,17 @@ TEST_F(SoupLoopback, SeveralClientsTradeOnTheirOwnStreamsAndOneResumesAfterAReco
   EXPECT_EQ(bob.session->counters().duplicates_dropped, 0u);
   EXPECT_EQ(bob.link->connections(), 2u);
 
+  // Now the venue drops BOB: the client runner reconnects by itself (after its 10 ms delay) and
+  // resumes where it was.
+  server_->for_each_session([&](ServerSessionT& s, bool active) {
+    if (active && s.user() == bob_id) s.close(core::monotonic_ns());
+  });
+  ctx_->append(bob_id, bytes("after the kick"));
+  ASSERT_TRUE(run_until([&] { return bob.trader.received.size() == kOrders + 8; }));
+  EXPECT_EQ(bob.trader.received.back(), (std::pair<std::uint64_t, std::string>{kOrders + 8, "after the kick"}));
+  EXPECT_EQ(bob.link->connections(), 3u);
+  EXPECT_EQ(bob.session->counters().duplicates_dropped, 0u);
+
   // End of session: every client gets 'Z' and stops.
   ctx_->end_session();
   ASSERT_TRUE(run_until([&] { return alice.session->ended() && bob.session->ended() && carol.session->ended(); }));
@@ -183,6 +188,7 @@ TEST_F(SoupLoopback, SeveralClientsTradeOnTheirOwnStreamsAndOneResumesAfterAReco
       << log;
   EXPECT_NE(log.find("closed: peer closed the connection"), std::string::npos) << log;
   EXPECT_NE(log.find("closed: end of session"), std::string::npos) << log;
+  EXPECT_NE(log.find("user \"BOB\": closed: closed locally at sequence 208"), std::string::npos) << log;
 }
 
 TEST_F(SoupLoopback, BadPasswordGarbageAndCapacityAreHandledPerConnection) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateways/soupbintcp/client.hpp"
@@ -16,6 +17,8 @@ inline constexpr std::uint64_t kSecond = 1'000'000'000;
 struct ServerRecorder {
   std::vector<SessionEvent> events;
   std::vector<std::pair<std::uint32_t, std::string>> unsequenced;
+  std::vector<std::string> debug;
+  void on_debug(std::uint32_t, std::string_view text) { debug.emplace_back(text); }
   void on_event(const SessionEvent& e) { events.push_back(e); }
   void on_unsequenced(std::uint32_t user, std::span<const std::uint8_t> m, std::uint64_t) {
     unsequenced.emplace_back(user, std::string(reinterpret_cast<const char*>(m.data()), m.size()));
@@ -30,7 +33,13 @@ struct ServerRecorder {
 struct ClientRecorder {
   std::vector<SessionEvent> events;
   std::vector<std::pair<std::uint64_t, std::string>> sequenced;
+  std::vector<std::string> unsequenced;
+  std::vector<std::string> debug;
   void on_event(const SessionEvent& e) { events.push_back(e); }
+  void on_unsequenced(std::span<const std::uint8_t> m, std::uint64_t) {
+    unsequenced.emplace_back(reinterpret_cast<const char*>(m.data()), m.size());
+  }
+  void on_debug(std::string_view text) { debug.emplace_back(text); }
   void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> m, std::uint64_t) {
     sequenced.emplace_back(seq, std::string(reinterpret_cast<const char*>(m.data()), m.size()));
   }

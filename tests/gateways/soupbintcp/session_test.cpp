@@ -576,6 +576,38 @@ TEST_F(SoupSession, SteadyStateAllocatesNothing) {
   EXPECT_GT(s.counters().heartbeats_out, 0u);
 }
 
+TEST_F(SoupSession, BestEffortServerDataIsVersionGatedAndDebugPassesThrough) {
+  Client plain(test_client_config(), crec);
+  testing::Wire w1{server, plain};
+  w1.connect(1, now);
+  w1.pump(now);
+  ASSERT_TRUE(plain.logged_in());
+  EXPECT_FALSE(server.send_unsequenced(bytes("note"), now));  // not enabled on this server
+  ASSERT_TRUE(server.send_debug("hello", now));
+  w1.pump(now);
+  EXPECT_EQ(crec.debug, std::vector<std::string>{"hello"});
+  EXPECT_TRUE(crec.unsequenced.empty());
+
+  ServerConfig sc = test_server_config();
+  sc.unsequenced_to_client = true;
+  ServerContext c2(sc);
+  ServerRecorder sr2;
+  Server s2(c2, sr2);
+  ClientConfig cc = test_client_config();
+  cc.accept_unsequenced = true;
+  ClientRecorder cr2;
+  Client client(cc, cr2);
+  testing::Wire w2{s2, client};
+  w2.connect(2, now);
+  w2.pump(now);
+  ASSERT_TRUE(s2.send_unsequenced(bytes("note"), now));
+  c2.append(0, bytes(msg(1)));
+  w2.pump(now);
+  EXPECT_EQ(cr2.unsequenced, std::vector<std::string>{"note"});
+  expect_exactly(cr2, 1, 1);  // best-effort data does not consume a sequence number
+  EXPECT_EQ(client.next_expected(), 2u);
+}
+
 TEST(SoupServerConfig, ValidationNamesTheField) {
   ServerConfig c = test_server_config();
   c.users.push_back({"TOOLONGNAME", "x"});
