@@ -19,6 +19,16 @@ struct ServerRecorder {
   std::vector<std::pair<std::uint32_t, std::string>> unsequenced;
   std::vector<std::string> debug;
   void on_debug(std::uint32_t, std::string_view text) { debug.emplace_back(text); }
+  // The reason of the last rejected login (kNone when there was none).
+  [[nodiscard]] LoginFailure last_failure() const {
+    const SessionEvent* e = last(EventKind::kLoginRejected);
+    return e == nullptr ? LoginFailure::kNone : e->login_failure;
+  }
+  // The last close event (a default one, reason kNone, when there was none).
+  [[nodiscard]] SessionEvent last_close() const {
+    const SessionEvent* e = last(EventKind::kClosed);
+    return e == nullptr ? SessionEvent{} : *e;
+  }
   void on_event(const SessionEvent& e) { events.push_back(e); }
   void on_unsequenced(std::uint32_t user, std::span<const std::uint8_t> m, std::uint64_t) {
     unsequenced.emplace_back(user, std::string(reinterpret_cast<const char*>(m.data()), m.size()));
@@ -40,6 +50,10 @@ struct ClientRecorder {
     unsequenced.emplace_back(reinterpret_cast<const char*>(m.data()), m.size());
   }
   void on_debug(std::string_view text) { debug.emplace_back(text); }
+  [[nodiscard]] SessionEvent last_close() const {
+    const SessionEvent* e = last(EventKind::kClosed);
+    return e == nullptr ? SessionEvent{} : *e;
+  }
   void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> m, std::uint64_t) {
     sequenced.emplace_back(seq, std::string(reinterpret_cast<const char*>(m.data()), m.size()));
   }

@@ -124,7 +124,7 @@ TEST_F(SoupSession, SecondLoginOfALoggedInUserIsRefused) {
   w2.pump(now);
   EXPECT_TRUE(second.rejected());
   EXPECT_EQ(second.reject_code(), RejectCode::kSessionNotAvailable);
-  EXPECT_EQ(srec2.last(EventKind::kLoginRejected)->login_failure, LoginFailure::kAlreadyLoggedIn);
+  EXPECT_EQ(srec2.last_failure(), LoginFailure::kAlreadyLoggedIn);
   // The first connection is untouched by the refusal.
   append(0, 1, 1);
   w1.pump(now);
@@ -143,7 +143,7 @@ TEST_F(SoupSession, RequestedSequenceBeyondTheStreamOrNoLongerRetainedIsRefused)
     wire.connect(1, now);
     wire.pump(now);
     EXPECT_TRUE(client.rejected());
-    EXPECT_EQ(srec.last(EventKind::kLoginRejected)->login_failure, LoginFailure::kSequenceAhead);
+    EXPECT_EQ(srec.last_failure(), LoginFailure::kSequenceAhead);
   }
   ServerConfig small = test_server_config();
   small.store_messages = 4;
@@ -157,7 +157,7 @@ TEST_F(SoupSession, RequestedSequenceBeyondTheStreamOrNoLongerRetainedIsRefused)
   wire.connect(1, now);
   wire.pump(now);
   EXPECT_TRUE(client.rejected());
-  EXPECT_EQ(rec2.last(EventKind::kLoginRejected)->login_failure, LoginFailure::kSequenceNotRetained);
+  EXPECT_EQ(rec2.last_failure(), LoginFailure::kSequenceNotRetained);
 }
 
 TEST_F(SoupSession, SequenceZeroMeansFromNowOn) {
@@ -388,7 +388,7 @@ TEST_F(SoupSession, MalformedLoginAndDataBeforeLoginCloseWithAReason) {
     std::memcpy(login + 3 + 26, "       1x           ", 20);
     server.on_bytes(login, n, now);
     EXPECT_EQ(server.close_reason(), CloseReason::kMalformedPacket);
-    EXPECT_EQ(srec.last(EventKind::kClosed)->packet_error, PacketError::kNonNumericSequence);
+    EXPECT_EQ(srec.last_close().packet_error, PacketError::kNonNumericSequence);
     server.on_transport_closed(now, 0);
   }
   {
@@ -396,14 +396,14 @@ TEST_F(SoupSession, MalformedLoginAndDataBeforeLoginCloseWithAReason) {
     const std::uint8_t data[] = {0x00, 0x03, 'U', 'h', 'i'};
     server.on_bytes(data, sizeof data, now);
     EXPECT_EQ(server.close_reason(), CloseReason::kProtocolViolation);
-    EXPECT_EQ(srec.last(EventKind::kClosed)->violation, Violation::kNotLoggedIn);
+    EXPECT_EQ(srec.last_close().violation, Violation::kNotLoggedIn);
     server.on_transport_closed(now, 0);
   }
   {
     server.open(3, now);
     const std::uint8_t wrong_len[] = {0x00, 0x2e, 'L'};  // 46: neither 47 nor 52
     server.on_bytes(wrong_len, sizeof wrong_len, now);
-    EXPECT_EQ(srec.last(EventKind::kClosed)->packet_error, PacketError::kBadLoginLength);
+    EXPECT_EQ(srec.last_close().packet_error, PacketError::kBadLoginLength);
     server.on_transport_closed(now, 0);
   }
   EXPECT_TRUE(srec.unsequenced.empty());
@@ -423,7 +423,7 @@ TEST_F(SoupSession, EndOfSessionAfterTheLastMessage) {
   EXPECT_TRUE(client.ended());
   EXPECT_FALSE(client.may_reconnect());
   EXPECT_EQ(client.close_reason(), CloseReason::kEndOfSession);
-  EXPECT_EQ(srec.last(EventKind::kClosed)->close_reason, CloseReason::kEndOfSession);
+  EXPECT_EQ(srec.last_close().close_reason, CloseReason::kEndOfSession);
   EXPECT_FALSE(client.open(2, now));  // no reconnect to an ended session
 
   // A client that missed the tail can still log in, recover it, and get 'Z'.
@@ -445,7 +445,7 @@ TEST_F(SoupSession, LogoutReleasesTheUser) {
   wire.pump(now);
   EXPECT_FALSE(wire.up);
   EXPECT_EQ(server.close_reason(), CloseReason::kLogout);
-  EXPECT_EQ(srec.last(EventKind::kClosed)->close_reason, CloseReason::kLogout);
+  EXPECT_EQ(srec.last_close().close_reason, CloseReason::kLogout);
   EXPECT_FALSE(ctx.logged_in(0));
   EXPECT_FALSE(client.may_reconnect());
 
@@ -495,7 +495,7 @@ TEST_F(SoupSession, ClientRefusesDataBeforeLoginAndMalformedPackets) {
     std::memcpy(a + 13, "   --1              ", 20);
     client.on_bytes(a, n, now);
     EXPECT_EQ(client.close_reason(), CloseReason::kMalformedPacket);
-    EXPECT_EQ(rec.last(EventKind::kClosed)->packet_error, PacketError::kNonNumericSequence);
+    EXPECT_EQ(rec.last_close().packet_error, PacketError::kNonNumericSequence);
   }
   {
     ClientRecorder rec;
@@ -503,7 +503,7 @@ TEST_F(SoupSession, ClientRefusesDataBeforeLoginAndMalformedPackets) {
     ASSERT_TRUE(client.open(1, now));
     const std::uint8_t u[] = {0x00, 0x02, 'U', 'x'};  // 4.x server 'U' not enabled
     client.on_bytes(u, sizeof u, now);
-    EXPECT_EQ(rec.last(EventKind::kClosed)->packet_error, PacketError::kUnsequencedDisabled);
+    EXPECT_EQ(rec.last_close().packet_error, PacketError::kUnsequencedDisabled);
   }
 }
 
