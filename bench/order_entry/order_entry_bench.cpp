@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -426,15 +427,24 @@ void summarize(const bench::Results& r) {
     const double ips = it->second.counter("items_per_second");
     return ips > 0 ? 1e9 / ips : 0.0;
   };
+  auto has = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (r.find(n) == r.end()) return false;
+    return true;
+  };
   fmt::print("\nsummary (medians)\n");
-  fmt::print("  OUCH Enter Order encode: {:.1f} ns vs naive vector {:.1f} ns ({:.1f}x)\n", ns("ouch/encode/enter_order"),
-             ns("ouch/encode/naive_vector"), ns("ouch/encode/naive_vector") / ns("ouch/encode/enter_order"));
-  fmt::print("  OUCH decode: Enter Order {:.1f} ns, Order Accepted {:.1f} ns (memcpy of 53 bytes: {:.1f} ns)\n",
-             ns("ouch/decode/enter_order"), ns("ouch/decode/order_accepted"), ns("ouch/decode/memcpy_baseline"));
-  fmt::print("  SoupBinTCP framing: {:.1f} ns/packet vs naive vector {:.1f} ns/packet ({:.1f}x)\n",
-             per_item("soup/framer/chunked_1460"), per_item("soup/framer/naive_vector"),
-             per_item("soup/framer/naive_vector") / per_item("soup/framer/chunked_1460"));
-  fmt::print("  order round trip through both engines, in memory: {:.1f} ns\n", ns("session/order_round_trip"));
+  if (has({"ouch/encode/enter_order", "ouch/encode/naive_vector"}))
+    fmt::print("  OUCH Enter Order encode: {:.1f} ns vs naive vector {:.1f} ns ({:.1f}x)\n", ns("ouch/encode/enter_order"),
+               ns("ouch/encode/naive_vector"), ns("ouch/encode/naive_vector") / ns("ouch/encode/enter_order"));
+  if (has({"ouch/decode/enter_order", "ouch/decode/order_accepted", "ouch/decode/memcpy_baseline"}))
+    fmt::print("  OUCH decode: Enter Order {:.1f} ns, Order Accepted {:.1f} ns (memcpy of the 53-byte order: {:.1f} ns)\n",
+               ns("ouch/decode/enter_order"), ns("ouch/decode/order_accepted"), ns("ouch/decode/memcpy_baseline"));
+  if (has({"soup/framer/chunked_1460", "soup/framer/naive_vector"}))
+    fmt::print("  SoupBinTCP framing: {:.1f} ns/packet vs naive vector {:.1f} ns/packet ({:.1f}x)\n",
+               per_item("soup/framer/chunked_1460"), per_item("soup/framer/naive_vector"),
+               per_item("soup/framer/naive_vector") / per_item("soup/framer/chunked_1460"));
+  if (has({"session/order_round_trip"}))
+    fmt::print("  order round trip through both engines, in memory: {:.1f} ns\n", ns("session/order_round_trip"));
   for (const char* name : {"tcp/order_rtt", "tcp/raw_pingpong_baseline"}) {
     const auto it = r.find(name);
     if (it == r.end()) continue;
