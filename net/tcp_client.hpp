@@ -85,9 +85,9 @@ class TcpClient {
       }
       if (!fd_.valid()) return false;
     }
-    bool got = false;
-    if (detail::wait_readable(fd_.get(), timeout_ms)) got = read(core::monotonic_ns());
+    const bool readable = detail::wait_readable(fd_.get(), timeout_ms);
     const std::uint64_t now = core::monotonic_ns();
+    const bool got = readable && read(now);
     if (fd_.valid()) session_->poll(now);
     flush(now);
     if (fd_.valid() && session_->finished()) close_transport(now, 0);

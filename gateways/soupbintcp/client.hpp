@@ -327,11 +327,7 @@ class ClientSession {
   }
 
   bool queue(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint64_t now) noexcept {
-    std::uint8_t* p = out_.reserve(kHeaderSize + payload.size());
-    if (p == nullptr) return false;
-    write_header(p, type, payload.size());
-    if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
-    out_.commit(kHeaderSize + payload.size());
+    if (!out_.put_packet(type, payload)) return false;
     last_send_ = now;
     return true;
   }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <span>
 
+#include "gateways/soupbintcp/packet.hpp"
+
 namespace hft::soup {
 
 class OutputBuffer {
@@ -25,6 +27,16 @@ class OutputBuffer {
     return data_.get() + end_;
   }
   void commit(std::size_t n) noexcept { end_ += n; }
+
+  // Appends one whole SoupBinTCP packet (header + payload); false when it does not fit.
+  bool put_packet(std::uint8_t type, std::span<const std::uint8_t> payload = {}) noexcept {
+    std::uint8_t* p = reserve(kHeaderSize + payload.size());
+    if (p == nullptr) return false;
+    write_header(p, type, payload.size());
+    if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
+    commit(kHeaderSize + payload.size());
+    return true;
+  }
 
   [[nodiscard]] std::span<const std::uint8_t> pending() const noexcept { return {data_.get() + begin_, end_ - begin_}; }
   void consume(std::size_t n) noexcept {

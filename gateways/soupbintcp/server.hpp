@@ -254,23 +254,18 @@ class ServerSession {
       return;
     }
     while (cursor_ < store.next_sequence()) {
-      const std::span<const std::uint8_t> msg = store.get(cursor_);
-      std::uint8_t* p = out_.reserve(kHeaderSize + msg.size());
-      if (p == nullptr) break;
-      write_header(p, packet_type::kSequencedData, msg.size());
-      if (!msg.empty()) std::memcpy(p + kHeaderSize, msg.data(), msg.size());
-      out_.commit(kHeaderSize + msg.size());
+      if (!out_.put_packet(packet_type::kSequencedData, store.get(cursor_))) break;
       ++cursor_;
       ++counters_.sequenced_out;
       last_send_ = now;
     }
     if (ctx_->ended() && cursor_ == store.next_sequence()) {
-      if (queue_empty(packet_type::kEndOfSession, now)) {
+      if (queue(packet_type::kEndOfSession, {}, now)) {
         close_flushing(event(EventKind::kClosed, CloseReason::kEndOfSession), now);
       }
       return;
     }
-    if (now - last_send_ >= ctx_->config().heartbeat_interval_ns && queue_empty(packet_type::kServerHeartbeat, now))
+    if (now - last_send_ >= ctx_->config().heartbeat_interval_ns && queue(packet_type::kServerHeartbeat, {}, now))
       ++counters_.heartbeats_out;
   }
 
@@ -414,20 +409,9 @@ class ServerSession {
     close_now(ev);
   }
 
-  // A type-only packet, if there is room (heartbeats and 'Z' wait for room otherwise).
-  bool queue_empty(std::uint8_t type, std::uint64_t now) noexcept {
-    std::uint8_t* p = out_.reserve(kHeaderSize);
-    if (p == nullptr) return false;
-    out_.commit(encode_empty(p, type));
-    last_send_ = now;
-    return true;
-  }
+  // One packet into the output buffer, if there is room (heartbeats and 'Z' wait otherwise).
   bool queue(std::uint8_t type, std::span<const std::uint8_t> payload, std::uint64_t now) noexcept {
-    std::uint8_t* p = out_.reserve(kHeaderSize + payload.size());
-    if (p == nullptr) return false;
-    write_header(p, type, payload.size());
-    if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
-    out_.commit(kHeaderSize + payload.size());
+    if (!out_.put_packet(type, payload)) return false;
     last_send_ = now;
     return true;
   }
