@@ -140,13 +140,13 @@ class ClientSession {
   // Dead-server timeout and client heartbeats.
   void poll(std::uint64_t now) noexcept {
     if (!connected()) return;
-    if (now - last_recv_ >= config_.timeout_ns) {
+    if (elapsed(now, last_recv_) >= config_.timeout_ns) {
       SessionEvent ev = event(EventKind::kClosed, CloseReason::kTimeout);
       ev.timeout_ms = config_.timeout_ns / 1'000'000;
       close_now(ev);
       return;
     }
-    if (now - last_send_ >= config_.heartbeat_interval_ns && queue(packet_type::kClientHeartbeat, {}, now))
+    if (elapsed(now, last_send_) >= config_.heartbeat_interval_ns && queue(packet_type::kClientHeartbeat, {}, now))
       ++counters_.heartbeats_out;
   }
 

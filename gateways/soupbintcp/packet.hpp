@@ -291,4 +291,10 @@ inline std::size_t encode_empty(std::uint8_t* out, std::uint8_t type) noexcept {
   return PacketError::kNone;
 }
 
+// Time since `then`, 0 when the caller's clock reads earlier than `then` (times passed in from
+// different reads may step back a little; an unsigned difference would look like ages).
+[[nodiscard]] constexpr std::uint64_t elapsed(std::uint64_t now, std::uint64_t then) noexcept {
+  return now > then ? now - then : 0;
+}
+
 }  // namespace hft::soup

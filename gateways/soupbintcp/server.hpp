@@ -241,7 +241,7 @@ class ServerSession {
       return;
     }
     if (!open_for_input()) return;
-    if (now - last_recv_ >= timeout_ns_) {
+    if (elapsed(now, last_recv_) >= timeout_ns_) {
       SessionEvent ev = event(EventKind::kClosed, CloseReason::kTimeout);
       ev.timeout_ms = timeout_ns_ / 1'000'000;
       close_now(ev);
@@ -265,7 +265,7 @@ class ServerSession {
       }
       return;
     }
-    if (now - last_send_ >= ctx_->config().heartbeat_interval_ns && queue(packet_type::kServerHeartbeat, {}, now))
+    if (elapsed(now, last_send_) >= ctx_->config().heartbeat_interval_ns && queue(packet_type::kServerHeartbeat, {}, now))
       ++counters_.heartbeats_out;
   }
 

@@ -79,6 +79,11 @@ class OrderManager {
   [[nodiscard]] std::uint32_t open_orders() const noexcept { return open_; }
   [[nodiscard]] const OmsCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::uint32_t next_user_ref() const noexcept { return next_user_ref_; }
+  // The venue says which UserRefNum comes next for this account (OUCH Account Query Response):
+  // never go back, never reuse.
+  void advance_user_ref(std::uint32_t next) noexcept {
+    if (next > next_user_ref_) next_user_ref_ = next;
+  }
   // Visits every order still working (for the kill switch and shutdown).
   template <class F>
   void for_each_working(F&& f) noexcept {

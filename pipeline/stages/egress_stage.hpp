@@ -1,0 +1,382 @@
+#pragma once
+// Risk/egress stage: the last hop before the wire and the first after the venue.
+//
+//  intents (strategy)  -> pre-trade risk -> order manager -> OUCH 5.0 -> SoupBinTCP -> backend send
+//  venue replies       -> SoupBinTCP client -> OUCH decode -> order manager -> ExecReports (strategy)
+//
+// It owns the order-entry TCP connection on its own backend (io_uring or epoll, a template
+// parameter), logs in, asks the venue for its next UserRefNum (OUCH Account Query) before the
+// first order, reconnects and resumes the sequenced stream after a disconnect, and applies the
+// kill switch: block new orders and cancel every working order at the venue.
+//
+// Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
+// to send) for every intent that a packet caused.
+#include <cstdint>
+#include <span>
+
+#include "core/clock.hpp"
+#include "core/histogram.hpp"
+#include "core/spsc_ring.hpp"
+#include "gateways/ouch/codec.hpp"
+#include "gateways/soupbintcp/client.hpp"
+#include "net/backend.hpp"
+#include "net/socket.hpp"
+#include "pipeline/events.hpp"
+#include "pipeline/oms/order_manager.hpp"
+#include "pipeline/risk/risk.hpp"
+#include "pipeline/symbols.hpp"
+
+namespace hft::pipeline {
+
+struct OrderEntryConfig {
+  net::Endpoint venue;
+  soup::ClientConfig soup;
+  std::string firm;                          // OUCH Firm appendage on every order ("" = none)
+  std::uint64_t reconnect_interval_ns = 1'000'000'000;
+  int connect_timeout_ms = 1000;
+};
+
+struct EgressCounters {
+  std::uint64_t intents = 0, sent_new = 0, sent_cancel = 0, sent_replace = 0;
+  std::uint64_t risk_rejects = 0, not_connected = 0, unknown_order = 0, backlog = 0;
+  std::uint64_t replies = 0, reply_errors = 0, report_overflow = 0;
+  std::uint64_t connects = 0, connect_failures = 0, kill_cancels = 0;
+  std::uint64_t broken_trades = 0, cancel_rejects = 0;
+};
+
+template <class Backend>
+class EgressStage {
+ public:
+  static constexpr int kBatch = 32;
+
+  struct Hops {
+    core::Histogram* decision_to_wire;
+    core::Histogram* tick_to_trade;
+  };
+
+  EgressStage(Backend& backend, const OrderEntryConfig& config, core::SpscRing<OrderIntent>& in,
+              core::SpscRing<ExecReport>& out, risk::RiskGate& gate, const risk::ReferencePrices& refs,
+              const SymbolTable& symbols, oms::OrderManager& oms, Hops hops)
+      : backend_(backend), config_(config), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols),
+        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this) {
+    if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
+  }
+
+  // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
+  // unreachable; the error is in last_error().
+  bool connect() noexcept {
+    const std::uint64_t now = now_ns();
+    last_connect_attempt_ = now;
+    try {
+      net::Fd fd = net::tcp_connect(config_.venue, config_.connect_timeout_ms, net::TcpOptions{});
+      socket_ = backend_.add_tcp(std::move(fd));
+    } catch (const std::exception& e) {
+      last_error_ = e.what();
+      ++counters_.connect_failures;
+      return false;
+    }
+    ++counters_.connects;
+    account_known_ = false;
+    soup_.open(counters_.connects, now);
+    flush();
+    return true;
+  }
+
+  int poll() noexcept {
+    const std::uint64_t now = now_ns();
+    int work = backend_.poll(*this);
+    if (socket_ < 0) {
+      if (soup_.may_reconnect() && now - last_connect_attempt_ >= config_.reconnect_interval_ns) connect();
+    } else {
+      soup_.poll(now_ns());
+      if (soup_.finished()) drop_connection(now);
+    }
+    if (gate_.kill_switch() && !kill_done_) kill_all(now);
+    for (int i = 0; i < kBatch; ++i) {
+      const OrderIntent* in = in_.front();
+      if (in == nullptr) break;
+      handle(*in, now);
+      in_.pop();
+      ++work;
+    }
+    flush();
+    return work;
+  }
+  [[nodiscard]] const char* name() const noexcept { return "risk"; }
+  void on_thread_start() noexcept { backend_.on_thread_start(); }
+
+  // ---- backend handler --------------------------------------------------------------------
+  void on_datagram(const net::Datagram&) noexcept {}
+  void on_stream_data(int socket, const std::uint8_t* data, std::size_t n) noexcept {
+    if (socket == socket_) soup_.on_bytes(data, n, now_ns());
+  }
+  void on_stream_closed(int socket, int error) noexcept {
+    if (socket != socket_) return;
+    soup_.on_transport_closed(now_ns(), error);
+    drop_connection(now_ns());
+  }
+
+  // ---- SoupBinTCP client handler ----------------------------------------------------------
+  void on_sequenced(std::uint64_t, std::span<const std::uint8_t> msg, std::uint64_t) noexcept {
+    ++counters_.replies;
+    if (ouch::decode_outbound(msg.data(), msg.size(), *this) != ouch::DecodeError::kOk) ++counters_.reply_errors;
+  }
+  void on_event(const soup::SessionEvent& e) noexcept {
+    last_event_ = e;
+    ++session_events_;
+    if (e.kind == soup::EventKind::kLoginAccepted) {
+      // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
+      // sending any order, so a restart on the same day never reuses one.
+      std::uint8_t q[1] = {static_cast<std::uint8_t>(ouch::AccountQuery::kType)};
+      soup_.send_unsequenced(q, now_ns());
+    }
+  }
+
+  // ---- OUCH outbound messages -------------------------------------------------------------
+  void on_message(const ouch::OrderAccepted& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r)) report(r);
+  }
+  void on_message(const ouch::OrderReplaced& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_replaced(m.orig_user_ref_num, m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price),
+                         m.quantity, r))
+      report(r);
+  }
+  void on_message(const ouch::OrderCanceled& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_canceled(m.user_ref_num, m.quantity, static_cast<std::uint16_t>(m.reason), r)) report(r);
+  }
+  void on_message(const ouch::AiqCanceled& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_canceled(m.user_ref_num, m.decrement_shares, static_cast<std::uint16_t>(m.reason), r)) report(r);
+  }
+  void on_message(const ouch::OrderExecuted& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) report(r);
+  }
+  void on_message(const ouch::OrderRejected& m) noexcept {
+    ExecReport r{};
+    if (oms_.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r)) report(r);
+  }
+  void on_message(const ouch::AccountQueryResponse& m) noexcept {
+    oms_.advance_user_ref(m.next_user_ref_num);
+    account_known_ = true;
+  }
+  void on_message(const ouch::BrokenTrade&) noexcept { ++counters_.broken_trades; }
+  void on_message(const ouch::CancelReject&) noexcept { ++counters_.cancel_rejects; }
+  template <class T>
+  void on_message(const T&) noexcept {}  // system events, cancel pending, priority updates, ...
+
+  // ---- state -------------------------------------------------------------------------------
+  [[nodiscard]] bool ready() const noexcept { return socket_ >= 0 && soup_.logged_in() && account_known_; }
+  [[nodiscard]] const EgressCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const soup::ClientCounters& session_counters() const noexcept { return soup_.counters(); }
+  [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  [[nodiscard]] const soup::SessionEvent& last_event() const noexcept { return last_event_; }
+  [[nodiscard]] std::uint64_t session_events() const noexcept { return session_events_; }
+  [[nodiscard]] bool connected() const noexcept { return socket_ >= 0; }
+  [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
+  // Cancels everything working at the venue (shutdown and kill switch); new orders stay blocked
+  // only while the kill switch is on.
+  void cancel_all() noexcept { kill_all(now_ns()); }
+  // Orderly logout (shutdown, after the cancels are confirmed or the wait ran out).
+  void logout() noexcept {
+    soup_.logout(now_ns());
+    flush();
+  }
+
+ private:
+  std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
+
+  void handle(const OrderIntent& in, std::uint64_t now) noexcept {
+    ++counters_.intents;
+    switch (in.type) {
+      case IntentType::kNew: return handle_new(in, now);
+      case IntentType::kCancel: return handle_cancel(in, now);
+      case IntentType::kReplace: return handle_replace(in, now);
+      case IntentType::kCancelAll: kill_all(now); return;
+    }
+  }
+
+  void refuse(const OrderIntent& in, RejectReason reason) noexcept {
+    ExecReport r{};
+    r.origin_tsc = in.origin_tsc;
+    r.order_id = in.order_id;
+    r.price = in.price;
+    r.quantity = in.quantity;
+    r.locate = in.locate;
+    r.type = ReportType::kRejected;
+    r.side = in.side;
+    r.reason = reason;
+    r.strategy = in.strategy;
+    report(r);
+  }
+
+  void handle_new(const OrderIntent& in, std::uint64_t) noexcept {
+    if (!ready()) {
+      ++counters_.not_connected;
+      return refuse(in, RejectReason::kNotConnected);
+    }
+    const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), refs_.get(in.locate), oms_.open_orders(),
+                                             core::rdtsc());
+    if (why != RejectReason::kNone) {
+      ++counters_.risk_rejects;
+      return refuse(in, why);
+    }
+    oms::Order* o = oms_.open(in);
+    if (o == nullptr) {
+      ++counters_.risk_rejects;
+      return refuse(in, RejectReason::kOpenOrderLimit);
+    }
+    ouch::EnterOrder m;
+    m.user_ref_num = o->user_ref;
+    m.side = in.side == Side::kBuy ? ouch::Side::kBuy : ouch::Side::kSell;
+    m.quantity = in.quantity;
+    m.symbol = ouch::Symbol::from(symbols_.symbol(in.locate).view());
+    m.price = static_cast<ouch::Price>(in.price);
+    m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
+    if (firm_) m.options.set_firm(*firm_);
+    if (in.post_only) m.options.set_post_only('P');
+    if (!send(m)) {
+      oms_.abandon(*o);
+      ++counters_.backlog;
+      return refuse(in, RejectReason::kBacklog);
+    }
+    ++counters_.sent_new;
+    record_hops(in);
+  }
+
+  void handle_cancel(const OrderIntent& in, std::uint64_t) noexcept {
+    oms::Order* o = oms_.by_id(in.order_id);
+    if (o == nullptr) {
+      ++counters_.unknown_order;
+      return refuse(in, RejectReason::kUnknownOrder);
+    }
+    if (!ready()) {
+      ++counters_.not_connected;
+      return refuse(in, RejectReason::kNotConnected);
+    }
+    ouch::CancelOrder m;
+    m.user_ref_num = o->user_ref;
+    m.quantity = 0;
+    if (!send(m)) {
+      ++counters_.backlog;
+      return refuse(in, RejectReason::kBacklog);
+    }
+    oms_.begin_cancel(*o, in.origin_tsc);
+    ++counters_.sent_cancel;
+    record_hops(in);
+  }
+
+  void handle_replace(const OrderIntent& in, std::uint64_t) noexcept {
+    oms::Order* o = oms_.by_id(in.order_id);
+    if (o == nullptr || o->state != oms::OrderState::kLive) {
+      ++counters_.unknown_order;
+      return refuse(in, RejectReason::kUnknownOrder);
+    }
+    if (!ready()) {
+      ++counters_.not_connected;
+      return refuse(in, RejectReason::kNotConnected);
+    }
+    OrderIntent check = in;
+    check.side = o->side;
+    const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), refs_.get(o->locate), core::rdtsc());
+    if (why != RejectReason::kNone) {
+      ++counters_.risk_rejects;
+      return refuse(in, why);
+    }
+    const std::uint32_t new_ref = oms_.begin_replace(*o, in.price, in.quantity, in.origin_tsc);
+    if (new_ref == 0) {
+      ++counters_.risk_rejects;
+      return refuse(in, RejectReason::kOpenOrderLimit);
+    }
+    ouch::ReplaceOrder m;
+    m.orig_user_ref_num = o->user_ref;
+    m.user_ref_num = new_ref;
+    m.quantity = in.quantity;
+    m.price = static_cast<ouch::Price>(in.price);
+    if (!send(m)) {
+      oms_.end_replace_failed(*o);
+      ++counters_.backlog;
+      return refuse(in, RejectReason::kBacklog);
+    }
+    ++counters_.sent_replace;
+    record_hops(in);
+  }
+
+  template <class M>
+  bool send(const M& m) noexcept {
+    std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
+    if (p == nullptr) return false;
+    const std::size_t n = ouch::encode(p, kMaxOuch, m);
+    if (n == 0) return false;
+    soup_.commit_unsequenced(n, now_ns());
+    flush();
+    return true;
+  }
+
+  // Hands the session's output to the kernel.
+  void flush() noexcept {
+    if (socket_ < 0) return;
+    const auto out = soup_.output();
+    if (out.empty()) return;
+    if (backend_.send(socket_, out.data(), out.size())) soup_.consume_output(out.size());
+  }
+
+  void record_hops(const OrderIntent& in) noexcept {
+    const std::uint64_t t = core::rdtscp();
+    if (in.decision_tsc != 0) hops_.decision_to_wire->record(clock_.to_ns(t - in.decision_tsc));
+    if (in.origin_tsc != 0) hops_.tick_to_trade->record(clock_.to_ns(t - in.origin_tsc));
+  }
+
+  void report(const ExecReport& r) noexcept {
+    if (!out_.try_push(r)) ++counters_.report_overflow;
+  }
+
+  void kill_all(std::uint64_t) noexcept {
+    kill_done_ = gate_.kill_switch();
+    if (!ready()) return;
+    oms_.for_each_working([&](oms::Order& o) {
+      if (o.cancel_requested || o.state == oms::OrderState::kPendingNew) return;
+      ouch::CancelOrder m;
+      m.user_ref_num = o.user_ref;
+      if (send(m)) {
+        oms_.begin_cancel(o, 0);
+        ++counters_.kill_cancels;
+      }
+    });
+  }
+
+  void drop_connection(std::uint64_t now) noexcept {
+    if (socket_ >= 0) backend_.close_socket(socket_);
+    socket_ = -1;
+    account_known_ = false;
+    last_connect_attempt_ = now;
+  }
+
+  static constexpr std::size_t kMaxOuch = 256;
+
+  Backend& backend_;
+  OrderEntryConfig config_;
+  core::SpscRing<OrderIntent>& in_;
+  core::SpscRing<ExecReport>& out_;
+  risk::RiskGate& gate_;
+  const risk::ReferencePrices& refs_;
+  const SymbolTable& symbols_;
+  oms::OrderManager& oms_;
+  Hops hops_;
+  const core::TscClock& clock_;
+  soup::ClientSession<EgressStage> soup_;
+  std::optional<ouch::Firm> firm_;
+  int socket_ = -1;
+  bool account_known_ = false;
+  bool kill_done_ = false;
+  std::uint64_t last_connect_attempt_ = 0;
+  std::uint64_t session_events_ = 0;
+  soup::SessionEvent last_event_{};
+  std::string last_error_;
+  EgressCounters counters_;
+};
+
+}  // namespace hft::pipeline

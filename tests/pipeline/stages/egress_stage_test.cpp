@@ -1,0 +1,237 @@
+// The risk/egress stage against a scripted OUCH 5.0 venue (SoupBinTCP server engine on the epoll
+// runtime) over 127.0.0.1, on both backends: login and account query, orders accepted and
+// executed, risk refusals that never reach the wire, cancels, and the kill switch.
+#include "pipeline/stages/egress_stage.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "gateways/soupbintcp/server.hpp"
+#include "net/epoll_backend.hpp"
+#include "net/tcp_server.hpp"
+#include "net/uring_backend.hpp"
+
+namespace hft::pipeline {
+namespace {
+
+// Accepts every order; executes a buy at or above 100.0000 in full; answers cancels.
+struct ScriptedVenue {
+  soup::ServerContext* ctx = nullptr;
+  std::uint32_t user = 0;
+  std::vector<char> seen;  // inbound types, in order
+  std::uint64_t next_ref = 1000;
+  std::uint64_t now = 0;
+
+  void on_event(const soup::SessionEvent&) {}
+  void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
+    user = u;
+    ouch::decode_inbound(m.data(), m.size(), *this);
+  }
+  template <class T>
+  void reply(const T& msg) {
+    std::uint8_t buf[256];
+    const std::size_t n = ouch::encode(buf, sizeof buf, msg);
+    ctx->append(user, std::span<const std::uint8_t>(buf, n));
+  }
+  void on_message(const ouch::AccountQuery&) {
+    seen.push_back('Q');
+    ouch::AccountQueryResponse r;
+    r.next_user_ref_num = 500;
+    reply(r);
+  }
+  void on_message(const ouch::EnterOrder& o) {
+    seen.push_back('O');
+    ouch::OrderAccepted a;
+    a.user_ref_num = o.user_ref_num;
+    a.side = o.side;
+    a.quantity = o.quantity;
+    a.symbol = o.symbol;
+    a.price = o.price;
+    a.order_reference_number = ++next_ref;
+    reply(a);
+    if (o.side == ouch::Side::kBuy && o.price >= 1'000'000) {
+      ouch::OrderExecuted e;
+      e.user_ref_num = o.user_ref_num;
+      e.quantity = o.quantity;
+      e.price = 1'000'000;
+      e.match_number = next_ref;
+      reply(e);
+    }
+  }
+  void on_message(const ouch::CancelOrder& c) {
+    seen.push_back('X');
+    ouch::OrderCanceled r;
+    r.user_ref_num = c.user_ref_num;
+    r.quantity = 100;
+    reply(r);
+  }
+  template <class T>
+  void on_message(const T&) {
+    seen.push_back('?');
+  }
+};
+
+using ServerSessionT = soup::ServerSession<ScriptedVenue>;
+
+template <class B>
+class EgressTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if constexpr (B::kKind == net::BackendKind::kIoUring) {
+      const auto f = net::probe_io_uring();
+      if (!f.available || !f.multishot_recv || !f.provided_buffer_ring) GTEST_SKIP() << f.describe();
+    }
+    soup::ServerConfig sc;
+    sc.session = "TESTVENUE";
+    sc.users = {{"HFT01", "pw"}};
+    ctx_ = std::make_unique<soup::ServerContext>(sc);
+    venue_.ctx = ctx_.get();
+    server_ = std::make_unique<net::TcpServer<ServerSessionT>>(
+        net::parse_endpoint("127.0.0.1:0"), net::TcpServerOptions{},
+        [&](std::size_t) { return std::make_unique<ServerSessionT>(*ctx_, venue_); });
+    symbols_.set(3, itch::Symbol::from("AAPL").key());
+    refs_.set(3, 1'000'000);
+    OrderEntryConfig oc;
+    oc.venue = server_->local();
+    oc.soup.username = "HFT01";
+    oc.soup.password = "pw";
+    oc.firm = "HFTA";
+    backend_ = std::make_unique<B>(net::BackendOptions{});
+    stage_ = std::make_unique<EgressStage<B>>(*backend_, oc, intents_, reports_, gate_, refs_, symbols_, oms_,
+                                              typename EgressStage<B>::Hops{&d2w_, &t2t_});
+    stage_->on_thread_start();
+  }
+  bool run_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      server_->poll(0);
+      stage_->poll();
+      if (done()) return true;
+    }
+    return false;
+  }
+  OrderIntent intent(IntentType t, std::uint64_t id, Side side, Price px, Quantity qty) {
+    OrderIntent in{};
+    in.type = t;
+    in.order_id = id;
+    in.side = side;
+    in.price = px;
+    in.quantity = qty;
+    in.locate = 3;
+    in.strategy = 1;
+    in.origin_tsc = core::rdtsc();
+    in.decision_tsc = in.origin_tsc;
+    return in;
+  }
+  std::vector<ExecReport> drain() {
+    std::vector<ExecReport> v;
+    ExecReport r;
+    while (reports_.try_pop(r)) v.push_back(r);
+    return v;
+  }
+
+  std::unique_ptr<soup::ServerContext> ctx_;
+  ScriptedVenue venue_;
+  std::unique_ptr<net::TcpServer<ServerSessionT>> server_;
+  core::SpscRing<OrderIntent> intents_{256};
+  core::SpscRing<ExecReport> reports_{256};
+  risk::RiskLimits limits_ = [] {
+    risk::RiskLimits l;
+    l.max_order_quantity = 1000;
+    return l;
+  }();
+  risk::RiskGate gate_{limits_, core::tsc_clock().ticks_per_ns() * 1e9};
+  risk::ReferencePrices refs_{16};
+  SymbolTable symbols_{16};
+  oms::OrderManager oms_{64, 16, 1};
+  core::Histogram d2w_{1, 10'000'000'000ull, 3}, t2t_{1, 10'000'000'000ull, 3};
+  std::unique_ptr<B> backend_;
+  std::unique_ptr<EgressStage<B>> stage_;
+};
+
+using Backends = ::testing::Types<net::UringBackend, net::EpollBackend>;
+TYPED_TEST_SUITE(EgressTest, Backends);
+
+TYPED_TEST(EgressTest, OrdersRiskCancelsAndKillSwitch) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }))
+      << "login and account query; last session event: " << soup::describe(this->stage_->last_event());
+  EXPECT_EQ(this->oms_.next_user_ref(), 500u) << "the venue's next UserRefNum is adopted";
+
+  // A buy at the market executes; a resting sell is accepted.
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 1, Side::kBuy, 1'000'000, 100)));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 2, Side::kSell, 1'010'000, 100)));
+  std::vector<ExecReport> got;
+  ASSERT_TRUE(this->run_until([&] {
+    for (auto& r : this->drain()) got.push_back(r);
+    return got.size() >= 3;
+  }));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].type, ReportType::kAccepted);
+  EXPECT_EQ(got[0].order_id, 1u);
+  EXPECT_EQ(got[1].type, ReportType::kFill);
+  EXPECT_EQ(got[1].quantity, 100u);
+  EXPECT_EQ(got[2].type, ReportType::kAccepted);
+  EXPECT_EQ(got[2].order_id, 2u);
+  EXPECT_EQ(this->oms_.exposure(3).position, 100);
+  EXPECT_EQ(this->t2t_.total_count(), 2u) << "tick-to-trade recorded per order sent";
+
+  // Risk refusals come back at once and never reach the venue.
+  const std::size_t venue_orders = this->venue_.seen.size();
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 3, Side::kBuy, 1'000'000, 5000)));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 4, Side::kBuy, 2'000'000, 10)));
+  got.clear();
+  ASSERT_TRUE(this->run_until([&] {
+    for (auto& r : this->drain()) got.push_back(r);
+    return got.size() >= 2;
+  }));
+  EXPECT_EQ(got[0].reason, RejectReason::kMaxOrderQuantity);
+  EXPECT_EQ(got[1].reason, RejectReason::kPriceBand);
+  EXPECT_EQ(this->venue_.seen.size(), venue_orders);
+
+  // Kill switch: the resting sell is cancelled at the venue, new orders are refused.
+  this->gate_.set_kill_switch(true);
+  got.clear();
+  ASSERT_TRUE(this->run_until([&] {
+    for (auto& r : this->drain()) got.push_back(r);
+    return this->oms_.open_orders() == 0;
+  }));
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back().type, ReportType::kCanceled);
+  EXPECT_EQ(got.back().order_id, 2u);
+  EXPECT_EQ(this->stage_->counters().kill_cancels, 1u);
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 5, Side::kBuy, 1'000'000, 10)));
+  got.clear();
+  ASSERT_TRUE(this->run_until([&] {
+    for (auto& r : this->drain()) got.push_back(r);
+    return !got.empty();
+  }));
+  EXPECT_EQ(got[0].reason, RejectReason::kKillSwitch);
+  EXPECT_EQ(this->venue_.seen.back(), 'X');
+}
+
+TYPED_TEST(EgressTest, OrdersBeforeLoginAreRefusedNotQueued) {
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 1, Side::kBuy, 1'000'000, 100)));
+  this->stage_->poll();
+  const auto got = this->drain();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].reason, RejectReason::kNotConnected);
+  EXPECT_TRUE(this->venue_.seen.empty());
+}
+
+TYPED_TEST(EgressTest, UnreachableVenueIsAClearError) {
+  OrderEntryConfig oc;
+  oc.venue = net::parse_endpoint("127.0.0.1:1");
+  oc.soup.username = "X";
+  TypeParam b(net::BackendOptions{});
+  EgressStage<TypeParam> s(b, oc, this->intents_, this->reports_, this->gate_, this->refs_, this->symbols_, this->oms_,
+                           typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_});
+  EXPECT_FALSE(s.connect());
+  EXPECT_NE(s.last_error().find("127.0.0.1:1"), std::string::npos) << s.last_error();
+}
+
+}  // namespace
+}  // namespace hft::pipeline
