@@ -1,0 +1,247 @@
+#pragma once
+// Strategy stage: runs the configured strategies over book events and their own order reports.
+//
+// Strategies live in a std::variant over the built-in types (AnyStrategy), so a callback is a
+// std::visit: a jump on the variant's index and a direct call, no virtual call per message.
+// Book events go to the strategies subscribed to the event's stock; order reports only to the
+// strategy that owns the order. The book -> decision hop is recorded whenever handling an event
+// made a strategy send something.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/histogram.hpp"
+#include "core/spsc_ring.hpp"
+#include "pipeline/events.hpp"
+#include "pipeline/strategy/market_maker.hpp"
+#include "pipeline/strategy/probe.hpp"
+#include "pipeline/strategy/sdk.hpp"
+#include "pipeline/symbols.hpp"
+
+namespace hft::pipeline {
+
+// To add a strategy type: include it above and list it here; the config parser maps its
+// `type = "..."` name to it (pipeline/app/config.cpp).
+using AnyStrategy = std::variant<strategy::ProbeStrategy, strategy::MarketMaker>;
+
+// Which stocks the strategies want depth for: written by the strategy stage when a symbol's
+// locate becomes known, read by the book stage (relaxed atomics, one byte per locate).
+class Subscriptions {
+ public:
+  explicit Subscriptions(std::size_t locates) : flags_(locates) {}
+  void set(Locate locate) noexcept {
+    if (locate < flags_.size()) flags_[locate].store(1, std::memory_order_release);
+  }
+  [[nodiscard]] bool test(Locate locate) const noexcept {
+    return locate < flags_.size() && flags_[locate].load(std::memory_order_relaxed) != 0;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return flags_.size(); }
+
+ private:
+  std::vector<std::atomic<std::uint8_t>> flags_;
+};
+
+struct StrategyStageCounters {
+  std::uint64_t book_events = 0, trades = 0, reports = 0, timers = 0, stale_marks = 0, unknown_owner = 0;
+};
+
+class StrategyStage {
+ public:
+  static constexpr int kBatch = 64;
+
+  StrategyStage(core::SpscRing<BookEvent>& books_in, core::SpscRing<ExecReport>& reports_in,
+                core::SpscRing<OrderIntent>& out, const SymbolTable& symbols, Subscriptions& subscriptions,
+                core::Histogram& book_to_decision, std::uint64_t timer_interval_ns)
+      : books_in_(books_in), reports_in_(reports_in), out_(out), symbols_(symbols), subs_(subscriptions),
+        hop_(book_to_decision), clock_(core::tsc_clock()), timer_interval_ns_(timer_interval_ns),
+        books_(symbols.size()), subscribers_(symbols.size()) {
+    for (std::size_t i = 0; i < books_.size(); ++i) books_[i].locate = static_cast<Locate>(i);
+  }
+
+  // Start-up only: adds a strategy that trades `symbols` (resolved to locates from the feed's
+  // stock directory as it arrives).
+  void add(std::string name, AnyStrategy s, std::vector<std::string> symbols) {
+    const auto index = static_cast<std::uint8_t>(strategies_.size());
+    auto e = std::make_unique<Entry>(Entry{std::move(s), strategy::Context(index, std::move(name), &out_, &books_),
+                                           std::move(symbols), {}});
+    e->ctx.init_tables(books_.size());
+    e->resolved.assign(e->symbols.size(), false);
+    strategies_.push_back(std::move(e));
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
+  [[nodiscard]] const strategy::Context& context(std::size_t i) const noexcept { return strategies_[i]->ctx; }
+
+  int poll() noexcept {
+    halted_applied_ = halted_.load(std::memory_order_relaxed);  // one relaxed load per pass
+    int work = 0;
+    for (; work < kBatch; ++work) {
+      const BookEvent* e = books_in_.front();
+      if (e == nullptr) break;
+      on_book_event(*e);
+      books_in_.pop();
+    }
+    for (int i = 0; i < kBatch; ++i, ++work) {
+      const ExecReport* r = reports_in_.front();
+      if (r == nullptr) break;
+      on_report(*r);
+      reports_in_.pop();
+    }
+    const std::uint64_t now = clock_.to_monotonic_ns(core::rdtsc());
+    if (now >= next_timer_) {
+      next_timer_ = now + timer_interval_ns_;
+      resolve_symbols();
+      for (auto& s : strategies_) {
+        s->ctx.set_halted(halted_applied_);
+        s->ctx.set_event(0, last_timestamp_);
+        std::visit([&](auto& strat) {
+          if constexpr (requires { strat.on_timer(s->ctx, now); }) strat.on_timer(s->ctx, now);
+        }, s->strategy);
+      }
+      ++counters_.timers;
+    }
+    return work;
+  }
+  [[nodiscard]] const char* name() const noexcept { return "strategy"; }
+
+  // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
+  void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
+  [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const strategy::BookView& book(Locate l) const noexcept { return books_[l]; }
+
+ private:
+  struct Entry {
+    AnyStrategy strategy;
+    strategy::Context ctx;
+    std::vector<std::string> symbols;
+    std::vector<bool> resolved;
+  };
+
+  // Symbols become locates when the feed's directory names them (cold: on timer ticks).
+  void resolve_symbols() noexcept {
+    for (auto& s : strategies_) {
+      for (std::size_t i = 0; i < s->symbols.size(); ++i) {
+        if (s->resolved[i]) continue;
+        const Locate l = symbols_.locate_of(s->symbols[i]);
+        if (l == 0) continue;
+        s->resolved[i] = true;
+        s->ctx.subscribe(l);
+        SubscriberList& list = subscribers_[l];
+        if (list.count < list.index.size()) list.index[list.count++] = s->ctx.index();
+        books_[l].symbol = symbols_.symbol(l).chars;
+        subs_.set(l);
+      }
+    }
+  }
+
+  template <class F>
+  void each_subscriber(Locate locate, std::uint64_t origin_tsc, std::uint64_t stage_tsc, F&& f) noexcept {
+    const SubscriberList& list = subscribers_[locate];
+    for (std::uint8_t i = 0; i < list.count; ++i) {
+      Entry& s = *strategies_[list.index[i]];
+      s.ctx.set_halted(halted_applied_);
+      s.ctx.set_event(origin_tsc, last_timestamp_);
+      const std::uint64_t sent = s.ctx.intents_sent();
+      std::visit([&](auto& strat) { f(strat, s.ctx); }, s.strategy);
+      if (s.ctx.intents_sent() != sent && stage_tsc != 0)
+        hop_.record(clock_.to_ns(s.ctx.last_decision_tsc() - stage_tsc));
+    }
+  }
+
+  void on_book_event(const BookEvent& e) noexcept {
+    ++counters_.book_events;
+    last_timestamp_ = e.timestamp;
+    switch (e.type) {
+      case BookEventType::kDepthChange: {
+        if (e.locate >= books_.size()) return;
+        strategy::BookView& b = books_[e.locate];
+        for (int i = 0; i < kDepth; ++i) {
+          b.bids[static_cast<std::size_t>(i)] = e.bids[i];
+          b.asks[static_cast<std::size_t>(i)] = e.asks[i];
+        }
+        b.bid_orders = e.bid_orders;
+        b.ask_orders = e.ask_orders;
+        b.timestamp = e.timestamp;
+        b.stale = feed_stale_;
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
+        });
+        return;
+      }
+      case BookEventType::kTrade: {
+        if (e.locate >= books_.size()) return;
+        ++counters_.trades;
+        books_[e.locate].last_trade_price = e.trade_price;
+        const strategy::TradePrint t{e.locate, e.trade_price, e.trade_shares, e.trade_side, e.timestamp};
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
+        });
+        return;
+      }
+      case BookEventType::kFeedStale:
+      case BookEventType::kFeedFresh: {
+        feed_stale_ = e.type == BookEventType::kFeedStale;
+        ++counters_.stale_marks;
+        for (auto& b : books_) b.stale = feed_stale_ || b.timestamp == 0;
+        for (auto& s : strategies_) {
+          s->ctx.set_event(e.origin_tsc, last_timestamp_);
+          std::visit([&](auto& strat) {
+            if constexpr (requires { strat.on_feed(s->ctx, feed_stale_); }) strat.on_feed(s->ctx, feed_stale_);
+          }, s->strategy);
+        }
+        return;
+      }
+      case BookEventType::kTradingState:
+        return;
+    }
+  }
+
+  void on_report(const ExecReport& r) noexcept {
+    ++counters_.reports;
+    if (r.strategy >= strategies_.size()) {
+      ++counters_.unknown_owner;
+      return;
+    }
+    Entry& s = *strategies_[r.strategy];
+    s.ctx.set_event(r.origin_tsc, last_timestamp_);
+    const strategy::WorkingOrder* o = s.ctx.apply(r);
+    std::visit([&](auto& strat) {
+      if (r.type == ReportType::kFill) {
+        const strategy::Fill f{r.order_id, r.locate, r.side, r.price, r.quantity, r.leaves};
+        if constexpr (requires { strat.on_fill(s.ctx, f); }) strat.on_fill(s.ctx, f);
+      } else {
+        const strategy::OrderUpdate u{o != nullptr && o->state != strategy::OrderState::kDone ? o : nullptr, r.order_id,
+                                      r.type, r.reason, r.venue_code};
+        if constexpr (requires { strat.on_order(s.ctx, u); }) strat.on_order(s.ctx, u);
+      }
+    }, s.strategy);
+  }
+
+  core::SpscRing<BookEvent>& books_in_;
+  core::SpscRing<ExecReport>& reports_in_;
+  core::SpscRing<OrderIntent>& out_;
+  const SymbolTable& symbols_;
+  Subscriptions& subs_;
+  core::Histogram& hop_;
+  const core::TscClock& clock_;
+  std::uint64_t timer_interval_ns_;
+  std::uint64_t next_timer_ = 0;
+  std::vector<strategy::BookView> books_;
+  struct SubscriberList {
+    std::uint8_t count = 0;
+    std::array<std::uint8_t, 7> index{};  // strategies subscribed to one stock (at most 7)
+  };
+  std::vector<SubscriberList> subscribers_;  // per locate
+  std::vector<std::unique_ptr<Entry>> strategies_;
+  std::atomic<bool> halted_{false};
+  bool halted_applied_ = false;
+  bool feed_stale_ = false;
+  std::uint64_t last_timestamp_ = 0;
+  StrategyStageCounters counters_;
+};
+
+}  // namespace hft::pipeline

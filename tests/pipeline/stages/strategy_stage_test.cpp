@@ -1,0 +1,129 @@
+#include "pipeline/stages/strategy_stage.hpp"
+
+#include <gtest/gtest.h>
+
+
+#include "tests/support/alloc_counter.hpp"
+
+namespace hft::pipeline {
+namespace {
+
+struct Rig {
+  core::SpscRing<BookEvent> books{256};
+  core::SpscRing<ExecReport> reports{256};
+  core::SpscRing<OrderIntent> intents{256};
+  SymbolTable symbols{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
+
+  Rig() {
+    symbols.set(5, itch::Symbol::from("AAPL").key());
+    symbols.set(9, itch::Symbol::from("ZPROBE").key());
+    strategy::MarketMakerParams mm;
+    mm.symbols = {"AAPL"};
+    stage.add("mm", strategy::MarketMaker(mm), mm.symbols);
+    stage.add("probe", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"});
+    stage.poll();  // first timer tick resolves the symbols
+  }
+  static BookEvent depth(Locate l, std::int32_t bid, std::int32_t ask) {
+    BookEvent e{};
+    e.type = BookEventType::kDepthChange;
+    e.locate = l;
+    e.origin_tsc = core::rdtsc();
+    e.stage_tsc = e.origin_tsc;
+    e.timestamp = 34'200'000'000'000;
+    if (bid > 0) e.bids[0] = {bid, 100};
+    if (ask > 0) e.asks[0] = {ask, 100};
+    return e;
+  }
+  std::vector<OrderIntent> drain() {
+    std::vector<OrderIntent> v;
+    OrderIntent in;
+    while (intents.try_pop(in)) v.push_back(in);
+    return v;
+  }
+};
+
+TEST(StrategyStage, ResolvesSymbolsAndSubscribesTheBookStage) {
+  Rig r;
+  EXPECT_TRUE(r.subs.test(5));
+  EXPECT_TRUE(r.subs.test(9));
+  EXPECT_FALSE(r.subs.test(6));
+}
+
+TEST(StrategyStage, BookEventsReachOnlyTheirSubscribers) {
+  Rig r;
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  auto v = r.drain();
+  ASSERT_EQ(v.size(), 2u) << "the market maker quotes both sides";
+  EXPECT_EQ(v[0].strategy, 0);
+  EXPECT_EQ(r.hop.total_count(), 1u) << "book -> decision recorded";
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  r.stage.poll();
+  v = r.drain();
+  ASSERT_EQ(v.size(), 1u) << "the probe answers";
+  EXPECT_EQ(v[0].strategy, 1);
+  EXPECT_EQ(v[0].tif, TimeInForce::kIoc);
+}
+
+TEST(StrategyStage, ReportsGoToTheOwnerAndStaleFeedPullsQuotes) {
+  Rig r;
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  const auto quotes = r.drain();
+  ASSERT_EQ(quotes.size(), 2u);
+  for (const auto& q : quotes) {
+    ExecReport a{};
+    a.type = ReportType::kAccepted;
+    a.order_id = q.order_id;
+    a.price = q.price;
+    a.quantity = a.leaves = q.quantity;
+    a.locate = q.locate;
+    a.side = q.side;
+    a.strategy = q.strategy;
+    ASSERT_TRUE(r.reports.try_push(a));
+  }
+  r.stage.poll();
+  EXPECT_EQ(r.stage.context(0).working_count(), 2u);
+  EXPECT_EQ(r.stage.context(1).working_count(), 0u);
+  BookEvent stale{};
+  stale.type = BookEventType::kFeedStale;
+  ASSERT_TRUE(r.books.try_push(stale));
+  r.stage.poll();
+  const auto cancels = r.drain();
+  ASSERT_EQ(cancels.size(), 2u);
+  EXPECT_EQ(cancels[0].type, IntentType::kCancel);
+  EXPECT_TRUE(r.stage.book(5).stale);
+  // While stale, a new depth event does not make the market maker quote.
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'800, 1'000'200)));
+  r.stage.poll();
+  EXPECT_TRUE(r.drain().empty());
+}
+
+TEST(StrategyStage, HaltStopsNewOrders) {
+  Rig r;
+  r.stage.set_halted(true);
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  r.stage.poll();
+  EXPECT_TRUE(r.drain().empty());
+  EXPECT_GE(r.stage.context(1).refusals().halted, 1u);
+}
+
+TEST(StrategyStage, SteadyStateAllocatesNothing) {
+  Rig r;
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  r.drain();
+  const hft::testing::AllocationScope scope;
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900 - 100 * (i % 3), 1'000'100)));
+    r.stage.poll();
+    r.drain();
+  }
+  EXPECT_EQ(scope.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hft::pipeline
