@@ -1,0 +1,771 @@
+#pragma once
+// Full-depth, order-by-order books for every ITCH stock locate, in pools allocated once.
+//
+// Layout (why each piece is shaped as it is; figures from bench/pipeline/book_bench.cpp):
+//  * Orders: a pool of 32-byte records addressed by a 32-bit index, with a LIFO free list, so
+//    the slot freed by a delete is the one the next add reuses while it is still in cache.
+//  * Order reference -> pool index: open addressing with linear probing over 16-byte slots,
+//    sized to a power of two >= 2x the order pool (load <= 0.5), backward-shift deletion (no
+//    tombstones, so a day of adds and deletes never degrades the table), and a hard probe limit
+//    (kMaxProbe) so no input can make a lookup long. NASDAQ assigns order references in a few
+//    interleaved increasing sequences (the 2019-12-30 sample: four streams stepping by 4), and
+//    most references a message names were added moments ago. The home slot is therefore the
+//    reference's own low bits, folded with its high bits (ref ^ ref >> bits): recent orders sit
+//    in a few adjacent cache lines instead of being scattered over a table of hundreds of MB,
+//    which a multiplicative hash would do (one DRAM miss per message); the fold spreads strided
+//    patterns that would otherwise share a home.
+//  * Price levels: a pool of 16-byte {shares, price, orders} records addressed by index; an
+//    order holds its level's index, so executions and cancels never search.
+//  * Per stock and side, the level indices sorted by price with the best price last (CppTrader's
+//    layout): 8-byte entries (price key << 32 | level index) in one contiguous block, searched
+//    linearly from the best end (most adds and removes land within a few ticks of the touch) and
+//    by binary search past kLinearScan entries; inserting near the best moves only the few
+//    entries after it. Blocks come from a slab in power-of-two capacities with free lists, so
+//    a stock with thousands of levels and one with two share the same memory without a
+//    per-stock cap. A tick-indexed array (hftbacktest) would make a level O(1) but needs a price
+//    window per stock and a scan over empty ticks for depth; ITCH stocks trade from $0.0001 to
+//    $200,000, so the window would either be huge or need a fallback path.
+//  * Top-of-book changes are detected without touching the level index: a message can change
+//    the top only if it touches a price at or better than the last published best, and only
+//    then is the top recomputed and compared with the last published one.
+//
+// Every hot-path operation is noexcept, allocates nothing and takes no lock. Bad input is
+// counted in BookStats and skipped: unknown references (a file that starts mid-day), executions
+// and cancels larger than the order (clamped), duplicate references, invalid locates, sides and
+// zero quantities. Exhausted pools mark the book degraded and drop the order that did not fit.
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/compiler.hpp"
+#include "gateways/itch/messages.hpp"
+#include "pipeline/book/config.hpp"
+#include "pipeline/book/events.hpp"
+
+namespace hft::core {
+class Arena;
+}
+
+namespace hft::book {
+
+inline constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
+
+enum class Side : std::uint8_t { kBid = 0, kAsk = 1 };
+
+// One resting order. `priority` is the book's add counter: within a price level, lower means
+// earlier in time priority. A replace ('U') gives the new order a new priority (ITCH 5.0 spec,
+// 1.6.3: the replacement loses its place in the queue).
+struct Order {
+  std::uint64_t ref = 0;
+  std::uint64_t priority = 0;
+  std::uint32_t price = 0;   // ITCH Price(4)
+  std::uint32_t shares = 0;  // displayed shares still resting
+  std::uint32_t level = 0;   // level pool index (next free order while on the free list)
+  std::uint16_t locate = 0;
+  std::uint8_t side = 0;     // 0 bid, 1 ask
+  std::uint8_t live = 0;
+};
+static_assert(sizeof(Order) == 32, "two orders per cache line");
+
+// One price level: total displayed shares and order count at a price.
+struct Level {
+  std::uint64_t shares = 0;
+  std::uint32_t price = 0;
+  std::uint32_t orders = 0;  // next free level while on the free list
+  friend bool operator==(const Level&, const Level&) = default;
+};
+static_assert(sizeof(Level) == 16);
+
+struct LastTrade {
+  std::uint64_t match = 0;
+  std::uint64_t timestamp = 0;
+  std::uint64_t shares = 0;
+  std::uint32_t price = 0;
+  char kind = 0;  // 'E', 'C', 'P' or 'Q'; 0 = none yet
+};
+
+// Directory ('R'), trading state ('H') and trade data of one locate.
+struct StockInfo {
+  itch::Symbol symbol;
+  std::uint32_t round_lot = 0;
+  char market_category = ' ';
+  char trading_state = ' ';
+  bool in_directory = false;  // an 'R' was seen (else the symbol, if any, came from an add)
+  std::uint8_t flags = 0;     // BookFlags
+  LastTrade last_trade;
+  std::uint64_t volume = 0;   // executed and printed shares (E, printable C, P, Q)
+  std::uint64_t broken_trades = 0;
+};
+
+struct BookStats {
+  std::uint64_t messages = 0;  // messages applied (every call of a BookSet operation)
+  std::uint64_t adds = 0, executions = 0, cancels = 0, deletes = 0, replaces = 0;
+  std::uint64_t trades = 0, cross_trades = 0, broken_trades = 0;
+  std::uint64_t directory = 0, trading_actions = 0, system_events = 0;
+  // skipped input
+  std::uint64_t unknown_order = 0;       // E/C/X/D/U naming a reference that is not resting
+  std::uint64_t over_execution = 0;      // E/C/X larger than the order: clamped to what rests
+  std::uint64_t duplicate_order = 0;     // add or replace with a reference already resting
+  std::uint64_t bad_locate = 0;          // locate 0 or above max_locate
+  std::uint64_t locate_mismatch = 0;     // message locate differs from the order's
+  std::uint64_t bad_side = 0;            // buy/sell indicator neither 'B' nor 'S'
+  std::uint64_t bad_quantity = 0;        // add or replace with 0 shares or price 0
+  // capacity (each one marks the book degraded)
+  std::uint64_t order_pool_exhausted = 0;
+  std::uint64_t order_table_full = 0;    // no free slot within kMaxProbe of the home slot
+  std::uint64_t level_pool_exhausted = 0;
+  std::uint64_t level_index_exhausted = 0;
+  // book state
+  std::uint64_t crossed = 0;             // transitions of a stock into a crossed book
+  std::uint64_t locked = 0;              // transitions into a locked book
+  std::uint64_t top_events = 0;          // TopOfBook events emitted
+  std::uint64_t level_events = 0;        // LevelUpdate events emitted
+
+  [[nodiscard]] std::uint64_t capacity_drops() const noexcept {
+    return order_pool_exhausted + order_table_full + level_pool_exhausted + level_index_exhausted;
+  }
+};
+
+class BookSet {
+ public:
+  static constexpr std::uint32_t kMaxProbe = 128;     // order table probe limit
+  static constexpr std::uint32_t kLinearScan = 8;     // level search: linear from the best end
+  static constexpr std::uint32_t kMinBlock = 8;       // level index block: one cache line
+
+  // Allocates every pool now: from `arena` when given (throws std::runtime_error when it is too
+  // small: BookSet::memory_bytes says how much is needed), else from an arena of its own (2 MiB
+  // pages when the host has them: the order table and pool are hundreds of MB and touched at
+  // random, so 4 KiB pages would add a TLB miss to most messages). Pre-faults all of it.
+  explicit BookSet(const BookConfig& config, core::Arena* arena = nullptr);
+  ~BookSet();
+  BookSet(const BookSet&) = delete;
+  BookSet& operator=(const BookSet&) = delete;
+
+  [[nodiscard]] static std::size_t memory_bytes(const BookConfig& config) noexcept;
+
+  // ---- hot path: one call per ITCH message (ItchBookHandler makes them from wire bytes) -------
+  template <class Sink>
+  void add_order(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, char side, std::uint32_t shares,
+                 std::uint32_t price, Sink& sink, itch::Symbol symbol = {}) noexcept;
+  template <class Sink>
+  void execute(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares, std::uint64_t match,
+               Sink& sink) noexcept;
+  template <class Sink>
+  void execute_with_price(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                          std::uint64_t match, char printable, std::uint32_t price, Sink& sink) noexcept;
+  template <class Sink>
+  void cancel(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares, Sink& sink) noexcept;
+  template <class Sink>
+  void remove(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, Sink& sink) noexcept;
+  template <class Sink>
+  void replace(std::uint64_t ts, std::uint16_t locate, std::uint64_t old_ref, std::uint64_t new_ref,
+               std::uint32_t shares, std::uint32_t price, Sink& sink) noexcept;
+  void trade(std::uint64_t ts, std::uint16_t locate, std::uint64_t shares, std::uint32_t price, std::uint64_t match,
+             char kind) noexcept;
+  void broken_trade(std::uint64_t ts, std::uint16_t locate, std::uint64_t match) noexcept;
+  void stock_directory(std::uint64_t ts, const itch::StockDirectory& m) noexcept;
+  template <class Sink>
+  void trading_action(std::uint64_t ts, std::uint16_t locate, char state, Sink& sink) noexcept;
+  void system_event(std::uint64_t ts, char code) noexcept;
+
+  // TSC of the packet being applied, copied into every event (0 unless the caller sets it).
+  void set_rx_tsc(std::uint64_t tsc) noexcept { rx_tsc_ = tsc; }
+  // A feed gap makes every book incomplete until it is repaired or rebuilt: flags them stale
+  // (published with the next change of each book).
+  void mark_all_stale() noexcept;
+
+  // ---- queries (no allocation) ---------------------------------------------------------------
+  [[nodiscard]] bool valid_locate(std::uint16_t locate) const noexcept {
+    return locate != 0 && locate <= config_.max_locate;
+  }
+  // Best level of a side (all zero when the side is empty or the locate invalid).
+  [[nodiscard]] Level best(std::uint16_t locate, Side side) const noexcept;
+  // The current top of book in event form (sequence and timestamp of the last message applied).
+  [[nodiscard]] TopOfBook top(std::uint16_t locate) const noexcept;
+  // Copies up to out.size() levels of one side, best first; returns how many.
+  std::size_t depth(std::uint16_t locate, Side side, std::span<Level> out) const noexcept;
+  [[nodiscard]] std::uint32_t level_count(std::uint16_t locate, Side side) const noexcept;
+  [[nodiscard]] const Order* find_order(std::uint64_t ref) const noexcept;
+  [[nodiscard]] StockInfo info(std::uint16_t locate) const noexcept;
+
+  [[nodiscard]] const BookStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const BookConfig& config() const noexcept { return config_; }
+  [[nodiscard]] bool degraded() const noexcept { return stats_.capacity_drops() != 0; }
+  [[nodiscard]] std::uint32_t live_orders() const noexcept { return live_orders_; }
+  [[nodiscard]] std::uint32_t live_levels() const noexcept { return live_levels_; }
+  [[nodiscard]] char last_system_event() const noexcept { return system_event_; }
+  [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
+
+  // Cold: walks every structure and checks that they agree (order table <-> pool <-> levels <->
+  // level index, sums, sort order, free lists). Returns an empty string or what is wrong.
+  [[nodiscard]] std::string check_invariants() const;
+
+ private:
+  struct Slot {
+    std::uint64_t ref;
+    std::uint32_t order;  // kNil: empty
+    std::uint32_t unused;
+  };
+  struct SideIndex {
+    std::uint32_t block = kNil;  // offset of the level index block in the slab, in entries
+    std::uint32_t size = 0;
+    std::uint32_t capacity = 0;
+  };
+  // The first cache line is what every message touches; the second is directory and trades.
+  struct alignas(64) Stock {
+    SideIndex side[2];
+    // last published top
+    std::uint64_t top_bid_shares = 0;
+    std::uint64_t top_ask_shares = 0;
+    std::uint32_t top_bid_price = 0;
+    std::uint32_t top_ask_price = 0;
+    std::uint32_t top_bid_orders = 0;
+    std::uint32_t top_ask_orders = 0;
+    std::uint8_t flags = 0;           // current BookFlags
+    std::uint8_t top_flags = 0;       // published BookFlags
+    char trading_state = ' ';
+    char top_trading_state = ' ';
+    // second line
+    alignas(64) itch::Symbol symbol;
+    std::uint32_t round_lot = 0;
+    char market_category = ' ';
+    bool in_directory = false;
+    bool has_symbol = false;
+    LastTrade last_trade;
+    std::uint64_t volume = 0;
+    std::uint64_t broken_trades = 0;
+  };
+  static_assert(sizeof(Stock) == 128, "a stock is two cache lines");
+  struct Found {
+    std::uint32_t pos;
+    bool found;
+  };
+
+  static std::uint32_t key_of(std::uint8_t side, std::uint32_t price) noexcept { return side == 0 ? price : ~price; }
+  static Found find_key(const std::uint64_t* e, std::uint32_t n, std::uint32_t key) noexcept;
+
+  [[nodiscard]] std::uint32_t home(std::uint64_t ref) const noexcept {
+    return static_cast<std::uint32_t>((ref ^ (ref >> table_bits_)) & table_mask_);
+  }
+  [[nodiscard]] std::uint32_t find_slot(std::uint64_t ref) const noexcept;
+  void erase_slot(std::uint32_t pos) noexcept;
+  enum class Insert : std::uint8_t { kOk, kDuplicate, kFull };
+  Insert table_insert(std::uint64_t ref, std::uint32_t order) noexcept;
+
+  bool slab_alloc(std::uint32_t capacity, std::uint32_t& block) noexcept;
+  void slab_free(std::uint32_t block, std::uint32_t capacity) noexcept;
+  std::uint32_t find_or_add_level(Stock& st, std::uint8_t side, std::uint32_t price) noexcept;
+  void remove_level(Stock& st, std::uint8_t side, std::uint32_t level) noexcept;
+
+  void begin(std::uint64_t ts) noexcept {
+    ++seq_;
+    ++stats_.messages;
+    ts_ = ts;
+  }
+  // Could an operation at `price` on `side` change the published top?
+  [[nodiscard]] static bool touches_top(const Stock& st, std::uint8_t side, std::uint32_t price) noexcept {
+    return side == 0 ? price >= st.top_bid_price : (st.top_ask_price == 0 || price <= st.top_ask_price);
+  }
+  void mark_degraded(Stock& st) noexcept {
+    st.flags |= kFlagDegraded;
+    dirty_ = true;
+  }
+  void mark_stale(std::uint16_t locate) noexcept {
+    if (valid_locate(locate)) {
+      stocks_[locate].flags |= kFlagStale;
+      dirty_ = true;
+    }
+  }
+  template <class Sink>
+  void level_event(const Stock& st, std::uint16_t locate, std::uint8_t side, const Level& lv, Sink& sink) noexcept;
+  template <class Sink>
+  bool insert_order(Stock& st, std::uint16_t locate, std::uint64_t ref, std::uint8_t side, std::uint32_t shares,
+                    std::uint32_t price, Sink& sink) noexcept;
+  // Removes `n` (<= resting) shares of the order in table slot `pos`; frees it at zero.
+  template <class Sink>
+  void reduce(Stock& st, std::uint32_t pos, std::uint32_t n, Sink& sink) noexcept;
+  // Resolves a reference for E/C/X/D/U: the table slot, or kNil (counted) when unknown/mismatched.
+  std::uint32_t resolve(std::uint16_t locate, std::uint64_t ref) noexcept;
+  template <class Sink>
+  void finish(Stock& st, std::uint16_t locate, Sink& sink) noexcept;
+  bool refresh_top(Stock& st) noexcept;  // recompute; true if different from the published top
+  TopOfBook make_top(const Stock& st, std::uint16_t locate) const noexcept;
+
+  void* allocate(std::size_t bytes);
+
+  BookConfig config_;
+  std::unique_ptr<core::Arena> own_arena_;
+  core::Arena* arena_ = nullptr;
+
+  Order* orders_ = nullptr;
+  Level* levels_ = nullptr;
+  Slot* table_ = nullptr;
+  std::uint64_t* slab_ = nullptr;
+  Stock* stocks_ = nullptr;
+  std::uint32_t table_mask_ = 0;
+  std::uint32_t table_bits_ = 0;
+  std::uint32_t slab_entries_ = 0;
+  std::uint32_t slab_used_ = 0;
+  std::array<std::uint32_t, 32> slab_free_{};
+  std::uint32_t free_order_ = kNil;
+  std::uint32_t free_level_ = kNil;
+  std::uint32_t live_orders_ = 0;
+  std::uint32_t live_levels_ = 0;
+
+  std::uint64_t seq_ = 0;
+  std::uint64_t ts_ = 0;
+  std::uint64_t rx_tsc_ = 0;
+  std::uint64_t priority_ = 0;
+  bool dirty_ = false;  // the current message may have changed its stock's top
+  char system_event_ = ' ';
+  BookStats stats_;
+};
+
+// ================================ implementation (hot path) ====================================
+
+inline BookSet::Found BookSet::find_key(const std::uint64_t* e, std::uint32_t n, std::uint32_t key) noexcept {
+  std::uint32_t i = n;
+  const std::uint32_t stop = n > kLinearScan ? n - kLinearScan : 0;
+  while (i > stop) {
+    const auto k = static_cast<std::uint32_t>(e[i - 1] >> 32);
+    if (k <= key) return k == key ? Found{i - 1, true} : Found{i, false};
+    --i;
+  }
+  std::uint32_t lo = 0;
+  std::uint32_t hi = i;  // every entry from i on is above key
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo) / 2;
+    if (static_cast<std::uint32_t>(e[mid] >> 32) < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return {lo, lo < i && static_cast<std::uint32_t>(e[lo] >> 32) == key};
+}
+
+inline std::uint32_t BookSet::find_slot(std::uint64_t ref) const noexcept {
+  std::uint32_t i = home(ref);
+  for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
+    const Slot& s = table_[i];
+    if (s.order == kNil) return kNil;
+    if (s.ref == ref) return i;
+  }
+  return kNil;
+}
+
+inline BookSet::Insert BookSet::table_insert(std::uint64_t ref, std::uint32_t order) noexcept {
+  std::uint32_t i = home(ref);
+  for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
+    Slot& s = table_[i];
+    if (s.order == kNil) {
+      s.ref = ref;
+      s.order = order;
+      return Insert::kOk;
+    }
+    if (s.ref == ref) return Insert::kDuplicate;
+  }
+  return Insert::kFull;
+}
+
+// Backward-shift deletion for linear probing: pull each later entry of the cluster into the hole
+// when its home slot is not between the hole and itself, so no lookup ever needs a tombstone.
+inline void BookSet::erase_slot(std::uint32_t hole) noexcept {
+  std::uint32_t k = hole;
+  for (;;) {
+    k = (k + 1) & table_mask_;
+    Slot& s = table_[k];
+    if (s.order == kNil) break;
+    const std::uint32_t h = home(s.ref);
+    if (((k - h) & table_mask_) >= ((k - hole) & table_mask_)) {
+      table_[hole] = s;
+      hole = k;
+    }
+  }
+  table_[hole].order = kNil;
+}
+
+inline bool BookSet::slab_alloc(std::uint32_t capacity, std::uint32_t& block) noexcept {
+  const auto cls = static_cast<unsigned>(std::countr_zero(capacity));
+  if (slab_free_[cls] != kNil) {
+    block = slab_free_[cls];
+    slab_free_[cls] = static_cast<std::uint32_t>(slab_[block]);
+    return true;
+  }
+  if (capacity > slab_entries_ - slab_used_) return false;
+  block = slab_used_;
+  slab_used_ += capacity;
+  return true;
+}
+
+inline void BookSet::slab_free(std::uint32_t block, std::uint32_t capacity) noexcept {
+  const auto cls = static_cast<unsigned>(std::countr_zero(capacity));
+  slab_[block] = slab_free_[cls];
+  slab_free_[cls] = block;
+}
+
+inline std::uint32_t BookSet::find_or_add_level(Stock& st, std::uint8_t side, std::uint32_t price) noexcept {
+  SideIndex& si = st.side[side];
+  const std::uint32_t key = key_of(side, price);
+  std::uint32_t pos = 0;
+  if (si.size != 0) {
+    const Found f = find_key(slab_ + si.block, si.size, key);
+    if (f.found) return static_cast<std::uint32_t>(slab_[si.block + f.pos]);
+    pos = f.pos;
+  }
+  if (free_level_ == kNil) [[unlikely]] {
+    ++stats_.level_pool_exhausted;
+    return kNil;
+  }
+  if (si.size == si.capacity) {
+    const std::uint32_t grown = si.capacity == 0 ? kMinBlock : si.capacity * 2;
+    std::uint32_t block = 0;
+    if (grown > kMaxLevels * 2u || !slab_alloc(grown, block)) [[unlikely]] {
+      ++stats_.level_index_exhausted;
+      return kNil;
+    }
+    if (si.size != 0) {
+      std::memcpy(slab_ + block, slab_ + si.block, std::size_t{si.size} * sizeof(std::uint64_t));
+      slab_free(si.block, si.capacity);
+    }
+    si.block = block;
+    si.capacity = grown;
+  }
+  const std::uint32_t li = free_level_;
+  free_level_ = levels_[li].orders;
+  levels_[li] = Level{0, price, 0};
+  ++live_levels_;
+  std::uint64_t* e = slab_ + si.block;
+  std::memmove(e + pos + 1, e + pos, std::size_t{si.size - pos} * sizeof(std::uint64_t));
+  e[pos] = (std::uint64_t{key} << 32) | li;
+  ++si.size;
+  return li;
+}
+
+inline void BookSet::remove_level(Stock& st, std::uint8_t side, std::uint32_t li) noexcept {
+  SideIndex& si = st.side[side];
+  std::uint64_t* e = slab_ + si.block;
+  const Found f = find_key(e, si.size, key_of(side, levels_[li].price));
+  // f.found always holds while the invariants hold (check_invariants); guard anyway.
+  if (f.found) [[likely]] {
+    std::memmove(e + f.pos, e + f.pos + 1, std::size_t{si.size - f.pos - 1} * sizeof(std::uint64_t));
+    --si.size;
+  }
+  levels_[li].orders = free_level_;
+  free_level_ = li;
+  --live_levels_;
+  if (si.size == 0) {
+    slab_free(si.block, si.capacity);
+    si.block = kNil;
+    si.capacity = 0;
+  }
+}
+
+template <class Sink>
+inline void BookSet::level_event(const Stock& st, std::uint16_t locate, std::uint8_t side, const Level& lv,
+                                 Sink& sink) noexcept {
+  if constexpr (requires(const LevelUpdate& e) { sink.on_level_update(e); }) {
+    if (config_.level_events) {
+      LevelUpdate e;
+      e.sequence = seq_;
+      e.timestamp = ts_;
+      e.rx_tsc = rx_tsc_;
+      e.shares = lv.shares;
+      e.price = lv.price;
+      e.orders = lv.orders;
+      e.locate = locate;
+      e.side = side;
+      e.flags = st.flags;
+      ++stats_.level_events;
+      sink.on_level_update(e);
+    }
+  } else {
+    (void)st, (void)locate, (void)side, (void)lv, (void)sink;
+  }
+}
+
+template <class Sink>
+inline bool BookSet::insert_order(Stock& st, std::uint16_t locate, std::uint64_t ref, std::uint8_t side,
+                                  std::uint32_t shares, std::uint32_t price, Sink& sink) noexcept {
+  const std::uint32_t oi = free_order_;
+  if (oi == kNil) [[unlikely]] {
+    ++stats_.order_pool_exhausted;
+    mark_degraded(st);
+    return false;
+  }
+  const Insert ins = table_insert(ref, oi);
+  if (ins != Insert::kOk) [[unlikely]] {
+    if (ins == Insert::kDuplicate) {
+      ++stats_.duplicate_order;
+    } else {
+      ++stats_.order_table_full;
+      mark_degraded(st);
+    }
+    return false;
+  }
+  const std::uint32_t li = find_or_add_level(st, side, price);
+  if (li == kNil) [[unlikely]] {
+    erase_slot(find_slot(ref));
+    mark_degraded(st);
+    return false;
+  }
+  free_order_ = orders_[oi].level;
+  ++live_orders_;
+  Order& o = orders_[oi];
+  o.ref = ref;
+  o.priority = ++priority_;
+  o.price = price;
+  o.shares = shares;
+  o.level = li;
+  o.locate = locate;
+  o.side = side;
+  o.live = 1;
+  Level& lv = levels_[li];
+  lv.shares += shares;
+  ++lv.orders;
+  dirty_ |= touches_top(st, side, price);
+  level_event(st, locate, side, lv, sink);
+  return true;
+}
+
+template <class Sink>
+inline void BookSet::reduce(Stock& st, std::uint32_t pos, std::uint32_t n, Sink& sink) noexcept {
+  const std::uint32_t oi = table_[pos].order;
+  Order& o = orders_[oi];
+  Level& lv = levels_[o.level];
+  dirty_ |= touches_top(st, o.side, o.price);
+  o.shares -= n;
+  lv.shares -= n;
+  if (o.shares == 0) {
+    --lv.orders;
+    erase_slot(pos);
+    o.live = 0;
+    o.level = free_order_;
+    free_order_ = oi;
+    --live_orders_;
+    if (lv.orders == 0) {
+      const Level gone{0, lv.price, 0};
+      remove_level(st, o.side, static_cast<std::uint32_t>(&lv - levels_));
+      level_event(st, o.locate, o.side, gone, sink);
+      return;
+    }
+  }
+  level_event(st, o.locate, o.side, lv, sink);
+}
+
+inline std::uint32_t BookSet::resolve(std::uint16_t locate, std::uint64_t ref) noexcept {
+  const std::uint32_t pos = find_slot(ref);
+  if (pos == kNil) [[unlikely]] {
+    ++stats_.unknown_order;
+    mark_stale(locate);
+    return kNil;
+  }
+  if (orders_[table_[pos].order].locate != locate) [[unlikely]] {
+    ++stats_.locate_mismatch;
+    return kNil;
+  }
+  return pos;
+}
+
+template <class Sink>
+inline void BookSet::finish(Stock& st, std::uint16_t locate, Sink& sink) noexcept {
+  if (!dirty_) return;
+  dirty_ = false;
+  if (!refresh_top(st)) return;
+  ++stats_.top_events;
+  if constexpr (requires(const TopOfBook& e) { sink.on_top_of_book(e); }) {
+    sink.on_top_of_book(make_top(st, locate));
+  } else {
+    (void)locate, (void)sink;
+  }
+}
+
+inline bool BookSet::refresh_top(Stock& st) noexcept {
+  Level bid{};
+  Level ask{};
+  if (st.side[0].size != 0) bid = levels_[static_cast<std::uint32_t>(slab_[st.side[0].block + st.side[0].size - 1])];
+  if (st.side[1].size != 0) ask = levels_[static_cast<std::uint32_t>(slab_[st.side[1].block + st.side[1].size - 1])];
+  std::uint8_t flags = st.flags & static_cast<std::uint8_t>(~(kFlagCrossed | kFlagLocked));
+  if (bid.price != 0 && ask.price != 0) {
+    if (bid.price > ask.price) {
+      flags |= kFlagCrossed;
+    } else if (bid.price == ask.price) {
+      flags |= kFlagLocked;
+    }
+  }
+  if (bid.price == st.top_bid_price && bid.shares == st.top_bid_shares && bid.orders == st.top_bid_orders &&
+      ask.price == st.top_ask_price && ask.shares == st.top_ask_shares && ask.orders == st.top_ask_orders &&
+      flags == st.top_flags && st.trading_state == st.top_trading_state) {
+    return false;
+  }
+  if ((flags & kFlagCrossed) && !(st.flags & kFlagCrossed)) ++stats_.crossed;
+  if ((flags & kFlagLocked) && !(st.flags & kFlagLocked)) ++stats_.locked;
+  st.flags = flags;
+  st.top_flags = flags;
+  st.top_bid_price = bid.price;
+  st.top_bid_shares = bid.shares;
+  st.top_bid_orders = bid.orders;
+  st.top_ask_price = ask.price;
+  st.top_ask_shares = ask.shares;
+  st.top_ask_orders = ask.orders;
+  st.top_trading_state = st.trading_state;
+  return true;
+}
+
+template <class Sink>
+inline void BookSet::add_order(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, char side,
+                               std::uint32_t shares, std::uint32_t price, Sink& sink, itch::Symbol symbol) noexcept {
+  begin(ts);
+  ++stats_.adds;
+  if (!valid_locate(locate)) [[unlikely]] {
+    ++stats_.bad_locate;
+    return;
+  }
+  Stock& st = stocks_[locate];
+  if (!st.has_symbol) [[unlikely]] {  // a file that starts mid-day has no 'R': learn it here
+    st.symbol = symbol;
+    st.has_symbol = true;
+  }
+  std::uint8_t s;
+  if (side == 'B') {
+    s = 0;
+  } else if (side == 'S') {
+    s = 1;
+  } else [[unlikely]] {
+    ++stats_.bad_side;
+    return;
+  }
+  if (shares == 0 || price == 0) [[unlikely]] {
+    ++stats_.bad_quantity;
+    return;
+  }
+  insert_order(st, locate, ref, s, shares, price, sink);
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::execute(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                             std::uint64_t match, Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.executions;
+  const std::uint32_t pos = resolve(locate, ref);
+  if (pos == kNil) [[unlikely]] {
+    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
+    return;
+  }
+  const Order& o = orders_[table_[pos].order];
+  Stock& st = stocks_[o.locate];
+  if (shares > o.shares) [[unlikely]] {
+    ++stats_.over_execution;
+    shares = o.shares;
+  }
+  st.last_trade = LastTrade{match, ts, shares, o.price, 'E'};
+  st.volume += shares;
+  if (shares != 0) reduce(st, pos, shares, sink);
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::execute_with_price(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref,
+                                        std::uint32_t shares, std::uint64_t match, char printable,
+                                        std::uint32_t price, Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.executions;
+  const std::uint32_t pos = resolve(locate, ref);
+  if (pos == kNil) [[unlikely]] {
+    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
+    return;
+  }
+  const Order& o = orders_[table_[pos].order];
+  Stock& st = stocks_[o.locate];
+  if (shares > o.shares) [[unlikely]] {
+    ++stats_.over_execution;
+    shares = o.shares;
+  }
+  // Printable 'N': the shares print later in a cross; not volume, not a last trade (spec 1.6.2).
+  if (printable != 'N') {
+    st.last_trade = LastTrade{match, ts, shares, price, 'C'};
+    st.volume += shares;
+  }
+  if (shares != 0) reduce(st, pos, shares, sink);
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::cancel(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                            Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.cancels;
+  const std::uint32_t pos = resolve(locate, ref);
+  if (pos == kNil) [[unlikely]] {
+    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
+    return;
+  }
+  const Order& o = orders_[table_[pos].order];
+  Stock& st = stocks_[o.locate];
+  if (shares > o.shares) [[unlikely]] {
+    ++stats_.over_execution;
+    shares = o.shares;
+  }
+  if (shares != 0) reduce(st, pos, shares, sink);
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::remove(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.deletes;
+  const std::uint32_t pos = resolve(locate, ref);
+  if (pos == kNil) [[unlikely]] {
+    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
+    return;
+  }
+  const Order& o = orders_[table_[pos].order];
+  Stock& st = stocks_[o.locate];
+  reduce(st, pos, o.shares, sink);
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::replace(std::uint64_t ts, std::uint16_t locate, std::uint64_t old_ref, std::uint64_t new_ref,
+                             std::uint32_t shares, std::uint32_t price, Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.replaces;
+  const std::uint32_t pos = resolve(locate, old_ref);
+  if (pos == kNil) [[unlikely]] {
+    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
+    return;
+  }
+  const Order& o = orders_[table_[pos].order];
+  const std::uint8_t side = o.side;
+  Stock& st = stocks_[o.locate];
+  reduce(st, pos, o.shares, sink);
+  if (shares == 0 || price == 0) [[unlikely]] {
+    ++stats_.bad_quantity;
+  } else {
+    insert_order(st, locate, new_ref, side, shares, price, sink);
+  }
+  finish(st, locate, sink);
+}
+
+template <class Sink>
+inline void BookSet::trading_action(std::uint64_t ts, std::uint16_t locate, char state, Sink& sink) noexcept {
+  begin(ts);
+  ++stats_.trading_actions;
+  if (!valid_locate(locate)) [[unlikely]] {
+    ++stats_.bad_locate;
+    return;
+  }
+  Stock& st = stocks_[locate];
+  st.trading_state = state;
+  dirty_ = true;
+  finish(st, locate, sink);
+}
+
+}  // namespace hft::book
