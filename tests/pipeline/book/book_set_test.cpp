@@ -363,21 +363,26 @@ TEST(BookPools, LevelPoolExhaustionDegradesAndRollsBackTheOrder) {
 
 TEST(BookPools, OrderTableProbeLimitDegradesInsteadOfGrowingAChain) {
   BookConfig cfg;
-  cfg.orders = 1024;  // 2048 table slots, 11 bits
+  cfg.orders = 1024;  // 2048 table slots
   cfg.levels = 16;
   cfg.max_locate = 4;
   BookSet books(cfg);
   NullSink sink;
-  // ref = i * 2048 + i folds to home slot 0 for every i: a worst case for the table.
-  for (std::uint64_t i = 0; i < BookSet::kMaxProbe + 5; ++i) books.add_order(1, 1, i * 2048 + i, 'B', 100, 100'000, sink);
+  // References that all hash to one slot: a worst case the table must survive.
+  std::vector<std::uint64_t> refs;
+  const std::uint32_t target = books.home_slot(1);
+  for (std::uint64_t r = 1; refs.size() < BookSet::kMaxProbe + 5; ++r) {
+    if (books.home_slot(r) == target) refs.push_back(r);
+  }
+  for (const std::uint64_t r : refs) books.add_order(1, 1, r, 'B', 100, 100'000, sink);
   EXPECT_EQ(books.live_orders(), BookSet::kMaxProbe);
   EXPECT_EQ(books.stats().order_table_full, 5u);
   EXPECT_TRUE(books.degraded());
   EXPECT_EQ(books.check_invariants(), "");
   // Deleting from the middle of the cluster keeps every other entry reachable.
-  for (std::uint64_t i = 0; i < BookSet::kMaxProbe; i += 3) books.remove(2, 1, i * 2048 + i, sink);
+  for (std::size_t i = 0; i < BookSet::kMaxProbe; i += 3) books.remove(2, 1, refs[i], sink);
   EXPECT_EQ(books.check_invariants(), "");
-  for (std::uint64_t i = 1; i < BookSet::kMaxProbe; i += 3) EXPECT_NE(books.find_order(i * 2048 + i), nullptr);
+  for (std::size_t i = 1; i < BookSet::kMaxProbe; i += 3) EXPECT_NE(books.find_order(refs[i]), nullptr);
 }
 
 TEST(BookPools, ManyLevelsGrowTheLevelIndexAndShrinkBack) {
