@@ -54,7 +54,8 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   if (arena_ == nullptr) {
     core::ArenaOptions options;
     options.bytes = memory_bytes(config_);
-    options.mode = core::PageMode::kAuto;
+    // 2 MiB pages pay off for the large tables; a small book (tests, fuzzing) takes base pages.
+    options.mode = options.bytes >= (16u << 20) ? core::PageMode::kAuto : core::PageMode::kNormal;
     options.prefault = true;
     options.lock = false;  // the caller's arena decides about mlock; a private one must not fail on RLIMIT_MEMLOCK
     own_arena_ = std::make_unique<core::Arena>(options);
