@@ -1,6 +1,8 @@
 #include "pipeline/book/book_set.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <new>
 #include <stdexcept>
 
@@ -23,8 +25,8 @@ struct Sizes {
 Sizes sizes_of(const BookConfig& c) noexcept {
   // Load factor <= 0.5 keeps linear-probing clusters short (Knuth: ~1.5 probes per hit).
   const std::uint32_t table = std::bit_ceil(std::max<std::uint32_t>(16, c.orders) * 2u);
-  // Each side's index block holds at most twice its peak level count (doubling), plus a
-  // minimum block for every side in use; freed blocks are reused through per-size free lists.
+  // Each side's array holds at most twice its peak level count (doubling), plus a minimum block
+  // for every side in use; freed blocks are reused through per-size free lists.
   const std::uint64_t slab = std::uint64_t{c.levels} * 4 + std::uint64_t{c.max_locate + 1} * 2 * BookSet::kMinBlock;
   return {table, static_cast<std::uint32_t>(std::min<std::uint64_t>(slab, 0xFFFF'FFF0u))};
 }
@@ -33,9 +35,9 @@ Sizes sizes_of(const BookConfig& c) noexcept {
 
 std::size_t BookSet::memory_bytes(const BookConfig& c) noexcept {
   const Sizes s = sizes_of(c);
-  return round_up(std::size_t{c.orders} * sizeof(Order)) + round_up(std::size_t{c.levels} * sizeof(Level)) +
-         round_up(std::size_t{s.table_slots} * sizeof(Slot)) + round_up(std::size_t{s.slab_entries} * 8) +
-         round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) + 5 * kAlign;
+  return round_up(std::size_t{c.orders} * sizeof(Order)) + round_up(std::size_t{s.table_slots} * sizeof(Slot)) +
+         round_up(std::size_t{s.slab_entries} * sizeof(Entry)) + round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) +
+         4 * kAlign;
 }
 
 void* BookSet::allocate(std::size_t bytes) {
@@ -63,27 +65,18 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   }
   const Sizes s = sizes_of(config_);
   orders_ = static_cast<Order*>(allocate(std::size_t{config_.orders} * sizeof(Order)));
-  levels_ = static_cast<Level*>(allocate(std::size_t{config_.levels} * sizeof(Level)));
   table_ = static_cast<Slot*>(allocate(std::size_t{s.table_slots} * sizeof(Slot)));
-  slab_ = static_cast<std::uint64_t*>(allocate(std::size_t{s.slab_entries} * 8));
+  slab_ = static_cast<Entry*>(allocate(std::size_t{s.slab_entries} * sizeof(Entry)));
   stocks_ = static_cast<Stock*>(allocate(std::size_t{config_.max_locate + 1} * sizeof(Stock)));
   table_mask_ = s.table_slots - 1;
   table_bits_ = static_cast<std::uint32_t>(std::countr_zero(s.table_slots));
+  rotate_shift_ = table_bits_ - 2;
   slab_entries_ = s.slab_entries;
 
   // Writing every byte now pre-faults the pages, so the hot path never takes a page fault.
-  for (std::uint32_t i = 0; i < config_.orders; ++i) {
-    orders_[i] = Order{};
-    orders_[i].level = i + 1 < config_.orders ? i + 1 : kNil;
-  }
-  free_order_ = 0;
-  for (std::uint32_t i = 0; i < config_.levels; ++i) {
-    levels_[i] = Level{};
-    levels_[i].orders = i + 1 < config_.levels ? i + 1 : kNil;
-  }
-  free_level_ = 0;
+  for (std::uint32_t i = 0; i < config_.orders; ++i) orders_[i] = Order{};
   for (std::uint32_t i = 0; i < s.table_slots; ++i) table_[i] = Slot{0, kNil, 0};
-  std::memset(slab_, 0, std::size_t{s.slab_entries} * 8);
+  std::memset(static_cast<void*>(slab_), 0, std::size_t{s.slab_entries} * sizeof(Entry));
   slab_free_.fill(kNil);
   for (std::uint32_t i = 0; i <= config_.max_locate; ++i) ::new (static_cast<void*>(stocks_ + i)) Stock();
 }
@@ -145,9 +138,10 @@ void BookSet::mark_all_stale() noexcept {
 
 Level BookSet::best(std::uint16_t locate, Side side) const noexcept {
   if (!valid_locate(locate)) return {};
-  const SideIndex& si = stocks_[locate].side[static_cast<int>(side)];
+  const auto s = static_cast<std::uint8_t>(side);
+  const SideIndex& si = stocks_[locate].side[s];
   if (si.size == 0) return {};
-  return levels_[static_cast<std::uint32_t>(slab_[si.block + si.size - 1])];
+  return level_of(s, slab_[si.block + si.size - 1]);
 }
 
 TopOfBook BookSet::make_top(const Stock& st, std::uint16_t locate) const noexcept {
@@ -175,11 +169,10 @@ TopOfBook BookSet::top(std::uint16_t locate) const noexcept {
 
 std::size_t BookSet::depth(std::uint16_t locate, Side side, std::span<Level> out) const noexcept {
   if (!valid_locate(locate)) return 0;
-  const SideIndex& si = stocks_[locate].side[static_cast<int>(side)];
+  const auto s = static_cast<std::uint8_t>(side);
+  const SideIndex& si = stocks_[locate].side[s];
   const std::size_t n = std::min<std::size_t>(si.size, out.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = levels_[static_cast<std::uint32_t>(slab_[si.block + si.size - 1 - i])];
-  }
+  for (std::size_t i = 0; i < n; ++i) out[i] = level_of(s, slab_[si.block + si.size - 1 - i]);
   return n;
 }
 
@@ -210,16 +203,15 @@ StockInfo BookSet::info(std::uint16_t locate) const noexcept {
 }
 
 std::string BookSet::check_invariants() const {
-  // Orders reachable from the table.
+  // What the resting orders say each level must hold: (locate, side, price) -> shares, orders.
+  std::map<std::tuple<std::uint16_t, std::uint8_t, std::uint32_t>, std::pair<std::uint64_t, std::uint32_t>> want;
   std::vector<std::uint8_t> seen_order(config_.orders, 0);
-  std::vector<std::uint64_t> level_shares(config_.levels, 0);
-  std::vector<std::uint32_t> level_orders(config_.levels, 0);
   std::uint32_t table_entries = 0;
   for (std::uint32_t i = 0; i <= table_mask_; ++i) {
     const Slot& s = table_[i];
     if (s.order == kNil) continue;
     ++table_entries;
-    if (s.order >= config_.orders) return fmt::format("table slot {} names order {} past the pool", i, s.order);
+    if (s.order >= fresh_order_) return fmt::format("table slot {} names order {}, never handed out", i, s.order);
     if (seen_order[s.order]++) return fmt::format("order {} is in the table twice", s.order);
     const Order& o = orders_[s.order];
     if (!o.live || o.ref != s.ref) return fmt::format("table slot {} (ref {}) names a dead or other order", i, s.ref);
@@ -231,49 +223,45 @@ std::string BookSet::check_invariants() const {
       if (table_[j].order == kNil) return fmt::format("ref {} is unreachable: hole at slot {}", s.ref, j);
     }
     if (o.shares == 0) return fmt::format("order {} rests with 0 shares", o.ref);
-    if (!valid_locate(o.locate)) return fmt::format("order {} has locate {}", o.ref, o.locate);
-    if (o.level >= config_.levels) return fmt::format("order {} names level {}", o.ref, o.level);
-    if (levels_[o.level].price != o.price) return fmt::format("order {} price differs from its level's", o.ref);
-    level_shares[o.level] += o.shares;
-    ++level_orders[o.level];
+    if (!valid_locate(o.locate) || o.side > 1) return fmt::format("order {} has locate {} side {}", o.ref, o.locate, o.side);
+    auto& w = want[{o.locate, o.side, o.price}];
+    w.first += o.shares;
+    ++w.second;
   }
   if (table_entries != live_orders_) return fmt::format("table has {} entries, live_orders {}", table_entries, live_orders_);
   std::uint32_t free_orders = 0;
-  for (std::uint32_t i = free_order_; i != kNil; i = orders_[i].level) {
-    if (i >= config_.orders || orders_[i].live) return fmt::format("free order list is corrupt at {}", i);
+  for (std::uint32_t i = free_order_; i != kNil; i = orders_[i].next_free) {
+    if (i >= fresh_order_ || orders_[i].live) return fmt::format("free order list is corrupt at {}", i);
     if (++free_orders > config_.orders) return "free order list has a cycle";
   }
-  if (free_orders + live_orders_ != config_.orders) return "order pool: free + live != capacity";
-  std::uint32_t indexed_levels = 0;
-  std::vector<std::uint8_t> seen_level(config_.levels, 0);
+  if (free_orders + live_orders_ != fresh_order_) return "order pool: free + live != orders handed out";
+  for (std::uint32_t i = fresh_order_; i < config_.orders; ++i) {
+    if (orders_[i].live) return fmt::format("order {} is live but was never handed out", i);
+  }
+  std::uint32_t levels = 0;
   for (std::uint32_t loc = 1; loc <= config_.max_locate; ++loc) {
     for (std::uint8_t side = 0; side < 2; ++side) {
       const SideIndex& si = stocks_[loc].side[side];
       if (si.size > si.capacity) return fmt::format("locate {} side {}: size above capacity", loc, side);
       if (si.capacity == 0) continue;
+      if (si.size == 0) return fmt::format("locate {} side {}: an empty array keeps its block", loc, side);
       if (si.block + std::uint64_t{si.capacity} > slab_used_) return fmt::format("locate {}: block past the slab", loc);
       for (std::uint32_t k = 0; k < si.size; ++k) {
-        const std::uint64_t e = slab_[si.block + k];
-        const auto li = static_cast<std::uint32_t>(e);
-        if (li >= config_.levels || seen_level[li]++) return fmt::format("locate {}: bad or repeated level {}", loc, li);
-        const Level& lv = levels_[li];
-        if (static_cast<std::uint32_t>(e >> 32) != key_of(side, lv.price)) return fmt::format("locate {}: key/price", loc);
-        if (k > 0 && (slab_[si.block + k - 1] >> 32) >= (e >> 32)) return fmt::format("locate {}: index not sorted", loc);
-        if (lv.orders == 0 || lv.orders != level_orders[li] || lv.shares != level_shares[li]) {
-          return fmt::format("locate {} level {} (price {}): {} orders/{} shares, orders say {}/{}", loc, li, lv.price,
-                             lv.orders, lv.shares, level_orders[li], level_shares[li]);
+        const Entry& e = slab_[si.block + k];
+        if (k > 0 && slab_[si.block + k - 1].key >= e.key) return fmt::format("locate {}: levels not sorted", loc);
+        const std::uint32_t price = key_of(side, e.key);
+        const auto it = want.find({static_cast<std::uint16_t>(loc), side, price});
+        if (it == want.end()) return fmt::format("locate {} side {} price {}: a level with no order", loc, side, price);
+        if (e.orders != it->second.second || e.shares != it->second.first) {
+          return fmt::format("locate {} side {} price {}: {} orders/{} shares, the orders say {}/{}", loc, side, price,
+                             e.orders, e.shares, it->second.second, it->second.first);
         }
-        ++indexed_levels;
+        ++levels;
       }
     }
   }
-  if (indexed_levels != live_levels_) return fmt::format("{} levels indexed, live_levels {}", indexed_levels, live_levels_);
-  for (std::uint32_t i = 0; i < config_.levels; ++i) {
-    if (level_orders[i] != 0 && !seen_level[i]) return fmt::format("level {} holds orders but is not indexed", i);
-  }
-  for (std::uint32_t i = 0; i < config_.orders; ++i) {
-    if (orders_[i].live && !seen_order[i]) return fmt::format("live order {} is missing from the table", i);
-  }
+  if (levels != want.size()) return fmt::format("{} levels in the arrays, the orders make {}", levels, want.size());
+  if (levels != live_levels_) return fmt::format("{} levels in the arrays, live_levels {}", levels, live_levels_);
   return {};
 }
 
