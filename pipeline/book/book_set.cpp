@@ -35,9 +35,8 @@ Sizes sizes_of(const BookConfig& c) noexcept {
 
 std::size_t BookSet::memory_bytes(const BookConfig& c) noexcept {
   const Sizes s = sizes_of(c);
-  return round_up(std::size_t{c.orders} * sizeof(Order)) + round_up(std::size_t{s.table_slots} * sizeof(Slot)) +
-         round_up(std::size_t{s.slab_entries} * sizeof(Entry)) + round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) +
-         4 * kAlign;
+  return round_up(std::size_t{s.table_slots} * sizeof(Order)) + round_up(std::size_t{s.slab_entries} * sizeof(Entry)) +
+         round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) + 3 * kAlign;
 }
 
 void* BookSet::allocate(std::size_t bytes) {
@@ -64,8 +63,7 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
     arena_ = own_arena_.get();
   }
   const Sizes s = sizes_of(config_);
-  orders_ = static_cast<Order*>(allocate(std::size_t{config_.orders} * sizeof(Order)));
-  table_ = static_cast<Slot*>(allocate(std::size_t{s.table_slots} * sizeof(Slot)));
+  table_ = static_cast<Order*>(allocate(std::size_t{s.table_slots} * sizeof(Order)));
   slab_ = static_cast<Entry*>(allocate(std::size_t{s.slab_entries} * sizeof(Entry)));
   stocks_ = static_cast<Stock*>(allocate(std::size_t{config_.max_locate + 1} * sizeof(Stock)));
   table_mask_ = s.table_slots - 1;
@@ -74,8 +72,7 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   slab_entries_ = s.slab_entries;
 
   // Writing every byte now pre-faults the pages, so the hot path never takes a page fault.
-  for (std::uint32_t i = 0; i < config_.orders; ++i) orders_[i] = Order{};
-  for (std::uint32_t i = 0; i < s.table_slots; ++i) table_[i] = Slot{0, kNil, 0};
+  for (std::uint32_t i = 0; i < s.table_slots; ++i) table_[i] = Order{};
   std::memset(static_cast<void*>(slab_), 0, std::size_t{s.slab_entries} * sizeof(Entry));
   slab_free_.fill(kNil);
   for (std::uint32_t i = 0; i <= config_.max_locate; ++i) ::new (static_cast<void*>(stocks_ + i)) Stock();
@@ -183,7 +180,7 @@ std::uint32_t BookSet::level_count(std::uint16_t locate, Side side) const noexce
 
 const Order* BookSet::find_order(std::uint64_t ref) const noexcept {
   const std::uint32_t pos = find_slot(ref);
-  return pos == kNil ? nullptr : &orders_[table_[pos].order];
+  return pos == kNil ? nullptr : &table_[pos];
 }
 
 StockInfo BookSet::info(std::uint16_t locate) const noexcept {
@@ -205,22 +202,20 @@ StockInfo BookSet::info(std::uint16_t locate) const noexcept {
 std::string BookSet::check_invariants() const {
   // What the resting orders say each level must hold: (locate, side, price) -> shares, orders.
   std::map<std::tuple<std::uint16_t, std::uint8_t, std::uint32_t>, std::pair<std::uint64_t, std::uint32_t>> want;
-  std::vector<std::uint8_t> seen_order(config_.orders, 0);
   std::uint32_t table_entries = 0;
   for (std::uint32_t i = 0; i <= table_mask_; ++i) {
-    const Slot& s = table_[i];
-    if (s.order == kNil) continue;
+    const Order& o = table_[i];
+    if (o.live == 0) continue;
+    if (o.live != 1) return fmt::format("table slot {} has live = {}", i, o.live);
     ++table_entries;
-    if (s.order >= fresh_order_) return fmt::format("table slot {} names order {}, never handed out", i, s.order);
-    if (seen_order[s.order]++) return fmt::format("order {} is in the table twice", s.order);
-    const Order& o = orders_[s.order];
-    if (!o.live || o.ref != s.ref) return fmt::format("table slot {} (ref {}) names a dead or other order", i, s.ref);
+    if (find_slot(o.ref) != i) return fmt::format("ref {} is in the table twice or unreachable", o.ref);
+    const Order& s = o;
     // Every entry must be reachable from its home within the probe limit, with no hole between.
     const std::uint32_t h = home(s.ref);
     const std::uint32_t dist = (i - h) & table_mask_;
     if (dist >= kMaxProbe) return fmt::format("ref {} sits {} slots from home", s.ref, dist);
     for (std::uint32_t j = h; j != i; j = (j + 1) & table_mask_) {
-      if (table_[j].order == kNil) return fmt::format("ref {} is unreachable: hole at slot {}", s.ref, j);
+      if (table_[j].live == 0) return fmt::format("ref {} is unreachable: hole at slot {}", s.ref, j);
     }
     if (o.shares == 0) return fmt::format("order {} rests with 0 shares", o.ref);
     if (!valid_locate(o.locate) || o.side > 1) return fmt::format("order {} has locate {} side {}", o.ref, o.locate, o.side);
@@ -229,15 +224,7 @@ std::string BookSet::check_invariants() const {
     ++w.second;
   }
   if (table_entries != live_orders_) return fmt::format("table has {} entries, live_orders {}", table_entries, live_orders_);
-  std::uint32_t free_orders = 0;
-  for (std::uint32_t i = free_order_; i != kNil; i = orders_[i].next_free) {
-    if (i >= fresh_order_ || orders_[i].live) return fmt::format("free order list is corrupt at {}", i);
-    if (++free_orders > config_.orders) return "free order list has a cycle";
-  }
-  if (free_orders + live_orders_ != fresh_order_) return "order pool: free + live != orders handed out";
-  for (std::uint32_t i = fresh_order_; i < config_.orders; ++i) {
-    if (orders_[i].live) return fmt::format("order {} is live but was never handed out", i);
-  }
+  if (live_orders_ > config_.orders) return fmt::format("{} live orders, more than the {} configured", live_orders_, config_.orders);
   std::uint32_t levels = 0;
   for (std::uint32_t loc = 1; loc <= config_.max_locate; ++loc) {
     for (std::uint8_t side = 0; side < 2; ++side) {

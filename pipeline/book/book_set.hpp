@@ -2,19 +2,18 @@
 // Full-depth, order-by-order books for every ITCH stock locate, in pools allocated once.
 //
 // Layout (why each piece is shaped as it is; figures from bench/pipeline/book_bench.cpp):
-//  * Orders: a pool of 32-byte records addressed by a 32-bit index. Freed records are reused
-//    first (LIFO, so the one a delete frees is still in cache when the next add takes it), then
-//    never-used ones in index order (a bump index: taking one reads nothing).
-//  * Order reference -> pool index: open addressing with linear probing over 16-byte slots,
-//    sized to a power of two >= 2x the order pool (load <= 0.5), backward-shift deletion (no
-//    tombstones, so a day of adds and deletes never degrades the table), and a hard probe limit
-//    (kMaxProbe) so no input can make a lookup long. NASDAQ assigns order references in a few
-//    interleaved increasing sequences (the 2019-12-30 sample: four streams stepping by 4), and
-//    most references a message names were added moments ago. The home slot is therefore the
-//    reference's own low bits, folded with its high bits (ref ^ ref >> bits): recent orders sit
+//  * Orders live in the order-reference hash table itself: open addressing with linear probing
+//    over 32-byte order records, sized to a power of two >= 2x the [book] orders (load <= 0.5),
+//    backward-shift deletion (no tombstones, so a day of adds and deletes never degrades the
+//    table), and a hard probe limit (kMaxProbe) so no input can make a lookup long. A lookup is
+//    one cache line: an earlier version kept a separate order pool behind 16-byte
+//    {reference, index} slots, and the second line was the largest single cost in the profile.
+//    NASDAQ assigns order references in a few interleaved increasing sequences (the 2019-12-30
+//    sample: four streams stepping by 4), and most references a message names were added
+//    moments ago. The home slot is therefore built from the reference's own low bits (rotated so
+//    a stream stepping by 4 fills consecutive slots) folded with its high bits: recent orders sit
 //    in a few adjacent cache lines instead of being scattered over a table of hundreds of MB,
-//    which a multiplicative hash would do (one DRAM miss per message); the fold spreads strided
-//    patterns that would otherwise share a home.
+//    which a multiplicative hash would do (a DRAM miss per message).
 //  * Price levels: per stock and side, one contiguous array of 16-byte {shares, price key,
 //    orders} levels sorted with the best price last (CppTrader's layout). An order finds its
 //    level by searching from the best end: linearly over the last kLinearScan levels (most
@@ -63,18 +62,18 @@ inline constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
 
 enum class Side : std::uint8_t { kBid = 0, kAsk = 1 };
 
-// One resting order. `priority` is the book's add counter: within a price level, lower means
-// earlier in time priority. A replace ('U') gives the new order a new priority (ITCH 5.0 spec,
-// 1.6.3: the replacement loses its place in the queue).
+// One resting order (and one slot of the order table). `priority` is the book's add counter:
+// within a price level, lower means earlier in time priority. A replace ('U') gives the new
+// order a new priority (ITCH 5.0 spec, 1.6.3: the replacement loses its place in the queue).
 struct Order {
   std::uint64_t ref = 0;
   std::uint64_t priority = 0;
   std::uint32_t price = 0;   // ITCH Price(4)
   std::uint32_t shares = 0;  // displayed shares still resting
-  std::uint32_t next_free = 0;  // free-list link while the record is free
   std::uint16_t locate = 0;
   std::uint8_t side = 0;     // 0 bid, 1 ask
-  std::uint8_t live = 0;
+  std::uint8_t live = 0;     // 0: the table slot is empty
+  std::uint32_t reserved = 0;
 };
 static_assert(sizeof(Order) == 32, "two orders per cache line");
 
@@ -181,10 +180,9 @@ class BookSet {
 
   // Cache hints for a message a few positions ahead (build_blocks calls them; they read the
   // message at fixed offsets only when `len` is the type's ITCH length, and never change state).
-  // Stage 1 fetches the order-table slot of its reference(s) and its stock; stage 2 reads that
-  // slot (cached by then) and fetches the order; stage 3 fetches the best end of the level
-  // array the message will search.
-  void prefetch_slot(const std::uint8_t* msg, std::size_t len) const noexcept;
+  // Stage 1 fetches the order-table slot of its reference(s) (the order itself) and its stock;
+  // stage 2 reads that order (cached by then) and fetches the best end of the level array the
+  // message will search.
   void prefetch_order(const std::uint8_t* msg, std::size_t len) const noexcept;
   void prefetch_level(const std::uint8_t* msg, std::size_t len) const noexcept;
 
@@ -205,6 +203,8 @@ class BookSet {
   // Copies up to out.size() levels of one side, best first; returns how many.
   std::size_t depth(std::uint16_t locate, Side side, std::span<Level> out) const noexcept;
   [[nodiscard]] std::uint32_t level_count(std::uint16_t locate, Side side) const noexcept;
+  // The resting order with this reference, or nullptr. The pointer is valid until the next
+  // message is applied (deletes move table entries).
   [[nodiscard]] const Order* find_order(std::uint64_t ref) const noexcept;
   // The order-table slot a reference hashes to (tests build colliding references with it).
   [[nodiscard]] std::uint32_t home_slot(std::uint64_t ref) const noexcept { return home(ref); }
@@ -223,11 +223,6 @@ class BookSet {
   [[nodiscard]] std::string check_invariants() const;
 
  private:
-  struct Slot {
-    std::uint64_t ref;
-    std::uint32_t order;  // kNil: empty
-    std::uint32_t unused;
-  };
   // One price level inside a side's array. key = price for bids, ~price for asks, so both sides
   // sort ascending with the best price last.
   struct Entry {
@@ -288,8 +283,10 @@ class BookSet {
   }
   [[nodiscard]] std::uint32_t find_slot(std::uint64_t ref) const noexcept;
   void erase_slot(std::uint32_t pos) noexcept;
-  enum class Insert : std::uint8_t { kOk, kDuplicate, kFull };
-  Insert table_insert(std::uint64_t ref, std::uint32_t order) noexcept;
+  static constexpr std::uint32_t kDuplicate = kNil - 1;
+  // The free slot for a new reference, kDuplicate if it rests already, kNil if no slot is free
+  // within kMaxProbe of its home.
+  std::uint32_t table_insert(std::uint64_t ref) noexcept;
 
   bool slab_alloc(std::uint32_t capacity, std::uint32_t& block) noexcept;
   void slab_free(std::uint32_t block, std::uint32_t capacity) noexcept;
@@ -304,8 +301,12 @@ class BookSet {
     ts_ = ts;
   }
   // Could an operation at `price` on `side` change the published top?
+  // Branch-free: which side a message touches is random, so a branch here mispredicts often.
+  // An empty ask side (price 0) wraps to the largest value: every ask touches it. Prices are >= 1.
   [[nodiscard]] static bool touches_top(const Stock& st, std::uint8_t side, std::uint32_t price) noexcept {
-    return side == 0 ? price >= st.top_bid_price : (st.top_ask_price == 0 || price <= st.top_ask_price);
+    const bool bid = price >= st.top_bid_price;
+    const bool ask = st.top_ask_price - 1u >= price - 1u;
+    return side == 0 ? bid : ask;
   }
   void mark_degraded(Stock& st) noexcept {
     st.flags |= kFlagDegraded;
@@ -323,7 +324,8 @@ class BookSet {
   template <class Sink>
   bool insert_order(Stock& st, std::uint16_t locate, std::uint64_t ref, std::uint8_t side, std::uint32_t shares,
                     std::uint32_t price, Sink& sink) noexcept;
-  // Removes `n` (<= resting) shares of the order in table slot `pos`; frees it at zero.
+  // Removes `n` (<= resting) shares of the order in table slot `pos`; frees it at zero (which
+  // may move other orders in the table).
   template <class Sink>
   void reduce(Stock& st, std::uint32_t pos, std::uint32_t n, Sink& sink) noexcept;
   // Resolves a reference for E/C/X/D/U: the table slot, or kNil (counted) when unknown/mismatched.
@@ -340,8 +342,7 @@ class BookSet {
   std::unique_ptr<core::Arena> own_arena_;
   core::Arena* arena_ = nullptr;
 
-  Order* orders_ = nullptr;
-  Slot* table_ = nullptr;
+  Order* table_ = nullptr;
   Entry* slab_ = nullptr;
   Stock* stocks_ = nullptr;
   std::uint32_t table_mask_ = 0;
@@ -350,8 +351,6 @@ class BookSet {
   std::uint32_t slab_entries_ = 0;
   std::uint32_t slab_used_ = 0;
   std::array<std::uint32_t, 32> slab_free_{};
-  std::uint32_t free_order_ = kNil;
-  std::uint32_t fresh_order_ = 0;
   std::uint32_t live_orders_ = 0;
   std::uint32_t live_levels_ = 0;
 
@@ -370,16 +369,25 @@ class BookSet {
 
 // ================================ implementation (hot path) ====================================
 
+// Counts, without a data-dependent branch, how many of the last kLinearScan levels lie above the
+// key (an early-exit scan mispredicted its exit on most messages), then binary-searches the rest
+// only when all of them do.
 inline BookSet::Found BookSet::find_key(const Entry* e, std::uint32_t n, std::uint32_t key) noexcept {
-  std::uint32_t i = n;
-  const std::uint32_t stop = n > kLinearScan ? n - kLinearScan : 0;
-  while (i > stop) {
-    const std::uint32_t k = e[i - 1].key;
-    if (k <= key) return k == key ? Found{i - 1, true} : Found{i, false};
-    --i;
+  std::uint32_t above = 0;
+  if (n >= kLinearScan) {
+    for (std::uint32_t j = 1; j <= kLinearScan; ++j) above += e[n - j].key > key ? 1u : 0u;
+  } else {
+    for (std::uint32_t j = 1; j <= n; ++j) above += e[n - j].key > key ? 1u : 0u;
   }
+  const std::uint32_t window = n < kLinearScan ? n : kLinearScan;
+  if (above < window || n == window) {
+    const std::uint32_t pos = n - above;  // first level above the key
+    if (pos != 0 && e[pos - 1].key == key) return {pos - 1, true};
+    return {pos, false};
+  }
+  const std::uint32_t end = n - window;  // every entry from here on is above key
   std::uint32_t lo = 0;
-  std::uint32_t hi = i;  // every entry from i on is above key
+  std::uint32_t hi = end;
   while (lo < hi) {
     const std::uint32_t mid = lo + (hi - lo) / 2;
     if (e[mid].key < key) {
@@ -388,31 +396,27 @@ inline BookSet::Found BookSet::find_key(const Entry* e, std::uint32_t n, std::ui
       hi = mid;
     }
   }
-  return {lo, lo < i && e[lo].key == key};
+  return {lo, lo < end && e[lo].key == key};
 }
 
 inline std::uint32_t BookSet::find_slot(std::uint64_t ref) const noexcept {
   std::uint32_t i = home(ref);
   for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
-    const Slot& s = table_[i];
-    if (s.order == kNil) return kNil;
+    const Order& s = table_[i];
+    if (s.live == 0) return kNil;
     if (s.ref == ref) return i;
   }
   return kNil;
 }
 
-inline BookSet::Insert BookSet::table_insert(std::uint64_t ref, std::uint32_t order) noexcept {
+inline std::uint32_t BookSet::table_insert(std::uint64_t ref) noexcept {
   std::uint32_t i = home(ref);
   for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
-    Slot& s = table_[i];
-    if (s.order == kNil) {
-      s.ref = ref;
-      s.order = order;
-      return Insert::kOk;
-    }
-    if (s.ref == ref) return Insert::kDuplicate;
+    const Order& s = table_[i];
+    if (s.live == 0) return i;
+    if (s.ref == ref) return kDuplicate;
   }
-  return Insert::kFull;
+  return kNil;
 }
 
 // Backward-shift deletion for linear probing: pull each later entry of the cluster into the hole
@@ -421,15 +425,15 @@ inline void BookSet::erase_slot(std::uint32_t hole) noexcept {
   std::uint32_t k = hole;
   for (;;) {
     k = (k + 1) & table_mask_;
-    Slot& s = table_[k];
-    if (s.order == kNil) break;
+    const Order& s = table_[k];
+    if (s.live == 0) break;
     const std::uint32_t h = home(s.ref);
     if (((k - h) & table_mask_) >= ((k - hole) & table_mask_)) {
       table_[hole] = s;
       hole = k;
     }
   }
-  table_[hole].order = kNil;
+  table_[hole].live = 0;
 }
 
 inline bool BookSet::slab_alloc(std::uint32_t capacity, std::uint32_t& block) noexcept {
@@ -511,7 +515,7 @@ inline std::uint64_t order_ref_of(const std::uint8_t* msg, std::size_t len) noex
 }
 }  // namespace detail
 
-inline void BookSet::prefetch_slot(const std::uint8_t* msg, std::size_t len) const noexcept {
+inline void BookSet::prefetch_order(const std::uint8_t* msg, std::size_t len) const noexcept {
   if (len == 0) return;
   const std::uint8_t t = msg[0];
   if (len != itch::kMessageLength[t]) return;
@@ -529,14 +533,6 @@ inline void BookSet::prefetch_slot(const std::uint8_t* msg, std::size_t len) con
   if (valid_locate(locate)) __builtin_prefetch(&stocks_[locate], 1);
 }
 
-inline void BookSet::prefetch_order(const std::uint8_t* msg, std::size_t len) const noexcept {
-  if (len == 0) return;
-  const std::uint64_t ref = detail::order_ref_of(msg, len);
-  if (ref == 0) return;
-  const Slot& s = table_[home(ref)];
-  if (s.order != kNil && s.ref == ref) __builtin_prefetch(&orders_[s.order], 1);
-}
-
 inline void BookSet::prefetch_level(const std::uint8_t* msg, std::size_t len) const noexcept {
   if (len == 0) return;
   const std::uint8_t t = msg[0];
@@ -548,9 +544,8 @@ inline void BookSet::prefetch_level(const std::uint8_t* msg, std::size_t len) co
   } else {
     const std::uint64_t ref = detail::order_ref_of(msg, len);
     if (ref == 0) return;
-    const Slot& s = table_[home(ref)];
-    if (s.order == kNil || s.ref != ref) return;
-    const Order& o = orders_[s.order];
+    const Order& o = table_[home(ref)];
+    if (o.live == 0 || o.ref != ref) return;
     locate = o.locate;
     side = o.side;
   }
@@ -584,16 +579,15 @@ inline void BookSet::level_event(const Stock& st, std::uint16_t locate, std::uin
 
 template <class Sink>
 HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, std::uint64_t ref, std::uint8_t side,
-                                  std::uint32_t shares, std::uint32_t price, Sink& sink) noexcept {
-  const std::uint32_t oi = free_order_ != kNil ? free_order_ : fresh_order_ < config_.orders ? fresh_order_ : kNil;
-  if (oi == kNil) [[unlikely]] {
+                                             std::uint32_t shares, std::uint32_t price, Sink& sink) noexcept {
+  if (live_orders_ == config_.orders) [[unlikely]] {
     ++stats_.order_pool_exhausted;
     mark_degraded(st);
     return false;
   }
-  const Insert ins = table_insert(ref, oi);
-  if (ins != Insert::kOk) [[unlikely]] {
-    if (ins == Insert::kDuplicate) {
+  const std::uint32_t pos = table_insert(ref);
+  if (pos >= kDuplicate) [[unlikely]] {
+    if (pos == kDuplicate) {
       ++stats_.duplicate_order;
     } else {
       ++stats_.order_table_full;
@@ -603,22 +597,15 @@ HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, st
   }
   Entry* lv = find_or_add_level(st, side, price);
   if (lv == nullptr) [[unlikely]] {
-    erase_slot(find_slot(ref));
     mark_degraded(st);
     return false;
   }
-  if (oi == free_order_) {
-    free_order_ = orders_[oi].next_free;
-  } else {
-    ++fresh_order_;
-  }
   ++live_orders_;
-  Order& o = orders_[oi];
+  Order& o = table_[pos];
   o.ref = ref;
   o.priority = ++priority_;
   o.price = price;
   o.shares = shares;
-  o.next_free = kNil;
   o.locate = locate;
   o.side = side;
   o.live = 1;
@@ -631,8 +618,7 @@ HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, st
 
 template <class Sink>
 HFT_ALWAYS_INLINE void BookSet::reduce(Stock& st, std::uint32_t pos, std::uint32_t n, Sink& sink) noexcept {
-  const std::uint32_t oi = table_[pos].order;
-  Order& o = orders_[oi];
+  Order& o = table_[pos];
   SideIndex& si = st.side[o.side];
   const Found f = find_key(slab_ + si.block, si.size, key_of(o.side, o.price));
   // A resting order always has its level (check_invariants); never write through a miss.
@@ -641,20 +627,20 @@ HFT_ALWAYS_INLINE void BookSet::reduce(Stock& st, std::uint32_t pos, std::uint32
   dirty_ |= static_cast<std::uint8_t>(touches_top(st, o.side, o.price)) << o.side;
   o.shares -= n;
   lv.shares -= n;
+  const std::uint8_t side = o.side;
+  const std::uint16_t locate = o.locate;
+  const std::uint32_t price = o.price;
   if (o.shares == 0) {
     --lv.orders;
-    erase_slot(pos);
-    o.live = 0;
-    o.next_free = free_order_;
-    free_order_ = oi;
+    erase_slot(pos);  // moves other orders: `o` is not this order any more
     --live_orders_;
     if (lv.orders == 0) {
-      remove_level(st, o.side, f.pos);
-      level_event(st, o.locate, o.side, o.price, 0, 0, sink);
+      remove_level(st, side, f.pos);
+      level_event(st, locate, side, price, 0, 0, sink);
       return;
     }
   }
-  level_event(st, o.locate, o.side, o.price, lv.shares, lv.orders, sink);
+  level_event(st, locate, side, price, lv.shares, lv.orders, sink);
 }
 
 inline std::uint32_t BookSet::resolve(std::uint16_t locate, std::uint64_t ref) noexcept {
@@ -664,7 +650,7 @@ inline std::uint32_t BookSet::resolve(std::uint16_t locate, std::uint64_t ref) n
     mark_stale(locate);
     return kNil;
   }
-  if (orders_[table_[pos].order].locate != locate) [[unlikely]] {
+  if (table_[pos].locate != locate) [[unlikely]] {
     ++stats_.locate_mismatch;
     return kNil;
   }
@@ -731,15 +717,12 @@ inline void BookSet::add_order(std::uint64_t ts, std::uint16_t locate, std::uint
     st.symbol = symbol;
     st.has_symbol = true;
   }
-  std::uint8_t s;
-  if (side == 'B') {
-    s = 0;
-  } else if (side == 'S') {
-    s = 1;
-  } else [[unlikely]] {
+  const bool sell = side == 'S';
+  if (!sell && side != 'B') [[unlikely]] {
     ++stats_.bad_side;
     return;
   }
+  const auto s = static_cast<std::uint8_t>(sell);
   if (shares == 0 || price == 0) [[unlikely]] {
     ++stats_.bad_quantity;
     return;
@@ -758,7 +741,7 @@ inline void BookSet::execute(std::uint64_t ts, std::uint16_t locate, std::uint64
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
     return;
   }
-  const Order& o = orders_[table_[pos].order];
+  const Order& o = table_[pos];
   Stock& st = stocks_[o.locate];
   if (shares > o.shares) [[unlikely]] {
     ++stats_.over_execution;
@@ -781,7 +764,7 @@ inline void BookSet::execute_with_price(std::uint64_t ts, std::uint16_t locate, 
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
     return;
   }
-  const Order& o = orders_[table_[pos].order];
+  const Order& o = table_[pos];
   Stock& st = stocks_[o.locate];
   if (shares > o.shares) [[unlikely]] {
     ++stats_.over_execution;
@@ -806,7 +789,7 @@ inline void BookSet::cancel(std::uint64_t ts, std::uint16_t locate, std::uint64_
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
     return;
   }
-  const Order& o = orders_[table_[pos].order];
+  const Order& o = table_[pos];
   Stock& st = stocks_[o.locate];
   if (shares > o.shares) [[unlikely]] {
     ++stats_.over_execution;
@@ -825,7 +808,7 @@ inline void BookSet::remove(std::uint64_t ts, std::uint16_t locate, std::uint64_
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
     return;
   }
-  const Order& o = orders_[table_[pos].order];
+  const Order& o = table_[pos];
   Stock& st = stocks_[o.locate];
   reduce(st, pos, o.shares, sink);
   finish(st, locate, sink);
@@ -841,7 +824,7 @@ inline void BookSet::replace(std::uint64_t ts, std::uint16_t locate, std::uint64
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
     return;
   }
-  const Order& o = orders_[table_[pos].order];
+  const Order& o = table_[pos];
   const std::uint8_t side = o.side;
   Stock& st = stocks_[o.locate];
   reduce(st, pos, o.shares, sink);

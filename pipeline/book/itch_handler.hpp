@@ -78,27 +78,24 @@ inline bool next_block(const std::uint8_t* data, std::size_t size, std::size_t& 
 }
 }  // namespace detail
 
-// Lookahead distances of build_blocks, in messages. A DRAM miss costs a few hundred ns here and a
-// message about 30 ns, so the slot of message i+12 is requested while message i is applied; by
-// i+8 the slot has arrived and names the order to fetch, and by i+4 the order names its level.
-inline constexpr int kPrefetchSlotAhead = 12;
+// Lookahead distances of build_blocks, in messages. A DRAM miss costs about 100 ns and a message
+// a few tens, so the order (table slot) of message i+8 is requested while message i is applied,
+// and by i+4 it has arrived and names the level array to fetch.
 inline constexpr int kPrefetchOrderAhead = 8;
 inline constexpr int kPrefetchLevelAhead = 4;
 
 // decode_blocks for books: the same framing, results and statistics (BinaryFILE, or the message
 // blocks of a MoldUDP64 packet), but while applying message i it asks the cache for what
-// messages i+4..i+12 will touch, so the misses of orders that rested for a while overlap instead
+// messages i+4..i+8 will touch, so the misses of orders that rested for a while overlap instead
 // of stalling one after another.
 template <class Sink>
 itch::BlockStreamResult build_blocks(const std::uint8_t* data, std::size_t size, ItchBookHandler<Sink>& handler,
                                      itch::DecodeStats& stats, bool stop_at_empty = false) noexcept {
   const BookSet& books = handler.books();
-  std::size_t slot_off = 0;
   std::size_t order_off = 0;
   std::size_t level_off = 0;
   const std::uint8_t* m = nullptr;
   std::size_t l = 0;
-  for (int i = 0; i < kPrefetchSlotAhead && detail::next_block(data, size, slot_off, m, l); ++i) books.prefetch_slot(m, l);
   for (int i = 0; i < kPrefetchOrderAhead && detail::next_block(data, size, order_off, m, l); ++i) books.prefetch_order(m, l);
   for (int i = 0; i < kPrefetchLevelAhead && detail::next_block(data, size, level_off, m, l); ++i) books.prefetch_level(m, l);
   itch::BlockStreamResult r;
@@ -119,7 +116,6 @@ itch::BlockStreamResult build_blocks(const std::uint8_t* data, std::size_t size,
       r.end_marker = true;
       break;
     }
-    if (detail::next_block(data, size, slot_off, m, l)) books.prefetch_slot(m, l);
     if (detail::next_block(data, size, order_off, m, l)) books.prefetch_order(m, l);
     if (detail::next_block(data, size, level_off, m, l)) books.prefetch_level(m, l);
     itch::decode_message(data + off + 2, len, handler, stats);
