@@ -60,6 +60,16 @@ namespace hft::book {
 
 inline constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
 
+// Buy/Sell Indicator byte -> 0 bid, 1 ask, 2 invalid: one table load and one never-taken branch
+// where comparisons against 'B' and 'S' would mispredict on every change of side.
+inline constexpr std::array<std::uint8_t, 256> kSideCode = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(2);
+  t['B'] = 0;
+  t['S'] = 1;
+  return t;
+}();
+
 enum class Side : std::uint8_t { kBid = 0, kAsk = 1 };
 
 // One resting order (and one slot of the order table). `priority` is the book's add counter:
@@ -304,9 +314,9 @@ class BookSet {
   // Branch-free: which side a message touches is random, so a branch here mispredicts often.
   // An empty ask side (price 0) wraps to the largest value: every ask touches it. Prices are >= 1.
   [[nodiscard]] static bool touches_top(const Stock& st, std::uint8_t side, std::uint32_t price) noexcept {
-    const bool bid = price >= st.top_bid_price;
-    const bool ask = st.top_ask_price - 1u >= price - 1u;
-    return side == 0 ? bid : ask;
+    const unsigned bid = price >= st.top_bid_price ? 1u : 0u;
+    const unsigned ask = st.top_ask_price - 1u >= price - 1u ? 1u : 0u;
+    return ((bid & (side ^ 1u)) | (ask & side)) != 0;
   }
   void mark_degraded(Stock& st) noexcept {
     st.flags |= kFlagDegraded;
@@ -385,17 +395,16 @@ inline BookSet::Found BookSet::find_key(const Entry* e, std::uint32_t n, std::ui
     if (pos != 0 && e[pos - 1].key == key) return {pos - 1, true};
     return {pos, false};
   }
+  // Branch-free lower bound over the rest: the loop count depends on the size alone.
   const std::uint32_t end = n - window;  // every entry from here on is above key
   std::uint32_t lo = 0;
-  std::uint32_t hi = end;
-  while (lo < hi) {
-    const std::uint32_t mid = lo + (hi - lo) / 2;
-    if (e[mid].key < key) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+  std::uint32_t len = end;
+  while (len > 1) {
+    const std::uint32_t half = len / 2;
+    lo += half & (0u - static_cast<std::uint32_t>(e[lo + half - 1].key < key));
+    len -= half;
   }
+  lo += e[lo].key < key ? 1u : 0u;  // end >= 1 here
   return {lo, lo < end && e[lo].key == key};
 }
 
@@ -717,12 +726,11 @@ inline void BookSet::add_order(std::uint64_t ts, std::uint16_t locate, std::uint
     st.symbol = symbol;
     st.has_symbol = true;
   }
-  const bool sell = side == 'S';
-  if (!sell && side != 'B') [[unlikely]] {
+  const std::uint8_t s = kSideCode[static_cast<std::uint8_t>(side)];
+  if (s > 1) [[unlikely]] {
     ++stats_.bad_side;
     return;
   }
-  const auto s = static_cast<std::uint8_t>(sell);
   if (shares == 0 || price == 0) [[unlikely]] {
     ++stats_.bad_quantity;
     return;
