@@ -66,7 +66,8 @@ struct CountingSink {
   }
 };
 
-template <class Sink>
+// Prefetching block loop (book::build_blocks) when kPrefetch, else decode_blocks + the handler.
+template <class Sink, bool kPrefetch>
 void BM_BuildHft(benchmark::State& state) {
   hft::bench::pin_if_possible(0);
   const Day& d = day();
@@ -78,7 +79,11 @@ void BM_BuildHft(benchmark::State& state) {
     book::ItchBookHandler handler(*books, sink);
     itch::DecodeStats stats;
     state.ResumeTiming();
-    itch::decode_blocks(d.bytes.data(), d.bytes.size(), handler, stats);
+    if constexpr (kPrefetch) {
+      book::build_blocks(d.bytes.data(), d.bytes.size(), handler, stats);
+    } else {
+      itch::decode_blocks(d.bytes.data(), d.bytes.size(), handler, stats);
+    }
     benchmark::DoNotOptimize(books->live_orders());
     benchmark::DoNotOptimize(sink);
     state.PauseTiming();
@@ -164,8 +169,9 @@ void BM_WriteFile(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(messages));
 }
 
-BENCHMARK(BM_BuildHft<book::NullSink>)->Name("book/build/hft")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_BuildHft<CountingSink>)->Name("book/build/hft_top_events")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BuildHft<book::NullSink, true>)->Name("book/build/hft")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BuildHft<book::NullSink, false>)->Name("book/build/hft_no_prefetch")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BuildHft<CountingSink, true>)->Name("book/build/hft_top_events")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_BuildReference)->Name("book/build/reference_maps")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ParseOnly)->Name("book/parse_only")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Generate)->Name("sim/generate")->Arg(2'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -182,7 +188,8 @@ void summarize(const hft::bench::Results& r) {
   fmt::print("mix: {}\n", sim::describe_mix(d.summary.counts));
   const double hft = rate("book/build/hft");
   const double ref = rate("book/build/reference_maps");
-  fmt::print("hft book          {:7.2f}\n", hft);
+  fmt::print("hft book          {:7.2f}   (build_blocks: prefetching loop)\n", hft);
+  fmt::print("hft, no prefetch  {:7.2f}   (decode_blocks + ItchBookHandler)\n", rate("book/build/hft_no_prefetch"));
   fmt::print("hft + top events  {:7.2f}\n", rate("book/build/hft_top_events"));
   fmt::print("reference (maps)  {:7.2f}   hft/reference {:5.1f}x\n", ref, ref > 0 ? hft / ref : 0.0);
   fmt::print("decode only       {:7.2f}\n", rate("book/parse_only"));

@@ -217,6 +217,11 @@ std::string BookSet::check_invariants() const {
     for (std::uint32_t j = h; j != i; j = (j + 1) & table_mask_) {
       if (table_[j].live == 0) return fmt::format("ref {} is unreachable: hole at slot {}", s.ref, j);
     }
+    // Robin Hood order: along a run, each entry is at most one slot further from home than the one before.
+    const std::uint32_t prev = (i - 1) & table_mask_;
+    if (table_[prev].live != 0 && dist > distance(prev) + 1) {
+      return fmt::format("ref {} breaks Robin Hood order at slot {}", s.ref, i);
+    }
     if (o.shares == 0) return fmt::format("order {} rests with 0 shares", o.ref);
     if (!valid_locate(o.locate) || o.side > 1) return fmt::format("order {} has locate {} side {}", o.ref, o.locate, o.side);
     auto& w = want[{o.locate, o.side, o.price}];

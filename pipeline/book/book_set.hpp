@@ -1,13 +1,18 @@
 #pragma once
 // Full-depth, order-by-order books for every ITCH stock locate, in pools allocated once.
 //
-// Layout (why each piece is shaped as it is; figures from bench/pipeline/book_bench.cpp):
+// Layout (why each piece is shaped as it is). Figures: million messages/s building a generated
+// 3M-message, 1000-stock day on this project's 2-vCPU Zen 5 VM (bench/pipeline/book_bench.cpp),
+// each step measured against the one before in the same session.
 //  * Orders live in the order-reference hash table itself: open addressing with linear probing
-//    over 32-byte order records, sized to a power of two >= 2x the [book] orders (load <= 0.5),
-//    backward-shift deletion (no tombstones, so a day of adds and deletes never degrades the
-//    table), and a hard probe limit (kMaxProbe) so no input can make a lookup long. A lookup is
-//    one cache line: an earlier version kept a separate order pool behind 16-byte
-//    {reference, index} slots, and the second line was the largest single cost in the profile.
+//    in Robin Hood order over 32-byte order records, sized to a power of two >= 2x the [book]
+//    orders (load <= 0.5), backward-shift deletion (no tombstones, so a day of adds and deletes
+//    never degrades the table), and a hard probe limit (kMaxProbe) so no input can make a lookup
+//    long. Robin Hood order lets a delete stop at the first entry that sits in its home slot;
+//    plain linear probing must scan to the end of the cluster, and sequential references make
+//    the recent orders of a stream one long cluster (19.5 -> 20.5). A lookup is one cache line:
+//    the first version kept a separate order pool behind 16-byte {reference, index} slots, and
+//    that second line was the largest single cost in the profile (13.5 -> 16).
 //    NASDAQ assigns order references in a few interleaved increasing sequences (the 2019-12-30
 //    sample: four streams stepping by 4), and most references a message names were added
 //    moments ago. The home slot is therefore built from the reference's own low bits (rotated so
@@ -16,18 +21,20 @@
 //    which a multiplicative hash would do (a DRAM miss per message).
 //  * Price levels: per stock and side, one contiguous array of 16-byte {shares, price key,
 //    orders} levels sorted with the best price last (CppTrader's layout). An order finds its
-//    level by searching from the best end: linearly over the last kLinearScan levels (most
-//    adds, cancels and executions are within a few ticks of the touch), by binary search beyond.
-//    The search and the update touch the same cache line, and the few levels near the touch of
-//    a stock share one or two lines. The first version kept levels in a pool addressed by an
-//    index held in each order (no search on a cancel); its level records were scattered over the
-//    pool, a cache miss on most adds, and profiling put 23% of book time on that one access:
-//    the inline array builds the generated day about 1.4x faster. Inserting or removing near the
-//    best moves only the few levels behind it. Arrays come from a slab in power-of-two
-//    capacities with free lists, so a stock with thousands of levels and one with two share the
-//    memory without a per-stock cap. A tick-indexed array (hftbacktest) would make a level O(1)
-//    but needs a price window per stock and a scan over empty ticks for depth; ITCH prices run
-//    from $0.0001 to $200,000, so the window would be huge or need a second path.
+//    level by searching from the best end, 8 levels at a time over the 32 nearest the touch
+//    (most adds, cancels and executions land there), by binary search beyond. The search and
+//    the update touch the same cache line, and the levels near the touch of a stock share a few
+//    lines. The first version kept levels in a pool addressed by an index held in each order (no
+//    search on a cancel); alone, the change measured even (the search costs what the scattered
+//    level records did), but with no index left in the orders they could move into the order
+//    table (above). Each window of 8 is counted without a data-dependent branch (one AVX-512
+//    compare when the build has it): an early-exit scan mispredicted its exit on most messages
+//    (16 -> 18, with the branch-free top test). Inserting or removing near the best moves only
+//    the few levels behind it. Arrays come from a slab in power-of-two capacities with free
+//    lists, so a stock with thousands of levels and one with two share the memory without a
+//    per-stock cap. A tick-indexed array (hftbacktest) would make a level O(1) but needs a price
+//    window per stock and a scan over empty ticks for depth; ITCH prices run from $0.0001 to
+//    $200,000, so the window would be huge or need a second path.
 //  * Top-of-book changes are detected without touching the level arrays: a message can change
 //    the top only if it touches a price at or better than the last published best, and only
 //    then is the top recomputed and compared with the last published one.
@@ -296,12 +303,17 @@ class BookSet {
     const std::uint64_t rotated = (low >> 2) | ((low & 3u) << rotate_shift_);
     return static_cast<std::uint32_t>((rotated ^ (ref >> table_bits_)) & table_mask_);
   }
+  // How far the entry in slot i sits from its home slot.
+  [[nodiscard]] std::uint32_t distance(std::uint32_t i) const noexcept { return (i - home(table_[i].ref)) & table_mask_; }
   [[nodiscard]] std::uint32_t find_slot(std::uint64_t ref) const noexcept;
   void erase_slot(std::uint32_t pos) noexcept;
   static constexpr std::uint32_t kDuplicate = kNil - 1;
-  // The free slot for a new reference, kDuplicate if it rests already, kNil if no slot is free
-  // within kMaxProbe of its home.
-  std::uint32_t table_insert(std::uint64_t ref) noexcept;
+  // The slot a new reference belongs in (Robin Hood order), kDuplicate if it rests already, kNil
+  // if none is within kMaxProbe of its home. Reads only.
+  [[nodiscard]] std::uint32_t table_probe(std::uint64_t ref) const noexcept;
+  // Puts `o` at `pos` (from table_probe), moving the rest of its run one slot on; false, with
+  // nothing changed, if that would push an entry kMaxProbe or more from its home.
+  bool table_place(std::uint32_t pos, const Order& o) noexcept;
 
   bool slab_alloc(std::uint32_t capacity, std::uint32_t& block) noexcept;
   void slab_free(std::uint32_t block, std::uint32_t capacity) noexcept;
@@ -441,39 +453,57 @@ inline BookSet::Found BookSet::find_key(const Entry* e, std::uint32_t n, std::ui
   return {lo, lo < end && e[lo].key == key};
 }
 
+// Robin Hood order: along a run, entries sit in the order of their home slots, so a search can
+// stop at the first entry closer to its home than the searched reference would be.
 inline std::uint32_t BookSet::find_slot(std::uint64_t ref) const noexcept {
   std::uint32_t i = home(ref);
   for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
     const Order& s = table_[i];
     if (s.live == 0) return kNil;
     if (s.ref == ref) return i;
+    if (distance(i) < d) return kNil;
   }
   return kNil;
 }
 
-inline std::uint32_t BookSet::table_insert(std::uint64_t ref) noexcept {
+inline std::uint32_t BookSet::table_probe(std::uint64_t ref) const noexcept {
   std::uint32_t i = home(ref);
   for (std::uint32_t d = 0; d < kMaxProbe; ++d, i = (i + 1) & table_mask_) {
     const Order& s = table_[i];
     if (s.live == 0) return i;
     if (s.ref == ref) return kDuplicate;
+    if (distance(i) < d) return i;
   }
   return kNil;
 }
 
-// Backward-shift deletion for linear probing: pull each later entry of the cluster into the hole
-// when its home slot is not between the hole and itself, so no lookup ever needs a tombstone.
-inline void BookSet::erase_slot(std::uint32_t hole) noexcept {
-  std::uint32_t k = hole;
-  for (;;) {
-    k = (k + 1) & table_mask_;
-    const Order& s = table_[k];
-    if (s.live == 0) break;
-    const std::uint32_t h = home(s.ref);
-    if (((k - h) & table_mask_) >= ((k - hole) & table_mask_)) {
-      table_[hole] = s;
-      hole = k;
+inline bool BookSet::table_place(std::uint32_t pos, const Order& o) noexcept {
+  if (table_[pos].live != 0) {
+    // NASDAQ's references arrive in increasing order, so a new one lands past the end of its run
+    // and nothing moves; an out-of-order one shifts the rest of its run by one slot.
+    std::uint32_t end = pos;
+    do {
+      if (distance(end) + 1 >= kMaxProbe) return false;
+      end = (end + 1) & table_mask_;
+    } while (table_[end].live != 0);  // ends: the table is at most half full
+    for (std::uint32_t k = end; k != pos;) {
+      const std::uint32_t prev = (k - 1) & table_mask_;
+      table_[k] = table_[prev];
+      k = prev;
     }
+  }
+  table_[pos] = o;
+  return true;
+}
+
+// Backward-shift deletion: pull the following entries of the run back by one until one sits in
+// its home slot (Robin Hood order: nothing after it can move) or a slot is empty.
+inline void BookSet::erase_slot(std::uint32_t hole) noexcept {
+  for (;;) {
+    const std::uint32_t next = (hole + 1) & table_mask_;
+    if (table_[next].live == 0 || distance(next) == 0) break;
+    table_[hole] = table_[next];
+    hole = next;
   }
   table_[hole].live = 0;
 }
@@ -629,7 +659,7 @@ HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, st
     mark_degraded(st);
     return false;
   }
-  const std::uint32_t pos = table_insert(ref);
+  const std::uint32_t pos = table_probe(ref);
   if (pos >= kDuplicate) [[unlikely]] {
     if (pos == kDuplicate) {
       ++stats_.duplicate_order;
@@ -644,15 +674,22 @@ HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, st
     mark_degraded(st);
     return false;
   }
-  ++live_orders_;
-  Order& o = table_[pos];
+  Order o;
   o.ref = ref;
-  o.priority = ++priority_;
+  o.priority = priority_ + 1;
   o.price = price;
   o.shares = shares;
   o.locate = locate;
   o.side = side;
   o.live = 1;
+  if (!table_place(pos, o)) [[unlikely]] {
+    ++stats_.order_table_full;
+    mark_degraded(st);
+    if (lv->orders == 0) remove_level(st, side, find_key(slab_ + st.side[side].block, st.side[side].size, key_of(side, price)).pos);
+    return false;
+  }
+  ++priority_;
+  ++live_orders_;
   lv->shares += shares;
   ++lv->orders;
   dirty_ |= static_cast<std::uint8_t>(touches_top(st, side, price)) << side;
