@@ -107,6 +107,15 @@ struct Level {
 };
 static_assert(sizeof(Level) == 16);
 
+// The best N levels of both sides of one stock, best first (the strategy SDK's view of a book).
+template <std::size_t N>
+struct BookDepth {
+  std::array<Level, N> bids{};
+  std::array<Level, N> asks{};
+  std::uint32_t bid_levels = 0;  // filled entries of bids
+  std::uint32_t ask_levels = 0;
+};
+
 struct LastTrade {
   std::uint64_t match = 0;
   std::uint64_t timestamp = 0;
@@ -224,6 +233,14 @@ class BookSet {
   [[nodiscard]] TopOfBook top(std::uint16_t locate) const noexcept;
   // Copies up to out.size() levels of one side, best first; returns how many.
   std::size_t depth(std::uint16_t locate, Side side, std::span<Level> out) const noexcept;
+  // The best N levels of both sides, by value.
+  template <std::size_t N>
+  [[nodiscard]] BookDepth<N> depth(std::uint16_t locate) const noexcept {
+    BookDepth<N> d;
+    d.bid_levels = static_cast<std::uint32_t>(depth(locate, Side::kBid, d.bids));
+    d.ask_levels = static_cast<std::uint32_t>(depth(locate, Side::kAsk, d.asks));
+    return d;
+  }
   [[nodiscard]] std::uint32_t level_count(std::uint16_t locate, Side side) const noexcept;
   // The resting order with this reference, or nullptr. The pointer is valid until the next
   // message is applied (deletes move table entries).

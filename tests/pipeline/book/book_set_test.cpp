@@ -98,6 +98,12 @@ TEST_F(BookTest, AddOrdersAggregateIntoLevelsBestFirst) {
   ASSERT_EQ(books_.depth(kLoc, Side::kAsk, depth), 2u);
   EXPECT_EQ(depth[1], (Level{70, 100'300, 1}));
   EXPECT_EQ(books_.level_count(kLoc, Side::kBid), 2u);
+  const BookDepth<5> top5 = books_.depth<5>(kLoc);
+  EXPECT_EQ(top5.bid_levels, 2u);
+  EXPECT_EQ(top5.ask_levels, 2u);
+  EXPECT_EQ(top5.bids[0], (Level{300, 100'000, 2}));
+  EXPECT_EQ(top5.asks[1], (Level{70, 100'300, 1}));
+  EXPECT_EQ(top5.bids[2], Level{});
   EXPECT_EQ(books_.live_orders(), 5u);
   EXPECT_EQ(books_.live_levels(), 4u);
   const Order* o = books_.find_order(4);
