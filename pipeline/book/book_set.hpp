@@ -71,6 +71,19 @@ namespace hft::book {
 
 inline constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
 
+// A write prefetch that the compiler keeps. GCC 12 treats __builtin_prefetch as free of side
+// effects, infers that a function made only of prefetches is `const`, and deletes every call to
+// it: the first prefetching loop compiled to no prefetch instruction at all. An asm volatile
+// statement is a side effect, so the hint survives.
+HFT_ALWAYS_INLINE void prefetch_for_write(const void* p) noexcept {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p, 1, 3);
+  asm volatile("" : : "r"(p));
+#endif
+}
+
 // Buy/Sell Indicator byte -> 0 bid, 1 ask, 2 invalid: one table load and one never-taken branch
 // where comparisons against 'B' and 'S' would mispredict on every change of side.
 inline constexpr std::array<std::uint8_t, 256> kSideCode = [] {
@@ -209,13 +222,10 @@ class BookSet {
   void trading_action(std::uint64_t ts, std::uint16_t locate, char state, Sink& sink) noexcept;
   void system_event(std::uint64_t ts, char code) noexcept;
 
-  // Cache hints for a message a few positions ahead (build_blocks calls them; they read the
-  // message at fixed offsets only when `len` is the type's ITCH length, and never change state).
-  // Stage 1 fetches the order-table slot of its reference(s) (the order itself) and its stock;
-  // stage 2 reads that order (cached by then) and fetches the best end of the level array the
-  // message will search.
+  // Cache hint for a message a few positions ahead (build_blocks calls it): fetches the
+  // order-table slot of its reference(s), which holds the order itself, and its stock. It reads
+  // the message at fixed offsets only when `len` is the type's ITCH length, and changes nothing.
   void prefetch_order(const std::uint8_t* msg, std::size_t len) const noexcept;
-  void prefetch_level(const std::uint8_t* msg, std::size_t len) const noexcept;
 
   // TSC of the packet being applied, copied into every event (0 unless the caller sets it).
   void set_rx_tsc(std::uint64_t tsc) noexcept { rx_tsc_ = tsc; }
@@ -610,39 +620,16 @@ inline void BookSet::prefetch_order(const std::uint8_t* msg, std::size_t len) co
   if (len != itch::kMessageLength[t]) return;
   switch (t) {
     case 'U':
-      __builtin_prefetch(&table_[home(wire::load_be64(msg + 19))], 1);
+      prefetch_for_write(&table_[home(wire::load_be64(msg + 19))]);
       [[fallthrough]];
     case 'A': case 'F': case 'E': case 'C': case 'X': case 'D':
-      __builtin_prefetch(&table_[home(wire::load_be64(msg + 11))], 1);
+      prefetch_for_write(&table_[home(wire::load_be64(msg + 11))]);
       break;
     default:
       return;
   }
   const std::uint16_t locate = wire::load_be16(msg + 1);
-  if (valid_locate(locate)) __builtin_prefetch(&stocks_[locate], 1);
-}
-
-inline void BookSet::prefetch_level(const std::uint8_t* msg, std::size_t len) const noexcept {
-  if (len == 0) return;
-  const std::uint8_t t = msg[0];
-  std::uint16_t locate = 0;
-  std::uint8_t side = 0;
-  if ((t == 'A' || t == 'F') && len == itch::kMessageLength[t]) {
-    locate = wire::load_be16(msg + 1);
-    side = msg[19] == 'B' ? 0 : 1;
-  } else {
-    const std::uint64_t ref = detail::order_ref_of(msg, len);
-    if (ref == 0) return;
-    const Order& o = table_[home(ref)];
-    if (o.live == 0 || o.ref != ref) return;
-    locate = o.locate;
-    side = o.side;
-  }
-  if (!valid_locate(locate)) return;
-  const SideIndex& si = stocks_[locate].side[side & 1u];
-  if (si.size == 0) return;
-  __builtin_prefetch(&slab_[si.block + si.size - 1], 1);
-  if (si.size > 4) __builtin_prefetch(&slab_[si.block + si.size - 5], 1);  // the first search window's other line
+  if (valid_locate(locate)) prefetch_for_write(&stocks_[locate]);
 }
 
 template <class Sink>
