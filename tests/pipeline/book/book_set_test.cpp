@@ -391,6 +391,44 @@ TEST(BookPools, OrderTableProbeLimitDegradesInsteadOfGrowingAChain) {
   for (std::size_t i = 1; i < BookSet::kMaxProbe; i += 3) EXPECT_NE(books.find_order(refs[i]), nullptr);
 }
 
+TEST(BookPools, OutOfOrderReferencesKeepTheTableInRobinHoodOrder) {
+  BookConfig cfg;
+  cfg.orders = 1024;
+  cfg.levels = 64;
+  cfg.max_locate = 4;
+  BookSet books(cfg);
+  NullSink sink;
+  const std::uint32_t mask = 2047;  // 2048 slots
+  const std::uint32_t base = books.home_slot(77);
+  // refs[i] hashes to base + i; extra[i] hashes to base + 1 too, so each one must be placed
+  // inside the run and push the rest of it along.
+  std::vector<std::uint64_t> refs(6, 0);
+  std::vector<std::uint64_t> extra;
+  for (std::uint64_t r = 1; refs.back() == 0 || extra.size() < 3; ++r) {
+    const std::uint32_t d = (books.home_slot(r) - base) & mask;
+    if (d < refs.size() && refs[d] == 0) {
+      refs[d] = r;
+    } else if (d == 1 && extra.size() < 3) {
+      extra.push_back(r);
+    }
+  }
+  for (const std::uint64_t r : refs) books.add_order(1, 1, r, 'B', 100, 100'000, sink);
+  EXPECT_EQ(books.check_invariants(), "");
+  for (const std::uint64_t r : extra) {
+    books.add_order(2, 1, r, 'S', 100, 100'100, sink);
+    EXPECT_EQ(books.check_invariants(), "");
+  }
+  for (const std::uint64_t r : refs) ASSERT_NE(books.find_order(r), nullptr);
+  for (const std::uint64_t r : extra) ASSERT_NE(books.find_order(r), nullptr);
+  // Deleting inside the run pulls the displaced entries back.
+  books.remove(3, 1, refs[1], sink);
+  books.remove(3, 1, extra[1], sink);
+  EXPECT_EQ(books.check_invariants(), "");
+  EXPECT_EQ(books.find_order(refs[1]), nullptr);
+  for (const std::uint64_t r : {refs[0], refs[2], refs[5], extra[0], extra[2]}) EXPECT_NE(books.find_order(r), nullptr);
+  EXPECT_EQ(books.live_orders(), 7u);
+}
+
 TEST(BookPools, ManyLevelsGrowTheLevelIndexAndShrinkBack) {
   BookConfig cfg;
   cfg.orders = 4096;
