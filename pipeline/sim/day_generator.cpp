@@ -36,6 +36,7 @@ constexpr std::int32_t kWindow = 1024;  // price window of a stock, in cents
 constexpr std::uint32_t kCent = 100;    // one cent in Price(4) units
 constexpr std::uint32_t kNone = 0xFFFF'FFFFu;
 constexpr std::uint64_t kMaxMessages = 4'000'000'000ull;
+constexpr std::uint64_t kBurstGapNs = 20'000;  // largest gap inside a burst
 
 // splitmix64: a 64-bit counter through a bijective mixer; passes BigCrush, and its integer
 // arithmetic gives the same stream on every platform (unlike std:: distributions).
@@ -103,6 +104,7 @@ struct DayGenerator::Impl {
   std::uint64_t match = 0;
 
   std::uint64_t flow_total = 0;
+  std::uint64_t burst_left = 0;
   std::uint64_t flow_done = 0;
   std::uint64_t header_done = 0;
   std::uint64_t trailer_done = 0;
@@ -438,12 +440,22 @@ struct DayGenerator::Impl {
   }
 
   // Strictly increasing, spread evenly over market hours with jitter, never at or past 16:00.
+  // Strictly increasing, never at or past 16:00, and bursty as a real feed is: the flow comes in
+  // bursts of 50-750 messages a few microseconds apart (so an order cancelled a few dozen
+  // messages after its add lives well under a millisecond, as most do on NASDAQ), and each burst
+  // starts at its first message's place on an even grid over market hours, so a day of any
+  // length spans the session. A burst never outruns the grid: its gaps are at most one grid step.
   void advance_flow_clock() {
     const std::uint64_t span = kEndOfMarketHours - kStartOfMarketHours;
-    const std::uint64_t grid =
-        kStartOfMarketHours + static_cast<std::uint64_t>(u128{span} * (flow_done + 1) / (flow_total + 1));
     const std::uint64_t step = span / (flow_total + 1);
-    const std::uint64_t t = grid + (step > 2 ? rng.below(step / 2) : 0);
+    std::uint64_t t = 0;
+    if (burst_left == 0) {
+      burst_left = 50 + rng.below(700);
+      t = kStartOfMarketHours + static_cast<std::uint64_t>(u128{span} * (flow_done + 1) / (flow_total + 1));
+    } else {
+      t = ts + 1 + rng.below(std::min<std::uint64_t>(kBurstGapNs, step));
+    }
+    --burst_left;
     ts = std::max(ts + 1, t);
   }
 

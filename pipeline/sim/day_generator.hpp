@@ -6,7 +6,8 @@
 // 'C' (ITCH 5.0 spec 1.1, System Event codes). Stock locates are 1..stocks with unique 1-5
 // letter symbols; prices sit on the penny grid (100 in Price(4) units) around a per-stock price
 // that wanders with the flow, with tens of levels per side near the touch; most cancels and
-// replaces hit orders added moments before. Timestamps strictly increase. The generator keeps
+// replaces hit orders added moments before (the flow comes in bursts a few microseconds apart,
+// so those orders live well under a millisecond). Timestamps strictly increase. The generator keeps
 // its own book, so it never names an order that is not resting, never executes or cancels more
 // than rests, and never crosses the book.
 //

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -201,6 +202,36 @@ TEST(DayGenerator, BooksHaveTensOfLevelsNearATightSpread) {
   EXPECT_GE(depth[depth.size() / 2], 10u);
   EXPECT_LE(depth[depth.size() / 2], 51u);
   EXPECT_LE(spreads[spreads.size() / 2], 500u);  // a median spread of a few cents
+}
+
+// Most orders that are cancelled or replaced go within milliseconds of their add.
+TEST(DayGenerator, MostRemovedOrdersLiveUnderTenMilliseconds) {
+  struct Lifetimes {
+    std::unordered_map<std::uint64_t, std::uint64_t> added;
+    std::vector<std::uint64_t> lives;
+    void on_add_order(const itch::AddOrder& m) { added[m.order_reference_number()] = m.timestamp(); }
+    void gone(std::uint64_t ref, std::uint64_t ts) {
+      const auto it = added.find(ref);
+      ASSERT_NE(it, added.end());
+      lives.push_back(ts - it->second);
+      added.erase(it);
+    }
+    void on_order_delete(const itch::OrderDelete& m) { gone(m.order_reference_number(), m.timestamp()); }
+    void on_order_replace(const itch::OrderReplace& m) {
+      gone(m.original_order_reference_number(), m.timestamp());
+      added[m.new_order_reference_number()] = m.timestamp();
+    }
+  };
+  const auto day = generate_binaryfile(config(300'000, 200, 8));
+  Lifetimes l;
+  itch::DecodeStats stats;
+  itch::decode_blocks(day.data(), day.size(), l, stats);
+  ASSERT_GT(l.lives.size(), 100'000u);
+  std::sort(l.lives.begin(), l.lives.end());
+  const auto under_10ms = static_cast<std::size_t>(
+      std::lower_bound(l.lives.begin(), l.lives.end(), 10'000'000ull) - l.lives.begin());
+  EXPECT_GT(under_10ms * 100, l.lives.size() * 60);
+  EXPECT_LT(l.lives[l.lives.size() / 2], 2'000'000u);  // median under 2 ms
 }
 
 TEST(DayGenerator, WritesTheSameBytesToAFile) {
