@@ -36,7 +36,8 @@ Sizes sizes_of(const BookConfig& c) noexcept {
 std::size_t BookSet::memory_bytes(const BookConfig& c) noexcept {
   const Sizes s = sizes_of(c);
   return round_up(std::size_t{s.table_slots} * sizeof(Order)) + round_up(std::size_t{s.slab_entries} * sizeof(Entry)) +
-         round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) + 3 * kAlign;
+         round_up(std::size_t{c.max_locate + 1} * sizeof(Stock)) +
+         round_up(std::size_t{c.max_locate + 1} * 2 * sizeof(std::uint32_t)) + 4 * kAlign;
 }
 
 void* BookSet::allocate(std::size_t bytes) {
@@ -66,6 +67,8 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   table_ = static_cast<Order*>(allocate(std::size_t{s.table_slots} * sizeof(Order)));
   slab_ = static_cast<Entry*>(allocate(std::size_t{s.slab_entries} * sizeof(Entry)));
   stocks_ = static_cast<Stock*>(allocate(std::size_t{config_.max_locate + 1} * sizeof(Stock)));
+  best_hint_ = static_cast<std::uint32_t*>(allocate(std::size_t{config_.max_locate + 1} * 2 * sizeof(std::uint32_t)));
+  for (std::size_t i = 0; i < std::size_t{config_.max_locate + 1} * 2; ++i) best_hint_[i] = kNil;
   table_mask_ = s.table_slots - 1;
   table_bits_ = static_cast<std::uint32_t>(std::countr_zero(s.table_slots));
   rotate_shift_ = table_bits_ - 2;
@@ -235,6 +238,8 @@ std::string BookSet::check_invariants() const {
     for (std::uint8_t side = 0; side < 2; ++side) {
       const SideIndex& si = stocks_[loc].side[side];
       if (si.size > si.capacity) return fmt::format("locate {} side {}: size above capacity", loc, side);
+      const std::uint32_t hint = best_hint_[std::size_t{loc} * 2 + side];
+      if (hint != (si.size == 0 ? kNil : si.block + si.size - 1)) return fmt::format("locate {} side {}: stale best hint", loc, side);
       if (si.capacity == 0) continue;
       if (si.size == 0) return fmt::format("locate {} side {}: an empty array keeps its block", loc, side);
       if (si.block + std::uint64_t{si.capacity} > slab_used_) return fmt::format("locate {}: block past the slab", loc);
