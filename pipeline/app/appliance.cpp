@@ -78,6 +78,7 @@ class Pipeline final : public PipelineBase {
         h_decide_(make_histogram(arena_)),
         h_wire_(make_histogram(arena_)),
         h_t2t_(make_histogram(arena_)),
+        h_send_(make_histogram(arena_)),
         net_backend_(c.net),
         oe_backend_(c.net),
         net_(net_backend_, c.feed, *rx_, *h_kernel_),
@@ -85,7 +86,7 @@ class Pipeline final : public PipelineBase {
         book_(*md_, *book_events_, books_, symbols_, refs_, subs_, *h_book_),
         strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
         egress_(oe_backend_, c.order_entry, *intents_, *reports_, gate_, refs_, symbols_, oms_,
-                typename EgressStage<Backend>::Hops{h_wire_, h_t2t_}) {
+                typename EgressStage<Backend>::Hops{h_wire_, h_t2t_, h_send_}) {
     for (const auto& s : c.strategies) {
       if (const auto* p = std::get_if<strategy::ProbeParams>(&s.params))
         strategy_.add(s.name, strategy::ProbeStrategy(*p), s.symbols);
@@ -189,7 +190,8 @@ class Pipeline final : public PipelineBase {
     s.pnl_usd = static_cast<double>(cash + marked) / 1e4;
     const std::pair<const char*, const core::Histogram*> hops[] = {
         {"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
-        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_}};
+        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_},
+        {"send_call", h_send_}};
     for (const auto& [name, h] : hops)
       s.hops.push_back({name, h->total_count(), h->value_at_percentile(50), h->value_at_percentile(99),
                         h->value_at_percentile(99.9), h->max()});
@@ -201,7 +203,8 @@ class Pipeline final : public PipelineBase {
     std::filesystem::create_directories(config_.histogram_dir, ec);
     const std::pair<const char*, const core::Histogram*> hops[] = {
         {"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
-        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_}};
+        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_},
+        {"send_call", h_send_}};
     for (const auto& [name, h] : hops) {
       const std::string path = fmt::format("{}/hftd.{}.{}.hgrm", config_.histogram_dir, config_.instance, name);
       std::ofstream f(path);
@@ -230,6 +233,7 @@ class Pipeline final : public PipelineBase {
   core::Histogram* h_decide_;
   core::Histogram* h_wire_;
   core::Histogram* h_t2t_;
+  core::Histogram* h_send_;
   Backend net_backend_;
   Backend oe_backend_;
   NetStage<Backend> net_;
@@ -247,7 +251,9 @@ struct Appliance::Impl {
 };
 
 Appliance::Appliance(const HftdConfig& config) : impl_(std::make_unique<Impl>()) {
-  core::set_tsc_clock(core::TscClock::calibrate());
+  // A longer calibration than the default: hop latencies are TSC differences, but timeouts and
+  // the probe's absolute times lean on the rate.
+  core::set_tsc_clock(core::TscClock::calibrate(core::ClockSource::kAuto, std::chrono::milliseconds(200)));
   const net::UringFeatures f = net::probe_io_uring();
   const bool uring_ok = f.available && f.multishot_recv && f.provided_buffer_ring;
   bool use_uring = config.backend == BackendChoice::kIoUring || (config.backend == BackendChoice::kAuto && uring_ok);

@@ -5,7 +5,7 @@
 //   instance, [memory], [log], [[threads]]      core/runtime_config.hpp
 //   [net]          backend = "auto" | "io_uring" | "epoll", busy_poll, buffer_count, buffer_size,
 //                  socket_busy_poll_us, sqpoll
-//   [feed]         listen, interface, rerequest, session, store_packets, request_timeout_ms,
+//   [feed]         listen, interface, rerequest, session, first_sequence, store_packets, request_timeout_ms,
 //                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
 //   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms
 //   [book]         pipeline/book/config.hpp

@@ -11,6 +11,7 @@
 //
 // Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
 // to send) for every intent that a packet caused.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -52,9 +53,13 @@ class EgressStage {
  public:
   static constexpr int kBatch = 32;
 
+  // decision_to_wire and tick_to_trade end when the send call is issued (the order is handed to
+  // the kernel); send_call is the time spent inside it, which on loopback includes the venue's
+  // TCP receive processing and its wake-up, so it is kept apart rather than hidden or mixed in.
   struct Hops {
     core::Histogram* decision_to_wire;
     core::Histogram* tick_to_trade;
+    core::Histogram* send_call;
   };
 
   EgressStage(Backend& backend, const OrderEntryConfig& config, core::SpscRing<OrderIntent>& in,
@@ -96,7 +101,8 @@ class EgressStage {
       soup_.poll(now_ns());
       if (soup_.finished()) drop_connection(now);
     }
-    if (gate_.kill_switch() && !kill_done_) kill_all(now);
+    if (!gate_.kill_switch()) kill_done_ = false;
+    else if (!kill_done_) kill_all(now);
     if (logout_requested_.load(std::memory_order_relaxed) && !logout_sent_ && socket_ >= 0) {
       logout_sent_ = true;
       soup_.logout(now);
@@ -108,7 +114,7 @@ class EgressStage {
       in_.pop();
       ++work;
     }
-    flush();
+    flush_and_record();
     published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
     published_ready_.store(ready(), std::memory_order_relaxed);
     published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
@@ -326,44 +332,67 @@ class EgressStage {
   template <class M>
   bool send(const M& m) noexcept {
     std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
-    if (p == nullptr) return false;
+    if (p == nullptr) {  // the output buffer is full: hand it to the kernel and try once more
+      flush();
+      p = soup_.begin_unsequenced(kMaxOuch);
+      if (p == nullptr) return false;
+    }
     const std::size_t n = ouch::encode(p, kMaxOuch, m);
     if (n == 0) return false;
     soup_.commit_unsequenced(n, now_ns());
-    flush();
     return true;
   }
 
-  // Hands the session's output to the kernel.
+  // Hands the session's output to the kernel; remembers when the call was issued and returned.
   void flush() noexcept {
     if (socket_ < 0) return;
     const auto out = soup_.output();
     if (out.empty()) return;
+    handoff_tsc_ = core::rdtsc();
     if (backend_.send(socket_, out.data(), out.size())) soup_.consume_output(out.size());
+    returned_tsc_ = core::rdtscp();
   }
 
+  // Orders of one batch leave in one send call; their hops are recorded once it is issued.
   void record_hops(const OrderIntent& in) noexcept {
-    const std::uint64_t t = core::rdtscp();
-    if (in.decision_tsc != 0) hops_.decision_to_wire->record(clock_.to_ns(t - in.decision_tsc));
-    if (in.origin_tsc != 0) hops_.tick_to_trade->record(clock_.to_ns(t - in.origin_tsc));
+    if (pending_hops_ < kBatch) pending_[pending_hops_++] = {in.decision_tsc, in.origin_tsc};
+  }
+  void flush_and_record() noexcept {
+    flush();
+    if (pending_hops_ == 0) return;
+    for (std::uint32_t i = 0; i < pending_hops_; ++i) {
+      if (pending_[i].decision != 0) hops_.decision_to_wire->record(clock_.to_ns(handoff_tsc_ - pending_[i].decision));
+      if (pending_[i].origin != 0) hops_.tick_to_trade->record(clock_.to_ns(handoff_tsc_ - pending_[i].origin));
+    }
+    hops_.send_call->record(clock_.to_ns(returned_tsc_ - handoff_tsc_));
+    pending_hops_ = 0;
   }
 
   void report(const ExecReport& r) noexcept {
     if (!out_.try_push(r)) ++counters_.report_overflow;
   }
 
+  // Cancels every working order; orders still pending acceptance are cancelled once accepted
+  // (the next poll sees them live), and a cancel that found no room is retried on the next poll.
   void kill_all(std::uint64_t) noexcept {
-    kill_done_ = gate_.kill_switch();
     if (!ready()) return;
+    bool complete = true;
     oms_.for_each_working([&](oms::Order& o) {
-      if (o.cancel_requested || o.state == oms::OrderState::kPendingNew) return;
+      if (o.cancel_requested) return;
+      if (o.state == oms::OrderState::kPendingNew) {
+        complete = false;
+        return;
+      }
       ouch::CancelOrder m;
       m.user_ref_num = o.user_ref;
       if (send(m)) {
         oms_.begin_cancel(o, 0);
         ++counters_.kill_cancels;
+      } else {
+        complete = false;
       }
     });
+    kill_done_ = gate_.kill_switch() && complete;
   }
 
   void drop_connection(std::uint64_t now) noexcept {
@@ -388,6 +417,13 @@ class EgressStage {
   soup::ClientSession<EgressStage> soup_;
   std::optional<ouch::Firm> firm_;
   int socket_ = -1;
+  std::uint64_t handoff_tsc_ = 0;
+  std::uint64_t returned_tsc_ = 0;
+  struct PendingHop {
+    std::uint64_t decision, origin;
+  };
+  std::array<PendingHop, kBatch> pending_{};
+  std::uint32_t pending_hops_ = 0;
   bool account_known_ = false;
   bool kill_done_ = false;
   std::uint64_t last_connect_attempt_ = 0;
