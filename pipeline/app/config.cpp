@@ -162,6 +162,13 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     s->reject_unknown_keys();
   }
 
+  if (auto s = root.section("control")) {
+    c.control = s->boolean("enabled", true);
+    c.control_dir = s->string("dir", "");
+    c.publish_interval_ns = static_cast<std::uint64_t>(s->integer("publish_interval_ms", 10, 1, 10'000)) * 1'000'000;
+    s->reject_unknown_keys();
+  }
+
   // Threads: every stage exactly once. None configured: one fused thread with backoff.
   if (c.runtime.threads.empty()) {
     core::ThreadConfig t;

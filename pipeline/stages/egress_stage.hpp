@@ -40,12 +40,23 @@ struct OrderEntryConfig {
   int connect_timeout_ms = 1000;
 };
 
+// Operator requests applied on the egress thread (from hftd's control thread, through a ring).
+struct ControlRequest {
+  enum class Op : std::uint8_t { kSetLimits, kFlatten } op;
+  std::uint32_t id;
+  risk::RiskLimits limits;
+};
+
+// Orders the egress stage makes itself (flatten) belong to this strategy index; their reports
+// stay here.
+inline constexpr std::uint8_t kOperatorStrategy = 255;
+
 struct EgressCounters {
   std::uint64_t intents = 0, sent_new = 0, sent_cancel = 0, sent_replace = 0;
   std::uint64_t risk_rejects = 0, not_connected = 0, unknown_order = 0, backlog = 0;
   std::uint64_t replies = 0, reply_errors = 0, report_overflow = 0;
   std::uint64_t connects = 0, connect_failures = 0, kill_cancels = 0;
-  std::uint64_t broken_trades = 0, cancel_rejects = 0;
+  std::uint64_t broken_trades = 0, cancel_rejects = 0, flatten_orders = 0;
 };
 
 template <class Backend>
@@ -103,6 +114,13 @@ class EgressStage {
     }
     if (!gate_.kill_switch()) kill_done_ = false;
     else if (!kill_done_) kill_all(now);
+    if (control_ != nullptr) {
+      if (const ControlRequest* r = control_->front()) {
+        apply(*r);
+        control_applied_.store(r->id, std::memory_order_release);
+        control_->pop();
+      }
+    }
     if (logout_requested_.load(std::memory_order_relaxed) && !logout_sent_ && socket_ >= 0) {
       logout_sent_ = true;
       soup_.logout(now);
@@ -198,6 +216,10 @@ class EgressStage {
   [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_connected() const noexcept { return published_connected_.load(std::memory_order_relaxed); }
+  // Operator requests (set risk limits, flatten) from the control thread.
+  void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
+  // The id of the last request applied (the control thread waits for it before answering).
+  [[nodiscard]] std::uint32_t control_applied() const noexcept { return control_applied_.load(std::memory_order_acquire); }
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
@@ -369,7 +391,37 @@ class EgressStage {
   }
 
   void report(const ExecReport& r) noexcept {
+    if (r.strategy == kOperatorStrategy) return;  // the operator's own orders (flatten)
     if (!out_.try_push(r)) ++counters_.report_overflow;
+  }
+
+  void apply(const ControlRequest& r) noexcept {
+    if (r.op == ControlRequest::Op::kSetLimits) {
+      gate_.set_limits(r.limits);
+      return;
+    }
+    // Flatten: cancel everything, then close each position with an IOC order at the edge of the
+    // price band on the side that crosses (risk checks still apply).
+    kill_all(now_ns());
+    for (std::size_t l = 1; l < oms_.locates(); ++l) {
+      const auto locate = static_cast<Locate>(l);
+      const std::int64_t pos = oms_.exposure(locate).position;
+      const Price ref = refs_.get(locate);
+      if (pos == 0 || ref <= 0) continue;
+      OrderIntent in{};
+      in.order_id = (static_cast<std::uint64_t>(kOperatorStrategy) << 56) | ++operator_seq_;
+      in.side = pos > 0 ? Side::kSell : Side::kBuy;
+      in.quantity = static_cast<Quantity>(pos > 0 ? pos : -pos);
+      const Price edge = ref * gate_.limits().price_band_bps / 20'000;  // half the band: inside it
+      in.price = pos > 0 ? ref - edge : ref + edge;
+      in.price -= in.price % 100;  // the penny grid
+      in.locate = locate;
+      in.type = IntentType::kNew;
+      in.tif = TimeInForce::kIoc;
+      in.strategy = kOperatorStrategy;
+      handle_new(in, 0);
+      ++counters_.flatten_orders;
+    }
   }
 
   // Cancels every working order; orders still pending acceptance are cancelled once accepted
@@ -435,6 +487,9 @@ class EgressStage {
   std::atomic<bool> published_ready_{false};
   std::atomic<bool> published_connected_{false};
   std::atomic<bool> logout_requested_{false};
+  std::atomic<std::uint32_t> control_applied_{0};
+  core::SpscRing<ControlRequest>* control_ = nullptr;
+  std::uint64_t operator_seq_ = 0;
   bool logout_sent_ = false;
 };
 

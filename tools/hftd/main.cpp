@@ -18,7 +18,9 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_dump = 0;
 void on_signal(int) { g_stop = 1; }
+void on_usr1(int) { g_dump = 1; }
 
 // Logs a multi-line text one line at a time.
 void log_lines(const std::string& text) {
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGUSR1, on_usr1);  // dump the latency histograms as .hgrm now
     hft::app::Appliance appliance(config);
     log_lines(appliance.describe());
     appliance.start();
@@ -77,7 +80,12 @@ int main(int argc, char** argv) {
     auto last_ping = started;
     bool announced = false;
     while (g_stop == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      appliance.control_tick();  // this thread is the control thread: heartbeat, threads, hftctl commands
+      if (g_dump != 0) {
+        g_dump = 0;
+        for (const auto& f : appliance.dump_histograms()) hft::core::log::info("SIGUSR1: wrote {}", f);
+      }
       const auto now = std::chrono::steady_clock::now();
       if (!announced && appliance.ready()) {
         announced = true;
