@@ -516,8 +516,12 @@ class Pipeline final : public PipelineBase {
     for (std::uint32_t i = 0; i < control_->command_slots(); ++i) {
       control::CommandSlot* c = control_->command_slot(i);
       const auto st = static_cast<control::CommandState>(c->state.load(std::memory_order_acquire));
-      if (st == control::CommandState::kPending) {
-        c->state.store(static_cast<std::uint32_t>(control::CommandState::kTaken), std::memory_order_relaxed);
+      std::uint32_t pending = static_cast<std::uint32_t>(control::CommandState::kPending);
+      // A compare-and-swap, not a store: hftctl withdraws a command it stopped waiting for with
+      // the same CAS, so a command is either taken here or withdrawn there, never both.
+      if (st == control::CommandState::kPending &&
+          c->state.compare_exchange_strong(pending, static_cast<std::uint32_t>(control::CommandState::kTaken),
+                                           std::memory_order_acq_rel)) {
         const auto [ok, message] = run_command(*c);
         c->ok = ok ? 1 : 0;
         control::put_text(c->result, message);

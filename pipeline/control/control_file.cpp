@@ -354,8 +354,19 @@ CommandResult ControlReader::command(CommandOp op, std::string_view key, std::st
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (slot->state.load(std::memory_order_acquire) != static_cast<std::uint32_t>(CommandState::kDone)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      // Leave it pending: the daemon frees slots nobody collects. Say so.
-      return {false, fmt::format("no answer from hftd pid {} within {} ms", header_->pid, timeout_ms)};
+      // Withdraw a command the daemon has not taken yet, so it cannot take effect after we have
+      // reported failure. Once taken, its outcome lands in the slot (freed by the daemon later).
+      std::uint32_t expected = static_cast<std::uint32_t>(CommandState::kPending);
+      if (slot->state.compare_exchange_strong(expected, static_cast<std::uint32_t>(CommandState::kFree),
+                                              std::memory_order_acq_rel))
+        return {false, fmt::format("no answer from hftd pid {} within {} ms; the command was withdrawn and not "
+                                   "applied",
+                                   header_->pid, timeout_ms)};
+      if (expected != static_cast<std::uint32_t>(CommandState::kDone))
+        return {false, fmt::format("hftd pid {} took the command but did not answer within {} ms; its outcome is "
+                                   "unknown (see hftd's log)",
+                                   header_->pid, timeout_ms)};
+      break;  // answered just now
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

@@ -1,0 +1,233 @@
+#include "pipeline/control/metrics.hpp"
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace hft::control {
+namespace {
+
+// Writes families: HELP and TYPE once per name, then its samples. A name already written is
+// refused (a second family of one name makes the whole scrape invalid).
+class Exposition {
+ public:
+  explicit Exposition(std::string_view instance) : instance_label_("instance=\"" + escape_label_value(instance) + "\"") {}
+
+  bool family(std::string_view name, std::string_view type, std::string_view help) {
+    if (!names_.insert(std::string(name)).second) return false;
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    return true;
+  }
+  // labels: extra `k="v"` pairs, already escaped, comma separated (or empty).
+  void sample(std::string_view name, std::string_view labels, std::string_view value) {
+    out_ += fmt::format("{}{{{}{}{}}} {}\n", name, instance_label_, labels.empty() ? "" : ",", labels, value);
+  }
+  void sample(std::string_view name, std::string_view labels, std::uint64_t value) { sample(name, labels, std::to_string(value)); }
+  void sample(std::string_view name, std::string_view labels, std::int64_t value) { sample(name, labels, std::to_string(value)); }
+  void sample(std::string_view name, std::string_view labels, double value) { sample(name, labels, prometheus_float(value)); }
+  void gauge(std::string_view name, std::string_view help, double value) {
+    if (family(name, "gauge", help)) sample(name, {}, value);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string instance_label_;
+  std::set<std::string> names_;
+  std::string out_;
+};
+
+std::string label(std::string_view key, std::string_view value) {
+  return fmt::format("{}=\"{}\"", key, escape_label_value(value));
+}
+
+double usd(std::int64_t ten_thousandths) { return static_cast<double>(ten_thousandths) / 1e4; }
+
+}  // namespace
+
+std::string metric_name(std::string_view counter_name) {
+  std::string out;
+  out.reserve(counter_name.size());
+  for (const char c : counter_name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    // Control bytes and non-ASCII (a torn or foreign string) would make the scrape invalid
+    // UTF-8 or unreadable: hftd's strings are ASCII.
+    else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) out += '?';
+    else out += c;
+  }
+  return out;
+}
+
+std::string prometheus_float(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+std::vector<CumulativeBucket> cumulative_buckets(const core::Histogram& h) {
+  std::vector<CumulativeBucket> out;
+  out.reserve(kLatencyBucketsSeconds.size() + 1);
+  for (const double b : kLatencyBucketsSeconds) out.push_back({b, 0});
+  out.push_back({std::numeric_limits<double>::infinity(), 0});
+  const auto counts = h.counts();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] == 0) continue;
+    const double top_s = static_cast<double>(h.highest_equivalent(h.value_at_index(i))) / 1e9;
+    // The first bound that holds this bucket's highest value; the counts add up afterwards.
+    std::size_t k = 0;
+    while (k < kLatencyBucketsSeconds.size() && top_s > kLatencyBucketsSeconds[k]) ++k;
+    out[k].cumulative += counts[i];
+  }
+  std::uint64_t running = 0;
+  for (auto& b : out) {
+    running += b.cumulative;
+    b.cumulative = running;
+  }
+  return out;
+}
+
+double histogram_sum_seconds(const core::Histogram& h) {
+  const auto counts = h.counts();
+  long double ns = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    if (counts[i] != 0)
+      ns += static_cast<long double>(h.median_equivalent(h.value_at_index(i))) * static_cast<long double>(counts[i]);
+  return static_cast<double>(ns / 1e9L);
+}
+
+std::string render_prometheus(const Snapshot& s) {
+  Exposition e(s.instance);
+  e.gauge("hftd_up", "1 when the hftd control file is live (process exists, heartbeat fresh, not stopped)",
+          s.alive ? 1.0 : 0.0);
+  if (e.family("hftd_info", "gauge", "Constant 1, labelled with the daemon's version, backend, state and pid"))
+    e.sample("hftd_info",
+             fmt::format("{},{},{},{}", label("version", s.version), label("backend", s.backend),
+                         label("state", to_string(s.state)), label("pid", std::to_string(s.pid))),
+             std::uint64_t{1});
+  e.gauge("hftd_heartbeat_age_seconds", "Seconds since the daemon's control thread last beat (every 100 ms)",
+          static_cast<double>(s.heartbeat_age_ns()) / 1e9);
+  e.gauge("hftd_start_time_seconds", "Daemon start time, seconds since the Unix epoch",
+          static_cast<double>(s.start_realtime_ns) / 1e9);
+  e.gauge("hftd_uptime_seconds", "Seconds since the daemon started", static_cast<double>(s.uptime_ns()) / 1e9);
+
+  // The daemon's own counters and gauges.
+  for (const auto& c : s.counters) {
+    const bool counter = c.kind == CounterKind::kCounter;
+    std::string name = "hftd_" + metric_name(c.name);
+    if (counter && !name.ends_with("_total")) name += "_total";
+    if (!e.family(name, counter ? "counter" : "gauge", fmt::format("hftd {} {}", counter ? "counter" : "gauge", c.name)))
+      continue;
+    e.sample(name, {}, c.value);
+  }
+
+  // Latency hops.
+  if (!s.histograms.empty() &&
+      e.family("hftd_latency_seconds", "histogram", "Pipeline hop latency in seconds (HdrHistogram, 3 digits)")) {
+    for (const auto& hop : s.histograms) {
+      const std::string hop_label = label("hop", hop.name);
+      for (const auto& b : cumulative_buckets(hop.histogram))
+        e.sample("hftd_latency_seconds_bucket", fmt::format("{},le=\"{}\"", hop_label, prometheus_float(b.le_seconds)),
+                 b.cumulative);
+      e.sample("hftd_latency_seconds_sum", hop_label, histogram_sum_seconds(hop.histogram));
+      e.sample("hftd_latency_seconds_count", hop_label, hop.histogram.total_count());
+    }
+  }
+  if (!s.histograms.empty() &&
+      e.family("hftd_latency_percentile_seconds", "gauge",
+               "Exact HdrHistogram percentile of each hop since start (percentile=\"100\" is the max)")) {
+    for (const auto& hop : s.histograms) {
+      if (hop.histogram.total_count() == 0) continue;
+      for (const double p : kExportedPercentiles) {
+        const std::uint64_t ns = p >= 100.0 ? hop.histogram.max() : hop.histogram.value_at_percentile(p);
+        e.sample("hftd_latency_percentile_seconds",
+                 fmt::format("{},{}", label("hop", hop.name), label("percentile", prometheus_float(p))),
+                 static_cast<double>(ns) / 1e9);
+      }
+    }
+  }
+
+  // Risk.
+  const RiskBlock& r = s.risk;
+  e.gauge("hftd_kill_switch", "1 while the kill switch blocks new orders", r.kill_switch != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_halted", "1 while the strategies are halted by the operator", r.halted != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_risk_open_orders", "Working orders as the risk gate counts them", static_cast<double>(r.open_orders));
+  if (e.family("hftd_risk_limit", "gauge", "Current pre-trade risk limits (hftctl set risk.KEY=VALUE changes them)")) {
+    const std::pair<const char*, double> limits[] = {
+        {"max_order_quantity", static_cast<double>(r.max_order_quantity)},
+        {"max_notional_usd", usd(r.max_notional)},
+        {"price_band_bps", static_cast<double>(r.price_band_bps)},
+        {"max_position", static_cast<double>(r.max_position)},
+        {"max_open_orders", static_cast<double>(r.max_open_orders)},
+        {"max_orders_per_second", r.max_orders_per_second},
+        {"order_burst", static_cast<double>(r.order_burst)},
+        {"require_reference_price", r.require_reference_price != 0 ? 1.0 : 0.0},
+    };
+    for (const auto& [key, value] : limits) e.sample("hftd_risk_limit", label("limit", key), value);
+  }
+
+  // Feed and order-entry session.
+  const FeedBlock& f = s.feed;
+  e.gauge("hftd_feed_stale", "1 while the market-data feed is stale", f.stale != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_feed_in_recovery", "1 while a MoldUDP64 gap is being re-requested", f.in_recovery != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_feed_next_sequence", "Next MoldUDP64 sequence number expected", static_cast<double>(f.next_sequence));
+  const OrderEntryBlock& o = s.order_entry;
+  e.gauge("hftd_order_entry_connected", "1 while the SoupBinTCP connection to the venue is up", o.connected != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_order_entry_logged_in", "1 while the SoupBinTCP session is logged in", o.logged_in != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_order_entry_ready", "1 when orders can be sent (logged in, UserRefNum known)", o.ready != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_order_entry_next_user_ref", "Next OUCH UserRefNum", static_cast<double>(o.next_user_ref));
+  e.gauge("hftd_order_entry_session_sequence", "Next SoupBinTCP sequenced message expected",
+          static_cast<double>(o.session_sequence));
+
+  // Positions and P&L.
+  if (!s.positions.empty()) {
+    auto per_symbol = [&](const char* name, const char* help, auto value) {
+      if (!e.family(name, "gauge", help)) return;
+      for (const auto& p : s.positions) e.sample(name, label("symbol", trim_symbol(p.symbol)), value(p));
+    };
+    per_symbol("hftd_position_shares", "Net position in shares", [](const PositionSlot& p) { return p.position; });
+    per_symbol("hftd_position_open_buy_shares", "Shares on working buy orders", [](const PositionSlot& p) { return p.open_buy; });
+    per_symbol("hftd_position_open_sell_shares", "Shares on working sell orders",
+               [](const PositionSlot& p) { return p.open_sell; });
+    per_symbol("hftd_reference_price_usd", "Reference price the P&L is marked at",
+               [](const PositionSlot& p) { return usd(p.reference); });
+    per_symbol("hftd_pnl_usd", "P&L marked at the reference price (cash alone while a position has no reference price)",
+               [](const PositionSlot& p) { return usd(position_pnl(p).value); });
+  }
+  std::int64_t total = 0;
+  for (const auto& p : s.positions) total += position_pnl(p).value;
+  e.gauge("hftd_portfolio_pnl_usd", "P&L of every position, marked at the reference prices", usd(total));
+
+  // Threads.
+  if (!s.threads.empty()) {
+    if (e.family("hftd_thread_idle_ratio", "gauge", "Share of a runner thread's passes that found no work"))
+      for (const auto& t : s.threads) e.sample("hftd_thread_idle_ratio", label("thread", get_text(t.name)), t.idle_ratio);
+    if (e.family("hftd_thread_passes_total", "counter", "Duty-cycle passes of a runner thread"))
+      for (const auto& t : s.threads) e.sample("hftd_thread_passes_total", label("thread", get_text(t.name)), t.passes);
+    if (e.family("hftd_thread_work_items_total", "counter", "Work items a runner thread's stages reported"))
+      for (const auto& t : s.threads) e.sample("hftd_thread_work_items_total", label("thread", get_text(t.name)), t.work_items);
+  }
+  return e.take();
+}
+
+std::string render_prometheus_down(std::string_view instance, std::string_view reason) {
+  Exposition e(instance);
+  e.gauge("hftd_up", "1 when the hftd control file is live (process exists, heartbeat fresh, not stopped)", 0.0);
+  if (e.family("hftd_down_reason", "gauge", "Constant 1, labelled with why the instance cannot be read"))
+    e.sample("hftd_down_reason", label("reason", reason), std::uint64_t{1});
+  return e.take();
+}
+
+}  // namespace hft::control

@@ -1,0 +1,78 @@
+#include "pipeline/control/snapshot.hpp"
+
+#include <ctime>
+
+namespace hft::control {
+
+std::uint64_t realtime_now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+const char* to_string(DaemonState s) noexcept {
+  switch (s) {
+    case DaemonState::kStarting: return "starting";
+    case DaemonState::kRunning: return "running";
+    case DaemonState::kStopping: return "stopping";
+    case DaemonState::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string_view trim_symbol(const char (&symbol)[8]) noexcept {
+  std::size_t n = 0;
+  while (n < 8 && symbol[n] != '\0') ++n;
+  while (n > 0 && symbol[n - 1] == ' ') --n;
+  return {symbol, n};
+}
+
+Pnl position_pnl(const PositionSlot& p) noexcept {
+  if (p.position != 0 && p.reference <= 0) return {p.cash, false};
+  return {p.cash + p.position * p.reference, true};
+}
+
+const CounterValue* Snapshot::find_counter(std::string_view name) const noexcept {
+  for (const auto& c : counters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const HopHistogram* Snapshot::find_histogram(std::string_view name) const noexcept {
+  for (const auto& h : histograms)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+Snapshot take_snapshot(const ControlReader& reader, bool with_histograms) {
+  const Header& h = reader.header();
+  Snapshot s;
+  s.instance = std::string(get_text(h.instance));
+  s.path = reader.path();
+  s.pid = h.pid;
+  s.uid = h.uid;
+  s.state = static_cast<DaemonState>(h.state.load(std::memory_order_acquire));
+  s.alive = reader.alive();
+  s.start_realtime_ns = h.start_realtime_ns;
+  s.heartbeat_realtime_ns = h.heartbeat_realtime_ns.load(std::memory_order_acquire);
+  s.config_path = std::string(get_text(h.config_path));
+  s.version = std::string(get_text(h.version));
+  s.backend = std::string(get_text(h.backend));
+  s.arena = std::string(get_text(h.arena));
+  s.net_features = std::string(get_text(h.net_features));
+  s.clock = std::string(get_text(h.clock));
+  s.counters = reader.counters();
+  if (with_histograms) {
+    for (const auto& name : reader.histogram_names())
+      if (auto copy = reader.histogram(name)) s.histograms.push_back(HopHistogram{name, std::move(*copy)});
+  }
+  s.threads = reader.threads();
+  s.risk = reader.risk();
+  s.feed = reader.feed();
+  s.order_entry = reader.order_entry();
+  s.positions = reader.positions();
+  s.taken_realtime_ns = realtime_now_ns();
+  return s;
+}
+
+}  // namespace hft::control

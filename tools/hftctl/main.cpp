@@ -1,0 +1,468 @@
+// hftctl: looks at and steers a running hftd through its control file (/dev/shm/hftd.<instance>,
+// pipeline/control/layout.hpp), after Aeron's AeronStat: status, counters and rates, latency
+// percentiles (.hgrm files and a PNG plot), operator commands, and a Prometheus endpoint.
+// Nothing here touches the daemon's threads: reads are lock-free copies, commands go through the
+// command slots and are applied by hftd's control thread.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "net/socket.hpp"
+#include "pipeline/control/control_file.hpp"
+#include "pipeline/control/metrics.hpp"
+#include "pipeline/control/metrics_server.hpp"
+#include "pipeline/control/report.hpp"
+#include "pipeline/control/snapshot.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace hft::control;
+
+// Exit codes (also in the usage footer).
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;         // cannot attach, refused by hftd, I/O
+constexpr int kExitUsage = 2;         // bad command line
+constexpr int kExitUnconfirmed = 3;   // no answer from hftd, or its effect not seen in time
+
+constexpr const char* kFooter =
+    "Exit status: 0 done; 1 error (no such instance, stale file, layout version, owner, refused by hftd, I/O);\n"
+    "2 usage; 3 hftd did not answer, or the command's effect was not seen in time.";
+
+std::atomic<bool> g_stop{false};
+void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+void install_stop_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll() and sleeps return at once
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Sleeps up to `d`, returning early (false) on SIGINT/SIGTERM.
+bool sleep_unless_stopped(std::chrono::milliseconds d) {
+  const auto end = std::chrono::steady_clock::now() + d;
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(end - now, std::chrono::milliseconds(20)));
+  }
+  return false;
+}
+
+struct Target {
+  std::string instance;  // empty: choose
+  std::string dir;       // empty: $HFT_CONTROL_DIR or /dev/shm
+};
+
+// The instance to use when none is given: the only live one, else "default".
+std::string resolve_instance(const Target& t) {
+  if (!t.instance.empty()) return t.instance;
+  std::vector<std::string> live;
+  for (const auto& name : ControlReader::list_instances(t.dir)) {
+    try {
+      ControlReader r(name, t.dir);
+      live.push_back(name);
+    } catch (const std::exception&) {
+      // stale, foreign or broken: not a candidate
+    }
+  }
+  if (live.size() == 1) return live.front();
+  if (live.size() > 1) {
+    std::string names;
+    for (const auto& n : live) names += (names.empty() ? "" : ", ") + n;
+    throw std::runtime_error(fmt::format("several hftd instances are running ({}): pick one with --instance", names));
+  }
+  return "default";
+}
+
+std::unique_ptr<ControlReader> attach(const Target& t) {
+  return std::make_unique<ControlReader>(resolve_instance(t), t.dir);
+}
+
+// ---- status / stats / hist ---------------------------------------------------------------------
+
+int run_status(const Target& t) {
+  const auto reader = attach(t);
+  std::fputs(format_status(take_snapshot(*reader)).c_str(), stdout);
+  return kExitOk;
+}
+
+int run_stats(const Target& t, double watch_seconds, std::uint64_t count) {
+  const auto reader = attach(t);
+  if (watch_seconds <= 0) {
+    std::fputs(format_counters(take_snapshot(*reader, false)).c_str(), stdout);
+    return kExitOk;
+  }
+  install_stop_handlers();
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(watch_seconds * 1000.0)));
+  Snapshot before = take_snapshot(*reader, false);
+  for (std::uint64_t n = 0; count == 0 || n < count; ++n) {
+    if (!sleep_unless_stopped(interval)) break;
+    Snapshot now = take_snapshot(*reader, false);
+    if (!now.alive) {
+      std::fflush(stdout);
+      fmt::print(stderr, "hftctl: hftd instance '{}' (pid {}) stopped\n", now.instance, now.pid);
+      return kExitError;
+    }
+    std::string page = format_rates(before, now);
+    if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
+    else if (n != 0) page = "\n" + page;
+    std::fputs(page.c_str(), stdout);
+    std::fflush(stdout);
+    before = std::move(now);
+  }
+  return kExitOk;
+}
+
+// Runs a program with arguments (no shell); its exit code, or -1 when it could not start.
+int spawn_wait(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  if (::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& plot_path) {
+  const auto reader = attach(t);
+  const Snapshot s = take_snapshot(*reader);
+  std::fputs(format_histogram_table(s).c_str(), stdout);
+
+  if (!hgrm_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(hgrm_dir, ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot create the directory: {}", hgrm_dir, ec.message()));
+    for (const auto& hop : s.histograms) {
+      const std::string path = hgrm_path(hgrm_dir, s.instance, hop.name);
+      std::ofstream f(path);
+      f << hop.histogram.percentile_distribution(1000.0);  // ns samples, µs in the file
+      f.close();
+      if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
+      fmt::print("wrote {}\n", path);
+    }
+  }
+
+  if (!plot_path.empty()) {
+    char tmpl[] = "/tmp/hftctl-plot-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("cannot create a temporary directory for the plot data");
+    const fs::path work(tmpl);
+    struct Cleanup {
+      fs::path p;
+      ~Cleanup() {
+        std::error_code ec;
+        fs::remove_all(p, ec);
+      }
+    } cleanup{work};
+    std::vector<PlotSeries> series;
+    for (const auto& hop : s.histograms) {
+      if (hop.histogram.total_count() == 0) continue;
+      PlotSeries ps;
+      ps.title = fmt::format("{} (n={})", hop.name, hop.histogram.total_count());
+      ps.data_path = (work / (hop.name + ".dat")).string();
+      std::string error;
+      if (!write_plot_data(hop.histogram.percentile_distribution(1000.0), ps, error))
+        throw std::runtime_error(fmt::format("plot data of {}: {}", hop.name, error));
+      series.push_back(std::move(ps));
+    }
+    if (series.empty()) throw std::runtime_error("nothing to plot: every latency histogram is empty");
+    const fs::path script = work / "plot.gp";
+    {
+      std::ofstream f(script);
+      f << gnuplot_script(series, plot_path,
+                          fmt::format("hftd {}: latency by percentile (pid {}, up {})", s.instance, s.pid,
+                                      duration_text(s.uptime_ns())));
+      if (!f) throw std::runtime_error(fmt::format("{}: cannot write", script.string()));
+    }
+    std::error_code ec;
+    fs::remove(plot_path, ec);
+    const int rc = spawn_wait({"gnuplot", script.string()});
+    if (rc == -1) throw std::runtime_error("cannot run gnuplot: is it installed? (Debian: apt-get install gnuplot-nox)");
+    if (rc != 0) throw std::runtime_error(fmt::format("gnuplot failed (exit {})", rc));
+    if (!fs::exists(plot_path) || fs::file_size(plot_path) == 0)
+      throw std::runtime_error(fmt::format("gnuplot wrote no {}", plot_path));
+    fmt::print("wrote {}\n", plot_path);
+  }
+  return kExitOk;
+}
+
+// ---- commands ----------------------------------------------------------------------------------
+
+// Polls the control file until `done` holds (true) or `timeout` passes (false).
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// What `set KEY=VALUE` must make the risk block show.
+std::optional<std::function<bool(const RiskBlock&)>> expected_limit(const std::string& key, double v) {
+  auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
+  if (key == "risk.max_order_quantity")
+    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_order_quantity), std::trunc(v)); };
+  if (key == "risk.max_notional_usd")
+    return [=](const RiskBlock& r) { return std::fabs(static_cast<double>(r.max_notional) / 1e4 - v) < 1e-4 + 1e-12 * v; };
+  if (key == "risk.price_band_bps")
+    return [=](const RiskBlock& r) { return near(static_cast<double>(r.price_band_bps), std::trunc(v)); };
+  if (key == "risk.max_position")
+    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_position), std::trunc(v)); };
+  if (key == "risk.max_open_orders")
+    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_open_orders), std::trunc(v)); };
+  if (key == "risk.max_orders_per_second") return [=](const RiskBlock& r) { return near(r.max_orders_per_second, v); };
+  if (key == "risk.order_burst")
+    return [=](const RiskBlock& r) { return near(static_cast<double>(r.order_burst), std::trunc(v)); };
+  return std::nullopt;
+}
+
+int run_command(const Target& t, CommandOp op, const std::string& assignment, int timeout_ms) {
+  std::string key, value;
+  if (op == CommandOp::kSetRisk) {
+    const std::size_t eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == assignment.size()) {
+      fmt::print(stderr, "hftctl: set needs KEY=VALUE (e.g. risk.max_order_quantity=500), not \"{}\"\n", assignment);
+      return kExitUsage;
+    }
+    key = assignment.substr(0, eq);
+    value = assignment.substr(eq + 1);
+    if (key.size() >= sizeof(CommandSlot{}.key) || value.size() >= sizeof(CommandSlot{}.value)) {
+      fmt::print(stderr, "hftctl: key or value too long (at most {} and {} characters)\n", sizeof(CommandSlot{}.key) - 1,
+                 sizeof(CommandSlot{}.value) - 1);
+      return kExitUsage;
+    }
+  }
+  const auto reader = attach(t);
+  const std::string who = fmt::format("hftd {} (pid {})", get_text(reader->header().instance), reader->header().pid);
+  const CommandResult r = reader->command(op, key, value, timeout_ms);
+  if (!r.ok) {
+    const bool no_answer = r.message.find("no answer") != std::string::npos ||
+                           r.message.find("did not answer") != std::string::npos ||
+                           r.message.find("slot is busy") != std::string::npos;
+    fmt::print(stderr, "hftctl: {}: {}{}\n", who, no_answer ? "" : "refused: ", r.message);
+    return no_answer ? kExitUnconfirmed : kExitError;
+  }
+  fmt::print("{}: {}\n", who, r.message);
+
+  // The acknowledgement says the control thread accepted it; confirm that the pipeline shows it
+  // (the egress thread publishes the risk block).
+  const auto limit = std::chrono::milliseconds(timeout_ms);
+  auto risk_shows = [&](const std::function<bool(const RiskBlock&)>& pred, const std::string& what) {
+    if (wait_for([&] { return pred(reader->risk()); }, limit)) return kExitOk;
+    fmt::print(stderr, "hftctl: {}: acknowledged, but {} was not seen within {} ms\n", who, what, timeout_ms);
+    return kExitUnconfirmed;
+  };
+  switch (op) {
+    case CommandOp::kHalt: return risk_shows([](const RiskBlock& b) { return b.halted != 0; }, "halted");
+    case CommandOp::kResume: return risk_shows([](const RiskBlock& b) { return b.halted == 0; }, "resumed");
+    case CommandOp::kUnkill: return risk_shows([](const RiskBlock& b) { return b.kill_switch == 0; }, "the kill switch off");
+    case CommandOp::kFlatten: return risk_shows([](const RiskBlock& b) { return b.halted != 0; }, "halted");
+    case CommandOp::kKill: {
+      if (const int rc = risk_shows([](const RiskBlock& b) { return b.kill_switch != 0; }, "the kill switch on"); rc != kExitOk)
+        return rc;
+      // Working orders are cancelled at the venue; wait for the cancel acknowledgements.
+      if (!wait_for([&] { return reader->risk().open_orders == 0; }, limit)) {
+        fmt::print(stderr, "hftctl: {}: kill switch on, but {} orders still working after {} ms\n", who,
+                   reader->risk().open_orders, timeout_ms);
+        return kExitUnconfirmed;
+      }
+      fmt::print("{}: no working orders\n", who);
+      return kExitOk;
+    }
+    case CommandOp::kSetRisk: {
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (const auto pred = expected_limit(key, v); pred && end == value.c_str() + value.size())
+        return risk_shows(*pred, fmt::format("{} = {}", key, value));
+      return kExitOk;  // a key this hftctl does not know but hftd accepted
+    }
+    case CommandOp::kDumpHistograms:
+    case CommandOp::kNone: break;
+  }
+  return kExitOk;
+}
+
+// ---- metrics -----------------------------------------------------------------------------------
+
+// Renders the exposition at each scrape, re-attaching when the daemon restarted (its old file is
+// gone) or is not there yet.
+class Scraper {
+ public:
+  Scraper(std::string instance, std::string dir) : instance_(std::move(instance)), dir_(std::move(dir)) {}
+  std::string render(std::string* error = nullptr) {
+    try {
+      if (reader_ == nullptr || !reader_->alive()) {
+        reader_.reset();
+        reader_ = std::make_unique<ControlReader>(instance_, dir_);
+      }
+      return render_prometheus(take_snapshot(*reader_));
+    } catch (const std::exception& e) {
+      reader_.reset();
+      if (error != nullptr) *error = e.what();
+      return render_prometheus_down(instance_, e.what());
+    }
+  }
+  [[nodiscard]] const std::string& instance() const { return instance_; }
+
+ private:
+  std::string instance_, dir_;
+  std::unique_ptr<ControlReader> reader_;
+};
+
+int run_metrics(const Target& t, const std::string& listen, bool once) {
+  std::string instance;
+  try {
+    instance = resolve_instance(t);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hftctl: {}\n", e.what());
+    return kExitError;
+  }
+  Scraper scraper(instance, t.dir);
+  if (once) {
+    std::string error;
+    const std::string text = scraper.render(&error);
+    if (!error.empty()) {
+      fmt::print(stderr, "hftctl: {}\n", error);
+      return kExitError;
+    }
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  if (listen.empty()) {
+    fmt::print(stderr, "hftctl: metrics needs --listen HOST:PORT (or --once)\n");
+    return kExitUsage;
+  }
+  const hft::net::Endpoint ep = hft::net::parse_endpoint(listen);
+  install_stop_handlers();
+  ::signal(SIGPIPE, SIG_IGN);
+  MetricsServer server(ep, [&] { return scraper.render(); });
+  {
+    std::string error;
+    scraper.render(&error);
+    if (!error.empty()) fmt::print(stderr, "hftctl: warning: {} (serving hftd_up 0 until it runs)\n", error);
+  }
+  fmt::print("hftctl: serving Prometheus metrics of hftd instance '{}' at http://{}:{}/metrics\n", instance,
+             ep.to_string().substr(0, ep.to_string().rfind(':')), server.port());
+  std::fflush(stdout);
+  server.run(g_stop);
+  const auto& st = server.stats();
+  fmt::print("hftctl: stopped after {} scrapes ({} connections, {} not found, {} bad requests, {} timeouts, {} refused)\n",
+             st.scrapes, st.connections, st.not_found, st.bad_requests, st.timeouts, st.refused);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hftctl: status, counters, latency histograms, commands and Prometheus metrics of a running hftd",
+               "hftctl"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+
+  Target target;
+  auto add_target = [&](CLI::App* cmd) {
+    cmd->add_option("--instance,-i", target.instance,
+                    "hftd instance (default: the only running one, else \"default\")");
+    cmd->add_option("--dir", target.dir, "directory of the control files (default: $HFT_CONTROL_DIR, else /dev/shm)");
+    cmd->footer(kFooter);
+  };
+  int timeout_ms = 3000;
+  auto add_command = [&](const char* name, const char* help) {
+    CLI::App* cmd = app.add_subcommand(name, help);
+    add_target(cmd);
+    cmd->add_option("--timeout-ms", timeout_ms, "how long to wait for hftd's answer and for the effect")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 600'000));
+    return cmd;
+  };
+
+  CLI::App* status = app.add_subcommand("status", "daemon, threads, feed, order entry, risk, positions and P&L");
+  add_target(status);
+
+  double watch = 0;
+  std::uint64_t count = 0;
+  CLI::App* stats = app.add_subcommand("stats", "every counter; with --watch, rates per second");
+  add_target(stats);
+  stats->add_option("--watch,-w", watch, "refresh every SECONDS, showing rates per second")->check(CLI::Range(0.01, 86400.0));
+  stats->add_option("--count,-n", count, "with --watch: stop after N refreshes (default: until Ctrl-C)");
+
+  std::string hgrm_dir, plot_path;
+  CLI::App* hist = app.add_subcommand("hist", "latency percentiles per hop (µs); .hgrm files and a PNG plot");
+  add_target(hist);
+  hist->add_option("--hgrm", hgrm_dir, "write each hop as HdrHistogram .hgrm into DIR (values in µs)");
+  hist->add_option("--plot", plot_path, "draw the percentile distribution of every hop into FILE.png (gnuplot)");
+
+  CLI::App* halt = add_command("halt", "strategies stop sending new orders (working orders stay)");
+  CLI::App* resume = add_command("resume", "strategies send again");
+  CLI::App* kill = add_command("kill", "kill switch on: block new orders, cancel every working order");
+  CLI::App* unkill = add_command("unkill", "kill switch off");
+  std::string assignment;
+  CLI::App* set = add_command("set", "change a risk limit: set risk.KEY=VALUE (hftd validates it and logs old -> new)");
+  set->add_option("ASSIGNMENT", assignment, "risk.KEY=VALUE")->required();
+  CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
+  CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
+
+  std::string listen;
+  bool once = false;
+  CLI::App* metrics = app.add_subcommand("metrics", "serve Prometheus metrics over HTTP (GET /metrics)");
+  add_target(metrics);
+  metrics->add_option("--listen,-l", listen, "HOST:PORT to serve on (e.g. 127.0.0.1:9464)");
+  metrics->add_flag("--once", once, "print one exposition to stdout and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    if (status->parsed()) return run_status(target);
+    if (stats->parsed()) return run_stats(target, watch, count);
+    if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path);
+    if (halt->parsed()) return run_command(target, CommandOp::kHalt, {}, timeout_ms);
+    if (resume->parsed()) return run_command(target, CommandOp::kResume, {}, timeout_ms);
+    if (kill->parsed()) return run_command(target, CommandOp::kKill, {}, timeout_ms);
+    if (unkill->parsed()) return run_command(target, CommandOp::kUnkill, {}, timeout_ms);
+    if (set->parsed()) return run_command(target, CommandOp::kSetRisk, assignment, timeout_ms);
+    if (flatten->parsed()) return run_command(target, CommandOp::kFlatten, {}, timeout_ms);
+    if (dump->parsed()) return run_command(target, CommandOp::kDumpHistograms, {}, timeout_ms);
+    if (metrics->parsed()) return run_metrics(target, listen, once);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "hftctl: {}\n", e.what());
+    return kExitError;
+  }
+  return kExitUsage;
+}
