@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 #include <system_error>
@@ -76,6 +77,16 @@ std::string response(int status, std::string_view content_type, std::string_view
 }  // namespace
 
 HttpParse parse_http_head(std::string_view buffer, HttpRequestHead& out) {
+  // Refuse a first line that can no longer become a request (a TLS hello, binary noise) at once,
+  // rather than holding the connection until its deadline.
+  const std::size_t first_end = std::min(buffer.find('\n'), buffer.size());
+  const std::size_t method_end = std::min(buffer.find(' '), first_end);
+  for (std::size_t i = 0; i < method_end; ++i)
+    if (!is_tchar(buffer[i])) return HttpParse::kBad;
+  for (std::size_t i = 0; i < first_end; ++i) {
+    const auto c = static_cast<unsigned char>(buffer[i]);
+    if ((c < 0x20 && c != '\r') || c == 0x7f) return HttpParse::kBad;
+  }
   std::size_t pos = 0;
   bool first = true;
   while (pos < buffer.size()) {
