@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -91,6 +92,7 @@ std::string resolve_instance(const Target& t) {
       // stale, foreign or broken: not a candidate
     }
   }
+  std::sort(live.begin(), live.end());
   if (live.size() == 1) return live.front();
   if (live.size() > 1) {
     std::string names;
@@ -440,6 +442,19 @@ int main(int argc, char** argv) {
   metrics->add_option("--listen,-l", listen, "HOST:PORT to serve on (e.g. 127.0.0.1:9464)");
   metrics->add_flag("--once", once, "print one exposition to stdout and exit");
 
+  // CLI11 2.1 reports a misspelt command as "A subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      found = found || sub->get_name() == argv[1];
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      fmt::print(stderr, "hftctl: unknown command \"{}\" (commands: {})\n", argv[1], known);
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
