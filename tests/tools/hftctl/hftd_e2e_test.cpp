@@ -1,0 +1,253 @@
+// hftctl against a real hftd trading with hft-exchange on loopback: both started here on free
+// ports with a private control directory. Skipped when either program is not built
+// (hft-exchange: build/<preset>/bin, or $HFT_EXCHANGE).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/histogram.hpp"
+#include "pipeline/control/control_file.hpp"
+#include "tests/tools/hftctl/child.hpp"
+
+namespace hft::hftctl_test {
+namespace {
+
+std::optional<fs::path> exchange_program() {
+  if (const char* env = std::getenv("HFT_EXCHANGE"); env != nullptr && *env != '\0' && fs::exists(env)) return fs::path(env);
+  if (fs::exists(program("hft-exchange"))) return program("hft-exchange");
+  return std::nullopt;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class HftdEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto venue = exchange_program();
+    if (!fs::exists(program("hftd")) || !fs::exists(program("hftctl")) || !venue)
+      GTEST_SKIP() << "needs hftd, hftctl and hft-exchange built (or $HFT_EXCHANGE)";
+    dir_ = fs::temp_directory_path() / ("hftd_e2e_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "shm");
+    instance_ = "e2e" + std::to_string(::getpid());
+    const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
+    std::ofstream(dir_ / "hftd.toml") << fmt::format(R"(instance = "{instance}"
+[memory]
+size_mb = 32
+hugepages = "normal"
+[log]
+level = "info"
+[net]
+backend = "auto"
+[feed]
+listen = "127.0.0.1:{feed}"
+rerequest = "127.0.0.1:{rerequest}"
+request_timeout_ms = 20
+[order_entry]
+venue = "127.0.0.1:{ouch}"
+user = "HFT01"
+password = "hft01pw"
+firm = "HFTA"
+reconnect_ms = 100
+[book]
+orders = 65536
+levels = 16384
+max_locate = 64
+[risk]
+max_order_quantity = 1000
+max_notional_usd = 250000
+price_band_bps = 500
+max_position = 2000
+max_open_orders = 100
+max_orders_per_second = 2000
+order_burst = 200
+[[strategies]]
+type = "market_maker"
+symbols = ["AAA", "BBB", "CCC", "DDD"]
+quote_size = 100
+max_position = 1000
+[[threads]]
+name = "hft-pipeline"
+idle = "backoff"
+stages = ["net", "parse", "book", "strategy", "risk"]
+[stats]
+histogram_dir = "{hist}"
+[control]
+dir = "{shm}"
+)",
+                                                     fmt::arg("instance", instance_), fmt::arg("feed", feed),
+                                                     fmt::arg("rerequest", rerequest), fmt::arg("ouch", ouch),
+                                                     fmt::arg("hist", (dir_ / "hist").string()),
+                                                     fmt::arg("shm", (dir_ / "shm").string()));
+    fs::create_directories(dir_ / "hist");
+    venue_ = std::make_unique<Child>(
+        std::vector<std::string>{venue->string(), "--feed", fmt::format("127.0.0.1:{}", feed), "--rerequest",
+                                 fmt::format("127.0.0.1:{}", rerequest), "--ouch", fmt::format("127.0.0.1:{}", ouch),
+                                 "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
+                                 "--log-level", "warn"},
+        dir_ / "venue.out", dir_ / "venue.err");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    hftd_ = std::make_unique<Child>(
+        std::vector<std::string>{program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "120"},
+        dir_ / "hftd.out", dir_ / "hftd.err");
+  }
+  void TearDown() override {
+    if (hftd_) {
+      hftd_->signal(SIGTERM);
+      hftd_->finish(std::chrono::seconds(10));
+    }
+    if (venue_) {
+      venue_->signal(SIGTERM);
+      venue_->finish(std::chrono::seconds(10));
+    }
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+  }
+
+  Result ctl(std::vector<std::string> args) {
+    std::vector<std::string> argv{program("hftctl").string(), args.front(), "--dir", (dir_ / "shm").string(),
+                                  "--instance", instance_};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
+    return run(argv, dir_, {}, std::chrono::seconds(30));
+  }
+  std::string logs() const { return "\nhftd:\n" + hftd_->out() + hftd_->err() + "\nvenue:\n" + venue_->err(); }
+
+  fs::path dir_;
+  std::string instance_;
+  std::unique_ptr<Child> venue_, hftd_;
+};
+
+TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
+  std::unique_ptr<control::ControlReader> reader;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        try {
+          if (!reader) reader = std::make_unique<control::ControlReader>(instance_, (dir_ / "shm").string());
+          return reader->order_entry().ready != 0 && reader->counter("orders.sent").value_or(0) > 0;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(20)))
+      << "hftd never got ready and sent orders" << logs();
+  // What the strategy sends: new orders and replaces.
+  auto sends = [&] { return *reader->counter("orders.sent") + *reader->counter("orders.replaces_sent"); };
+
+  Result r = ctl({"status"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("connected yes, logged in yes, ready yes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user HFT01"), std::string::npos);
+  EXPECT_NE(r.out.find("hft-pipeline"), std::string::npos);
+  r = ctl({"stats"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("orders.sent"), std::string::npos);
+  EXPECT_NE(r.out.find("risk.rejects.max_order_quantity"), std::string::npos);
+
+  // The strategy is sending.
+  {
+    const auto before = sends();
+    EXPECT_TRUE(wait_until([&] { return sends() > before; }, std::chrono::seconds(10))) << "no sends to halt" << logs();
+  }
+  // halt: nothing more is sent; resume: sending again.
+  r = ctl({"halt"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // intents already past the gate
+  const auto halted_at = sends();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(sends(), halted_at) << "halted, yet the strategy sent";
+  r = ctl({"resume"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(wait_until([&] { return sends() > halted_at; }, std::chrono::seconds(10))) << "resumed, nothing sent";
+
+  // set: a limit below the quote size; the next orders meet it.
+  const auto rejects = reader->counter("risk.rejects.max_order_quantity").value_or(0);
+  r = ctl({"set", "risk.max_order_quantity=50"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("risk.max_order_quantity: 1000 -> 50"), std::string::npos) << r.out;
+  EXPECT_TRUE(wait_until([&] { return reader->counter("risk.rejects.max_order_quantity").value_or(0) > rejects; },
+                         std::chrono::seconds(10)))
+      << "no order met the lowered limit";
+  r = ctl({"set", "risk.max_order_quantity=abc"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("is not a number"), std::string::npos) << r.err;
+  r = ctl({"set", "risk.nonsense=1"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("unknown key \"risk.nonsense\""), std::string::npos) << r.err;
+  ASSERT_EQ(ctl({"set", "risk.max_order_quantity=1000"}).rc, 0);
+
+  // hist: the table, .hgrm files that parse, a PNG.
+  const fs::path hg = dir_ / "hgrm", png = dir_ / "lat.png";
+  std::vector<std::string> hist{"hist", "--hgrm", hg.string()};
+  const bool gnuplot = on_path("gnuplot").has_value();
+  if (gnuplot) hist.insert(hist.end(), {"--plot", png.string()});
+  r = ctl(hist);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ntick_to_trade "), std::string::npos) << r.out;
+  int parsed_files = 0;
+  for (const auto& e : fs::directory_iterator(hg)) {
+    core::HgrmFile f;
+    std::string error;
+    EXPECT_TRUE(core::parse_hgrm(slurp(e.path()), f, error)) << e.path() << ": " << error;
+    ++parsed_files;
+  }
+  EXPECT_EQ(parsed_files, 7) << "one per hop";
+  if (gnuplot) {
+    EXPECT_EQ(slurp(png).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  }
+
+  // metrics pass promtool.
+  r = ctl({"metrics", "--once"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("hftd_order_entry_ready{instance=\"" + instance_ + "\"} 1\n"), std::string::npos);
+  if (const auto promtool = on_path("promtool")) {
+    std::ofstream(dir_ / "m.txt") << r.out;
+    const Result lint = run({"/bin/sh", "-c", promtool->string() + " check metrics < " + (dir_ / "m.txt").string()}, dir_);
+    EXPECT_EQ(lint.rc, 0) << lint.out << lint.err;
+  }
+
+  // dump: hftd writes its own .hgrm files.
+  r = ctl({"dump"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "hist" / fmt::format("hftd.{}.tick_to_trade.hgrm", instance_)));
+
+  // kill: no working order left; nothing more sent until unkill.
+  r = ctl({"kill"});
+  ASSERT_EQ(r.rc, 0) << r.err << logs();
+  EXPECT_NE(r.out.find("no working orders"), std::string::npos) << r.out;
+  EXPECT_TRUE(wait_until([&] { return reader->counter("orders.open").value_or(1) == 0; }, std::chrono::seconds(5)));
+  EXPECT_EQ(reader->risk().open_orders, 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto killed_at = *reader->counter("orders.sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(*reader->counter("orders.sent"), killed_at) << "kill switch on, yet new orders went out";
+  r = ctl({"unkill"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+
+  // The daemon stops: hftctl says so.
+  hftd_->signal(SIGTERM);
+  ASSERT_TRUE(hftd_->wait_for(std::chrono::seconds(10)).has_value()) << "hftd did not stop on SIGTERM";
+  r = ctl({"status"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(fmt::format("no hftd instance '{}' is running", instance_)), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hft::hftctl_test
