@@ -136,4 +136,27 @@ std::string to_json(const BookSnapshot& s) {
   return out;
 }
 
+std::string to_json_lines(const BookSnapshot& s) {
+  std::string out;
+  auto levels = [&](const std::vector<Level>& side) {
+    out += '[';
+    for (std::size_t i = 0; i < side.size(); ++i) {
+      fmt::format_to(std::back_inserter(out), "{}[{},{},{}]", i ? "," : "", side[i].price, side[i].shares,
+                     side[i].orders);
+    }
+    out += ']';
+  };
+  for (const StockSnapshot& st : s.stocks) {
+    if (st.bid_levels == 0 && st.ask_levels == 0) continue;
+    out += "{\"stock\":";
+    append_json_string(out, st.info.symbol.view());
+    fmt::format_to(std::back_inserter(out), ",\"locate\":{},\"bids\":", st.locate);
+    levels(st.bids);
+    out += ",\"asks\":";
+    levels(st.asks);
+    out += "}\n";
+  }
+  return out;
+}
+
 }  // namespace hft::book
