@@ -86,8 +86,8 @@ std::string to_text(const BookSnapshot& s) {
         fmt::format_to(std::back_inserter(out), "  {:>6} {:>12} {:>12}", "", "", "");
       }
       if (i < st.asks.size()) {
-        fmt::format_to(std::back_inserter(out), "  | {:<12} {:<12} {:<6}", dollars(st.asks[i].price),
-                       st.asks[i].shares, st.asks[i].orders);
+        fmt::format_to(std::back_inserter(out), "  | {:<12} {:<12} {}", dollars(st.asks[i].price),
+                       st.asks[i].shares, st.asks[i].orders);  // no padding at the end of a line
       } else {
         out += "  |";
       }
@@ -97,7 +97,7 @@ std::string to_text(const BookSnapshot& s) {
   return out;
 }
 
-std::string to_json(const BookSnapshot& s) {
+std::string to_json_state(const BookSnapshot& s) {
   std::string out;
   auto levels = [&](const std::vector<Level>& side) {
     out += '[';
@@ -136,7 +136,7 @@ std::string to_json(const BookSnapshot& s) {
   return out;
 }
 
-std::string to_json_lines(const BookSnapshot& s) {
+std::string to_json(const BookSnapshot& s) {
   std::string out;
   auto levels = [&](const std::vector<Level>& side) {
     out += '[';

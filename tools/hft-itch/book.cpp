@@ -57,7 +57,7 @@ int run_book(const InputSpec& in, const BookOptions& o) {
   });
 
   Output out;
-  out.append(o.format == "json" ? book::to_json_lines(snap) : book::to_text(snap));
+  out.append(o.format == "json" ? book::to_json(snap) : book::to_text(snap));
   out.flush();
   report_input_errors(in, rep);
   return rep.has_errors(in.pcap) ? kExitBadInput : kExitOk;

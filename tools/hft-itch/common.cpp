@@ -127,7 +127,7 @@ BlockScan scan_blocks(const std::uint8_t* data, std::size_t size, std::optional<
 
 book::BookConfig book_config_for(const BlockScan& scan, bool safe) noexcept {
   book::BookConfig c;
-  const std::uint64_t want = safe ? scan.order_adds + 1024 : scan.peak_estimate + scan.peak_estimate / 4 + 4096;
+  const std::uint64_t want = safe ? scan.order_adds + 1024 : scan.peak_estimate + 4096;
   c.orders = static_cast<std::uint32_t>(std::min<std::uint64_t>(want, book::kMaxOrders));
   // A level exists only while an order rests on it, so `orders` levels always suffice.
   c.levels = std::min<std::uint32_t>(c.orders, safe ? book::kMaxLevels : 1u << 20);

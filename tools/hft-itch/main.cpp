@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   CLI::App* book_cmd = app.add_subcommand("book", "rebuild the order books and print each non-empty one");
   add_input(book_cmd);
   book_cmd->add_option("--stock", book.stock, "only this symbol (e.g. AAPL)");
-  book_cmd->add_option("--depth", book.depth, "levels per side (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  book_cmd->add_option("--depth", book.depth, "levels per side (0 = all)")->capture_default_str()->check(CLI::Range(0u, 1u << 24));
   book_cmd->add_option("--until", until_text,
                        "books as of this time: apply the messages with timestamp <= T and stop at the first later one; "
                        "T is ns since midnight or HH:MM:SS[.fraction]");
