@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +91,41 @@ std::uint64_t type_count(const std::string& out, char type, const std::string& n
   }
   ADD_FAILURE() << "no row for type " << type;
   return ~std::uint64_t{0};
+}
+
+// True when `text` has a price in dollars: digits, '.', exactly four digits.
+bool has_dollar_price(const std::string& text) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (std::size_t dot = text.find('.'); dot != std::string::npos; dot = text.find('.', dot + 1)) {
+    if (dot == 0 || !digit(text[dot - 1]) || dot + 5 > text.size()) continue;
+    bool four = true;
+    for (std::size_t k = 1; k <= 4; ++k) four &= digit(text[dot + k]);
+    if (four && (dot + 5 == text.size() || !digit(text[dot + 5]))) return true;
+  }
+  return false;
+}
+
+// Parses exactly "messages=N seconds=S msgs_per_s=X ns_per_msg=Y" (S and Y with a fraction,
+// N and X integers); returns N, or nullopt when the line has any other shape.
+std::optional<std::uint64_t> totals_line(const std::string& line) {
+  const char* keys[] = {"messages=", "seconds=", "msgs_per_s=", "ns_per_msg="};
+  const bool fraction[] = {false, true, false, true};
+  std::size_t pos = 0;
+  std::uint64_t messages = 0;
+  for (int k = 0; k < 4; ++k) {
+    if (line.compare(pos, std::strlen(keys[k]), keys[k]) != 0) return std::nullopt;
+    pos += std::strlen(keys[k]);
+    const std::size_t end = std::min(line.find(' ', pos), line.size());
+    const std::string value = line.substr(pos, end - pos);
+    const std::size_t dot = value.find('.');
+    if (value.empty() || (dot != std::string::npos) != fraction[k] || dot == 0 || dot + 1 == value.size()) return std::nullopt;
+    if (value.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+    if (k == 0) messages = std::stoull(value);
+    pos = end + (k < 3 ? 1 : 0);
+    if (k < 3 && (end == line.size() || line[end] != ' ')) return std::nullopt;
+  }
+  if (pos != line.size()) return std::nullopt;
+  return messages;
 }
 
 // ---- stats -------------------------------------------------------------------------------------
@@ -488,7 +523,7 @@ TEST_F(HftItchTest, BookJsonEqualsAnIndependentlyBuiltBook) {
   const RunResult text = run({"book", path("day.itch").string(), "--stock", sym, "--depth", "2"});
   ASSERT_EQ(text.code, kExitOk) << text.err;
   EXPECT_NE(text.out.find(sym), std::string::npos) << text.out;
-  EXPECT_TRUE(std::regex_search(text.out, std::regex("[0-9]+\\.[0-9]{4}"))) << text.out;  // dollars
+  EXPECT_TRUE(has_dollar_price(text.out)) << text.out;
   EXPECT_EQ(text.out.find(" \n"), std::string::npos) << text.out;  // no trailing spaces
 
   const RunResult missing = run({"book", path("day.itch").string(), "--stock", "NOPE"});
@@ -515,15 +550,14 @@ TEST_F(HftItchTest, BenchEndsWithTheTotalsLineInBothModes) {
   cfg.messages = 30'000;
   cfg.stocks = 10;
   write_file(path("day.itch"), sim::generate_binaryfile(cfg));
-  const std::regex total("messages=([0-9]+) seconds=[0-9]+\\.[0-9]+ msgs_per_s=[0-9]+ ns_per_msg=[0-9]+\\.[0-9]+");
   for (const char* mode : {"parse", "book"}) {
     const RunResult r = run({"bench", path("day.itch").string(), "--mode", mode, "--repeat", "2"});
     ASSERT_EQ(r.code, kExitOk) << r.err;
     const auto lines = testing::split_lines(r.out);
     ASSERT_GE(lines.size(), 3u) << r.out;
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(lines.back(), m, total)) << lines.back();
-    EXPECT_EQ(m[1].str(), "60000") << mode;  // totals over the repeats
+    const std::optional<std::uint64_t> total = totals_line(lines.back());
+    ASSERT_TRUE(total.has_value()) << lines.back();
+    EXPECT_EQ(*total, 60000u) << mode;  // totals over the repeats
     EXPECT_NE(lines[lines.size() - 2].find("repeat 2/2: messages=30000 "), std::string::npos) << r.out;
   }
 }
