@@ -181,7 +181,8 @@ struct BlockScan {
 };
 BlockScan scan_blocks(const std::uint8_t* data, std::size_t size, std::optional<std::uint64_t> until) noexcept;
 
-// Pools for a scanned stream. The first try is sized from the running peak (+25%); `safe`
+// Pools for a scanned stream. The first try is sized from the running peak (an upper bound when
+// every D names a resting order; the order table is a power of two >= 2x that); `safe`
 // sizes for the worst case (every add still resting), used when the first try ran out: a book
 // is never printed or timed with dropped orders.
 book::BookConfig book_config_for(const BlockScan& scan, bool safe) noexcept;

@@ -531,6 +531,34 @@ TEST_F(HftItchTest, BookJsonEqualsAnIndependentlyBuiltBook) {
   EXPECT_NE(missing.err.find("NOPE"), std::string::npos) << missing.err;
 }
 
+TEST_F(HftItchTest, BookPoolsSizedTooSmallByTheFirstGuessAreRebuiltNotTruncated) {
+  // Deletes of orders the file never added (a capture that starts mid-day) make the running
+  // count of resting orders underestimate the peak: the first pools hold ~4k orders, the file
+  // rests 6000. The tool must notice the drops and rebuild, not print a book missing orders.
+  std::vector<std::uint8_t> file;
+  std::uint8_t msg[64];
+  itch::StockDirectoryFields dir;
+  dir.stock = itch::Symbol::from("MIDDAY");
+  append_block(file, msg, itch::encode::stock_directory(msg, itch::MessageHeader{1, 0, 1}, dir));
+  for (std::uint64_t i = 0; i < 6000; ++i) {
+    const itch::MessageHeader h{1, 0, 10 + 2 * i};
+    append_block(file, msg, itch::encode::add_order(msg, h, 1000 + i, i % 2 ? 'S' : 'B', 100,
+                                                    dir.stock, i % 2 ? 2'000'000 + 100 * (i % 7) : 1'000'000 - 100 * (i % 5)));
+    append_block(file, msg, itch::encode::order_delete(msg, itch::MessageHeader{1, 0, 11 + 2 * i}, 900'000 + i));
+  }
+  write_file(path("midday.itch"), file);
+  const RunResult r = run({"book", path("midday.itch").string(), "--format", "json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, expected_books(file, ~std::uint64_t{0}, 0));
+  EXPECT_NE(r.out.find("[[1000000,60000,600],"), std::string::npos) << r.out;  // 3000 bids on 5 levels, none dropped
+
+  const RunResult b = run({"bench", path("midday.itch").string(), "--mode", "book", "--repeat", "1"});
+  ASSERT_EQ(b.code, kExitOk) << b.err;
+  EXPECT_NE(b.out.find("repeating with worst-case pools"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("live_orders=6000"), std::string::npos) << b.out;
+}
+
 TEST_F(HftItchTest, BookFromAPcapUsesItsMessages) {
   HFT_REQUIRE_SHARED_DATA(data);
   const RunResult r =
