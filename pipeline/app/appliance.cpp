@@ -141,6 +141,8 @@ class Pipeline final : public PipelineBase {
     for (const auto& s : c.strategies) {
       if (const auto* p = std::get_if<strategy::ProbeParams>(&s.params))
         strategy_.add(s.name, strategy::ProbeStrategy(*p), s.symbols);
+      else if (const auto* q = std::get_if<strategy::ScriptedParams>(&s.params))
+        strategy_.add(s.name, strategy::ScriptedStrategy(*q), s.symbols);
       else
         strategy_.add(s.name, strategy::MarketMaker(std::get<strategy::MarketMakerParams>(s.params)), s.symbols);
     }
@@ -727,6 +729,19 @@ std::string Appliance::describe() const { return impl_->pipeline->describe(); }
 void Appliance::control_tick() { impl_->pipeline->control_tick(); }
 std::vector<std::string> Appliance::dump_histograms() { return impl_->pipeline->dump_histograms(); }
 std::string Appliance::control_path() const { return impl_->pipeline->control_path(); }
+
+std::string Summary::key_values() const {
+  std::string s = fmt::format("backend={}\nfeed_packets={}\nfeed_messages={}\ngaps={}\nrecovered={}\nlost={}\nrequests={}\n",
+                              backend, feed_packets, feed_messages, gaps, recovered, lost, requests);
+  s += fmt::format("orders_sent={}\naccepted={}\nfills={}\nfilled_shares={}\ncanceled={}\nvenue_rejects={}\nrisk_rejects={}\n",
+                   orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects);
+  s += fmt::format("cancels_sent={}\nreplaces_sent={}\nposition={}\npnl_usd={:.2f}\n", cancels_sent, replaces_sent,
+                   position, pnl_usd);
+  for (const auto& h : hops)
+    s += fmt::format("{0}_count={1}\n{0}_p50_ns={2}\n{0}_p99_ns={3}\n{0}_p999_ns={4}\n{0}_max_ns={5}\n", h.name, h.count,
+                     h.p50, h.p99, h.p999, h.max);
+  return s;
+}
 
 std::string Summary::text() const {
   std::string s = fmt::format("backend: {}\narena: {}\n", backend, arena);

@@ -29,6 +29,8 @@ struct Summary {
   std::vector<Hop> hops;
   std::vector<std::string> files;  // .hgrm written
   [[nodiscard]] std::string text() const;
+  // key=value lines (scripts read this: tools/demo.sh).
+  [[nodiscard]] std::string key_values() const;
 };
 
 class Appliance {

@@ -51,9 +51,11 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool host = false;
   double duration = 0;
+  std::string summary_path;
   app.add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_flag("--check-host", host, "report pass/warn/fail for what a tuned host needs, then exit (1 if any fails)");
   app.add_option("--duration", duration, "stop after this many seconds (default: run until SIGINT/SIGTERM)")->check(CLI::NonNegativeNumber);
+  app.add_option("--summary", summary_path, "at exit, also write the summary as key=value lines to FILE");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -100,7 +102,17 @@ int main(int argc, char** argv) {
     }
     ::sd_notify(0, "STOPPING=1\nSTATUS=cancelling working orders");
     hft::core::log::info("stopping: cancelling working orders");
-    log_lines(appliance.stop().text());
+    const hft::app::Summary summary = appliance.stop();
+    log_lines(summary.text());
+    if (!summary_path.empty()) {
+      std::FILE* f = std::fopen(summary_path.c_str(), "w");
+      if (f == nullptr) {
+        std::fprintf(stderr, "hftd: cannot write %s\n", summary_path.c_str());
+        return 1;
+      }
+      std::fputs(summary.key_values().c_str(), f);
+      std::fclose(f);
+    }
     return 0;
   } catch (const hft::core::ConfigError& e) {
     std::fprintf(stderr, "hftd: configuration error: %s\n", e.what());
