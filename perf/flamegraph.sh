@@ -30,8 +30,8 @@ fold() {
     /^[ \t]+[0-9a-f]+ / {
       line = $0
       sub(/^[ \t]+[0-9a-f]+ /, "", line)
-      sub(/\+0x[0-9a-f]+$/, "", line)
       sub(/ \([^()]*\)$/, "", line)   # " (dso)" when perf adds it
+      sub(/\+0x[0-9a-f]+$/, "", line)
       gsub(/;/, ":", line)
       if (line == "") line = "[unknown]"
       frame[++n] = line
