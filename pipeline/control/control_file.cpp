@@ -226,8 +226,21 @@ ControlReader::ControlReader(std::string_view instance, std::string_view dir, bo
     base_ = nullptr;
     throw std::runtime_error(fmt::format("{}: truncated control file", path_));
   }
-  layout_ = core::HistogramLayout::make(header_->histogram_lowest, header_->histogram_highest,
-                                        static_cast<int>(header_->histogram_digits));
+  // Every section must lie inside the mapping before anything is read through it: a damaged or
+  // foreign file is refused here, never read out of bounds.
+  std::string bad;
+  try {
+    layout_ = core::HistogramLayout::make(header_->histogram_lowest, header_->histogram_highest,
+                                          static_cast<int>(header_->histogram_digits));
+    bad = check_sections();
+  } catch (const std::invalid_argument& invalid) {
+    bad = invalid.what();
+  }
+  if (!bad.empty()) {
+    ::munmap(base_, size_);
+    base_ = nullptr;
+    throw std::runtime_error(fmt::format("{}: corrupt control file: {}", path_, bad));
+  }
   if (!allow_stale && !alive()) {
     const bool dead = !pid_alive(header_->pid);
     const auto pid = header_->pid;
@@ -241,6 +254,30 @@ ControlReader::ControlReader(std::string_view instance, std::string_view dir, bo
                                                 "(hung, or stopped with SIGSTOP)",
                                                 path_, pid, static_cast<double>(age) / 1e9));
   }
+}
+
+std::string ControlReader::check_sections() const {
+  const Header& h = *header_;
+  const std::uint64_t end = size_;
+  auto fits = [&](const char* what, std::uint64_t offset, std::uint64_t count, std::uint64_t bytes) -> std::string {
+    if (offset < sizeof(Header) || offset % 64 != 0) return fmt::format("{} at offset {}", what, offset);
+    if (count > (1u << 20) || offset + count * bytes > end)
+      return fmt::format("{} ({} x {} bytes at {}) past the end ({} bytes)", what, count, bytes, offset, end);
+    return {};
+  };
+  if (h.histogram_counts_len != layout_.counts_len)
+    return fmt::format("histogram counts {} but its layout needs {}", h.histogram_counts_len, layout_.counts_len);
+  if (h.histogram_bytes < sizeof(HistogramHeader) + std::uint64_t{h.histogram_counts_len} * 8 || h.histogram_bytes % 64 != 0)
+    return fmt::format("histogram block of {} bytes", h.histogram_bytes);
+  for (auto r : {fits("counters", h.counters_offset, h.counter_slots, sizeof(CounterSlot)),
+                 fits("histograms", h.histograms_offset, h.histogram_slots, h.histogram_bytes),
+                 fits("threads", h.threads_offset, h.thread_slots, sizeof(ThreadSlot)),
+                 fits("positions", h.positions_offset, h.position_slots, sizeof(PositionSlot)),
+                 fits("risk", h.risk_offset, 1, sizeof(RiskBlock)), fits("feed", h.feed_offset, 1, sizeof(FeedBlock)),
+                 fits("order entry", h.order_entry_offset, 1, sizeof(OrderEntryBlock)),
+                 fits("commands", h.commands_offset, h.command_slots, sizeof(CommandSlot))})
+    if (!r.empty()) return r;
+  return {};
 }
 
 ControlReader::~ControlReader() {

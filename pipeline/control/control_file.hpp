@@ -113,6 +113,8 @@ class ControlReader {
  private:
   template <class T>
   const T* at(std::uint32_t offset) const noexcept { return reinterpret_cast<const T*>(base_ + offset); }
+  // Why the header's sections do not fit the mapping, or "".
+  [[nodiscard]] std::string check_sections() const;
 
   std::string path_;
   std::uint8_t* base_ = nullptr;

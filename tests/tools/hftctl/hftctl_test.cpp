@@ -259,6 +259,22 @@ TEST_F(HftctlTest, AttachErrors) {
     EXPECT_NE(r.err.find("layout version 2 but this hftctl reads version 1"), std::string::npos) << r.err;
     d.file().header().layout_version = control::kLayoutVersion;
   }
+  // Sections that do not fit the file: refused before anything is read through them.
+  {
+    FakeDaemon d("bent", shm());
+    const auto slots = d.file().header().counter_slots;
+    d.file().header().counter_slots = 100'000;
+    r = ctl({"status", "--instance", "bent"});
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_NE(r.err.find("corrupt control file: counters (100000 x 64 bytes at"), std::string::npos) << r.err;
+    d.file().header().counter_slots = slots;
+    d.file().header().histogram_digits = 9;
+    r = ctl({"metrics", "--once", "--instance", "bent"});
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_NE(r.err.find("corrupt control file: histogram: significant figures"), std::string::npos) << r.err;
+    d.file().header().histogram_digits = 3;
+    EXPECT_EQ(ctl({"status", "--instance", "bent"}).rc, 0);
+  }
   // Not a control file at all.
   {
     std::ofstream(shm() + "/hftd.junk") << std::string(8192, 'x');
