@@ -183,7 +183,7 @@ static_assert(sizeof(CommandSlot) == 256);
 template <std::size_t N>
 void put_text(char (&field)[N], std::string_view text) noexcept {
   const std::size_t n = text.size() < N - 1 ? text.size() : N - 1;
-  std::memcpy(field, text.data(), n);
+  if (n != 0) std::memcpy(field, text.data(), n);  // an empty view's data() may be null (UB in memcpy)
   field[n] = '\0';
 }
 template <std::size_t N>
