@@ -207,7 +207,7 @@ std::string render_prometheus(const Snapshot& s) {
                [](const PositionSlot& p) { return usd(position_pnl(p).value); });
   }
   std::int64_t total = 0;
-  for (const auto& p : s.positions) total += position_pnl(p).value;
+  for (const auto& p : s.positions) total = saturating_add(total, position_pnl(p).value);
   e.gauge("hftd_portfolio_pnl_usd", "P&L of every position, marked at the reference prices", usd(total));
 
   // Threads.

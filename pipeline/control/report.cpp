@@ -103,7 +103,7 @@ std::string format_status(const Snapshot& s) {
     bool all_marked = true;
     for (const auto& p : s.positions) {
       const Pnl pnl = position_pnl(p);
-      total += pnl.value;
+      total = saturating_add(total, pnl.value);
       all_marked = all_marked && pnl.marked;
       o += fmt::format("  {:<8} {:>6} {:>10} {:>9} {:>9} {:>12} {:>14} {:>12}{}\n", trim_symbol(p.symbol), p.locate,
                        p.position, p.open_buy, p.open_sell, p.reference > 0 ? price4(p.reference) : std::string("-"),

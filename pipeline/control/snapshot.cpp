@@ -1,6 +1,7 @@
 #include "pipeline/control/snapshot.hpp"
 
 #include <ctime>
+#include <limits>
 
 namespace hft::control {
 
@@ -27,9 +28,19 @@ std::string_view trim_symbol(const char (&symbol)[8]) noexcept {
   return {symbol, n};
 }
 
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r = 0;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
 Pnl position_pnl(const PositionSlot& p) noexcept {
   if (p.position != 0 && p.reference <= 0) return {p.cash, false};
-  return {p.cash + p.position * p.reference, true};
+  // Shares x price in 1/10,000 $ can pass 2^63 (1e9 shares at $1e6): saturate, never wrap.
+  std::int64_t value = 0;
+  if (__builtin_mul_overflow(p.position, p.reference, &value))
+    value = p.position > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  return {saturating_add(p.cash, value), true};
 }
 
 const CounterValue* Snapshot::find_counter(std::string_view name) const noexcept {

@@ -68,5 +68,7 @@ struct Pnl {
   bool marked = true;
 };
 Pnl position_pnl(const PositionSlot& p) noexcept;
+// a + b, clamped to the int64 range instead of wrapping.
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept;
 
 }  // namespace hft::control

@@ -297,6 +297,18 @@ TEST_F(MetricsTest, MoneyAndDurations) {
   EXPECT_EQ(usd2(50), "0.01");
   EXPECT_EQ(usd2(-50), "-0.01");
   EXPECT_EQ(usd2(std::numeric_limits<std::int64_t>::min()), "-922337203685477.58");
+  // P&L saturates instead of wrapping (found by the control_reader fuzz target).
+  PositionSlot p{};
+  p.position = 1'000'000'000;
+  p.reference = 10'000'000'000'000;  // $1e9 a share
+  p.cash = 1;
+  EXPECT_EQ(position_pnl(p).value, std::numeric_limits<std::int64_t>::max());
+  p.position = -p.position;
+  p.cash = -5;
+  EXPECT_EQ(position_pnl(p).value, std::numeric_limits<std::int64_t>::min());
+  p.position = 0;
+  EXPECT_EQ(position_pnl(p).value, -5);
+  EXPECT_EQ(saturating_add(std::numeric_limits<std::int64_t>::max(), 1), std::numeric_limits<std::int64_t>::max());
   EXPECT_EQ(duration_text(3'723'000'000'000ull), "01:02:03");
   EXPECT_EQ(duration_text(90'061'000'000'000ull), "1d 01:01:01");
 }
