@@ -102,6 +102,7 @@ struct PipelineBase {
   virtual void control_tick() = 0;
   virtual std::vector<std::string> dump_histograms() = 0;
   [[nodiscard]] virtual std::string control_path() const = 0;
+  [[nodiscard]] virtual std::vector<int> thread_ids() const = 0;
 };
 
 template <class Backend>
@@ -292,6 +293,11 @@ class Pipeline final : public PipelineBase {
   }
 
   [[nodiscard]] std::string control_path() const override { return control_ ? control_->path() : std::string(); }
+  [[nodiscard]] std::vector<int> thread_ids() const override {
+    std::vector<int> ids;
+    for (const auto& r : runners_) ids.push_back(r->tid());
+    return ids;
+  }
 
   // ---- control plane ------------------------------------------------------------------------
   control::CounterSlot* counter(const std::string& name, control::CounterKind kind = control::CounterKind::kCounter) {
@@ -729,6 +735,7 @@ std::string Appliance::describe() const { return impl_->pipeline->describe(); }
 void Appliance::control_tick() { impl_->pipeline->control_tick(); }
 std::vector<std::string> Appliance::dump_histograms() { return impl_->pipeline->dump_histograms(); }
 std::string Appliance::control_path() const { return impl_->pipeline->control_path(); }
+std::vector<int> Appliance::thread_ids() const { return impl_->pipeline->thread_ids(); }
 
 std::string Summary::key_values() const {
   std::string s = fmt::format("backend={}\nfeed_packets={}\nfeed_messages={}\ngaps={}\nrecovered={}\nlost={}\nrequests={}\n",

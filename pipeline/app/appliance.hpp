@@ -56,6 +56,8 @@ class Appliance {
   // Writes every latency histogram as .hgrm into [stats] histogram_dir; returns the files.
   std::vector<std::string> dump_histograms();
   [[nodiscard]] std::string control_path() const;
+  // Kernel thread ids of the pipeline's runner threads (tests count their allocations).
+  [[nodiscard]] std::vector<int> thread_ids() const;
   // True once the order-entry session is logged in and ready for orders.
   [[nodiscard]] bool ready() const noexcept;
   [[nodiscard]] std::string describe() const;  // backend, features, arena, threads: for the start-up log
