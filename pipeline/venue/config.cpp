@@ -219,8 +219,8 @@ void VenueConfig::validate() const {
   if (max_client_orders == 0) fail("max_client_orders must be positive");
   // Room for the client orders and at least 10 background quotes per symbol (the venue lowers
   // max_resting_per_symbol to what fits).
-  if (std::uint64_t{engine.max_orders} < std::uint64_t{max_client_orders} + 64 + 10 * symbols.size())
-    fail("engine max_orders (" + std::to_string(engine.max_orders) + ") must exceed max_client_orders + 64 + 10 per symbol");
+  if (std::uint64_t{engine.max_orders} < std::uint64_t{max_client_orders} + 67 + 10 * symbols.size())
+    fail("engine max_orders (" + std::to_string(engine.max_orders) + ") must be at least max_client_orders + 67 + 10 per symbol");
 }
 
 VenueConfig parse_venue_config(const core::ConfigSection& root) {

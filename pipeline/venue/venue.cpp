@@ -32,7 +32,9 @@ VenueConfig checked(VenueConfig c) {
   c.validate();
   // The background quotes share the engine's order pool with client orders: with many symbols the
   // per-symbol bound comes down so that the pool can never run out under the flow.
-  const std::uint64_t room = c.engine.max_orders - c.max_client_orders - 64;
+  // (BackgroundFlow::capacity(): quotes + 64 slots of slack + its incoming order; the probe
+  // and a client's incoming order: 2 more.)
+  const std::uint64_t room = c.engine.max_orders - c.max_client_orders - 64 - 1 - 2;
   const std::uint64_t fit = room / c.symbols.size();
   if (c.background.max_resting_per_symbol > fit) {
     core::log::info("hft-exchange: background quotes per symbol lowered from {} to {} to fit the engine's {} orders",
@@ -127,6 +129,21 @@ void Venue::count_session_event(const soup::SessionEvent& e) noexcept {
   }
 }
 
+std::uint32_t Venue::resting_client_orders() const {
+  std::uint32_t n = 0;
+  for (std::uint32_t locate = 1; locate <= config_.symbols.size() + 1; ++locate) {
+    engine_.for_each_resting(static_cast<match::SymbolIndex>(locate),
+                             [&](const match::OrderView& o) { n += is_client_owner(o.owner) ? 1 : 0; });
+  }
+  return n;
+}
+
+void Venue::inject(std::uint32_t user, std::span<const std::uint8_t> msg) noexcept {
+  if (user >= config_.accounts.size()) return;
+  order_entry_.handle(user, msg, core::monotonic_ns());
+  feed_.flush();
+}
+
 // ---- the day ------------------------------------------------------------------------------------
 
 void Venue::start_of_day(std::uint64_t now_ns) noexcept {
@@ -147,8 +164,15 @@ void Venue::start_of_day(std::uint64_t now_ns) noexcept {
 }
 
 void Venue::run() {
-  if (ran_) throw std::logic_error("venue: run() may be called once");
-  ran_ = true;
+  start();
+  while (step()) {
+  }
+  finish();
+}
+
+void Venue::start() {
+  if (started_) throw std::logic_error("venue: start() may be called once");
+  started_ = true;
   start_ns_ = core::monotonic_ns();
   core::log::info("hft-exchange: {} symbols (locates 1..{}), probe symbol {} at locate {}{}", config_.symbols.size(),
                   config_.symbols.size(), config_.probe.symbol.view(), probe_locate(),
@@ -163,10 +187,19 @@ void Venue::run() {
                   config_.duration_ns != 0 ? fmt::format("{:.1f} s", static_cast<double>(config_.duration_ns) / 1e9)
                                            : std::string("until SIGINT/SIGTERM"));
   start_of_day(start_ns_);
-  while (stop_requests_.load(std::memory_order_relaxed) == 0) {
-    if (config_.duration_ns != 0 && core::monotonic_ns() - start_ns_ >= config_.duration_ns) break;
-    pass(true);
-  }
+}
+
+bool Venue::step(std::uint64_t max_wait_ns) {
+  if (!started_ || finished_) return false;
+  if (stop_requests_.load(std::memory_order_relaxed) != 0) return false;
+  if (config_.duration_ns != 0 && core::monotonic_ns() - start_ns_ >= config_.duration_ns) return false;
+  pass(true, max_wait_ns);
+  return true;
+}
+
+void Venue::finish() {
+  if (!started_ || finished_) return;
+  finished_ = true;
   end_of_day();
   outputs_ok_ = write_outputs();
   log_summary(summary());
@@ -191,7 +224,7 @@ void Venue::end_of_day() {
   rerequest_.set_session_ended(true);
   const std::uint64_t deadline = now + config_.shutdown_linger_ns;
   while (stop_requests_.load(std::memory_order_relaxed) < 2) {
-    pass(false);
+    pass(false, ~std::uint64_t{0});
     const bool done = feed_.finished() && tcp_->active_connections() == 0;
     if (done || core::monotonic_ns() >= deadline) break;
   }
@@ -201,10 +234,10 @@ void Venue::end_of_day() {
 
 // ---- the loop -----------------------------------------------------------------------------------
 
-void Venue::pass(bool trading) noexcept {
+void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
   std::uint64_t now = core::monotonic_ns();
   const std::uint64_t deadline = trading ? next_deadline(now) : now + kHousekeepingNs;
-  const unsigned ready = wait(deadline > now ? deadline - now : 0);
+  const unsigned ready = wait(std::min(deadline > now ? deadline - now : 0, max_wait_ns));
   now = core::monotonic_ns();
   // The TCP server also runs the sessions' timers (heartbeats, dead peers): at least every
   // housekeeping interval even without I/O.
@@ -343,6 +376,7 @@ VenueSummary Venue::summary() const {
   s.disconnects = disconnects_;
   s.engine = engine_.stats();
   s.live_orders = engine_.live_orders();
+  s.client_orders = order_entry_.live_orders();
   s.background = background_.counters();
   s.probe = probe_.counters();
   const core::Histogram& h = probe_.histogram();

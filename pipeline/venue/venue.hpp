@@ -66,7 +66,8 @@ struct VenueSummary {
   OrderEntryCounters order_entry;
   std::uint64_t logins = 0, login_rejects = 0, disconnects = 0;
   match::EngineStats engine;
-  std::uint32_t live_orders = 0;
+  std::uint32_t live_orders = 0;       // resting in the engine
+  std::uint32_t client_orders = 0;     // live in the order-entry table
   BackgroundCounters background;
   ProbeCounters probe;
   std::uint64_t probe_p50_ns = 0, probe_p90_ns = 0, probe_p99_ns = 0, probe_p999_ns = 0, probe_max_ns = 0;
@@ -84,6 +85,13 @@ class Venue {
   // Start of day, the event loop until stop() or the configured duration, end of day (the
   // end-of-session tail for at most shutdown_linger), then the output files and the summary log.
   void run();
+  // The same in steps, for a caller that drives the venue from its own loop (tests): start(),
+  // step() until it returns false, finish().
+  void start();
+  // One pass of the loop, waiting at most max_wait_ns for I/O or a timer. False once stop() was
+  // called or the configured duration has passed.
+  bool step(std::uint64_t max_wait_ns = ~std::uint64_t{0});
+  void finish();
   // From any thread or a signal handler (async-signal-safe: an atomic and a write(2)). A second
   // call during the end-of-day linger ends it at once.
   void stop() noexcept;
@@ -98,6 +106,12 @@ class Venue {
   [[nodiscard]] std::vector<match::BookDump> books() const { return engine_.dump_all(); }
   [[nodiscard]] const core::Histogram& probe_histogram() const noexcept { return probe_.histogram(); }
   [[nodiscard]] const BackgroundFlow& background() const noexcept { return background_; }
+  // Client orders resting in the engine (a walk of every book: tests and fuzzing). Equals
+  // summary().client_orders, the order-entry table's count, after every request.
+  [[nodiscard]] std::uint32_t resting_client_orders() const;
+  // Handles `msg` as if `user` had sent it on its SoupBinTCP session, and sends what it published
+  // (fuzzing and benchmarks drive the order entry without a socket). Not with run() on another thread.
+  void inject(std::uint32_t user, std::span<const std::uint8_t> msg) noexcept;
 
   // ---- engine events (VenueListener forwards here; defined below) --------------------------
   void on_accepted(const match::Accepted& e) noexcept;
@@ -124,7 +138,7 @@ class Venue {
   void start_of_day(std::uint64_t now_ns) noexcept;
   void end_of_day();
   // One pass of the loop (see the top of this file); `trading` is false during the end-of-day tail.
-  void pass(bool trading) noexcept;
+  void pass(bool trading, std::uint64_t max_wait_ns) noexcept;
   [[nodiscard]] std::uint64_t next_deadline(std::uint64_t now_ns) const noexcept;
   // Sleeps until a descriptor is ready or the timeout passes; returns which were ready.
   unsigned wait(std::uint64_t timeout_ns) noexcept;
@@ -162,7 +176,8 @@ class Venue {
   std::uint64_t logins_ = 0, login_rejects_ = 0, disconnects_ = 0;
   std::array<std::uint64_t, 16> internal_rejects_{};  // the venue's own requests refused, by reason
   bool outputs_ok_ = true;
-  bool ran_ = false;
+  bool started_ = false;
+  bool finished_ = false;
 };
 
 // ---- the listener: every engine event is ITCH for everyone and OUCH/bookkeeping for its owner ----
