@@ -232,7 +232,6 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
   const std::string start = root.string("clock_start", "");
   if (!start.empty()) check(root, "clock_start", [&] { c.clock_start_ns = parse_clock_start(start); });
   c.shutdown_linger_ns = static_cast<std::uint64_t>(root.integer("shutdown_linger_ms", 3000, 0, 600'000)) * kMs;
-  c.symbols = generate_symbols(8, c.seed);
   if (auto s = root.section("feed")) parse_feed(*s, c);
   c.rerequest_options.session = c.publisher.session;
   bool rerequest_payload_given = false;
@@ -241,7 +240,8 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
     parse_rerequest(*s, c);
   }
   if (auto s = root.section("order_entry")) parse_order_entry(*s, c);
-  if (auto s = root.section("symbols")) parse_symbols(*s, c, c.seed);
+  // Generated symbols do not depend on the flow's seed: clients of any run see the same names.
+  if (auto s = root.section("symbols")) parse_symbols(*s, c, 1);
   if (auto s = root.section("engine")) parse_engine(*s, c);
   if (auto s = root.section("background")) parse_background(*s, c);
   if (auto s = root.section("probe")) parse_probe(*s, c);

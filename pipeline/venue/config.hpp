@@ -130,7 +130,8 @@ VenueConfig parse_venue_config(const core::ConfigSection& root);
 VenueConfig load_venue_config(const std::string& path);
 
 // N distinct symbols of 2-4 capital letters and reference prices in [min_price, max_price], on the
-// penny grid, from `seed` (deterministic).
+// penny grid, from `seed` (deterministic; the venue always uses seed 1, so that the symbols of a
+// run do not change with the background flow's seed).
 std::vector<SymbolSpec> generate_symbols(std::uint32_t count, std::uint64_t seed, match::Price min_price = 100'000,
                                          match::Price max_price = 5'000'000);
 // "AAPL,MSFT" -> symbols with generated reference prices; throws std::invalid_argument naming
