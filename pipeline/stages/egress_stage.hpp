@@ -11,8 +11,11 @@
 //
 // Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
 // to send) for every intent that a packet caused.
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "core/clock.hpp"
 #include "core/histogram.hpp"
@@ -86,12 +89,18 @@ class EgressStage {
     const std::uint64_t now = now_ns();
     int work = backend_.poll(*this);
     if (socket_ < 0) {
-      if (soup_.may_reconnect() && now - last_connect_attempt_ >= config_.reconnect_interval_ns) connect();
+      if (!logout_requested_.load(std::memory_order_relaxed) && soup_.may_reconnect() &&
+          now - last_connect_attempt_ >= config_.reconnect_interval_ns)
+        connect();
     } else {
       soup_.poll(now_ns());
       if (soup_.finished()) drop_connection(now);
     }
     if (gate_.kill_switch() && !kill_done_) kill_all(now);
+    if (logout_requested_.load(std::memory_order_relaxed) && !logout_sent_ && socket_ >= 0) {
+      logout_sent_ = true;
+      soup_.logout(now);
+    }
     for (int i = 0; i < kBatch; ++i) {
       const OrderIntent* in = in_.front();
       if (in == nullptr) break;
@@ -100,6 +109,9 @@ class EgressStage {
       ++work;
     }
     flush();
+    published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
+    published_ready_.store(ready(), std::memory_order_relaxed);
+    published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
     return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "risk"; }
@@ -176,6 +188,12 @@ class EgressStage {
   [[nodiscard]] const soup::SessionEvent& last_event() const noexcept { return last_event_; }
   [[nodiscard]] std::uint64_t session_events() const noexcept { return session_events_; }
   [[nodiscard]] bool connected() const noexcept { return socket_ >= 0; }
+  // For other threads (shutdown, control plane): refreshed at the end of every poll.
+  [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool published_connected() const noexcept { return published_connected_.load(std::memory_order_relaxed); }
+  // From any thread: the stage's own thread sends the Logout Request on its next poll.
+  void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
   // Cancels everything working at the venue (shutdown and kill switch); new orders stay blocked
   // only while the kill switch is on.
@@ -377,6 +395,11 @@ class EgressStage {
   soup::SessionEvent last_event_{};
   std::string last_error_;
   EgressCounters counters_;
+  alignas(core::kCacheLine) std::atomic<std::uint32_t> published_open_{0};
+  std::atomic<bool> published_ready_{false};
+  std::atomic<bool> published_connected_{false};
+  std::atomic<bool> logout_requested_{false};
+  bool logout_sent_ = false;
 };
 
 }  // namespace hft::pipeline

@@ -1,0 +1,291 @@
+#include "pipeline/app/appliance.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/arena.hpp"
+#include "core/log.hpp"
+#include "core/runner.hpp"
+#include "net/epoll_backend.hpp"
+#include "net/uring_backend.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/oms/order_manager.hpp"
+#include "pipeline/stages/book_stage.hpp"
+#include "pipeline/stages/egress_stage.hpp"
+#include "pipeline/stages/net_stage.hpp"
+#include "pipeline/stages/parse_stage.hpp"
+#include "pipeline/stages/strategy_stage.hpp"
+
+namespace hft::app {
+namespace {
+
+using namespace hft::pipeline;
+
+template <class T>
+core::SpscRing<T>* make_ring(core::Arena& arena, std::size_t capacity) {
+  auto cells = arena.allocate_array<typename core::SpscRing<T>::Cell>(capacity);
+  if (cells.empty()) throw std::runtime_error(fmt::format("arena too small for a ring of {} events", capacity));
+  auto* ring = arena.create<core::SpscRing<T>>(cells);
+  if (ring == nullptr) throw std::runtime_error("arena too small for a ring");
+  return ring;
+}
+
+core::Histogram* make_histogram(core::Arena& arena) {
+  const auto layout = core::HistogramLayout::make(1, 60'000'000'000ull, 3);  // 1 ns .. 60 s, 3 digits
+  auto counts = arena.allocate_array<std::uint64_t>(layout.counts_len);
+  if (counts.empty()) throw std::runtime_error("arena too small for the latency histograms");
+  return arena.create<core::Histogram>(layout, counts);
+}
+
+}  // namespace
+
+// The pipeline for one backend type.
+struct PipelineBase {
+  virtual ~PipelineBase() = default;
+  virtual void start() = 0;
+  virtual Summary stop() = 0;
+  virtual void halt(bool on) noexcept = 0;
+  virtual void kill_switch(bool on) noexcept = 0;
+  [[nodiscard]] virtual bool ready() const noexcept = 0;
+  [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+template <class Backend>
+class Pipeline final : public PipelineBase {
+ public:
+  explicit Pipeline(const HftdConfig& c)
+      : config_(c),
+        arena_(c.runtime.memory),
+        symbols_(c.book.max_locate + 1),
+        refs_(c.book.max_locate + 1),
+        subs_(c.book.max_locate + 1),
+        books_(c.book),
+        oms_(c.max_orders, c.book.max_locate + 1, 1),
+        gate_(c.risk, core::tsc_clock().uses_tsc() ? core::tsc_clock().ticks_per_ns() * 1e9 : 1e9),
+        rx_(make_ring<RxMessage>(arena_, c.rings.net_parse)),
+        md_(make_ring<MdEvent>(arena_, c.rings.parse_book)),
+        book_events_(make_ring<BookEvent>(arena_, c.rings.book_strategy)),
+        intents_(make_ring<OrderIntent>(arena_, c.rings.strategy_risk)),
+        reports_(make_ring<ExecReport>(arena_, c.rings.risk_strategy)),
+        h_kernel_(make_histogram(arena_)),
+        h_parse_(make_histogram(arena_)),
+        h_book_(make_histogram(arena_)),
+        h_decide_(make_histogram(arena_)),
+        h_wire_(make_histogram(arena_)),
+        h_t2t_(make_histogram(arena_)),
+        net_backend_(c.net),
+        oe_backend_(c.net),
+        net_(net_backend_, c.feed, *rx_, *h_kernel_),
+        parse_(*rx_, *md_, *h_parse_),
+        book_(*md_, *book_events_, books_, symbols_, refs_, subs_, *h_book_),
+        strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
+        egress_(oe_backend_, c.order_entry, *intents_, *reports_, gate_, refs_, symbols_, oms_,
+                typename EgressStage<Backend>::Hops{h_wire_, h_t2t_}) {
+    for (const auto& s : c.strategies) {
+      if (const auto* p = std::get_if<strategy::ProbeParams>(&s.params))
+        strategy_.add(s.name, strategy::ProbeStrategy(*p), s.symbols);
+      else
+        strategy_.add(s.name, strategy::MarketMaker(std::get<strategy::MarketMakerParams>(s.params)), s.symbols);
+    }
+    for (const auto& t : c.runtime.threads) {
+      std::vector<core::StageRef> refs;
+      for (const auto& st : t.stages) {
+        if (st == "net") refs.push_back(core::StageRef::of(net_));
+        else if (st == "parse") refs.push_back(core::StageRef::of(parse_));
+        else if (st == "book") refs.push_back(core::StageRef::of(book_));
+        else if (st == "strategy") refs.push_back(core::StageRef::of(strategy_));
+        else refs.push_back(core::StageRef::of(egress_));
+      }
+      core::RunnerOptions o;
+      o.name = t.name;
+      o.cpu = t.cpu;
+      o.idle = t.idle;
+      o.fifo_priority = t.fifo_priority;
+      runners_.push_back(std::make_unique<core::Runner>(o, std::move(refs)));
+    }
+  }
+
+  void start() override {
+    if (!egress_.connect())
+      throw std::runtime_error(fmt::format("order entry: cannot reach the venue at {}: {}", config_.order_entry.venue.text,
+                                           egress_.last_error()));
+    for (auto& r : runners_) {
+      r->start();
+      for (const auto& line : r->placement()) core::log::info("thread {}: {}", r->options().name, line);
+    }
+  }
+
+  Summary stop() override {
+    if (stopped_) return summary_;
+    stopped_ = true;
+    // Strategies stop; the kill switch makes the egress stage cancel everything at the venue.
+    strategy_.set_halted(true);
+    gate_.set_kill_switch(true);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.shutdown_wait_ns);
+    while (egress_.published_open_orders() != 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const std::uint32_t left = egress_.published_open_orders();
+    if (left != 0) core::log::warn("shutdown: {} orders still working after {} ms", left, config_.shutdown_wait_ns / 1'000'000);
+    // The order-entry session is logged out by its own thread (an io_uring ring has one issuer).
+    egress_.request_logout();
+    const auto logout_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (egress_.published_connected() && std::chrono::steady_clock::now() < logout_deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (auto& r : runners_) r->stop();
+    summary_ = collect();
+    write_histograms();
+    return summary_;
+  }
+
+  void halt(bool on) noexcept override { strategy_.set_halted(on); }
+  void kill_switch(bool on) noexcept override { gate_.set_kill_switch(on); }
+  [[nodiscard]] bool ready() const noexcept override { return egress_.published_ready(); }
+
+  [[nodiscard]] std::string describe() const override {
+    std::string s = fmt::format("net: {}\norder entry: {}\narena: {}\nclock: {}\n", net_backend_.describe(),
+                                oe_backend_.describe(), arena_.report().describe(), core::tsc_clock().describe());
+    for (const auto& t : config_.runtime.threads)
+      s += fmt::format("thread {}: cpu {}, idle {}, stages {}\n", t.name, t.cpu < 0 ? std::string("any") : std::to_string(t.cpu),
+                       core::to_string(t.idle.kind), fmt::join(t.stages, ","));
+    return s;
+  }
+
+ private:
+  Summary collect() const {
+    Summary s;
+    s.backend = Backend::kKind == net::BackendKind::kIoUring ? "io_uring" : "epoll";
+    s.arena = arena_.report().describe();
+    const auto& mc = net_.session_counters();
+    s.feed_packets = mc.packets;
+    s.feed_messages = mc.messages;
+    s.gaps = mc.gaps;
+    s.recovered = mc.recovered;
+    s.lost = mc.lost;
+    s.requests = net_.counters().requests_sent;
+    s.book_messages = book_.counters().events;
+    s.book_events = book_.counters().depth_events + book_.counters().trade_events;
+    const auto& oc = oms_.counters();
+    s.orders_sent = oc.sent_new;
+    s.cancels_sent = oc.sent_cancel;
+    s.replaces_sent = oc.sent_replace;
+    s.accepted = oc.accepted;
+    s.fills = oc.fills;
+    s.filled_shares = oc.filled_shares;
+    s.venue_rejects = oc.rejected;
+    s.canceled = oc.canceled;
+    s.risk_rejects = gate_.rejected_total();
+    std::int64_t cash = 0, marked = 0;
+    for (std::size_t l = 0; l < oms_.locates(); ++l) {
+      const auto& e = oms_.exposure(static_cast<Locate>(l));
+      s.position += e.position;
+      cash += oms_.cash(static_cast<Locate>(l));
+      marked += e.position * refs_.get(static_cast<Locate>(l));
+    }
+    s.pnl_usd = static_cast<double>(cash + marked) / 1e4;
+    const std::pair<const char*, const core::Histogram*> hops[] = {
+        {"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
+        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_}};
+    for (const auto& [name, h] : hops)
+      s.hops.push_back({name, h->total_count(), h->value_at_percentile(50), h->value_at_percentile(99),
+                        h->value_at_percentile(99.9), h->max()});
+    return s;
+  }
+
+  void write_histograms() {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.histogram_dir, ec);
+    const std::pair<const char*, const core::Histogram*> hops[] = {
+        {"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
+        {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_}};
+    for (const auto& [name, h] : hops) {
+      const std::string path = fmt::format("{}/hftd.{}.{}.hgrm", config_.histogram_dir, config_.instance, name);
+      std::ofstream f(path);
+      f << h->percentile_distribution(1000.0);
+      if (f) summary_.files.push_back(path);
+      else core::log::error("cannot write {}", path);
+    }
+  }
+
+  HftdConfig config_;
+  core::Arena arena_;
+  SymbolTable symbols_;
+  risk::ReferencePrices refs_;
+  Subscriptions subs_;
+  book::BookSet books_;
+  oms::OrderManager oms_;
+  risk::RiskGate gate_;
+  core::SpscRing<RxMessage>* rx_;
+  core::SpscRing<MdEvent>* md_;
+  core::SpscRing<BookEvent>* book_events_;
+  core::SpscRing<OrderIntent>* intents_;
+  core::SpscRing<ExecReport>* reports_;
+  core::Histogram* h_kernel_;
+  core::Histogram* h_parse_;
+  core::Histogram* h_book_;
+  core::Histogram* h_decide_;
+  core::Histogram* h_wire_;
+  core::Histogram* h_t2t_;
+  Backend net_backend_;
+  Backend oe_backend_;
+  NetStage<Backend> net_;
+  ParseStage parse_;
+  BookStage book_;
+  StrategyStage strategy_;
+  EgressStage<Backend> egress_;
+  std::vector<std::unique_ptr<core::Runner>> runners_;
+  bool stopped_ = false;
+  Summary summary_;
+};
+
+struct Appliance::Impl {
+  std::unique_ptr<PipelineBase> pipeline;
+};
+
+Appliance::Appliance(const HftdConfig& config) : impl_(std::make_unique<Impl>()) {
+  core::set_tsc_clock(core::TscClock::calibrate());
+  const net::UringFeatures f = net::probe_io_uring();
+  const bool uring_ok = f.available && f.multishot_recv && f.provided_buffer_ring;
+  bool use_uring = config.backend == BackendChoice::kIoUring || (config.backend == BackendChoice::kAuto && uring_ok);
+  if (config.backend == BackendChoice::kIoUring && !uring_ok)
+    throw std::runtime_error("net.backend = \"io_uring\" but " + f.describe() + " (use \"epoll\" or \"auto\")");
+  core::log::info("{}", f.describe());
+  core::log::info("network backend: {} ({})", use_uring ? "io_uring" : "epoll",
+                  config.backend == BackendChoice::kAuto ? "auto" : "configured");
+  if (use_uring) impl_->pipeline = std::make_unique<Pipeline<net::UringBackend>>(config);
+  else impl_->pipeline = std::make_unique<Pipeline<net::EpollBackend>>(config);
+}
+
+Appliance::~Appliance() {
+  if (impl_ && impl_->pipeline) impl_->pipeline->stop();
+}
+
+void Appliance::start() { impl_->pipeline->start(); }
+Summary Appliance::stop() { return impl_->pipeline->stop(); }
+void Appliance::halt(bool on) noexcept { impl_->pipeline->halt(on); }
+void Appliance::kill_switch(bool on) noexcept { impl_->pipeline->kill_switch(on); }
+bool Appliance::ready() const noexcept { return impl_->pipeline->ready(); }
+std::string Appliance::describe() const { return impl_->pipeline->describe(); }
+
+std::string Summary::text() const {
+  std::string s = fmt::format("backend: {}\narena: {}\n", backend, arena);
+  s += fmt::format("feed: {} packets, {} messages; gaps {}, messages recovered {}, lost {}, re-requests {}\n", feed_packets,
+                   feed_messages, gaps, recovered, lost, requests);
+  s += fmt::format("book: {} messages applied, {} events to strategies\n", book_messages, book_events);
+  s += fmt::format("orders: {} sent, {} accepted, {} fills ({} shares), {} canceled, {} rejected by the venue, {} "
+                   "rejected by risk; {} cancels and {} replaces sent\n",
+                   orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects, cancels_sent,
+                   replaces_sent);
+  s += fmt::format("position: {} shares; P&L: {:.2f} USD (marked at the reference prices)\n", position, pnl_usd);
+  s += "latency (ns):          count        p50        p99      p99.9        max\n";
+  for (const auto& h : hops)
+    s += fmt::format("  {:<18} {:>10} {:>10} {:>10} {:>10} {:>10}\n", h.name, h.count, h.p50, h.p99, h.p999, h.max);
+  for (const auto& f : files) s += fmt::format("wrote {}\n", f);
+  return s;
+}
+
+}  // namespace hft::app

@@ -1,0 +1,61 @@
+#pragma once
+// hftd assembled: every stage, ring, table and thread of the five-stage pipeline, built from a
+// validated HftdConfig. The backend (io_uring or epoll) is a template parameter of the pipeline,
+// chosen once here from the configuration and the kernel's probed features.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/app/config.hpp"
+
+namespace hft::app {
+
+// What hftd reports at exit (and `hftctl` later reads live).
+struct Summary {
+  std::string backend;
+  std::string arena;
+  std::uint64_t feed_packets = 0, feed_messages = 0, gaps = 0, recovered = 0, lost = 0, requests = 0;
+  std::uint64_t book_messages = 0, book_events = 0;
+  std::uint64_t orders_sent = 0, cancels_sent = 0, replaces_sent = 0, accepted = 0, fills = 0, filled_shares = 0;
+  std::uint64_t venue_rejects = 0, canceled = 0, risk_rejects = 0;
+  std::int64_t position = 0;     // sum over symbols, shares
+  double pnl_usd = 0;            // marked at the reference prices
+  struct Hop {
+    std::string name;
+    std::uint64_t count = 0, p50 = 0, p99 = 0, p999 = 0, max = 0;  // ns
+  };
+  std::vector<Hop> hops;
+  std::vector<std::string> files;  // .hgrm written
+  [[nodiscard]] std::string text() const;
+};
+
+class Appliance {
+ public:
+  // Builds everything; throws std::runtime_error (or core::ConfigError) with a clear message.
+  explicit Appliance(const HftdConfig& config);
+  ~Appliance();
+  Appliance(const Appliance&) = delete;
+  Appliance& operator=(const Appliance&) = delete;
+
+  // Connects to the venue (a clear error when it is unreachable) and starts the threads.
+  void start();
+  // Halts strategies, cancels working orders and waits (bounded) for the venue's answers, logs
+  // out, stops the threads, writes the histograms. Idempotent.
+  Summary stop();
+
+  // Operator controls, safe from any thread.
+  void halt(bool on) noexcept;
+  void kill_switch(bool on) noexcept;
+  // True once the order-entry session is logged in and ready for orders.
+  [[nodiscard]] bool ready() const noexcept;
+  [[nodiscard]] std::string describe() const;  // backend, features, arena, threads: for the start-up log
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hft::app

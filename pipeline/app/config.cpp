@@ -1,0 +1,201 @@
+#include "pipeline/app/config.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/topology.hpp"
+
+namespace hft::app {
+namespace {
+
+using Quantity = pipeline::Quantity;
+
+net::Endpoint endpoint(const core::ConfigSection& s, std::string_view key, std::string_view fallback) {
+  const std::string text = s.string(key, fallback);
+  try {
+    return net::parse_endpoint(text);
+  } catch (const std::invalid_argument& e) {
+    s.fail(key, e.what());
+  }
+}
+
+std::size_t ring_size(const core::ConfigSection& s, std::string_view key, std::size_t fallback) {
+  const auto v = static_cast<std::size_t>(s.integer(key, static_cast<std::int64_t>(fallback), 16, 1 << 24));
+  if ((v & (v - 1)) != 0) s.fail(key, "ring capacities must be powers of two");
+  return v;
+}
+
+strategy::MarketMakerParams market_maker(const core::ConfigSection& s, std::vector<std::string> symbols) {
+  strategy::MarketMakerParams p;
+  p.symbols = std::move(symbols);
+  p.quote_size = static_cast<Quantity>(s.integer("quote_size", p.quote_size, 1, 1'000'000));
+  p.tick = s.integer("tick", p.tick, 1, 1'000'000);
+  p.gamma = s.number("gamma", p.gamma, 1e-6, 1e6);
+  p.k = s.number("k", p.k, 1e-6, 1e9);
+  p.horizon_s = s.number("horizon_s", p.horizon_s, 1e-3, 1e6);
+  p.sigma_halflife_s = s.number("sigma_halflife_s", p.sigma_halflife_s, 1e-3, 1e6);
+  p.sigma_floor = s.number("sigma_floor", p.sigma_floor, 0, 1e6);
+  p.max_position = s.integer("max_position", p.max_position, 0, 1'000'000'000);
+  p.replace_ticks = static_cast<int>(s.integer("replace_ticks", p.replace_ticks, 1, 1'000'000));
+  p.min_half_spread_ticks = static_cast<int>(s.integer("min_half_spread_ticks", p.min_half_spread_ticks, 0, 1'000'000));
+  return p;
+}
+
+}  // namespace
+
+HftdConfig parse_hftd_config(const core::ConfigSection& root) {
+  HftdConfig c;
+  c.file = root.file();
+  c.instance = root.string("instance", "default");
+  if (c.instance.empty() || c.instance.find('/') != std::string::npos) root.fail("instance", "must be a non-empty name without '/'");
+  c.runtime = core::parse_runtime(root);
+
+  if (auto s = root.section("net")) {
+    c.backend = s->choice("backend", BackendChoice::kAuto,
+                          {{"auto", BackendChoice::kAuto}, {"io_uring", BackendChoice::kIoUring}, {"epoll", BackendChoice::kEpoll}});
+    c.net.busy_poll = s->boolean("busy_poll", true);
+    c.net.wait_us = static_cast<unsigned>(s->integer("wait_us", 1000, 1, 1'000'000));
+    c.net.buffer_count = static_cast<unsigned>(s->integer("buffer_count", 512, 8, 32768));
+    if ((c.net.buffer_count & (c.net.buffer_count - 1)) != 0) s->fail("buffer_count", "must be a power of two");
+    c.net.buffer_size = static_cast<unsigned>(s->integer("buffer_size", 2048, 1600, 65536));
+    c.net.sqpoll = s->boolean("sqpoll", false);
+    c.feed.socket_busy_poll_us = static_cast<int>(s->integer("socket_busy_poll_us", 0, 0, 1'000'000));
+    s->reject_unknown_keys();
+  }
+
+  const core::ConfigSection feed = root.require_section("feed");
+  c.feed.listen = endpoint(feed, "listen", "127.0.0.1:31001");
+  c.feed.interface = feed.string("interface", "");
+  c.feed.rerequest = endpoint(feed, "rerequest", "127.0.0.1:31002");
+  const std::string session = feed.string("session", "");
+  if (session.size() > mold::kSessionSize) feed.fail("session", "a MoldUDP64 session is at most 10 characters");
+  if (!session.empty()) {
+    c.feed.session.fixed_session = true;
+    c.feed.session.session = mold::SessionId::from(session);
+  }
+  c.feed.session.store_packets = static_cast<std::size_t>(feed.integer("store_packets", 1024, 1, 1 << 20));
+  c.feed.session.request_timeout_ns = static_cast<std::uint64_t>(feed.integer("request_timeout_ms", 50, 1, 60'000)) * 1'000'000;
+  c.feed.session.recovery_deadline_ns =
+      static_cast<std::uint64_t>(feed.integer("recovery_deadline_ms", 1000, 1, 600'000)) * 1'000'000;
+  c.feed.kernel_timestamps = feed.boolean("kernel_timestamps", true);
+  c.feed.receive_buffer = static_cast<int>(feed.integer("receive_buffer_kb", 8192, 64, 1 << 20)) * 1024;
+  feed.reject_unknown_keys();
+
+  const core::ConfigSection oe = root.require_section("order_entry");
+  c.order_entry.venue = endpoint(oe, "venue", "127.0.0.1:31003");
+  c.order_entry.soup.username = oe.require_string("user");
+  if (c.order_entry.soup.username.empty() || c.order_entry.soup.username.size() > 6) oe.fail("user", "must be 1 to 6 characters (SoupBinTCP)");
+  c.order_entry.soup.password = oe.string("password", "");
+  if (c.order_entry.soup.password.size() > 10) oe.fail("password", "must be at most 10 characters (SoupBinTCP)");
+  c.order_entry.soup.session = oe.string("session", "");
+  if (c.order_entry.soup.session.size() > 10) oe.fail("session", "must be at most 10 characters");
+  c.order_entry.firm = oe.string("firm", "");
+  if (c.order_entry.firm.size() > 4) oe.fail("firm", "an OUCH Firm is at most 4 characters");
+  c.order_entry.soup.heartbeat_interval_ns = static_cast<std::uint64_t>(oe.integer("heartbeat_ms", 1000, 10, 60'000)) * 1'000'000;
+  c.order_entry.soup.timeout_ns = static_cast<std::uint64_t>(oe.integer("timeout_ms", 15'000, 100, 600'000)) * 1'000'000;
+  if (c.order_entry.soup.timeout_ns <= c.order_entry.soup.heartbeat_interval_ns) oe.fail("timeout_ms", "must exceed heartbeat_ms");
+  c.order_entry.reconnect_interval_ns = static_cast<std::uint64_t>(oe.integer("reconnect_ms", 1000, 10, 600'000)) * 1'000'000;
+  c.order_entry.connect_timeout_ms = static_cast<int>(oe.integer("connect_timeout_ms", 1000, 10, 60'000));
+  oe.reject_unknown_keys();
+
+  if (auto b = root.section("book")) c.book = book::parse_book_config(*b);
+
+  if (auto r = root.section("risk")) {
+    c.risk.max_order_quantity = static_cast<Quantity>(r->integer("max_order_quantity", c.risk.max_order_quantity, 1, 999'999));
+    c.risk.max_notional = static_cast<std::int64_t>(r->number("max_notional_usd", static_cast<double>(c.risk.max_notional) / 1e4, 0.01, 1e12) * 1e4);
+    c.risk.price_band_bps = static_cast<std::int32_t>(r->integer("price_band_bps", c.risk.price_band_bps, 1, 100'000));
+    c.risk.max_position = r->integer("max_position", c.risk.max_position, 0, 1'000'000'000);
+    c.risk.max_open_orders = static_cast<std::uint32_t>(r->integer("max_open_orders", c.risk.max_open_orders, 1, 1'000'000));
+    c.risk.max_orders_per_second = r->number("max_orders_per_second", c.risk.max_orders_per_second, 0.001, 1e9);
+    c.risk.order_burst = static_cast<std::uint32_t>(r->integer("order_burst", c.risk.order_burst, 1, 1'000'000));
+    c.risk.require_reference_price = r->boolean("require_reference_price", c.risk.require_reference_price);
+    r->reject_unknown_keys();
+  }
+
+  std::set<std::string> names;
+  for (const auto& s : root.sections("strategies")) {
+    StrategySpec spec;
+    spec.type = s.require_string("type");
+    if (spec.type != "probe" && spec.type != "market_maker")
+      s.fail("type", "expected one of \"probe\", \"market_maker\", got \"" + spec.type + "\"");
+    spec.name = s.string("name", spec.type);
+    if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
+    if (spec.type == "probe") {
+      strategy::ProbeParams p;
+      p.symbol = s.string("symbol", p.symbol);
+      spec.symbols = {p.symbol};
+      spec.params = p;
+    } else {
+      spec.symbols = s.strings("symbols");
+      if (spec.symbols.empty()) s.fail("symbols", "a market maker needs at least one symbol");
+      for (const auto& sym : spec.symbols)
+        if (sym.empty() || sym.size() > 8) s.fail("symbols", "symbols are 1 to 8 characters");
+      spec.params = market_maker(s, spec.symbols);
+    }
+    s.reject_unknown_keys();
+    c.strategies.push_back(std::move(spec));
+  }
+  if (c.strategies.size() > 200) root.fail("strategies", "at most 200 strategies");
+
+  if (auto r = root.section("rings")) {
+    c.rings.net_parse = ring_size(*r, "net_parse", c.rings.net_parse);
+    c.rings.parse_book = ring_size(*r, "parse_book", c.rings.parse_book);
+    c.rings.book_strategy = ring_size(*r, "book_strategy", c.rings.book_strategy);
+    c.rings.strategy_risk = ring_size(*r, "strategy_risk", c.rings.strategy_risk);
+    c.rings.risk_strategy = ring_size(*r, "risk_strategy", c.rings.risk_strategy);
+    r->reject_unknown_keys();
+  }
+  if (auto s = root.section("stats")) {
+    c.histogram_dir = s->string("histogram_dir", c.histogram_dir);
+    c.timer_ns = static_cast<std::uint64_t>(s->integer("timer_us", 1000, 10, 10'000'000)) * 1000;
+    c.shutdown_wait_ns = static_cast<std::uint64_t>(s->integer("shutdown_wait_ms", 2000, 0, 600'000)) * 1'000'000;
+    c.max_orders = static_cast<std::size_t>(s->integer("max_orders", 4096, 16, 1 << 22));
+    s->reject_unknown_keys();
+  }
+
+  // Threads: every stage exactly once. None configured: one fused thread with backoff.
+  if (c.runtime.threads.empty()) {
+    core::ThreadConfig t;
+    t.name = "hft-pipeline";
+    t.stages.assign(std::begin(kStageNames), std::end(kStageNames));
+    c.runtime.threads.push_back(t);
+  }
+  std::set<std::string> seen;
+  const auto threads = root.sections("threads");
+  for (std::size_t i = 0; i < c.runtime.threads.size(); ++i) {
+    const auto& t = c.runtime.threads[i];
+    if (t.stages.empty() && i < threads.size()) threads[i].fail("stages", "a thread needs at least one stage");
+    for (const auto& st : t.stages) {
+      if (std::find(std::begin(kStageNames), std::end(kStageNames), st) == std::end(kStageNames))
+        threads[i].fail("stages", fmt::format("unknown stage \"{}\" (stages: net, parse, book, strategy, risk)", st));
+      if (!seen.insert(st).second) threads[i].fail("stages", fmt::format("stage \"{}\" is already run by another thread", st));
+    }
+  }
+  for (const char* st : kStageNames)
+    if (seen.count(st) == 0) root.fail("threads", fmt::format("stage \"{}\" is not assigned to any thread", st));
+  // Busy-spinning more threads than this process has CPUs starves them all: refuse.
+  std::size_t spinning = 0;
+  for (const auto& t : c.runtime.threads) spinning += t.idle.kind == core::IdleKind::kBusySpin ? 1 : 0;
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  std::size_t cpus = std::thread::hardware_concurrency();
+  if (::sched_getaffinity(0, sizeof mask, &mask) == 0) cpus = static_cast<std::size_t>(CPU_COUNT(&mask));
+  if (spinning > 0 && spinning >= cpus + 1)
+    root.fail("threads", fmt::format("{} threads busy-spin but this process may use {} CPU(s): fuse stages into fewer "
+                                     "threads or use idle = \"backoff\"",
+                                     spinning, cpus));
+  root.reject_unknown_keys();
+  return c;
+}
+
+HftdConfig load_hftd_config(const std::string& path) {
+  auto doc = core::ConfigDocument::load_file(path);
+  return parse_hftd_config(doc->root());
+}
+
+}  // namespace hft::app

@@ -1,0 +1,76 @@
+#pragma once
+// hftd's configuration: one TOML file, validated as a whole before anything starts. Every error
+// names the file, line and key (core/config.hpp) and hftd refuses to start.
+//
+//   instance, [memory], [log], [[threads]]      core/runtime_config.hpp
+//   [net]          backend = "auto" | "io_uring" | "epoll", busy_poll, buffer_count, buffer_size,
+//                  socket_busy_poll_us, sqpoll
+//   [feed]         listen, interface, rerequest, session, store_packets, request_timeout_ms,
+//                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
+//   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms
+//   [book]         pipeline/book/config.hpp
+//   [risk]         max_order_quantity, max_notional_usd, price_band_bps, max_position,
+//                  max_open_orders, max_orders_per_second, order_burst, require_reference_price
+//   [[strategies]] type = "probe" | "market_maker", name, symbol(s), parameters
+//   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
+//   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/runtime_config.hpp"
+#include "net/backend.hpp"
+#include "pipeline/book/config.hpp"
+#include "pipeline/risk/risk.hpp"
+#include "pipeline/stages/egress_stage.hpp"
+#include "pipeline/stages/net_stage.hpp"
+#include "pipeline/strategy/market_maker.hpp"
+#include "pipeline/strategy/probe.hpp"
+
+namespace hft::app {
+
+enum class BackendChoice : std::uint8_t { kAuto, kIoUring, kEpoll };
+
+struct StrategySpec {
+  std::string type;   // "probe" | "market_maker"
+  std::string name;
+  std::vector<std::string> symbols;
+  std::variant<strategy::ProbeParams, strategy::MarketMakerParams> params;
+};
+
+struct RingSizes {
+  std::size_t net_parse = 1 << 16;
+  std::size_t parse_book = 1 << 16;
+  std::size_t book_strategy = 1 << 14;
+  std::size_t strategy_risk = 1 << 12;
+  std::size_t risk_strategy = 1 << 12;
+};
+
+struct HftdConfig {
+  std::string file;
+  std::string instance = "default";
+  core::RuntimeConfig runtime;
+  BackendChoice backend = BackendChoice::kAuto;
+  net::BackendOptions net;
+  pipeline::FeedConfig feed;
+  pipeline::OrderEntryConfig order_entry;
+  book::BookConfig book;
+  risk::RiskLimits risk;
+  std::vector<StrategySpec> strategies;
+  RingSizes rings;
+  std::string histogram_dir = ".";
+  std::uint64_t timer_ns = 1'000'000;
+  std::uint64_t shutdown_wait_ns = 2'000'000'000;
+  std::size_t max_orders = 4096;
+};
+
+// Reads and validates a whole hftd configuration. Throws core::ConfigError.
+HftdConfig load_hftd_config(const std::string& path);
+HftdConfig parse_hftd_config(const core::ConfigSection& root);
+
+// The five stage names, in pipeline order.
+inline constexpr const char* kStageNames[] = {"net", "parse", "book", "strategy", "risk"};
+
+}  // namespace hft::app

@@ -1,0 +1,127 @@
+#pragma once
+// Synthetic NASDAQ TotalView-ITCH 5.0 trading day, deterministic per seed.
+//
+// Shape of the day: S 'O' (start of messages, 03:00), an R directory entry per stock, S 'S'
+// (04:00), H 'T' per stock, S 'Q' (09:30), continuous trading until 16:00, then S 'M', 'E' and
+// 'C' (ITCH 5.0 spec 1.1, System Event codes). Stock locates are 1..stocks with unique 1-5
+// letter symbols; prices sit on the penny grid (100 in Price(4) units) around a per-stock price
+// that wanders with the flow, with tens of levels per side near the touch; most cancels and
+// replaces hit orders added moments before (the flow comes in bursts a few microseconds apart,
+// so those orders live well under a millisecond). Timestamps strictly increase. The generator keeps
+// its own book, so it never names an order that is not resting, never executes or cancels more
+// than rests, and never crosses the book.
+//
+// The order-flow mix defaults to that of NASDAQ's 2019-12-30 sample at 09:30 (A 37%, U 22%,
+// F 19%, D 17%, E 3%; ../shared/data/README.md). In that mix adds outnumber deletes, as they do
+// in the opening minutes, so the number of resting orders grows by about 0.37 per message;
+// MessageMix::steady() balances them for long runs with a flat order count.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateways/itch/messages.hpp"
+
+namespace hft::sim {
+
+// Relative weights of the order-flow messages during continuous trading.
+struct MessageMix {
+  std::uint32_t add = 367;                 // A
+  std::uint32_t add_mpid = 193;            // F
+  std::uint32_t replace = 225;             // U
+  std::uint32_t remove = 167;              // D
+  std::uint32_t execute = 28;              // E
+  std::uint32_t cancel = 6;                // X (partial)
+  std::uint32_t trade = 4;                 // P
+  std::uint32_t cross_trade = 4;           // Q
+  std::uint32_t noii = 4;                  // I
+  std::uint32_t execute_with_price = 1;    // C
+  std::uint32_t broken_trade = 0;          // B
+
+  // The 09:30 sample's mix (the default).
+  static MessageMix snippet() noexcept { return {}; }
+  // Deletes raised so that orders leave about as fast as they arrive: the resting count grows
+  // by about 1 per 100 messages instead of 37 (a balance of exactly zero would random-walk the
+  // books down to empty).
+  static MessageMix steady() noexcept {
+    MessageMix m;
+    m.remove = 530;
+    return m;
+  }
+};
+
+struct DayConfig {
+  std::uint64_t messages = 1'000'000;  // every message of the day, system and directory included
+  std::uint32_t stocks = 100;          // locates 1..stocks
+  std::uint64_t seed = 1;
+  MessageMix mix;
+};
+
+struct StockSpec {
+  std::uint16_t locate = 0;
+  itch::Symbol symbol;
+  char market_category = 'Q';
+  std::uint32_t start_price = 0;  // Price(4)
+};
+
+inline constexpr std::size_t kMaxMessageLength = 64;  // every ITCH 5.0 message is <= 50 bytes
+
+class DayGenerator {
+ public:
+  // Throws std::invalid_argument when stocks is 0 or above 65535, or messages cannot hold the
+  // fixed messages of the day (2 * stocks + 6) plus one of order flow.
+  explicit DayGenerator(const DayConfig& config);
+  ~DayGenerator();
+  DayGenerator(const DayGenerator&) = delete;
+  DayGenerator& operator=(const DayGenerator&) = delete;
+
+  // Writes the next message at `out` (room for kMaxMessageLength bytes) and returns its length;
+  // 0 once the day is over.
+  std::size_t next(std::uint8_t* out);
+
+  // Calls on_message(const std::uint8_t* msg, std::size_t len) for every remaining message.
+  template <class F>
+  std::uint64_t run(F&& on_message) {
+    std::uint8_t buf[kMaxMessageLength];
+    std::uint64_t n = 0;
+    while (const std::size_t len = next(buf)) {
+      on_message(static_cast<const std::uint8_t*>(buf), len);
+      ++n;
+    }
+    return n;
+  }
+
+  [[nodiscard]] std::uint64_t produced() const noexcept;
+  [[nodiscard]] const std::array<std::uint64_t, 256>& counts() const noexcept;  // by type byte
+  [[nodiscard]] std::span<const StockSpec> stocks() const noexcept;
+  [[nodiscard]] std::uint64_t live_orders() const noexcept;       // resting in the generator's book
+  [[nodiscard]] std::uint64_t peak_live_orders() const noexcept;
+  [[nodiscard]] const DayConfig& config() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct DaySummary {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;  // BinaryFILE bytes (2-byte length prefixes included)
+  std::array<std::uint64_t, 256> counts{};
+  std::uint64_t peak_live_orders = 0;
+};
+
+// The day in BinaryFILE framing (uint16 big-endian length, then the message; BinaryFILE 1.00),
+// in memory.
+std::vector<std::uint8_t> generate_binaryfile(const DayConfig& config, DaySummary* summary = nullptr);
+
+// The day in BinaryFILE framing, written to `path` through a 1 MiB buffer. Throws
+// std::system_error naming the path when it cannot be created or written.
+DaySummary write_binaryfile(const DayConfig& config, const std::string& path);
+
+// Message mix as text, e.g. "A 36.70% F 19.30% ..." (types with a count, largest first).
+std::string describe_mix(const std::array<std::uint64_t, 256>& counts);
+
+}  // namespace hft::sim

@@ -1,0 +1,205 @@
+#pragma once
+// Book stage: applies normalized market data (MdEvent) to the full-depth books of every stock,
+// keeps the shared tables other stages read (stock directory -> SymbolTable, trade and mid prices
+// -> risk::ReferencePrices), and publishes BookEvents for the stocks the strategies subscribed to:
+// the top 5 levels of both sides whenever they change, and trade prints. Feed-stale / fresh
+// markers pass through in order. Records the parsed -> book hop.
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/histogram.hpp"
+#include "core/spsc_ring.hpp"
+#include "gateways/itch/encoder.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/events.hpp"
+#include "pipeline/risk/risk.hpp"
+#include "pipeline/stages/strategy_stage.hpp"
+#include "pipeline/symbols.hpp"
+
+namespace hft::pipeline {
+
+struct BookStageCounters {
+  std::uint64_t events = 0, depth_events = 0, trade_events = 0, overflow = 0;
+};
+
+class BookStage {
+ public:
+  static constexpr int kBatch = 64;
+
+  BookStage(core::SpscRing<MdEvent>& in, core::SpscRing<BookEvent>& out, book::BookSet& books, SymbolTable& symbols,
+            risk::ReferencePrices& refs, const Subscriptions& subs, core::Histogram& parsed_to_book)
+      : in_(in), out_(out), books_(books), symbols_(symbols), refs_(refs), subs_(subs), hop_(parsed_to_book),
+        clock_(core::tsc_clock()), last_(subs.size()) {}
+
+  int poll() noexcept {
+    int n = 0;
+    for (; n < kBatch; ++n) {
+      const MdEvent* e = in_.front();
+      if (e == nullptr) break;
+      if (!apply(*e)) break;  // a feed marker waits for room: it must never be dropped
+      hop_.record(clock_.to_ns(core::rdtsc() - e->stage_tsc));
+      in_.pop();
+    }
+    return n;
+  }
+  [[nodiscard]] const char* name() const noexcept { return "book"; }
+  [[nodiscard]] const BookStageCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const book::BookSet& books() const noexcept { return books_; }
+
+ private:
+  struct NoEvents {};  // the book's own TopOfBook events are not used: depth is compared below
+
+  // False only when a feed-stale/fresh marker found the output ring full (retried next poll).
+  bool apply(const MdEvent& e) noexcept {
+    ++counters_.events;
+    const Locate l = e.locate();
+    const std::uint64_t ts = e.timestamp();
+    books_.set_rx_tsc(e.origin_tsc);
+    const auto price = static_cast<std::uint32_t>(e.price);
+    switch (e.type) {
+      case MdType::kAdd: books_.add_order(ts, l, e.ref, e.side, e.shares, price, sink_); break;
+      case MdType::kExecute: {
+        const char aggressor = aggressor_of(e.ref);
+        books_.execute(ts, l, e.ref, e.shares, e.aux, sink_);
+        traded(e, l, aggressor);
+        return true;
+      }
+      case MdType::kExecutePrice: {
+        const char aggressor = aggressor_of(e.ref);
+        books_.execute_with_price(ts, l, e.ref, e.shares, e.aux, (e.flags & 1) ? 'Y' : 'N', price, sink_);
+        traded(e, l, aggressor);
+        return true;
+      }
+      case MdType::kCancel: books_.cancel(ts, l, e.ref, e.shares, sink_); break;
+      case MdType::kDelete: books_.remove(ts, l, e.ref, sink_); break;
+      case MdType::kReplace: books_.replace(ts, l, e.ref, e.aux, e.shares, price, sink_); break;
+      case MdType::kTrade:
+        books_.trade(ts, l, e.shares, price, e.aux, 'P');
+        traded(e, l, ' ');  // 'P' carries no usable side since 2014 (spec revision log)
+        return true;
+      case MdType::kCrossTrade:
+        books_.trade(ts, l, e.shares, price, e.aux, 'Q');
+        traded(e, l, ' ');
+        return true;
+      case MdType::kBrokenTrade: books_.broken_trade(ts, l, e.aux); return true;
+      case MdType::kDirectory: {
+        // The book keeps the directory from the wire form of 'R'; rebuild it from the event.
+        itch::StockDirectoryFields f;
+        std::memcpy(f.stock.chars.data(), &e.aux, 8);
+        f.round_lot_size = e.shares;
+        std::uint8_t wire[40];
+        itch::encode::stock_directory(wire, itch::MessageHeader{l, 0, ts}, f);
+        books_.stock_directory(ts, itch::StockDirectory{{wire}});
+        symbols_.set(l, e.aux);
+        return true;
+      }
+      case MdType::kTradingState: books_.trading_action(ts, l, e.side, sink_); return true;
+      case MdType::kSystemEvent: books_.system_event(ts, e.side); return true;
+      case MdType::kFeedStale:
+        if (!control(e, BookEventType::kFeedStale)) return false;
+        books_.mark_all_stale();
+        return true;
+      case MdType::kFeedFresh: return control(e, BookEventType::kFeedFresh);
+    }
+    if (subs_.test(l)) publish_depth(e, l);
+    return true;
+  }
+
+  // An execution's aggressor is on the other side of the resting order it hit.
+  char aggressor_of(std::uint64_t ref) const noexcept {
+    const book::Order* o = books_.find_order(ref);
+    return o == nullptr ? ' ' : o->side == 0 ? 'S' : 'B';
+  }
+
+  void traded(const MdEvent& e, Locate l, char aggressor) noexcept {
+    const book::StockInfo info = books_.info(l);
+    const std::uint32_t px = info.last_trade.price;
+    if (px != 0) refs_.set(l, static_cast<Price>(px));
+    if (!subs_.test(l)) return;
+    BookEvent* out = out_.claim();
+    if (out == nullptr) {
+      ++counters_.overflow;
+    } else {
+      *out = BookEvent{};
+      out->origin_tsc = e.origin_tsc;
+      out->stage_tsc = core::rdtsc();
+      out->timestamp = e.timestamp();
+      out->locate = l;
+      out->type = BookEventType::kTrade;
+      out->trade_side = aggressor;
+      out->trade_price = static_cast<std::int32_t>(px);
+      out->trade_shares = static_cast<std::uint32_t>(info.last_trade.shares);
+      out_.publish();
+      ++counters_.trade_events;
+    }
+    publish_depth(e, l);  // an execution also changes the depth
+  }
+
+  void publish_depth(const MdEvent& e, Locate l) noexcept {
+    if (l >= last_.size()) return;
+    const book::BookDepth<kDepth> d = books_.depth<kDepth>(l);
+    Snapshot s;
+    for (int i = 0; i < kDepth; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      s.bids[k] = {static_cast<std::int32_t>(d.bids[k].price), static_cast<std::uint32_t>(d.bids[k].shares)};
+      s.asks[k] = {static_cast<std::int32_t>(d.asks[k].price), static_cast<std::uint32_t>(d.asks[k].shares)};
+    }
+    s.bid_orders = static_cast<std::uint16_t>(d.bids[0].orders > 0xffff ? 0xffff : d.bids[0].orders);
+    s.ask_orders = static_cast<std::uint16_t>(d.asks[0].orders > 0xffff ? 0xffff : d.asks[0].orders);
+    if (std::memcmp(&s, &last_[l], sizeof s) == 0) return;
+    BookEvent* out = out_.claim();
+    if (out == nullptr) {
+      ++counters_.overflow;  // not remembered as sent: the next change publishes the full depth
+      return;
+    }
+    last_[l] = s;
+    if (s.bids[0].price > 0 && s.asks[0].price > 0)
+      refs_.set(l, (static_cast<Price>(s.bids[0].price) + s.asks[0].price) / 2);
+    *out = BookEvent{};
+    out->origin_tsc = e.origin_tsc;
+    out->stage_tsc = core::rdtsc();
+    out->timestamp = e.timestamp();
+    std::memcpy(out->bids, s.bids.data(), sizeof out->bids);
+    std::memcpy(out->asks, s.asks.data(), sizeof out->asks);
+    out->bid_orders = s.bid_orders;
+    out->ask_orders = s.ask_orders;
+    out->locate = l;
+    out->type = BookEventType::kDepthChange;
+    out_.publish();
+    ++counters_.depth_events;
+  }
+
+  bool control(const MdEvent& e, BookEventType type) noexcept {
+    BookEvent* out = out_.claim();
+    if (out == nullptr) return false;
+    *out = BookEvent{};
+    out->origin_tsc = e.origin_tsc;
+    out->stage_tsc = core::rdtsc();
+    out->type = type;
+    out_.publish();
+    return true;
+  }
+
+  struct Snapshot {
+    std::array<Level, kDepth> bids{};
+    std::array<Level, kDepth> asks{};
+    std::uint16_t bid_orders = 0, ask_orders = 0;
+  };
+
+  core::SpscRing<MdEvent>& in_;
+  core::SpscRing<BookEvent>& out_;
+  book::BookSet& books_;
+  SymbolTable& symbols_;
+  risk::ReferencePrices& refs_;
+  const Subscriptions& subs_;
+  core::Histogram& hop_;
+  const core::TscClock& clock_;
+  NoEvents sink_;
+  std::vector<Snapshot> last_;  // per locate: the depth last published
+  BookStageCounters counters_;
+};
+
+}  // namespace hft::pipeline

@@ -1,0 +1,90 @@
+// hftd: the trading appliance. `hftd --config FILE` runs the five-stage pipeline until SIGINT or
+// SIGTERM (or --duration); `hftd --check-host` reports what a tuned host needs.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "pipeline/app/appliance.hpp"
+#include "pipeline/app/config.hpp"
+#include "pipeline/app/host_check.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+// Logs a multi-line text one line at a time.
+void log_lines(const std::string& text) {
+  for (std::size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
+    nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > pos) hft::core::log::info("{}", text.substr(pos, nl - pos));
+  }
+}
+
+int check_host(const std::string& config_path) {
+  hft::app::HostCheckInput in;
+  if (!config_path.empty()) {
+    const auto c = hft::app::load_hftd_config(config_path);
+    in.arena_bytes = c.runtime.memory.bytes;
+    for (const auto& t : c.runtime.threads)
+      if (t.cpu >= 0) in.pinned_cpus.push_back(t.cpu);
+  }
+  const auto checks = hft::app::check_host(in);
+  std::fputs(hft::app::format_host_checks(checks).c_str(), stdout);
+  return hft::app::any_failed(checks) ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hftd: low-latency NASDAQ trading appliance (ITCH 5.0 over MoldUDP64 in, OUCH 5.0 over SoupBinTCP out)"};
+  std::string config_path;
+  bool host = false;
+  double duration = 0;
+  app.add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  app.add_flag("--check-host", host, "report pass/warn/fail for what a tuned host needs, then exit (1 if any fails)");
+  app.add_option("--duration", duration, "stop after this many seconds (default: run until SIGINT/SIGTERM)")->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (host) return check_host(config_path);
+    if (config_path.empty()) {
+      std::fprintf(stderr, "hftd: --config FILE is required (or --check-host)\n");
+      return 2;
+    }
+    const hft::app::HftdConfig config = hft::app::load_hftd_config(config_path);
+    hft::core::init_logging(config.runtime.log);
+    hft::core::log::info("hftd instance '{}' starting with {}", config.instance, config.file);
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    hft::app::Appliance appliance(config);
+    log_lines(appliance.describe());
+    appliance.start();
+    const auto started = std::chrono::steady_clock::now();
+    bool announced = false;
+    while (g_stop == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!announced && appliance.ready()) {
+        announced = true;
+        hft::core::log::info("order entry ready: trading");
+      }
+      if (duration > 0 && std::chrono::steady_clock::now() - started >= std::chrono::duration<double>(duration)) break;
+    }
+    hft::core::log::info("stopping: cancelling working orders");
+    log_lines(appliance.stop().text());
+    return 0;
+  } catch (const hft::core::ConfigError& e) {
+    std::fprintf(stderr, "hftd: configuration error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hftd: %s\n", e.what());
+    return 1;
+  }
+}
