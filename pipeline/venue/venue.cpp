@@ -12,6 +12,9 @@
 #include <system_error>
 
 #include "core/log.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/book/itch_handler.hpp"
+#include "pipeline/book/snapshot.hpp"
 
 namespace hft::venue {
 namespace {
@@ -54,8 +57,35 @@ std::string percentile_line(const core::Histogram& h) {
 
 }  // namespace
 
-// The venue's own view of what it published (for --book-dump); see write_outputs().
-class ShadowBook {};
+// The books rebuilt from exactly what the feed published (for --book-dump): the venue feeds each
+// packet it sends to a BookSet, so its dump is what any receiver of the whole feed - `hft-itch
+// book` on the capture among them - rebuilds, in the same canonical format. At the end it is also
+// checked against the engine's own books: a difference would be a wrong ITCH mapping.
+class ShadowBook {
+ public:
+  explicit ShadowBook(const VenueConfig& c) : books_(book_config(c)), handler_(books_, sink_) {}
+
+  static void tap(void* self, const mold::PacketHeader& h, std::span<const std::uint8_t> packet) noexcept {
+    if (h.kind() != mold::PacketKind::kMessages) return;
+    auto* s = static_cast<ShadowBook*>(self);
+    book::build_blocks(packet.data() + mold::kHeaderSize, packet.size() - mold::kHeaderSize, s->handler_, s->stats_);
+  }
+
+  [[nodiscard]] const book::BookSet& books() const noexcept { return books_; }
+
+ private:
+  static book::BookConfig book_config(const VenueConfig& c) {
+    book::BookConfig b;
+    b.orders = c.engine.max_orders;
+    b.levels = c.engine.max_levels;
+    b.max_locate = static_cast<std::uint32_t>(c.symbols.size() + 1);
+    return b;
+  }
+  book::BookSet books_;
+  book::NullSink sink_;
+  book::ItchBookHandler<book::NullSink> handler_;
+  itch::DecodeStats stats_;
+};
 
 Venue::Venue(VenueConfig config)
     : config_(checked(std::move(config))),
@@ -85,6 +115,10 @@ Venue::Venue(VenueConfig config)
     engine_.add_symbol(static_cast<match::SymbolIndex>(i + 1), sc);
   }
   order_entry_.set_symbols(symbols);
+  if (!config_.book_dump.empty()) {
+    shadow_ = std::make_unique<ShadowBook>(config_);
+    feed_.sink().set_tap(&ShadowBook::tap, shadow_.get());
+  }
   if (probe_.enabled()) order_entry_.set_probe_hook(&Venue::probe_hook, this);
 
   port_.venue = this;
@@ -338,6 +372,7 @@ bool Venue::write_outputs() {
                       c->bytes);
     }
   }
+  if (shadow_) ok = write_book_dump() && ok;
   if (probe_.enabled()) {
     std::ofstream out(config_.probe.histogram, std::ios::binary | std::ios::trunc);
     // HdrHistogram's percentile distribution, microseconds (Java's outputValueUnitScalingRatio 1000).
@@ -352,6 +387,40 @@ bool Venue::write_outputs() {
     }
   }
   return ok;
+}
+
+bool Venue::write_book_dump() {
+  const book::BookSnapshot snapshot = book::take_snapshot(shadow_->books());
+  // The feed must rebuild the engine's books exactly (displayed levels: price, shares, orders).
+  std::size_t mismatches = 0;
+  for (const match::BookDump& d : engine_.dump_all()) {
+    std::vector<book::Level> bids(d.bids.size() + 1), asks(d.asks.size() + 1);
+    bids.resize(shadow_->books().depth(d.symbol, book::Side::kBid, bids));
+    asks.resize(shadow_->books().depth(d.symbol, book::Side::kAsk, asks));
+    auto same = [](const std::vector<book::Level>& fed, const std::vector<match::DepthLevel>& engine) {
+      if (fed.size() != engine.size()) return false;
+      for (std::size_t i = 0; i < fed.size(); ++i) {
+        if (fed[i].price != engine[i].price || fed[i].shares != engine[i].shares || fed[i].orders != engine[i].orders)
+          return false;
+      }
+      return true;
+    };
+    if (!same(bids, d.bids) || !same(asks, d.asks)) {
+      if (++mismatches <= 5)
+        core::log::error("hft-exchange: the book of locate {} rebuilt from the feed differs from the engine's", d.symbol);
+    }
+  }
+  std::ofstream out(config_.book_dump, std::ios::binary | std::ios::trunc);
+  out << book::to_json(snapshot);
+  out.close();
+  if (!out) {
+    core::log::error("hft-exchange: cannot write the book dump {}", config_.book_dump);
+    return false;
+  }
+  core::log::info("hft-exchange: book dump {} ({} stocks, {} orders, {} levels){}", config_.book_dump,
+                  snapshot.stocks.size(), snapshot.live_orders, snapshot.live_levels,
+                  mismatches == 0 ? "; it matches the engine's books" : "");
+  return mismatches == 0;
 }
 
 VenueSummary Venue::summary() const {

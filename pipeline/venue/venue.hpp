@@ -145,6 +145,7 @@ class Venue {
   void run_background(std::uint64_t now_ns) noexcept;
   void count_session_event(const soup::SessionEvent& e) noexcept;
   bool write_outputs();
+  bool write_book_dump();
   void log_summary(const VenueSummary& s) const;
   [[nodiscard]] std::vector<itch::Symbol> all_symbols() const;
   static void probe_hook(void* context, bool before, std::uint64_t now_ns) noexcept;

@@ -6,6 +6,10 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -62,6 +66,7 @@ TEST(VenueEndToEnd, ClientTradesWithTheBackgroundAndALossyReceiverRecoversEveryM
   VenueConfig c = test_config(feed.port());
   c.background.rate = 20000;
   c.seed = 7;
+  c.book_dump = (std::filesystem::temp_directory_path() / ("hft_venue_e2e_" + std::to_string(::getpid()) + ".json")).string();
   Venue venue(c);
   feed.set_rerequest(venue.rerequest_endpoint());
   std::thread loop([&] { venue.run(); });
@@ -118,6 +123,14 @@ TEST(VenueEndToEnd, ClientTradesWithTheBackgroundAndALossyReceiverRecoversEveryM
   EXPECT_EQ(s.order_entry.accepted, 2u);
   EXPECT_EQ(s.order_entry.rejected, 1u);
   expect_same_books(feed.book(), venue.books());
+  // The appliance's books (pipeline/book) built by the lossy receiver print exactly as the
+  // venue's --book-dump: the same canonical JSON, byte for byte.
+  std::ifstream dump(c.book_dump, std::ios::binary);
+  const std::string dumped((std::istreambuf_iterator<char>(dump)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(dumped.empty()) << c.book_dump;
+  EXPECT_EQ(book::to_json(book::take_snapshot(feed.books())), dumped);
+  EXPECT_TRUE(s.outputs_ok);
+  std::filesystem::remove(c.book_dump);
 }
 
 }  // namespace

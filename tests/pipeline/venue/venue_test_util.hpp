@@ -29,6 +29,9 @@
 #include "gateways/soupbintcp/packet.hpp"
 #include "net/socket.hpp"
 #include "net/tcp_client.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/book/itch_handler.hpp"
+#include "pipeline/book/snapshot.hpp"
 #include "pipeline/venue/config.hpp"
 
 namespace hft::venue::testing {
@@ -142,12 +145,18 @@ class FeedReceiver {
     void on_message(std::uint64_t, const std::uint8_t* p, std::size_t n) {
       if (n != 0) ++self->by_type_[p[0]];
       itch::decode_message(p, n, self->book_);
+      itch::decode_message(p, n, self->books_handler_);
       if (self->on_message_) self->on_message_(p, n);
     }
   };
 
   explicit FeedReceiver(int drop_every = 0, std::function<void(const std::uint8_t*, std::size_t)> on_message = {})
-      : drop_every_(drop_every), on_message_(std::move(on_message)), handler_{this}, session_(handler_, session_config()) {
+      : drop_every_(drop_every),
+        on_message_(std::move(on_message)),
+        handler_{this},
+        session_(handler_, session_config()),
+        books_(books_config()),
+        books_handler_(books_, books_sink_) {
     net::UdpOptions o;
     o.receive_buffer = 8 << 20;
     fd_ = net::udp_receiver(net::parse_endpoint("127.0.0.1:0"), o);
@@ -193,12 +202,21 @@ class FeedReceiver {
   [[nodiscard]] const mold::SessionCounters& counters() const { return session_.counters(); }
   [[nodiscard]] const mold::Session<FeedReceiver::Handler>& session() const { return session_; }
   [[nodiscard]] ItchBook& book() { return book_; }
+  // The same messages in the appliance's order books (pipeline/book).
+  [[nodiscard]] const book::BookSet& books() const { return books_; }
   [[nodiscard]] const std::array<std::uint64_t, 256>& by_type() const { return by_type_; }
 
   std::uint64_t datagrams = 0, dropped_packets = 0, dropped_messages = 0, retransmissions = 0, requests = 0;
 
 
  private:
+  static book::BookConfig books_config() {
+    book::BookConfig c;
+    c.orders = 1 << 17;
+    c.levels = 1 << 15;
+    c.max_locate = 64;
+    return c;
+  }
   static mold::SessionConfig session_config() {
     mold::SessionConfig c;
     c.request_timeout_ns = 20'000'000;
@@ -212,6 +230,9 @@ class FeedReceiver {
   Handler handler_;
   mold::Session<Handler> session_;
   ItchBook book_;
+  book::BookSet books_;
+  book::NullSink books_sink_;
+  book::ItchBookHandler<book::NullSink> books_handler_;
   net::Fd fd_;
   std::uint16_t port_ = 0;
   net::Endpoint rerequest_;

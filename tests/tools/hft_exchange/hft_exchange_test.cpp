@@ -13,6 +13,9 @@
 #include "core/histogram.hpp"
 #include "gateways/files/binary_file.hpp"
 #include "net/socket.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/book/itch_handler.hpp"
+#include "pipeline/book/snapshot.hpp"
 #include "tests/pipeline/venue/venue_test_util.hpp"
 #include "tests/tools/hft_exchange/process.hpp"
 
@@ -99,10 +102,10 @@ TEST_F(HftExchange, APortInUseIsAClearErrorAtStartUp) {
 
 TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
   venue::testing::FeedReceiver feed;
-  const fs::path capture = dir_ / "day.itch", probe = dir_ / "probe.hgrm";
+  const fs::path capture = dir_ / "day.itch", probe = dir_ / "probe.hgrm", books = dir_ / "books.json";
   Process p({exe_.string(), "--config", fast_config().string(), "--feed", "127.0.0.1:" + std::to_string(feed.port()),
              "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:0", "--rate", "20000", "--capture", capture.string(),
-             "--latency-probe", probe.string(), "--duration", "0"},
+             "--latency-probe", probe.string(), "--book-dump", books.string(), "--duration", "0"},
             dir_ / "venue.txt");
   ASSERT_TRUE(p.started());
   ASSERT_TRUE(p.await_output("background flow", 5000ms)) << p.output();
@@ -143,6 +146,28 @@ TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
   std::string error;
   ASSERT_TRUE(core::parse_hgrm(read_file(probe), h, error)) << error;
   EXPECT_EQ(h.total_count, 0u);  // nobody answered the probes
+
+  // The books rebuilt from the capture (what `hft-itch book --format json` does) are the venue's
+  // --book-dump, byte for byte.
+  const std::string dumped = read_file(books);
+  ASSERT_FALSE(dumped.empty());
+  book::BookConfig bc;
+  bc.orders = 1 << 20;
+  bc.levels = 1 << 18;
+  book::BookSet rebuilt(bc);
+  book::NullSink sink;
+  book::ItchBookHandler<book::NullSink> handler(rebuilt, sink);
+  itch::DecodeStats stats;
+  const auto r = book::build_blocks(file.data(), file.size(), handler, stats, /*stop_at_empty=*/true);
+  EXPECT_TRUE(r.end_marker);
+  EXPECT_EQ(book::to_json(book::take_snapshot(rebuilt)), dumped);
+  // And through the data tool itself, once it is built alongside.
+  if (const fs::path itch_tool = program_path("hft-itch"); fs::exists(itch_tool)) {
+    const auto [tool_rc, tool_out] = run_command({itch_tool.string(), "book", "--format", "json", capture.string()},
+                                                 dir_ / "hft-itch.txt");
+    EXPECT_EQ(tool_rc, 0) << tool_out;
+    EXPECT_EQ(tool_out, dumped);
+  }
 }
 
 // tshark (Debian's Wireshark) dissects MoldUDP64 and SoupBinTCP: an independent check of what the
