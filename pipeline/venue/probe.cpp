@@ -4,9 +4,13 @@
 
 namespace hft::venue {
 
-// 1 ns .. 60 s at 3 significant digits (0.1% resolution): HdrHistogram's usual latency setting.
+// 1 ns .. 60 s at 3 significant digits (0.1% resolution): HdrHistogram's usual latency setting
+// (220 KiB of counters; a disabled probe keeps a token one).
 LatencyProbe::LatencyProbe(const ProbeConfig& config, std::uint16_t locate)
-    : config_(config), locate_(locate), enabled_(config.enabled()), histogram_(1, 60'000'000'000ull, 3) {}
+    : config_(config),
+      locate_(locate),
+      enabled_(config.enabled()),
+      histogram_(1, enabled_ ? 60'000'000'000ull : 2, enabled_ ? 3 : 1) {}
 
 std::uint64_t LatencyProbe::next_deadline() const noexcept {
   if (!enabled_) return ~std::uint64_t{0};

@@ -20,10 +20,13 @@ hft::venue::VenueConfig fuzz_config() {
   c.feed = hft::net::parse_endpoint("127.0.0.1:9");  // discard: nobody listens, nothing comes back
   c.rerequest = hft::net::parse_endpoint("127.0.0.1:0");
   c.ouch = hft::net::parse_endpoint("127.0.0.1:0");
-  c.store.max_messages = 4096;
-  c.store.max_bytes = 1 << 20;
-  c.order_entry.store_messages = 1024;
-  c.order_entry.store_bytes = 1 << 16;
+  // Every pool at its smallest: a venue is built per input (the sanitizers make big ones slow).
+  c.store.max_messages = 64;
+  c.store.max_bytes = hft::mold::RetransmitStoreConfig::kMinBytes;
+  c.rerequest_options.max_requests_per_poll = 1;
+  c.order_entry.store_messages = 64;
+  c.order_entry.store_bytes = 4096;
+  c.order_entry.output_buffer_bytes = 4096;
   c.accounts = {{"ALICE", "a", "ALCE"}, {"BOB", "b", ""}, {"CAROL", "c", ""}};
   c.max_connections = 1;
   c.max_client_orders = 64;  // small, so a full table is reachable
