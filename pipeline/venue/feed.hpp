@@ -29,11 +29,14 @@ class VenueClock {
   // `start_ns`: ns since midnight at construction; none: the wall clock's local time of day.
   explicit VenueClock(std::optional<std::uint64_t> start_ns = std::nullopt);
   // Reads the clock (CLOCK_MONOTONIC); the time every message of the current request carries.
-  std::uint64_t tick() noexcept {
-    now_ = core::monotonic_ns();
+  std::uint64_t tick() noexcept { return set(core::monotonic_ns()); }
+  // A time read elsewhere (the TCP server's, the loop's). Never backwards: requests are served in
+  // an order that does not always follow when their times were read (a pass reads the time once,
+  // then serves sessions, the probe and the flow), and ITCH timestamps must not decrease.
+  std::uint64_t set(std::uint64_t monotonic_ns) noexcept {
+    if (monotonic_ns > now_) now_ = monotonic_ns;
     return now_;
   }
-  void set(std::uint64_t monotonic_ns) noexcept { now_ = monotonic_ns; }
   [[nodiscard]] std::uint64_t now() const noexcept { return now_; }
   // Nanoseconds since midnight (ITCH's 48-bit Timestamp, OUCH's 8-byte one).
   [[nodiscard]] std::uint64_t since_midnight() const noexcept { return now_ + offset_; }

@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "pipeline/venue/config.hpp"
+#include "pipeline/venue/feed.hpp"
 
 namespace hft::venue {
 namespace {
@@ -175,6 +176,26 @@ TEST(VenueConfig, ClockStart) {
   EXPECT_THROW(parse_clock_start("9:30:00"), std::invalid_argument);
   EXPECT_THROW(parse_clock_start("09:60:00"), std::invalid_argument);
   EXPECT_THROW(parse_clock_start("09-30-00"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace hft::venue
+
+namespace hft::venue {
+namespace {
+
+TEST(VenueClock, StartsAtTheConfiguredTimeOfDayAndNeverGoesBackwards) {
+  VenueClock clock(34'200'000'000'000ull);  // 09:30:00
+  const std::uint64_t t0 = clock.now();
+  EXPECT_EQ(clock.since_midnight(), 34'200'000'000'000ull);
+  clock.set(t0 + 1'000);
+  EXPECT_EQ(clock.since_midnight(), 34'200'000'001'000ull);
+  // A time read earlier but served later (the loop's, after the TCP server's) keeps the clock.
+  clock.set(t0 + 500);
+  EXPECT_EQ(clock.now(), t0 + 1'000);
+  EXPECT_GE(clock.tick(), t0 + 1'000);
+  const VenueClock wall;
+  EXPECT_LT(wall.since_midnight(), 86'400'000'000'000ull);
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ TEST(VenueEndToEnd, ClientTradesWithTheBackgroundAndALossyReceiverRecoversEveryM
   c.background.rate = 20000;
   c.seed = 7;
   c.book_dump = (std::filesystem::temp_directory_path() / ("hft_venue_e2e_" + std::to_string(::getpid()) + ".json")).string();
+  // Unanswered probes time out and are deleted: one more source of messages in every pass.
+  c.probe.histogram = c.book_dump + ".hgrm";
+  c.probe.interval_ns = 3'000'000;
+  c.probe.timeout_ns = 7'000'000;
   Venue venue(c);
   feed.set_rerequest(venue.rerequest_endpoint());
   std::thread loop([&] { venue.run(); });
@@ -119,6 +123,7 @@ TEST(VenueEndToEnd, ClientTradesWithTheBackgroundAndALossyReceiverRecoversEveryM
   EXPECT_EQ(rx.recovered, feed.dropped_messages);
   EXPECT_EQ(rx.messages, s.itch_messages);  // every message published, exactly once, in order
   EXPECT_EQ(feed.book().errors, 0u);
+  EXPECT_EQ(feed.timestamp_regressions, 0u);
   EXPECT_GT(s.background_messages, 5000u);
   EXPECT_EQ(s.order_entry.accepted, 2u);
   EXPECT_EQ(s.order_entry.rejected, 1u);
@@ -130,7 +135,9 @@ TEST(VenueEndToEnd, ClientTradesWithTheBackgroundAndALossyReceiverRecoversEveryM
   ASSERT_FALSE(dumped.empty()) << c.book_dump;
   EXPECT_EQ(book::to_json(book::take_snapshot(feed.books())), dumped);
   EXPECT_TRUE(s.outputs_ok);
+  EXPECT_GT(s.probe.timeouts, 10u);
   std::filesystem::remove(c.book_dump);
+  std::filesystem::remove(c.probe.histogram);
 }
 
 }  // namespace

@@ -144,6 +144,11 @@ class FeedReceiver {
     FeedReceiver* self;
     void on_message(std::uint64_t, const std::uint8_t* p, std::size_t n) {
       if (n != 0) ++self->by_type_[p[0]];
+      if (n >= 11) {  // ITCH timestamps never go backwards within a session
+        const std::uint64_t ts = wire::load_be48(p + 5);
+        if (ts < self->last_timestamp_) ++self->timestamp_regressions;
+        self->last_timestamp_ = ts;
+      }
       itch::decode_message(p, n, self->book_);
       itch::decode_message(p, n, self->books_handler_);
       if (self->on_message_) self->on_message_(p, n);
@@ -207,6 +212,7 @@ class FeedReceiver {
   [[nodiscard]] const std::array<std::uint64_t, 256>& by_type() const { return by_type_; }
 
   std::uint64_t datagrams = 0, dropped_packets = 0, dropped_messages = 0, retransmissions = 0, requests = 0;
+  std::uint64_t timestamp_regressions = 0;
 
 
  private:
@@ -237,6 +243,7 @@ class FeedReceiver {
   std::uint16_t port_ = 0;
   net::Endpoint rerequest_;
   std::uint64_t data_packets_ = 0;
+  std::uint64_t last_timestamp_ = 0;
   std::array<std::uint64_t, 256> by_type_{};
 };
 
