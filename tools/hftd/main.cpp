@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <systemd/sd-daemon.h>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -68,15 +70,27 @@ int main(int argc, char** argv) {
     log_lines(appliance.describe());
     appliance.start();
     const auto started = std::chrono::steady_clock::now();
+    // systemd (Type=notify): READY=1 once orders can flow; the watchdog is fed from this thread,
+    // never from a pipeline thread.
+    std::uint64_t watchdog_us = 0;
+    const bool watchdog = ::sd_watchdog_enabled(0, &watchdog_us) > 0;
+    auto last_ping = started;
     bool announced = false;
     while (g_stop == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const auto now = std::chrono::steady_clock::now();
       if (!announced && appliance.ready()) {
         announced = true;
         hft::core::log::info("order entry ready: trading");
+        ::sd_notify(0, "READY=1\nSTATUS=trading");
       }
-      if (duration > 0 && std::chrono::steady_clock::now() - started >= std::chrono::duration<double>(duration)) break;
+      if (watchdog && now - last_ping >= std::chrono::microseconds(watchdog_us / 2)) {
+        ::sd_notify(0, "WATCHDOG=1");
+        last_ping = now;
+      }
+      if (duration > 0 && now - started >= std::chrono::duration<double>(duration)) break;
     }
+    ::sd_notify(0, "STOPPING=1\nSTATUS=cancelling working orders");
     hft::core::log::info("stopping: cancelling working orders");
     log_lines(appliance.stop().text());
     return 0;

@@ -1,0 +1,142 @@
+#include "pipeline/stages/book_stage.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/alloc_counter.hpp"
+
+namespace hft::pipeline {
+namespace {
+
+struct Rig {
+  core::SpscRing<MdEvent> in{256};
+  core::SpscRing<BookEvent> out{256};
+  book::BookSet books{[] {
+    book::BookConfig c;
+    c.orders = 4096;
+    c.levels = 1024;
+    c.max_locate = 63;
+    return c;
+  }()};
+  SymbolTable symbols{64};
+  risk::ReferencePrices refs{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  BookStage stage{in, out, books, symbols, refs, subs, hop};
+
+  void push(MdType type, Locate l, std::uint64_t ref, char side, std::uint32_t shares, std::int32_t price,
+            std::uint64_t aux = 0) {
+    MdEvent e{};
+    e.type = type;
+    e.time_locate = MdEvent::pack(34'200'000'000'000 + ref, l);
+    e.ref = ref;
+    e.side = side;
+    e.shares = shares;
+    e.price = price;
+    e.aux = aux;
+    e.origin_tsc = core::rdtsc();
+    e.stage_tsc = e.origin_tsc;
+    ASSERT_TRUE(in.try_push(e));
+  }
+  std::vector<BookEvent> drain() {
+    std::vector<BookEvent> v;
+    BookEvent e;
+    while (out.try_pop(e)) v.push_back(e);
+    return v;
+  }
+};
+
+TEST(BookStage, DirectoryFillsTheSymbolTable) {
+  Rig r;
+  r.push(MdType::kDirectory, 7, 0, ' ', 100, 0, itch::Symbol::from("MSFT").key());
+  r.stage.poll();
+  EXPECT_EQ(r.symbols.locate_of("MSFT"), 7);
+  EXPECT_EQ(r.books.info(7).symbol.view(), "MSFT");
+}
+
+TEST(BookStage, PublishesDepthOnlyForSubscribedStocksAndOnlyOnChange) {
+  Rig r;
+  r.subs.set(5);
+  r.push(MdType::kAdd, 5, 1, 'B', 100, 1'000'000);
+  r.push(MdType::kAdd, 5, 2, 'S', 200, 1'000'100);
+  r.push(MdType::kAdd, 6, 3, 'B', 100, 500'000);   // not subscribed
+  r.push(MdType::kAdd, 5, 4, 'B', 50, 990'000);    // second bid level: depth changes
+  r.stage.poll();
+  auto v = r.drain();
+  ASSERT_EQ(v.size(), 3u);
+  const BookEvent& last = v.back();
+  EXPECT_EQ(last.type, BookEventType::kDepthChange);
+  EXPECT_EQ(last.locate, 5);
+  EXPECT_EQ(last.bids[0].price, 1'000'000);
+  EXPECT_EQ(last.bids[0].shares, 100u);
+  EXPECT_EQ(last.bids[1].price, 990'000);
+  EXPECT_EQ(last.asks[0].price, 1'000'100);
+  EXPECT_EQ(last.asks[0].shares, 200u);
+  EXPECT_EQ(r.refs.get(5), 1'000'050) << "mid as the reference price before any trade";
+  // A change below the top 5 levels publishes nothing.
+  for (int i = 0; i < 5; ++i) r.push(MdType::kAdd, 5, 10 + static_cast<std::uint64_t>(i), 'B', 10, 980'000 - 100 * i);
+  r.stage.poll();
+  r.drain();
+  r.push(MdType::kAdd, 5, 20, 'B', 10, 900'000);
+  r.stage.poll();
+  EXPECT_TRUE(r.drain().empty());
+}
+
+TEST(BookStage, ExecutionsPublishATradeWithTheAggressorAndSetTheReferencePrice) {
+  Rig r;
+  r.subs.set(5);
+  r.push(MdType::kAdd, 5, 1, 'S', 100, 1'000'100);
+  r.push(MdType::kExecute, 5, 1, ' ', 40, 0, 77);
+  r.stage.poll();
+  auto v = r.drain();
+  ASSERT_EQ(v.size(), 3u);  // depth, trade, depth
+  EXPECT_EQ(v[1].type, BookEventType::kTrade);
+  EXPECT_EQ(v[1].trade_price, 1'000'100);
+  EXPECT_EQ(v[1].trade_shares, 40u);
+  EXPECT_EQ(v[1].trade_side, 'B') << "a buyer lifted the offer";
+  EXPECT_EQ(v[2].asks[0].shares, 60u);
+  EXPECT_EQ(r.refs.get(5), 1'000'100);
+}
+
+TEST(BookStage, FeedMarkersPassThroughAndWaitForRoom) {
+  core::SpscRing<MdEvent> in(16);
+  core::SpscRing<BookEvent> out(2);
+  Rig r;  // for the book and tables
+  BookStage stage(in, out, r.books, r.symbols, r.refs, r.subs, r.hop);
+  for (int i = 0; i < 3; ++i) {
+    MdEvent e{};
+    e.type = i % 2 == 0 ? MdType::kFeedStale : MdType::kFeedFresh;
+    ASSERT_TRUE(in.try_push(e));
+  }
+  stage.poll();
+  EXPECT_EQ(out.size_approx(), 2u);
+  EXPECT_EQ(in.size_approx(), 1u) << "the third marker waits, it is not dropped";
+  BookEvent b;
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.type, BookEventType::kFeedStale);
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.type, BookEventType::kFeedFresh);
+  stage.poll();
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.type, BookEventType::kFeedStale);
+}
+
+TEST(BookStage, SteadyStateAllocatesNothing) {
+  Rig r;
+  r.subs.set(5);
+  r.push(MdType::kAdd, 5, 1, 'B', 100, 1'000'000);
+  r.stage.poll();
+  r.drain();
+  const hft::testing::AllocationScope scope;
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    r.push(MdType::kAdd, 5, 100 + i, 'S', 100, 1'000'100 + static_cast<std::int32_t>(i % 7) * 100);
+    r.push(MdType::kDelete, 5, 100 + i, ' ', 0, 0);
+    r.stage.poll();
+    BookEvent e;
+    while (r.out.try_pop(e)) {
+    }
+  }
+  EXPECT_EQ(scope.allocations(), 0u);
+}
+
+}  // namespace
+}  // namespace hft::pipeline
