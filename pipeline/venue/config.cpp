@@ -122,9 +122,13 @@ void parse_symbols(const core::ConfigSection& s, VenueConfig& c, std::uint64_t s
     const auto names = s.strings("names");
     if (names.empty()) s.fail("names", "must list at least one symbol");
     check(s, "names", [&] { c.symbols = symbols_from_list(names, seed, min_price, max_price); });
-  } else {
+  } else if (has_count) {
     const auto n = static_cast<std::uint32_t>(s.integer("count", 8, 1, 60000));
     c.symbols = generate_symbols(n, seed, min_price, max_price);
+  } else {  // the default names, with reference prices from this table's range
+    std::vector<std::string> names;
+    for (const SymbolSpec& spec : c.symbols) names.emplace_back(spec.symbol.view());
+    c.symbols = symbols_from_list(names, seed, min_price, max_price);
   }
   s.reject_unknown_keys();
 }
@@ -185,10 +189,11 @@ VenueConfig::VenueConfig() {
   order_entry.store_messages = std::size_t{1} << 18;
   order_entry.store_bytes = std::size_t{16} << 20;
   order_entry.max_message = 256;  // the largest OUCH 5.0 outbound message with every option is < 200 bytes
-  accounts = {Account{"HFT01", "secret", ""}, Account{"HFT02", "secret", ""}};
+  // The appliance's own example (config/hftd-2core.toml) logs in as HFT01 and trades AAA..DDD.
+  accounts = {Account{"HFT01", "hft01pw", ""}, Account{"HFT02", "hft02pw", ""}};
   engine.max_orders = 1u << 20;
   engine.max_levels = 1u << 18;
-  symbols = generate_symbols(8, 1);
+  symbols = symbols_from_list({"AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG", "HHH"}, 1);
 }
 
 void VenueConfig::validate() const {

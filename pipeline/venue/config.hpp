@@ -2,7 +2,8 @@
 // hft-exchange settings: one struct for the whole venue, read from a TOML file (every error names
 // the file, line and dotted key; unknown keys are errors) and then overridden from the command
 // line (tools/hft-exchange). Every table and key is optional; the defaults run a venue on
-// 127.0.0.1 with two users, eight stocks and a background flow of 20,000 messages/s.
+// 127.0.0.1 with two users, eight stocks and a background flow of 20,000 messages/s, on the ports,
+// user and symbols of the appliance's example configuration (config/hftd-2core.toml).
 //
 //   seed = 1                        # background flow and generated symbols
 //   duration_s = 0                  # 0: until SIGINT / SIGTERM
@@ -10,17 +11,17 @@
 //   book_dump = ""                  # final books, exactly as `hft-itch book --format json`
 //   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
 //   shutdown_linger_ms = 3000       # after the end of day: end-of-session packets, last re-requests
-//   [feed]       destination = "127.0.0.1:30001"  interface = ""  ttl = 1  loop = true
+//   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
 //                + MoldUDP64 publisher keys (session, max_payload, max_delay_us, heartbeat_interval_ms,
 //                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp)
-//   [rerequest]  listen = "127.0.0.1:30002"  max_messages  max_mb  (retransmit store)
+//   [rerequest]  listen = "127.0.0.1:31002"  max_messages  max_mb  (retransmit store)
 //                max_payload  max_requests_per_poll  max_messages_per_request
-//   [order_entry] listen = "127.0.0.1:30003"  max_connections = 16  max_client_orders = 65536
+//   [order_entry] listen = "127.0.0.1:31003"  max_connections = 16  max_client_orders = 65536
 //                user_ref_num_policy = "reject" | "ignore"
 //                + SoupBinTCP server keys (session, heartbeat_interval_ms, timeout_ms, ...;
 //                gateways/soupbintcp/config.hpp)
-//   [[order_entry.users]] username = "HFT01"  password = "secret"  firm = "HFTA"
-//   [symbols]    count = 8  |  names = ["AAPL", "MSFT"];  min_price = 100000  max_price = 5000000
+//   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""   (and HFT02 / hft02pw)
+//   [symbols]    names = ["AAA", ..., "HHH"]  |  count = N (generated);  min_price = 100000  max_price = 5000000
 //   [engine]     max_orders  max_levels  max_levels_per_side  smp_policy
 //   [background] rate = 20000  tick_us = 1000  makers = 8  max_resting_per_symbol = 20000
 //                levels = 40  max_batch = 4096  mix weights (add, add_mpid, replace, delete,
@@ -98,15 +99,15 @@ struct VenueConfig {
   std::uint64_t shutdown_linger_ns = 3'000'000'000;
 
   // Market data
-  net::Endpoint feed = net::parse_endpoint("127.0.0.1:30001");
+  net::Endpoint feed = net::parse_endpoint("127.0.0.1:31001");
   net::UdpOptions feed_options;
   mold::PublisherConfig publisher;
-  net::Endpoint rerequest = net::parse_endpoint("127.0.0.1:30002");
+  net::Endpoint rerequest = net::parse_endpoint("127.0.0.1:31002");
   mold::RerequestConfig rerequest_options;  // session copied from the publisher
   mold::RetransmitStoreConfig store;
 
   // Order entry
-  net::Endpoint ouch = net::parse_endpoint("127.0.0.1:30003");
+  net::Endpoint ouch = net::parse_endpoint("127.0.0.1:31003");
   soup::ServerConfig order_entry;           // users filled from `accounts`
   std::vector<Account> accounts;
   ouch::UserRefNumPolicy user_ref_num_policy = ouch::UserRefNumPolicy::kReject;

@@ -5,7 +5,7 @@
 // SIGINT/SIGTERM arrives (a second signal cuts the end-of-day tail short).
 //
 //   hft-exchange --duration 10
-//   hft-exchange --config venue.toml --feed 239.1.1.1:30001 --user ALICE:pw --rate 50000
+//   hft-exchange --config venue.toml --feed 239.1.1.1:31001 --user ALICE:pw --rate 50000
 //                --capture day.itch --book-dump books.json --latency-probe probe.hgrm   (one line)
 //
 // Exit status: 0 after a clean run, 1 when an output file could not be written or the venue
@@ -103,9 +103,9 @@ int main(int argc, char** argv) {
   CLI::App app{"hft-exchange: a NASDAQ-like venue on loopback (ITCH 5.0/MoldUDP64, OUCH 5.0/SoupBinTCP)"};
   Flags f;
   app.add_option("--config", f.config, "TOML configuration file (tools/hft-exchange/example.toml)");
-  app.add_option("--feed", f.feed, "ITCH feed destination HOST:PORT, unicast or multicast (default 127.0.0.1:30001)");
-  app.add_option("--rerequest", f.rerequest, "MoldUDP64 re-request server listen address (default 127.0.0.1:30002)");
-  app.add_option("--ouch", f.ouch, "SoupBinTCP/OUCH listen address (default 127.0.0.1:30003)");
+  app.add_option("--feed", f.feed, "ITCH feed destination HOST:PORT, unicast or multicast (default 127.0.0.1:31001)");
+  app.add_option("--rerequest", f.rerequest, "MoldUDP64 re-request server listen address (default 127.0.0.1:31002)");
+  app.add_option("--ouch", f.ouch, "SoupBinTCP/OUCH listen address (default 127.0.0.1:31003)");
   app.add_option("--user", f.users, "order-entry account NAME:PASSWORD[:FIRM] (repeatable; replaces the file's)");
   auto* stocks = app.add_option("--stocks", f.stocks, "trade N generated symbols")->check(CLI::Range(1, 60000));
   auto* symbols = app.add_option("--symbols", f.symbols, "trade these symbols: A,B,...");

@@ -28,11 +28,16 @@ std::string error_of(const std::string& text) {
 TEST(VenueConfig, DefaultsRunOnLoopbackWithTwoUsersAndEightSymbols) {
   const VenueConfig c = parse("");
   EXPECT_NO_THROW(c.validate());
-  EXPECT_EQ(c.feed.to_string(), "127.0.0.1:30001");
-  EXPECT_EQ(c.rerequest.to_string(), "127.0.0.1:30002");
-  EXPECT_EQ(c.ouch.to_string(), "127.0.0.1:30003");
+  EXPECT_EQ(c.feed.to_string(), "127.0.0.1:31001");
+  EXPECT_EQ(c.rerequest.to_string(), "127.0.0.1:31002");
+  EXPECT_EQ(c.ouch.to_string(), "127.0.0.1:31003");
+  // The appliance's example configuration (config/hftd-2core.toml) runs against these.
   ASSERT_EQ(c.accounts.size(), 2u);
-  EXPECT_EQ(c.symbols.size(), 8u);
+  EXPECT_EQ(c.accounts[0].username, "HFT01");
+  EXPECT_EQ(c.accounts[0].password, "hft01pw");
+  ASSERT_EQ(c.symbols.size(), 8u);
+  EXPECT_EQ(c.symbols[0].symbol.view(), "AAA");
+  EXPECT_EQ(c.symbols[3].symbol.view(), "DDD");
   EXPECT_EQ(c.user_ref_num_policy, ouch::UserRefNumPolicy::kReject);
   EXPECT_FALSE(c.probe.enabled());
   EXPECT_EQ(c.rerequest_options.session, c.publisher.session);
