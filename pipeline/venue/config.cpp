@@ -232,6 +232,7 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
   VenueConfig c;
   c.seed = static_cast<std::uint64_t>(root.integer("seed", 1, 0, INT64_MAX));
   c.duration_ns = static_cast<std::uint64_t>(root.number("duration_s", 0, 0, 86400 * 7) * 1e9);
+  c.open_delay_ns = static_cast<std::uint64_t>(root.integer("open_delay_ms", 0, 0, 3'600'000)) * kMs;
   c.capture = root.string("capture", "");
   c.book_dump = root.string("book_dump", "");
   const std::string start = root.string("clock_start", "");

@@ -6,7 +6,8 @@
 // user and symbols of the appliance's example configuration (config/hftd-2core.toml).
 //
 //   seed = 1                        # background flow and generated symbols
-//   duration_s = 0                  # 0: until SIGINT / SIGTERM
+//   duration_s = 0                  # 0: until SIGINT / SIGTERM (counted from the open)
+//   open_delay_ms = 0               # serve logins this long before the start of day
 //   capture = ""                    # BinaryFILE of every ITCH message published
 //   book_dump = ""                  # final books, exactly as `hft-itch book --format json`
 //   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
@@ -92,7 +93,8 @@ struct ProbeConfig {
 
 struct VenueConfig {
   std::uint64_t seed = 1;
-  std::uint64_t duration_ns = 0;
+  std::uint64_t duration_ns = 0;        // from the open
+  std::uint64_t open_delay_ns = 0;      // sockets up, logins taken; the day (and the feed) starts later
   std::string capture;
   std::string book_dump;
   std::optional<std::uint64_t> clock_start_ns;  // ns since midnight at start-up; none = wall clock

@@ -93,4 +93,10 @@ void ItchFeed::trade(std::uint16_t locate, std::uint32_t shares, std::uint32_t p
     commit('P', itch::encode::trade(out, header(locate), 'B', shares, symbol(locate), price, match));
 }
 
+void ItchFeed::cross_trade(std::uint16_t locate, std::uint64_t shares, std::uint32_t price, std::uint64_t match,
+                           char cross_type) noexcept {
+  if (std::uint8_t* out = claim('Q'))
+    commit('Q', itch::encode::cross_trade(out, header(locate), shares, symbol(locate), price, match, cross_type));
+}
+
 }  // namespace hft::venue

@@ -111,6 +111,8 @@ class ItchFeed {
   void replace(std::uint16_t locate, std::uint64_t old_ref, std::uint64_t new_ref, std::uint32_t shares,
                std::uint32_t price) noexcept;
   void trade(std::uint16_t locate, std::uint32_t shares, std::uint32_t price, std::uint64_t match) noexcept;
+  void cross_trade(std::uint16_t locate, std::uint64_t shares, std::uint32_t price, std::uint64_t match,
+                   char cross_type) noexcept;
 
   // ---- transport ---------------------------------------------------------------------------
   // Sends what is buffered now; returns whether anything was.

@@ -244,6 +244,10 @@ void OrderEntry::enter(const ouch::EnterOrder& m, std::uint16_t locate) noexcept
     }
     return;
   }
+  if (!open_) {  // before the start of day or after its end: no book to trade on
+    send_rejected(user_, m.user_ref_num, R::kDestinationClosed, m.cl_ord_id);
+    return;
+  }
   match::NewOrder req;
   ouch::Firm firm;
   if (const std::uint16_t why = check_enter(m, firm, locate, req); why != 0) {
@@ -296,6 +300,10 @@ bool OrderEntry::replace_changes_options(const ClientOrder& o, const ouch::Optio
 
 void OrderEntry::on_message(const ouch::ReplaceOrder& m) noexcept {
   ++counters_.replace;
+  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
+    ++counters_.ignored;
+    return;
+  }
   ClientOrder* o = find(user_, m.orig_user_ref_num);
   if (o == nullptr) {  // §2.2 case 1: the order is no longer live
     ++counters_.ignored;
@@ -345,6 +353,10 @@ void OrderEntry::on_message(const ouch::ReplaceOrder& m) noexcept {
 
 void OrderEntry::on_message(const ouch::CancelOrder& m) noexcept {
   ++counters_.cancel;
+  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
+    ++counters_.ignored;
+    return;
+  }
   ClientOrder* o = find(user_, m.user_ref_num);
   const std::optional<match::OrderView> view = o != nullptr ? engine_.find(o->ref) : std::nullopt;
   if (!view) {  // §2.3: superfluous cancels are silently ignored
@@ -362,6 +374,10 @@ void OrderEntry::on_message(const ouch::CancelOrder& m) noexcept {
 
 void OrderEntry::on_message(const ouch::ModifyOrder& m) noexcept {
   ++counters_.modify;
+  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
+    ++counters_.ignored;
+    return;
+  }
   ClientOrder* o = find(user_, m.user_ref_num);
   const std::optional<match::OrderView> view = o != nullptr ? engine_.find(o->ref) : std::nullopt;
   // §2.4: only S, T and E may be exchanged, and the size may only go down.
@@ -420,6 +436,7 @@ void OrderEntry::system_event(ouch::SystemEventCode event) noexcept {
   out.timestamp = clock_.since_midnight();
   out.event_code = event;
   for (std::uint32_t u = 0; u < users_.size(); ++u) send(u, out);
+  open_ = event == ouch::SystemEventCode::kStartOfDay;
 }
 
 std::uint64_t OrderEntry::expire(std::uint64_t now_ns) noexcept {

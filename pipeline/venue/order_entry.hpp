@@ -108,8 +108,11 @@ class OrderEntry {
   // One OUCH message from `user` (a SoupBinTCP unsequenced packet's payload).
   void handle(std::uint32_t user, std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept;
 
-  // OUCH System Event on every user's stream (start 'S' / end 'E' of day).
+  // OUCH System Event on every user's stream (start 'S' / end 'E' of day); orders are taken
+  // between the two (before and after: Enter Order is refused 0x0002 Destination Closed, the
+  // others are ignored).
   void system_event(ouch::SystemEventCode code) noexcept;
+  [[nodiscard]] bool open() const noexcept { return open_; }
 
   // GTT expiry: cancels orders whose ExpireTime has passed. Returns the earliest deadline left
   // (0 = none).
@@ -220,6 +223,7 @@ class OrderEntry {
   std::uint32_t live_ = 0;
   OrderEntryCounters counters_;
   bool output_pending_ = false;
+  bool open_ = false;
 
   // The request being served (set around each engine call, read by the event handlers).
   std::uint32_t user_ = 0;

@@ -33,6 +33,8 @@ soup::ServerConfig server_config(const VenueConfig& c) {
 
 VenueConfig checked(VenueConfig c) {
   c.validate();
+  // Match numbers 1..N+1 are the opening crosses' (start_of_day); the engine's follow.
+  c.engine.first_match_number = c.symbols.size() + 2;
   // The background quotes share the engine's order pool with client orders: with many symbols the
   // per-symbol bound comes down so that the pool can never run out under the flow.
   // (BackgroundFlow::capacity(): quotes + 64 slots of slack + its incoming order; the probe
@@ -183,13 +185,21 @@ void Venue::inject(std::uint32_t user, std::span<const std::uint8_t> msg) noexce
 void Venue::start_of_day(std::uint64_t now_ns) noexcept {
   clock_.set(now_ns);
   // ITCH 5.0 §1.1 System Event codes, in the order of a NASDAQ day: start of messages, the stock
-  // directory, start of system hours, trading actions, start of market hours.
+  // directory, start of system hours, trading actions, start of market hours, opening crosses.
   feed_.system_event('O');
   const auto n = static_cast<std::uint16_t>(config_.symbols.size() + 1);
   for (std::uint16_t locate = 1; locate <= n; ++locate) feed_.stock_directory(locate, locate == probe_locate());
   feed_.system_event('S');
   for (std::uint16_t locate = 1; locate <= n; ++locate) feed_.trading_action(locate, 'T');
   feed_.system_event('Q');
+  // The opening cross (ITCH 5.0 §1.5.2: a Cross Trade "for all active issues ... following the
+  // Opening ... cross", with zero shares when no interest crossed): this venue runs no auction, so
+  // every issue prints 0 shares at its reference price. Receivers get a price for every symbol
+  // before any trade - the appliance's risk checks need one - the probe's included.
+  for (std::uint16_t locate = 1; locate <= n; ++locate) {
+    const match::Price ref = locate == probe_locate() ? config_.probe.price : config_.symbols[locate - 1u].reference_price;
+    feed_.cross_trade(locate, 0, static_cast<std::uint32_t>(ref), locate, 'O');
+  }
   feed_.flush();
   order_entry_.system_event(ouch::SystemEventCode::kStartOfDay);
   bg_base_ns_ = now_ns;
@@ -216,17 +226,37 @@ void Venue::start() {
                   ouch_endpoint().to_string());
   std::string users;
   for (const Account& a : config_.accounts) users += (users.empty() ? "" : ", ") + a.username;
-  core::log::info("hft-exchange: users {}; background flow {} msg/s, seed {}; {}", users, config_.background.rate,
+  core::log::info("hft-exchange: users {}; background flow {} msg/s, seed {}; open {}", users, config_.background.rate,
                   config_.seed,
                   config_.duration_ns != 0 ? fmt::format("{:.1f} s", static_cast<double>(config_.duration_ns) / 1e9)
                                            : std::string("until SIGINT/SIGTERM"));
-  start_of_day(start_ns_);
+  open_at_ns_ = start_ns_ + config_.open_delay_ns;
+  if (config_.open_delay_ns == 0) {
+    open_day(start_ns_);
+  } else {
+    core::log::info("hft-exchange: sessions and re-requests are served now; the day opens in {:.1f} s",
+                    static_cast<double>(config_.open_delay_ns) / 1e9);
+  }
+}
+
+void Venue::open_day(std::uint64_t now_ns) noexcept {
+  open_ = true;
+  open_ns_ = now_ns;
+  start_of_day(now_ns);
 }
 
 bool Venue::step(std::uint64_t max_wait_ns) {
   if (!started_ || finished_) return false;
   if (stop_requests_.load(std::memory_order_relaxed) != 0) return false;
-  if (config_.duration_ns != 0 && core::monotonic_ns() - start_ns_ >= config_.duration_ns) return false;
+  const std::uint64_t now = core::monotonic_ns();
+  if (!open_) {
+    if (now < open_at_ns_) {  // before the open: logins and heartbeats, no market
+      pass(false, std::min(max_wait_ns, open_at_ns_ - now));
+      return true;
+    }
+    open_day(now);
+  }
+  if (config_.duration_ns != 0 && now - open_ns_ >= config_.duration_ns) return false;
   pass(true, max_wait_ns);
   return true;
 }
@@ -242,13 +272,15 @@ void Venue::finish() {
 void Venue::end_of_day() {
   const std::uint64_t now = core::monotonic_ns();
   clock_.set(now);
-  probe_.cancel(engine_);
-  // End of market hours, end of system hours, end of messages (ITCH 5.0 §1.1).
-  feed_.system_event('M');
-  feed_.system_event('E');
-  feed_.system_event('C');
-  feed_.flush();
-  order_entry_.system_event(ouch::SystemEventCode::kEndOfDay);
+  if (open_) {
+    probe_.cancel(engine_);
+    // End of market hours, end of system hours, end of messages (ITCH 5.0 §1.1).
+    feed_.system_event('M');
+    feed_.system_event('E');
+    feed_.system_event('C');
+    feed_.flush();
+    order_entry_.system_event(ouch::SystemEventCode::kEndOfDay);
+  }
   end_ns_ = now;
   // Clients get what they miss, then 'Z'; receivers get end-of-session packets and may still
   // ask for retransmissions (MoldUDP64 1.00 p.6: "the last chance to ensure that all messages
@@ -304,7 +336,7 @@ std::uint64_t Venue::next_deadline(std::uint64_t now_ns) const noexcept {
     d = std::min(d, bg_base_ns_ + (due + tick - 1) / tick * tick);
   }
   d = std::min(d, probe_.next_deadline());
-  if (config_.duration_ns != 0) d = std::min(d, start_ns_ + config_.duration_ns);
+  if (config_.duration_ns != 0) d = std::min(d, open_ns_ + config_.duration_ns);
   if (order_entry_.next_expiry() != 0) d = std::min(d, order_entry_.next_expiry());
   return d;
 }
@@ -426,7 +458,7 @@ bool Venue::write_book_dump() {
 VenueSummary Venue::summary() const {
   VenueSummary s;
   const std::uint64_t end = end_ns_ != 0 ? end_ns_ : core::monotonic_ns();
-  s.seconds = start_ns_ != 0 ? static_cast<double>(end - start_ns_) / 1e9 : 0;
+  s.seconds = open_ ? static_cast<double>(end - open_ns_) / 1e9 : 0;
   s.itch_messages = feed_.counters().messages;
   s.itch_by_type = feed_.counters().by_type;
   s.background_messages = bg_messages_;
@@ -462,7 +494,7 @@ VenueSummary Venue::summary() const {
 
 void Venue::log_summary(const VenueSummary& s) const {
   std::string mix;
-  for (const char t : {'A', 'F', 'U', 'D', 'E', 'X', 'P', 'C', 'S', 'R', 'H'}) {
+  for (const char t : {'A', 'F', 'U', 'D', 'E', 'X', 'P', 'C', 'Q', 'S', 'R', 'H'}) {
     const std::uint64_t n = s.itch_by_type[static_cast<unsigned char>(t)];
     if (n == 0) continue;
     mix += fmt::format("{}{} {} ({:.1f}%)", mix.empty() ? "" : ", ", t, n,

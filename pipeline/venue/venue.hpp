@@ -86,7 +86,8 @@ class Venue {
   // end-of-session tail for at most shutdown_linger), then the output files and the summary log.
   void run();
   // The same in steps, for a caller that drives the venue from its own loop (tests): start(),
-  // step() until it returns false, finish().
+  // step() until it returns false, finish(). start() opens the day at once, or after
+  // open_delay (sessions and re-requests are served meanwhile, so clients connect first).
   void start();
   // One pass of the loop, waiting at most max_wait_ns for I/O or a timer. False once stop() was
   // called or the configured duration has passed.
@@ -135,6 +136,7 @@ class Venue {
   };
   using Session = soup::ServerSession<soup::Logged<OuchPort>>;
 
+  void open_day(std::uint64_t now_ns) noexcept;
   void start_of_day(std::uint64_t now_ns) noexcept;
   void end_of_day();
   // One pass of the loop (see the top of this file); `trading` is false during the end-of-day tail.
@@ -169,6 +171,8 @@ class Venue {
   static_assert(std::atomic<int>::is_always_lock_free, "stop() is called from signal handlers");
 
   std::uint64_t start_ns_ = 0;
+  std::uint64_t open_at_ns_ = 0;        // start_ns_ + open_delay
+  std::uint64_t open_ns_ = 0;           // when the day opened (the duration counts from here)
   std::uint64_t end_ns_ = 0;
   std::uint64_t next_session_poll_ns_ = 0;
   std::uint64_t bg_base_ns_ = 0;        // the background flow's clock origin
@@ -178,6 +182,7 @@ class Venue {
   std::array<std::uint64_t, 16> internal_rejects_{};  // the venue's own requests refused, by reason
   bool outputs_ok_ = true;
   bool started_ = false;
+  bool open_ = false;
   bool finished_ = false;
 };
 

@@ -49,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   (void)quiet;
   hft::venue::Venue venue(fuzz_config());
+  venue.start();  // the start of day opens the order entry
   while (size >= 2) {
     const std::uint32_t user = data[0] % 3;
     std::size_t len = data[1];

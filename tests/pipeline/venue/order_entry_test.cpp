@@ -28,6 +28,28 @@ TEST_F(OrderEntryTest, LoginStartsTheStreamWithStartOfDayAndBadCredentialsAreRef
   EXPECT_NE(log_.str().find("login rejected"), std::string::npos);
 }
 
+TEST_F(OrderEntryTest, BeforeTheOpenClientsLogInButOrdersAreRefusedAsDestinationClosed) {
+  make([](VenueConfig& c) { c.open_delay_ns = 300'000'000; });
+  OuchClient& alice = login("ALICE", "a");
+  ASSERT_TRUE(alice.send(enter(1, Side::kBuy, 100, symbol(), reference())));
+  ASSERT_TRUE(await(alice, 1)) << alice.types();
+  EXPECT_EQ(alice.types(), "J");
+  EXPECT_EQ(alice.all<ouch::OrderRejected>()[0].reason, R::kDestinationClosed);
+  EXPECT_EQ(feed_->by_type()['S'], 0u) << "no market data before the start of day";
+  ASSERT_TRUE(await(alice, 2)) << alice.types();  // the start of day
+  ASSERT_TRUE(alice.send(enter(2, Side::kBuy, 100, symbol(), reference())));
+  ASSERT_TRUE(await(alice, 3)) << alice.types();
+  EXPECT_EQ(alice.types(), "JSA");
+  ASSERT_TRUE(run([&] { return feed_->by_type()['A'] == 1; }));
+  EXPECT_EQ(feed_->by_type()['R'], 5u);  // the directory came first, with the open
+  // An opening cross print of 0 shares at its reference price for every symbol, the probe's too:
+  // receivers know a price for each before any trade.
+  EXPECT_EQ(feed_->by_type()['Q'], 5u);
+  EXPECT_EQ(feed_->books().info(1).last_trade.price, venue_->config().symbols[0].reference_price);
+  EXPECT_EQ(feed_->books().info(1).last_trade.kind, 'Q');
+  EXPECT_EQ(feed_->books().info(5).last_trade.price, venue_->config().probe.price);
+}
+
 TEST_F(OrderEntryTest, CrossingOrdersExecuteAndBothOwnersHearOfItWithOneMatchNumber) {
   make();
   OuchClient& alice = login("ALICE", "a");
