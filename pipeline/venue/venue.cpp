@@ -310,6 +310,7 @@ void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
   if ((ready & kTcpReady) != 0 || now >= next_session_poll_ns_) {
     tcp_->poll(0);
     next_session_poll_ns_ = now + kHousekeepingNs;
+    feed_.flush();  // what client orders did goes out before the background burst
   }
   if ((ready & kRerequestReady) != 0) {
     for (int i = 0; i < kRerequestRounds && rerequest_.poll() > 0; ++i) {

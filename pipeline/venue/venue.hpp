@@ -17,12 +17,15 @@
 //      flow's next tick, the probe's send or timeout, a GTT expiry, the end of the run, or 10 ms
 //      of housekeeping (heartbeats, dead-peer timeouts). The set holds the TCP server's own epoll
 //      descriptor (nested), the re-request socket and a stop eventfd.
-//   2. order entry first: OUCH from clients (probe answers among them) waits least;
+//   2. order entry first: OUCH from clients (probe answers among them) waits least, and the
+//      market data it caused is sent at once;
 //   3. re-requests: a receiver recovering a gap is waiting on them;
 //   4. the probe, then the background flow's burst (at most max_batch messages, so a backlog
 //      never starves steps 2-3);
 //   5. everything published in the pass goes out (MoldUDP64 packets), and OUCH produced by
-//      steps 4 (fills of resting client orders) is written to the sockets at once.
+//      step 4 (fills of resting client orders) is written to the sockets at once.
+// The TCP server is polled when its descriptor is ready or every 10 ms (its sessions' timers);
+// the re-request socket only when ready.
 #include <sys/epoll.h>
 
 #include <atomic>
