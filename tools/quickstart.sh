@@ -23,10 +23,8 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 
 if [ "$mode" = demo ]; then
-  step "core benchmarks (bench_ring: SPSC ring vs boost::lockfree::spsc_queue; bench_core: histogram, clock)"
-  ./build/release/bin/bench_ring --benchmark_color=false 2>/dev/null | sed -n '/^== SPSC/,$p'
-  ./build/release/bin/bench_core --benchmark_color=false 2>/dev/null | sed -n '/^== core/,$p'
-  exit 0
+  step "loopback trading demo: hft-exchange + hftd"
+  exec bash tools/demo.sh
 fi
 
 step "release tests"

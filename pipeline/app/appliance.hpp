@@ -29,6 +29,8 @@ struct Summary {
   std::vector<Hop> hops;
   std::vector<std::string> files;  // .hgrm written
   [[nodiscard]] std::string text() const;
+  // key=value lines (scripts read this: tools/demo.sh).
+  [[nodiscard]] std::string key_values() const;
 };
 
 class Appliance {
@@ -48,6 +50,12 @@ class Appliance {
   // Operator controls, safe from any thread.
   void halt(bool on) noexcept;
   void kill_switch(bool on) noexcept;
+  // The control plane's periodic work, from hftd's main (control) thread, never a pipeline
+  // thread: heartbeat, thread table, and the commands hftctl left in the control file.
+  void control_tick();
+  // Writes every latency histogram as .hgrm into [stats] histogram_dir; returns the files.
+  std::vector<std::string> dump_histograms();
+  [[nodiscard]] std::string control_path() const;
   // True once the order-entry session is logged in and ready for orders.
   [[nodiscard]] bool ready() const noexcept;
   [[nodiscard]] std::string describe() const;  // backend, features, arena, threads: for the start-up log

@@ -78,7 +78,11 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     c.feed.session.fixed_session = true;
     c.feed.session.session = mold::SessionId::from(session);
   }
-  c.feed.session.store_packets = static_cast<std::size_t>(feed.integer("store_packets", 1024, 1, 1 << 20));
+  // A receiver that joins late asks the re-request server for everything from `first_sequence`
+  // (1: the whole session, so the books see the stock directory and every resting order); 0
+  // starts from the first packet seen, with books built from that point only.
+  c.feed.session.first_sequence = static_cast<std::uint64_t>(feed.integer("first_sequence", 1, 0, 1ll << 62));
+  c.feed.session.store_packets = static_cast<std::size_t>(feed.integer("store_packets", 16384, 1, 1 << 20));
   c.feed.session.request_timeout_ns = static_cast<std::uint64_t>(feed.integer("request_timeout_ms", 50, 1, 60'000)) * 1'000'000;
   c.feed.session.recovery_deadline_ns =
       static_cast<std::uint64_t>(feed.integer("recovery_deadline_ms", 1000, 1, 600'000)) * 1'000'000;
@@ -155,6 +159,13 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     c.timer_ns = static_cast<std::uint64_t>(s->integer("timer_us", 1000, 10, 10'000'000)) * 1000;
     c.shutdown_wait_ns = static_cast<std::uint64_t>(s->integer("shutdown_wait_ms", 2000, 0, 600'000)) * 1'000'000;
     c.max_orders = static_cast<std::size_t>(s->integer("max_orders", 4096, 16, 1 << 22));
+    s->reject_unknown_keys();
+  }
+
+  if (auto s = root.section("control")) {
+    c.control = s->boolean("enabled", true);
+    c.control_dir = s->string("dir", "");
+    c.publish_interval_ns = static_cast<std::uint64_t>(s->integer("publish_interval_ms", 10, 1, 10'000)) * 1'000'000;
     s->reject_unknown_keys();
   }
 

@@ -5,7 +5,7 @@
 //   instance, [memory], [log], [[threads]]      core/runtime_config.hpp
 //   [net]          backend = "auto" | "io_uring" | "epoll", busy_poll, buffer_count, buffer_size,
 //                  socket_busy_poll_us, sqpoll
-//   [feed]         listen, interface, rerequest, session, store_packets, request_timeout_ms,
+//   [feed]         listen, interface, rerequest, session, first_sequence, store_packets, request_timeout_ms,
 //                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
 //   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms
 //   [book]         pipeline/book/config.hpp
@@ -14,6 +14,7 @@
 //   [[strategies]] type = "probe" | "market_maker", name, symbol(s), parameters
 //   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
 //   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders
+//   [control]      enabled, dir (default $HFT_CONTROL_DIR or /dev/shm), publish_interval_ms
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -64,6 +65,9 @@ struct HftdConfig {
   std::uint64_t timer_ns = 1'000'000;
   std::uint64_t shutdown_wait_ns = 2'000'000'000;
   std::size_t max_orders = 4096;
+  bool control = true;              // the /dev/shm/hftd.<instance> control file for hftctl
+  std::string control_dir;          // "" = $HFT_CONTROL_DIR or /dev/shm
+  std::uint64_t publish_interval_ns = 10'000'000;
 };
 
 // Reads and validates a whole hftd configuration. Throws core::ConfigError.

@@ -86,8 +86,8 @@ std::string to_text(const BookSnapshot& s) {
         fmt::format_to(std::back_inserter(out), "  {:>6} {:>12} {:>12}", "", "", "");
       }
       if (i < st.asks.size()) {
-        fmt::format_to(std::back_inserter(out), "  | {:<12} {:<12} {:<6}", dollars(st.asks[i].price),
-                       st.asks[i].shares, st.asks[i].orders);
+        fmt::format_to(std::back_inserter(out), "  | {:<12} {:<12} {}", dollars(st.asks[i].price),
+                       st.asks[i].shares, st.asks[i].orders);  // no padding at the end of a line
       } else {
         out += "  |";
       }
@@ -97,7 +97,7 @@ std::string to_text(const BookSnapshot& s) {
   return out;
 }
 
-std::string to_json(const BookSnapshot& s) {
+std::string to_json_state(const BookSnapshot& s) {
   std::string out;
   auto levels = [&](const std::vector<Level>& side) {
     out += '[';
@@ -133,6 +133,29 @@ std::string to_json(const BookSnapshot& s) {
     out += '}';
   }
   out += "]}\n";
+  return out;
+}
+
+std::string to_json(const BookSnapshot& s) {
+  std::string out;
+  auto levels = [&](const std::vector<Level>& side) {
+    out += '[';
+    for (std::size_t i = 0; i < side.size(); ++i) {
+      fmt::format_to(std::back_inserter(out), "{}[{},{},{}]", i ? "," : "", side[i].price, side[i].shares,
+                     side[i].orders);
+    }
+    out += ']';
+  };
+  for (const StockSnapshot& st : s.stocks) {
+    if (st.bid_levels == 0 && st.ask_levels == 0) continue;
+    out += "{\"stock\":";
+    append_json_string(out, st.info.symbol.view());
+    fmt::format_to(std::back_inserter(out), ",\"locate\":{},\"bids\":", st.locate);
+    levels(st.bids);
+    out += ",\"asks\":";
+    levels(st.asks);
+    out += "}\n";
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // A copy of a BookSet's state for tools and operators (cold path: it allocates): the levels per
 // stock, best first, with each stock's directory data and last trade, and the set's counters.
-// The hft-itch tool prints it as text or JSON.
+// hft-itch and the venue's --book-dump print it as text or JSON.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,7 +34,15 @@ BookSnapshot take_snapshot(const BookSet& books, std::size_t depth = 0);
 
 // Human-readable: one block per stock, prices in dollars ("123.4500").
 std::string to_text(const BookSnapshot& s);
-// JSON: prices as Price(4) integers (1/10,000 $; "price_scale": 10000), never floating point.
+// The canonical book dump, shared by `hft-itch book --format json` and the venue's --book-dump
+// (tests compare the two byte for byte, so both must come from this one function): one line per
+// stock with at least one level, in locate order,
+//   {"stock":"AAPL","locate":13,"bids":[[1234500,300,2],...],"asks":[[1234600,100,1],...]}
+// each level [price, shares, orders], best first, prices as Price(4) integers (1/10,000 $), no
+// spaces, every line ending in '\n'. Empty when every book is empty.
 std::string to_json(const BookSnapshot& s);
+// Everything the snapshot holds as one JSON object (counters, directory data, last trades,
+// level counts): for operators. Prices as Price(4) integers ("price_scale": 10000).
+std::string to_json_state(const BookSnapshot& s);
 
 }  // namespace hft::book

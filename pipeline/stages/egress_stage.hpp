@@ -11,6 +11,7 @@
 //
 // Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
 // to send) for every intent that a packet caused.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -39,12 +40,23 @@ struct OrderEntryConfig {
   int connect_timeout_ms = 1000;
 };
 
+// Operator requests applied on the egress thread (from hftd's control thread, through a ring).
+struct ControlRequest {
+  enum class Op : std::uint8_t { kSetLimits, kFlatten } op;
+  std::uint32_t id;
+  risk::RiskLimits limits;
+};
+
+// Orders the egress stage makes itself (flatten) belong to this strategy index; their reports
+// stay here.
+inline constexpr std::uint8_t kOperatorStrategy = 255;
+
 struct EgressCounters {
   std::uint64_t intents = 0, sent_new = 0, sent_cancel = 0, sent_replace = 0;
   std::uint64_t risk_rejects = 0, not_connected = 0, unknown_order = 0, backlog = 0;
   std::uint64_t replies = 0, reply_errors = 0, report_overflow = 0;
   std::uint64_t connects = 0, connect_failures = 0, kill_cancels = 0;
-  std::uint64_t broken_trades = 0, cancel_rejects = 0;
+  std::uint64_t broken_trades = 0, cancel_rejects = 0, flatten_orders = 0;
 };
 
 template <class Backend>
@@ -52,9 +64,13 @@ class EgressStage {
  public:
   static constexpr int kBatch = 32;
 
+  // decision_to_wire and tick_to_trade end when the send call is issued (the order is handed to
+  // the kernel); send_call is the time spent inside it, which on loopback includes the venue's
+  // TCP receive processing and its wake-up, so it is kept apart rather than hidden or mixed in.
   struct Hops {
     core::Histogram* decision_to_wire;
     core::Histogram* tick_to_trade;
+    core::Histogram* send_call;
   };
 
   EgressStage(Backend& backend, const OrderEntryConfig& config, core::SpscRing<OrderIntent>& in,
@@ -96,7 +112,15 @@ class EgressStage {
       soup_.poll(now_ns());
       if (soup_.finished()) drop_connection(now);
     }
-    if (gate_.kill_switch() && !kill_done_) kill_all(now);
+    if (!gate_.kill_switch()) kill_done_ = false;
+    else if (!kill_done_) kill_all(now);
+    if (control_ != nullptr) {
+      if (const ControlRequest* r = control_->front()) {
+        apply(*r);
+        control_applied_.store(r->id, std::memory_order_release);
+        control_->pop();
+      }
+    }
     if (logout_requested_.load(std::memory_order_relaxed) && !logout_sent_ && socket_ >= 0) {
       logout_sent_ = true;
       soup_.logout(now);
@@ -108,7 +132,7 @@ class EgressStage {
       in_.pop();
       ++work;
     }
-    flush();
+    flush_and_record();
     published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
     published_ready_.store(ready(), std::memory_order_relaxed);
     published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
@@ -192,6 +216,10 @@ class EgressStage {
   [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_connected() const noexcept { return published_connected_.load(std::memory_order_relaxed); }
+  // Operator requests (set risk limits, flatten) from the control thread.
+  void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
+  // The id of the last request applied (the control thread waits for it before answering).
+  [[nodiscard]] std::uint32_t control_applied() const noexcept { return control_applied_.load(std::memory_order_acquire); }
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
@@ -326,44 +354,97 @@ class EgressStage {
   template <class M>
   bool send(const M& m) noexcept {
     std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
-    if (p == nullptr) return false;
+    if (p == nullptr) {  // the output buffer is full: hand it to the kernel and try once more
+      flush();
+      p = soup_.begin_unsequenced(kMaxOuch);
+      if (p == nullptr) return false;
+    }
     const std::size_t n = ouch::encode(p, kMaxOuch, m);
     if (n == 0) return false;
     soup_.commit_unsequenced(n, now_ns());
-    flush();
     return true;
   }
 
-  // Hands the session's output to the kernel.
+  // Hands the session's output to the kernel; remembers when the call was issued and returned.
   void flush() noexcept {
     if (socket_ < 0) return;
     const auto out = soup_.output();
     if (out.empty()) return;
+    handoff_tsc_ = core::rdtsc();
     if (backend_.send(socket_, out.data(), out.size())) soup_.consume_output(out.size());
+    returned_tsc_ = core::rdtscp();
   }
 
+  // Orders of one batch leave in one send call; their hops are recorded once it is issued.
   void record_hops(const OrderIntent& in) noexcept {
-    const std::uint64_t t = core::rdtscp();
-    if (in.decision_tsc != 0) hops_.decision_to_wire->record(clock_.to_ns(t - in.decision_tsc));
-    if (in.origin_tsc != 0) hops_.tick_to_trade->record(clock_.to_ns(t - in.origin_tsc));
+    if (pending_hops_ < kBatch) pending_[pending_hops_++] = {in.decision_tsc, in.origin_tsc};
+  }
+  void flush_and_record() noexcept {
+    flush();
+    if (pending_hops_ == 0) return;
+    for (std::uint32_t i = 0; i < pending_hops_; ++i) {
+      if (pending_[i].decision != 0) hops_.decision_to_wire->record(clock_.to_ns(handoff_tsc_ - pending_[i].decision));
+      if (pending_[i].origin != 0) hops_.tick_to_trade->record(clock_.to_ns(handoff_tsc_ - pending_[i].origin));
+    }
+    hops_.send_call->record(clock_.to_ns(returned_tsc_ - handoff_tsc_));
+    pending_hops_ = 0;
   }
 
   void report(const ExecReport& r) noexcept {
+    if (r.strategy == kOperatorStrategy) return;  // the operator's own orders (flatten)
     if (!out_.try_push(r)) ++counters_.report_overflow;
   }
 
+  void apply(const ControlRequest& r) noexcept {
+    if (r.op == ControlRequest::Op::kSetLimits) {
+      gate_.set_limits(r.limits);
+      return;
+    }
+    // Flatten: cancel everything, then close each position with an IOC order at the edge of the
+    // price band on the side that crosses (risk checks still apply).
+    kill_all(now_ns());
+    for (std::size_t l = 1; l < oms_.locates(); ++l) {
+      const auto locate = static_cast<Locate>(l);
+      const std::int64_t pos = oms_.exposure(locate).position;
+      const Price ref = refs_.get(locate);
+      if (pos == 0 || ref <= 0) continue;
+      OrderIntent in{};
+      in.order_id = (static_cast<std::uint64_t>(kOperatorStrategy) << 56) | ++operator_seq_;
+      in.side = pos > 0 ? Side::kSell : Side::kBuy;
+      in.quantity = static_cast<Quantity>(pos > 0 ? pos : -pos);
+      const Price edge = ref * gate_.limits().price_band_bps / 20'000;  // half the band: inside it
+      in.price = pos > 0 ? ref - edge : ref + edge;
+      in.price -= in.price % 100;  // the penny grid
+      in.locate = locate;
+      in.type = IntentType::kNew;
+      in.tif = TimeInForce::kIoc;
+      in.strategy = kOperatorStrategy;
+      handle_new(in, 0);
+      ++counters_.flatten_orders;
+    }
+  }
+
+  // Cancels every working order; orders still pending acceptance are cancelled once accepted
+  // (the next poll sees them live), and a cancel that found no room is retried on the next poll.
   void kill_all(std::uint64_t) noexcept {
-    kill_done_ = gate_.kill_switch();
     if (!ready()) return;
+    bool complete = true;
     oms_.for_each_working([&](oms::Order& o) {
-      if (o.cancel_requested || o.state == oms::OrderState::kPendingNew) return;
+      if (o.cancel_requested) return;
+      if (o.state == oms::OrderState::kPendingNew) {
+        complete = false;
+        return;
+      }
       ouch::CancelOrder m;
       m.user_ref_num = o.user_ref;
       if (send(m)) {
         oms_.begin_cancel(o, 0);
         ++counters_.kill_cancels;
+      } else {
+        complete = false;
       }
     });
+    kill_done_ = gate_.kill_switch() && complete;
   }
 
   void drop_connection(std::uint64_t now) noexcept {
@@ -388,6 +469,13 @@ class EgressStage {
   soup::ClientSession<EgressStage> soup_;
   std::optional<ouch::Firm> firm_;
   int socket_ = -1;
+  std::uint64_t handoff_tsc_ = 0;
+  std::uint64_t returned_tsc_ = 0;
+  struct PendingHop {
+    std::uint64_t decision, origin;
+  };
+  std::array<PendingHop, kBatch> pending_{};
+  std::uint32_t pending_hops_ = 0;
   bool account_known_ = false;
   bool kill_done_ = false;
   std::uint64_t last_connect_attempt_ = 0;
@@ -399,6 +487,9 @@ class EgressStage {
   std::atomic<bool> published_ready_{false};
   std::atomic<bool> published_connected_{false};
   std::atomic<bool> logout_requested_{false};
+  std::atomic<std::uint32_t> control_applied_{0};
+  core::SpscRing<ControlRequest>* control_ = nullptr;
+  std::uint64_t operator_seq_ = 0;
   bool logout_sent_ = false;
 };
 

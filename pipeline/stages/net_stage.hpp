@@ -52,11 +52,6 @@ class NetStage {
     o.receive_buffer = config.receive_buffer;
     o.busy_poll_us = config.socket_busy_poll_us;
     socket_ = backend_.add_udp(net::udp_receiver(config.listen, o), config.kernel_timestamps);
-    // Kernel timestamps are CLOCK_REALTIME; the TSC is calibrated against CLOCK_MONOTONIC.
-    timespec rt{}, mono{};
-    ::clock_gettime(CLOCK_REALTIME, &rt);
-    ::clock_gettime(CLOCK_MONOTONIC, &mono);
-    realtime_minus_monotonic_ = (rt.tv_sec - mono.tv_sec) * 1'000'000'000ll + (rt.tv_nsec - mono.tv_nsec);
   }
 
   int poll() noexcept {
@@ -82,7 +77,11 @@ class NetStage {
     const std::uint64_t mono = clock_.to_monotonic_ns(packet_tsc_);
     kernel_delay_ns_ = 0;
     if (d.kernel_rx_ns != 0) {
-      const auto user_realtime = static_cast<std::int64_t>(mono) + realtime_minus_monotonic_;
+      // Kernel timestamps are CLOCK_REALTIME: compare with that clock read now (vDSO, no
+      // syscall), not with the TSC, whose calibrated rate drifts from it by microseconds a minute.
+      timespec rt{};
+      ::clock_gettime(CLOCK_REALTIME, &rt);
+      const std::int64_t user_realtime = rt.tv_sec * 1'000'000'000ll + rt.tv_nsec;
       const std::int64_t delay = user_realtime - static_cast<std::int64_t>(d.kernel_rx_ns);
       kernel_delay_ns_ = delay <= 0 ? 0 : delay > 0xffffffffll ? 0xffffffffu : static_cast<std::uint32_t>(delay);
       kernel_hist_.record(kernel_delay_ns_);
@@ -160,7 +159,6 @@ class NetStage {
   mold::Session<SessionSink> session_;
   net::Endpoint rerequest_;
   int socket_ = -1;
-  std::int64_t realtime_minus_monotonic_ = 0;
   std::uint64_t packet_tsc_ = 0;
   std::uint32_t kernel_delay_ns_ = 0;
   bool stale_ = false;

@@ -79,11 +79,18 @@ class StrategyStage {
   int poll() noexcept {
     halted_applied_ = halted_.load(std::memory_order_relaxed);  // one relaxed load per pass
     int work = 0;
+    // Latency first: an event that made a strategy send something ends the batch, so the risk
+    // stage (next in a fused thread) puts the order on the wire before the rest is looked at.
+    const std::uint64_t sent_before = intents_sent();
     for (; work < kBatch; ++work) {
       const BookEvent* e = books_in_.front();
       if (e == nullptr) break;
       on_book_event(*e);
       books_in_.pop();
+      if (intents_sent() != sent_before) {
+        ++work;
+        break;
+      }
     }
     for (int i = 0; i < kBatch; ++i, ++work) {
       const ExecReport* r = reports_in_.front();
@@ -111,6 +118,11 @@ class StrategyStage {
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] std::uint64_t intents_sent() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& s : strategies_) n += s->ctx.intents_sent();
+    return n;
+  }
   [[nodiscard]] const strategy::BookView& book(Locate l) const noexcept { return books_[l]; }
 
  private:

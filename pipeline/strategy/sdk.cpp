@@ -9,15 +9,20 @@ using pipeline::OrderIntent;
 using pipeline::ReportType;
 
 const WorkingOrder* Context::order(std::uint64_t id) const noexcept {
-  for (const WorkingOrder& o : orders_)
-    if (o.id == id && o.state != OrderState::kDone) return &o;
-  return nullptr;
+  const std::uint32_t* slot = by_id_.find(id);
+  return slot != nullptr ? &orders_[*slot] : nullptr;
 }
 
 WorkingOrder* Context::find(std::uint64_t id) noexcept {
-  for (WorkingOrder& o : orders_)
-    if (o.id == id && o.state != OrderState::kDone) return &o;
-  return nullptr;
+  const std::uint32_t* slot = by_id_.find(id);
+  return slot != nullptr ? &orders_[*slot] : nullptr;
+}
+
+void Context::release(WorkingOrder& o) noexcept {
+  by_id_.erase(o.id);
+  o.state = OrderState::kDone;
+  free_.push_back(static_cast<std::uint32_t>(&o - orders_.data()));
+  --working_;
 }
 
 bool Context::push(const OrderIntent& intent) noexcept {
@@ -40,13 +45,7 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     ++refusals_.stale_book;
     return 0;
   }
-  WorkingOrder* slot = nullptr;
-  for (WorkingOrder& o : orders_)
-    if (o.state == OrderState::kDone) {
-      slot = &o;
-      break;
-    }
-  if (slot == nullptr) {
+  if (free_.empty()) {
     ++refusals_.too_many_orders;
     return 0;
   }
@@ -64,7 +63,10 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
   in.strategy = index_;
   in.post_only = post_only;
   if (!push(in)) return 0;
-  *slot = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0};
+  const std::uint32_t slot = free_.back();
+  free_.pop_back();
+  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0};
+  by_id_.insert(id, slot);
   ++working_;
   return id;
 }
@@ -120,6 +122,7 @@ bool Context::replace(std::uint64_t order_id, Price price, Quantity qty) noexcep
 }
 
 void Context::cancel_all() noexcept {
+  if (working_ == 0) return;
   for (WorkingOrder& o : orders_)
     if (o.state == OrderState::kWorking || o.state == OrderState::kPendingReplace) cancel(o.id);
 }
@@ -167,10 +170,7 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
       o->leaves = r.leaves;
       break;
   }
-  if (o->leaves == 0 && r.type != ReportType::kAccepted && r.type != ReportType::kReplaced) {
-    o->state = OrderState::kDone;
-    --working_;
-  }
+  if (o->leaves == 0 && r.type != ReportType::kAccepted && r.type != ReportType::kReplaced) release(*o);
   return o;
 }
 

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/id_map.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
 
@@ -122,7 +123,7 @@ class Context {
 
   Context(std::uint8_t index, std::string name, core::SpscRing<pipeline::OrderIntent>* out,
           const std::vector<BookView>* books)
-      : index_(index), name_(std::move(name)), out_(out), books_(books) {}
+      : index_(index), name_(std::move(name)), out_(out), books_(books), by_id_(kMaxOrders) {}
 
   // ---- market ----------------------------------------------------------------------------
   [[nodiscard]] const BookView& book(Locate locate) const noexcept { return (*books_)[locate]; }
@@ -165,6 +166,8 @@ class Context {
   void init_tables(std::size_t locates) {
     positions_.assign(locates, Position{});
     orders_.assign(kMaxOrders, WorkingOrder{});
+    free_.clear();
+    for (std::size_t i = kMaxOrders; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
   }
   // Applies a report for one of this strategy's orders; returns the order slot (or nullptr).
   WorkingOrder* apply(const pipeline::ExecReport& r) noexcept;
@@ -175,6 +178,7 @@ class Context {
   std::uint64_t submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only) noexcept;
   bool push(const pipeline::OrderIntent& intent) noexcept;
   WorkingOrder* find(std::uint64_t id) noexcept;
+  void release(WorkingOrder& o) noexcept;
 
   std::uint8_t index_;
   std::string name_;
@@ -183,6 +187,8 @@ class Context {
   std::vector<Locate> symbols_;
   std::vector<Position> positions_;
   std::vector<WorkingOrder> orders_;  // fixed kMaxOrders slots
+  std::vector<std::uint32_t> free_;   // free slots (a stack, sized once)
+  core::IdMap by_id_;                 // order id -> slot of a live order
   std::size_t working_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t origin_tsc_ = 0;

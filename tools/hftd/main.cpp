@@ -18,7 +18,9 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_dump = 0;
 void on_signal(int) { g_stop = 1; }
+void on_usr1(int) { g_dump = 1; }
 
 // Logs a multi-line text one line at a time.
 void log_lines(const std::string& text) {
@@ -49,9 +51,11 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool host = false;
   double duration = 0;
+  std::string summary_path;
   app.add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_flag("--check-host", host, "report pass/warn/fail for what a tuned host needs, then exit (1 if any fails)");
   app.add_option("--duration", duration, "stop after this many seconds (default: run until SIGINT/SIGTERM)")->check(CLI::NonNegativeNumber);
+  app.add_option("--summary", summary_path, "at exit, also write the summary as key=value lines to FILE");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGUSR1, on_usr1);  // dump the latency histograms as .hgrm now
     hft::app::Appliance appliance(config);
     log_lines(appliance.describe());
     appliance.start();
@@ -77,7 +82,12 @@ int main(int argc, char** argv) {
     auto last_ping = started;
     bool announced = false;
     while (g_stop == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      appliance.control_tick();  // this thread is the control thread: heartbeat, threads, hftctl commands
+      if (g_dump != 0) {
+        g_dump = 0;
+        for (const auto& f : appliance.dump_histograms()) hft::core::log::info("SIGUSR1: wrote {}", f);
+      }
       const auto now = std::chrono::steady_clock::now();
       if (!announced && appliance.ready()) {
         announced = true;
@@ -92,7 +102,17 @@ int main(int argc, char** argv) {
     }
     ::sd_notify(0, "STOPPING=1\nSTATUS=cancelling working orders");
     hft::core::log::info("stopping: cancelling working orders");
-    log_lines(appliance.stop().text());
+    const hft::app::Summary summary = appliance.stop();
+    log_lines(summary.text());
+    if (!summary_path.empty()) {
+      std::FILE* f = std::fopen(summary_path.c_str(), "w");
+      if (f == nullptr) {
+        std::fprintf(stderr, "hftd: cannot write %s\n", summary_path.c_str());
+        return 1;
+      }
+      std::fputs(summary.key_values().c_str(), f);
+      std::fclose(f);
+    }
     return 0;
   } catch (const hft::core::ConfigError& e) {
     std::fprintf(stderr, "hftd: configuration error: %s\n", e.what());

@@ -44,12 +44,35 @@ TEST(BookSnapshotTest, CopiesLevelsPerStockBestFirstAndPrintsThem) {
   EXPECT_NE(text.find("123.4600"), std::string::npos) << text;
   EXPECT_NE(text.find("last P 10@123.4550"), std::string::npos) << text;
 
-  const std::string json = to_json(top2);
+  const std::string json = to_json_state(top2);
   EXPECT_NE(json.find("\"symbol\":\"AB\\\"C\""), std::string::npos) << json;  // escaped
   EXPECT_NE(json.find("{\"price\":1234500,\"shares\":100,\"orders\":1}"), std::string::npos) << json;
   EXPECT_NE(json.find("\"bid_levels\":3"), std::string::npos) << json;
   EXPECT_EQ(json.find("1234300"), std::string::npos) << json;  // beyond the depth limit
   EXPECT_EQ(json.back(), '\n');
+
+  // The canonical dump (hft-itch book --format json, the venue's --book-dump): exact bytes.
+  EXPECT_EQ(to_json(top2),
+            "{\"stock\":\"AB\\\"C\",\"locate\":3,\"bids\":[[1234500,100,1],[1234400,200,1]],"
+            "\"asks\":[[1234600,110,2]]}\n");
+}
+
+TEST(BookSnapshotTest, CanonicalJsonHasOneLinePerNonEmptyBookInLocateOrder) {
+  BookConfig cfg;
+  cfg.orders = 64;
+  cfg.levels = 64;
+  cfg.max_locate = 10;
+  BookSet books(cfg);
+  NullSink sink;
+  books.add_order(1, 7, 1, 'S', 5, 20'000, sink, itch::Symbol::from("ZZ"));
+  books.add_order(2, 2, 2, 'B', 9, 10'000, sink, itch::Symbol::from("AA"));
+  books.add_order(3, 5, 3, 'B', 1, 30'000, sink, itch::Symbol::from("EMPTY"));
+  books.remove(4, 5, 3, sink);  // locate 5 has a symbol but no levels: no line
+  EXPECT_EQ(to_json(take_snapshot(books)),
+            "{\"stock\":\"AA\",\"locate\":2,\"bids\":[[10000,9,1]],\"asks\":[]}\n"
+            "{\"stock\":\"ZZ\",\"locate\":7,\"bids\":[],\"asks\":[[20000,5,1]]}\n");
+  BookSet empty(cfg);
+  EXPECT_EQ(to_json(take_snapshot(empty)), "");
 }
 
 }  // namespace

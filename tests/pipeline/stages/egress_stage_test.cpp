@@ -101,7 +101,7 @@ class EgressTest : public ::testing::Test {
     oc.firm = "HFTA";
     backend_ = std::make_unique<B>(net::BackendOptions{});
     stage_ = std::make_unique<EgressStage<B>>(*backend_, oc, intents_, reports_, gate_, refs_, symbols_, oms_,
-                                              typename EgressStage<B>::Hops{&d2w_, &t2t_});
+                                              typename EgressStage<B>::Hops{&d2w_, &t2t_, &send_});
     stage_->on_thread_start();
   }
   bool run_until(const std::function<bool()>& done) {
@@ -147,7 +147,7 @@ class EgressTest : public ::testing::Test {
   risk::ReferencePrices refs_{16};
   SymbolTable symbols_{16};
   oms::OrderManager oms_{64, 16, 1};
-  core::Histogram d2w_{1, 10'000'000'000ull, 3}, t2t_{1, 10'000'000'000ull, 3};
+  core::Histogram d2w_{1, 10'000'000'000ull, 3}, t2t_{1, 10'000'000'000ull, 3}, send_{1, 10'000'000'000ull, 3};
   std::unique_ptr<B> backend_;
   std::unique_ptr<EgressStage<B>> stage_;
 };
@@ -228,7 +228,7 @@ TYPED_TEST(EgressTest, UnreachableVenueIsAClearError) {
   oc.soup.username = "X";
   TypeParam b(net::BackendOptions{});
   EgressStage<TypeParam> s(b, oc, this->intents_, this->reports_, this->gate_, this->refs_, this->symbols_, this->oms_,
-                           typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_});
+                           typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_, &this->send_});
   EXPECT_FALSE(s.connect());
   EXPECT_NE(s.last_error().find("127.0.0.1:1"), std::string::npos) << s.last_error();
 }

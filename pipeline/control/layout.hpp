@@ -1,0 +1,220 @@
+#pragma once
+// The control file /dev/shm/hftd.<instance>: how hftd shows itself to hftctl (after Aeron's CnC
+// file and AeronStat). One shared mapping, created by hftd (mode 0600) and removed on a clean
+// exit. Every field has one writer; readers never block it:
+//  * counters are one cache line each, written with relaxed atomic stores by the thread that owns
+//    them (a publisher copies each stage's counters on that stage's own thread);
+//  * histograms are the pipeline's own latency histograms, living here (core::Histogram over
+//    external storage): the recording thread updates each count with a relaxed atomic store;
+//  * the thread table, risk block and positions are small records under a sequence lock (odd
+//    while being written), so a reader retries until it sees one whole, even version;
+//  * commands go the other way: hftctl claims a free slot with a compare-and-swap, fills it, marks
+//    it pending; hftd's control thread applies it and writes the outcome back into the slot.
+//
+// Layout version 1; offsets are in the header so a reader needs no compile-time sizes but these
+// record formats. A reader refuses a file with another magic or layout version.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+namespace hft::control {
+
+inline constexpr char kMagic[8] = {'H', 'F', 'T', 'D', 'C', 'T', 'L', '1'};
+inline constexpr std::uint32_t kLayoutVersion = 1;
+
+enum class DaemonState : std::uint32_t { kStarting = 0, kRunning = 1, kStopping = 2, kStopped = 3 };
+
+struct alignas(64) Header {
+  char magic[8];
+  std::uint32_t layout_version;
+  std::uint32_t header_bytes;
+  std::uint64_t total_bytes;
+  std::int32_t pid;
+  std::uint32_t uid;
+  std::uint64_t start_realtime_ns;
+  std::atomic<std::uint64_t> heartbeat_realtime_ns;  // the control thread, every 100 ms
+  std::atomic<std::uint32_t> state;                  // DaemonState
+  std::uint32_t reserved0;
+  char instance[64];
+  char config_path[256];
+  char version[32];
+  char backend[32];        // "io_uring" / "epoll"
+  char arena[256];         // core::ArenaReport::describe()
+  char net_features[256];  // io_uring probe
+  char clock[128];
+  // Sections.
+  std::uint32_t counter_slots, counters_offset;
+  std::uint32_t histogram_slots, histograms_offset;
+  std::uint32_t histogram_counts_len, histogram_bytes;  // per histogram: name block + counts
+  std::uint64_t histogram_lowest, histogram_highest;
+  std::uint32_t histogram_digits, reserved1;
+  std::uint32_t thread_slots, threads_offset;
+  std::uint32_t position_slots, positions_offset;
+  std::uint32_t risk_offset, reserved2;
+  std::uint32_t command_slots, commands_offset;
+  std::uint32_t feed_offset, order_entry_offset;
+};
+static_assert(sizeof(Header) <= 4096);
+
+enum class CounterKind : std::uint8_t { kCounter = 0, kGauge = 1 };
+
+// One cache line: a value and its self-describing name ("net.datagrams", "risk.rejects.price_band").
+struct alignas(64) CounterSlot {
+  std::atomic<std::uint64_t> value;
+  char name[48];
+  CounterKind kind;
+  std::uint8_t used;  // 1 when the slot is defined
+  std::uint8_t reserved[6];
+};
+static_assert(sizeof(CounterSlot) == 64);
+
+// Histogram blocks: this header, then histogram_counts_len uint64 counts (core::Histogram layout
+// made from histogram_lowest/highest/digits).
+struct alignas(64) HistogramHeader {
+  char name[48];
+  std::uint8_t used;
+  std::uint8_t reserved[15];
+};
+static_assert(sizeof(HistogramHeader) == 64);
+
+// A sequence-locked record: writers bump `seq` to odd, write, bump to even. A plain integer used
+// through std::atomic_ref, so the records stay trivially copyable (readers copy them whole).
+struct SeqLock {
+  std::uint32_t seq;
+  std::uint32_t reserved;
+};
+
+struct alignas(64) ThreadSlot {
+  SeqLock lock;
+  char name[16];
+  char stages[48];
+  char idle[8];
+  std::int32_t cpu;
+  std::int32_t tid;
+  std::uint64_t passes;
+  std::uint64_t work_passes;
+  std::uint64_t work_items;
+  std::uint64_t parks;
+  double idle_ratio;
+  std::uint8_t used;
+  std::uint8_t reserved[7];
+};
+
+struct alignas(64) RiskBlock {
+  SeqLock lock;
+  std::uint8_t kill_switch;
+  std::uint8_t halted;
+  std::uint8_t require_reference_price;
+  std::uint8_t reserved[5];
+  std::uint64_t max_order_quantity;
+  std::int64_t max_notional;  // 1/10,000 $
+  std::int64_t price_band_bps;
+  std::int64_t max_position;
+  std::uint64_t max_open_orders;
+  double max_orders_per_second;
+  std::uint64_t order_burst;
+  std::uint64_t open_orders;
+};
+
+struct alignas(64) PositionSlot {
+  SeqLock lock;
+  std::uint16_t locate;
+  char symbol[8];
+  std::uint8_t used;
+  std::uint8_t reserved[5];
+  std::int64_t position;     // shares
+  std::int64_t cash;         // 1/10,000 $
+  std::int64_t reference;    // 1/10,000 $ per share
+  std::int64_t open_buy, open_sell;
+  std::uint64_t fills;
+};
+
+struct alignas(64) FeedBlock {
+  SeqLock lock;
+  char session[16];
+  std::uint64_t next_sequence;
+  std::uint64_t gaps, recovered, lost;
+  std::uint8_t stale, in_recovery;
+  std::uint8_t reserved[6];
+};
+
+struct alignas(64) OrderEntryBlock {
+  SeqLock lock;
+  char venue[64];
+  char user[8];
+  char session[16];
+  std::uint8_t connected, logged_in, ready;
+  std::uint8_t reserved[5];
+  std::uint64_t next_user_ref;
+  std::uint64_t session_sequence;  // next sequenced message expected
+  char last_event[160];
+};
+
+enum class CommandOp : std::uint8_t {
+  kNone = 0,
+  kHalt,         // strategies stop sending (working orders stay)
+  kResume,
+  kKill,         // kill switch: cancel all, block new orders
+  kUnkill,
+  kSetRisk,      // key = value
+  kFlatten,      // cancel all and close every position at the reference price band
+  kDumpHistograms,
+};
+
+enum class CommandState : std::uint32_t { kFree = 0, kClaimed = 1, kPending = 2, kTaken = 3, kDone = 4 };
+
+struct alignas(64) CommandSlot {
+  std::atomic<std::uint32_t> state;  // CommandState
+  std::uint32_t id;
+  std::uint64_t claimed_realtime_ns;
+  CommandOp op;
+  std::uint8_t ok;                   // result, valid in kDone
+  std::uint8_t reserved[6];
+  char key[40];
+  char value[64];
+  char result[120];
+};
+static_assert(sizeof(CommandSlot) == 256);
+
+// Copies a string into a fixed char field, always NUL-terminated.
+template <std::size_t N>
+void put_text(char (&field)[N], std::string_view text) noexcept {
+  const std::size_t n = text.size() < N - 1 ? text.size() : N - 1;
+  std::memcpy(field, text.data(), n);
+  field[n] = '\0';
+}
+template <std::size_t N>
+std::string_view get_text(const char (&field)[N]) noexcept {
+  return {field, ::strnlen(field, N)};
+}
+
+// Sequence lock helpers (one writer). The reader's copy races with a writer by design and is
+// thrown away when the sequence moved (the classic seqlock; Linux's read_seqbegin/retry).
+template <class F>
+void seq_write(SeqLock& l, F&& write) noexcept {
+  std::atomic_ref<std::uint32_t> seq(l.seq);
+  const std::uint32_t s = seq.load(std::memory_order_relaxed);
+  seq.store(s + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  write();
+  seq.store(s + 2, std::memory_order_release);
+}
+// Copies a record whole: retries while the writer is in the middle of it (bounded).
+template <class T>
+bool seq_read(const T& src, T& out) noexcept {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::atomic_ref<std::uint32_t> seq(const_cast<std::uint32_t&>(src.lock.seq));
+  for (int attempt = 0; attempt < 10'000; ++attempt) {
+    const std::uint32_t before = seq.load(std::memory_order_acquire);
+    if (before & 1u) continue;
+    std::memcpy(static_cast<void*>(&out), static_cast<const void*>(&src), sizeof(T));
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (seq.load(std::memory_order_relaxed) == before) return true;
+  }
+  return false;
+}
+
+}  // namespace hft::control

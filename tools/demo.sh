@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The loopback trading demo (tools/quickstart.sh demo runs it after the build):
+#  1. measures the kernel's own loopback floor with sockperf (UDP and TCP one-way p50),
+#  2. starts hft-exchange (the venue: ITCH 5.0 over MoldUDP64, OUCH 5.0 over SoupBinTCP,
+#     background traders, latency probe) and hftd (the appliance) with a config suited to this host,
+#  3. trades for DEMO_SECONDS (default 20), stops both cleanly,
+#  4. prints what happened: feed, gaps, orders, position and P&L, internal tick-to-trade, and the
+#     venue's wire-to-wire latency from its probe against the kernel floor.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=build/release/bin
+out=build/demo
+seconds=${DEMO_SECONDS:-20}
+mkdir -p "$out"
+rm -f "$out"/*.log "$out"/*.hgrm "$out"/summary.txt
+
+for b in hftd hft-exchange; do
+  [ -x "$bin/$b" ] || { echo "demo: $bin/$b is missing: build first (tools/quickstart.sh demo)" >&2; exit 1; }
+done
+
+cpus=$(nproc)
+if [ "$cpus" -ge 4 ]; then config=config/hftd-4core.toml; layout="2 pipeline threads on CPUs 1-2"; else
+  config=config/hftd-2core.toml; layout="1 fused pipeline thread on CPU 1"; fi
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+p50() { sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' | head -1; }
+echo "==> kernel floor: sockperf ping-pong on loopback (64-byte messages, server on CPU 0, client on CPU 1)"
+taskset -c 0 sockperf sr --port 31090 >"$out/sockperf-udp-server.log" 2>&1 & pids+=($!)
+sleep 0.3
+udp_rtt=$(taskset -c 1 sockperf pp --port 31090 -t 3 -m 64 2>&1 | tee "$out/sockperf-udp.log" | p50)
+kill "${pids[-1]}" 2>/dev/null || true
+taskset -c 0 sockperf sr --tcp --port 31091 >"$out/sockperf-tcp-server.log" 2>&1 & pids+=($!)
+sleep 0.3
+tcp_rtt=$(taskset -c 1 sockperf pp --tcp --port 31091 -t 3 -m 64 2>&1 | tee "$out/sockperf-tcp.log" | p50)
+kill "${pids[-1]}" 2>/dev/null || true
+floor=$(awk -v u="$udp_rtt" -v t="$tcp_rtt" 'BEGIN { printf "%.1f", u / 2 + t / 2 }')
+echo "    UDP round trip p50 ${udp_rtt} us, TCP round trip p50 ${tcp_rtt} us: one-way UDP + TCP = ${floor} us"
+
+echo "==> starting hft-exchange (CPU 0) and hftd ($layout, $config) for ${seconds} s"
+taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" \
+  --capture "$out/feed.itch" --book-dump "$out/venue-book.json" >"$out/venue.log" 2>&1 &
+venue=$!; pids+=($venue)
+sleep 1
+"$bin/hftd" --config "$config" --summary "$out/summary.txt" >"$out/hftd.log" 2>&1 &
+hftd=$!; pids+=($hftd)
+for _ in $(seq 100); do
+  grep -q "order entry ready" "$out/hftd.log" 2>/dev/null && break
+  kill -0 $hftd 2>/dev/null || { echo "demo: hftd exited early:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q "order entry ready" "$out/hftd.log" || { echo "demo: hftd did not log in to the venue:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
+for ((t = 5; t <= seconds; t += 5)); do sleep 5; echo "    ... trading ${t} s"; done
+kill -TERM $hftd
+wait $hftd || { echo "demo: hftd failed:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
+kill -TERM $venue 2>/dev/null || true
+wait $venue || true
+trap - EXIT
+
+kv() { sed -n "s/^$1=//p" "$out/summary.txt"; }
+us() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1000 }'; }
+probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue.log" | tail -1)
+w2w=$(echo "$probe" | sed -n 's/wire-to-wire p50 \([0-9.]*\) us.*/\1/p')
+
+echo
+echo "== loopback trading demo: ${seconds} s, $(kv backend) backend, ${layout}, venue on CPU 0 =="
+printf '%-26s %s packets, %s messages; gaps %s (%s messages recovered via %s re-requests), %s lost\n' "feed received" \
+  "$(kv feed_packets)" "$(kv feed_messages)" "$(kv gaps)" "$(kv recovered)" "$(kv requests)" "$(kv lost)"
+printf '%-26s %s sent, %s accepted, %s fills (%s shares), %s rejected by risk, %s rejected by the venue\n' "orders" \
+  "$(kv orders_sent)" "$(kv accepted)" "$(kv fills)" "$(kv filled_shares)" "$(kv risk_rejects)" "$(kv venue_rejects)"
+printf '%-26s %s replaces, %s cancels\n' "order changes" "$(kv replaces_sent)" "$(kv cancels_sent)"
+printf '%-26s %s shares; P&L %s USD (marked at the reference prices)\n' "position" "$(kv position)" "$(kv pnl_usd)"
+printf '%-26s p50 %s us, p99 %s us, p99.9 %s us (%s orders; packet reaped -> order handed to the kernel)\n' \
+  "tick-to-trade (internal)" "$(us "$(kv tick_to_trade_p50_ns)")" "$(us "$(kv tick_to_trade_p99_ns)")" \
+  "$(us "$(kv tick_to_trade_p999_ns)")" "$(kv tick_to_trade_count)"
+printf '%-26s %s\n' "wire-to-wire (venue probe)" "${probe:-no probe answered}"
+if [ -n "$w2w" ]; then
+  printf '%-26s %s us (UDP + TCP one-way p50); wire-to-wire p50 / floor = %s\n' "kernel floor (sockperf)" "$floor" \
+    "$(awk -v w="$w2w" -v f="$floor" 'BEGIN { printf "%.2f", w / f }')"
+fi
+echo "logs and histograms: $out/ (hftd.log, venue.log, probe.hgrm), build/hftd/*.hgrm"

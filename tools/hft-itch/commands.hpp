@@ -1,0 +1,41 @@
+#pragma once
+// The hft-itch subcommands. Each returns the process exit code (common.hpp) or throws ToolError.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common.hpp"
+
+namespace hft::itch_tool {
+
+struct GenOptions {
+  std::string out;
+  std::uint64_t messages = 1'000'000;
+  std::uint32_t stocks = 100;
+  std::uint64_t seed = 1;
+  std::string mix = "snippet";  // snippet | steady
+};
+int run_gen(const GenOptions& o);
+
+int run_stats(const InputSpec& in);
+
+struct DecodeOptions {
+  std::string format = "jsonl";  // jsonl | text
+};
+int run_decode(const InputSpec& in, const DecodeOptions& o);
+
+struct BookOptions {
+  std::optional<std::string> stock;
+  std::uint32_t depth = 0;  // 0 = all levels
+  std::optional<std::uint64_t> until;
+  std::string format = "text";  // text | json
+};
+int run_book(const InputSpec& in, const BookOptions& o);
+
+struct BenchOptions {
+  std::string mode = "parse";  // parse | book
+  std::uint32_t repeat = 3;
+};
+int run_bench(const InputSpec& in, const BenchOptions& o);
+
+}  // namespace hft::itch_tool

@@ -1,0 +1,160 @@
+// hft-itch: NASDAQ TotalView-ITCH 5.0 files from the command line. A thin front end over the
+// project's decoder (gateways/itch), BinaryFILE and pcap readers (gateways/files), order books
+// (pipeline/book) and day generator (pipeline/sim):
+//
+//   hft-itch gen --out day.itch --messages 20000000 --stocks 1000 --seed 7
+//   hft-itch stats day.itch
+//   hft-itch decode day.itch --format jsonl | head
+//   hft-itch decode --pcap capture.pcap
+//   hft-itch book day.itch --stock AAPL --depth 5 --until 10:00:00
+//   hft-itch bench day.itch --mode book --repeat 5
+#include <charconv>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+
+namespace {
+
+using namespace hft::itch_tool;
+
+constexpr const char* kFooter =
+    "Inputs are NASDAQ BinaryFILE (uint16 big-endian length + message, repeated), or with --pcap a\n"
+    "capture of MoldUDP64 packets carrying ITCH 5.0 (Ethernet/VLAN, Linux cooked or raw IP; pcap or pcapng).\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  I/O error: a file cannot be opened, read or written\n"
+    "  2  usage error: bad or missing arguments\n"
+    "  3  the input had decoding errors (truncated, wrong-length or unknown messages, broken packets);\n"
+    "     the output was still written for everything readable. `stats` reports these counts and\n"
+    "     exits 0 unless the file cannot be read.";
+
+// Nanoseconds since midnight from "34200000000000" or "09:30:00[.123456789]".
+std::uint64_t parse_time(const std::string& text) {
+  auto fail = [&]() -> std::uint64_t {
+    throw CLI::ValidationError("--until", "'" + text + "' is neither nanoseconds nor HH:MM:SS[.fraction]");
+  };
+  auto number = [&](std::string_view s) {
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) fail();
+    return v;
+  };
+  if (text.find(':') == std::string::npos) return number(text);
+  const std::string_view t = text;
+  if (t.size() < 8 || t[2] != ':' || t[5] != ':') fail();
+  const std::uint64_t h = number(t.substr(0, 2)), m = number(t.substr(3, 2)), s = number(t.substr(6, 2));
+  if (m > 59 || s > 59) fail();
+  std::uint64_t ns = ((h * 60 + m) * 60 + s) * 1'000'000'000;
+  if (t.size() > 8) {
+    if (t[8] != '.' || t.size() > 18 || t.size() == 9) fail();
+    std::uint64_t frac = number(t.substr(9));
+    for (std::size_t digits = t.size() - 9; digits < 9; ++digits) frac *= 10;
+    ns += frac;
+  }
+  return ns;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hft-itch: inspect, decode, rebuild books from and benchmark NASDAQ TotalView-ITCH 5.0 files", "hft-itch"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+
+  InputSpec in;
+  auto add_input = [&](CLI::App* cmd) {
+    cmd->add_option("FILE", in.path, "input: a BinaryFILE, or a capture with --pcap")->required();
+    cmd->add_flag("--pcap", in.pcap, "FILE is a pcap/pcapng capture of MoldUDP64 packets carrying ITCH 5.0");
+  };
+
+  GenOptions gen;
+  CLI::App* gen_cmd = app.add_subcommand("gen", "write a synthetic, deterministic trading day as a BinaryFILE");
+  gen_cmd->add_option("--out,-o", gen.out, "output file")->required();
+  gen_cmd->add_option("--messages,-n", gen.messages, "messages of the whole day, system and directory included")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  gen_cmd->add_option("--stocks,-k", gen.stocks, "stocks (locates 1..K)")->capture_default_str()->check(CLI::Range(1, 65535));
+  gen_cmd->add_option("--seed,-s", gen.seed, "random seed: the same seed writes the same bytes")->capture_default_str();
+  gen_cmd->add_option("--mix", gen.mix,
+                      "order flow: 'snippet' (NASDAQ's 2019-12-30 09:30 mix, resting orders grow) or 'steady' "
+                      "(deletes balance adds)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"snippet", "steady"}));
+  gen_cmd->footer(kFooter);
+
+  CLI::App* stats_cmd = app.add_subcommand(
+      "stats", "count messages per type (all 23, spec order), bytes, stocks, first/last timestamps and errors");
+  add_input(stats_cmd);
+  stats_cmd->footer(kFooter);
+
+  DecodeOptions dec;
+  CLI::App* decode_cmd = app.add_subcommand("decode", "print every message, one line each");
+  add_input(decode_cmd);
+  decode_cmd
+      ->add_option("--format,-f", dec.format,
+                   "jsonl: one JSON object per message, every spec field under its snake_case name (integers, "
+                   "prices in 1/10000 $ or 1/10^8 $ for 'V', timestamps in ns since midnight; with --pcap also "
+                   "\"session\" and \"sequence\"); text: one readable line, prices in dollars")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jsonl", "text"}));
+  decode_cmd->footer(kFooter);
+
+  BookOptions book;
+  std::string until_text;
+  CLI::App* book_cmd = app.add_subcommand("book", "rebuild the order books and print each non-empty one");
+  add_input(book_cmd);
+  book_cmd->add_option("--stock", book.stock, "only this symbol (e.g. AAPL)");
+  book_cmd->add_option("--depth", book.depth, "levels per side (0 = all)")->capture_default_str()->check(CLI::Range(0u, 1u << 24));
+  book_cmd->add_option("--until", until_text,
+                       "books as of this time: apply the messages with timestamp <= T and stop at the first later one; "
+                       "T is ns since midnight or HH:MM:SS[.fraction]");
+  book_cmd
+      ->add_option("--format,-f", book.format,
+                   "text: readable, prices in dollars; json: one line per stock in locate order, "
+                   "{\"stock\":..,\"locate\":..,\"bids\":[[price,shares,orders],..],\"asks\":[..]}, best level "
+                   "first, prices in 1/10000 $")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  book_cmd->footer(kFooter);
+
+  BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "load the input into memory, then time decoding (parse) or book building (book) over it");
+  add_input(bench_cmd);
+  bench_cmd->add_option("--mode,-m", bench.mode, "parse: decode every message and read its fields; book: build every book")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"parse", "book"}));
+  bench_cmd->add_option("--repeat,-r", bench.repeat, "timed passes")->capture_default_str()->check(CLI::Range(1, 1000));
+  bench_cmd->footer(kFooter);
+
+  try {
+    app.parse(argc, argv);
+    if (!until_text.empty()) book.until = parse_time(until_text);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or the error and a hint, as CLI11 does
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  try {
+    if (gen_cmd->parsed()) return run_gen(gen);
+    if (stats_cmd->parsed()) return run_stats(in);
+    if (decode_cmd->parsed()) return run_decode(in, dec);
+    if (book_cmd->parsed()) return run_book(in, book);
+    if (bench_cmd->parsed()) return run_bench(in, bench);
+  } catch (const ToolError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "hft-itch: {}\n", e.what());
+    return e.code();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "hft-itch: {}\n", e.what());
+    return kExitIo;
+  }
+  return kExitUsage;
+}
