@@ -11,12 +11,19 @@ constexpr match::Price kTick = 100;  // the penny grid
 // A quote's distance from the fair value continues one more tick with probability 0.88: a mean
 // of about 8 ticks, so tens of levels per side are populated near the touch and few far away.
 constexpr std::uint32_t kDistanceContinue = 880;
-// Per action on a symbol, its fair value moves one tick with probability 0.15 (either way).
-constexpr std::uint32_t kWalkPerMille = 150;
+// Per action on a symbol, its fair value moves one tick with probability 0.005 (either way): for
+// the busiest of 8 symbols at 20,000 messages/s, ~37 steps a second (a random walk of ~6 ticks a
+// second), slow enough for the quotes to follow; faster, the touch lags and prices stick.
+constexpr std::uint32_t kWalkPerMille = 5;
 // Takers that probe one tick inside the spread, where only hidden interest can be.
 constexpr std::uint32_t kInsideTakePerMille = 250;
 // Takers that want one round lot (most resting orders hold at least one: a single execution).
 constexpr std::uint32_t kRoundLotTakePerMille = 700;
+// How far beyond the best bid or ask the fair value may walk (ticks): the quotes it passes are
+// stale, pulled, re-quoted or taken first, so the touch follows it.
+constexpr match::Price kFairReach = 3;
+// Quotes a maker looks at to find a stale one (see pick_quote).
+constexpr int kQuoteSamples = 16;
 // Quotes below which a symbol's book is still being built: moves and pulls become adds.
 constexpr std::size_t kMinQuotes = 8;
 
@@ -72,10 +79,13 @@ match::Price BackgroundFlow::quote_price(const VenueEngine& engine, std::uint16_
   const match::Price fair = symbols_[locate - 1].fair;
   const match::Price d = static_cast<match::Price>(distance) * kTick;
   match::Price p = side == match::Side::kBuy ? fair - d : fair + d;
-  // Never through the opposite best: a maker posts, it does not take.
+  // Never through the opposite best (a maker posts, it does not take): a quote the fair value
+  // would put there goes behind the opposite best instead, spread over a few levels rather than
+  // piled on one.
   if (const auto opp = engine.best(locate, match::opposite(side))) {
-    if (side == match::Side::kBuy && p >= opp->price) p = opp->price - kTick;
-    if (side == match::Side::kSell && p <= opp->price) p = opp->price + kTick;
+    const match::Price behind = static_cast<match::Price>(distance) * kTick;
+    if (side == match::Side::kBuy && p >= opp->price) p = opp->price - behind;
+    if (side == match::Side::kSell && p <= opp->price) p = opp->price + behind;
   }
   return std::clamp<match::Price>(p, kTick, match::kMaxPrice - kTick);
 }
@@ -88,7 +98,14 @@ match::Qty BackgroundFlow::lot_size() noexcept {
 void BackgroundFlow::act(VenueEngine& engine) noexcept {
   ++counters_.actions;
   const std::uint16_t locate = pick_symbol();
-  walk(symbols_[locate - 1]);
+  SymbolState& s = symbols_[locate - 1];
+  walk(s);
+  // The fair value stays within the market: when it walks through the best bid or ask, quotes
+  // would be clamped to the touch and pile up there; prices move when takers clear levels.
+  const auto bid = engine.best(locate, match::Side::kBuy);
+  const auto ask = engine.best(locate, match::Side::kSell);
+  if (bid && ask && bid->price < ask->price)
+    s.fair = std::clamp(s.fair, bid->price - kFairReach * kTick, ask->price + kFairReach * kTick);
   const FlowMix& mix = config_.mix;
   std::uint64_t r = rng_.below(mix_total_);
   if (r < mix.add) return add(engine, locate, false);
@@ -140,11 +157,34 @@ void BackgroundFlow::add(VenueEngine& engine, std::uint16_t locate, bool attribu
   engine.submit(req);
 }
 
+std::uint32_t BackgroundFlow::pick_quote(const SymbolState& s, bool far) noexcept {
+  // A maker re-quotes or pulls the quote the fair value has moved onto or past first: a bid at or
+  // above the fair value, an ask at or below it (stale). Of a few
+  // drawn at random, the stalest; if none is stale, the farthest from the fair value (`far`) or
+  // the first drawn.
+  std::uint32_t best = s.quotes[rng_.below(s.quotes.size())];
+  match::Price best_stale = 0;
+  match::Price best_distance = abs_diff(quotes_[best].price, s.fair);
+  for (int i = 0; i < kQuoteSamples; ++i) {
+    const std::uint32_t c = s.quotes[rng_.below(s.quotes.size())];
+    const Quote& q = quotes_[c];
+    const match::Price stale =
+        q.side == match::Side::kBuy ? q.price - (s.fair - kTick) : (s.fair + kTick) - q.price;
+    const match::Price distance = abs_diff(q.price, s.fair);
+    if (stale > best_stale || (best_stale == 0 && far && distance > best_distance)) {
+      best = c;
+      best_stale = stale > 0 ? stale : 0;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
 void BackgroundFlow::move(VenueEngine& engine, std::uint16_t locate) noexcept {
   SymbolState& s = symbols_[locate - 1];
   if (s.quotes.size() < kMinQuotes) return add(engine, locate, false);
   ++counters_.replaces;
-  const Quote& q = quotes_[s.quotes[rng_.below(s.quotes.size())]];
+  const Quote& q = quotes_[pick_quote(s, false)];
   match::Price price = quote_price(engine, locate, q.side, rng_.geometric(config_.levels, kDistanceContinue));
   if (price == q.price) price += q.side == match::Side::kBuy ? -kTick : kTick;  // a move that moves: ITCH 'U'
   if (price < kTick) price = q.price + kTick;
@@ -159,10 +199,7 @@ void BackgroundFlow::pull(VenueEngine& engine, std::uint16_t locate) noexcept {
     return;
   }
   ++counters_.deletes;
-  // Of two quotes drawn at random, the one farther from the fair value: stale quotes go first.
-  const Quote& a = quotes_[s.quotes[rng_.below(s.quotes.size())]];
-  const Quote& b = quotes_[s.quotes[rng_.below(s.quotes.size())]];
-  const Quote& q = abs_diff(a.price, s.fair) >= abs_diff(b.price, s.fair) ? a : b;
+  const Quote& q = quotes_[pick_quote(s, true)];
   engine.cancel(maker_owner(q.maker), q.ref, 0);
 }
 
@@ -183,10 +220,15 @@ void BackgroundFlow::reduce(VenueEngine& engine, std::uint16_t locate) noexcept 
 }
 
 void BackgroundFlow::take(VenueEngine& engine, std::uint16_t locate) noexcept {
-  const match::Side side = rng_.below(2) == 0 ? match::Side::kBuy : match::Side::kSell;
+  // A taker buys when the fair value is above the best ask, sells when it is below the best bid
+  // (informed flow takes the stale quotes), and either way at random in between.
+  const SymbolState& s = symbols_[locate - 1];
+  match::Side side = rng_.below(2) == 0 ? match::Side::kBuy : match::Side::kSell;
+  if (const auto ask = engine.best(locate, match::Side::kSell); ask && s.fair > ask->price) side = match::Side::kBuy;
+  if (const auto bid = engine.best(locate, match::Side::kBuy); bid && s.fair < bid->price) side = match::Side::kSell;
   const auto best = engine.best(locate, match::opposite(side));
   if (!best) {
-    if (symbols_[locate - 1].quotes.size() < kMinQuotes) return add(engine, locate, false);
+    if (s.quotes.size() < kMinQuotes) return add(engine, locate, false);
     ++counters_.idle_actions;
     return;
   }

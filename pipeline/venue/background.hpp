@@ -10,14 +10,16 @@
 // reads a clock; given the seed and the same interleaving with client orders, the same feed
 // comes out (the clock only decides how many actions run per tick).
 //
-// Shape of a book: makers post (post-only, so a quote never takes) at a distance from the fair
-// value drawn from a geometric distribution (mean ~8 ticks, at most `levels`), never through the
-// opposite best; a replace moves a quote to a fresh price near the fair value; a delete pulls the
-// quote farther from the fair value of two drawn at random (stale quotes go first); a noise taker
-// takes the best level, sometimes more than its displayed size (then hidden interest there, if
-// any, prints as ITCH 'P'). Above max_resting_per_symbol quotes, adds become deletes, so a long
-// run keeps a bounded book. Symbols are drawn with Zipf weights (1/rank): a few are busy, most
-// are quiet, as on a real day.
+// Shape of a book: makers post at a distance from a per-symbol fair value drawn from a geometric
+// distribution (mean ~8 ticks, at most `levels`), never through the displayed opposite best (a
+// quote that meets hidden interest inside the spread trades with it). The fair value walks one
+// tick at a time, at most one tick beyond the current best bid and ask; makers pull and re-quote
+// the quotes it has moved onto or past first (a bid at or above it, an ask at or below it), and
+// otherwise pull the quote farthest from it, so the touch follows the fair value and quotes never
+// pile up at one price. A noise taker takes about one resting order's worth at the best price, or
+// probes one tick inside the spread, where only hidden interest can be (ITCH 'P'). Above
+// max_resting_per_symbol quotes, adds become deletes, so a long run keeps a bounded book.
+// Symbols are drawn with Zipf weights (1/rank): a few are busy, most are quiet, as on a real day.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -86,6 +88,7 @@ class BackgroundFlow {
 
   [[nodiscard]] std::uint16_t pick_symbol() noexcept;
   void walk(SymbolState& s) noexcept;
+  [[nodiscard]] std::uint32_t pick_quote(const SymbolState& s, bool far) noexcept;
   [[nodiscard]] match::Price quote_price(const VenueEngine& engine, std::uint16_t locate, match::Side side,
                                          std::uint32_t distance) const noexcept;
   [[nodiscard]] match::Qty lot_size() noexcept;

@@ -24,7 +24,7 @@
 //   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""   (and HFT02 / hft02pw)
 //   [symbols]    names = ["AAA", ..., "HHH"]  |  count = N (generated);  min_price = 100000  max_price = 5000000
 //   [engine]     max_orders  max_levels  max_levels_per_side  smp_policy
-//   [background] rate = 20000  tick_us = 1000  makers = 8  max_resting_per_symbol = 20000
+//   [background] rate = 20000  tick_us = 1000  makers = 8  max_resting_per_symbol = 10000
 //                levels = 40  max_batch = 4096  mix weights (add, add_mpid, replace, delete,
 //                cancel, execute, hidden_per_mille)
 //   [probe]      histogram = ""  symbol = "ZPROBE"  interval_ms = 5  timeout_ms = 200
@@ -75,7 +75,7 @@ struct BackgroundConfig {
   double rate = 20'000;                  // ITCH messages per second; 0 = no background flow
   std::uint64_t tick_ns = 1'000'000;     // the flow is released in bursts this far apart
   std::uint32_t makers = 8;              // market makers MM01..; each shows its MPID on its 'F' quotes
-  std::uint32_t max_resting_per_symbol = 20000;  // above it, makers delete more than they add
+  std::uint32_t max_resting_per_symbol = 10000;  // above it, makers delete more than they add
   std::uint32_t levels = 40;             // quotes sit up to this many ticks from the fair value
   std::uint32_t max_batch = 4096;        // messages per loop pass, so order entry is never starved
   FlowMix mix;

@@ -124,6 +124,22 @@ TEST(BackgroundFlow, BooksStayTwoSidedUncrossedAndBounded) {
   EXPECT_TRUE(r.books.back().bids.empty() && r.books.back().asks.empty()) << "the flow never trades the probe symbol";
   // At the bound, makers delete as much as they add.
   EXPECT_GT(r.summary.itch_by_type['D'], r.summary.itch_by_type['A'] / 2);
+  // Prices move: the busiest symbol trades over a range of several ticks.
+  std::map<std::uint64_t, std::uint32_t> price_of;  // order reference -> price
+  std::uint32_t low = ~0u, high = 0;
+  for (const auto& m : r.messages) {
+    if (wire::load_be16(m.data() + 1) != 1) continue;
+    if (m[0] == 'A' || m[0] == 'F') price_of[wire::load_be64(m.data() + 11)] = wire::load_be32(m.data() + 32);
+    if (m[0] == 'U') price_of[wire::load_be64(m.data() + 19)] = wire::load_be32(m.data() + 31);
+    if (m[0] == 'E') {
+      const auto it = price_of.find(wire::load_be64(m.data() + 11));
+      if (it == price_of.end()) continue;
+      low = std::min(low, it->second);
+      high = std::max(high, it->second);
+    }
+  }
+  ASSERT_GT(high, 0u);
+  EXPECT_GE(high - low, 3u * 100u) << "executions of locate 1 all within " << (high - low) / 100 << " ticks";
 }
 
 class SteadyState : public VenueFixture {};
