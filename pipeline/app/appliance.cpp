@@ -141,6 +141,8 @@ class Pipeline final : public PipelineBase {
     for (const auto& s : c.strategies) {
       if (const auto* p = std::get_if<strategy::ProbeParams>(&s.params))
         strategy_.add(s.name, strategy::ProbeStrategy(*p), s.symbols);
+      else if (const auto* q = std::get_if<strategy::ScriptedParams>(&s.params))
+        strategy_.add(s.name, strategy::ScriptedStrategy(*q), s.symbols);
       else
         strategy_.add(s.name, strategy::MarketMaker(std::get<strategy::MarketMakerParams>(s.params)), s.symbols);
     }

@@ -125,14 +125,35 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   for (const auto& s : root.sections("strategies")) {
     StrategySpec spec;
     spec.type = s.require_string("type");
-    if (spec.type != "probe" && spec.type != "market_maker")
-      s.fail("type", "expected one of \"probe\", \"market_maker\", got \"" + spec.type + "\"");
+    if (spec.type != "probe" && spec.type != "market_maker" && spec.type != "scripted")
+      s.fail("type", "expected one of \"probe\", \"market_maker\", \"scripted\", got \"" + spec.type + "\"");
     spec.name = s.string("name", spec.type);
     if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
     if (spec.type == "probe") {
       strategy::ProbeParams p;
       p.symbol = s.string("symbol", p.symbol);
       spec.symbols = {p.symbol};
+      spec.params = p;
+    } else if (spec.type == "scripted") {
+      strategy::ScriptedParams p;
+      for (const auto& o : s.sections("orders")) {
+        strategy::ScriptedOrder so;
+        so.symbol = o.require_string("symbol");
+        if (so.symbol.empty() || so.symbol.size() > 8) o.fail("symbol", "symbols are 1 to 8 characters");
+        so.side = o.choice("side", pipeline::Side::kBuy, {{"buy", pipeline::Side::kBuy}, {"sell", pipeline::Side::kSell}});
+        so.quantity = static_cast<Quantity>(o.integer("quantity", 100, 1, 1'000'000'000));
+        so.price = o.integer("price", 0, 0, 2'000'000'000);
+        so.price_offset_bps = static_cast<std::int32_t>(o.integer("price_offset_bps", 0, -10'000, 1'000'000));
+        so.tif = o.choice("tif", pipeline::TimeInForce::kDay,
+                          {{"day", pipeline::TimeInForce::kDay}, {"ioc", pipeline::TimeInForce::kIoc}});
+        so.at_ms = static_cast<std::uint32_t>(o.integer("at_ms", 0, 0, 86'400'000));
+        so.repeat = static_cast<std::uint32_t>(o.integer("repeat", 1, 1, 100'000));
+        o.reject_unknown_keys();
+        if (std::find(p.symbols.begin(), p.symbols.end(), so.symbol) == p.symbols.end()) p.symbols.push_back(so.symbol);
+        p.orders.push_back(so);
+      }
+      if (p.orders.empty()) s.fail("orders", "a scripted strategy needs at least one order");
+      spec.symbols = p.symbols;
       spec.params = p;
     } else {
       spec.symbols = s.strings("symbols");

@@ -11,7 +11,7 @@
 //   [book]         pipeline/book/config.hpp
 //   [risk]         max_order_quantity, max_notional_usd, price_band_bps, max_position,
 //                  max_open_orders, max_orders_per_second, order_burst, require_reference_price
-//   [[strategies]] type = "probe" | "market_maker", name, symbol(s), parameters
+//   [[strategies]] type = "probe" | "market_maker" | "scripted", name, symbol(s), parameters
 //   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
 //   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders
 //   [control]      enabled, dir (default $HFT_CONTROL_DIR or /dev/shm), publish_interval_ms
@@ -29,16 +29,17 @@
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/strategy/market_maker.hpp"
 #include "pipeline/strategy/probe.hpp"
+#include "pipeline/strategy/scripted.hpp"
 
 namespace hft::app {
 
 enum class BackendChoice : std::uint8_t { kAuto, kIoUring, kEpoll };
 
 struct StrategySpec {
-  std::string type;   // "probe" | "market_maker"
+  std::string type;   // "probe" | "market_maker" | "scripted"
   std::string name;
   std::vector<std::string> symbols;
-  std::variant<strategy::ProbeParams, strategy::MarketMakerParams> params;
+  std::variant<strategy::ProbeParams, strategy::MarketMakerParams, strategy::ScriptedParams> params;
 };
 
 struct RingSizes {

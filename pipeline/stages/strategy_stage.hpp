@@ -20,6 +20,7 @@
 #include "pipeline/events.hpp"
 #include "pipeline/strategy/market_maker.hpp"
 #include "pipeline/strategy/probe.hpp"
+#include "pipeline/strategy/scripted.hpp"
 #include "pipeline/strategy/sdk.hpp"
 #include "pipeline/symbols.hpp"
 
@@ -27,7 +28,7 @@ namespace hft::pipeline {
 
 // To add a strategy type: include it above and list it here; the config parser maps its
 // `type = "..."` name to it (pipeline/app/config.cpp).
-using AnyStrategy = std::variant<strategy::ProbeStrategy, strategy::MarketMaker>;
+using AnyStrategy = std::variant<strategy::ProbeStrategy, strategy::MarketMaker, strategy::ScriptedStrategy>;
 
 // Which stocks the strategies want depth for: written by the strategy stage when a symbol's
 // locate becomes known, read by the book stage (relaxed atomics, one byte per locate).

@@ -1,0 +1,84 @@
+#pragma once
+// `scripted`: sends a configured list of orders at given times after the book of their symbol is
+// live. For operators (send these orders now) and for tests that must make specific orders: one
+// that breaks each risk limit, a burst that trips the rate limit, orders to cancel with the kill
+// switch.
+//
+//   [[strategies]]
+//   type = "scripted"
+//   orders = [ { symbol = "AAA", side = "buy", quantity = 100, price_offset_bps = -50, at_ms = 0 },
+//              { symbol = "AAA", side = "sell", quantity = 5000, price_offset_bps = 0, tif = "ioc", repeat = 3 } ]
+//
+// Price: `price` (1/10,000 $) if given, else the reference (mid, or the one side there is) moved
+// by price_offset_bps and rounded to the cent.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "pipeline/strategy/sdk.hpp"
+
+namespace hft::strategy {
+
+struct ScriptedOrder {
+  std::string symbol;
+  Side side = Side::kBuy;
+  Quantity quantity = 100;
+  Price price = 0;                 // absolute; 0 = from the reference and the offset
+  std::int32_t price_offset_bps = 0;
+  TimeInForce tif = TimeInForce::kDay;
+  std::uint32_t at_ms = 0;         // after the first moment the symbol's book is live
+  std::uint32_t repeat = 1;
+};
+
+struct ScriptedParams {
+  std::vector<std::string> symbols;
+  std::vector<ScriptedOrder> orders;
+};
+
+class ScriptedStrategy {
+ public:
+  explicit ScriptedStrategy(ScriptedParams p) : p_(std::move(p)), sent_(p_.orders.size(), false) {}
+  [[nodiscard]] const ScriptedParams& params() const noexcept { return p_; }
+
+  void on_timer(Context& ctx, std::uint64_t now_ns) noexcept {
+    for (std::size_t i = 0; i < p_.orders.size(); ++i) {
+      if (sent_[i]) continue;
+      const ScriptedOrder& o = p_.orders[i];
+      const BookView* book = find(ctx, o.symbol);
+      if (book == nullptr || book->stale || (book->bids[0].shares == 0 && book->asks[0].shares == 0)) continue;
+      if (live_since_ == 0) live_since_ = now_ns;
+      if (now_ns - live_since_ < std::uint64_t{o.at_ms} * 1'000'000) continue;
+      const Price ref = book->two_sided() ? (book->best_bid() + book->best_ask()) / 2
+                                          : (book->bids[0].shares > 0 ? book->best_bid() : book->best_ask());
+      Price px = o.price;
+      if (px == 0) {
+        px = ref + ref * o.price_offset_bps / 10'000;
+        px -= px % 100;
+      }
+      for (std::uint32_t k = 0; k < o.repeat; ++k) {
+        if (o.side == Side::kBuy) ctx.buy(book->locate, px, o.quantity, o.tif);
+        else ctx.sell(book->locate, px, o.quantity, o.tif);
+      }
+      sent_[i] = true;
+    }
+  }
+
+ private:
+  static const BookView* find(const Context& ctx, const std::string& symbol) noexcept {
+    for (Locate l : ctx.symbols()) {
+      const BookView& b = ctx.book(l);
+      const std::string_view name(b.symbol.data(), ::strnlen(b.symbol.data(), 8));
+      std::string_view trimmed = name;
+      while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+      if (trimmed == symbol) return &b;
+    }
+    return nullptr;
+  }
+
+  ScriptedParams p_;
+  std::vector<bool> sent_;
+  std::uint64_t live_since_ = 0;
+};
+
+}  // namespace hft::strategy

@@ -1,0 +1,109 @@
+#include "pipeline/app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace hft::app {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    auto doc = core::ConfigDocument::parse(text, "hftd.toml");
+    (void)parse_hftd_config(doc->root());
+  } catch (const core::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+constexpr const char* kMinimal = R"(
+[feed]
+listen = "127.0.0.1:31001"
+[order_entry]
+user = "HFT01"
+)";
+
+TEST(HftdConfig, ShippedExamplesParse) {
+  const HftdConfig two = load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-2core.toml");
+  EXPECT_EQ(two.runtime.threads.size(), 1u);
+  EXPECT_EQ(two.runtime.threads[0].stages.size(), 5u);
+  EXPECT_EQ(two.strategies.size(), 2u);
+  EXPECT_EQ(two.feed.session.first_sequence, 1u) << "late joiners replay the session";
+  const HftdConfig four = load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-4core.toml");
+  EXPECT_EQ(four.runtime.threads.size(), 2u);
+  if (std::thread::hardware_concurrency() >= 5) {
+    EXPECT_NO_THROW(load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-5core.toml"));
+  }
+}
+
+TEST(HftdConfig, DefaultsToOneFusedBackoffThread) {
+  auto doc = core::ConfigDocument::parse(kMinimal, "min.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.runtime.threads.size(), 1u);
+  EXPECT_EQ(c.runtime.threads[0].idle.kind, core::IdleKind::kBackoff);
+  EXPECT_EQ(c.order_entry.venue.to_string(), "127.0.0.1:31003");
+}
+
+TEST(HftdConfig, StagesMustEachRunOnExactlyOneThread) {
+  const std::string base = std::string(kMinimal);
+  std::string e = error_of(base + "[[threads]]\nname = \"a\"\nstages = [\"net\", \"parse\", \"book\", \"strategy\"]\n");
+  EXPECT_NE(e.find("stage \"risk\" is not assigned to any thread"), std::string::npos) << e;
+  e = error_of(base + "[[threads]]\nname = \"a\"\nstages = [\"net\", \"parse\", \"book\", \"strategy\", \"risk\", \"net\"]\n");
+  EXPECT_NE(e.find("stage \"net\" is already run by another thread"), std::string::npos) << e;
+  e = error_of(base + "[[threads]]\nname = \"a\"\nstages = [\"net\", \"parse\", \"book\", \"strategy\", \"riks\"]\n");
+  EXPECT_NE(e.find("unknown stage \"riks\""), std::string::npos) << e;
+}
+
+TEST(HftdConfig, RefusesMoreSpinningThreadsThanCpus) {
+  std::string text = kMinimal;
+  const unsigned n = std::thread::hardware_concurrency() + 1;
+  const char* stages[] = {"net", "parse", "book", "strategy", "risk"};
+  if (n > 5) GTEST_SKIP() << "needs a host with at most 4 CPUs";
+  for (unsigned i = 0; i < 5; ++i) {
+    text += "[[threads]]\nname = \"t" + std::to_string(i) + "\"\nidle = \"" + (i < n ? "spin" : "backoff") +
+            "\"\nstages = [\"" + stages[i] + "\"]\n";
+  }
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("busy-spin"), std::string::npos) << e;
+}
+
+TEST(HftdConfig, ClearErrors) {
+  std::string e = error_of("[feed]\nlisten = \"nowhere\"\n[order_entry]\nuser = \"U\"\n");
+  EXPECT_NE(e.find("feed.listen: endpoint \"nowhere\": expected HOST:PORT"), std::string::npos) << e;
+  e = error_of("[feed]\n[order_entry]\nuser = \"TOOLONGNAME\"\n");
+  EXPECT_NE(e.find("order_entry.user: must be 1 to 6 characters"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"arbitrage\"\n");
+  EXPECT_NE(e.find("strategies[0].type: expected one of"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"market_maker\"\n");
+  EXPECT_NE(e.find("a market maker needs at least one symbol"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[risk]\nmax_order_quantity = 0\n");
+  EXPECT_NE(e.find("risk.max_order_quantity: 0 is out of range"), std::string::npos) << e;
+  e = error_of("[order_entry]\nuser = \"U\"\n");
+  EXPECT_NE(e.find("feed: required table is missing"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[rings]\nnet_parse = 1000\n");
+  EXPECT_NE(e.find("powers of two"), std::string::npos) << e;
+}
+
+TEST(HftdConfig, ScriptedStrategyOrders) {
+  auto doc = core::ConfigDocument::parse(std::string(kMinimal) + R"(
+[[strategies]]
+type = "scripted"
+orders = [ { symbol = "AAA", side = "sell", quantity = 5000, price_offset_bps = -20, tif = "ioc", repeat = 3 },
+           { symbol = "BBB", at_ms = 500 } ]
+)",
+                                        "s.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.strategies.size(), 1u);
+  const auto& p = std::get<strategy::ScriptedParams>(c.strategies[0].params);
+  ASSERT_EQ(p.orders.size(), 2u);
+  EXPECT_EQ(p.orders[0].side, pipeline::Side::kSell);
+  EXPECT_EQ(p.orders[0].repeat, 3u);
+  EXPECT_EQ(p.orders[1].at_ms, 500u);
+  EXPECT_EQ(c.strategies[0].symbols, (std::vector<std::string>{"AAA", "BBB"}));
+  const std::string e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"scripted\"\norders = [ { symbol = \"A\", sid = \"buy\" } ]\n");
+  EXPECT_NE(e.find("sid: unknown key"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace hft::app
