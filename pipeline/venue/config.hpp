@@ -5,7 +5,7 @@
 // 127.0.0.1 with two users, eight stocks and a background flow of 20,000 messages/s, on the ports,
 // user and symbols of the appliance's example configuration (config/hftd-2core.toml).
 //
-//   seed = 1                        # background flow and generated symbols
+//   seed = 1                        # the background flow (symbols do not depend on it)
 //   duration_s = 0                  # 0: until SIGINT / SIGTERM (counted from the open)
 //   open_delay_ms = 0               # serve logins this long before the start of day
 //   capture = ""                    # BinaryFILE of every ITCH message published
@@ -59,8 +59,8 @@ struct SymbolSpec {
   match::Price reference_price = 0;  // where the background flow's fair value starts (1/10,000 $)
 };
 
-// Relative weights of the background flow's actions (per mille of the messages it publishes, in
-// the proportions of NASDAQ's 2019-12-30 09:30 sample, ../shared/data/README.md).
+// Relative weights of the background flow's actions (each publishes about one message), in the
+// proportions of NASDAQ's 2019-12-30 09:30 sample (../shared/data/README.md).
 struct FlowMix {
   std::uint32_t add = 367;       // A: a maker quotes (displayed, no attribution)
   std::uint32_t add_mpid = 193;  // F: a maker quotes with its MPID
