@@ -20,6 +20,7 @@
 // probes one tick inside the spread, where only hidden interest can be (ITCH 'P'). Above
 // max_resting_per_symbol quotes, adds become deletes, so a long run keeps a bounded book.
 // Symbols are drawn with Zipf weights (1/rank): a few are busy, most are quiet, as on a real day.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>

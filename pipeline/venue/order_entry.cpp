@@ -351,20 +351,24 @@ void OrderEntry::on_message(const ouch::ReplaceOrder& m) noexcept {
   replacing_ = nullptr;
 }
 
+std::optional<match::OrderView> OrderEntry::live_order(ouch::UserRefNum ref, ClientOrder*& o) noexcept {
+  o = find(user_, ref);
+  return o != nullptr ? engine_.find(o->ref) : std::nullopt;
+}
+
 void OrderEntry::on_message(const ouch::CancelOrder& m) noexcept {
   ++counters_.cancel;
   if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
     ++counters_.ignored;
     return;
   }
-  ClientOrder* o = find(user_, m.user_ref_num);
-  const std::optional<match::OrderView> view = o != nullptr ? engine_.find(o->ref) : std::nullopt;
+  ClientOrder* o = nullptr;
+  const std::optional<match::OrderView> view = live_order(m.user_ref_num, o);
   if (!view) {  // §2.3: superfluous cancels are silently ignored
     ++counters_.ignored;
     return;
   }
-  // Quantity: "the maximum number of shares that can be executed in total after the cancel".
-  const match::Qty open_after = m.quantity > view->executed ? m.quantity - view->executed : 0;
+  const match::Qty open_after = open_after_intended(m.quantity, *view);
   if (open_after >= view->leaves) {
     ++counters_.ignored;
     return;
@@ -378,11 +382,11 @@ void OrderEntry::on_message(const ouch::ModifyOrder& m) noexcept {
     ++counters_.ignored;
     return;
   }
-  ClientOrder* o = find(user_, m.user_ref_num);
-  const std::optional<match::OrderView> view = o != nullptr ? engine_.find(o->ref) : std::nullopt;
+  ClientOrder* o = nullptr;
+  const std::optional<match::OrderView> view = live_order(m.user_ref_num, o);
   // §2.4: only S, T and E may be exchanged, and the size may only go down.
   const bool side_ok = view && (m.side == o->side || (is_sell(m.side) && is_sell(o->side)));
-  const match::Qty open_after = view && m.quantity > view->executed ? m.quantity - view->executed : 0;
+  const match::Qty open_after = view ? open_after_intended(m.quantity, *view) : 0;
   if (!side_ok || open_after > view->leaves) {
     ++counters_.ignored;
     return;

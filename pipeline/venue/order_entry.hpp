@@ -42,10 +42,13 @@
 //
 // Hot path: decode into stack structs, engine call, encode in place into the user's store. The
 // order table, its index and the per-user state are allocated at construction.
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/id_map.hpp"
@@ -189,6 +192,14 @@ class OrderEntry {
                                           match::NewOrder& req) const noexcept;
   [[nodiscard]] static bool replace_changes_options(const ClientOrder& o, const ouch::Options& opt) noexcept;
   void cancel_order(ClientOrder& o, match::Qty open_after, char reason) noexcept;
+  // The served user's live order `ref` (set in `o`) and the engine's view of it; nullopt when the
+  // order is not live.
+  std::optional<match::OrderView> live_order(ouch::UserRefNum ref, ClientOrder*& o) noexcept;
+  // Cancel and Modify give "the new intended order size": the most that may execute over the
+  // order's life after the request (§2.3), so the open quantity becomes intended - executed.
+  [[nodiscard]] static match::Qty open_after_intended(std::uint32_t intended, const match::OrderView& v) noexcept {
+    return intended > v.executed ? intended - v.executed : 0;
+  }
   void enter(const ouch::EnterOrder& m, std::uint16_t locate) noexcept;
 
   // Appends one OUCH message to `user`'s stream.
