@@ -84,6 +84,9 @@ class TcpServer {
   TcpServer& operator=(const TcpServer&) = delete;
 
   [[nodiscard]] const Endpoint& local() const noexcept { return local_; }
+  // The server's epoll descriptor: readable while any of its sockets has an event, so a program
+  // with other descriptors can wait on it inside its own epoll set and then call poll(0).
+  [[nodiscard]] int epoll_fd() const noexcept { return epoll_.fd(); }
 
   // One pass: wait up to timeout_ms for I/O, then run every session. Returns I/O events handled.
   int poll(int timeout_ms) noexcept {
