@@ -493,7 +493,12 @@ class Pipeline final : public PipelineBase {
       o.ready = egress_.ready() ? 1 : 0;
       o.next_user_ref = oms_.next_user_ref();
       o.session_sequence = sess.next_expected();
-      if (egress_.session_events() != 0) control::put_text(o.last_event, soup::describe(egress_.last_event()));
+      // Formatting allocates: only when a session event happened since the last publish (a
+      // login, a logout, a timeout), never in steady state.
+      if (egress_.session_events() != described_events_) {
+        described_events_ = egress_.session_events();
+        control::put_text(o.last_event, soup::describe(egress_.last_event()));
+      }
     });
   }
 
@@ -666,6 +671,7 @@ class Pipeline final : public PipelineBase {
 
   HftdConfig config_;
   std::unique_ptr<control::ControlFile> control_;
+  std::uint64_t described_events_ = 0;  // session events already formatted into the control file
   core::Arena arena_;
   SymbolTable symbols_;
   risk::ReferencePrices refs_;

@@ -164,6 +164,7 @@ class Context {
   void set_halted(bool halted) noexcept { halted_ = halted; }
   void subscribe(Locate locate) { symbols_.push_back(locate); }
   void init_tables(std::size_t locates) {
+    symbols_.reserve(locates);  // subscribe() happens on the pipeline thread as symbols appear
     positions_.assign(locates, Position{});
     orders_.assign(kMaxOrders, WorkingOrder{});
     free_.clear();

@@ -49,6 +49,7 @@ void parse_feed(const core::ConfigSection& s, VenueConfig& c) {
   c.feed_options.multicast_ttl = static_cast<int>(s.integer("ttl", 1, 0, 255));
   c.feed_options.multicast_loop = s.boolean("loop", true);
   c.feed_options.send_buffer = static_cast<int>(s.integer("send_buffer", 0, 0, 1 << 30));
+  c.drop_every = static_cast<std::uint32_t>(s.integer("drop_every", 0, 0, 1'000'000));
   c.publisher = mold::parse_publisher_config(s);
   s.reject_unknown_keys();
 }

@@ -13,6 +13,8 @@
 //   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
 //   shutdown_linger_ms = 3000       # after the end of day: end-of-session packets, last re-requests
 //   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
+//                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
+//                still served by the re-request server: a lossy link for gap-recovery tests)
 //                + MoldUDP64 publisher keys (session, max_payload, max_delay_us, heartbeat_interval_ms,
 //                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp)
 //   [rerequest]  listen = "127.0.0.1:31002"  max_messages  max_mb  (retransmit store)
@@ -103,6 +105,7 @@ struct VenueConfig {
   // Market data
   net::Endpoint feed = net::parse_endpoint("127.0.0.1:31001");
   net::UdpOptions feed_options;
+  std::uint32_t drop_every = 0;             // keep every Nth message packet off the wire (0: none)
   mold::PublisherConfig publisher;
   net::Endpoint rerequest = net::parse_endpoint("127.0.0.1:31002");
   mold::RerequestConfig rerequest_options;  // session copied from the publisher

@@ -22,8 +22,9 @@ VenueClock::VenueClock(std::optional<std::uint64_t> start_ns) {
   offset_ = since_midnight - now_;
 }
 
-FeedSink::FeedSink(const net::Endpoint& destination, const net::UdpOptions& options, const std::string& capture_path)
-    : udp_(destination, options) {
+FeedSink::FeedSink(const net::Endpoint& destination, const net::UdpOptions& options, const std::string& capture_path,
+                   std::uint32_t drop_every)
+    : udp_(destination, options), drop_every_(drop_every) {
   if (!capture_path.empty()) capture_.emplace(mold::NullSink{}, mold::BinaryFileWriter(capture_path));
 }
 
@@ -31,7 +32,7 @@ ItchFeed::ItchFeed(const VenueConfig& config, VenueClock& clock, std::vector<itc
     : clock_(clock),
       symbols_(std::move(symbols)),
       store_(config.store),
-      publisher_(config.publisher, FeedSink(config.feed, config.feed_options, config.capture), &store_) {}
+      publisher_(config.publisher, FeedSink(config.feed, config.feed_options, config.capture, config.drop_every), &store_) {}
 
 void ItchFeed::system_event(char code) noexcept {
   if (std::uint8_t* out = claim('S')) commit('S', itch::encode::system_event(out, header(0), code));

@@ -51,14 +51,25 @@ class VenueClock {
 // before the sendto so that the latency probe measures from the moment its packet leaves.
 class FeedSink {
  public:
-  FeedSink(const net::Endpoint& destination, const net::UdpOptions& options, const std::string& capture_path);
+  // `drop_every` N > 0: every Nth packet that carries messages is kept from the network on
+  // purpose (a lossy link for gap-recovery demos and tests). It is still stored for re-requests,
+  // captured and tapped, so receivers can recover it and the capture stays whole.
+  FeedSink(const net::Endpoint& destination, const net::UdpOptions& options, const std::string& capture_path,
+           std::uint32_t drop_every = 0);
 
   bool send(const mold::PacketHeader& header, std::span<const std::uint8_t> packet) noexcept {
     if (capture_) capture_->send(header, packet);
     if (tap_ != nullptr) tap_(tap_context_, header, packet);
     last_send_ns_ = core::monotonic_ns();
+    if (drop_every_ != 0 && header.kind() == mold::PacketKind::kMessages &&
+        ++since_drop_ == drop_every_) [[unlikely]] {
+      since_drop_ = 0;
+      ++dropped_on_purpose_;
+      return true;
+    }
     return udp_.send(header, packet);
   }
+  [[nodiscard]] std::uint64_t dropped_on_purpose() const noexcept { return dropped_on_purpose_; }
 
   // Another reader of every packet (the venue's own book, built from what it publishes). Called
   // once per packet, before the sendto.
@@ -86,6 +97,9 @@ class FeedSink {
   Tap tap_ = nullptr;
   void* tap_context_ = nullptr;
   std::uint64_t last_send_ns_ = 0;
+  std::uint32_t drop_every_ = 0;
+  std::uint32_t since_drop_ = 0;
+  std::uint64_t dropped_on_purpose_ = 0;
 };
 
 struct FeedCounters {

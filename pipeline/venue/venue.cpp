@@ -470,6 +470,7 @@ VenueSummary Venue::summary() const {
   s.end_of_session_packets = p.end_of_session_packets;
   s.feed_bytes = p.bytes;
   s.send_errors = p.send_errors;
+  s.dropped_on_purpose = feed_.sink().dropped_on_purpose();
   s.captured_messages = feed_.sink().captured_messages();
   s.rerequests = rerequest_.stats();
   s.order_entry = order_entry_.counters();
@@ -503,9 +504,10 @@ void Venue::log_summary(const VenueSummary& s) const {
   }
   const double secs = std::max(s.seconds, 1e-9);
   core::log::info("summary: {:.2f} s; ITCH {} messages ({:.0f}/s; background {}), {} packets ({} with messages, {} heartbeats, "
-                  "{} end of session), {} bytes, {} send errors",
+                  "{} end of session), {} bytes, {} send errors, {} dropped on purpose",
                   s.seconds, s.itch_messages, static_cast<double>(s.itch_messages) / secs, s.background_messages, s.packets,
-                  s.message_packets, s.heartbeats, s.end_of_session_packets, s.feed_bytes, s.send_errors);
+                  s.message_packets, s.heartbeats, s.end_of_session_packets, s.feed_bytes, s.send_errors,
+                  s.dropped_on_purpose);
   core::log::info("summary: ITCH mix: {}", mix);
   core::log::info("summary: re-requests: {} received, {} answered with {} messages, {} beyond the stream, {} unavailable, "
                   "{} malformed, {} for another session",

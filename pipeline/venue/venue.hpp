@@ -64,6 +64,7 @@ struct VenueSummary {
   std::uint64_t end_of_session_packets = 0;
   std::uint64_t feed_bytes = 0;
   std::uint64_t send_errors = 0;       // sendto refused (counted drops; receivers recover them)
+  std::uint64_t dropped_on_purpose = 0;  // [feed] drop_every: message packets kept off the wire
   std::uint64_t captured_messages = 0;
   mold::RerequestStats rerequests;
   OrderEntryCounters order_entry;

@@ -62,6 +62,7 @@ struct Flags {
   std::optional<std::uint64_t> seed;
   std::optional<double> duration;
   std::optional<double> open_delay;
+  std::optional<std::uint32_t> drop_every;
   std::optional<std::string> capture, book_dump, probe;
   std::optional<std::uint32_t> probe_interval_ms, probe_timeout_ms;
   std::optional<std::string> log_level;
@@ -88,6 +89,7 @@ void apply(const Flags& f, hft::venue::VenueConfig& c) {
   if (f.rate) c.background.rate = *f.rate;
   if (f.duration) c.duration_ns = static_cast<std::uint64_t>(*f.duration * 1e9);
   if (f.open_delay) c.open_delay_ns = static_cast<std::uint64_t>(*f.open_delay * 1e9);
+  if (f.drop_every) c.drop_every = *f.drop_every;
   if (f.capture) c.capture = *f.capture;
   if (f.book_dump) c.book_dump = *f.book_dump;
   if (f.probe) c.probe.histogram = *f.probe;
@@ -117,6 +119,9 @@ int main(int argc, char** argv) {
   app.add_option("--duration", f.duration, "seconds to run; 0 = until SIGINT/SIGTERM")->check(CLI::Range(0.0, 604800.0));
   app.add_option("--open-delay", f.open_delay, "seconds of logins before the start of day (the feed starts then)")
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--drop-every", f.drop_every,
+                 "keep every Nth message packet off the wire (a lossy link; receivers recover it by re-request)")
+      ->check(CLI::Range(0, 1'000'000));
   app.add_option("--capture", f.capture, "write every ITCH message published to FILE (BinaryFILE)");
   app.add_option("--book-dump", f.book_dump, "write the final books to FILE, as `hft-itch book --format json`");
   app.add_option("--latency-probe", f.probe, "run the latency probe and write its histogram to FILE.hgrm");

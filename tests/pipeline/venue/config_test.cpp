@@ -68,6 +68,7 @@ clock_start = "09:30:00"
 [feed]
 destination = "239.1.2.3:31001"
 session = "TEST01"
+drop_every = 50
 [rerequest]
 listen = "127.0.0.1:31002"
 [order_entry]
@@ -86,11 +87,13 @@ makers = 3
 histogram = "p.hgrm"
 interval_ms = 7
 )");
+  EXPECT_EQ(VenueConfig{}.drop_every, 0u) << "no loss unless asked for";
   EXPECT_EQ(c.seed, 9u);
   EXPECT_EQ(c.duration_ns, 2'500'000'000u);
   EXPECT_EQ(*c.clock_start_ns, 34'200'000'000'000u);
   EXPECT_TRUE(c.feed.is_multicast());
   EXPECT_EQ(c.publisher.session.view(), "TEST01    ");
+  EXPECT_EQ(c.drop_every, 50u);
   EXPECT_EQ(c.rerequest_options.session, c.publisher.session);
   EXPECT_EQ(c.ouch.port(), 31003);
   EXPECT_EQ(c.user_ref_num_policy, ouch::UserRefNumPolicy::kIgnore);
