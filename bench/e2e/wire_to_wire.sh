@@ -29,7 +29,7 @@ floor_once() {
   sleep 0.3
   local t; t=$(taskset -c 1 sockperf pp --tcp --port 31093 -t 4 -m 64 2>&1 | p50)
   kill $s; wait $s 2>/dev/null || true
-  awk -v u="$u" -v t="$t" 'BEGIN { printf "%.2f %.2f %.2f", u / 2, t / 2, u / 2 + t / 2 }'
+  awk -v u="$u" -v t="$t" 'BEGIN { printf "%.2f %.2f %.2f\n", u / 2, t / 2, u / 2 + t / 2 }'
 }
 
 run_backend() {  # backend tag

@@ -103,7 +103,18 @@ class EgressStage {
 
   int poll() noexcept {
     const std::uint64_t now = now_ns();
-    int work = backend_.poll(*this);
+    // Orders first: what the strategy decided leaves before this stage polls its socket for
+    // replies (an epoll backend pays a system call there) and does its session housekeeping.
+    int work = 0;
+    for (int i = 0; i < kBatch; ++i) {
+      const OrderIntent* in = in_.front();
+      if (in == nullptr) break;
+      handle(*in, now);
+      in_.pop();
+      ++work;
+    }
+    flush_and_record();
+    work += backend_.poll(*this);
     if (socket_ < 0) {
       if (!logout_requested_.load(std::memory_order_relaxed) && soup_.may_reconnect() &&
           now - last_connect_attempt_ >= config_.reconnect_interval_ns)
@@ -125,14 +136,7 @@ class EgressStage {
       logout_sent_ = true;
       soup_.logout(now);
     }
-    for (int i = 0; i < kBatch; ++i) {
-      const OrderIntent* in = in_.front();
-      if (in == nullptr) break;
-      handle(*in, now);
-      in_.pop();
-      ++work;
-    }
-    flush_and_record();
+    flush();  // heartbeats, cancels of the kill switch, the logout
     published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
     published_ready_.store(ready(), std::memory_order_relaxed);
     published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
