@@ -3,7 +3,8 @@
 #  1. measures the kernel's own loopback floor with sockperf (UDP and TCP one-way p50),
 #  2. starts hft-exchange (the venue: ITCH 5.0 over MoldUDP64, OUCH 5.0 over SoupBinTCP,
 #     background traders, latency probe) and hftd (the appliance) with a config suited to this host,
-#  3. trades for DEMO_SECONDS (default 20), stops both cleanly,
+#  3. trades for DEMO_SECONDS (default 20), the venue dropping every DEMO_DROP_EVERY-th feed packet
+#     on purpose (default 2000; hftd recovers them from the re-request server), stops both cleanly,
 #  4. prints what happened: feed, gaps, orders, position and P&L, internal tick-to-trade, and the
 #     venue's wire-to-wire latency from its probe against the kernel floor.
 set -euo pipefail
@@ -12,6 +13,8 @@ cd "$(dirname "$0")/.."
 bin=build/release/bin
 out=build/demo
 seconds=${DEMO_SECONDS:-20}
+# The venue keeps every Nth feed packet off the wire so that gap recovery shows (0: lossless).
+drop_every=${DEMO_DROP_EVERY:-2000}
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.hgrm "$out"/summary.txt
 
@@ -40,7 +43,7 @@ floor=$(awk -v u="$udp_rtt" -v t="$tcp_rtt" 'BEGIN { printf "%.1f", u / 2 + t / 
 echo "    UDP round trip p50 ${udp_rtt} us, TCP round trip p50 ${tcp_rtt} us: one-way UDP + TCP = ${floor} us"
 
 echo "==> starting hft-exchange (CPU 0) and hftd ($layout, $config) for ${seconds} s"
-taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" \
+taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
   --capture "$out/feed.itch" --book-dump "$out/venue-book.json" >"$out/venue.log" 2>&1 &
 venue=$!; pids+=($venue)
 sleep 1

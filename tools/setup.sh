@@ -14,6 +14,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev
   # protocol checks, latency floor, profiling, plotting, metrics checks
   tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
+  # systemd-analyze verify of the service units (tests/tools/systemd)
+  systemd
 )
 
 missing=()

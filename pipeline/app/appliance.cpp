@@ -540,9 +540,20 @@ class Pipeline final : public PipelineBase {
         control::put_text(c->result, message);
         c->state.store(static_cast<std::uint32_t>(control::CommandState::kDone), std::memory_order_release);
         core::log::info("hftctl command: {} -> {}{}", command_text(*c), ok ? "" : "refused: ", message);
-      } else if (st != control::CommandState::kFree && now - c->claimed_realtime_ns > 30'000'000'000ull) {
-        // A client that claimed a slot and went away: give the slot back.
-        c->state.store(static_cast<std::uint32_t>(control::CommandState::kFree), std::memory_order_release);
+      } else if (st == control::CommandState::kClaimed || st == control::CommandState::kDone) {
+        // A client that claimed a slot, or left an answer, and went away: give the slot back
+        // once this thread has seen it in the same state for 30 s (its own observation: the
+        // client's claim time is written after its claim, so it cannot be trusted here).
+        if (stuck_.size() <= i) stuck_.resize(i + 1);
+        Stuck& k = stuck_[i];
+        if (k.state != st) k = Stuck{st, now};
+        std::uint32_t seen = static_cast<std::uint32_t>(st);
+        if (now - k.since > 30'000'000'000ull &&
+            c->state.compare_exchange_strong(seen, static_cast<std::uint32_t>(control::CommandState::kFree),
+                                             std::memory_order_acq_rel))
+          k = Stuck{};
+      } else if (stuck_.size() > i) {
+        stuck_[i] = Stuck{};
       }
     }
   }
@@ -601,6 +612,10 @@ class Pipeline final : public PipelineBase {
       }
       case Op::kDumpHistograms: {
         const auto files = dump_histograms();
+        const std::size_t all = hop_list().size();
+        if (files.size() != all)
+          return {false, fmt::format("wrote {} of {} histograms to {} (see hftd's log for the rest)", files.size(), all,
+                                     config_.histogram_dir)};
         return {true, fmt::format("wrote {} histograms to {}", files.size(), config_.histogram_dir)};
       }
       case Op::kNone: break;
@@ -672,6 +687,11 @@ class Pipeline final : public PipelineBase {
   HftdConfig config_;
   std::unique_ptr<control::ControlFile> control_;
   std::uint64_t described_events_ = 0;  // session events already formatted into the control file
+  struct Stuck {
+    control::CommandState state = control::CommandState::kFree;
+    std::uint64_t since = 0;
+  };
+  std::vector<Stuck> stuck_;  // command slots not free, as the control thread last saw them
   core::Arena arena_;
   SymbolTable symbols_;
   risk::ReferencePrices refs_;

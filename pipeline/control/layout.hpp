@@ -35,7 +35,7 @@ struct alignas(64) Header {
   std::int32_t pid;
   std::uint32_t uid;
   std::uint64_t start_realtime_ns;
-  std::atomic<std::uint64_t> heartbeat_realtime_ns;  // the control thread, every 100 ms
+  std::atomic<std::uint64_t> heartbeat_realtime_ns;  // the control thread, about every 10 ms
   std::atomic<std::uint32_t> state;                  // DaemonState
   std::uint32_t reserved0;
   char instance[64];

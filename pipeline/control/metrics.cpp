@@ -117,7 +117,7 @@ std::string render_prometheus(const Snapshot& s) {
              fmt::format("{},{},{},{}", label("version", s.version), label("backend", s.backend),
                          label("state", to_string(s.state)), label("pid", std::to_string(s.pid))),
              std::uint64_t{1});
-  e.gauge("hftd_heartbeat_age_seconds", "Seconds since the daemon's control thread last beat (every 100 ms)",
+  e.gauge("hftd_heartbeat_age_seconds", "Seconds since the daemon's control thread last beat (about every 10 ms)",
           static_cast<double>(s.heartbeat_age_ns()) / 1e9);
   e.gauge("hftd_start_time_seconds", "Daemon start time, seconds since the Unix epoch",
           static_cast<double>(s.start_realtime_ns) / 1e9);

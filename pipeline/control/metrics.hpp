@@ -21,12 +21,12 @@
 namespace hft::control {
 
 // Upper bounds (seconds) of the latency buckets: 1-2.5-5 steps from 100 ns (the fastest hop on
-// this hardware) to 1 s (a send call stuck behind a full socket buffer), then +Inf.
+// this hardware) to 2.5 s (a send call stuck behind a full socket buffer), then +Inf.
 inline constexpr std::array<double, 23> kLatencyBucketsSeconds = {
     1e-7,   2.5e-7, 5e-7,   1e-6,   2.5e-6, 5e-6,   1e-5,   2.5e-5, 5e-5,   1e-4, 2.5e-4, 5e-4,
     1e-3,   2.5e-3, 5e-3,   1e-2,   2.5e-2, 5e-2,   1e-1,   2.5e-1, 5e-1,   1.0,  2.5};
 
-// The percentiles exported as hftd_latency_percentile_seconds{quantile=...}.
+// The percentiles exported as hftd_latency_percentile_seconds{percentile=...}.
 inline constexpr std::array<double, 6> kExportedPercentiles = {50.0, 90.0, 99.0, 99.9, 99.99, 100.0};
 
 // A Prometheus metric name from a counter name: "risk.rejects.price_band" -> "risk_rejects_price_band".

@@ -11,6 +11,8 @@
 // Exit status: 0 after a clean run, 1 when an output file could not be written or the venue
 // failed, 2 for a bad configuration or bad flags.
 #include <atomic>
+#include <systemd/sd-daemon.h>
+
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -19,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "pipeline/venue/config.hpp"
@@ -151,7 +154,21 @@ int main(int argc, char** argv) {
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
-    venue.run();
+    // systemd (Type=notify): READY=1 once the sockets are up and the day is scheduled; the
+    // watchdog is fed between loop passes (each waits at most 100 ms for I/O or a timer).
+    venue.start();
+    ::sd_notify(0, "READY=1\nSTATUS=serving");
+    std::uint64_t watchdog_usec = 0;
+    const bool watchdog = ::sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    std::uint64_t last_feed = hft::core::monotonic_ns();
+    while (venue.step(100'000'000)) {
+      if (watchdog && hft::core::monotonic_ns() - last_feed >= watchdog_usec * 1000 / 4) {
+        ::sd_notify(0, "WATCHDOG=1");
+        last_feed = hft::core::monotonic_ns();
+      }
+    }
+    ::sd_notify(0, "STOPPING=1\nSTATUS=end of day");
+    venue.finish();
     return venue.summary().outputs_ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hft-exchange: %s\n", e.what());

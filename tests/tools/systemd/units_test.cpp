@@ -1,0 +1,106 @@
+// The shipped systemd units pass `systemd-analyze verify` (unit syntax, every directive known to
+// this systemd, the ExecStart binary present and executable), with ExecStart pointed at this
+// build's programs in place of /usr/local/bin. Also checks the directives the operations issue
+// requires are there, so a unit that loses one fails here rather than on a production host.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path build_bin() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin"; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs a shell command; returns its exit status and what it printed (stdout and stderr).
+int run(const std::string& cmd, std::string& out) {
+  out.clear();
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[4096];
+  while (const std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class SystemdUnits : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    std::string ignored;
+    if (run("command -v systemd-analyze", ignored) != 0)
+      GTEST_SKIP() << "systemd-analyze is not installed (tools/setup.sh installs the systemd package)";
+    dir_ = fs::temp_directory_path() / ("hft_units_" + std::to_string(::getpid()) + "_" + GetParam());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  fs::path dir_;
+};
+
+TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
+  const std::string unit = GetParam();
+  const fs::path src = fs::path(HFT_SOURCE_DIR) / "systemd" / unit;
+  std::string text = slurp(src);
+  ASSERT_FALSE(text.empty()) << src;
+
+  for (const char* directive :
+       {"Type=notify", "WatchdogSec=", "CPUAffinity=", "LimitMEMLOCK=infinity", "LimitRTPRIO=", "NoNewPrivileges=yes",
+        "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "RestrictAddressFamilies=", "CapabilityBoundingSet="})
+    EXPECT_NE(text.find(std::string("\n") + directive), std::string::npos) << unit << " lacks " << directive;
+
+  // Point ExecStart at this build's program (verify checks that it exists and is executable).
+  const std::string program = unit.rfind("hftd", 0) == 0 ? "hftd" : "hft-exchange";
+  if (!fs::exists(build_bin() / program)) GTEST_SKIP() << program << " is not built";
+  text = std::regex_replace(text, std::regex("/usr/local/bin/"), build_bin().string() + "/");
+  // Verified as the instance "demo" of the template: only an instance has an ExecStart to check.
+  const std::string instance = unit.substr(0, unit.find('@')) + "@demo.service";
+  std::ofstream(dir_ / instance) << text;
+
+  std::string out;
+  const int rc = run("SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no '" + (dir_ / instance).string() + "'", out);
+  // Anything it says about our unit is a problem (it also prints lines about the host's own units
+  // when they are broken; those are not ours).
+  std::string ours;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(unit.substr(0, unit.find('@'))) != std::string::npos) ours += line + "\n";
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(ours, "") << "systemd-analyze verify on " << instance << ":\n" << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Units, SystemdUnits, ::testing::Values("hftd@.service", "hft-exchange@.service"),
+                         [](const auto& p) {
+                           std::string n = p.param;
+                           for (char& c : n)
+                             if (c == '@' || c == '.' || c == '-') c = '_';
+                           return n;
+                         });
+
+TEST(TunedProfile, IncludesALatencyProfileAndReservesHugepages) {
+  const std::string conf = slurp(fs::path(HFT_SOURCE_DIR) / "systemd" / "tuned" / "hft-latency" / "tuned.conf");
+  ASSERT_FALSE(conf.empty());
+  EXPECT_TRUE(conf.find("include=network-latency") != std::string::npos ||
+              conf.find("include=cpu-partitioning") != std::string::npos)
+      << conf;
+  EXPECT_NE(conf.find("nr_hugepages"), std::string::npos) << conf;
+}
+
+}  // namespace
