@@ -94,6 +94,36 @@ std::vector<HostCheck> check_host(const HostCheckInput& in) {
   cpu_set_check("nohz_full", nohz, "nohz_full");
   cpu_set_check("rcu_nocbs", rcu, "rcu_nocbs");
 
+  // irqaffinity: device interrupts (by default, and as the kernel command line sets it) stay off
+  // the hot cores. /proc/irq/default_smp_affinity is a hex mask, 32 bits per comma group.
+  {
+    std::string mask = read_line(r + "/proc/irq/default_smp_affinity");
+    mask.erase(std::remove(mask.begin(), mask.end(), ','), mask.end());
+    std::vector<int> irq_cpus;
+    for (std::size_t i = 0; i < mask.size(); ++i) {
+      const char ch = mask[mask.size() - 1 - i];
+      const int nibble = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : 0;
+      for (int b = 0; b < 4; ++b)
+        if (nibble & (1 << b)) irq_cpus.push_back(static_cast<int>(i * 4 + b));
+    }
+    std::vector<int> hit;
+    for (int c : in.pinned_cpus)
+      if (std::find(irq_cpus.begin(), irq_cpus.end(), c) != irq_cpus.end()) hit.push_back(c);
+    const std::string given = cmdline_value(cmdline, "irqaffinity");
+    const std::string found = fmt::format("default IRQ affinity {}{}", cpus_text(irq_cpus),
+                                          given.empty() ? "" : fmt::format(" (irqaffinity={})", given));
+    if (mask.empty())
+      out.push_back({"irqaffinity", Verdict::kWarn, "no /proc/irq/default_smp_affinity", "check interrupt placement by hand"});
+    else if (!in.pinned_cpus.empty() && hit.empty())
+      out.push_back({"irqaffinity", Verdict::kPass, found, ""});
+    else
+      out.push_back({"irqaffinity", Verdict::kWarn, found,
+                     fmt::format("add irqaffinity=<housekeeping cpus> to the kernel command line so that device "
+                                 "interrupts stay off the pinned hot CPUs ({})",
+                                 pinned)});
+  }
+
   // Hugepages for the arena.
   const std::uint64_t huge_free = meminfo(r, "HugePages_Free");
   const std::uint64_t need = (in.arena_bytes + (2u << 20) - 1) / (2u << 20);

@@ -47,8 +47,9 @@ TEST(HostCheck, TunedHostPasses) {
   h.write("sys/devices/system/cpu/cpu0/cpuidle/state0/latency", "0");
   h.write("sys/devices/system/cpu/cpu2/topology/thread_siblings_list", "2");
   h.write("sys/devices/system/cpu/cpu3/topology/thread_siblings_list", "3");
+  h.write("proc/irq/default_smp_affinity", "00000000,00000003");  // CPUs 0-1: housekeeping
   const auto v = check_host(HostCheckInput{{2, 3}, 64u << 20, h.root()});
-  for (const char* name : {"isolcpus", "nohz_full", "rcu_nocbs", "hugepages", "thp", "cpu governor", "c-states",
+  for (const char* name : {"isolcpus", "nohz_full", "rcu_nocbs", "irqaffinity", "hugepages", "thp", "cpu governor", "c-states",
                            "irqbalance", "smt siblings"})
     EXPECT_EQ(find(v, name).verdict, Verdict::kPass) << name << ": " << find(v, name).found;
 }
@@ -67,10 +68,14 @@ TEST(HostCheck, UntunedHostSaysWhatToChange) {
   h.write("sys/devices/system/cpu/cpu2/topology/thread_siblings_list", "2,6");
   h.write("sys/devices/system/cpu/cpu6/online", "1");
   h.write("proc/4242/comm", "irqbalance");
+  h.write("proc/irq/default_smp_affinity", "ff");  // every CPU takes interrupts
   const auto v = check_host(HostCheckInput{{2}, 64u << 20, h.root()});
   EXPECT_EQ(find(v, "isolcpus").verdict, Verdict::kWarn);
   EXPECT_NE(find(v, "isolcpus").advice.find("isolcpus=2"), std::string::npos);
   EXPECT_EQ(find(v, "nohz_full").verdict, Verdict::kFail) << "set, but not on the pinned cpu";
+  EXPECT_EQ(find(v, "irqaffinity").verdict, Verdict::kWarn);
+  EXPECT_NE(find(v, "irqaffinity").found.find("0,1,2,3,4,5,6,7"), std::string::npos) << find(v, "irqaffinity").found;
+  EXPECT_NE(find(v, "irqaffinity").advice.find("irqaffinity="), std::string::npos);
   EXPECT_EQ(find(v, "hugepages").verdict, Verdict::kWarn);
   EXPECT_NE(find(v, "hugepages").advice.find("vm.nr_hugepages=32"), std::string::npos) << find(v, "hugepages").advice;
   EXPECT_EQ(find(v, "thp").verdict, Verdict::kWarn);
@@ -88,7 +93,8 @@ TEST(HostCheck, ThisHostRunsEveryCheck) {
   const auto v = check_host(HostCheckInput{{0}, 64u << 20, ""});
   EXPECT_NO_THROW(find(v, "io_uring"));
   EXPECT_NO_THROW(find(v, "memlock"));
-  EXPECT_GE(v.size(), 11u);
+  EXPECT_NO_THROW(find(v, "irqaffinity"));
+  EXPECT_GE(v.size(), 12u);
 }
 
 }  // namespace
