@@ -7,7 +7,8 @@
 //                  socket_busy_poll_us, sqpoll
 //   [feed]         listen, interface, rerequest, session, first_sequence, store_packets, request_timeout_ms,
 //                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
-//   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms
+//   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms,
+//                  warm_interval_us (rehearse the send path between orders; 0 = never)
 //   [book]         pipeline/book/config.hpp
 //   [risk]         max_order_quantity, max_notional_usd, price_band_bps, max_position,
 //                  max_open_orders, max_orders_per_second, order_burst, require_reference_price

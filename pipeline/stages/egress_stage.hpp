@@ -38,6 +38,11 @@ struct OrderEntryConfig {
   std::string firm;                          // OUCH Firm appendage on every order ("" = none)
   std::uint64_t reconnect_interval_ns = 1'000'000'000;
   int connect_timeout_ms = 1000;
+  // Between orders, every this often, the stage rehearses the send path without sending (encodes
+  // an Enter Order into the session's output and does not commit it; brings the order manager's
+  // next slots and the risk state into cache), so an order after a quiet spell does not wait on
+  // memory. 0: never.
+  std::uint64_t warm_interval_ns = 20'000;
 };
 
 // Operator requests applied on the egress thread (from hftd's control thread, through a ring).
@@ -114,6 +119,7 @@ class EgressStage {
       ++work;
     }
     flush_and_record();
+    if (work == 0) warm(now);
     work += backend_.poll(*this);
     if (socket_ < 0) {
       if (!logout_requested_.load(std::memory_order_relaxed) && soup_.may_reconnect() &&
@@ -288,6 +294,7 @@ class EgressStage {
     m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
     if (firm_) m.options.set_firm(*firm_);
     if (in.post_only) m.options.set_post_only('P');
+    warm_locate_ = in.locate;
     if (!send(m)) {
       oms_.abandon(*o);
       ++counters_.backlog;
@@ -353,6 +360,25 @@ class EgressStage {
     }
     ++counters_.sent_replace;
     record_hops(in);
+  }
+
+  void warm(std::uint64_t now) noexcept {
+    if (config_.warm_interval_ns == 0 || now - last_warm_ns_ < config_.warm_interval_ns || socket_ < 0) return;
+    last_warm_ns_ = now;
+    oms_.warm(warm_locate_);
+    __builtin_prefetch(&gate_, 0, 3);
+    (void)refs_.get(warm_locate_);
+    std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
+    if (p == nullptr) return;
+    ouch::EnterOrder m;
+    m.user_ref_num = 1;
+    m.side = ouch::Side::kBuy;
+    m.quantity = 100;
+    m.symbol = ouch::Symbol::from(symbols_.symbol(warm_locate_).view());
+    m.price = 1'000'000;
+    m.time_in_force = ouch::TimeInForce::kDay;
+    if (firm_) m.options.set_firm(*firm_);
+    (void)ouch::encode(p, kMaxOuch, m);  // not committed: nothing is sent
   }
 
   template <class M>
@@ -474,6 +500,8 @@ class EgressStage {
   std::optional<ouch::Firm> firm_;
   int socket_ = -1;
   std::uint64_t handoff_tsc_ = 0;
+  std::uint64_t last_warm_ns_ = 0;
+  Locate warm_locate_ = 0;
   std::uint64_t returned_tsc_ = 0;
   struct PendingHop {
     std::uint64_t decision, origin;
