@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -69,7 +68,9 @@ TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   // Point ExecStart at this build's program (verify checks that it exists and is executable).
   const std::string program = unit.rfind("hftd", 0) == 0 ? "hftd" : "hft-exchange";
   if (!fs::exists(build_bin() / program)) GTEST_SKIP() << program << " is not built";
-  text = std::regex_replace(text, std::regex("/usr/local/bin/"), build_bin().string() + "/");
+  const std::string installed = "/usr/local/bin/", here = build_bin().string() + "/";
+  for (std::size_t at = text.find(installed); at != std::string::npos; at = text.find(installed, at + here.size()))
+    text.replace(at, installed.size(), here);
   // Verified as the instance "demo" of the template: only an instance has an ExecStart to check.
   const std::string instance = unit.substr(0, unit.find('@')) + "@demo.service";
   std::ofstream(dir_ / instance) << text;
