@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of [order_entry] warm_interval_us (the egress stage rehearsing the send path between orders):
 # alternating runs of hft-exchange + hftd (io_uring, config/hftd-2core.toml) with it off (0) and on
-# (20 us); prints the probe's wire-to-wire p50 and hftd's book_to_decision, decision_to_wire and
+# (20 us; the default is off); prints the probe's wire-to-wire p50 and hftd's book_to_decision, decision_to_wire and
 # tick_to_trade p50 (ns) per run. SECS (default 8) per run; build the release preset first.
 cd "$(dirname "$0")/../.."
 bin=build/release/bin; out=build/bench-e2e/warm-ab; mkdir -p $out

@@ -104,7 +104,7 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   c.order_entry.soup.timeout_ns = static_cast<std::uint64_t>(oe.integer("timeout_ms", 15'000, 100, 600'000)) * 1'000'000;
   if (c.order_entry.soup.timeout_ns <= c.order_entry.soup.heartbeat_interval_ns) oe.fail("timeout_ms", "must exceed heartbeat_ms");
   c.order_entry.reconnect_interval_ns = static_cast<std::uint64_t>(oe.integer("reconnect_ms", 1000, 10, 600'000)) * 1'000'000;
-  c.order_entry.warm_interval_ns = static_cast<std::uint64_t>(oe.integer("warm_interval_us", 20, 0, 1'000'000)) * 1'000;
+  c.order_entry.warm_interval_ns = static_cast<std::uint64_t>(oe.integer("warm_interval_us", 0, 0, 1'000'000)) * 1'000;
   c.order_entry.connect_timeout_ms = static_cast<int>(oe.integer("connect_timeout_ms", 1000, 10, 60'000));
   oe.reject_unknown_keys();
 

@@ -41,8 +41,8 @@ struct OrderEntryConfig {
   // Between orders, every this often, the stage rehearses the send path without sending (encodes
   // an Enter Order into the session's output and does not commit it; brings the order manager's
   // next slots and the risk state into cache), so an order after a quiet spell does not wait on
-  // memory. 0: never.
-  std::uint64_t warm_interval_ns = 20'000;
+  // memory. 0 (the default): never; bench/e2e/warm_ab.sh showed no reliable gain on the 2-vCPU VM.
+  std::uint64_t warm_interval_ns = 0;
 };
 
 // Operator requests applied on the egress thread (from hftd's control thread, through a ring).

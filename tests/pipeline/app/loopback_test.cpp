@@ -132,6 +132,7 @@ venue = "127.0.0.1:{ouch}"
 user = "HFT01"
 password = "hft01pw"
 firm = "HFTA"
+warm_interval_us = 20   # exercise the send-path rehearsal: it must send and allocate nothing
 [book]
 orders = 65536
 levels = 16384
