@@ -36,6 +36,20 @@ __extension__ using uint128 = unsigned __int128;
 [[nodiscard]] inline std::uint64_t rdtscp() noexcept { return monotonic_ns(); }
 #endif
 
+// The counter at the start of this thread's current runner pass (core/runner.cpp sets it once per
+// pass when the TSC is in use). Stages that need only coarse time (timers, heartbeats, publishing
+// intervals) read this instead of the counter: on a VM a counter read costs 10-25 ns, and a fused
+// thread would otherwise read it in every stage of every pass. Off a runner thread (tests polling a
+// stage by hand) it reads the counter.
+namespace detail {
+inline thread_local std::uint64_t t_pass_tsc = 0;
+}
+[[nodiscard]] inline std::uint64_t pass_rdtsc() noexcept {
+  const std::uint64_t t = detail::t_pass_tsc;
+  return t != 0 ? t : rdtsc();
+}
+inline void set_pass_rdtsc(std::uint64_t tsc) noexcept { detail::t_pass_tsc = tsc; }
+
 // CPUID leaf 0x80000007, EDX bit 8: the TSC runs at a constant rate in all P-, C- and T-states.
 [[nodiscard]] bool has_invariant_tsc() noexcept;
 

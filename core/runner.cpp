@@ -106,6 +106,8 @@ void Runner::thread_main() noexcept {
   IdleStrategy idle(options_.idle);
   std::uint64_t passes = 0, work_passes = 0, work_items = 0, idle_ticks = 0;
   std::uint64_t pass_start = clk.now();
+  const bool share_pass_time = clk.uses_tsc();  // clk.now() is then the counter rdtsc() reads
+  if (share_pass_time) set_pass_rdtsc(pass_start);
   while (!stop_.load(std::memory_order_acquire)) {
     const int work = run_once();
     ++passes;
@@ -125,8 +127,10 @@ void Runner::thread_main() noexcept {
       stats_.parks.store(idle.parks(), std::memory_order_relaxed);
     }
     pass_start = now;
+    if (share_pass_time) set_pass_rdtsc(now);
     stats_.passes.store(passes, std::memory_order_relaxed);
   }
+  set_pass_rdtsc(0);
   for (const StageRef& s : stages_) s.on_thread_stop();
   running_.store(false, std::memory_order_release);
 }

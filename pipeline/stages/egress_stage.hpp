@@ -107,7 +107,7 @@ class EgressStage {
   }
 
   int poll() noexcept {
-    const std::uint64_t now = now_ns();
+    std::uint64_t now = clock_.to_monotonic_ns(core::pass_rdtsc());  // session timers: coarse is enough
     // Orders first: what the strategy decided leaves before this stage polls its socket for
     // replies (an epoll backend pays a system call there) and does its session housekeeping.
     int work = 0;
@@ -121,12 +121,15 @@ class EgressStage {
     flush_and_record();
     if (work == 0) warm(now);
     work += backend_.poll(*this);
+    // The pass's start time serves an idle poll; after orders or replies (stamped with fresh reads)
+    // the session must not see a time before them.
+    if (work != 0) now = now_ns();
     if (socket_ < 0) {
       if (!logout_requested_.load(std::memory_order_relaxed) && soup_.may_reconnect() &&
           now - last_connect_attempt_ >= config_.reconnect_interval_ns)
         connect();
     } else {
-      soup_.poll(now_ns());
+      soup_.poll(now);
       if (soup_.finished()) drop_connection(now);
     }
     if (!gate_.kill_switch()) kill_done_ = false;

@@ -99,7 +99,7 @@ class StrategyStage {
       on_report(*r);
       reports_in_.pop();
     }
-    const std::uint64_t now = clock_.to_monotonic_ns(core::rdtsc());
+    const std::uint64_t now = clock_.to_monotonic_ns(core::pass_rdtsc());
     if (now >= next_timer_) {
       next_timer_ = now + timer_interval_ns_;
       resolve_symbols();
