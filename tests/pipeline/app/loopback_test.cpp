@@ -31,6 +31,7 @@
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/venue/venue.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/child_process.hpp"
 
 namespace hft::app {
 namespace {
@@ -38,17 +39,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::uint16_t free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // What a test varies: the backend, the venue's packet loss, the risk limits and strategies.
 struct Scenario {
@@ -86,7 +76,7 @@ class Loopback : public ::testing::Test {
     fs::create_directories(dir_ / "shm");
     fs::create_directories(dir_ / "hist");
     instance_ = fmt::format("loop{}", ::getpid());
-    const std::uint16_t feed_port = free_udp_port();
+    const std::uint16_t feed_port = hft::testing::free_port(SOCK_DGRAM);
 
     venue::VenueConfig v;
     v.feed = net::parse_endpoint(fmt::format("127.0.0.1:{}", feed_port));

@@ -14,18 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path build_bin() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin"; }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path build_bin() { return hft::testing::program_path("hftd").parent_path(); }
+std::string slurp(const fs::path& p) { return hft::testing::read_file(p); }
 
 // Runs a shell command; returns its exit status and what it printed (stdout and stderr).
 int run(const std::string& cmd, std::string& out) {
