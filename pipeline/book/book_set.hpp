@@ -273,6 +273,9 @@ class BookSet {
   [[nodiscard]] std::string check_invariants() const;
 
  private:
+  template <class Sink>
+  void apply_execution(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                       std::uint64_t match, char kind, std::uint32_t price, Sink& sink) noexcept;
   // One price level inside a side's array. key = price for bids, ~price for asks, so both sides
   // sort ascending with the best price last.
   struct Entry {
@@ -834,29 +837,21 @@ inline void BookSet::add_order(std::uint64_t ts, std::uint16_t locate, std::uint
 template <class Sink>
 inline void BookSet::execute(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
                              std::uint64_t match, Sink& sink) noexcept {
-  begin(ts);
-  ++stats_.executions;
-  const std::uint32_t pos = resolve(locate, ref);
-  if (pos == kNil) [[unlikely]] {
-    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
-    return;
-  }
-  const Order& o = table_[pos];
-  Stock& st = stocks_[o.locate];
-  if (shares > o.shares) [[unlikely]] {
-    ++stats_.over_execution;
-    shares = o.shares;
-  }
-  st.last_trade = LastTrade{match, ts, shares, o.price, 'E'};
-  st.volume += shares;
-  if (shares != 0) reduce(st, pos, shares, sink);
-  finish(st, locate, sink);
+  apply_execution(ts, locate, ref, shares, match, 'E', 0, sink);
 }
 
 template <class Sink>
 inline void BookSet::execute_with_price(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref,
                                         std::uint32_t shares, std::uint64_t match, char printable,
                                         std::uint32_t price, Sink& sink) noexcept {
+  // Printable 'N': the shares print later in a cross; not volume, not a last trade (spec 1.6.2).
+  apply_execution(ts, locate, ref, shares, match, printable == 'N' ? '\0' : 'C', price, sink);
+}
+
+// E (at the resting price) and C (at `price`); kind '\0': executed without a print.
+template <class Sink>
+inline void BookSet::apply_execution(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                                     std::uint64_t match, char kind, std::uint32_t price, Sink& sink) noexcept {
   begin(ts);
   ++stats_.executions;
   const std::uint32_t pos = resolve(locate, ref);
@@ -870,9 +865,8 @@ inline void BookSet::execute_with_price(std::uint64_t ts, std::uint16_t locate, 
     ++stats_.over_execution;
     shares = o.shares;
   }
-  // Printable 'N': the shares print later in a cross; not volume, not a last trade (spec 1.6.2).
-  if (printable != 'N') {
-    st.last_trade = LastTrade{match, ts, shares, price, 'C'};
+  if (kind != '\0') {
+    st.last_trade = LastTrade{match, ts, shares, kind == 'E' ? o.price : price, kind};
     st.volume += shares;
   }
   if (shares != 0) reduce(st, pos, shares, sink);

@@ -288,17 +288,8 @@ class EgressStage {
       ++counters_.risk_rejects;
       return refuse(in, RejectReason::kOpenOrderLimit);
     }
-    ouch::EnterOrder m;
-    m.user_ref_num = o->user_ref;
-    m.side = in.side == Side::kBuy ? ouch::Side::kBuy : ouch::Side::kSell;
-    m.quantity = in.quantity;
-    m.symbol = ouch::Symbol::from(symbols_.symbol(in.locate).view());
-    m.price = static_cast<ouch::Price>(in.price);
-    m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
-    if (firm_) m.options.set_firm(*firm_);
-    if (in.post_only) m.options.set_post_only('P');
     warm_locate_ = in.locate;
-    if (!send(m)) {
+    if (!send(enter_order(in, o->user_ref))) {
       oms_.abandon(*o);
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
@@ -373,15 +364,27 @@ class EgressStage {
     (void)refs_.get(warm_locate_);
     std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
     if (p == nullptr) return;
+    OrderIntent rehearsal{};
+    rehearsal.locate = warm_locate_;
+    rehearsal.side = Side::kBuy;
+    rehearsal.quantity = 100;
+    rehearsal.price = 1'000'000;
+    rehearsal.tif = TimeInForce::kDay;
+    (void)ouch::encode(p, kMaxOuch, enter_order(rehearsal, 1));  // not committed: nothing is sent
+  }
+
+  // The OUCH Enter Order of a new-order intent.
+  ouch::EnterOrder enter_order(const OrderIntent& in, std::uint32_t user_ref) const noexcept {
     ouch::EnterOrder m;
-    m.user_ref_num = 1;
-    m.side = ouch::Side::kBuy;
-    m.quantity = 100;
-    m.symbol = ouch::Symbol::from(symbols_.symbol(warm_locate_).view());
-    m.price = 1'000'000;
-    m.time_in_force = ouch::TimeInForce::kDay;
+    m.user_ref_num = user_ref;
+    m.side = in.side == Side::kBuy ? ouch::Side::kBuy : ouch::Side::kSell;
+    m.quantity = in.quantity;
+    m.symbol = ouch::Symbol::from(symbols_.symbol(in.locate).view());
+    m.price = static_cast<ouch::Price>(in.price);
+    m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
     if (firm_) m.options.set_firm(*firm_);
-    (void)ouch::encode(p, kMaxOuch, m);  // not committed: nothing is sent
+    if (in.post_only) m.options.set_post_only('P');
+    return m;
   }
 
   template <class M>

@@ -58,7 +58,9 @@ class NetStage {
     const int work = backend_.poll(*this);
     if (session_.in_recovery() || work != 0) {
       mold::RequestPacket req;
-      if (session_.poll(now_ns(), req)) {
+      // The pass's time (core::pass_rdtsc): request timeouts are milliseconds, and the packets
+      // just handled were stamped with their own read.
+      if (session_.poll(clock_.to_monotonic_ns(core::pass_rdtsc()), req)) {
         std::uint8_t bytes[mold::kRequestSize];
         req.write(bytes);
         if (backend_.send_to(socket_, bytes, sizeof bytes, rerequest_.addr)) ++counters_.requests_sent;
@@ -128,7 +130,6 @@ class NetStage {
   [[nodiscard]] int socket() const noexcept { return socket_; }
 
  private:
-  std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
 
   // kind 1: stale, 2: fresh. A marker must not be lost: if the ring is full it is retried on the
   // next datagram (stale_ keeps its old value until the marker is out).
