@@ -1,12 +1,14 @@
 // The hft-exchange program as a user runs it: bad flags and configurations end with a clear
 // message and a non-zero status; SIGTERM ends the day cleanly (summary logged, every file
 // written); tshark decodes its traffic with the moldudp64 and soupbintcp dissectors and finds
-// nothing malformed.
+// nothing malformed; under systemd it reports READY, feeds the watchdog and says STOPPING.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -172,6 +174,42 @@ TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
 
 // tshark (Debian's Wireshark) dissects MoldUDP64 and SoupBinTCP: an independent check of what the
 // venue puts on the wire, feed, retransmissions and order entry alike.
+// Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while running, STOPPING=1 at
+// SIGTERM, on the socket named by NOTIFY_SOCKET, as systemd would receive them.
+TEST_F(HftExchange, NotifiesSystemdReadyWatchdogAndStopping) {
+  const fs::path sock_path = dir_ / "notify.sock";
+  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock_path.string().size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{0, 200'000};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string heard;
+  const auto hear_until = [&](const std::string& what, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (heard.find(what) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      char buf[512];
+      const ssize_t n = ::recv(sock, buf, sizeof buf, 0);
+      if (n > 0) heard.append(buf, static_cast<std::size_t>(n)).push_back('\n');
+    }
+    return heard.find(what) != std::string::npos;
+  };
+
+  Child venue({exe_.string(), "--config", fast_config().string(), "--feed", "127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM)),
+               "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:0", "--rate", "0", "--duration", "0"},
+              dir_ / "venue.txt", dir_ / "venue.txt", {{"NOTIFY_SOCKET", sock_path.string()}, {"WATCHDOG_USEC", "200000"}});
+  ASSERT_TRUE(venue.started());
+  EXPECT_TRUE(hear_until("READY=1", 5000ms)) << heard << venue.out();
+  EXPECT_TRUE(hear_until("WATCHDOG=1", 2000ms)) << "fed at a quarter of WatchdogSec\n" << heard;
+  venue.signal(SIGTERM);
+  EXPECT_TRUE(hear_until("STOPPING=1", 5000ms)) << heard;
+  EXPECT_EQ(venue.finish(10000ms), 0) << venue.out();
+  ::close(sock);
+}
+
 TEST_F(HftExchange, TsharkDecodesTheTrafficWithoutAMalformedPacket) {
   const auto tshark = find_on_path("tshark");
   if (!tshark) GTEST_SKIP() << "tshark not installed (tools/setup.sh installs it): skipped";
