@@ -201,8 +201,14 @@ class Pipeline final : public PipelineBase {
     // Strategies stop; the kill switch makes the egress stage cancel everything at the venue.
     strategy_.set_halted(true);
     gate_.set_kill_switch(true);
+    // Done when a poll of the egress stage that began after the switch finds nothing working: an
+    // order the stage was sending as the switch went on is then working (and being cancelled), and
+    // every later intent meets the switch. Reading the open-order count alone could see the count
+    // from before such an order.
+    const std::uint64_t polls = egress_.published_polls();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(config_.shutdown_wait_ns);
-    while (egress_.published_open_orders() != 0 && std::chrono::steady_clock::now() < deadline)
+    while (!(egress_.published_polls() >= polls + 2 && egress_.published_killed_flat()) &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const std::uint32_t left = egress_.published_open_orders();
     if (left != 0) core::log::warn("shutdown: {} orders still working after {} ms", left, config_.shutdown_wait_ns / 1'000'000);

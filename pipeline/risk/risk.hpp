@@ -89,7 +89,7 @@ class RiskGate {
 
   // Cancels are never refused by limits: they only reduce risk.
 
-  void set_kill_switch(bool on) noexcept { kill_.store(on, std::memory_order_relaxed); }
+  void set_kill_switch(bool on) noexcept { kill_.store(on, std::memory_order_seq_cst); }
   [[nodiscard]] bool kill_switch() const noexcept { return kill_.load(std::memory_order_relaxed); }
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_relaxed); }

@@ -132,7 +132,8 @@ class EgressStage {
       soup_.poll(now);
       if (soup_.finished()) drop_connection(now);
     }
-    if (!gate_.kill_switch()) kill_done_ = false;
+    const bool kill = gate_.kill_switch();
+    if (!kill) kill_done_ = false;
     else if (!kill_done_) kill_all(now);
     if (control_ != nullptr) {
       if (const ControlRequest* r = control_->front()) {
@@ -149,6 +150,9 @@ class EgressStage {
     published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
     published_ready_.store(ready(), std::memory_order_relaxed);
     published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
+    // Nothing working and the kill switch seen: every later intent meets the switch.
+    published_killed_flat_.store(kill && oms_.open_orders() == 0, std::memory_order_relaxed);
+    published_polls_.store(published_polls_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "risk"; }
@@ -229,6 +233,11 @@ class EgressStage {
   [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_connected() const noexcept { return published_connected_.load(std::memory_order_relaxed); }
+  // Polls completed so far, and whether the last one saw the kill switch on with no order working.
+  // A caller that turned the switch on waits for two more polls before trusting the flag (the
+  // value it first reads may come from a poll that began before the switch).
+  [[nodiscard]] std::uint64_t published_polls() const noexcept { return published_polls_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool published_killed_flat() const noexcept { return published_killed_flat_.load(std::memory_order_relaxed); }
   // Operator requests (set risk limits, flatten) from the control thread.
   void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
   // The id of the last request applied (the control thread waits for it before answering).
@@ -308,10 +317,7 @@ class EgressStage {
       ++counters_.not_connected;
       return refuse(in, RejectReason::kNotConnected);
     }
-    ouch::CancelOrder m;
-    m.user_ref_num = o->user_ref;
-    m.quantity = 0;
-    if (!send(m)) {
+    if (!send_cancel(*o)) {
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
@@ -385,6 +391,21 @@ class EgressStage {
     if (firm_) m.options.set_firm(*firm_);
     if (in.post_only) m.options.set_post_only('P');
     return m;
+  }
+
+  // Cancels the order under its UserRefNum and, while a replace is in flight, under the
+  // replacement's too: the venue handles the two in the order sent, after the replace, so the
+  // order lives under exactly one of them by then (the replaced number if the replace went
+  // through, the original if it was refused) and the cancel of the other is superfluous (OUCH
+  // 5.0 §2.3: ignored). A cancel of the original alone would miss a replaced order.
+  bool send_cancel(const oms::Order& o) noexcept {
+    ouch::CancelOrder m;
+    m.user_ref_num = o.user_ref;
+    m.quantity = 0;
+    if (!send(m)) return false;
+    if (o.state != oms::OrderState::kPendingReplace || o.pending_user_ref == 0) return true;
+    m.user_ref_num = o.pending_user_ref;
+    return send(m);  // on failure the caller tries both again: a repeated cancel is harmless
   }
 
   template <class M>
@@ -471,9 +492,7 @@ class EgressStage {
         complete = false;
         return;
       }
-      ouch::CancelOrder m;
-      m.user_ref_num = o.user_ref;
-      if (send(m)) {
+      if (send_cancel(o)) {
         oms_.begin_cancel(o, 0);
         ++counters_.kill_cancels;
       } else {
@@ -524,6 +543,8 @@ class EgressStage {
   alignas(core::kCacheLine) std::atomic<std::uint32_t> published_open_{0};
   std::atomic<bool> published_ready_{false};
   std::atomic<bool> published_connected_{false};
+  std::atomic<bool> published_killed_flat_{false};
+  std::atomic<std::uint64_t> published_polls_{0};
   std::atomic<bool> logout_requested_{false};
   std::atomic<std::uint32_t> control_applied_{0};
   core::SpscRing<ControlRequest>* control_ = nullptr;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "gateways/soupbintcp/server.hpp"
@@ -17,13 +18,17 @@
 namespace hft::pipeline {
 namespace {
 
-// Accepts every order; executes a buy at or above 100.0000 in full; answers cancels.
+// Accepts every order; executes a buy at or above 100.0000 in full; keeps the rest live under
+// their UserRefNum as a real venue does: a replace moves the order to the new number (and is
+// refused at a price of 99.0000), a cancel of a number that is not live is ignored (OUCH 5.0 §2.3).
 struct ScriptedVenue {
   soup::ServerContext* ctx = nullptr;
   std::uint32_t user = 0;
   std::vector<char> seen;  // inbound types, in order
   std::uint64_t next_ref = 1000;
   std::uint64_t now = 0;
+  std::map<ouch::UserRefNum, std::uint32_t> live;  // UserRefNum -> shares
+  int ignored_cancels = 0;
 
   void on_event(const soup::SessionEvent&) {}
   void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
@@ -59,13 +64,42 @@ struct ScriptedVenue {
       e.price = 1'000'000;
       e.match_number = next_ref;
       reply(e);
+    } else {
+      live[o.user_ref_num] = o.quantity;
     }
+  }
+  void on_message(const ouch::ReplaceOrder& m) {
+    seen.push_back('U');
+    const auto it = live.find(m.orig_user_ref_num);
+    if (it == live.end()) return;  // §2.2: the order is no longer live
+    if (m.price == 990'000) {
+      ouch::OrderRejected r;
+      r.user_ref_num = m.user_ref_num;
+      r.reason = ouch::RejectReason::kReplaceNotAllowed;
+      reply(r);
+      return;
+    }
+    live.erase(it);
+    live[m.user_ref_num] = m.quantity;
+    ouch::OrderReplaced r;
+    r.orig_user_ref_num = m.orig_user_ref_num;
+    r.user_ref_num = m.user_ref_num;
+    r.quantity = m.quantity;
+    r.price = m.price;
+    r.order_reference_number = ++next_ref;
+    reply(r);
   }
   void on_message(const ouch::CancelOrder& c) {
     seen.push_back('X');
+    const auto it = live.find(c.user_ref_num);
+    if (it == live.end()) {
+      ++ignored_cancels;
+      return;
+    }
     ouch::OrderCanceled r;
     r.user_ref_num = c.user_ref_num;
-    r.quantity = 100;
+    r.quantity = it->second;
+    live.erase(it);
     reply(r);
   }
   template <class T>
@@ -211,6 +245,74 @@ TYPED_TEST(EgressTest, OrdersRiskCancelsAndKillSwitch) {
   }));
   EXPECT_EQ(got[0].reason, RejectReason::kKillSwitch);
   EXPECT_EQ(this->venue_.seen.back(), 'X');
+}
+
+// A cancel sent while a replace of the same order is in flight reaches the order whichever way
+// the venue decides the replace; so does the kill switch. Each case's replace and cancel go out
+// before the venue reads either.
+TYPED_TEST(EgressTest, CancelDuringReplaceReachesTheOrder) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  auto rest = [&](std::uint64_t id) {
+    ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, id, Side::kSell, 1'010'000, 100)));
+    ASSERT_TRUE(this->run_until([&] {
+      this->drain();
+      return this->oms_.by_id(id) != nullptr && this->oms_.by_id(id)->state == oms::OrderState::kLive;
+    }));
+  };
+  auto flat = [&] {
+    return this->run_until([&] {
+      this->drain();
+      return this->oms_.open_orders() == 0 && this->venue_.live.empty();
+    });
+  };
+  // The replace goes through: the order lives under the new number when the cancel arrives.
+  rest(1);
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kReplace, 1, Side::kSell, 1'020'000, 100)));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kCancel, 1, Side::kSell, 0, 0)));
+  this->stage_->poll();
+  EXPECT_TRUE(flat()) << this->venue_.live.size() << " live at the venue, " << this->oms_.open_orders() << " open";
+  // The replace is refused: the order still lives under the original number.
+  rest(2);
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kReplace, 2, Side::kSell, 990'000, 100)));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kCancel, 2, Side::kSell, 0, 0)));
+  this->stage_->poll();
+  EXPECT_TRUE(flat()) << this->venue_.live.size() << " live at the venue, " << this->oms_.open_orders() << " open";
+  // The kill switch goes on with a replace in flight.
+  rest(3);
+  EXPECT_FALSE(this->stage_->published_killed_flat());
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kReplace, 3, Side::kSell, 1'020'000, 100)));
+  this->stage_->poll();  // the replace is sent; the venue has not read it yet
+  ASSERT_EQ(this->oms_.by_id(3)->state, oms::OrderState::kPendingReplace);
+  this->gate_.set_kill_switch(true);
+  this->stage_->poll();
+  EXPECT_FALSE(this->stage_->published_killed_flat()) << "the order is still working";
+  EXPECT_TRUE(flat()) << this->venue_.live.size() << " live at the venue, " << this->oms_.open_orders() << " open";
+  this->stage_->poll();
+  EXPECT_TRUE(this->stage_->published_killed_flat());
+  EXPECT_EQ(this->venue_.ignored_cancels, 3) << "one superfluous cancel per case; the venue saw " << std::string(this->venue_.seen.begin(), this->venue_.seen.end());
+  this->gate_.set_kill_switch(false);
+  this->stage_->poll();
+  EXPECT_FALSE(this->stage_->published_killed_flat());
+}
+
+// The flag that shutdown waits for says nothing until a poll has seen the kill switch: an
+// order intent still in the ring when the switch goes on is met by it, not sent.
+TYPED_TEST(EgressTest, KilledFlatOnlyAfterAPollSawTheSwitch) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  EXPECT_FALSE(this->stage_->published_killed_flat());
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 1, Side::kSell, 1'010'000, 100)));
+  const std::uint64_t polls = this->stage_->published_polls();
+  this->gate_.set_kill_switch(true);
+  EXPECT_FALSE(this->stage_->published_killed_flat()) << "no poll has seen the switch yet";
+  this->stage_->poll();
+  EXPECT_EQ(this->stage_->published_polls(), polls + 1);
+  EXPECT_TRUE(this->stage_->published_killed_flat());
+  const auto got = this->drain();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].reason, RejectReason::kKillSwitch);
+  EXPECT_TRUE(this->venue_.live.empty());
 }
 
 TYPED_TEST(EgressTest, OrdersBeforeLoginAreRefusedNotQueued) {
