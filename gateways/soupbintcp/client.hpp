@@ -127,14 +127,8 @@ class ClientSession {
       dispatch(p, now);
       return connected();
     });
-    if (framer_.failed() && connected()) {
-      const FramerError& e = framer_.error();
-      SessionEvent ev = event(EventKind::kClosed, CloseReason::kMalformedPacket);
-      ev.packet_error = e.error;
-      ev.packet_type = e.type;
-      ev.packet_length = static_cast<std::uint32_t>(e.length);
-      close_now(ev);
-    }
+    if (framer_.failed() && connected())
+      close_now(with_packet_error(event(EventKind::kClosed, CloseReason::kMalformedPacket), framer_.error()));
   }
 
   // Dead-server timeout and client heartbeats.

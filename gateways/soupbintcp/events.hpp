@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "gateways/soupbintcp/framer.hpp"
 #include "gateways/soupbintcp/packet.hpp"
 
 namespace hft::soup {
@@ -116,6 +117,14 @@ struct SessionEvent {
   std::uint64_t timeout_ms = 0;        // timeouts: the limit that was exceeded
 };
 static_assert(std::is_trivially_copyable_v<SessionEvent>);
+
+// `ev` (a close for a malformed packet) with what the framer found wrong.
+[[nodiscard]] inline SessionEvent with_packet_error(SessionEvent ev, const FramerError& e) noexcept {
+  ev.packet_error = e.error;
+  ev.packet_type = e.type;
+  ev.packet_length = static_cast<std::uint32_t>(e.length);
+  return ev;
+}
 
 namespace detail {
 inline std::string printable_type(std::uint8_t t) {

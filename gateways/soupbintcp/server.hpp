@@ -222,14 +222,8 @@ class ServerSession {
       dispatch(p, now);
       return open_for_input();
     });
-    if (framer_.failed() && open_for_input()) {
-      const FramerError& e = framer_.error();
-      SessionEvent ev = event(EventKind::kClosed, CloseReason::kMalformedPacket);
-      ev.packet_error = e.error;
-      ev.packet_type = e.type;
-      ev.packet_length = static_cast<std::uint32_t>(e.length);
-      close_now(ev);
-    }
+    if (framer_.failed() && open_for_input())
+      close_now(with_packet_error(event(EventKind::kClosed, CloseReason::kMalformedPacket), framer_.error()));
   }
 
   // Timers and output: dead-peer timeout, sequenced messages (replay and live) into the output
