@@ -122,10 +122,18 @@ void BM_NaiveEncode(benchmark::State& state) {
 }
 BENCHMARK(BM_NaiveEncode)->Name("ouch/encode/naive_vector");
 
+// Every field of the decoded message is kept (DoNotOptimize): the compiler may not leave out
+// the fields the handler does not read.
 struct Sum {
   std::uint64_t n = 0;
-  void on_message(const ouch::EnterOrder& m) noexcept { n += m.quantity + m.options.size(); }
-  void on_message(const ouch::OrderAccepted& m) noexcept { n += m.quantity + m.options.size(); }
+  void on_message(const ouch::EnterOrder& m) noexcept {
+    benchmark::DoNotOptimize(m);
+    n += m.quantity + m.options.size();
+  }
+  void on_message(const ouch::OrderAccepted& m) noexcept {
+    benchmark::DoNotOptimize(m);
+    n += m.quantity + m.options.size();
+  }
 };
 
 template <bool kInbound>

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "gateways/common/endian.hpp"
 #include "gateways/ouch/appendage.hpp"
@@ -65,394 +66,167 @@ enum class DecodeError : std::uint8_t {
   return DecodeError::kTruncatedElement;
 }
 
-// Field offsets of each message's fixed part (spec §2, §3; PROTOCOLS.md §5).
+// How a field of type V sits on the wire: unsigned big-endian numbers, one-character codes,
+// fixed-width alpha fields. read() writes into the message in place (a returned Text would be
+// built on the stack and copied: a store-forwarding stall per decode).
+template <class V>
+struct Wire;
+template <>
+struct Wire<std::uint16_t> {
+  static constexpr std::size_t kSize = 2;
+  static void read(const std::uint8_t* p, std::uint16_t& v) noexcept { v = wire::load_be16(p); }
+  static void write(std::uint8_t* p, std::uint16_t v) noexcept { wire::store_be16(p, v); }
+};
+template <>
+struct Wire<std::uint32_t> {
+  static constexpr std::size_t kSize = 4;
+  static void read(const std::uint8_t* p, std::uint32_t& v) noexcept { v = wire::load_be32(p); }
+  static void write(std::uint8_t* p, std::uint32_t v) noexcept { wire::store_be32(p, v); }
+};
+template <>
+struct Wire<std::uint64_t> {
+  static constexpr std::size_t kSize = 8;
+  static void read(const std::uint8_t* p, std::uint64_t& v) noexcept { v = wire::load_be64(p); }
+  static void write(std::uint8_t* p, std::uint64_t v) noexcept { wire::store_be64(p, v); }
+};
+template <>
+struct Wire<char> {
+  static constexpr std::size_t kSize = 1;
+  static void read(const std::uint8_t* p, char& v) noexcept { v = static_cast<char>(*p); }
+  static void write(std::uint8_t* p, char v) noexcept { *p = static_cast<std::uint8_t>(v); }
+};
+template <class E>
+  requires std::is_enum_v<E>
+struct Wire<E> {  // codes: the width of the underlying type (char, or 16-bit reason codes)
+  using U = Wire<std::underlying_type_t<E>>;
+  static constexpr std::size_t kSize = U::kSize;
+  static void read(const std::uint8_t* p, E& v) noexcept {
+    std::underlying_type_t<E> u;
+    U::read(p, u);
+    v = static_cast<E>(u);
+  }
+  static void write(std::uint8_t* p, E v) noexcept { U::write(p, static_cast<std::underlying_type_t<E>>(v)); }
+};
+template <std::size_t N>
+struct Wire<Text<N>> {
+  static constexpr std::size_t kSize = N;
+  static void read(const std::uint8_t* p, Text<N>& v) noexcept { std::memcpy(v.chars.data(), p, N); }
+  static void write(std::uint8_t* p, const Text<N>& v) noexcept { v.write(p); }
+};
+template <>
+struct Wire<Symbol> {
+  static constexpr std::size_t kSize = 8;
+  static void read(const std::uint8_t* p, Symbol& v) noexcept { std::memcpy(v.chars.data(), p, 8); }
+  static void write(std::uint8_t* p, const Symbol& v) noexcept { std::memcpy(p, v.chars.data(), 8); }
+};
+
+// One field of a message: its offset in the fixed part and the member it fills.
+template <std::size_t Offset, auto Member>
+struct At;
+template <std::size_t Offset, class M, class V, V M::*Member>
+struct At<Offset, Member> {
+  static constexpr std::size_t kOffset = Offset;
+  static constexpr std::size_t kSize = Wire<V>::kSize;
+  static void read(const std::uint8_t* p, M& m) noexcept { Wire<V>::read(p + Offset, m.*Member); }
+  static void write(std::uint8_t* p, const M& m) noexcept { Wire<V>::write(p + Offset, m.*Member); }
+};
+
+// A message's fixed part as its fields in wire order, from the byte after the type.
+template <class... F>
+struct Fields {
+  template <class M>
+  static void read([[maybe_unused]] const std::uint8_t* p, [[maybe_unused]] M& m) noexcept {
+    (F::read(p, m), ...);
+  }
+  template <class M>
+  static void write([[maybe_unused]] std::uint8_t* p, [[maybe_unused]] const M& m) noexcept {
+    (F::write(p, m), ...);
+  }
+  // Where the fields end when each starts where the one before it ends; 0 when one does not.
+  static constexpr std::size_t end() noexcept {
+    std::size_t at = 1;
+    bool contiguous = true;
+    ((contiguous = contiguous && F::kOffset == at, at = F::kOffset + F::kSize), ...);
+    return contiguous ? at : 0;
+  }
+};
+
+// The fixed part of each message (spec §2, §3; PROTOCOLS.md §5). decode() and encode() check at
+// compile time that the fields leave no gap and fill the fixed part up to the Appendage Length.
 template <class T>
 struct Layout;
 
+// clang-format off
+template <> struct Layout<EnterOrder> : Fields<
+    At<1, &EnterOrder::user_ref_num>, At<5, &EnterOrder::side>, At<6, &EnterOrder::quantity>,
+    At<10, &EnterOrder::symbol>, At<18, &EnterOrder::price>, At<26, &EnterOrder::time_in_force>,
+    At<27, &EnterOrder::display>, At<28, &EnterOrder::capacity>, At<29, &EnterOrder::intermarket_sweep>,
+    At<30, &EnterOrder::cross_type>, At<31, &EnterOrder::cl_ord_id>> {};
+template <> struct Layout<ReplaceOrder> : Fields<
+    At<1, &ReplaceOrder::orig_user_ref_num>, At<5, &ReplaceOrder::user_ref_num>, At<9, &ReplaceOrder::quantity>,
+    At<13, &ReplaceOrder::price>, At<21, &ReplaceOrder::time_in_force>, At<22, &ReplaceOrder::display>,
+    At<23, &ReplaceOrder::intermarket_sweep>, At<24, &ReplaceOrder::cl_ord_id>> {};
+template <> struct Layout<CancelOrder> : Fields<At<1, &CancelOrder::user_ref_num>, At<5, &CancelOrder::quantity>> {};
+template <> struct Layout<ModifyOrder> : Fields<
+    At<1, &ModifyOrder::user_ref_num>, At<5, &ModifyOrder::side>, At<6, &ModifyOrder::quantity>> {};
+template <> struct Layout<AccountQuery> : Fields<> {};
+
+template <> struct Layout<SystemEvent> : Fields<At<1, &SystemEvent::timestamp>, At<9, &SystemEvent::event_code>> {};
+template <> struct Layout<OrderAccepted> : Fields<
+    At<1, &OrderAccepted::timestamp>, At<9, &OrderAccepted::user_ref_num>, At<13, &OrderAccepted::side>,
+    At<14, &OrderAccepted::quantity>, At<18, &OrderAccepted::symbol>, At<26, &OrderAccepted::price>,
+    At<34, &OrderAccepted::time_in_force>, At<35, &OrderAccepted::display>,
+    At<36, &OrderAccepted::order_reference_number>, At<44, &OrderAccepted::capacity>,
+    At<45, &OrderAccepted::intermarket_sweep>, At<46, &OrderAccepted::cross_type>,
+    At<47, &OrderAccepted::order_state>, At<48, &OrderAccepted::cl_ord_id>> {};
+template <> struct Layout<OrderReplaced> : Fields<
+    At<1, &OrderReplaced::timestamp>, At<9, &OrderReplaced::orig_user_ref_num>, At<13, &OrderReplaced::user_ref_num>,
+    At<17, &OrderReplaced::side>, At<18, &OrderReplaced::quantity>, At<22, &OrderReplaced::symbol>,
+    At<30, &OrderReplaced::price>, At<38, &OrderReplaced::time_in_force>, At<39, &OrderReplaced::display>,
+    At<40, &OrderReplaced::order_reference_number>, At<48, &OrderReplaced::capacity>,
+    At<49, &OrderReplaced::intermarket_sweep>, At<50, &OrderReplaced::cross_type>,
+    At<51, &OrderReplaced::order_state>, At<52, &OrderReplaced::cl_ord_id>> {};
+template <> struct Layout<OrderCanceled> : Fields<
+    At<1, &OrderCanceled::timestamp>, At<9, &OrderCanceled::user_ref_num>, At<13, &OrderCanceled::quantity>,
+    At<17, &OrderCanceled::reason>> {};
+template <> struct Layout<AiqCanceled> : Fields<
+    At<1, &AiqCanceled::timestamp>, At<9, &AiqCanceled::user_ref_num>, At<13, &AiqCanceled::decrement_shares>,
+    At<17, &AiqCanceled::reason>, At<18, &AiqCanceled::quantity_prevented>, At<22, &AiqCanceled::execution_price>,
+    At<30, &AiqCanceled::liquidity_flag>, At<31, &AiqCanceled::aiq_strategy>> {};
+template <> struct Layout<OrderExecuted> : Fields<
+    At<1, &OrderExecuted::timestamp>, At<9, &OrderExecuted::user_ref_num>, At<13, &OrderExecuted::quantity>,
+    At<17, &OrderExecuted::price>, At<25, &OrderExecuted::liquidity_flag>, At<26, &OrderExecuted::match_number>> {};
+template <> struct Layout<BrokenTrade> : Fields<
+    At<1, &BrokenTrade::timestamp>, At<9, &BrokenTrade::user_ref_num>, At<13, &BrokenTrade::match_number>,
+    At<21, &BrokenTrade::reason>, At<22, &BrokenTrade::cl_ord_id>> {};
+template <> struct Layout<OrderRejected> : Fields<
+    At<1, &OrderRejected::timestamp>, At<9, &OrderRejected::user_ref_num>, At<13, &OrderRejected::reason>,
+    At<15, &OrderRejected::cl_ord_id>> {};
+template <> struct Layout<CancelPending> : Fields<At<1, &CancelPending::timestamp>, At<9, &CancelPending::user_ref_num>> {};
+template <> struct Layout<CancelReject> : Fields<At<1, &CancelReject::timestamp>, At<9, &CancelReject::user_ref_num>> {};
+template <> struct Layout<OrderPriorityUpdate> : Fields<
+    At<1, &OrderPriorityUpdate::timestamp>, At<9, &OrderPriorityUpdate::user_ref_num>, At<13, &OrderPriorityUpdate::price>,
+    At<21, &OrderPriorityUpdate::display>, At<22, &OrderPriorityUpdate::order_reference_number>> {};
+template <> struct Layout<OrderModified> : Fields<
+    At<1, &OrderModified::timestamp>, At<9, &OrderModified::user_ref_num>, At<13, &OrderModified::side>,
+    At<14, &OrderModified::quantity>> {};
+template <> struct Layout<OrderRestated> : Fields<
+    At<1, &OrderRestated::timestamp>, At<9, &OrderRestated::user_ref_num>, At<13, &OrderRestated::reason>> {};
+template <> struct Layout<AccountQueryResponse> : Fields<
+    At<1, &AccountQueryResponse::timestamp>, At<9, &AccountQueryResponse::next_user_ref_num>> {};
+// clang-format on
+
 namespace detail {
-using wire::load_be16;
-using wire::load_be32;
-using wire::load_be64;
-using wire::store_be16;
-using wire::store_be32;
-using wire::store_be64;
-template <class E>
-inline E ch(const std::uint8_t* p) noexcept {
-  return static_cast<E>(static_cast<char>(*p));
-}
-template <class E>
-inline void put(std::uint8_t* p, E v) noexcept {
-  *p = static_cast<std::uint8_t>(static_cast<char>(v));
-}
-inline Symbol symbol(const std::uint8_t* p) noexcept { return Symbol::from_wire(p); }
-inline void put_symbol(std::uint8_t* p, const Symbol& s) noexcept { std::memcpy(p, s.chars.data(), 8); }
+// Every field accounted for: the fixed part is the type byte, the fields, and for messages with
+// options the 2-byte Appendage Length.
+template <class T>
+constexpr bool kLayoutFillsFixedPart = Layout<T>::end() == T::kFixedSize - (T::kHasAppendage ? 2 : 0);
 }  // namespace detail
-
-template <>
-struct Layout<EnterOrder> {
-  static void read(const std::uint8_t* p, EnterOrder& m) noexcept {
-    using namespace detail;
-    m.user_ref_num = load_be32(p + 1);
-    m.side = ch<Side>(p + 5);
-    m.quantity = load_be32(p + 6);
-    m.symbol = symbol(p + 10);
-    m.price = load_be64(p + 18);
-    m.time_in_force = ch<TimeInForce>(p + 26);
-    m.display = ch<Display>(p + 27);
-    m.capacity = ch<Capacity>(p + 28);
-    m.intermarket_sweep = ch<IntermarketSweep>(p + 29);
-    m.cross_type = ch<CrossType>(p + 30);
-    m.cl_ord_id = ClOrdId::from_wire(p + 31);
-  }
-  static void write(std::uint8_t* p, const EnterOrder& m) noexcept {
-    using namespace detail;
-    store_be32(p + 1, m.user_ref_num);
-    put(p + 5, m.side);
-    store_be32(p + 6, m.quantity);
-    put_symbol(p + 10, m.symbol);
-    store_be64(p + 18, m.price);
-    put(p + 26, m.time_in_force);
-    put(p + 27, m.display);
-    put(p + 28, m.capacity);
-    put(p + 29, m.intermarket_sweep);
-    put(p + 30, m.cross_type);
-    m.cl_ord_id.write(p + 31);
-  }
-};
-
-template <>
-struct Layout<ReplaceOrder> {
-  static void read(const std::uint8_t* p, ReplaceOrder& m) noexcept {
-    using namespace detail;
-    m.orig_user_ref_num = load_be32(p + 1);
-    m.user_ref_num = load_be32(p + 5);
-    m.quantity = load_be32(p + 9);
-    m.price = load_be64(p + 13);
-    m.time_in_force = ch<TimeInForce>(p + 21);
-    m.display = ch<Display>(p + 22);
-    m.intermarket_sweep = ch<IntermarketSweep>(p + 23);
-    m.cl_ord_id = ClOrdId::from_wire(p + 24);
-  }
-  static void write(std::uint8_t* p, const ReplaceOrder& m) noexcept {
-    using namespace detail;
-    store_be32(p + 1, m.orig_user_ref_num);
-    store_be32(p + 5, m.user_ref_num);
-    store_be32(p + 9, m.quantity);
-    store_be64(p + 13, m.price);
-    put(p + 21, m.time_in_force);
-    put(p + 22, m.display);
-    put(p + 23, m.intermarket_sweep);
-    m.cl_ord_id.write(p + 24);
-  }
-};
-
-template <>
-struct Layout<CancelOrder> {
-  static void read(const std::uint8_t* p, CancelOrder& m) noexcept {
-    m.user_ref_num = detail::load_be32(p + 1);
-    m.quantity = detail::load_be32(p + 5);
-  }
-  static void write(std::uint8_t* p, const CancelOrder& m) noexcept {
-    detail::store_be32(p + 1, m.user_ref_num);
-    detail::store_be32(p + 5, m.quantity);
-  }
-};
-
-template <>
-struct Layout<ModifyOrder> {
-  static void read(const std::uint8_t* p, ModifyOrder& m) noexcept {
-    m.user_ref_num = detail::load_be32(p + 1);
-    m.side = detail::ch<Side>(p + 5);
-    m.quantity = detail::load_be32(p + 6);
-  }
-  static void write(std::uint8_t* p, const ModifyOrder& m) noexcept {
-    detail::store_be32(p + 1, m.user_ref_num);
-    detail::put(p + 5, m.side);
-    detail::store_be32(p + 6, m.quantity);
-  }
-};
-
-template <>
-struct Layout<AccountQuery> {
-  static void read(const std::uint8_t*, AccountQuery&) noexcept {}
-  static void write(std::uint8_t*, const AccountQuery&) noexcept {}
-};
-
-template <>
-struct Layout<SystemEvent> {
-  static void read(const std::uint8_t* p, SystemEvent& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.event_code = detail::ch<SystemEventCode>(p + 9);
-  }
-  static void write(std::uint8_t* p, const SystemEvent& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::put(p + 9, m.event_code);
-  }
-};
-
-template <>
-struct Layout<OrderAccepted> {
-  static void read(const std::uint8_t* p, OrderAccepted& m) noexcept {
-    using namespace detail;
-    m.timestamp = load_be64(p + 1);
-    m.user_ref_num = load_be32(p + 9);
-    m.side = ch<Side>(p + 13);
-    m.quantity = load_be32(p + 14);
-    m.symbol = symbol(p + 18);
-    m.price = load_be64(p + 26);
-    m.time_in_force = ch<TimeInForce>(p + 34);
-    m.display = ch<Display>(p + 35);
-    m.order_reference_number = load_be64(p + 36);
-    m.capacity = ch<Capacity>(p + 44);
-    m.intermarket_sweep = ch<IntermarketSweep>(p + 45);
-    m.cross_type = ch<CrossType>(p + 46);
-    m.order_state = ch<OrderState>(p + 47);
-    m.cl_ord_id = ClOrdId::from_wire(p + 48);
-  }
-  static void write(std::uint8_t* p, const OrderAccepted& m) noexcept {
-    using namespace detail;
-    store_be64(p + 1, m.timestamp);
-    store_be32(p + 9, m.user_ref_num);
-    put(p + 13, m.side);
-    store_be32(p + 14, m.quantity);
-    put_symbol(p + 18, m.symbol);
-    store_be64(p + 26, m.price);
-    put(p + 34, m.time_in_force);
-    put(p + 35, m.display);
-    store_be64(p + 36, m.order_reference_number);
-    put(p + 44, m.capacity);
-    put(p + 45, m.intermarket_sweep);
-    put(p + 46, m.cross_type);
-    put(p + 47, m.order_state);
-    m.cl_ord_id.write(p + 48);
-  }
-};
-
-template <>
-struct Layout<OrderReplaced> {
-  static void read(const std::uint8_t* p, OrderReplaced& m) noexcept {
-    using namespace detail;
-    m.timestamp = load_be64(p + 1);
-    m.orig_user_ref_num = load_be32(p + 9);
-    m.user_ref_num = load_be32(p + 13);
-    m.side = ch<Side>(p + 17);
-    m.quantity = load_be32(p + 18);
-    m.symbol = symbol(p + 22);
-    m.price = load_be64(p + 30);
-    m.time_in_force = ch<TimeInForce>(p + 38);
-    m.display = ch<Display>(p + 39);
-    m.order_reference_number = load_be64(p + 40);
-    m.capacity = ch<Capacity>(p + 48);
-    m.intermarket_sweep = ch<IntermarketSweep>(p + 49);
-    m.cross_type = ch<CrossType>(p + 50);
-    m.order_state = ch<OrderState>(p + 51);
-    m.cl_ord_id = ClOrdId::from_wire(p + 52);
-  }
-  static void write(std::uint8_t* p, const OrderReplaced& m) noexcept {
-    using namespace detail;
-    store_be64(p + 1, m.timestamp);
-    store_be32(p + 9, m.orig_user_ref_num);
-    store_be32(p + 13, m.user_ref_num);
-    put(p + 17, m.side);
-    store_be32(p + 18, m.quantity);
-    put_symbol(p + 22, m.symbol);
-    store_be64(p + 30, m.price);
-    put(p + 38, m.time_in_force);
-    put(p + 39, m.display);
-    store_be64(p + 40, m.order_reference_number);
-    put(p + 48, m.capacity);
-    put(p + 49, m.intermarket_sweep);
-    put(p + 50, m.cross_type);
-    put(p + 51, m.order_state);
-    m.cl_ord_id.write(p + 52);
-  }
-};
-
-template <>
-struct Layout<OrderCanceled> {
-  static void read(const std::uint8_t* p, OrderCanceled& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.quantity = detail::load_be32(p + 13);
-    m.reason = detail::ch<CancelReason>(p + 17);
-  }
-  static void write(std::uint8_t* p, const OrderCanceled& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::store_be32(p + 13, m.quantity);
-    detail::put(p + 17, m.reason);
-  }
-};
-
-template <>
-struct Layout<AiqCanceled> {
-  static void read(const std::uint8_t* p, AiqCanceled& m) noexcept {
-    using namespace detail;
-    m.timestamp = load_be64(p + 1);
-    m.user_ref_num = load_be32(p + 9);
-    m.decrement_shares = load_be32(p + 13);
-    m.reason = ch<CancelReason>(p + 17);
-    m.quantity_prevented = load_be32(p + 18);
-    m.execution_price = load_be64(p + 22);
-    m.liquidity_flag = static_cast<char>(p[30]);
-    m.aiq_strategy = static_cast<char>(p[31]);
-  }
-  static void write(std::uint8_t* p, const AiqCanceled& m) noexcept {
-    using namespace detail;
-    store_be64(p + 1, m.timestamp);
-    store_be32(p + 9, m.user_ref_num);
-    store_be32(p + 13, m.decrement_shares);
-    put(p + 17, m.reason);
-    store_be32(p + 18, m.quantity_prevented);
-    store_be64(p + 22, m.execution_price);
-    p[30] = static_cast<std::uint8_t>(m.liquidity_flag);
-    p[31] = static_cast<std::uint8_t>(m.aiq_strategy);
-  }
-};
-
-template <>
-struct Layout<OrderExecuted> {
-  static void read(const std::uint8_t* p, OrderExecuted& m) noexcept {
-    using namespace detail;
-    m.timestamp = load_be64(p + 1);
-    m.user_ref_num = load_be32(p + 9);
-    m.quantity = load_be32(p + 13);
-    m.price = load_be64(p + 17);
-    m.liquidity_flag = static_cast<char>(p[25]);
-    m.match_number = load_be64(p + 26);
-  }
-  static void write(std::uint8_t* p, const OrderExecuted& m) noexcept {
-    using namespace detail;
-    store_be64(p + 1, m.timestamp);
-    store_be32(p + 9, m.user_ref_num);
-    store_be32(p + 13, m.quantity);
-    store_be64(p + 17, m.price);
-    p[25] = static_cast<std::uint8_t>(m.liquidity_flag);
-    store_be64(p + 26, m.match_number);
-  }
-};
-
-template <>
-struct Layout<BrokenTrade> {
-  static void read(const std::uint8_t* p, BrokenTrade& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.match_number = detail::load_be64(p + 13);
-    m.reason = detail::ch<BrokenTradeReason>(p + 21);
-    m.cl_ord_id = ClOrdId::from_wire(p + 22);
-  }
-  static void write(std::uint8_t* p, const BrokenTrade& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::store_be64(p + 13, m.match_number);
-    detail::put(p + 21, m.reason);
-    m.cl_ord_id.write(p + 22);
-  }
-};
-
-template <>
-struct Layout<OrderRejected> {
-  static void read(const std::uint8_t* p, OrderRejected& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.reason = static_cast<RejectReason>(detail::load_be16(p + 13));
-    m.cl_ord_id = ClOrdId::from_wire(p + 15);
-  }
-  static void write(std::uint8_t* p, const OrderRejected& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::store_be16(p + 13, static_cast<std::uint16_t>(m.reason));
-    m.cl_ord_id.write(p + 15);
-  }
-};
-
-template <>
-struct Layout<CancelPending> {
-  static void read(const std::uint8_t* p, CancelPending& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-  }
-  static void write(std::uint8_t* p, const CancelPending& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-  }
-};
-
-template <>
-struct Layout<CancelReject> {
-  static void read(const std::uint8_t* p, CancelReject& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-  }
-  static void write(std::uint8_t* p, const CancelReject& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-  }
-};
-
-template <>
-struct Layout<OrderPriorityUpdate> {
-  static void read(const std::uint8_t* p, OrderPriorityUpdate& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.price = detail::load_be64(p + 13);
-    m.display = detail::ch<Display>(p + 21);
-    m.order_reference_number = detail::load_be64(p + 22);
-  }
-  static void write(std::uint8_t* p, const OrderPriorityUpdate& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::store_be64(p + 13, m.price);
-    detail::put(p + 21, m.display);
-    detail::store_be64(p + 22, m.order_reference_number);
-  }
-};
-
-template <>
-struct Layout<OrderModified> {
-  static void read(const std::uint8_t* p, OrderModified& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.side = detail::ch<Side>(p + 13);
-    m.quantity = detail::load_be32(p + 14);
-  }
-  static void write(std::uint8_t* p, const OrderModified& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::put(p + 13, m.side);
-    detail::store_be32(p + 14, m.quantity);
-  }
-};
-
-template <>
-struct Layout<OrderRestated> {
-  static void read(const std::uint8_t* p, OrderRestated& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.user_ref_num = detail::load_be32(p + 9);
-    m.reason = detail::ch<RestatedReason>(p + 13);
-  }
-  static void write(std::uint8_t* p, const OrderRestated& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.user_ref_num);
-    detail::put(p + 13, m.reason);
-  }
-};
-
-template <>
-struct Layout<AccountQueryResponse> {
-  static void read(const std::uint8_t* p, AccountQueryResponse& m) noexcept {
-    m.timestamp = detail::load_be64(p + 1);
-    m.next_user_ref_num = detail::load_be32(p + 9);
-  }
-  static void write(std::uint8_t* p, const AccountQueryResponse& m) noexcept {
-    detail::store_be64(p + 1, m.timestamp);
-    detail::store_be32(p + 9, m.next_user_ref_num);
-  }
-};
 
 // Decodes one message of `size` bytes into `out`.
 template <class T>
 [[nodiscard]] DecodeError decode(const std::uint8_t* msg, std::size_t size, T& out) noexcept {
+  static_assert(detail::kLayoutFillsFixedPart<T>, "the fields of T's Layout leave a gap or miss its fixed size");
   if (size == 0) return DecodeError::kEmpty;
   if (msg[0] != static_cast<std::uint8_t>(T::kType)) return DecodeError::kWrongType;
   if constexpr (T::kHasAppendage) {
@@ -482,6 +256,7 @@ template <class T>
 // Writes `m` at `out`; returns its size, or 0 when `capacity` is too small.
 template <class T>
 std::size_t encode(std::uint8_t* out, std::size_t capacity, const T& m) noexcept {
+  static_assert(detail::kLayoutFillsFixedPart<T>, "the fields of T's Layout leave a gap or miss its fixed size");
   const std::size_t size = encoded_size(m);
   if (capacity < size) return 0;
   out[0] = static_cast<std::uint8_t>(T::kType);
