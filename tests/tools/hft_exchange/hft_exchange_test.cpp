@@ -19,6 +19,7 @@
 #include "pipeline/book/itch_handler.hpp"
 #include "pipeline/book/snapshot.hpp"
 #include "tests/pipeline/venue/venue_test_util.hpp"
+#include "tests/support/notify_socket.hpp"
 #include "tests/tools/hft_exchange/process.hpp"
 
 namespace hft::testing {
@@ -177,37 +178,17 @@ TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
 // Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while running, STOPPING=1 at
 // SIGTERM, on the socket named by NOTIFY_SOCKET, as systemd would receive them.
 TEST_F(HftExchange, NotifiesSystemdReadyWatchdogAndStopping) {
-  const fs::path sock_path = dir_ / "notify.sock";
-  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(sock_path.string().size(), sizeof addr.sun_path);
-  std::strcpy(addr.sun_path, sock_path.c_str());
-  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  timeval tv{0, 200'000};
-  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string heard;
-  const auto hear_until = [&](const std::string& what, std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (heard.find(what) == std::string::npos && std::chrono::steady_clock::now() < end) {
-      char buf[512];
-      const ssize_t n = ::recv(sock, buf, sizeof buf, 0);
-      if (n > 0) heard.append(buf, static_cast<std::size_t>(n)).push_back('\n');
-    }
-    return heard.find(what) != std::string::npos;
-  };
-
+  hft::testing::NotifySocket notify(dir_ / "notify.sock");
+  ASSERT_TRUE(notify.bound()) << notify.path();
   Child venue({exe_.string(), "--config", fast_config().string(), "--feed", "127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM)),
                "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:0", "--rate", "0", "--duration", "0"},
-              dir_ / "venue.txt", dir_ / "venue.txt", {{"NOTIFY_SOCKET", sock_path.string()}, {"WATCHDOG_USEC", "200000"}});
+              dir_ / "venue.txt", dir_ / "venue.txt", {{"NOTIFY_SOCKET", notify.path().string()}, {"WATCHDOG_USEC", "200000"}});
   ASSERT_TRUE(venue.started());
-  EXPECT_TRUE(hear_until("READY=1", 5000ms)) << heard << venue.out();
-  EXPECT_TRUE(hear_until("WATCHDOG=1", 2000ms)) << "fed at a quarter of WatchdogSec\n" << heard;
+  EXPECT_TRUE(notify.hear("READY=1", 5000ms)) << notify.heard() << venue.out();
+  EXPECT_TRUE(notify.hear("WATCHDOG=1", 2000ms)) << "fed at a quarter of WatchdogSec\n" << notify.heard();
   venue.signal(SIGTERM);
-  EXPECT_TRUE(hear_until("STOPPING=1", 5000ms)) << heard;
+  EXPECT_TRUE(notify.hear("STOPPING=1", 5000ms)) << notify.heard();
   EXPECT_EQ(venue.finish(10000ms), 0) << venue.out();
-  ::close(sock);
 }
 
 TEST_F(HftExchange, TsharkDecodesTheTrafficWithoutAMalformedPacket) {

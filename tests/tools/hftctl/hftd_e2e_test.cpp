@@ -19,6 +19,7 @@
 
 #include "core/histogram.hpp"
 #include "pipeline/control/control_file.hpp"
+#include "tests/support/notify_socket.hpp"
 #include "tests/tools/hftctl/child.hpp"
 
 namespace hft::hftctl_test {
@@ -106,9 +107,17 @@ dir = "{shm}"
                                  "--log-level", "warn"},
         dir_ / "venue.out", dir_ / "venue.err");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Under systemd (Type=notify, WatchdogSec=0.2) when a test asks: hftd tells the socket when it
+    // is ready, feeds the watchdog and says when it stops. (Only then: a socket nobody reads
+    // fills up, and a full one blocks the sender, as it would block a service whose systemd hung.)
+    std::map<std::string, std::string> env;
+    if (under_systemd_) {
+      notify_ = std::make_unique<hft::testing::NotifySocket>(dir_ / "notify.sock");
+      env = {{"NOTIFY_SOCKET", notify_->path().string()}, {"WATCHDOG_USEC", "200000"}};
+    }
     hftd_ = std::make_unique<Child>(
         std::vector<std::string>{program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "120"},
-        dir_ / "hftd.out", dir_ / "hftd.err");
+        dir_ / "hftd.out", dir_ / "hftd.err", env);
   }
   void TearDown() override {
     if (hftd_) {
@@ -133,7 +142,35 @@ dir = "{shm}"
   fs::path dir_;
   std::string instance_;
   std::unique_ptr<Child> venue_, hftd_;
+  bool under_systemd_ = false;
+  std::unique_ptr<hft::testing::NotifySocket> notify_;
 };
+
+class HftdUnderSystemd : public HftdEndToEnd {
+ protected:
+  void SetUp() override {
+    under_systemd_ = true;
+    HftdEndToEnd::SetUp();
+  }
+};
+
+// systemd's view: READY=1 once the order-entry session is logged in (not before: hftctl shows it
+// ready by then), WATCHDOG=1 at least every half WatchdogSec from the control thread, STOPPING=1 at
+// SIGTERM, then a clean exit.
+TEST_F(HftdUnderSystemd, NotifiesReadyWatchdogAndStopping) {
+  ASSERT_TRUE(notify_->bound()) << notify_->path();
+  ASSERT_TRUE(notify_->hear("READY=1", std::chrono::seconds(20))) << notify_->heard() << logs();
+  control::ControlReader reader(instance_, (dir_ / "shm").string());
+  EXPECT_NE(reader.order_entry().ready, 0) << "READY=1 before the order-entry session was ready";
+  const std::size_t ready_at = notify_->heard().find("READY=1");
+  EXPECT_TRUE(notify_->hear("WATCHDOG=1", std::chrono::seconds(2))) << notify_->heard();
+  EXPECT_EQ(notify_->heard().find("STOPPING=1"), std::string::npos);
+  hftd_->signal(SIGTERM);
+  EXPECT_TRUE(notify_->hear("STOPPING=1", std::chrono::seconds(10))) << notify_->heard() << logs();
+  EXPECT_GT(notify_->heard().find("STOPPING=1"), ready_at);
+  EXPECT_EQ(hftd_->finish(std::chrono::seconds(15)), 0) << logs();
+  hftd_.reset();
+}
 
 TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
   std::unique_ptr<control::ControlReader> reader;
