@@ -273,9 +273,10 @@ class BookSet {
   [[nodiscard]] std::string check_invariants() const;
 
  private:
+  // E, C and X: takes `shares` off an order; `counted` is the statistic the message counts in.
   template <class Sink>
-  void apply_execution(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
-                       std::uint64_t match, char kind, std::uint32_t price, Sink& sink) noexcept;
+  void take_shares(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                   std::uint64_t& counted, std::uint64_t match, char kind, std::uint32_t price, Sink& sink) noexcept;
   // One price level inside a side's array. key = price for bids, ~price for asks, so both sides
   // sort ascending with the best price last.
   struct Entry {
@@ -837,7 +838,7 @@ inline void BookSet::add_order(std::uint64_t ts, std::uint16_t locate, std::uint
 template <class Sink>
 inline void BookSet::execute(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
                              std::uint64_t match, Sink& sink) noexcept {
-  apply_execution(ts, locate, ref, shares, match, 'E', 0, sink);
+  take_shares(ts, locate, ref, shares, stats_.executions, match, 'E', 0, sink);
 }
 
 template <class Sink>
@@ -845,15 +846,17 @@ inline void BookSet::execute_with_price(std::uint64_t ts, std::uint16_t locate, 
                                         std::uint32_t shares, std::uint64_t match, char printable,
                                         std::uint32_t price, Sink& sink) noexcept {
   // Printable 'N': the shares print later in a cross; not volume, not a last trade (spec 1.6.2).
-  apply_execution(ts, locate, ref, shares, match, printable == 'N' ? '\0' : 'C', price, sink);
+  take_shares(ts, locate, ref, shares, stats_.executions, match, printable == 'N' ? '\0' : 'C', price, sink);
 }
 
-// E (at the resting price) and C (at `price`); kind '\0': executed without a print.
+// E (at the resting price) and C (at `price`); kind '\0': no print (a C that prints later in a
+// cross, or a cancel).
 template <class Sink>
-inline void BookSet::apply_execution(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
-                                     std::uint64_t match, char kind, std::uint32_t price, Sink& sink) noexcept {
+inline void BookSet::take_shares(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
+                                 std::uint64_t& counted, std::uint64_t match, char kind, std::uint32_t price,
+                                 Sink& sink) noexcept {
   begin(ts);
-  ++stats_.executions;
+  ++counted;
   const std::uint32_t pos = resolve(locate, ref);
   if (pos == kNil) [[unlikely]] {
     if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
@@ -876,21 +879,7 @@ inline void BookSet::apply_execution(std::uint64_t ts, std::uint16_t locate, std
 template <class Sink>
 inline void BookSet::cancel(std::uint64_t ts, std::uint16_t locate, std::uint64_t ref, std::uint32_t shares,
                             Sink& sink) noexcept {
-  begin(ts);
-  ++stats_.cancels;
-  const std::uint32_t pos = resolve(locate, ref);
-  if (pos == kNil) [[unlikely]] {
-    if (valid_locate(locate)) finish(stocks_[locate], locate, sink);
-    return;
-  }
-  const Order& o = table_[pos];
-  Stock& st = stocks_[o.locate];
-  if (shares > o.shares) [[unlikely]] {
-    ++stats_.over_execution;
-    shares = o.shares;
-  }
-  if (shares != 0) reduce(st, pos, shares, sink);
-  finish(st, locate, sink);
+  take_shares(ts, locate, ref, shares, stats_.cancels, 0, '\0', 0, sink);
 }
 
 template <class Sink>

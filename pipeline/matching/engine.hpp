@@ -614,22 +614,10 @@ class Engine {
 
   // Takes a resting order out of its queue and level (removing the level when empty).
   void unlink_resting(Book& b, std::uint32_t oi) noexcept {
-    Order& o = orders_[oi];
+    const Order& o = orders_[oi];
     const std::uint32_t li = o.level;
     Level& lv = levels_[li];
-    std::uint32_t& head = o.hidden ? lv.hidden_head : lv.head;
-    std::uint32_t& tail = o.hidden ? lv.hidden_tail : lv.tail;
-    if (o.prev != kNil) orders_[o.prev].next = o.next;
-    else head = o.next;
-    if (o.next != kNil) orders_[o.next].prev = o.prev;
-    else tail = o.prev;
-    if (o.hidden) {
-      --lv.hidden_orders;
-    } else {
-      --lv.displayed_orders;
-      lv.displayed_shares -= o.visible;
-    }
-    lv.total_shares -= o.leaves;
+    unlink_from_queue(lv, oi);
     if (level_empty(lv)) remove_level(b, o.side, li);
   }
 
