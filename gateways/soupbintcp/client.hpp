@@ -307,11 +307,7 @@ class ClientSession {
   }
 
   void malformed(PacketError e, const Packet& p) noexcept {
-    SessionEvent ev = event(EventKind::kClosed, CloseReason::kMalformedPacket);
-    ev.packet_error = e;
-    ev.packet_type = p.type;
-    ev.packet_length = static_cast<std::uint32_t>(p.size + 1);
-    close_now(ev);
+    close_now(with_packet_error(event(EventKind::kClosed, CloseReason::kMalformedPacket), {e, p.type, p.size + 1}));
   }
   void violation(std::uint8_t type) noexcept {
     SessionEvent ev = event(EventKind::kClosed, CloseReason::kProtocolViolation);

@@ -118,7 +118,8 @@ struct SessionEvent {
 };
 static_assert(std::is_trivially_copyable_v<SessionEvent>);
 
-// `ev` (a close for a malformed packet) with what the framer found wrong.
+// `ev` (a close for a malformed packet) with what is wrong with the packet: its error, type byte
+// and Packet Length.
 [[nodiscard]] inline SessionEvent with_packet_error(SessionEvent ev, const FramerError& e) noexcept {
   ev.packet_error = e.error;
   ev.packet_type = e.type;

@@ -355,11 +355,7 @@ class ServerSession {
     LoginRequest req;
     const PacketError e = parse_login_request(p.payload, p.size, req);
     if (e != PacketError::kNone) {
-      SessionEvent ev = event(EventKind::kClosed, CloseReason::kMalformedPacket);
-      ev.packet_error = e;
-      ev.packet_type = p.type;
-      ev.packet_length = static_cast<std::uint32_t>(p.size + 1);
-      close_now(ev);
+      close_now(with_packet_error(event(EventKind::kClosed, CloseReason::kMalformedPacket), {e, p.type, p.size + 1}));
       return;
     }
     username_ = req.username;
