@@ -2,10 +2,11 @@
 # Instructions per ITCH message, parse-only and book building, counted by valgrind's callgrind:
 # repeatable on a noisy host (instruction counts do not depend on load or frequency).
 #
-# Usage: perf/callgrind.sh [--messages N] [--itch BIN] [--out DIR]
+# Usage: perf/callgrind.sh [--messages N] [--itch BIN] [--out DIR] [--build-only]
 #   --messages N   size of the generated day (default 200000)
 #   --itch BIN     the hft-itch to measure (default: see below)
 #   --out DIR      output directory (default build/perf)
+#   --build-only   build what a later run needs (see below) and stop
 # Each mode runs `hft-itch bench --repeat 1` and `--repeat 2` under callgrind; the difference of
 # their instruction counts (Ir) is one pass over the day, without loading and set-up, divided by
 # the messages. valgrind 3.19 cannot decode AVX-512 (EVEX), so on a host that has it the release
@@ -16,12 +17,13 @@ set -euo pipefail
 # shellcheck source=perf/common.sh
 source "$(dirname "$0")/common.sh"
 
-messages=200000 itch="" out=build/perf
+messages=200000 itch="" out=build/perf build_only=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --messages) messages="$2"; shift 2 ;;
     --itch) itch="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --build-only) build_only=1; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -42,6 +44,7 @@ if [[ -z "$itch" ]]; then
   fi
 fi
 [[ -x "$itch" ]] || die "no hft-itch at $itch"
+[[ $build_only == 1 ]] && { echo "$itch"; exit 0; }
 day=$(make_day "$itch" "$messages" "$out")
 
 ir() { sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$1" | head -n1; }

@@ -3,10 +3,11 @@
 # ITCH messages (gmon.out), writes the flat profile and the call graph.
 #
 # Usage: perf/gprof.sh [--replay FILE | --messages N] [--mode book|parse] [--repeat N]
-#                      [--no-build] [--out DIR]
+#                      [--no-build | --build-only] [--out DIR]
 #   --replay FILE   the input (default: a generated day of --messages messages, default 1000000)
 #   --mode          book (default) or parse; --repeat timed passes (default 5)
 #   --no-build      use build/gprof/bin/hft-itch as it is
+#   --build-only    build it and stop
 #   --out DIR       output directory (default build/perf)
 # Writes DIR/gprof/gmon.out, DIR/gprof-flat.txt (gprof -b -p), DIR/gprof-callgraph.txt
 # (gprof -b -q) and prints the top of the flat profile. Builds with -j${HFT_JOBS:-2}.
@@ -14,7 +15,7 @@ set -euo pipefail
 # shellcheck source=perf/common.sh
 source "$(dirname "$0")/common.sh"
 
-replay="" messages=1000000 mode=book repeat=5 build=1 out=build/perf
+replay="" messages=1000000 mode=book repeat=5 build=1 build_only=0 out=build/perf
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --replay) replay="$2"; shift 2 ;;
@@ -22,6 +23,7 @@ while [[ $# -gt 0 ]]; do
     --mode) mode="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --build-only) build_only=1; shift ;;
     --out) out="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -38,6 +40,7 @@ if [[ $build == 1 ]]; then
 fi
 itch=build/gprof/bin/hft-itch
 [[ -x "$itch" ]] || die "no $itch: run without --no-build"
+[[ $build_only == 1 ]] && { echo "$itch"; exit 0; }
 [[ -n "$replay" ]] || replay=$(make_day "$itch" "$messages" "$out")
 [[ -s "$replay" ]] || die "no replay file $replay"
 replay=$(cd "$(dirname "$replay")" && pwd)/$(basename "$replay")

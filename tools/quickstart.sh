@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's two entry points (README "Quick start"):
 #   tools/quickstart.sh demo   set up, build (release), run the main job
-#   tools/quickstart.sh test   set up, build (release), run every test of the release build, then
-#                              build the asan preset (AddressSanitizer + UBSan) and run its tests
+#   tools/quickstart.sh test   set up, build (release, and hft-itch for gprof and callgrind), run
+#                              every test of the release build, then build the asan preset
+#                              (AddressSanitizer + UBSan) and run its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,10 @@ if [ "$mode" = demo ]; then
   step "loopback trading demo: hft-exchange + hftd"
   exec bash tools/demo.sh
 fi
+
+step "profiling builds (gprof preset; a portable hft-itch for valgrind): the perf/ script tests use them"
+HFT_JOBS=$jobs bash perf/gprof.sh --build-only
+HFT_JOBS=$jobs bash perf/callgrind.sh --build-only
 
 step "release tests"
 ctest --preset release -j "$jobs"
