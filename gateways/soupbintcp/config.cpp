@@ -1,5 +1,6 @@
 #include "gateways/soupbintcp/config.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hft::soup {
@@ -28,8 +29,7 @@ void check_all(const core::ConfigSection& s, F&& f) {
 
 }  // namespace
 
-ServerConfig parse_server_config(const core::ConfigSection& s) {
-  ServerConfig c;
+void parse_server_keys(const core::ConfigSection& s, ServerConfig& c) {
   c.session = text(s, "session", c.session, 1, kSessionSize);
   c.heartbeat_interval_ns = static_cast<std::uint64_t>(s.integer("heartbeat_interval_ms", 1000, 1, kHour) * kMs);
   c.timeout_ns = static_cast<std::uint64_t>(s.integer("timeout_ms", 15000, 1, kHour) * kMs);
@@ -45,24 +45,39 @@ ServerConfig parse_server_config(const core::ConfigSection& s) {
       s.integer("store_messages", static_cast<std::int64_t>(c.store_messages), 1, std::int64_t{1} << 32));
   c.store_bytes = static_cast<std::size_t>(
       s.integer("store_bytes", static_cast<std::int64_t>(c.store_bytes), 1, (std::int64_t{1} << 32) - 1));
-  c.unsequenced_to_client = s.boolean("unsequenced_to_client", false);
-  const auto users = s.sections("users");
-  if (users.empty()) s.fail("users", "at least one [[users]] entry is required");
-  for (const auto& u : users) {
-    UserCredentials cred;
-    cred.username = text(u, "username", "", 1, kUsernameSize);
-    if (cred.username.find(' ') != std::string::npos) u.fail("username", "must not contain spaces");
-    for (const auto& other : c.users)
-      if (other.username == cred.username) u.fail("username", "\"" + cred.username + "\" is listed twice");
-    cred.password = text(u, "password", "", 0, kPasswordSize);
-    u.reject_unknown_keys();
-    c.users.push_back(std::move(cred));
-  }
+  c.unsequenced_to_client = s.boolean("unsequenced_to_client", c.unsequenced_to_client);
+}
+
+UserCredentials parse_user(const core::ConfigSection& u, const std::function<bool(const std::string&)>& taken) {
+  UserCredentials cred;
+  cred.username = text(u, "username", "", 1, kUsernameSize);
+  if (cred.username.find(' ') != std::string::npos) u.fail("username", "must not contain spaces");
+  if (taken(cred.username)) u.fail("username", "\"" + cred.username + "\" is listed twice");
+  cred.password = text(u, "password", "", 0, kPasswordSize);
+  return cred;
+}
+
+void finish_server_section(const core::ConfigSection& s, const ServerConfig& c) {
   s.reject_unknown_keys();
   if (c.timeout_ns <= c.heartbeat_interval_ns) s.fail("timeout_ms", "must be longer than heartbeat_interval_ms");
   if (c.min_requested_timeout_ns > c.max_requested_timeout_ns)
     s.fail("min_requested_timeout_ms", "must not exceed max_requested_timeout_ms");
   if (c.store_bytes < c.max_message) s.fail("store_bytes", "must hold the largest message (max_message)");
+}
+
+ServerConfig parse_server_config(const core::ConfigSection& s) {
+  ServerConfig c;
+  parse_server_keys(s, c);
+  const auto users = s.sections("users");
+  if (users.empty()) s.fail("users", "at least one [[users]] entry is required");
+  for (const auto& u : users) {
+    UserCredentials cred = parse_user(u, [&](const std::string& name) {
+      return std::any_of(c.users.begin(), c.users.end(), [&](const UserCredentials& o) { return o.username == name; });
+    });
+    u.reject_unknown_keys();
+    c.users.push_back(std::move(cred));
+  }
+  finish_server_section(s, c);
   check_all(s, [&] { validate(c); });
   return c;
 }

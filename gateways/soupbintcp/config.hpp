@@ -23,6 +23,9 @@
 //   username = "ALICE"  password = "secret"  session = ""  next_sequence = 1
 //   requested_heartbeat_timeout_ms = 0  heartbeat_interval_ms = 1000  timeout_ms = 15000
 //   max_inbound_packet = 4096  max_message = 1024  output_buffer_bytes = 65536  accept_unsequenced = false
+#include <functional>
+#include <string>
+
 #include "core/config.hpp"
 #include "gateways/soupbintcp/client.hpp"
 #include "gateways/soupbintcp/server.hpp"
@@ -30,6 +33,15 @@
 namespace hft::soup {
 
 ServerConfig parse_server_config(const core::ConfigSection& section);
+
+// The parts of parse_server_config, for a section that adds keys of its own (the venue's
+// [order_entry]): the server keys above except the users, into `c` (its values are the defaults);
+// one [[users]] entry (`taken`: whether a username is listed already); and, after the caller has
+// read its own keys, the unknown-key check and the rules between keys (timeouts, store size; the
+// server checks the rest, users included, when it is built).
+void parse_server_keys(const core::ConfigSection& section, ServerConfig& c);
+UserCredentials parse_user(const core::ConfigSection& user, const std::function<bool(const std::string&)>& taken);
+void finish_server_section(const core::ConfigSection& section, const ServerConfig& c);
 ClientConfig parse_client_config(const core::ConfigSection& section);
 
 }  // namespace hft::soup

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/runtime_config.hpp"
+#include "gateways/soupbintcp/config.hpp"
 #include "pipeline/venue/rng.hpp"
 
 namespace hft::venue {
@@ -73,22 +74,8 @@ std::string text(const core::ConfigSection& s, std::string_view key, std::string
 // The SoupBinTCP server keys of gateways/soupbintcp/config.hpp, plus the venue's own: the
 // listen address, accounts with a firm, the UserRefNum policy and the table sizes.
 void parse_order_entry(const core::ConfigSection& s, VenueConfig& c) {
-  soup::ServerConfig& o = c.order_entry;
   c.ouch = endpoint(s, "listen", c.ouch);
-  o.session = text(s, "session", o.session, 1, soup::kSessionSize);
-  o.heartbeat_interval_ns = static_cast<std::uint64_t>(s.integer("heartbeat_interval_ms", 1000, 1, kHourMs) * kMs);
-  o.timeout_ns = static_cast<std::uint64_t>(s.integer("timeout_ms", 15000, 1, kHourMs) * kMs);
-  o.min_requested_timeout_ns = static_cast<std::uint64_t>(s.integer("min_requested_timeout_ms", 2000, 1, kHourMs) * kMs);
-  o.max_requested_timeout_ns = static_cast<std::uint64_t>(s.integer("max_requested_timeout_ms", 60000, 1, kHourMs) * kMs);
-  o.close_linger_ns = static_cast<std::uint64_t>(s.integer("close_linger_ms", 1000, 0, kHourMs) * kMs);
-  o.max_inbound_packet = static_cast<std::size_t>(s.integer("max_inbound_packet", static_cast<std::int64_t>(o.max_inbound_packet),
-                                                            soup::kLoginRequest41Length, soup::kMaxPacketLength));
-  o.output_buffer_bytes = static_cast<std::size_t>(
-      s.integer("output_buffer_bytes", static_cast<std::int64_t>(o.output_buffer_bytes), 1024, std::int64_t{1} << 30));
-  o.store_messages = static_cast<std::size_t>(
-      s.integer("store_messages", static_cast<std::int64_t>(o.store_messages), 1, std::int64_t{1} << 32));
-  o.store_bytes = static_cast<std::size_t>(
-      s.integer("store_bytes", static_cast<std::int64_t>(o.store_bytes), 4096, (std::int64_t{1} << 32) - 1));
+  soup::parse_server_keys(s, c.order_entry);
   c.max_connections = static_cast<std::size_t>(s.integer("max_connections", 16, 1, 4096));
   c.max_client_orders = static_cast<std::uint32_t>(s.integer("max_client_orders", c.max_client_orders, 1, 1 << 24));
   c.user_ref_num_policy = s.choice("user_ref_num_policy", c.user_ref_num_policy,
@@ -96,20 +83,14 @@ void parse_order_entry(const core::ConfigSection& s, VenueConfig& c) {
   const auto users = s.sections("users");
   if (!users.empty()) c.accounts.clear();
   for (const auto& u : users) {
-    Account a;
-    a.username = text(u, "username", "", 1, soup::kUsernameSize);
-    if (a.username.find(' ') != std::string::npos) u.fail("username", "must not contain spaces");
-    for (const auto& other : c.accounts)
-      if (other.username == a.username) u.fail("username", "\"" + a.username + "\" is listed twice");
-    a.password = text(u, "password", "", 0, soup::kPasswordSize);
-    a.firm = text(u, "firm", "", 0, 4);
+    soup::UserCredentials cred = soup::parse_user(u, [&](const std::string& name) {
+      return std::any_of(c.accounts.begin(), c.accounts.end(), [&](const Account& a) { return a.username == name; });
+    });
+    Account a{std::move(cred.username), std::move(cred.password), text(u, "firm", "", 0, 4)};
     u.reject_unknown_keys();
     c.accounts.push_back(std::move(a));
   }
-  s.reject_unknown_keys();
-  if (o.timeout_ns <= o.heartbeat_interval_ns) s.fail("timeout_ms", "must be longer than heartbeat_interval_ms");
-  if (o.min_requested_timeout_ns > o.max_requested_timeout_ns)
-    s.fail("min_requested_timeout_ms", "must not exceed max_requested_timeout_ms");
+  soup::finish_server_section(s, c.order_entry);
 }
 
 void parse_symbols(const core::ConfigSection& s, VenueConfig& c, std::uint64_t seed) {
