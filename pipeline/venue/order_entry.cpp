@@ -300,10 +300,7 @@ bool OrderEntry::replace_changes_options(const ClientOrder& o, const ouch::Optio
 
 void OrderEntry::on_message(const ouch::ReplaceOrder& m) noexcept {
   ++counters_.replace;
-  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
-    ++counters_.ignored;
-    return;
-  }
+  if (ignored_while_closed()) return;
   ClientOrder* o = find(user_, m.orig_user_ref_num);
   if (o == nullptr) {  // §2.2 case 1: the order is no longer live
     ++counters_.ignored;
@@ -351,6 +348,12 @@ void OrderEntry::on_message(const ouch::ReplaceOrder& m) noexcept {
   replacing_ = nullptr;
 }
 
+bool OrderEntry::ignored_while_closed() noexcept {
+  if (open_) return false;
+  ++counters_.ignored;  // the books are closed: nothing to change (§2.3: superfluous, ignored)
+  return true;
+}
+
 std::optional<match::OrderView> OrderEntry::live_order(ouch::UserRefNum ref, ClientOrder*& o) noexcept {
   o = find(user_, ref);
   return o != nullptr ? engine_.find(o->ref) : std::nullopt;
@@ -358,10 +361,7 @@ std::optional<match::OrderView> OrderEntry::live_order(ouch::UserRefNum ref, Cli
 
 void OrderEntry::on_message(const ouch::CancelOrder& m) noexcept {
   ++counters_.cancel;
-  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
-    ++counters_.ignored;
-    return;
-  }
+  if (ignored_while_closed()) return;
   ClientOrder* o = nullptr;
   const std::optional<match::OrderView> view = live_order(m.user_ref_num, o);
   if (!view) {  // §2.3: superfluous cancels are silently ignored
@@ -378,10 +378,7 @@ void OrderEntry::on_message(const ouch::CancelOrder& m) noexcept {
 
 void OrderEntry::on_message(const ouch::ModifyOrder& m) noexcept {
   ++counters_.modify;
-  if (!open_) {  // the books are closed: nothing to change (§2.3: superfluous, ignored)
-    ++counters_.ignored;
-    return;
-  }
+  if (ignored_while_closed()) return;
   ClientOrder* o = nullptr;
   const std::optional<match::OrderView> view = live_order(m.user_ref_num, o);
   // §2.4: only S, T and E may be exchanged, and the size may only go down.

@@ -195,6 +195,8 @@ class OrderEntry {
   // The served user's live order `ref` (set in `o`) and the engine's view of it; nullopt when the
   // order is not live.
   std::optional<match::OrderView> live_order(ouch::UserRefNum ref, ClientOrder*& o) noexcept;
+  // A replace, cancel or modify outside the trading day: counted as ignored.
+  bool ignored_while_closed() noexcept;
   // Cancel and Modify give "the new intended order size": the most that may execute over the
   // order's life after the request (§2.3), so the open quantity becomes intended - executed.
   [[nodiscard]] static match::Qty open_after_intended(std::uint32_t intended, const match::OrderView& v) noexcept {
