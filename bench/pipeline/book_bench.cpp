@@ -18,7 +18,7 @@
 #include "bench/support/bench_main.hpp"
 #include "gateways/itch/decoder.hpp"
 #include "pipeline/book/itch_handler.hpp"
-#include "pipeline/sim/day_generator.hpp"
+#include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 
 namespace {

@@ -13,9 +13,9 @@
 #include <memory>
 #include <vector>
 
-#include "pipeline/matching/engine.hpp"
-#include "tests/pipeline/matching/recorder.hpp"
-#include "tests/pipeline/matching/reference_matcher.hpp"
+#include "venue/matching/engine.hpp"
+#include "tests/venue/matching/recorder.hpp"
+#include "tests/venue/matching/reference_matcher.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <span>
 
 #include "core/log.hpp"
-#include "pipeline/venue/venue.hpp"
+#include "venue/venue.hpp"
 
 namespace {
 

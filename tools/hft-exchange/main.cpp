@@ -1,6 +1,6 @@
 // hft-exchange: a NASDAQ-like venue on loopback. ITCH 5.0 over MoldUDP64 (with a re-request
 // server), OUCH 5.0 over SoupBinTCP, a price-time matching engine, seeded background traders and
-// a wire-to-wire latency probe. The venue itself is pipeline/venue/venue.hpp; this file reads
+// a wire-to-wire latency probe. The venue itself is venue/venue.hpp; this file reads
 // the configuration, applies the command-line overrides, and runs it until the duration ends or
 // SIGINT/SIGTERM arrives (a second signal cuts the end-of-day tail short).
 //
@@ -24,8 +24,8 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
-#include "pipeline/venue/config.hpp"
-#include "pipeline/venue/venue.hpp"
+#include "venue/config.hpp"
+#include "venue/venue.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
-// hft-itch gen: the synthetic day generator (pipeline/sim/day_generator.hpp) to a BinaryFILE.
+// hft-itch gen: the synthetic day generator (venue/sim/day_generator.hpp) to a BinaryFILE.
 #include <chrono>
 #include <stdexcept>
 #include <system_error>
 
 #include "commands.hpp"
-#include "pipeline/sim/day_generator.hpp"
+#include "venue/sim/day_generator.hpp"
 
 namespace hft::itch_tool {
 

@@ -1,6 +1,6 @@
 // hft-itch: NASDAQ TotalView-ITCH 5.0 files from the command line. A thin front end over the
 // project's decoder (gateways/itch), BinaryFILE and pcap readers (gateways/files), order books
-// (pipeline/book) and day generator (pipeline/sim):
+// (pipeline/book) and day generator (venue/sim):
 //
 //   hft-itch gen --out day.itch --messages 20000000 --stocks 1000 --seed 7
 //   hft-itch stats day.itch

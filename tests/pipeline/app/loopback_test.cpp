@@ -29,7 +29,7 @@
 #include "pipeline/app/appliance.hpp"
 #include "pipeline/app/config.hpp"
 #include "pipeline/control/control_file.hpp"
-#include "pipeline/venue/venue.hpp"
+#include "venue/venue.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/child_process.hpp"
 

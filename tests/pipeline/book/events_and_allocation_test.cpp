@@ -8,7 +8,7 @@
 
 #include "gateways/itch/decoder.hpp"
 #include "pipeline/book/itch_handler.hpp"
-#include "pipeline/sim/day_generator.hpp"
+#include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/test_util.hpp"
 #include "tests/support/alloc_counter.hpp"
 

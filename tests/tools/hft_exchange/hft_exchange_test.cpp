@@ -18,7 +18,7 @@
 #include "pipeline/book/book_set.hpp"
 #include "pipeline/book/itch_handler.hpp"
 #include "pipeline/book/snapshot.hpp"
-#include "tests/pipeline/venue/venue_test_util.hpp"
+#include "tests/venue/venue_test_util.hpp"
 #include "tests/support/notify_socket.hpp"
 #include "tests/tools/hft_exchange/process.hpp"
 

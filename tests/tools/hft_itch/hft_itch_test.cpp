@@ -19,7 +19,7 @@
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "gateways/itch/messages.hpp"
-#include "pipeline/sim/day_generator.hpp"
+#include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/support/test_data.hpp"
 #include "tests/tools/hft_itch/mini_json.hpp"

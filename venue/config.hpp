@@ -1,0 +1,152 @@
+#pragma once
+// hft-exchange settings: one struct for the whole venue, read from a TOML file (every error names
+// the file, line and dotted key; unknown keys are errors) and then overridden from the command
+// line (tools/hft-exchange). Every table and key is optional; the defaults run a venue on
+// 127.0.0.1 with two users, eight stocks and a background flow of 20,000 messages/s, on the ports,
+// user and symbols of the appliance's example configuration (config/hftd-2core.toml).
+//
+//   seed = 1                        # the background flow (symbols do not depend on it)
+//   duration_s = 0                  # 0: until SIGINT / SIGTERM (counted from the open)
+//   open_delay_ms = 0               # serve logins this long before the start of day
+//   capture = ""                    # BinaryFILE of every ITCH message published
+//   book_dump = ""                  # final books, exactly as `hft-itch book --format json`
+//   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
+//   shutdown_linger_ms = 3000       # after the end of day: end-of-session packets, last re-requests
+//   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
+//                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
+//                still served by the re-request server: a lossy link for gap-recovery tests)
+//                + MoldUDP64 publisher keys (session, max_payload, max_delay_us, heartbeat_interval_ms,
+//                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp)
+//   [rerequest]  listen = "127.0.0.1:31002"  max_messages  max_mb  (retransmit store)
+//                max_payload  max_requests_per_poll  max_messages_per_request
+//   [order_entry] listen = "127.0.0.1:31003"  max_connections = 16  max_client_orders = 65536
+//                user_ref_num_policy = "reject" | "ignore"
+//                + SoupBinTCP server keys (session, heartbeat_interval_ms, timeout_ms, ...;
+//                gateways/soupbintcp/config.hpp)
+//   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""   (and HFT02 / hft02pw)
+//   [symbols]    names = ["AAA", ..., "HHH"]  |  count = N (generated);  min_price = 100000  max_price = 5000000
+//   [engine]     max_orders  max_levels  max_levels_per_side  smp_policy
+//   [background] rate = 20000  tick_us = 1000  makers = 8  max_resting_per_symbol = 10000
+//                levels = 40  max_batch = 4096  mix weights (add, add_mpid, replace, delete,
+//                cancel, execute, hidden_per_mille)
+//   [probe]      histogram = ""  symbol = "ZPROBE"  interval_ms = 5  timeout_ms = 200
+//                quantity = 100  price = 1000000
+//   [log]        level  file
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "gateways/itch/messages.hpp"
+#include "gateways/moldudp64/publisher.hpp"
+#include "gateways/moldudp64/rerequest_server.hpp"
+#include "gateways/moldudp64/retransmit_store.hpp"
+#include "gateways/ouch/user_ref_num.hpp"
+#include "gateways/soupbintcp/server.hpp"
+#include "net/socket.hpp"
+#include "venue/matching/types.hpp"
+
+namespace hft::venue {
+
+struct Account {
+  std::string username;  // 1..6 characters (SoupBinTCP)
+  std::string password;  // 0..10
+  std::string firm;      // MPID of the account's attributable orders (ITCH 'F'); "" = the username's first 4
+};
+
+struct SymbolSpec {
+  itch::Symbol symbol;
+  match::Price reference_price = 0;  // where the background flow's fair value starts (1/10,000 $)
+};
+
+// Relative weights of the background flow's actions (each publishes about one message), in the
+// proportions of NASDAQ's 2019-12-30 09:30 sample (../shared/data/README.md).
+struct FlowMix {
+  std::uint32_t add = 367;       // A: a maker quotes (displayed, no attribution)
+  std::uint32_t add_mpid = 193;  // F: a maker quotes with its MPID
+  std::uint32_t replace = 225;   // U: a maker moves a quote (new price, new size)
+  std::uint32_t remove = 167;    // D: a maker pulls a quote
+  std::uint32_t cancel = 6;      // X: a maker reduces a quote
+  std::uint32_t execute = 28;    // E: a noise taker crosses the spread (P: quotes and takers meeting hidden interest)
+  std::uint32_t hidden_per_mille = 20;  // of the makers' adds: non-displayed (executions print 'P')
+};
+
+struct BackgroundConfig {
+  double rate = 20'000;                  // ITCH messages per second; 0 = no background flow
+  std::uint64_t tick_ns = 1'000'000;     // the flow is released in bursts this far apart
+  std::uint32_t makers = 8;              // market makers MM01..; each shows its MPID on its 'F' quotes
+  std::uint32_t max_resting_per_symbol = 10000;  // above it, makers delete more than they add
+  std::uint32_t levels = 40;             // quotes sit up to this many ticks from the fair value
+  std::uint32_t max_batch = 4096;        // messages per loop pass, so order entry is never starved
+  FlowMix mix;
+};
+
+struct ProbeConfig {
+  std::string histogram;                 // .hgrm output; "" = no probe
+  itch::Symbol symbol = itch::Symbol::from("ZPROBE");
+  std::uint64_t interval_ns = 5'000'000; // from the end of one probe to the next
+  std::uint64_t timeout_ns = 200'000'000;
+  match::Qty quantity = 100;
+  match::Price price = 1'000'000;        // $100.0000
+  [[nodiscard]] bool enabled() const noexcept { return !histogram.empty(); }
+};
+
+struct VenueConfig {
+  std::uint64_t seed = 1;
+  std::uint64_t duration_ns = 0;        // from the open
+  std::uint64_t open_delay_ns = 0;      // sockets up, logins taken; the day (and the feed) starts later
+  std::string capture;
+  std::string book_dump;
+  std::optional<std::uint64_t> clock_start_ns;  // ns since midnight at start-up; none = wall clock
+  std::uint64_t shutdown_linger_ns = 3'000'000'000;
+
+  // Market data
+  net::Endpoint feed = net::parse_endpoint("127.0.0.1:31001");
+  net::UdpOptions feed_options;
+  std::uint32_t drop_every = 0;             // keep every Nth message packet off the wire (0: none)
+  mold::PublisherConfig publisher;
+  net::Endpoint rerequest = net::parse_endpoint("127.0.0.1:31002");
+  mold::RerequestConfig rerequest_options;  // session copied from the publisher
+  mold::RetransmitStoreConfig store;
+
+  // Order entry
+  net::Endpoint ouch = net::parse_endpoint("127.0.0.1:31003");
+  soup::ServerConfig order_entry;           // users filled from `accounts`
+  std::vector<Account> accounts;
+  ouch::UserRefNumPolicy user_ref_num_policy = ouch::UserRefNumPolicy::kReject;
+  std::size_t max_connections = 16;
+  std::uint32_t max_client_orders = 65536;  // live client orders, all users together
+
+  std::vector<SymbolSpec> symbols;          // locates 1..N in this order; the probe symbol is N+1
+  match::EngineConfig engine;
+  std::uint32_t max_levels_per_side = 1024;
+  BackgroundConfig background;
+  ProbeConfig probe;
+  core::LogOptions log;
+
+  VenueConfig();
+  // Cross-field rules; throws std::invalid_argument naming the field at fault.
+  void validate() const;
+};
+
+// The root table of a venue TOML document (also reads [log]); throws core::ConfigError.
+VenueConfig parse_venue_config(const core::ConfigSection& root);
+VenueConfig load_venue_config(const std::string& path);
+
+// N distinct symbols of 2-4 capital letters and reference prices in [min_price, max_price], on the
+// penny grid, from `seed` (deterministic; the venue always uses seed 1, so that the symbols of a
+// run do not change with the background flow's seed).
+std::vector<SymbolSpec> generate_symbols(std::uint32_t count, std::uint64_t seed, match::Price min_price = 100'000,
+                                         match::Price max_price = 5'000'000);
+// "AAPL,MSFT" -> symbols with generated reference prices; throws std::invalid_argument naming
+// the bad entry (empty, longer than 8 characters, not printable ASCII, listed twice).
+std::vector<SymbolSpec> symbols_from_list(const std::vector<std::string>& names, std::uint64_t seed,
+                                          match::Price min_price = 100'000, match::Price max_price = 5'000'000);
+// "NAME:PASSWORD[:FIRM]"; throws std::invalid_argument.
+Account parse_account(std::string_view text);
+// "HH:MM:SS" -> ns since midnight; throws std::invalid_argument.
+std::uint64_t parse_clock_start(std::string_view text);
+
+}  // namespace hft::venue
