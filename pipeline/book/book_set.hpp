@@ -1,18 +1,17 @@
 #pragma once
 // Full-depth, order-by-order books for every ITCH stock locate, in pools allocated once.
 //
-// Layout (why each piece is shaped as it is). Figures: million messages/s building a generated
-// 3M-message, 1000-stock day on this project's 2-vCPU Zen 5 VM (bench/pipeline/book_bench.cpp),
-// each step measured against the one before in the same session.
+// Layout (why each piece is shaped as it is). Each step was measured against the one before with
+// bench/pipeline/book_bench.cpp; the figures are in docs/benchmarks.md, "History of attempts".
 //  * Orders live in the order-reference hash table itself: open addressing with linear probing
 //    in Robin Hood order over 32-byte order records, sized to a power of two >= 2x the [book]
 //    orders (load <= 0.5), backward-shift deletion (no tombstones, so a day of adds and deletes
 //    never degrades the table), and a hard probe limit (kMaxProbe) so no input can make a lookup
 //    long. Robin Hood order lets a delete stop at the first entry that sits in its home slot;
 //    plain linear probing must scan to the end of the cluster, and sequential references make
-//    the recent orders of a stream one long cluster (19.5 -> 20.5). A lookup is one cache line:
+//    the recent orders of a stream one long cluster. A lookup is one cache line:
 //    the first version kept a separate order pool behind 16-byte {reference, index} slots, and
-//    that second line was the largest single cost in the profile (13.5 -> 16).
+//    that second line was the largest single cost in the profile.
 //    NASDAQ assigns order references in a few interleaved increasing sequences (the 2019-12-30
 //    sample: four streams stepping by 4), and most references a message names were added
 //    moments ago. The home slot is therefore built from the reference's own low bits (rotated so
@@ -29,7 +28,7 @@
 //    level records did), but with no index left in the orders they could move into the order
 //    table (above). Each window of 8 is counted without a data-dependent branch (one AVX-512
 //    compare when the build has it): an early-exit scan mispredicted its exit on most messages
-//    (16 -> 18, with the branch-free top test). Inserting or removing near the best moves only
+//    (the top test went branch-free in that step). Inserting or removing near the best moves only
 //    the few levels behind it. Arrays come from a slab in power-of-two capacities with free
 //    lists, so a stock with thousands of levels and one with two share the memory without a
 //    per-stock cap. A tick-indexed array (hftbacktest) would make a level O(1) but needs a price
@@ -405,7 +404,7 @@ class BookSet {
   Entry* slab_ = nullptr;
   // Slab offset of the best level of each (locate, side), kNil when empty: a copy of what the
   // Stock records, 8 bytes per locate so it stays in cache, for prefetch_order to fetch an add's
-  // level array without waiting for the stock's own line (8000 stocks: +15%; 1000: even).
+  // level array without waiting for the stock's own line (a gain with many stocks).
   std::uint32_t* best_hint_ = nullptr;
   Stock* stocks_ = nullptr;
   std::uint32_t table_mask_ = 0;

@@ -79,12 +79,11 @@ inline bool next_block(const std::uint8_t* data, std::size_t size, std::size_t& 
 }  // namespace detail
 
 // Lookahead of build_blocks, in messages: the order (its table slot) and the stock of message
-// i+16 are requested while message i is applied; a DRAM miss costs a few messages' time. On the
-// generated 20M-message day (1000 stocks): no prefetch 19.5-20.5 M msgs/s, 8 ahead 22.5-23,
-// 16 ahead 22.5-24.5, 24 ahead 20.5-21.5. Two later stages were tried and dropped: one that read
-// the prefetched order to fetch its level array, and one that read the stock to fetch an add's
-// level array; each stalled on its own load often enough to lose 10-15%. An add's level array is
+// i+16 are requested while message i is applied; a DRAM miss costs a few messages' time. Of 8,
+// 16 and 24 ahead, 16 measured fastest. A second stage that reads the prefetched order, or the
+// stock, to fetch the level array stalls on its own load and was slower. An add's level array is
 // fetched from a small per-locate copy of where its best level is instead (BookSet::best_hint_).
+// The figures of these attempts: docs/benchmarks.md, "History of attempts".
 inline constexpr int kPrefetchAhead = 16;
 
 // decode_blocks for books: the same framing, results and statistics (BinaryFILE, or the message
