@@ -111,7 +111,7 @@ TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
              "--latency-probe", probe.string(), "--book-dump", books.string(), "--duration", "0"},
             dir_ / "venue.txt");
   ASSERT_TRUE(p.started());
-  ASSERT_TRUE(p.await_output("background flow", 5000ms)) << p.output();
+  ASSERT_TRUE(p.await_output("background flow", 30000ms)) << p.output();
   const auto until = std::chrono::steady_clock::now() + 300ms;
   while (std::chrono::steady_clock::now() < until) feed.poll(5);
   p.signal(SIGTERM);
@@ -184,7 +184,7 @@ TEST_F(HftExchange, NotifiesSystemdReadyWatchdogAndStopping) {
                "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:0", "--rate", "0", "--duration", "0"},
               dir_ / "venue.txt", dir_ / "venue.txt", {{"NOTIFY_SOCKET", notify.path().string()}, {"WATCHDOG_USEC", "200000"}});
   ASSERT_TRUE(venue.started());
-  EXPECT_TRUE(notify.hear("READY=1", 5000ms)) << notify.heard() << venue.out();
+  EXPECT_TRUE(notify.hear("READY=1", 30000ms)) << notify.heard() << venue.out();
   EXPECT_TRUE(notify.hear("WATCHDOG=1", 2000ms)) << "fed at a quarter of WatchdogSec\n" << notify.heard();
   venue.signal(SIGTERM);
   EXPECT_TRUE(notify.hear("STOPPING=1", 5000ms)) << notify.heard();
@@ -210,7 +210,7 @@ TEST_F(HftExchange, TsharkDecodesTheTrafficWithoutAMalformedPacket) {
                  "--rerequest", "127.0.0.1:" + std::to_string(rerequest), "--ouch", "127.0.0.1:" + std::to_string(tcp),
                  "--user", "ALICE:a", "--stocks", "4", "--rate", "5000", "--duration", "0"},
                 dir_ / "venue.txt");
-  ASSERT_TRUE(venue.await_output("background flow", 5000ms)) << venue.output();
+  ASSERT_TRUE(venue.await_output("background flow", 30000ms)) << venue.output();
   feed.set_rerequest(net::parse_endpoint("127.0.0.1:" + std::to_string(rerequest)));
   venue::testing::OuchClient alice("ALICE", "a", net::parse_endpoint("127.0.0.1:" + std::to_string(tcp)));
   const auto step = [&] {

@@ -106,7 +106,8 @@ dir = "{shm}"
                                  "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
                                  "--log-level", "warn"},
         dir_ / "venue.out", dir_ / "venue.err");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(hft::testing::await_tcp_listener(ouch, std::chrono::seconds(30)))
+        << "hft-exchange does not listen on its OUCH port\n" << hft::testing::read_file(dir_ / "venue.err");
     // Under systemd (Type=notify, WatchdogSec=0.2) when a test asks: hftd tells the socket when it
     // is ready, feeds the watchdog and says when it stops. (Only then: a socket nobody reads
     // fills up, and a full one blocks the sender, as it would block a service whose systemd hung.)
