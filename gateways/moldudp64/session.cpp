@@ -18,6 +18,7 @@ void validate(const SessionConfig& c) {
   if (c.max_request_count == kEndOfSessionCount) bad("max_request_count must be below 65535");
   if (c.request_timeout_ns == 0) bad("request_timeout_ns must be positive");
   if (c.recovery_deadline_ns == 0) bad("recovery_deadline_ns must be positive");
+  if (c.max_sequence_jump == 0) bad("max_sequence_jump must be at least 1");
 }
 
 PacketStore::PacketStore(std::size_t slots, std::size_t slot_bytes)

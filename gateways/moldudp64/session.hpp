@@ -23,6 +23,31 @@
 //    progress. When retransmissions fill the hole, the stored packets follow in order.
 //  * When the store is full, or no progress was made for recovery_deadline_ns, the head of the
 //    gap is declared lost (counted, Handler::on_lost) and delivery skips to the next data held.
+//    The re-request server has no "gone" reply (rerequest_server.hpp): it stays silent about
+//    messages it no longer holds, so its silence past the deadline is its "cannot serve".
+//
+// One packet never moves the session on its own word (STYLE habit 16; issue 18: a heartbeat
+// forged at sequence 2^63 used to open a gap of 2^63 messages, declared lost a second later,
+// after which every real message was a "duplicate" for the rest of the day):
+//
+//  * Plausibility bound. A packet from the feed whose sequence lies more than max_sequence_jump
+//    beyond the highest message known to exist is suspect: counted, not delivered, not held, no
+//    gap, no end of session. The session keeps one suspect jump (the first; later unrelated ones
+//    are counted only) and asks the re-request server about it: a request for the one message
+//    at its sequence, repeated every request_timeout_ns.
+//  * Confirmation. The jump is believed when the re-request server's answer says the stream
+//    reaches it (a data packet reaching it, or a heartbeat whose next sequence is past it), or
+//    when confirm_packets further feed packets carry messages that continue it (each starts at or
+//    after where the jump's packets ended, within the bound): the confirming packet is then
+//    applied as usual and the gap before it is recovered as any other. A repeated heartbeat
+//    advances nothing and never confirms. Refuted (the server's heartbeat says its stream ends
+//    at or before the jump) or unconfirmed after recovery_deadline_ns, the jump is dropped.
+//  * Answers of the re-request server (PacketOrigin::kRerequestServer: the caller knows them by
+//    their source address) are believed without the bound. A heartbeat answer always means "no
+//    message from the sequence you asked for on" (the server sends one only for a request at or
+//    beyond its next sequence), so one that comes during a recovery with its next sequence at or
+//    before ours says the hole, and anything held beyond it, never existed: withdrawn and
+//    counted as phantom, not declared lost.
 //
 // Malformed packets (header shorter than 20 bytes, a block length past the end, a count larger
 // than the blocks present, a sequence range that wraps) are counted and dropped whole, before any
@@ -52,6 +77,19 @@ struct SessionConfig {
   std::uint16_t max_request_count = kDefaultMaxRequestCount;
   std::uint64_t request_timeout_ns = 50'000'000;       // resend a request after this without progress
   std::uint64_t recovery_deadline_ns = 1'000'000'000;  // give up the head of a gap after this without progress
+  // Plausibility bound: a feed packet further than this beyond the highest message known to exist
+  // is suspect until confirmed. Seconds of a busy TotalView day; a larger genuine jump only waits
+  // for the re-request server's answer (one round trip) or the next confirm_packets packets.
+  std::uint64_t max_sequence_jump = 1'000'000;
+  // Feed packets that must continue a suspect jump before it is believed without the server;
+  // 0: only the re-request server's answer confirms.
+  std::uint32_t confirm_packets = 2;
+};
+
+// Where a packet came from, as the caller knows it by the datagram's source address.
+enum class PacketOrigin : std::uint8_t {
+  kFeed,             // the feed (multicast or unicast stream)
+  kRerequestServer,  // an answer of the configured re-request server
 };
 
 // Throws std::invalid_argument naming the field at fault.
@@ -74,6 +112,12 @@ struct SessionCounters {
   std::uint64_t store_overflows = 0;     // a packet arrived with the store full: losses declared
   std::uint64_t deadline_expiries = 0;   // recovery_deadline_ns passed: losses declared
   std::uint64_t oversize = 0;            // packets ahead of a gap too large for a store slot
+  std::uint64_t suspect = 0;             // feed packets beyond max_sequence_jump: not applied
+  std::uint64_t suspect_confirmed = 0;   // suspect jumps believed (server answer or following packets)
+  std::uint64_t suspect_refuted = 0;     // suspect jumps the server's answer denied
+  std::uint64_t suspect_expired = 0;     // suspect jumps unconfirmed after recovery_deadline_ns
+  std::uint64_t probes = 0;              // requests asking the server about a suspect jump
+  std::uint64_t phantom = 0;             // believed-missing messages the server's answer denied: withdrawn
 };
 
 enum class PacketOutcome : std::uint8_t {
@@ -85,6 +129,18 @@ enum class PacketOutcome : std::uint8_t {
   kDropped,          // ahead of a gap and larger than a store slot
   kSessionMismatch,
   kMalformed,
+  kSuspect,          // beyond the plausibility bound, unconfirmed: nothing applied
+};
+
+// The suspect jump the session is asking about (see the header comment).
+struct SuspectJump {
+  std::uint64_t first = 0;     // its first sequence (a heartbeat's next sequence)
+  std::uint64_t end = 0;       // one past the last message its agreeing packets carried
+  std::uint64_t since_ns = 0;  // first seen
+  std::uint64_t probe_ns = 0;  // last probe sent
+  std::uint32_t agreeing = 0;  // following feed packets that continued it
+  bool active = false;
+  bool probed = false;
 };
 
 struct SequenceRange {
@@ -166,7 +222,8 @@ class Session {
     }
   }
 
-  PacketOutcome on_packet(const std::uint8_t* packet, std::size_t len, std::uint64_t now_ns) noexcept {
+  PacketOutcome on_packet(const std::uint8_t* packet, std::size_t len, std::uint64_t now_ns,
+                          PacketOrigin origin = PacketOrigin::kFeed) noexcept {
     PacketHeader h;
     if (!PacketHeader::parse(packet, len, h)) return malformed();
     const PacketKind kind = h.kind();
@@ -187,6 +244,13 @@ class Session {
       expected_ = config_.first_sequence != 0 ? config_.first_sequence : h.sequence;
       highest_seen_ = expected_;
     }
+    const std::uint64_t first = h.sequence;
+    const std::uint64_t end = first + n;
+    if (origin == PacketOrigin::kRerequestServer) {
+      on_answer(kind, first, end);
+    } else if (first > highest_seen_ && first - highest_seen_ > config_.max_sequence_jump) {
+      if (!continues_suspect(kind, first, end, now_ns)) return PacketOutcome::kSuspect;
+    }
     ++counters_.packets;
 
     switch (kind) {
@@ -203,12 +267,22 @@ class Session {
       case PacketKind::kMessages:
         break;
     }
-    return on_data(packet, len, h.sequence, h.sequence + n, now_ns);
+    return on_data(packet, len, first, end, now_ns);
   }
 
-  // Time-driven work: gives up the head of a gap after recovery_deadline_ns without progress, and
-  // writes the request packet to send now, if one is due (true).
+  // Time-driven work: gives up the head of a gap after recovery_deadline_ns without progress,
+  // drops an unconfirmed suspect jump after the same time, and writes the request packet to send
+  // now, if one is due (true): the gap's first, else a probe about the suspect jump.
   bool poll(std::uint64_t now_ns, RequestPacket& request) noexcept {
+    return poll_recovery(now_ns, request) || poll_suspect(now_ns, request);
+  }
+
+  // A suspect jump is being asked about (poll() has a timer to run).
+  [[nodiscard]] bool suspect_pending() const noexcept { return suspect_.active; }
+  [[nodiscard]] const SuspectJump& suspect() const noexcept { return suspect_; }
+
+ private:
+  bool poll_recovery(std::uint64_t now_ns, RequestPacket& request) noexcept {
     if (!in_recovery()) return false;
     if (elapsed(now_ns, progress_ns_) >= config_.recovery_deadline_ns) {
       ++counters_.deadline_expiries;
@@ -230,6 +304,66 @@ class Session {
     return true;
   }
 
+  // Asks the server about the suspect jump (the one message at its sequence), again after
+  // request_timeout_ns; drops it unconfirmed after recovery_deadline_ns.
+  bool poll_suspect(std::uint64_t now_ns, RequestPacket& request) noexcept {
+    if (!suspect_.active) return false;
+    if (elapsed(now_ns, suspect_.since_ns) >= config_.recovery_deadline_ns) {
+      ++counters_.suspect_expired;
+      suspect_.active = false;
+      return false;
+    }
+    if (suspect_.probed && elapsed(now_ns, suspect_.probe_ns) < config_.request_timeout_ns) return false;
+    request.session = session_;
+    request.sequence = suspect_.first;
+    request.count = 1;
+    suspect_.probed = true;
+    suspect_.probe_ns = now_ns;
+    ++counters_.probes;
+    return true;
+  }
+
+  // A feed packet beyond the bound. True when it confirms the suspect jump (it is then applied).
+  bool continues_suspect(PacketKind kind, std::uint64_t first, std::uint64_t end, std::uint64_t now_ns) noexcept {
+    ++counters_.suspect;
+    if (!suspect_.active) {
+      suspect_ = SuspectJump{first, end, now_ns, 0, 0, true, false};
+      return false;
+    }
+    // Continues it: carries messages from where the jump's packets ended on, within the bound.
+    const bool continues = kind == PacketKind::kMessages && first >= suspect_.end && end > suspect_.end &&
+                           first - suspect_.end <= config_.max_sequence_jump;
+    if (!continues) return false;
+    suspect_.end = end;
+    if (config_.confirm_packets == 0 || ++suspect_.agreeing < config_.confirm_packets) return false;
+    ++counters_.suspect_confirmed;
+    suspect_.active = false;
+    return true;
+  }
+
+  // An answer of the re-request server: [first, end) exists (a heartbeat: its stream ends at first).
+  void on_answer(PacketKind kind, std::uint64_t first, std::uint64_t end) noexcept {
+    const bool data = kind == PacketKind::kMessages;
+    if (suspect_.active) {
+      if ((data ? end : first) > suspect_.first) {
+        ++counters_.suspect_confirmed;
+        suspect_.active = false;
+      } else if (!data) {
+        ++counters_.suspect_refuted;
+        suspect_.active = false;
+      }
+    }
+    if (!data && in_recovery() && first <= expected_) {
+      // Nothing exists from expected_ on: what was believed missing (and anything held beyond
+      // it, which the server would hold too had it been sent) is withdrawn, not lost.
+      counters_.phantom += highest_seen_ - expected_;
+      store_.clear();
+      highest_seen_ = expected_;
+      request_outstanding_ = false;
+    }
+  }
+
+ public:
   // Something beyond the next expected message is known to exist and has not been delivered.
   [[nodiscard]] bool in_recovery() const noexcept { return expected_ < highest_seen_; }
   // The hole at the head: from the next expected message to the first message held (or, with
@@ -374,6 +508,7 @@ class Session {
   bool session_known_ = false;
   bool started_ = false;
   bool ended_ = false;
+  SuspectJump suspect_;
 };
 
 }  // namespace hft::mold

@@ -318,7 +318,8 @@ class Pipeline final : public PipelineBase {
           requests{counter("feed.requests_sent")}, packets{counter("feed.packets")}, gaps{counter("feed.gaps")},
           recovered{counter("feed.recovered")}, lost{counter("feed.lost")}, dups{counter("feed.duplicates")},
           heartbeats{counter("feed.heartbeats")}, malformed{counter("feed.malformed")},
-          mismatches{counter("feed.session_mismatches")}, depth{counter("ring.net_parse.depth", K::kGauge)},
+          mismatches{counter("feed.session_mismatches")}, foreign{counter("feed.foreign")},
+          suspect{counter("feed.suspect")}, phantom{counter("feed.phantom")}, depth{counter("ring.net_parse.depth", K::kGauge)},
           high{counter("ring.net_parse.high_water", K::kGauge)};
       p.add([=, this, hw = std::uint64_t{0}]() mutable {
         datagrams = net_.counters().datagrams;
@@ -334,6 +335,10 @@ class Pipeline final : public PipelineBase {
         heartbeats = m.heartbeats;
         malformed = m.malformed;
         mismatches = m.session_mismatches;
+        foreign = net_.counters().foreign;
+        suspect = m.suspect;
+        phantom = m.phantom;
+        net_.log_events();  // issue 18: each feed event once, with its numbers, off the hot path
         const std::uint64_t d = rx_->size_approx();
         hw = d > hw ? d : hw;
         depth = d;

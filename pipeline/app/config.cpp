@@ -88,6 +88,18 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
       static_cast<std::uint64_t>(feed.integer("recovery_deadline_ms", 1000, 1, 600'000)) * 1'000'000;
   c.feed.kernel_timestamps = feed.boolean("kernel_timestamps", true);
   c.feed.receive_buffer = static_cast<int>(feed.integer("receive_buffer_kb", 8192, 64, 1 << 20)) * 1024;
+  // Issue 18: who may move the session. `source` "IP[:PORT]" (default: learned, see net_stage.hpp).
+  if (const std::string source = feed.string("source", ""); !source.empty()) {
+    try {
+      c.feed.source = pipeline::parse_feed_source(source);
+    } catch (const std::invalid_argument& e) {
+      feed.fail("source", e.what());
+    }
+    c.feed.source_fixed = true;
+  }
+  c.feed.source_silence_ns = static_cast<std::uint64_t>(feed.integer("source_silence_ms", 5000, 100, 3'600'000)) * 1'000'000;
+  c.feed.session.max_sequence_jump = static_cast<std::uint64_t>(feed.integer("max_sequence_jump", 1'000'000, 1, 1ll << 62));
+  c.feed.session.confirm_packets = static_cast<std::uint32_t>(feed.integer("confirm_packets", 2, 0, 1000));
   feed.reject_unknown_keys();
 
   const core::ConfigSection oe = root.require_section("order_entry");

@@ -8,11 +8,31 @@
 // brackets the recovery with feed-stale / feed-fresh markers in the message stream, so every
 // book downstream is stale from the moment the gap is seen until the missing messages have been
 // applied. If messages are declared lost, the feed stays stale: the books cannot be trusted.
+//
+// Sources (issue 18: anyone who can reach the feed port could move the session): every datagram's
+// sender address comes with it (recvmmsg msg_name; io_uring multishot recvmsg puts the name in
+// the buffer). Answers from the re-request server's address go to the session as
+// PacketOrigin::kRerequestServer; feed packets are accepted only from the feed source:
+//   * `source` configured ("IP:PORT", or "IP" for any port of that host), or
+//   * learned: the first sender whose kLearnPackets consecutive packets each delivered new
+//     messages in sequence (PacketOutcome::kDelivered), with no other sender's such packet
+//     between them. Its own heartbeat, duplicate or suspect jump proves nothing and resets its
+//     count. Until a
+//     source is learned every sender's packets reach the session, whose plausibility bound still
+//     holds. A learned source that has sent nothing for source_silence_ns while another sender
+//     sends is forgotten and learning starts again (a restarted venue sends from a new port).
+// Packets from any other sender are dropped and counted (foreign). Nothing is logged here: the
+// hot path counts and keeps the last numbers; log_events() (cold, e.g. from the stage's counter
+// publisher) logs each kind of event once with its numbers when its counter has moved.
+#include <arpa/inet.h>
+
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <string>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "core/histogram.hpp"
 #include "core/spsc_ring.hpp"
 #include "gateways/moldudp64/session.hpp"
@@ -30,10 +50,23 @@ struct FeedConfig {
   bool kernel_timestamps = true;
   int receive_buffer = 8 << 20;
   int socket_busy_poll_us = 0;
+  // The feed's sender: fixed when source_fixed (port 0 = any port of that address), else learned.
+  bool source_fixed = false;
+  sockaddr_in source{};
+  std::uint64_t source_silence_ns = 5'000'000'000;  // forget a learned source silent this long
 };
+
+// "IP:PORT" or "IP" (any port). Throws std::invalid_argument.
+inline sockaddr_in parse_feed_source(const std::string& text) {
+  const bool has_port = text.find(':') != std::string::npos;
+  return net::parse_endpoint(has_port ? text : text + ":0").addr;
+}
 
 struct NetCountersView {
   std::uint64_t datagrams = 0, messages = 0, overflow = 0, requests_sent = 0, stale_marks = 0;
+  std::uint64_t foreign = 0;          // datagrams from a sender other than the feed source: dropped
+  std::uint64_t source_changes = 0;   // feed source learned (or forgotten after silence and learned again)
+  std::uint64_t sources_forgotten = 0;
 };
 
 template <class Backend>
@@ -46,7 +79,10 @@ class NetStage {
         clock_(core::tsc_clock()),
         sink_{this},
         session_(sink_, config.session),
-        rerequest_(config.rerequest) {
+        rerequest_(config.rerequest),
+        source_fixed_(config.source_fixed),
+        source_(config.source),
+        source_silence_ns_(config.source_silence_ns) {
     net::UdpOptions o;
     o.interface = config.interface;
     o.receive_buffer = config.receive_buffer;
@@ -56,7 +92,7 @@ class NetStage {
 
   int poll() noexcept {
     const int work = backend_.poll(*this);
-    if (session_.in_recovery() || work != 0) {
+    if (session_.in_recovery() || session_.suspect_pending() || work != 0) {
       mold::RequestPacket req;
       // The pass's time (core::pass_rdtsc): request timeouts are milliseconds, and the packets
       // just handled were stamped with their own read.
@@ -88,7 +124,18 @@ class NetStage {
       kernel_delay_ns_ = delay <= 0 ? 0 : delay > 0xffffffffll ? 0xffffffffu : static_cast<std::uint32_t>(delay);
       kernel_hist_.record(kernel_delay_ns_);
     }
-    session_.on_packet(d.data, d.size, mono);
+    if (same_sender(d.from, rerequest_.addr)) {
+      session_.on_packet(d.data, d.size, mono, mold::PacketOrigin::kRerequestServer);
+    } else if (source_known_ && same_sender(d.from, source_)) {
+      last_source_ns_ = mono;
+      session_.on_packet(d.data, d.size, mono);
+    } else if (!learning(mono)) {
+      ++counters_.foreign;
+      last_foreign_ = d.from;
+      return;
+    } else {
+      learn(d.from, session_.on_packet(d.data, d.size, mono), mono);
+    }
     if (stale_ && !lost_ && !session_.in_recovery()) mark(2);  // the gap is filled
   }
   void on_stream_data(int, const std::uint8_t*, std::size_t) noexcept {}
@@ -128,8 +175,99 @@ class NetStage {
   [[nodiscard]] bool in_recovery() const noexcept { return session_.in_recovery(); }
   [[nodiscard]] std::uint64_t next_expected() const noexcept { return session_.next_expected(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
+  [[nodiscard]] bool source_known() const noexcept { return source_known_; }
+  [[nodiscard]] const sockaddr_in& source() const noexcept { return source_; }
+
+  // Cold path (formats, logs): one line for each kind of event whose counters moved since the
+  // last call, with its numbers. Call it from the stage's own thread at a human rate.
+  void log_events() {
+    const mold::SessionCounters& m = session_.counters();
+    Logged now{counters_.foreign, counters_.source_changes, counters_.sources_forgotten, m.suspect, m.suspect_confirmed,
+               m.suspect_refuted, m.suspect_expired, m.phantom, m.lost, m.session_mismatches};
+    if (now.sources_forgotten != logged_.sources_forgotten)
+      core::log::warn("feed: source {} silent for {} ms while others sent: forgotten, learning again",
+                      address(source_), source_silence_ns_ / 1'000'000);
+    if (now.source_changes != logged_.source_changes && source_known_)
+      core::log::info("feed: source learned: {} ({} consecutive packets delivering messages in sequence)",
+                      address(source_), kLearnPackets);
+    if (now.foreign != logged_.foreign)
+      core::log::warn("feed: {} datagrams from senders other than the feed source {} dropped ({} in all; last from {})",
+                      now.foreign - logged_.foreign, source_known_ ? address(source_) : std::string("(not learned)"),
+                      now.foreign, address(last_foreign_));
+    if (now.suspect != logged_.suspect) {
+      const mold::SuspectJump& j = session_.suspect();
+      core::log::warn("feed: {} packets beyond the plausibility bound of {} messages dropped as suspect ({} in all); "
+                      "last jump to sequence {} while next expected is {}; jumps confirmed {}, refuted by the "
+                      "re-request server {}, expired unconfirmed {}",
+                      now.suspect - logged_.suspect, session_.config().max_sequence_jump, now.suspect, j.first,
+                      session_.next_expected(), now.suspect_confirmed, now.suspect_refuted, now.suspect_expired);
+    } else if (now.suspect_confirmed != logged_.suspect_confirmed || now.suspect_refuted != logged_.suspect_refuted ||
+               now.suspect_expired != logged_.suspect_expired) {
+      core::log::warn("feed: suspect jumps confirmed {}, refuted by the re-request server {}, expired unconfirmed {}",
+                      now.suspect_confirmed, now.suspect_refuted, now.suspect_expired);
+    }
+    if (now.phantom != logged_.phantom)
+      core::log::warn("feed: the re-request server denied {} messages believed missing: withdrawn, not lost ({} in all)",
+                      now.phantom - logged_.phantom, now.phantom);
+    if (now.lost != logged_.lost)
+      core::log::error("feed: {} messages declared lost (the re-request server did not serve them within {} ms; {} in "
+                       "all); next expected {}; the books are stale",
+                       now.lost - logged_.lost, session_.config().recovery_deadline_ns / 1'000'000, now.lost,
+                       session_.next_expected());
+    if (now.mismatches != logged_.mismatches)
+      core::log::warn("feed: {} packets of another MoldUDP64 session dropped ({} in all)", now.mismatches - logged_.mismatches,
+                      now.mismatches);
+    logged_ = now;
+  }
 
  private:
+  static constexpr int kLearnPackets = 3;
+
+  struct Logged {
+    std::uint64_t foreign = 0, source_changes = 0, sources_forgotten = 0, suspect = 0, suspect_confirmed = 0,
+                  suspect_refuted = 0, suspect_expired = 0, phantom = 0, lost = 0, mismatches = 0;
+  };
+
+  static std::string address(const sockaddr_in& a) {
+    char ip[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(a.sin_port));
+  }
+
+  // Port 0 in `want` matches any port of that address.
+  static bool same_sender(const sockaddr_in& from, const sockaddr_in& want) noexcept {
+    return from.sin_addr.s_addr == want.sin_addr.s_addr && (want.sin_port == 0 || from.sin_port == want.sin_port);
+  }
+
+  // True when a packet from an unknown sender may reach the session: no fixed source, and none
+  // learned or the learned one silent for source_silence_ns (then it is forgotten).
+  bool learning(std::uint64_t now_ns) noexcept {
+    if (source_fixed_) return false;
+    if (!source_known_) return true;
+    if (now_ns < last_source_ns_ || now_ns - last_source_ns_ < source_silence_ns_) return false;
+    source_known_ = false;
+    candidate_packets_ = 0;
+    ++counters_.sources_forgotten;
+    return true;
+  }
+
+  void learn(const sockaddr_in& from, mold::PacketOutcome outcome, std::uint64_t now_ns) noexcept {
+    const bool same = candidate_packets_ != 0 && same_sender(from, candidate_) && from.sin_port == candidate_.sin_port;
+    if (outcome != mold::PacketOutcome::kDelivered) {
+      if (same) candidate_packets_ = 0;
+      return;
+    }
+    if (!same) {
+      candidate_ = from;
+      candidate_packets_ = 0;
+    }
+    if (++candidate_packets_ < kLearnPackets) return;
+    source_ = candidate_;
+    source_known_ = true;
+    last_source_ns_ = now_ns;
+    candidate_packets_ = 0;
+    ++counters_.source_changes;
+  }
 
   // kind 1: stale, 2: fresh. A marker must not be lost: if the ring is full it is retried on the
   // next datagram (stale_ keeps its old value until the marker is out).
@@ -159,6 +297,15 @@ class NetStage {
   SessionSink sink_;
   mold::Session<SessionSink> session_;
   net::Endpoint rerequest_;
+  bool source_fixed_ = false;
+  bool source_known_ = source_fixed_;
+  sockaddr_in source_{};
+  std::uint64_t source_silence_ns_ = 0;
+  std::uint64_t last_source_ns_ = 0;
+  sockaddr_in candidate_{};
+  int candidate_packets_ = 0;
+  sockaddr_in last_foreign_{};
+  Logged logged_;
   int socket_ = -1;
   std::uint64_t packet_tsc_ = 0;
   std::uint32_t kernel_delay_ns_ = 0;

@@ -6,11 +6,16 @@
 //                   (0 = heartbeat, 7 = end of session), short messages — reaches deep
 //                   gap/recovery states quickly
 //   op % 4 == 3:    time advances by (op >> 2) x 97 ns, poll(); a due request is answered
-//                   like a re-request server would, with at most 5 messages
+//                   like a re-request server would (origin kRerequestServer), with at most 5
+//                   messages, or with a heartbeat at the server's next sequence when the request
+//                   starts at or beyond it (the server's stream ends at byte 1's high nibble x 16)
+// The plausibility bound is small (byte 1's high nibble + 4) so that suspect jumps, their probes,
+// confirmations, refutations and phantom withdrawals are reached.
 // Invariants checked after every step: messages reach the handler exactly in sequence (a jump
 // only after an on_lost that covers it), requests ask for the head of the gap, counters agree.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -81,6 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_request_count = static_cast<std::uint16_t>(1 + data[1] % 16);
   cfg.request_timeout_ns = 200;
   cfg.recovery_deadline_ns = 2000;
+  cfg.max_sequence_jump = 4 + (data[1] >> 4);
+  cfg.confirm_packets = data[0] & 1 ? 2u : 0u;
+  const std::uint64_t server_next = 64 + static_cast<std::uint64_t>(data[1] >> 4) * 16;
   Checker checker;
   Session<Checker> s(checker, cfg);
   checker.session = &s;
@@ -119,18 +127,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         now += static_cast<std::uint64_t>(op >> 2) * 97;
         RequestPacket r;
         if (s.poll(now, r)) {
-          check(s.in_recovery());
-          check(r.sequence == s.next_expected());
-          check(r.count >= 1 && r.count <= cfg.max_request_count);
-          check(r.count <= s.missing().size());
+          if (s.in_recovery()) {
+            check(r.sequence == s.next_expected());
+            check(r.count >= 1 && r.count <= cfg.max_request_count);
+            check(r.count <= s.missing().size());
+          } else {
+            // A probe about a suspect jump: the one message at its sequence.
+            check(s.suspect_pending());
+            check(r.sequence == s.suspect().first && r.count == 1);
+          }
           check(r.session == s.session());
           std::uint8_t wire[kRequestSize];
           r.write(wire);
           RequestPacket back;
           check(RequestPacket::parse(wire, sizeof wire, back) && back.sequence == r.sequence && back.count == r.count);
           if (r.session == SessionId::from(kFuzzSession)) {
-            packet = make_packet(r.sequence, static_cast<std::uint16_t>(r.count < 5 ? r.count : 5));
-            s.on_packet(packet.data(), packet.size(), now);
+            const std::uint64_t have = r.sequence < server_next ? server_next - r.sequence : 0;
+            const std::uint64_t n = std::min<std::uint64_t>({r.count, 5, have});
+            packet = make_packet(n == 0 ? server_next : r.sequence, static_cast<std::uint16_t>(n));
+            const std::uint64_t before = s.next_expected();
+            s.on_packet(packet.data(), packet.size(), now, PacketOrigin::kRerequestServer);
+            if (n == 0) check(s.next_expected() == before && (!s.in_recovery() || before < server_next));
           }
         }
         break;

@@ -245,9 +245,17 @@ int run_bench(const InputSpec& in, const BenchOptions& o) {
   }
   print_pass(out, "", total, "");
   out.flush();
-  if (!in.pcap) rep.itch = last_stats;
+  if (!in.pcap) {
+    rep.itch = last_stats;
+    // The timed loops decode blocks, not the file's framing: walk it once more (untimed) so that
+    // a truncated tail is reported where it starts, as decode and book report it.
+    files::BinaryFileCursor cursor({input.data, input.size});
+    for (files::RawMessage m; cursor.next(m);) {
+    }
+    rep.file = cursor.report();
+  }
   report_input_errors(in, rep);
-  return kExitOk;
+  return rep.has_errors(in.pcap) || rep.file.truncated ? kExitBadInput : kExitOk;
 }
 
 }  // namespace hft::itch_tool

@@ -469,6 +469,153 @@ TEST_F(SessionTest, MalformedPacketsAreDroppedWhole) {
   EXPECT_EQ(feed(hb), PacketOutcome::kHeartbeat);
 }
 
+// ---- issue 18, finding 1: one forged packet must not move the session ------------------------
+// A heartbeat (or data packet) of the right session with sequence 2^63 used to put the session
+// into recovery, be declared lost after the deadline and leave next_expected at 2^63: every real
+// message after it was a duplicate for the rest of the day.
+
+constexpr std::uint64_t kForged = 1ull << 63;
+
+TEST_F(SessionTest, ForgedHeartbeatFarAheadIsSuspectAndMovesNothing) {
+  feed(packet(1, 3), 0);
+  EXPECT_EQ(feed(heartbeat(kForged), 10), PacketOutcome::kSuspect);
+  EXPECT_EQ(session_.next_expected(), 4u);
+  EXPECT_EQ(session_.highest_seen(), 4u);
+  EXPECT_FALSE(session_.in_recovery());
+  EXPECT_TRUE(rec_.gaps.empty());
+  EXPECT_EQ(session_.counters().suspect, 1u);
+  EXPECT_EQ(session_.counters().gaps, 0u);
+  // Real packets keep flowing.
+  EXPECT_EQ(feed(packet(4, 2), 20), PacketOutcome::kDelivered);
+  EXPECT_EQ(rec_.seqs, range(1, 6));
+  // The suspect is asked about (one message at its sequence), never treated as a gap; it expires
+  // unconfirmed after recovery_deadline_ns, and nothing is declared lost.
+  RequestPacket r;
+  ASSERT_TRUE(session_.poll(30, r));
+  EXPECT_EQ(r.sequence, kForged);
+  EXPECT_EQ(r.count, 1);
+  for (std::uint64_t t = 40; t <= 300'000; t += 1000) (void)session_.poll(t, r);
+  EXPECT_EQ(session_.counters().suspect_expired, 1u);
+  EXPECT_EQ(session_.counters().lost, 0u);
+  EXPECT_EQ(session_.counters().deadline_expiries, 0u);
+  EXPECT_TRUE(rec_.lost.empty());
+  EXPECT_EQ(session_.next_expected(), 6u);
+  EXPECT_FALSE(session_.poll(400'000, r)) << "nothing left to ask";
+  EXPECT_EQ(feed(packet(6, 1), 400'001), PacketOutcome::kDelivered);
+  EXPECT_EQ(rec_.seqs, range(1, 7));
+  EXPECT_EQ(session_.counters().duplicates, 0u);
+}
+
+TEST_F(SessionTest, ForgedDataPacketFarAheadIsSuspectAndMovesNothing) {
+  feed(packet(1, 3), 0);
+  EXPECT_EQ(feed(packet(kForged, 2), 10), PacketOutcome::kSuspect);
+  EXPECT_EQ(feed(end_of_session(kForged + 5), 11), PacketOutcome::kSuspect);
+  EXPECT_FALSE(session_.end_of_session()) << "an unconfirmed end of session is not believed either";
+  EXPECT_EQ(session_.next_expected(), 4u);
+  EXPECT_FALSE(session_.in_recovery());
+  EXPECT_EQ(session_.held_packets(), 0u);
+  EXPECT_EQ(session_.counters().suspect, 2u);
+  EXPECT_EQ(feed(packet(4, 2), 20), PacketOutcome::kDelivered);
+  RequestPacket r;
+  for (std::uint64_t t = 30; t <= 300'000; t += 1000) (void)session_.poll(t, r);
+  EXPECT_EQ(session_.counters().lost, 0u);
+  EXPECT_EQ(feed(packet(6, 1), 300'001), PacketOutcome::kDelivered);
+  EXPECT_EQ(rec_.seqs, range(1, 7));
+}
+
+TEST_F(SessionTest, TheRerequestServerRefutesASuspect) {
+  feed(packet(1, 3), 0);
+  EXPECT_EQ(feed(heartbeat(kForged), 10), PacketOutcome::kSuspect);
+  RequestPacket r;
+  ASSERT_TRUE(session_.poll(20, r));
+  EXPECT_EQ(r.sequence, kForged);
+  // The server answers a request beyond its stream with a heartbeat carrying its next sequence
+  // (rerequest_server.hpp): the stream ends at 4, so 2^63 does not exist.
+  const Buf answer = heartbeat(4);
+  EXPECT_EQ(session_.on_packet(answer.data(), answer.size(), 30, PacketOrigin::kRerequestServer), PacketOutcome::kHeartbeat);
+  EXPECT_EQ(session_.counters().suspect_refuted, 1u);
+  EXPECT_FALSE(session_.poll(10'000, r)) << "no more questions once refuted";
+  EXPECT_EQ(session_.counters().suspect_expired, 0u);
+  EXPECT_EQ(session_.next_expected(), 4u);
+}
+
+TEST_F(SessionTest, AGenuineJumpIsConfirmedByTheServersAnswer) {
+  feed(packet(1, 1), 0);
+  const std::uint64_t far = 5'000'001;
+  EXPECT_EQ(feed(packet(far, 2), 10), PacketOutcome::kSuspect);
+  RequestPacket r;
+  ASSERT_TRUE(session_.poll(20, r));
+  EXPECT_EQ(r.sequence, far);
+  EXPECT_EQ(r.count, 1);
+  const Buf answer = packet(far, 1);
+  EXPECT_EQ(session_.on_packet(answer.data(), answer.size(), 30, PacketOrigin::kRerequestServer), PacketOutcome::kBuffered);
+  EXPECT_EQ(session_.counters().suspect_confirmed, 1u);
+  EXPECT_TRUE(session_.in_recovery());
+  EXPECT_EQ(session_.missing().first, 2u);
+  EXPECT_EQ(session_.missing().end, far);
+  ASSERT_TRUE(session_.poll(40, r));  // the gap itself is now asked for, as before
+  EXPECT_EQ(r.sequence, 2u);
+  EXPECT_EQ(session_.counters().gaps, 1u);
+}
+
+TEST_F(SessionTest, AGenuineJumpIsConfirmedByTheFollowingPackets) {
+  feed(packet(1, 1), 0);
+  const std::uint64_t far = 2'000'001;
+  EXPECT_EQ(feed(packet(far, 2), 10), PacketOutcome::kSuspect);
+  EXPECT_EQ(feed(packet(far + 2, 2), 11), PacketOutcome::kSuspect);  // one following packet agrees
+  EXPECT_FALSE(session_.in_recovery());
+  EXPECT_EQ(feed(packet(far + 4, 1), 12), PacketOutcome::kBuffered);  // the second: believed
+  EXPECT_EQ(session_.counters().suspect_confirmed, 1u);
+  EXPECT_TRUE(session_.in_recovery());
+  EXPECT_EQ(session_.missing().first, 2u);
+  EXPECT_EQ(session_.missing().end, far + 4);  // the unconfirmed ones were not kept: asked for
+  RequestPacket r;
+  ASSERT_TRUE(session_.poll(13, r));
+  EXPECT_EQ(r.sequence, 2u);
+}
+
+TEST_F(SessionTest, ARepeatedForgedHeartbeatDoesNotConfirmItself) {
+  feed(packet(1, 1), 0);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(feed(heartbeat(kForged), 10 + i), PacketOutcome::kSuspect);
+  EXPECT_EQ(session_.counters().suspect_confirmed, 0u);
+  EXPECT_FALSE(session_.in_recovery());
+}
+
+TEST_F(SessionTest, LossesAreDeclaredOnlyForWhatTheServerDoesNotDeny) {
+  // A heartbeat inside the plausibility bound claims messages up to 1001 exist; the server's
+  // answer says its stream ends at 2: the claimed messages never existed. The hole is withdrawn
+  // (counted phantom), not declared lost.
+  feed(packet(1, 1), 0);
+  EXPECT_EQ(feed(heartbeat(1001), 10), PacketOutcome::kHeartbeat);
+  EXPECT_TRUE(session_.in_recovery());
+  RequestPacket r;
+  ASSERT_TRUE(session_.poll(10, r));
+  EXPECT_EQ(r.sequence, 2u);
+  const Buf answer = heartbeat(2);
+  session_.on_packet(answer.data(), answer.size(), 20, PacketOrigin::kRerequestServer);
+  EXPECT_FALSE(session_.in_recovery());
+  EXPECT_EQ(session_.counters().phantom, 999u);
+  for (std::uint64_t t = 30; t <= 300'000; t += 1000) (void)session_.poll(t, r);
+  EXPECT_EQ(session_.counters().lost, 0u);
+  EXPECT_EQ(session_.next_expected(), 2u);
+  EXPECT_EQ(feed(packet(2, 2), 300'001), PacketOutcome::kDelivered);
+  EXPECT_EQ(rec_.seqs, range(1, 4));
+}
+
+TEST(Session, PlausibilityBoundIsConfigurable) {
+  Recorder rec;
+  SessionConfig cfg;
+  cfg.max_sequence_jump = 10;
+  Session<Recorder> s(rec, cfg);
+  const Buf first = packet(1, 1);
+  s.on_packet(first.data(), first.size(), 0);
+  const Buf near = heartbeat(12);  // 2 + 10: at the bound, believed
+  EXPECT_EQ(s.on_packet(near.data(), near.size(), 0), PacketOutcome::kHeartbeat);
+  EXPECT_TRUE(s.in_recovery());
+  const Buf far = heartbeat(23);  // 12 + 11: beyond
+  EXPECT_EQ(s.on_packet(far.data(), far.size(), 0), PacketOutcome::kSuspect);
+}
+
 TEST(Session, ConfigErrorsNameTheField) {
   Recorder rec;
   auto expect_error = [&](SessionConfig c, const std::string& field) {
@@ -497,6 +644,9 @@ TEST(Session, ConfigErrorsNameTheField) {
   c = {};
   c.recovery_deadline_ns = 0;
   expect_error(c, "recovery_deadline_ns");
+  c = {};
+  c.max_sequence_jump = 0;
+  expect_error(c, "max_sequence_jump");
   EXPECT_EQ(kDefaultMaxRequestCount, 103);  // (1472 - 20) / (2 + 12)
 }
 

@@ -590,6 +590,35 @@ TEST_F(HftItchTest, BenchEndsWithTheTotalsLineInBothModes) {
   }
 }
 
+// Issue 18 (Low): bench exited 0 on decode errors, though the help says 3, and printed nothing
+// for a truncated file.
+TEST_F(HftItchTest, BenchReportsDecodeErrorsAndTruncationAndExitsWithCode3) {
+  std::vector<std::uint8_t> file;
+  std::uint8_t msg[64] = {};
+  const std::size_t n = itch::encode::order_delete(msg, itch::MessageHeader{1, 0, 5}, 77);
+  append_block(file, msg, n);
+  append_block(file, msg, n - 1);  // wrong length for a 'D'
+  msg[0] = 'z';
+  append_block(file, msg, n);  // unknown type
+  write_file(path("bad.itch"), file);
+  msg[0] = 'D';
+  std::vector<std::uint8_t> cut;
+  append_block(cut, msg, n);
+  append_block(cut, msg, n);
+  cut.resize(cut.size() - 5);  // the second message is cut short
+  write_file(path("cut.itch"), cut);
+  for (const char* mode : {"parse", "book"}) {
+    const RunResult b = run({"bench", path("bad.itch").string(), "--mode", mode, "--repeat", "1"});
+    EXPECT_EQ(b.code, kExitBadInput) << mode << b.err;
+    EXPECT_NE(b.err.find("wrong length"), std::string::npos) << mode << b.err;
+    EXPECT_NE(b.err.find("unknown type"), std::string::npos) << mode << b.err;
+    const RunResult c = run({"bench", path("cut.itch").string(), "--mode", mode, "--repeat", "1"});
+    EXPECT_EQ(c.code, kExitBadInput) << mode << c.err;
+    EXPECT_NE(c.err.find("truncated"), std::string::npos) << mode << c.err;
+    EXPECT_NE(c.err.find("offset 21"), std::string::npos) << mode << c.err;
+  }
+}
+
 // ---- errors and help ---------------------------------------------------------------------------
 
 TEST_F(HftItchTest, MissingFileIsAnIoErrorNamingTheFile) {
