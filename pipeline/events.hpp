@@ -160,4 +160,10 @@ struct ExecReport {
 };
 static_assert(sizeof(ExecReport) <= 56 && std::is_trivially_copyable_v<ExecReport>);
 
+// Orders the egress stage makes itself (the operator's flatten) belong to this strategy index.
+// Their reports still travel to the strategy stage, which books their fills in its operator
+// ledger, so the strategy side's positions stay a projection of every fill the order manager
+// booked (pipeline/oms/order_manager.hpp).
+inline constexpr std::uint8_t kOperatorStrategy = 255;
+
 }  // namespace hft::pipeline

@@ -139,14 +139,7 @@ class Pipeline final : public PipelineBase {
         strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
         egress_(oe_backend_, c.order_entry, *intents_, *reports_, gate_, refs_, symbols_, oms_,
                 typename EgressStage<Backend>::Hops{h_wire_, h_t2t_, h_send_}) {
-    for (const auto& s : c.strategies) {
-      if (const auto* p = std::get_if<strategy::ProbeParams>(&s.params))
-        strategy_.add(s.name, strategy::ProbeStrategy(*p), s.symbols);
-      else if (const auto* q = std::get_if<strategy::ScriptedParams>(&s.params))
-        strategy_.add(s.name, strategy::ScriptedStrategy(*q), s.symbols);
-      else
-        strategy_.add(s.name, strategy::MarketMaker(std::get<strategy::MarketMakerParams>(s.params)), s.symbols);
-    }
+    for (const auto& s : c.strategies) strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols);
     egress_.set_control_ring(&control_ring_);
     limits_ = c.risk;
     for (const auto& t : c.runtime.threads) {

@@ -30,22 +30,6 @@ std::size_t ring_size(const core::ConfigSection& s, std::string_view key, std::s
   return v;
 }
 
-strategy::MarketMakerParams market_maker(const core::ConfigSection& s, std::vector<std::string> symbols) {
-  strategy::MarketMakerParams p;
-  p.symbols = std::move(symbols);
-  p.quote_size = static_cast<Quantity>(s.integer("quote_size", p.quote_size, 1, 1'000'000));
-  p.tick = s.integer("tick", p.tick, 1, 1'000'000);
-  p.gamma = s.number("gamma", p.gamma, 1e-6, 1e6);
-  p.k = s.number("k", p.k, 1e-6, 1e9);
-  p.horizon_s = s.number("horizon_s", p.horizon_s, 1e-3, 1e6);
-  p.sigma_halflife_s = s.number("sigma_halflife_s", p.sigma_halflife_s, 1e-3, 1e6);
-  p.sigma_floor = s.number("sigma_floor", p.sigma_floor, 0, 1e6);
-  p.max_position = s.integer("max_position", p.max_position, 0, 1'000'000'000);
-  p.replace_ticks = static_cast<int>(s.integer("replace_ticks", p.replace_ticks, 1, 1'000'000));
-  p.min_half_spread_ticks = static_cast<int>(s.integer("min_half_spread_ticks", p.min_half_spread_ticks, 0, 1'000'000));
-  return p;
-}
-
 }  // namespace
 
 HftdConfig parse_hftd_config(const core::ConfigSection& root) {
@@ -138,43 +122,12 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   for (const auto& s : root.sections("strategies")) {
     StrategySpec spec;
     spec.type = s.require_string("type");
-    if (spec.type != "probe" && spec.type != "market_maker" && spec.type != "scripted")
-      s.fail("type", "expected one of \"probe\", \"market_maker\", \"scripted\", got \"" + spec.type + "\"");
+    if (!strategy::is_registered(spec.type))
+      s.fail("type", "expected one of " + strategy::registered_types() + ", got \"" + spec.type + "\"");
     spec.name = s.string("name", spec.type);
     if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
-    if (spec.type == "probe") {
-      strategy::ProbeParams p;
-      p.symbol = s.string("symbol", p.symbol);
-      spec.symbols = {p.symbol};
-      spec.params = p;
-    } else if (spec.type == "scripted") {
-      strategy::ScriptedParams p;
-      for (const auto& o : s.sections("orders")) {
-        strategy::ScriptedOrder so;
-        so.symbol = o.require_string("symbol");
-        if (so.symbol.empty() || so.symbol.size() > 8) o.fail("symbol", "symbols are 1 to 8 characters");
-        so.side = o.choice("side", pipeline::Side::kBuy, {{"buy", pipeline::Side::kBuy}, {"sell", pipeline::Side::kSell}});
-        so.quantity = static_cast<Quantity>(o.integer("quantity", 100, 1, 1'000'000'000));
-        so.price = o.integer("price", 0, 0, 2'000'000'000);
-        so.price_offset_bps = static_cast<std::int32_t>(o.integer("price_offset_bps", 0, -10'000, 1'000'000));
-        so.tif = o.choice("tif", pipeline::TimeInForce::kDay,
-                          {{"day", pipeline::TimeInForce::kDay}, {"ioc", pipeline::TimeInForce::kIoc}});
-        so.at_ms = static_cast<std::uint32_t>(o.integer("at_ms", 0, 0, 86'400'000));
-        so.repeat = static_cast<std::uint32_t>(o.integer("repeat", 1, 1, 100'000));
-        o.reject_unknown_keys();
-        if (std::find(p.symbols.begin(), p.symbols.end(), so.symbol) == p.symbols.end()) p.symbols.push_back(so.symbol);
-        p.orders.push_back(so);
-      }
-      if (p.orders.empty()) s.fail("orders", "a scripted strategy needs at least one order");
-      spec.symbols = p.symbols;
-      spec.params = p;
-    } else {
-      spec.symbols = s.strings("symbols");
-      if (spec.symbols.empty()) s.fail("symbols", "a market maker needs at least one symbol");
-      for (const auto& sym : spec.symbols)
-        if (sym.empty() || sym.size() > 8) s.fail("symbols", "symbols are 1 to 8 characters");
-      spec.params = market_maker(s, spec.symbols);
-    }
+    spec.params = strategy::parse_params(spec.type, s);
+    spec.symbols = strategy::traded_symbols(spec.params);
     s.reject_unknown_keys();
     c.strategies.push_back(std::move(spec));
   }

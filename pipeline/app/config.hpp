@@ -12,7 +12,7 @@
 //   [book]         pipeline/book/config.hpp
 //   [risk]         max_order_quantity, max_notional_usd, price_band_bps, max_position,
 //                  max_open_orders, max_orders_per_second, order_burst, require_reference_price
-//   [[strategies]] type = "probe" | "market_maker" | "scripted", name, symbol(s), parameters
+//   [[strategies]] type (one of pipeline/strategy/registry.hpp), name, and the type's parameters
 //   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
 //   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders
 //   [control]      enabled, dir (default $HFT_CONTROL_DIR or /dev/shm), publish_interval_ms
@@ -28,19 +28,17 @@
 #include "pipeline/risk/risk.hpp"
 #include "pipeline/stages/egress_stage.hpp"
 #include "pipeline/stages/net_stage.hpp"
-#include "pipeline/strategy/market_maker.hpp"
-#include "pipeline/strategy/probe.hpp"
-#include "pipeline/strategy/scripted.hpp"
+#include "pipeline/strategy/registry.hpp"
 
 namespace hft::app {
 
 enum class BackendChoice : std::uint8_t { kAuto, kIoUring, kEpoll };
 
 struct StrategySpec {
-  std::string type;   // "probe" | "market_maker" | "scripted"
+  std::string type;   // an Entry of strategy::Registry
   std::string name;
-  std::vector<std::string> symbols;
-  std::variant<strategy::ProbeParams, strategy::MarketMakerParams, strategy::ScriptedParams> params;
+  std::vector<std::string> symbols;  // params' traded_symbols()
+  strategy::AnyParams params;
 };
 
 struct RingSizes {

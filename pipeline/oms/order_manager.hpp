@@ -4,6 +4,11 @@
 // UserRefNums (day-unique, strictly increasing per account: one counter for the session) and
 // turns the venue's replies, already decoded, into ExecReports for the owning strategy.
 //
+// This is the one ledger of orders and positions. The strategy side (strategy::Context and the
+// strategy stage's operator ledger) is a projection on another thread, fed only by the reports
+// returned here, every one of them, the operator's flatten orders too (pipeline/strategy/sdk.hpp);
+// so every change of state here must come out as a report.
+//
 // Fixed capacity: a pool of order slots and two IdMaps (strategy order id -> slot, UserRefNum ->
 // slot); nothing is allocated after construction. A full pool refuses new orders.
 #include <cstdint>

@@ -52,10 +52,6 @@ struct ControlRequest {
   risk::RiskLimits limits;
 };
 
-// Orders the egress stage makes itself (flatten) belong to this strategy index; their reports
-// stay here.
-inline constexpr std::uint8_t kOperatorStrategy = 255;
-
 struct EgressCounters {
   std::uint64_t intents = 0, sent_new = 0, sent_cancel = 0, sent_replace = 0;
   std::uint64_t risk_rejects = 0, not_connected = 0, unknown_order = 0, backlog = 0;
@@ -447,8 +443,9 @@ class EgressStage {
     pending_hops_ = 0;
   }
 
+  // Every report goes to the strategy stage, the operator's own orders (flatten, kOperatorStrategy)
+  // too: the strategy side's positions are a projection of the fills booked here.
   void report(const ExecReport& r) noexcept {
-    if (r.strategy == kOperatorStrategy) return;  // the operator's own orders (flatten)
     if (!out_.try_push(r)) ++counters_.report_overflow;
   }
 

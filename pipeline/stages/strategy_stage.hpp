@@ -1,8 +1,9 @@
 #pragma once
 // Strategy stage: runs the configured strategies over book events and their own order reports.
 //
-// Strategies live in a std::variant over the built-in types (AnyStrategy), so a callback is a
-// std::visit: a jump on the variant's index and a direct call, no virtual call per message.
+// Strategies live in a std::variant over the registered types (AnyStrategy, from
+// pipeline/strategy/registry.hpp), so a callback is a std::visit: a jump on the variant's index
+// and a direct call, no virtual call per message.
 // Book events go to the strategies subscribed to the event's stock; order reports only to the
 // strategy that owns the order. The book -> decision hop is recorded whenever handling an event
 // made a strategy send something.
@@ -18,17 +19,14 @@
 #include "core/histogram.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
-#include "pipeline/strategy/market_maker.hpp"
-#include "pipeline/strategy/probe.hpp"
-#include "pipeline/strategy/scripted.hpp"
+#include "pipeline/strategy/registry.hpp"
 #include "pipeline/strategy/sdk.hpp"
 #include "pipeline/symbols.hpp"
 
 namespace hft::pipeline {
 
-// To add a strategy type: include it above and list it here; the config parser maps its
-// `type = "..."` name to it (pipeline/app/config.cpp).
-using AnyStrategy = std::variant<strategy::ProbeStrategy, strategy::MarketMaker, strategy::ScriptedStrategy>;
+// The strategy types are listed once, in pipeline/strategy/registry.hpp.
+using strategy::AnyStrategy;
 
 // Which stocks the strategies want depth for: written by the strategy stage when a symbol's
 // locate becomes known, read by the book stage (relaxed atomics, one byte per locate).
@@ -49,6 +47,7 @@ class Subscriptions {
 
 struct StrategyStageCounters {
   std::uint64_t book_events = 0, trades = 0, reports = 0, timers = 0, stale_marks = 0, unknown_owner = 0;
+  std::uint64_t operator_fills = 0;  // fills of the operator's own orders (flatten)
 };
 
 class StrategyStage {
@@ -60,7 +59,7 @@ class StrategyStage {
                 core::Histogram& book_to_decision, std::uint64_t timer_interval_ns)
       : books_in_(books_in), reports_in_(reports_in), out_(out), symbols_(symbols), subs_(subscriptions),
         hop_(book_to_decision), clock_(core::tsc_clock()), timer_interval_ns_(timer_interval_ns),
-        books_(symbols.size()), subscribers_(symbols.size()) {
+        books_(symbols.size()), operator_positions_(symbols.size()), subscribers_(symbols.size(), kNoNode) {
     for (std::size_t i = 0; i < books_.size(); ++i) books_[i].locate = static_cast<Locate>(i);
   }
 
@@ -72,6 +71,10 @@ class StrategyStage {
                                            std::move(symbols), {}});
     e->ctx.init_tables(books_.size());
     e->resolved.assign(e->symbols.size(), false);
+    // Every (strategy, symbol) pair can become one subscriber node: reserve them all now, so
+    // that resolving a symbol on the pipeline thread never allocates.
+    subscriber_nodes_ += e->symbols.size();
+    nodes_.reserve(subscriber_nodes_);
     strategies_.push_back(std::move(e));
   }
   [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
@@ -125,6 +128,21 @@ class StrategyStage {
     return n;
   }
   [[nodiscard]] const strategy::BookView& book(Locate l) const noexcept { return books_[l]; }
+  // The operator ledger: fills of orders no strategy owns (flatten), per locate.
+  [[nodiscard]] const strategy::Position& operator_position(Locate l) const noexcept { return operator_positions_[l]; }
+  // Per symbol, every strategy's position plus the operator's: what the order manager booked
+  // (cold; for reports and tests).
+  [[nodiscard]] strategy::Position total_position(Locate l) const noexcept {
+    strategy::Position t = operator_positions_[l];
+    for (const auto& s : strategies_) {
+      const strategy::Position& p = s->ctx.position(l);
+      t.shares += p.shares;
+      t.cash += p.cash;
+      t.bought += p.bought;
+      t.sold += p.sold;
+    }
+    return t;
+  }
 
  private:
   struct Entry {
@@ -142,20 +160,29 @@ class StrategyStage {
         const Locate l = symbols_.locate_of(s->symbols[i]);
         if (l == 0) continue;
         s->resolved[i] = true;
+        if (!add_subscriber(l, s->ctx.index())) continue;  // the same symbol twice in one list
         s->ctx.subscribe(l);
-        SubscriberList& list = subscribers_[l];
-        if (list.count < list.index.size()) list.index[list.count++] = s->ctx.index();
         books_[l].symbol = symbols_.symbol(l).chars;
         subs_.set(l);
       }
     }
   }
 
+  // Appends `strategy` to the subscribers of `locate` (into a node reserved by add()); false if
+  // it is there already.
+  bool add_subscriber(Locate locate, std::uint8_t strategy) noexcept {
+    std::uint32_t* link = &subscribers_[locate];
+    for (; *link != kNoNode; link = &nodes_[*link].next)
+      if (nodes_[*link].strategy == strategy) return false;
+    *link = static_cast<std::uint32_t>(nodes_.size());
+    nodes_.push_back(SubscriberNode{kNoNode, strategy});  // within the capacity reserved by add()
+    return true;
+  }
+
   template <class F>
   void each_subscriber(Locate locate, std::uint64_t origin_tsc, std::uint64_t stage_tsc, F&& f) noexcept {
-    const SubscriberList& list = subscribers_[locate];
-    for (std::uint8_t i = 0; i < list.count; ++i) {
-      Entry& s = *strategies_[list.index[i]];
+    for (std::uint32_t n = subscribers_[locate]; n != kNoNode; n = nodes_[n].next) {
+      Entry& s = *strategies_[nodes_[n].strategy];
       s.ctx.set_halted(halted_applied_);
       s.ctx.set_event(origin_tsc, last_timestamp_);
       const std::uint64_t sent = s.ctx.intents_sent();
@@ -215,6 +242,13 @@ class StrategyStage {
 
   void on_report(const ExecReport& r) noexcept {
     ++counters_.reports;
+    if (r.strategy == kOperatorStrategy) {
+      if (r.type == ReportType::kFill && r.locate < operator_positions_.size()) {
+        operator_positions_[r.locate].book(r.side, r.price, r.quantity);
+        ++counters_.operator_fills;
+      }
+      return;
+    }
     if (r.strategy >= strategies_.size()) {
       ++counters_.unknown_owner;
       return;
@@ -244,11 +278,17 @@ class StrategyStage {
   std::uint64_t timer_interval_ns_;
   std::uint64_t next_timer_ = 0;
   std::vector<strategy::BookView> books_;
-  struct SubscriberList {
-    std::uint8_t count = 0;
-    std::array<std::uint8_t, 7> index{};  // strategies subscribed to one stock (at most 7)
+  std::vector<strategy::Position> operator_positions_;  // per locate
+  // Strategies subscribed to a stock: a list per locate through nodes reserved at start-up, in
+  // the order the strategies were added, any number of them.
+  static constexpr std::uint32_t kNoNode = ~std::uint32_t{0};
+  struct SubscriberNode {
+    std::uint32_t next;
+    std::uint8_t strategy;
   };
-  std::vector<SubscriberList> subscribers_;  // per locate
+  std::vector<std::uint32_t> subscribers_;  // per locate: first node, or kNoNode
+  std::vector<SubscriberNode> nodes_;
+  std::size_t subscriber_nodes_ = 0;
   std::vector<std::unique_ptr<Entry>> strategies_;
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;

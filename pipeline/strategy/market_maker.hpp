@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/sdk.hpp"
 
 namespace hft::strategy {
@@ -29,6 +30,24 @@ struct MarketMakerParams {
   std::int64_t max_position = 500;  // shares; the side that would grow it is pulled
   int replace_ticks = 1;
   int min_half_spread_ticks = 1;
+
+  static constexpr auto fields() {
+    using P = MarketMakerParams;
+    return std::tuple{
+        param::symbols("symbols", &P::symbols, "a market maker needs at least one symbol"),
+        param::integer("quote_size", &P::quote_size, 1, 1'000'000),
+        param::integer("tick", &P::tick, 1, 1'000'000),
+        param::number("gamma", &P::gamma, 1e-6, 1e6),
+        param::number("k", &P::k, 1e-6, 1e9),
+        param::number("horizon_s", &P::horizon_s, 1e-3, 1e6),
+        param::number("sigma_halflife_s", &P::sigma_halflife_s, 1e-3, 1e6),
+        param::number("sigma_floor", &P::sigma_floor, 0, 1e6),
+        param::integer("max_position", &P::max_position, 0, 1'000'000'000),
+        param::integer("replace_ticks", &P::replace_ticks, 1, 1'000'000),
+        param::integer("min_half_spread_ticks", &P::min_half_spread_ticks, 0, 1'000'000),
+    };
+  }
+  [[nodiscard]] std::vector<std::string> traded_symbols() const { return symbols; }
 };
 
 class MarketMaker {

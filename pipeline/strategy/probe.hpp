@@ -5,12 +5,16 @@
 // order-in. Probes alternate sides, and so do the answers, so the position stays flat.
 #include <cstdint>
 
+#include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/sdk.hpp"
 
 namespace hft::strategy {
 
 struct ProbeParams {
   std::string symbol = "ZPROBE";
+
+  static constexpr auto fields() { return std::tuple{param::symbol("symbol", &ProbeParams::symbol)}; }
+  [[nodiscard]] std::vector<std::string> traded_symbols() const { return {symbol}; }
 };
 
 class ProbeStrategy {

@@ -11,11 +11,13 @@
 //
 // Price: `price` (1/10,000 $) if given, else the reference (mid, or the one side there is) moved
 // by price_offset_bps and rounded to the cent.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/sdk.hpp"
 
 namespace hft::strategy {
@@ -29,11 +31,35 @@ struct ScriptedOrder {
   TimeInForce tif = TimeInForce::kDay;
   std::uint32_t at_ms = 0;         // after the first moment the symbol's book is live
   std::uint32_t repeat = 1;
+
+  static constexpr auto fields() {
+    using O = ScriptedOrder;
+    return std::tuple{
+        param::symbol("symbol", &O::symbol, true),
+        param::choice("side", &O::side, std::pair{"buy", Side::kBuy}, std::pair{"sell", Side::kSell}),
+        param::integer("quantity", &O::quantity, 1, 1'000'000'000),
+        param::integer("price", &O::price, 0, 2'000'000'000),
+        param::integer("price_offset_bps", &O::price_offset_bps, -10'000, 1'000'000),
+        param::choice("tif", &O::tif, std::pair{"day", TimeInForce::kDay}, std::pair{"ioc", TimeInForce::kIoc}),
+        param::integer("at_ms", &O::at_ms, 0, 86'400'000),
+        param::integer("repeat", &O::repeat, 1, 100'000),
+    };
+  }
 };
 
 struct ScriptedParams {
-  std::vector<std::string> symbols;
+  std::vector<std::string> symbols;  // of the orders, each once, in order of first mention
   std::vector<ScriptedOrder> orders;
+
+  static constexpr auto fields() {
+    return std::tuple{param::tables("orders", &ScriptedParams::orders, 1, "a scripted strategy needs at least one order")};
+  }
+  // After the fields are read.
+  void finish(const core::ConfigSection&) {
+    for (const auto& o : orders)
+      if (std::find(symbols.begin(), symbols.end(), o.symbol) == symbols.end()) symbols.push_back(o.symbol);
+  }
+  [[nodiscard]] std::vector<std::string> traded_symbols() const { return symbols; }
 };
 
 class ScriptedStrategy {

@@ -128,6 +128,9 @@ void Context::cancel_all() noexcept {
 }
 
 WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
+  // A fill is booked from the report alone (the order manager booked exactly this), even for an
+  // order this context no longer tracks.
+  if (r.type == ReportType::kFill && r.locate < positions_.size()) positions_[r.locate].book(r.side, r.price, r.quantity);
   WorkingOrder* o = find(r.order_id);
   if (o == nullptr) return nullptr;
   switch (r.type) {
@@ -143,21 +146,9 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
       o->quantity = r.quantity;
       o->leaves = r.leaves;
       break;
-    case ReportType::kFill: {
-      Position& p = positions_[o->locate];
-      const auto q = static_cast<std::int64_t>(r.quantity);
-      if (o->side == Side::kBuy) {
-        p.shares += q;
-        p.cash -= q * r.price;
-        p.bought += r.quantity;
-      } else {
-        p.shares -= q;
-        p.cash += q * r.price;
-        p.sold += r.quantity;
-      }
+    case ReportType::kFill:
       o->leaves = r.leaves;
       break;
-    }
     case ReportType::kRejected:
       // A rejected replace or cancel leaves the order as it was; a rejected new order is gone.
       if (o->state == OrderState::kPendingReplace || o->state == OrderState::kPendingCancel) {
@@ -170,7 +161,8 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
       o->leaves = r.leaves;
       break;
   }
-  if (o->leaves == 0 && r.type != ReportType::kAccepted && r.type != ReportType::kReplaced) release(*o);
+  // Done at zero leaves, as in the order manager (which closes a replace to zero too).
+  if (o->leaves == 0 && r.type != ReportType::kAccepted) release(*o);
   return o;
 }
 

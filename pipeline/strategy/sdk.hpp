@@ -5,7 +5,7 @@
 //   void on_trade(Context&, const TradePrint&) noexcept;   // a trade on one of its symbols
 //   void on_order(Context&, const OrderUpdate&) noexcept;  // accepted, rejected, canceled, replaced
 //   void on_fill(Context&, const Fill&) noexcept;          // one of its orders executed
-//   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [strategy] timer_us
+//   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [stats] timer_us (default 1000)
 //   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
 //
 // The strategy stage holds its strategies in a std::variant and calls the member for the event's
@@ -114,9 +114,36 @@ struct Position {
   std::uint64_t bought = 0, sold = 0;
   // Mark-to-market P&L at `mark` (1/10,000 $ per share), in 1/10,000 $.
   [[nodiscard]] std::int64_t pnl(Price mark) const noexcept { return cash + shares * mark; }
+  // Books one execution (the same arithmetic as the order manager's, oms/order_manager.cpp).
+  void book(Side side, Price price, Quantity quantity) noexcept {
+    const auto q = static_cast<std::int64_t>(quantity);
+    if (side == Side::kBuy) {
+      shares += q;
+      cash -= q * price;
+      bought += quantity;
+    } else {
+      shares -= q;
+      cash += q * price;
+      sold += quantity;
+    }
+  }
 };
 
 // What a strategy sees and does. One per strategy instance, owned by the strategy stage.
+//
+// Its orders and positions are a projection, not a second ledger. The order manager of the
+// risk/egress stage (pipeline/oms/order_manager.hpp) is the one source of truth; it runs on
+// another thread, so the strategy side cannot read it without a lock or a shared cache line on
+// the hot path. Instead every change the order manager makes is sent back as an ExecReport on the
+// risk -> strategy ring, and apply() changes the projection only from those reports: a fill moves
+// the position of the report's locate and side, whatever this context believed about the order.
+// Fills of orders no strategy owns (the operator's flatten, kOperatorStrategy) are booked by the
+// strategy stage's operator ledger. Once the ring is drained, the sum over the contexts and the
+// operator ledger equals the order manager's positions and cash per symbol, and each context's
+// working orders are the order manager's orders of that strategy (tests/pipeline/stages/ledger_test.cpp).
+// Between a send and its report the projection lags; a strategy sees pending states for that.
+// A report the egress stage could not push (egress.report_overflow, a full ring) breaks the
+// projection: size [rings] risk_strategy so that it never happens.
 class Context {
  public:
   static constexpr std::size_t kMaxOrders = 256;  // working orders per strategy

@@ -105,5 +105,49 @@ orders = [ { symbol = "AAA", side = "sell", quantity = 5000, price_offset_bps = 
   EXPECT_NE(e.find("sid: unknown key"), std::string::npos) << e;
 }
 
+// Every registered type is accepted by name, its parameters are read from the declaration beside
+// its struct (defaults from the struct, ranges and messages from the declaration).
+TEST(HftdConfig, StrategiesComeFromTheRegistry) {
+  auto doc = core::ConfigDocument::parse(std::string(kMinimal) + R"(
+[[strategies]]
+type = "spread_capture"
+symbols = ["AAA", "BBB"]
+min_spread_ticks = 4
+[[strategies]]
+type = "market_maker"
+symbols = ["AAA"]
+gamma = 0.5
+[[strategies]]
+type = "probe"
+)",
+                                        "r.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.strategies.size(), 3u);
+  const auto& sc = std::get<strategy::SpreadCaptureParams>(c.strategies[0].params);
+  EXPECT_EQ(sc.min_spread_ticks, 4);
+  EXPECT_EQ(sc.size, strategy::SpreadCaptureParams{}.size) << "a missing key keeps the struct's default";
+  EXPECT_EQ(c.strategies[0].symbols, (std::vector<std::string>{"AAA", "BBB"}));
+  EXPECT_EQ(c.strategies[0].name, "spread_capture");
+  const auto& mm = std::get<strategy::MarketMakerParams>(c.strategies[1].params);
+  EXPECT_EQ(mm.gamma, 0.5);
+  EXPECT_EQ(mm.quote_size, strategy::MarketMakerParams{}.quote_size);
+  EXPECT_EQ(c.strategies[2].symbols, (std::vector<std::string>{"ZPROBE"}));
+
+  std::string e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"arbitrage\"\n");
+  EXPECT_NE(e.find(R"(expected one of "probe", "market_maker", "scripted", "spread_capture", got "arbitrage")"),
+            std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"spread_capture\"\nsymbols = [\"A\"]\nmin_spread_ticks = 1\n");
+  EXPECT_NE(e.find("hftd.toml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("strategies[0].min_spread_ticks: 1 is out of range [2, 1000000]"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"spread_capture\"\nsymbols = [\"A\"]\nsize_ = 5\n");
+  EXPECT_NE(e.find("strategies[0].size_: unknown key"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"probe\"\nsymbol = \"TOOLONGSYM\"\n");
+  EXPECT_NE(e.find("strategies[0].symbol: symbols are 1 to 8 characters"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"scripted\"\norders = [ { symbol = \"A\", side = \"short\" } ]\n");
+  EXPECT_NE(e.find(R"(side: expected one of "buy", "sell", got "short")"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"scripted\"\n");
+  EXPECT_NE(e.find("a scripted strategy needs at least one order"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace hft::app

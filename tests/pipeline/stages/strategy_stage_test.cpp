@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
 
 #include "tests/support/alloc_counter.hpp"
 
@@ -109,6 +112,54 @@ TEST(StrategyStage, HaltStopsNewOrders) {
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty());
   EXPECT_GE(r.stage.context(1).refusals().halted, 1u);
+}
+
+// More strategies on one stock than the old fixed list held (7): every one of them sees the book.
+TEST(StrategyStage, AnyNumberOfStrategiesShareASymbol) {
+  Rig r;
+  for (int i = 0; i < 10; ++i) r.stage.add("probe" + std::to_string(i), strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"});
+  r.stage.add("twice", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE", "ZPROBE"});
+  // The next timer tick resolves the new strategies' symbols.
+  for (int i = 0; i < 3 && r.stage.counters().timers < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    r.stage.poll();
+  }
+  ASSERT_GE(r.stage.counters().timers, 2u);
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  r.stage.poll();
+  const auto v = r.drain();
+  ASSERT_EQ(v.size(), 12u) << "the first probe, ten more, and the one that lists the symbol twice answers once";
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i].strategy, i + 1) << "in the order the strategies were added";
+}
+
+// The operator's own orders (flatten) have no strategy; their fills are booked in the stage's
+// operator ledger. A strategy's fill is booked from the report even when its context no longer
+// tracks the order, so the strategy side sums to what the order manager booked.
+TEST(StrategyStage, EveryFillIsBookedOnTheStrategySide) {
+  Rig r;
+  ExecReport f{};
+  f.type = ReportType::kFill;
+  f.order_id = (std::uint64_t{kOperatorStrategy} << 56) | 1;
+  f.strategy = kOperatorStrategy;
+  f.locate = 5;
+  f.side = Side::kSell;
+  f.price = 1'000'000;
+  f.quantity = 300;
+  ASSERT_TRUE(r.reports.try_push(f));
+  ExecReport g = f;
+  g.order_id = 77;  // an order strategy 0 does not know
+  g.strategy = 0;
+  g.side = Side::kBuy;
+  g.quantity = 100;
+  ASSERT_TRUE(r.reports.try_push(g));
+  r.stage.poll();
+  EXPECT_EQ(r.stage.counters().unknown_owner, 0u);
+  EXPECT_EQ(r.stage.counters().operator_fills, 1u);
+  EXPECT_EQ(r.stage.operator_position(5).shares, -300);
+  EXPECT_EQ(r.stage.operator_position(5).cash, 300 * 1'000'000);
+  EXPECT_EQ(r.stage.context(0).position(5).shares, 100);
+  EXPECT_EQ(r.stage.total_position(5).shares, -200);
+  EXPECT_EQ(r.stage.total_position(5).cash, 200 * 1'000'000);
 }
 
 TEST(StrategyStage, SteadyStateAllocatesNothing) {
