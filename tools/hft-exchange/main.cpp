@@ -24,6 +24,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "venue/config.hpp"
 #include "venue/venue.hpp"
 
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
   app.add_option("--probe-interval-ms", f.probe_interval_ms, "time between probes (default 5)")->check(CLI::Range(1, 60000));
   app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "probe answer timeout (default 200)")->check(CLI::Range(1, 60000));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
+  app.set_version_flag("--version", std::string("hft-exchange ") + hft::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   hft::venue::VenueConfig config;
