@@ -28,12 +28,14 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/version.hpp"
 #include "net/socket.hpp"
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/metrics.hpp"
 #include "pipeline/control/metrics_server.hpp"
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
+#include "pipeline/risk/keys.hpp"
 
 extern char** environ;
 
@@ -230,23 +232,16 @@ bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeo
   }
 }
 
-// What `set KEY=VALUE` must make the risk block show.
-std::optional<std::function<bool(const RiskBlock&)>> expected_limit(const std::string& key, double v) {
-  auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
-  if (key == "risk.max_order_quantity")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_order_quantity), std::trunc(v)); };
-  if (key == "risk.max_notional_usd")
-    return [=](const RiskBlock& r) { return std::fabs(static_cast<double>(r.max_notional) / 1e4 - v) < 1e-4 + 1e-12 * v; };
-  if (key == "risk.price_band_bps")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.price_band_bps), std::trunc(v)); };
-  if (key == "risk.max_position")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_position), std::trunc(v)); };
-  if (key == "risk.max_open_orders")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_open_orders), std::trunc(v)); };
-  if (key == "risk.max_orders_per_second") return [=](const RiskBlock& r) { return near(r.max_orders_per_second, v); };
-  if (key == "risk.order_burst")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.order_burst), std::trunc(v)); };
-  return std::nullopt;
+// What `set risk.KEY=VALUE` must make the risk block show: the limit, as hftd publishes it (in the
+// key's unit; integers truncated, max_notional_usd kept to 1/10,000 $).
+std::function<bool(const RiskBlock&)> expected_limit(const std::string& key, double v) {
+  const std::string name = key.starts_with("risk.") ? key.substr(5) : key;
+  return [=](const RiskBlock& r) {
+    const RiskLimitSlot* l = r.find(name);
+    if (l == nullptr) return false;
+    if (static_cast<hft::risk::KeyKind>(l->kind) == hft::risk::KeyKind::kInteger) return l->value == std::trunc(v);
+    return std::fabs(l->value - v) <= 1e-4 + 1e-9 * std::fabs(v);
+  };
 }
 
 int run_command(const Target& t, CommandOp op, const std::string& assignment, int timeout_ms) {
@@ -305,9 +300,8 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
     case CommandOp::kSetRisk: {
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
-      if (const auto pred = expected_limit(key, v); pred && end == value.c_str() + value.size())
-        return risk_shows(*pred, fmt::format("{} = {}", key, value));
-      return kExitOk;  // a key this hftctl does not know but hftd accepted
+      if (end != value.c_str() + value.size()) return kExitOk;  // hftd accepted what this hftctl cannot read
+      return risk_shows(expected_limit(key, v), fmt::format("{} = {}", key, value));
     }
     case CommandOp::kDumpHistograms:
     case CommandOp::kNone: break;
@@ -390,6 +384,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hftctl: status, counters, latency histograms, commands and Prometheus metrics of a running hftd",
                "hftctl"};
   app.footer(kFooter);
+  app.set_version_flag("--version", std::string("hftctl ") + hft::kVersion);
   app.require_subcommand(1);
 
   Target target;
@@ -432,6 +427,13 @@ int main(int argc, char** argv) {
   std::string assignment;
   CLI::App* set = add_command("set", "change a risk limit: set risk.KEY=VALUE (hftd validates it and logs old -> new)");
   set->add_option("ASSIGNMENT", assignment, "risk.KEY=VALUE")->required();
+  {
+    std::string keys = "Risk keys (pipeline/risk/keys.hpp; `hftctl status` shows the current values):\n";
+    for (const hft::risk::RiskKey& k : hft::risk::kRiskKeys)
+      if (k.runtime)
+        keys += fmt::format("  risk.{:<24} {} {}{}\n", k.name, hft::risk::risk_range_text(k), k.unit.empty() ? "" : std::string(k.unit) + ": ", k.help);
+    set->footer(keys + kFooter);
+  }
   CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
   CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
 

@@ -171,7 +171,7 @@ TEST_F(HftctlTest, CommandsTakeEffect) {
   r = ctl({"set", "risk.max_order_quantity=50"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("risk.max_order_quantity: 1000 -> 50"), std::string::npos) << r.out;
-  EXPECT_EQ(d.file().risk().max_order_quantity, 50u);
+  EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 50.0);
   r = ctl({"kill"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("no working orders"), std::string::npos) << r.out;
@@ -195,7 +195,7 @@ TEST_F(HftctlTest, RefusedCommandsExitNonZeroWithTheDaemonsReason) {
   r = ctl({"set", "risk.max_order_quantity=lots"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("is not a number"), std::string::npos) << r.err;
-  EXPECT_EQ(d.file().risk().max_order_quantity, 1000u) << "unchanged";
+  EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 1000.0) << "unchanged";
   // Usage errors never reach the daemon.
   r = ctl({"set", "risk.max_order_quantity"});
   EXPECT_EQ(r.rc, 2);
@@ -253,10 +253,13 @@ TEST_F(HftctlTest, AttachErrors) {
   // Another layout version.
   {
     FakeDaemon d("v2", shm());
-    d.file().header().layout_version = 2;
+    d.file().header().layout_version = control::kLayoutVersion + 1;
     r = ctl({"stats", "--instance", "v2"});
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("layout version 2 but this hftctl reads version 1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(fmt::format("layout version {} but this hftctl reads version {}", control::kLayoutVersion + 1,
+                                     control::kLayoutVersion)),
+              std::string::npos)
+        << r.err;
     d.file().header().layout_version = control::kLayoutVersion;
   }
   // Sections that do not fit the file: refused before anything is read through them.
