@@ -31,6 +31,7 @@
 #include "core/version.hpp"
 #include "net/socket.hpp"
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/json.hpp"
 #include "pipeline/control/metrics.hpp"
 #include "pipeline/control/metrics_server.hpp"
 #include "pipeline/control/report.hpp"
@@ -110,16 +111,18 @@ std::unique_ptr<ControlReader> attach(const Target& t) {
 
 // ---- status / stats / hist ---------------------------------------------------------------------
 
-int run_status(const Target& t) {
+int run_status(const Target& t, bool json) {
   const auto reader = attach(t);
-  std::fputs(format_status(take_snapshot(*reader)).c_str(), stdout);
+  const Snapshot s = take_snapshot(*reader);
+  std::fputs((json ? status_json(s) : format_status(s)).c_str(), stdout);
   return kExitOk;
 }
 
-int run_stats(const Target& t, double watch_seconds, std::uint64_t count) {
+int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool json) {
   const auto reader = attach(t);
   if (watch_seconds <= 0) {
-    std::fputs(format_counters(take_snapshot(*reader, false)).c_str(), stdout);
+    const Snapshot s = take_snapshot(*reader, false);
+    std::fputs((json ? counters_json(s) : format_counters(s)).c_str(), stdout);
     return kExitOk;
   }
   install_stop_handlers();
@@ -134,8 +137,10 @@ int run_stats(const Target& t, double watch_seconds, std::uint64_t count) {
       fmt::print(stderr, "hftctl: hftd instance '{}' (pid {}) stopped\n", now.instance, now.pid);
       return kExitError;
     }
-    std::string page = format_rates(before, now);
-    if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
+    std::string page = json ? rates_json(before, now) : format_rates(before, now);
+    if (json) {
+      // JSON Lines: one document per refresh, never redrawn in place.
+    } else if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
     else if (n != 0) page = "\n" + page;
     std::fputs(page.c_str(), stdout);
     std::fflush(stdout);
@@ -158,10 +163,16 @@ int spawn_wait(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& plot_path) {
+int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& plot_path, bool json) {
   const auto reader = attach(t);
   const Snapshot s = take_snapshot(*reader);
-  std::fputs(format_histogram_table(s).c_str(), stdout);
+  // With --json the files written are listed in the one document, printed last.
+  std::vector<std::string> written;
+  auto wrote = [&](const std::string& path) {
+    if (json) written.push_back(path);
+    else fmt::print("wrote {}\n", path);
+  };
+  if (!json) std::fputs(format_histogram_table(s).c_str(), stdout);
 
   if (!hgrm_dir.empty()) {
     std::error_code ec;
@@ -173,7 +184,7 @@ int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& pl
       f << hop.histogram.percentile_distribution(1000.0);  // ns samples, µs in the file
       f.close();
       if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
-      fmt::print("wrote {}\n", path);
+      wrote(path);
     }
   }
 
@@ -215,8 +226,9 @@ int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& pl
     if (rc != 0) throw std::runtime_error(fmt::format("gnuplot failed (exit {})", rc));
     if (!fs::exists(plot_path) || fs::file_size(plot_path) == 0)
       throw std::runtime_error(fmt::format("gnuplot wrote no {}", plot_path));
-    fmt::print("wrote {}\n", plot_path);
+    wrote(plot_path);
   }
+  if (json) std::fputs(histograms_json(s, written).c_str(), stdout);
   return kExitOk;
 }
 
@@ -404,8 +416,11 @@ int main(int argc, char** argv) {
     return cmd;
   };
 
+  bool json = false;
+  constexpr const char* kJsonHelp = "print one JSON document instead of the page (shapes: docs/json-output.md)";
   CLI::App* status = app.add_subcommand("status", "daemon, threads, feed, order entry, risk, positions and P&L");
   add_target(status);
+  status->add_flag("--json", json, kJsonHelp);
 
   double watch = 0;
   std::uint64_t count = 0;
@@ -413,12 +428,14 @@ int main(int argc, char** argv) {
   add_target(stats);
   stats->add_option("--watch,-w", watch, "refresh every SECONDS, showing rates per second")->check(CLI::Range(0.01, 86400.0));
   stats->add_option("--count,-n", count, "with --watch: stop after N refreshes (default: until Ctrl-C)");
+  stats->add_flag("--json", json, "print one JSON document (with --watch: one per refresh, JSON Lines; docs/json-output.md)");
 
   std::string hgrm_dir, plot_path;
   CLI::App* hist = app.add_subcommand("hist", "latency percentiles per hop (µs); .hgrm files and a PNG plot");
   add_target(hist);
   hist->add_option("--hgrm", hgrm_dir, "write each hop as HdrHistogram .hgrm into DIR (values in µs)");
   hist->add_option("--plot", plot_path, "draw the percentile distribution of every hop into FILE.png (gnuplot)");
+  hist->add_flag("--json", json, kJsonHelp);
 
   CLI::App* halt = add_command("halt", "strategies stop sending new orders (working orders stay)");
   CLI::App* resume = add_command("resume", "strategies send again");
@@ -465,9 +482,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (status->parsed()) return run_status(target);
-    if (stats->parsed()) return run_stats(target, watch, count);
-    if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path);
+    if (status->parsed()) return run_status(target, json);
+    if (stats->parsed()) return run_stats(target, watch, count, json);
+    if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path, json);
     if (halt->parsed()) return run_command(target, CommandOp::kHalt, {}, timeout_ms);
     if (resume->parsed()) return run_command(target, CommandOp::kResume, {}, timeout_ms);
     if (kill->parsed()) return run_command(target, CommandOp::kKill, {}, timeout_ms);
