@@ -270,6 +270,8 @@ class ControlPlane {
   void publish_risk_and_positions() noexcept {
     seq_write(control_->risk().lock, [&] {
       RiskBlock& b = control_->risk();
+      b.kill_switch = gate_.kill_switch() ? 1 : 0;
+      b.halted = halted_.load(std::memory_order_relaxed) ? 1 : 0;
       write_risk_limits(b, gate_.limits());
       b.open_orders = oms_.open_orders();
     });
