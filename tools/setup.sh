@@ -11,7 +11,7 @@ packages=(
   liburing-dev libnuma-dev libhwloc-dev hwloc numactl libboost-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # configuration, logging, CLI, capture, service integration
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev nlohmann-json3-dev
   # protocol checks, latency floor, profiling, plotting, metrics checks
   tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
   # systemd-analyze verify of the service units (tests/tools/systemd)

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/topology.hpp"
+#include "pipeline/risk/keys.hpp"
 
 namespace hft::app {
 namespace {
@@ -106,17 +107,7 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
 
   if (auto b = root.section("book")) c.book = book::parse_book_config(*b);
 
-  if (auto r = root.section("risk")) {
-    c.risk.max_order_quantity = static_cast<Quantity>(r->integer("max_order_quantity", c.risk.max_order_quantity, 1, 999'999));
-    c.risk.max_notional = static_cast<std::int64_t>(r->number("max_notional_usd", static_cast<double>(c.risk.max_notional) / 1e4, 0.01, 1e12) * 1e4);
-    c.risk.price_band_bps = static_cast<std::int32_t>(r->integer("price_band_bps", c.risk.price_band_bps, 1, 100'000));
-    c.risk.max_position = r->integer("max_position", c.risk.max_position, 0, 1'000'000'000);
-    c.risk.max_open_orders = static_cast<std::uint32_t>(r->integer("max_open_orders", c.risk.max_open_orders, 1, 1'000'000));
-    c.risk.max_orders_per_second = r->number("max_orders_per_second", c.risk.max_orders_per_second, 0.001, 1e9);
-    c.risk.order_burst = static_cast<std::uint32_t>(r->integer("order_burst", c.risk.order_burst, 1, 1'000'000));
-    c.risk.require_reference_price = r->boolean("require_reference_price", c.risk.require_reference_price);
-    r->reject_unknown_keys();
-  }
+  if (auto r = root.section("risk")) risk::parse_risk_section(*r, c.risk);  // pipeline/risk/keys.hpp
 
   std::set<std::string> names;
   for (const auto& s : root.sections("strategies")) {

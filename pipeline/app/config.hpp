@@ -10,8 +10,7 @@
 //   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms,
 //                  warm_interval_us (rehearse the send path between orders; 0 = never)
 //   [book]         pipeline/book/config.hpp
-//   [risk]         max_order_quantity, max_notional_usd, price_band_bps, max_position,
-//                  max_open_orders, max_orders_per_second, order_burst, require_reference_price
+//   [risk]         pipeline/risk/keys.hpp (the table of risk keys)
 //   [[strategies]] type (one of pipeline/strategy/registry.hpp), name, and the type's parameters
 //   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
 //   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders

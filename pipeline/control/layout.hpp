@@ -11,7 +11,7 @@
 //  * commands go the other way: hftctl claims a free slot with a compare-and-swap, fills it, marks
 //    it pending; hftd's control thread applies it and writes the outcome back into the slot.
 //
-// Layout version 1; offsets are in the header so a reader needs no compile-time sizes but these
+// Layout version 2; offsets are in the header so a reader needs no compile-time sizes but these
 // record formats. A reader refuses a file with another magic or layout version.
 #include <atomic>
 #include <cstddef>
@@ -23,7 +23,7 @@
 namespace hft::control {
 
 inline constexpr char kMagic[8] = {'H', 'F', 'T', 'D', 'C', 'T', 'L', '1'};
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: self-describing risk limits
 
 enum class DaemonState : std::uint32_t { kStarting = 0, kRunning = 1, kStopping = 2, kStopped = 3 };
 
@@ -103,20 +103,37 @@ struct alignas(64) ThreadSlot {
   std::uint8_t reserved[7];
 };
 
+// One risk limit, self-describing like a counter: hftd writes the names, kinds and units from the
+// table of risk keys (pipeline/risk/keys.hpp) at start-up, then the values as they change; hftctl
+// shows whatever limits the daemon has, with no compile-time list of its own.
+struct RiskLimitSlot {
+  char name[32];          // "max_order_quantity" (the [risk] key; `hftctl set risk.<name>`)
+  std::uint8_t kind;      // risk::KeyKind: 0 integer, 1 number, 2 boolean
+  std::uint8_t decimals;  // numbers: decimals shown, 0xFF = shortest
+  std::uint8_t runtime;   // 1 when `hftctl set` may change it
+  std::uint8_t used;
+  std::uint8_t reserved[4];
+  double value;           // in the key's unit (USD, shares, bps, orders/s; booleans 0 or 1)
+};
+static_assert(sizeof(RiskLimitSlot) == 48);
+inline constexpr std::uint32_t kRiskLimitSlots = 32;
+
 struct alignas(64) RiskBlock {
   SeqLock lock;
   std::uint8_t kill_switch;
   std::uint8_t halted;
-  std::uint8_t require_reference_price;
-  std::uint8_t reserved[5];
-  std::uint64_t max_order_quantity;
-  std::int64_t max_notional;  // 1/10,000 $
-  std::int64_t price_band_bps;
-  std::int64_t max_position;
-  std::uint64_t max_open_orders;
-  double max_orders_per_second;
-  std::uint64_t order_burst;
+  std::uint8_t reserved[6];
   std::uint64_t open_orders;
+  std::uint32_t limit_count;  // slots of `limits` in use, from the first
+  std::uint32_t reserved1;
+  RiskLimitSlot limits[kRiskLimitSlots];
+
+  // The limit named `name`, or null.
+  [[nodiscard]] const RiskLimitSlot* find(std::string_view name) const noexcept {
+    for (std::uint32_t i = 0; i < limit_count && i < kRiskLimitSlots; ++i)
+      if (std::string_view(limits[i].name, ::strnlen(limits[i].name, sizeof limits[i].name)) == name) return &limits[i];
+    return nullptr;
+  }
 };
 
 struct alignas(64) PositionSlot {

@@ -165,17 +165,8 @@ std::string render_prometheus(const Snapshot& s) {
   e.gauge("hftd_halted", "1 while the strategies are halted by the operator", r.halted != 0 ? 1.0 : 0.0);
   e.gauge("hftd_risk_open_orders", "Working orders as the risk gate counts them", static_cast<double>(r.open_orders));
   if (e.family("hftd_risk_limit", "gauge", "Current pre-trade risk limits (hftctl set risk.KEY=VALUE changes them)")) {
-    const std::pair<const char*, double> limits[] = {
-        {"max_order_quantity", static_cast<double>(r.max_order_quantity)},
-        {"max_notional_usd", usd(r.max_notional)},
-        {"price_band_bps", static_cast<double>(r.price_band_bps)},
-        {"max_position", static_cast<double>(r.max_position)},
-        {"max_open_orders", static_cast<double>(r.max_open_orders)},
-        {"max_orders_per_second", r.max_orders_per_second},
-        {"order_burst", static_cast<double>(r.order_burst)},
-        {"require_reference_price", r.require_reference_price != 0 ? 1.0 : 0.0},
-    };
-    for (const auto& [key, value] : limits) e.sample("hftd_risk_limit", label("limit", key), value);
+    for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i)
+      e.sample("hftd_risk_limit", label("limit", get_text(r.limits[i].name)), r.limits[i].value);
   }
 
   // Feed and order-entry session.

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "pipeline/risk/keys.hpp"
+
 namespace hft::control {
 namespace {
 
@@ -89,10 +91,15 @@ std::string format_status(const Snapshot& s) {
   o += "\nrisk\n";
   o += fmt::format("  kill switch {}, halted {}, open orders {}\n", r.kill_switch != 0 ? "ON" : "off", yes_no(r.halted),
                    r.open_orders);
-  o += fmt::format("  limits: max_order_quantity {}, max_notional_usd {}, price_band_bps {}, max_position {},\n",
-                   r.max_order_quantity, usd2(r.max_notional), r.price_band_bps, r.max_position);
-  o += fmt::format("          max_open_orders {}, max_orders_per_second {}, order_burst {}, require_reference_price {}\n",
-                   r.max_open_orders, r.max_orders_per_second, r.order_burst, yes_no(r.require_reference_price));
+  o += "  limits:";
+  for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i) {
+    const RiskLimitSlot& l = r.limits[i];
+    const bool last = i + 1 == r.limit_count || i + 1 == kRiskLimitSlots;
+    o += fmt::format(" {} {}{}", get_text(l.name),
+                     risk::format_risk_value(static_cast<risk::KeyKind>(l.kind), l.decimals, l.value),
+                     last ? "\n" : i % 4 == 3 ? ",\n         " : ",");
+  }
+  if (r.limit_count == 0) o += " (none published yet)\n";
 
   o += "\npositions (P&L marked at the reference price)\n";
   if (s.positions.empty()) o += "  (none)\n";

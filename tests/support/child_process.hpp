@@ -64,24 +64,6 @@ inline std::uint16_t free_port(int type = SOCK_STREAM) {
   return ntohs(a.sin_port);
 }
 
-// Waits (bounded) until something accepts TCP connections on 127.0.0.1:port; a program that was
-// just started may take seconds to listen on a loaded host, and a fixed sleep is a flaky test.
-inline bool await_tcp_listener(std::uint16_t port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
-}
-
 class Child {
  public:
   // `env` entries are added to (or replace) this process's environment.

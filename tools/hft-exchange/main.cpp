@@ -7,6 +7,7 @@
 //   hft-exchange --duration 10
 //   hft-exchange --config venue.toml --feed 239.1.1.1:31001 --user ALICE:pw --rate 50000
 //                --capture day.itch --book-dump books.json --latency-probe probe.hgrm   (one line)
+//   hft-exchange --duration 5 --json     (the summary as JSON on stdout; the log stays on stderr)
 //
 // Exit status: 0 after a clean run, 1 when an output file could not be written or the venue
 // failed, 2 for a bad configuration or bad flags.
@@ -24,7 +25,9 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "venue/config.hpp"
+#include "venue/summary_json.hpp"
 #include "venue/venue.hpp"
 
 namespace {
@@ -69,6 +72,7 @@ struct Flags {
   std::optional<std::string> capture, book_dump, probe;
   std::optional<std::uint32_t> probe_interval_ms, probe_timeout_ms;
   std::optional<std::string> log_level;
+  bool json = false;
 };
 
 // Command-line values override the file's; each is checked as the file's would be.
@@ -131,6 +135,8 @@ int main(int argc, char** argv) {
   app.add_option("--probe-interval-ms", f.probe_interval_ms, "time between probes (default 5)")->check(CLI::Range(1, 60000));
   app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "probe answer timeout (default 200)")->check(CLI::Range(1, 60000));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
+  app.add_flag("--json", f.json, "at the end, print the summary to stdout as one JSON document (docs/json-output.md)");
+  app.set_version_flag("--version", std::string("hft-exchange ") + hft::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   hft::venue::VenueConfig config;
@@ -169,7 +175,12 @@ int main(int argc, char** argv) {
     }
     ::sd_notify(0, "STOPPING=1\nSTATUS=end of day");
     venue.finish();
-    return venue.summary().outputs_ok ? 0 : 1;
+    const hft::venue::VenueSummary summary = venue.summary();
+    if (f.json) {
+      std::fputs(hft::venue::summary_json(summary).c_str(), stdout);
+      std::fflush(stdout);
+    }
+    return summary.outputs_ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hft-exchange: %s\n", e.what());
     return 1;

@@ -28,12 +28,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/version.hpp"
 #include "net/socket.hpp"
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/json.hpp"
 #include "pipeline/control/metrics.hpp"
 #include "pipeline/control/metrics_server.hpp"
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
+#include "pipeline/risk/keys.hpp"
 
 extern char** environ;
 
@@ -108,16 +111,18 @@ std::unique_ptr<ControlReader> attach(const Target& t) {
 
 // ---- status / stats / hist ---------------------------------------------------------------------
 
-int run_status(const Target& t) {
+int run_status(const Target& t, bool json) {
   const auto reader = attach(t);
-  std::fputs(format_status(take_snapshot(*reader)).c_str(), stdout);
+  const Snapshot s = take_snapshot(*reader);
+  std::fputs((json ? status_json(s) : format_status(s)).c_str(), stdout);
   return kExitOk;
 }
 
-int run_stats(const Target& t, double watch_seconds, std::uint64_t count) {
+int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool json) {
   const auto reader = attach(t);
   if (watch_seconds <= 0) {
-    std::fputs(format_counters(take_snapshot(*reader, false)).c_str(), stdout);
+    const Snapshot s = take_snapshot(*reader, false);
+    std::fputs((json ? counters_json(s) : format_counters(s)).c_str(), stdout);
     return kExitOk;
   }
   install_stop_handlers();
@@ -132,8 +137,10 @@ int run_stats(const Target& t, double watch_seconds, std::uint64_t count) {
       fmt::print(stderr, "hftctl: hftd instance '{}' (pid {}) stopped\n", now.instance, now.pid);
       return kExitError;
     }
-    std::string page = format_rates(before, now);
-    if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
+    std::string page = json ? rates_json(before, now) : format_rates(before, now);
+    if (json) {
+      // JSON Lines: one document per refresh, never redrawn in place.
+    } else if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
     else if (n != 0) page = "\n" + page;
     std::fputs(page.c_str(), stdout);
     std::fflush(stdout);
@@ -156,10 +163,16 @@ int spawn_wait(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& plot_path) {
+int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& plot_path, bool json) {
   const auto reader = attach(t);
   const Snapshot s = take_snapshot(*reader);
-  std::fputs(format_histogram_table(s).c_str(), stdout);
+  // With --json the files written are listed in the one document, printed last.
+  std::vector<std::string> written;
+  auto wrote = [&](const std::string& path) {
+    if (json) written.push_back(path);
+    else fmt::print("wrote {}\n", path);
+  };
+  if (!json) std::fputs(format_histogram_table(s).c_str(), stdout);
 
   if (!hgrm_dir.empty()) {
     std::error_code ec;
@@ -171,7 +184,7 @@ int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& pl
       f << hop.histogram.percentile_distribution(1000.0);  // ns samples, µs in the file
       f.close();
       if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
-      fmt::print("wrote {}\n", path);
+      wrote(path);
     }
   }
 
@@ -213,8 +226,9 @@ int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& pl
     if (rc != 0) throw std::runtime_error(fmt::format("gnuplot failed (exit {})", rc));
     if (!fs::exists(plot_path) || fs::file_size(plot_path) == 0)
       throw std::runtime_error(fmt::format("gnuplot wrote no {}", plot_path));
-    fmt::print("wrote {}\n", plot_path);
+    wrote(plot_path);
   }
+  if (json) std::fputs(histograms_json(s, written).c_str(), stdout);
   return kExitOk;
 }
 
@@ -230,23 +244,16 @@ bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeo
   }
 }
 
-// What `set KEY=VALUE` must make the risk block show.
-std::optional<std::function<bool(const RiskBlock&)>> expected_limit(const std::string& key, double v) {
-  auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
-  if (key == "risk.max_order_quantity")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_order_quantity), std::trunc(v)); };
-  if (key == "risk.max_notional_usd")
-    return [=](const RiskBlock& r) { return std::fabs(static_cast<double>(r.max_notional) / 1e4 - v) < 1e-4 + 1e-12 * v; };
-  if (key == "risk.price_band_bps")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.price_band_bps), std::trunc(v)); };
-  if (key == "risk.max_position")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_position), std::trunc(v)); };
-  if (key == "risk.max_open_orders")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.max_open_orders), std::trunc(v)); };
-  if (key == "risk.max_orders_per_second") return [=](const RiskBlock& r) { return near(r.max_orders_per_second, v); };
-  if (key == "risk.order_burst")
-    return [=](const RiskBlock& r) { return near(static_cast<double>(r.order_burst), std::trunc(v)); };
-  return std::nullopt;
+// What `set risk.KEY=VALUE` must make the risk block show: the limit, as hftd publishes it (in the
+// key's unit; integers truncated, max_notional_usd kept to 1/10,000 $).
+std::function<bool(const RiskBlock&)> expected_limit(const std::string& key, double v) {
+  const std::string name = key.starts_with("risk.") ? key.substr(5) : key;
+  return [=](const RiskBlock& r) {
+    const RiskLimitSlot* l = r.find(name);
+    if (l == nullptr) return false;
+    if (static_cast<hft::risk::KeyKind>(l->kind) == hft::risk::KeyKind::kInteger) return l->value == std::trunc(v);
+    return std::fabs(l->value - v) <= 1e-4 + 1e-9 * std::fabs(v);
+  };
 }
 
 int run_command(const Target& t, CommandOp op, const std::string& assignment, int timeout_ms) {
@@ -305,9 +312,8 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
     case CommandOp::kSetRisk: {
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
-      if (const auto pred = expected_limit(key, v); pred && end == value.c_str() + value.size())
-        return risk_shows(*pred, fmt::format("{} = {}", key, value));
-      return kExitOk;  // a key this hftctl does not know but hftd accepted
+      if (end != value.c_str() + value.size()) return kExitOk;  // hftd accepted what this hftctl cannot read
+      return risk_shows(expected_limit(key, v), fmt::format("{} = {}", key, value));
     }
     case CommandOp::kDumpHistograms:
     case CommandOp::kNone: break;
@@ -390,6 +396,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hftctl: status, counters, latency histograms, commands and Prometheus metrics of a running hftd",
                "hftctl"};
   app.footer(kFooter);
+  app.set_version_flag("--version", std::string("hftctl ") + hft::kVersion);
   app.require_subcommand(1);
 
   Target target;
@@ -409,8 +416,11 @@ int main(int argc, char** argv) {
     return cmd;
   };
 
+  bool json = false;
+  constexpr const char* kJsonHelp = "print one JSON document instead of the page (shapes: docs/json-output.md)";
   CLI::App* status = app.add_subcommand("status", "daemon, threads, feed, order entry, risk, positions and P&L");
   add_target(status);
+  status->add_flag("--json", json, kJsonHelp);
 
   double watch = 0;
   std::uint64_t count = 0;
@@ -418,12 +428,14 @@ int main(int argc, char** argv) {
   add_target(stats);
   stats->add_option("--watch,-w", watch, "refresh every SECONDS, showing rates per second")->check(CLI::Range(0.01, 86400.0));
   stats->add_option("--count,-n", count, "with --watch: stop after N refreshes (default: until Ctrl-C)");
+  stats->add_flag("--json", json, "print one JSON document (with --watch: one per refresh, JSON Lines; docs/json-output.md)");
 
   std::string hgrm_dir, plot_path;
   CLI::App* hist = app.add_subcommand("hist", "latency percentiles per hop (µs); .hgrm files and a PNG plot");
   add_target(hist);
   hist->add_option("--hgrm", hgrm_dir, "write each hop as HdrHistogram .hgrm into DIR (values in µs)");
   hist->add_option("--plot", plot_path, "draw the percentile distribution of every hop into FILE.png (gnuplot)");
+  hist->add_flag("--json", json, kJsonHelp);
 
   CLI::App* halt = add_command("halt", "strategies stop sending new orders (working orders stay)");
   CLI::App* resume = add_command("resume", "strategies send again");
@@ -432,6 +444,13 @@ int main(int argc, char** argv) {
   std::string assignment;
   CLI::App* set = add_command("set", "change a risk limit: set risk.KEY=VALUE (hftd validates it and logs old -> new)");
   set->add_option("ASSIGNMENT", assignment, "risk.KEY=VALUE")->required();
+  {
+    std::string keys = "Risk keys (pipeline/risk/keys.hpp; `hftctl status` shows the current values):\n";
+    for (const hft::risk::RiskKey& k : hft::risk::kRiskKeys)
+      if (k.runtime)
+        keys += fmt::format("  risk.{:<24} {} {}{}\n", k.name, hft::risk::risk_range_text(k), k.unit.empty() ? "" : std::string(k.unit) + ": ", k.help);
+    set->footer(keys + kFooter);
+  }
   CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
   CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
 
@@ -463,9 +482,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (status->parsed()) return run_status(target);
-    if (stats->parsed()) return run_stats(target, watch, count);
-    if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path);
+    if (status->parsed()) return run_status(target, json);
+    if (stats->parsed()) return run_stats(target, watch, count, json);
+    if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path, json);
     if (halt->parsed()) return run_command(target, CommandOp::kHalt, {}, timeout_ms);
     if (resume->parsed()) return run_command(target, CommandOp::kResume, {}, timeout_ms);
     if (kill->parsed()) return run_command(target, CommandOp::kKill, {}, timeout_ms);

@@ -11,6 +11,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "pipeline/app/appliance.hpp"
 #include "pipeline/app/config.hpp"
 #include "pipeline/app/host_check.hpp"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check-host", host, "report pass/warn/fail for what a tuned host needs, then exit (1 if any fails)");
   app.add_option("--duration", duration, "stop after this many seconds (default: run until SIGINT/SIGTERM)")->check(CLI::NonNegativeNumber);
   app.add_option("--summary", summary_path, "at exit, also write the summary as key=value lines to FILE");
+  app.set_version_flag("--version", std::string("hftd ") + hft::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -1,4 +1,5 @@
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/risk_block.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -37,7 +38,9 @@ TEST_F(ControlFileTest, WriterAndReaderAgree) {
   for (int i = 1; i <= 1000; ++i) h.record(static_cast<std::uint64_t>(i));
   seq_write(cf.risk().lock, [&] {
     cf.risk().kill_switch = 1;
-    cf.risk().max_order_quantity = 500;
+    risk::RiskLimits l;
+    l.max_order_quantity = 500;
+    write_risk_limits(cf.risk(), l);
   });
   PositionSlot* p = cf.position_slot(0);
   seq_write(p->lock, [&] {
@@ -62,7 +65,11 @@ TEST_F(ControlFileTest, WriterAndReaderAgree) {
   EXPECT_EQ(copy->value_at_percentile(50), h.value_at_percentile(50));
   EXPECT_EQ(r.histogram_names(), std::vector<std::string>{"tick_to_trade"});
   EXPECT_EQ(r.risk().kill_switch, 1);
-  EXPECT_EQ(r.risk().max_order_quantity, 500u);
+  const control::RiskBlock rb = r.risk();
+  ASSERT_EQ(rb.limit_count, risk::kRiskKeys.size());
+  ASSERT_NE(rb.find("max_order_quantity"), nullptr);
+  EXPECT_EQ(rb.find("max_order_quantity")->value, 500.0);
+  EXPECT_EQ(rb.find("nope"), nullptr);
   const auto pos = r.positions();
   ASSERT_EQ(pos.size(), 1u);
   EXPECT_EQ(pos[0].position, -200);

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/risk_block.hpp"
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
 
@@ -145,8 +146,10 @@ struct KnownFile {
     t2t.record(3'000'000);         // 3 ms
     seq_write(cf.risk().lock, [&] {
       cf.risk().kill_switch = 1;
-      cf.risk().max_order_quantity = 500;
-      cf.risk().max_notional = 2'500'000'000;  // $250,000
+      risk::RiskLimits l;
+      l.max_order_quantity = 500;
+      l.max_notional = 2'500'000'000;  // $250,000
+      write_risk_limits(cf.risk(), l);
       cf.risk().open_orders = 4;
     });
     PositionSlot* p = cf.position_slot(0);

@@ -12,7 +12,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+
 #include "core/histogram.hpp"
+#include "core/version.hpp"
 #include "gateways/files/binary_file.hpp"
 #include "net/socket.hpp"
 #include "pipeline/book/book_set.hpp"
@@ -171,6 +178,53 @@ TEST_F(HftExchange, SigtermEndsTheDayCleanlyWithTheSummaryAndEveryFileWritten) {
     EXPECT_EQ(tool_rc, 0) << tool_out;
     EXPECT_EQ(tool_out, dumped);
   }
+}
+
+// --json: the end-of-run summary is one JSON document on stdout (the log stays on stderr), with
+// the fields of docs/json-output.md.
+TEST_F(HftExchange, JsonSummaryOnStdout) {
+  using nlohmann::json;
+  venue::testing::FeedReceiver feed;
+  const fs::path out = dir_ / "summary.json", log = dir_ / "log.txt";
+  const std::string cmd = fmt::format(
+      "'{}' --config '{}' --feed 127.0.0.1:{} --rerequest 127.0.0.1:0 --ouch 127.0.0.1:0 --stocks 4 --rate 5000 "
+      "--duration 0.5 --json >'{}' 2>'{}'",
+      exe_.string(), fast_config().string(), feed.port(), out.string(), log.string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << read_file(log);
+  const std::string text = read_file(out);
+  json j;
+  ASSERT_NO_THROW(j = json::parse(text)) << text;  // the whole of stdout is one document
+  EXPECT_EQ(j["schema"], 1);
+  EXPECT_EQ(j["kind"], "venue_summary");
+  EXPECT_EQ(j["outputs_ok"], true);
+  EXPECT_GT(j["seconds"].get<double>(), 0.3);
+  EXPECT_LT(j["seconds"].get<double>(), 5.0);
+  const auto messages = j["itch"]["messages"].get<std::uint64_t>();
+  EXPECT_GT(messages, 100u);
+  std::uint64_t by_type = 0;
+  for (const auto& [type, n] : j["itch"]["by_type"].items()) {
+    EXPECT_EQ(type.size(), 1u) << type;
+    by_type += n.get<std::uint64_t>();
+  }
+  EXPECT_EQ(by_type, messages) << "the mix adds up to the total";
+  EXPECT_EQ(j["itch"]["by_type"]["R"], 5) << "one stock directory per stock and the probe's symbol";
+  EXPECT_GE(j["feed"]["message_packets"].get<std::uint64_t>(), 1u);
+  EXPECT_GE(j["feed"]["packets"].get<std::uint64_t>(), j["feed"]["message_packets"].get<std::uint64_t>());
+  for (const char* section : {"rerequests", "sessions", "ouch", "engine", "background", "probe"})
+    EXPECT_TRUE(j[section].is_object()) << section;
+  EXPECT_EQ(j["sessions"]["logins"], 0);
+  EXPECT_GT(j["background"]["actions"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(j["engine"]["client_orders"], 0);
+  EXPECT_TRUE(j["probe"].contains("p99_ns"));
+  EXPECT_NE(read_file(log).find("summary: "), std::string::npos) << "the text summary still goes to the log";
+}
+
+TEST_F(HftExchange, VersionComesFromCMake) {
+  auto [rc, out] = run({"--version"});
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out, std::string("hft-exchange ") + kVersion + "\n");
 }
 
 // tshark (Debian's Wireshark) dissects MoldUDP64 and SoupBinTCP: an independent check of what the

@@ -15,6 +15,7 @@
 
 #include "core/histogram.hpp"
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/risk_block.hpp"
 
 namespace hft::hftctl_test {
 
@@ -54,14 +55,16 @@ class FakeDaemon {
     for (std::uint64_t v = 200; v <= 900; v += 7) wire_.record(v);
     control::seq_write(cf_.risk().lock, [&] {
       auto& r = cf_.risk();
-      r.max_order_quantity = 1000;
-      r.max_notional = 2'500'000'000;
-      r.price_band_bps = 500;
-      r.max_position = 2000;
-      r.max_open_orders = 100;
-      r.max_orders_per_second = 2000;
-      r.order_burst = 200;
-      r.require_reference_price = 1;
+      risk::RiskLimits l;
+      l.max_order_quantity = 1000;
+      l.max_notional = 2'500'000'000;
+      l.price_band_bps = 500;
+      l.max_position = 2000;
+      l.max_open_orders = 100;
+      l.max_orders_per_second = 2000;
+      l.order_burst = 200;
+      l.require_reference_price = true;
+      control::write_risk_limits(r, l);
       r.open_orders = 6;
     });
     open_->value.store(6);
@@ -150,8 +153,9 @@ class FakeDaemon {
             ok = false;
             msg = fmt::format("{}: \"{}\" is not a number in [1, 999999]", key, value);
           } else {
-            msg = fmt::format("{}: {} -> {}", key, r.max_order_quantity, static_cast<std::uint64_t>(v));
-            r.max_order_quantity = static_cast<std::uint64_t>(v);
+            control::RiskLimitSlot* slot = const_cast<control::RiskLimitSlot*>(r.find("max_order_quantity"));
+            msg = fmt::format("{}: {} -> {}", key, slot->value, static_cast<std::uint64_t>(v));
+            slot->value = static_cast<double>(static_cast<std::uint64_t>(v));
           }
           break;
         }

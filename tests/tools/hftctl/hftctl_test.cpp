@@ -13,8 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/histogram.hpp"
+#include "core/version.hpp"
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/risk/keys.hpp"
 #include "tests/tools/hftctl/child.hpp"
 #include "tests/tools/hftctl/fake_daemon.hpp"
 
@@ -156,6 +160,107 @@ TEST_F(HftctlTest, HistTableHgrmAndPlot) {
   // Only non-empty hops are drawn; a daemon with every hop empty is an error, not an empty plot.
 }
 
+// --json: exactly one JSON document on stdout with the fields of docs/json-output.md.
+TEST_F(HftctlTest, JsonOutputOfStatusStatsAndHist) {
+  using nlohmann::json;
+  FakeDaemon d("j", shm());
+  Result r = ctl({"status", "--instance", "j", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);  // throws (fails the test) unless the whole output is one document
+  EXPECT_EQ(j["schema"], 1);
+  EXPECT_EQ(j["kind"], "status");
+  EXPECT_EQ(j["instance"], "j");
+  EXPECT_EQ(j["pid"], ::getpid());
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(j["alive"], true);
+  EXPECT_EQ(j["version"], "0.1.0-test");
+  EXPECT_EQ(j["backend"], "epoll");
+  EXPECT_EQ(j["config"], "config/test.toml");
+  ASSERT_EQ(j["threads"].size(), 1u);
+  EXPECT_EQ(j["threads"][0]["name"], "hft-pipeline");
+  EXPECT_EQ(j["threads"][0]["cpu"], 1);
+  EXPECT_EQ(j["threads"][0]["passes"], 123456);
+  EXPECT_EQ(j["threads"][0]["stages"], json({"net", "parse", "book", "strategy", "risk"}));
+  EXPECT_EQ(j["order_entry"]["user"], "HFT01");
+  EXPECT_EQ(j["order_entry"]["ready"], true);
+  EXPECT_EQ(j["order_entry"]["next_user_ref"], 77);
+  EXPECT_EQ(j["order_entry"]["last_event"], "login accepted");
+  EXPECT_EQ(j["risk"]["kill_switch"], false);
+  EXPECT_EQ(j["risk"]["open_orders"], 6);
+  const json& limits = j["risk"]["limits"];
+  EXPECT_EQ(limits.size(), risk::kRiskKeys.size()) << limits.dump();
+  EXPECT_EQ(limits["max_order_quantity"], 1000);
+  EXPECT_TRUE(limits["max_order_quantity"].is_number_integer());
+  EXPECT_DOUBLE_EQ(limits["max_notional_usd"].get<double>(), 250000.0);
+  EXPECT_EQ(limits["require_reference_price"], true);
+  ASSERT_EQ(j["positions"].size(), 1u);
+  EXPECT_EQ(j["positions"][0]["symbol"], "AAA");
+  EXPECT_EQ(j["positions"][0]["position"], 100);
+  EXPECT_DOUBLE_EQ(j["positions"][0]["reference_usd"].get<double>(), 101.0);
+  EXPECT_DOUBLE_EQ(j["positions"][0]["pnl_usd"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j["pnl_usd"].get<double>(), 100.0);
+  EXPECT_EQ(j["pnl_marked"], true);
+
+  r = ctl({"stats", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["kind"], "stats");
+  EXPECT_GT(j["counters"]["net.datagrams"].get<std::uint64_t>(), 0u);
+  EXPECT_TRUE(j["counters"].contains("orders.sent"));
+  EXPECT_FALSE(j["counters"].contains("orders.open")) << "a gauge";
+  EXPECT_EQ(j["gauges"]["orders.open"], 6);
+
+  // --watch --json: JSON Lines, one document per refresh, with rates.
+  r = ctl({"stats", "--json", "--watch", "0.05", "--count", "2"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::size_t docs = 0;
+  for (std::size_t pos = 0; pos < r.out.size();) {
+    const std::size_t nl = r.out.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos) << "every document ends its line";
+    j = json::parse(r.out.substr(pos, nl - pos));
+    EXPECT_EQ(j["kind"], "stats_rates");
+    EXPECT_GT(j["interval_s"].get<double>(), 0.0);
+    EXPECT_GT(j["rates_per_second"]["net.datagrams"].get<double>(), 0.0) << "the fake daemon counts 50,000/s";
+    EXPECT_FALSE(j["rates_per_second"].contains("orders.open"));
+    ++docs;
+    pos = nl + 1;
+  }
+  EXPECT_EQ(docs, 2u);
+
+  const std::string hgrm = (dir_ / "hgrm").string();
+  r = ctl({"hist", "--json", "--hgrm", hgrm});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["kind"], "hist");
+  EXPECT_EQ(j["unit"], "ns");
+  bool t2t = false, empty = false;
+  for (const json& hop : j["hops"]) {
+    if (hop["name"] == "tick_to_trade") {
+      t2t = true;
+      EXPECT_EQ(hop["count"], 4002);
+      const auto p50 = hop["percentiles"]["50"].get<std::uint64_t>();
+      EXPECT_NEAR(static_cast<double>(p50), 3000.0, 10.0);
+      EXPECT_NEAR(hop["max"].get<double>(), 250'000.0, 250.0);
+      EXPECT_TRUE(hop["percentiles"].contains("99.99"));
+    }
+    if (hop["name"] == "send_call") {
+      empty = true;
+      EXPECT_EQ(hop["count"], 0);
+      EXPECT_TRUE(hop["max"].is_null());
+      EXPECT_TRUE(hop["percentiles"]["50"].is_null());
+    }
+  }
+  EXPECT_TRUE(t2t && empty) << j.dump();
+  ASSERT_EQ(j["files"].size(), 3u) << "one .hgrm per hop, listed instead of printed";
+  for (const json& f : j["files"]) EXPECT_TRUE(fs::exists(f.get<std::string>())) << f;
+}
+
+TEST_F(HftctlTest, VersionComesFromCMake) {
+  const Result r = run({hftctl_, "--version"}, dir_);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("hftctl ") + hft::kVersion + "\n");
+}
+
 TEST_F(HftctlTest, CommandsTakeEffect) {
   FakeDaemon d("c", shm());
   Result r = ctl({"halt"});
@@ -171,7 +276,7 @@ TEST_F(HftctlTest, CommandsTakeEffect) {
   r = ctl({"set", "risk.max_order_quantity=50"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("risk.max_order_quantity: 1000 -> 50"), std::string::npos) << r.out;
-  EXPECT_EQ(d.file().risk().max_order_quantity, 50u);
+  EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 50.0);
   r = ctl({"kill"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("no working orders"), std::string::npos) << r.out;
@@ -195,7 +300,7 @@ TEST_F(HftctlTest, RefusedCommandsExitNonZeroWithTheDaemonsReason) {
   r = ctl({"set", "risk.max_order_quantity=lots"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("is not a number"), std::string::npos) << r.err;
-  EXPECT_EQ(d.file().risk().max_order_quantity, 1000u) << "unchanged";
+  EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 1000.0) << "unchanged";
   // Usage errors never reach the daemon.
   r = ctl({"set", "risk.max_order_quantity"});
   EXPECT_EQ(r.rc, 2);
@@ -253,10 +358,13 @@ TEST_F(HftctlTest, AttachErrors) {
   // Another layout version.
   {
     FakeDaemon d("v2", shm());
-    d.file().header().layout_version = 2;
+    d.file().header().layout_version = control::kLayoutVersion + 1;
     r = ctl({"stats", "--instance", "v2"});
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("layout version 2 but this hftctl reads version 1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(fmt::format("layout version {} but this hftctl reads version {}", control::kLayoutVersion + 1,
+                                     control::kLayoutVersion)),
+              std::string::npos)
+        << r.err;
     d.file().header().layout_version = control::kLayoutVersion;
   }
   // Sections that do not fit the file: refused before anything is read through them.

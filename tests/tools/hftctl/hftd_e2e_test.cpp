@@ -40,6 +40,19 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds lim
   return done();
 }
 
+// True when a TCP socket listens on `port` (IPv4, any address): /proc/net/tcp, state 0A.
+bool tcp_listening(std::uint16_t port) {
+  std::ifstream f("/proc/net/tcp");
+  std::string line;
+  const std::string want = fmt::format(":{:04X} ", port);
+  while (std::getline(f, line)) {
+    const std::size_t local = line.find(':', line.find(':') + 1);  // after "sl:", the local address
+    if (local == std::string::npos) continue;
+    if (line.compare(local, want.size(), want) == 0 && line.find(" 0A ") != std::string::npos) return true;
+  }
+  return false;
+}
+
 class HftdEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,8 +119,11 @@ dir = "{shm}"
                                  "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
                                  "--log-level", "warn"},
         dir_ / "venue.out", dir_ / "venue.err");
-    ASSERT_TRUE(hft::testing::await_tcp_listener(ouch, std::chrono::seconds(30)))
-        << "hft-exchange does not listen on its OUCH port\n" << hft::testing::read_file(dir_ / "venue.err");
+    // hftd refuses to start when the venue does not answer, and the venue's start-up (its pools
+    // are allocated and zeroed first) takes seconds on a loaded machine: wait until its OUCH port
+    // listens (read from /proc/net/tcp, so no session is opened) instead of a fixed pause.
+    ASSERT_TRUE(wait_until([&] { return tcp_listening(ouch); }, std::chrono::seconds(20)))
+        << "hft-exchange never listened on its OUCH port\n" << venue_->err();
     // Under systemd (Type=notify, WatchdogSec=0.2) when a test asks: hftd tells the socket when it
     // is ready, feeds the watchdog and says when it stops. (Only then: a socket nobody reads
     // fills up, and a full one blocks the sender, as it would block a service whose systemd hung.)

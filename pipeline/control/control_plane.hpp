@@ -1,0 +1,487 @@
+#pragma once
+// hftd's control plane over the parts of one pipeline: the publishers that copy each stage's
+// counters into the control file on the stage's own thread, the risk/positions/order-entry
+// records the egress thread publishes, and the control thread's tick (heartbeat, thread table,
+// hftctl's commands). The pipeline (pipeline/app/appliance.cpp) owns the parts and wires them;
+// this file only reads them and steers them through their thread-safe controls.
+//
+// Threads: add_publisher runs at start-up; the closures it adds run on the pipeline threads
+// (copies and relaxed stores only: no allocation, lock or formatting in steady state);
+// control_tick, run_command and set_risk run on hftd's main (control) thread.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/log.hpp"
+#include "core/runner.hpp"
+#include "core/runtime_config.hpp"
+#include "core/spsc_ring.hpp"
+#include "pipeline/book/book_set.hpp"
+#include "pipeline/control/control_file.hpp"
+#include "pipeline/control/publisher.hpp"
+#include "pipeline/control/risk_block.hpp"
+#include "pipeline/oms/order_manager.hpp"
+#include "pipeline/risk/keys.hpp"
+#include "pipeline/stages/book_stage.hpp"
+#include "pipeline/stages/egress_stage.hpp"
+#include "pipeline/stages/net_stage.hpp"
+#include "pipeline/stages/parse_stage.hpp"
+#include "pipeline/stages/strategy_stage.hpp"
+
+namespace hft::control {
+
+// "max_order_quantity", ...: the suffix of the risk.rejects.* counters.
+const char* reject_name(pipeline::RejectReason r) noexcept;
+
+// "halt", "set risk.max_order_quantity=50", ...: a command as hftd's log shows it.
+std::string command_text(const CommandSlot& c);
+
+// Publishes `value` (read on the owning thread) into a control-file counter.
+struct Out {
+  CounterSlot* slot = nullptr;
+  void operator=(std::uint64_t v) const noexcept {
+    if (slot != nullptr) slot->value.store(v, std::memory_order_relaxed);
+  }
+};
+
+// The parts of one pipeline the control plane reads and steers. Every reference outlives the
+// ControlPlane (the pipeline owns both).
+template <class Backend>
+struct PipelineParts {
+  ControlFile* file;  // null: no control file (hftctl cannot attach; commands never arrive)
+  const std::vector<core::ThreadConfig>& threads;
+  const std::vector<std::unique_ptr<core::Runner>>& runners;  // one per entry of `threads`
+  const pipeline::OrderEntryConfig& order_entry;
+  std::string histogram_dir;
+  risk::RiskLimits limits;  // as configured
+  pipeline::NetStage<Backend>& net;
+  pipeline::ParseStage& parse;
+  pipeline::BookStage& book;
+  pipeline::StrategyStage& strategy;
+  pipeline::EgressStage<Backend>& egress;
+  core::SpscRing<pipeline::RxMessage>& rx;
+  core::SpscRing<pipeline::MdEvent>& md;
+  core::SpscRing<pipeline::BookEvent>& book_events;
+  core::SpscRing<pipeline::OrderIntent>& intents;
+  core::SpscRing<pipeline::ExecReport>& reports;
+  core::SpscRing<pipeline::ControlRequest>& control_ring;  // to the egress thread
+  book::BookSet& books;
+  oms::OrderManager& oms;
+  risk::RiskGate& gate;
+  risk::ReferencePrices& refs;
+  pipeline::SymbolTable& symbols;
+  // Writes the latency histograms as .hgrm files (the `dump` command); `hop_count` of them.
+  std::function<std::vector<std::string>()> dump_histograms;
+  std::size_t hop_count;
+};
+
+template <class Backend>
+class ControlPlane {
+ public:
+  explicit ControlPlane(PipelineParts<Backend> p)
+      : control_(p.file),
+        threads_(p.threads),
+        runners_(p.runners),
+        order_entry_(p.order_entry),
+        histogram_dir_(std::move(p.histogram_dir)),
+        limits_(p.limits),
+        net_(p.net),
+        parse_(p.parse),
+        book_(p.book),
+        strategy_(p.strategy),
+        egress_(p.egress),
+        rx_(&p.rx),
+        md_(&p.md),
+        book_events_(&p.book_events),
+        intents_(&p.intents),
+        reports_(&p.reports),
+        control_ring_(p.control_ring),
+        books_(p.books),
+        oms_(p.oms),
+        gate_(p.gate),
+        refs_(p.refs),
+        symbols_(p.symbols),
+        dump_histograms_(std::move(p.dump_histograms)),
+        hop_count_(p.hop_count) {}
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  // Operator halt: strategies stop sending (the risk block shows it). Safe from any thread.
+  void halt(bool on) noexcept {
+    halted_.store(on, std::memory_order_relaxed);
+    strategy_.set_halted(on);
+  }
+
+  // Counters of one stage, copied by the publisher that runs on the stage's own thread.
+  void add_publisher(Publisher& p, const std::string& stage) {
+    using K = CounterKind;
+    if (stage == "net") {
+      const Out datagrams{counter("net.datagrams")}, messages{counter("net.messages")}, overflow{counter("net.ring_overflow")},
+          requests{counter("feed.requests_sent")}, packets{counter("feed.packets")}, gaps{counter("feed.gaps")},
+          recovered{counter("feed.recovered")}, lost{counter("feed.lost")}, dups{counter("feed.duplicates")},
+          heartbeats{counter("feed.heartbeats")}, malformed{counter("feed.malformed")},
+          mismatches{counter("feed.session_mismatches")}, foreign{counter("feed.foreign")},
+          source_changes{counter("feed.source_changes")}, sources_forgotten{counter("feed.sources_forgotten")},
+          suspect{counter("feed.suspect")}, confirmed{counter("feed.suspect_confirmed")},
+          refuted{counter("feed.suspect_refuted")}, expired{counter("feed.suspect_expired")},
+          probes{counter("feed.probes")}, phantom{counter("feed.phantom")},
+          depth{counter("ring.net_parse.depth", K::kGauge)}, high{counter("ring.net_parse.high_water", K::kGauge)};
+      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+        datagrams = net_.counters().datagrams;
+        messages = net_.counters().messages;
+        overflow = net_.counters().overflow;
+        requests = net_.counters().requests_sent;
+        const auto& m = net_.session_counters();
+        packets = m.packets;
+        gaps = m.gaps;
+        recovered = m.recovered;
+        lost = m.lost;
+        dups = m.duplicates;
+        heartbeats = m.heartbeats;
+        malformed = m.malformed;
+        mismatches = m.session_mismatches;
+        foreign = net_.counters().foreign;
+        source_changes = net_.counters().source_changes;
+        sources_forgotten = net_.counters().sources_forgotten;
+        suspect = m.suspect;
+        confirmed = m.suspect_confirmed;
+        refuted = m.suspect_refuted;
+        expired = m.suspect_expired;
+        probes = m.probes;
+        phantom = m.phantom;
+        net_.log_events();  // each feed event once, with its numbers, when its counter moved (never per packet)
+        const std::uint64_t d = rx_->size_approx();
+        hw = d > hw ? d : hw;
+        depth = d;
+        high = hw;
+        seq_write(control_->feed().lock, [&] {
+          FeedBlock& f = control_->feed();
+          f.next_sequence = net_.next_expected();
+          f.gaps = m.gaps;
+          f.recovered = m.recovered;
+          f.lost = m.lost;
+          f.stale = net_.stale() ? 1 : 0;
+          f.in_recovery = net_.in_recovery() ? 1 : 0;
+        });
+      });
+    } else if (stage == "parse") {
+      const Out fwd{counter("parse.forwarded")}, bp{counter("parse.backpressure")}, unknown{counter("parse.unknown_type")},
+          bad{counter("parse.bad_length")}, depth{counter("ring.parse_book.depth", K::kGauge)},
+          high{counter("ring.parse_book.high_water", K::kGauge)};
+      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+        fwd = parse_.forwarded();
+        bp = parse_.backpressure();
+        unknown = parse_.stats().unknown_type;
+        bad = parse_.stats().bad_length;
+        const std::uint64_t d = md_->size_approx();
+        hw = d > hw ? d : hw;
+        depth = d;
+        high = hw;
+      });
+    } else if (stage == "book") {
+      const Out msgs{counter("book.messages")}, depth_ev{counter("book.depth_events")}, trades{counter("book.trade_events")},
+          overflow{counter("book.ring_overflow")}, unknown{counter("book.unknown_orders")},
+          crossed{counter("book.crossed")}, locked{counter("book.locked")}, drops{counter("book.capacity_drops")},
+          live{counter("book.live_orders", K::kGauge)}, depth{counter("ring.book_strategy.depth", K::kGauge)},
+          high{counter("ring.book_strategy.high_water", K::kGauge)};
+      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+        msgs = book_.counters().events;
+        depth_ev = book_.counters().depth_events;
+        trades = book_.counters().trade_events;
+        overflow = book_.counters().overflow;
+        const auto& st = books_.stats();
+        unknown = st.unknown_order;
+        crossed = st.crossed;
+        locked = st.locked;
+        drops = st.capacity_drops();
+        live = books_.live_orders();
+        const std::uint64_t d = book_events_->size_approx();
+        hw = d > hw ? d : hw;
+        depth = d;
+        high = hw;
+      });
+    } else if (stage == "strategy") {
+      const Out events{counter("strategy.book_events")}, trades{counter("strategy.trades")},
+          reports{counter("strategy.reports")}, intents{counter("strategy.intents")},
+          stale{counter("strategy.refused.stale_book")}, halted{counter("strategy.refused.halted")},
+          full{counter("strategy.refused.ring_full")}, depth{counter("ring.strategy_risk.depth", K::kGauge)},
+          high{counter("ring.strategy_risk.high_water", K::kGauge)};
+      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+        events = strategy_.counters().book_events;
+        trades = strategy_.counters().trades;
+        reports = strategy_.counters().reports;
+        intents = strategy_.intents_sent();
+        std::uint64_t s_stale = 0, s_halted = 0, s_full = 0;
+        for (std::size_t i = 0; i < strategy_.size(); ++i) {
+          const auto& r = strategy_.context(i).refusals();
+          s_stale += r.stale_book;
+          s_halted += r.halted;
+          s_full += r.ring_full;
+        }
+        stale = s_stale;
+        halted = s_halted;
+        full = s_full;
+        const std::uint64_t d = intents_->size_approx();
+        hw = d > hw ? d : hw;
+        depth = d;
+        high = hw;
+      });
+    } else {
+      const Out sent{counter("orders.sent")}, accepted{counter("orders.accepted")}, rejected{counter("orders.rejected_by_venue")},
+          canceled{counter("orders.canceled")}, replaced{counter("orders.replaced")}, fills{counter("orders.fills")},
+          shares{counter("orders.filled_shares")}, cancels{counter("orders.cancels_sent")},
+          replaces{counter("orders.replaces_sent")}, open{counter("orders.open", K::kGauge)},
+          not_connected{counter("egress.not_connected")}, backlog{counter("egress.backlog")},
+          replies{counter("egress.replies")}, reply_errors{counter("egress.reply_errors")},
+          connects{counter("egress.connects")}, kills{counter("egress.kill_cancels")},
+          flattens{counter("egress.flatten_orders")}, depth{counter("ring.risk_strategy.depth", K::kGauge)},
+          high{counter("ring.risk_strategy.high_water", K::kGauge)};
+      std::array<Out, 14> rejects{};
+      for (std::size_t r = 1; r < rejects.size(); ++r)
+        rejects[r] = Out{counter(fmt::format("risk.rejects.{}", reject_name(static_cast<pipeline::RejectReason>(r))))};
+      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+        const auto& oc = oms_.counters();
+        sent = oc.sent_new;
+        accepted = oc.accepted;
+        rejected = oc.rejected;
+        canceled = oc.canceled;
+        replaced = oc.replaced;
+        fills = oc.fills;
+        shares = oc.filled_shares;
+        cancels = oc.sent_cancel;
+        replaces = oc.sent_replace;
+        open = oms_.open_orders();
+        const auto& ec = egress_.counters();
+        not_connected = ec.not_connected;
+        backlog = ec.backlog;
+        replies = ec.replies;
+        reply_errors = ec.reply_errors;
+        connects = ec.connects;
+        kills = ec.kill_cancels;
+        flattens = ec.flatten_orders;
+        for (std::size_t r = 1; r < rejects.size(); ++r) rejects[r] = gate_.rejected(static_cast<pipeline::RejectReason>(r));
+        const std::uint64_t d = reports_->size_approx();
+        hw = d > hw ? d : hw;
+        depth = d;
+        high = hw;
+        publish_risk_and_positions();
+      });
+    }
+  }
+
+  // On the egress thread: risk state, positions and the order-entry session.
+  void publish_risk_and_positions() noexcept {
+    seq_write(control_->risk().lock, [&] {
+      RiskBlock& b = control_->risk();
+      b.kill_switch = gate_.kill_switch() ? 1 : 0;
+      b.halted = halted_.load(std::memory_order_relaxed) ? 1 : 0;
+      write_risk_limits(b, gate_.limits());
+      b.open_orders = oms_.open_orders();
+    });
+    std::uint32_t slot = 0;
+    for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {
+      const auto locate = static_cast<pipeline::Locate>(l);
+      const risk::Exposure& e = oms_.exposure(locate);
+      if (e.position == 0 && e.open_buy == 0 && e.open_sell == 0 && oms_.cash(locate) == 0) continue;
+      PositionSlot* p = control_->position_slot(slot++);
+      seq_write(p->lock, [&] {
+        p->locate = locate;
+        const auto sym = symbols_.symbol(locate);
+        std::memcpy(p->symbol, sym.chars.data(), 8);
+        p->used = 1;
+        p->position = e.position;
+        p->cash = oms_.cash(locate);
+        p->reference = refs_.get(locate);
+        p->open_buy = e.open_buy;
+        p->open_sell = e.open_sell;
+      });
+    }
+    const auto& sess = egress_.session();
+    seq_write(control_->order_entry().lock, [&] {
+      OrderEntryBlock& o = control_->order_entry();
+      put_text(o.venue, order_entry_.venue.text);
+      put_text(o.user, order_entry_.soup.username);
+      put_text(o.session, sess.session().trimmed());
+      o.connected = egress_.connected() ? 1 : 0;
+      o.logged_in = sess.logged_in() ? 1 : 0;
+      o.ready = egress_.ready() ? 1 : 0;
+      o.next_user_ref = oms_.next_user_ref();
+      o.session_sequence = sess.next_expected();
+      // Formatting allocates: only when a session event happened since the last publish (a
+      // login, a logout, a timeout), never in steady state.
+      if (egress_.session_events() != described_events_) {
+        described_events_ = egress_.session_events();
+        put_text(o.last_event, soup::describe(egress_.last_event()));
+      }
+    });
+  }
+
+  void control_tick() {
+    if (!control_) return;
+    control_->heartbeat();
+    for (std::size_t i = 0; i < runners_.size(); ++i) {
+      ThreadSlot* t = control_->thread_slot(static_cast<std::uint32_t>(i));
+      if (t == nullptr) break;
+      const core::Runner& r = *runners_[i];
+      const auto& tc = threads_[i];
+      seq_write(t->lock, [&] {
+        put_text(t->name, tc.name);
+        put_text(t->stages, fmt::format("{}", fmt::join(tc.stages, ",")));
+        put_text(t->idle, core::to_string(tc.idle.kind));
+        t->cpu = tc.cpu;
+        t->tid = r.tid();
+        t->passes = r.stats().passes.load(std::memory_order_relaxed);
+        t->work_passes = r.stats().work_passes.load(std::memory_order_relaxed);
+        t->work_items = r.stats().work_items.load(std::memory_order_relaxed);
+        t->parks = r.stats().parks.load(std::memory_order_relaxed);
+        t->idle_ratio = r.idle_ratio();
+        t->used = 1;
+      });
+    }
+    const std::uint64_t now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+    for (std::uint32_t i = 0; i < control_->command_slots(); ++i) {
+      CommandSlot* c = control_->command_slot(i);
+      const auto st = static_cast<CommandState>(c->state.load(std::memory_order_acquire));
+      std::uint32_t pending = static_cast<std::uint32_t>(CommandState::kPending);
+      // A compare-and-swap, not a store: hftctl withdraws a command it stopped waiting for with
+      // the same CAS, so a command is either taken here or withdrawn there, never both.
+      if (st == CommandState::kPending &&
+          c->state.compare_exchange_strong(pending, static_cast<std::uint32_t>(CommandState::kTaken),
+                                           std::memory_order_acq_rel)) {
+        const auto [ok, message] = run_command(*c);
+        c->ok = ok ? 1 : 0;
+        put_text(c->result, message);
+        c->state.store(static_cast<std::uint32_t>(CommandState::kDone), std::memory_order_release);
+        core::log::info("hftctl command: {} -> {}{}", command_text(*c), ok ? "" : "refused: ", message);
+      } else if (st == CommandState::kClaimed || st == CommandState::kDone) {
+        // A client that claimed a slot, or left an answer, and went away: give the slot back
+        // once this thread has seen it in the same state for 30 s (its own observation: the
+        // client's claim time is written after its claim, so it cannot be trusted here).
+        if (stuck_.size() <= i) stuck_.resize(i + 1);
+        Stuck& k = stuck_[i];
+        if (k.state != st) k = Stuck{st, now};
+        std::uint32_t seen = static_cast<std::uint32_t>(st);
+        if (now - k.since > 30'000'000'000ull &&
+            c->state.compare_exchange_strong(seen, static_cast<std::uint32_t>(CommandState::kFree),
+                                             std::memory_order_acq_rel))
+          k = Stuck{};
+      } else if (stuck_.size() > i) {
+        stuck_[i] = Stuck{};
+      }
+    }
+  }
+
+ private:
+  // Sends a request to the egress thread and waits (bounded) until it has been applied.
+  bool to_egress(pipeline::ControlRequest req) {
+    req.id = ++control_seq_;
+    if (!control_ring_.try_push(req)) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (egress_.control_applied() != req.id) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
+  }
+
+  std::pair<bool, std::string> run_command(const CommandSlot& c) {
+    using Op = CommandOp;
+    switch (c.op) {
+      case Op::kHalt:
+        halt(true);
+        return {true, "strategies halted: no new orders or replaces; working orders stay"};
+      case Op::kResume:
+        halt(false);
+        return {true, "strategies resumed"};
+      case Op::kKill:
+        gate_.set_kill_switch(true);
+        return {true, fmt::format("kill switch on: new orders blocked, {} working orders being cancelled",
+                                  egress_.published_open_orders())};
+      case Op::kUnkill:
+        gate_.set_kill_switch(false);
+        return {true, "kill switch off"};
+      case Op::kSetRisk: return set_risk(std::string(get_text(c.key)), std::string(get_text(c.value)));
+      case Op::kFlatten: {
+        if (gate_.kill_switch()) return {false, "the kill switch is on: `hftctl unkill` first (flatten sends orders)"};
+        halt(true);
+        pipeline::ControlRequest r{};
+        r.op = pipeline::ControlRequest::Op::kFlatten;
+        if (!to_egress(r)) return {false, "the risk/egress thread did not answer within 2 s"};
+        return {true, "strategies halted; working orders cancelled; closing IOC orders sent for every open position"};
+      }
+      case Op::kDumpHistograms: {
+        const auto files = dump_histograms_();
+        const std::size_t all = hop_count_;
+        if (files.size() != all)
+          return {false, fmt::format("wrote {} of {} histograms to {} (see hftd's log for the rest)", files.size(), all,
+                                     histogram_dir_)};
+        return {true, fmt::format("wrote {} histograms to {}", files.size(), histogram_dir_)};
+      }
+      case Op::kNone: break;
+    }
+    return {false, "unknown command"};
+  }
+
+  std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value) {
+    risk::RiskLimits l = limits_;
+    risk::SetOutcome o = risk::set_risk_key(l, key, value);  // pipeline/risk/keys.hpp
+    if (!o.ok) return {false, std::move(o.message)};
+    pipeline::ControlRequest r{};
+    r.op = pipeline::ControlRequest::Op::kSetLimits;
+    r.limits = l;
+    if (!to_egress(r)) return {false, "the risk/egress thread did not apply it within 2 s"};
+    limits_ = l;
+    return {true, std::move(o.message)};
+  }
+
+  CounterSlot* counter(const std::string& name, CounterKind kind = CounterKind::kCounter) {
+    return control_->counter(name, kind);
+  }
+
+  ControlFile* control_;
+  const std::vector<core::ThreadConfig>& threads_;
+  const std::vector<std::unique_ptr<core::Runner>>& runners_;
+  const pipeline::OrderEntryConfig& order_entry_;
+  std::string histogram_dir_;
+  risk::RiskLimits limits_;  // the control thread's copy of the current limits
+  pipeline::NetStage<Backend>& net_;
+  pipeline::ParseStage& parse_;
+  pipeline::BookStage& book_;
+  pipeline::StrategyStage& strategy_;
+  pipeline::EgressStage<Backend>& egress_;
+  core::SpscRing<pipeline::RxMessage>* rx_;
+  core::SpscRing<pipeline::MdEvent>* md_;
+  core::SpscRing<pipeline::BookEvent>* book_events_;
+  core::SpscRing<pipeline::OrderIntent>* intents_;
+  core::SpscRing<pipeline::ExecReport>* reports_;
+  core::SpscRing<pipeline::ControlRequest>& control_ring_;
+  book::BookSet& books_;
+  oms::OrderManager& oms_;
+  risk::RiskGate& gate_;
+  risk::ReferencePrices& refs_;
+  pipeline::SymbolTable& symbols_;
+  std::function<std::vector<std::string>()> dump_histograms_;
+  std::size_t hop_count_;
+  std::atomic<bool> halted_{false};
+  std::uint32_t control_seq_ = 0;
+  std::uint64_t described_events_ = 0;  // session events already formatted into the control file
+  struct Stuck {
+    CommandState state = CommandState::kFree;
+    std::uint64_t since = 0;
+  };
+  std::vector<Stuck> stuck_;  // command slots not free, as the control thread last saw them
+};
+
+}  // namespace hft::control

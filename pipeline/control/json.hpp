@@ -1,0 +1,22 @@
+#pragma once
+// hftctl's machine-readable pages (`status`, `stats`, `hist` with --json): one JSON document each,
+// rendered from Snapshots, with the shapes documented in docs/json-output.md. Pure functions of
+// their inputs, like the text pages of report.hpp. Each document ends with a newline.
+#include <string>
+#include <vector>
+
+#include "pipeline/control/snapshot.hpp"
+
+namespace hft::control {
+
+// Increase when a field changes meaning or goes away (adding fields keeps the version).
+inline constexpr int kJsonSchemaVersion = 1;
+
+std::string status_json(const Snapshot& s);
+std::string counters_json(const Snapshot& s);
+// One `stats --watch --json` refresh (a line of JSON Lines): values now and per-second rates since `before`.
+std::string rates_json(const Snapshot& before, const Snapshot& now);
+// Per hop: count and percentiles in nanoseconds; `files`: the .hgrm and plot files written.
+std::string histograms_json(const Snapshot& s, const std::vector<std::string>& files);
+
+}  // namespace hft::control

@@ -1,0 +1,81 @@
+#include "pipeline/risk/keys.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/config.hpp"
+
+namespace hft::risk {
+
+const RiskKey* find_risk_key(std::string_view name) noexcept {
+  for (const RiskKey& k : kRiskKeys)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::string format_risk_value(KeyKind kind, std::uint8_t decimals, double value) {
+  switch (kind) {
+    case KeyKind::kBoolean: return value != 0 ? "yes" : "no";
+    case KeyKind::kInteger: return fmt::format("{}", static_cast<std::int64_t>(value));
+    case KeyKind::kNumber: break;
+  }
+  return decimals == kShortest ? fmt::format("{}", value) : fmt::format("{:.{}f}", value, decimals);
+}
+
+namespace {
+std::string bound_text(double v) {
+  // Whole numbers below ten million in full (999999), larger ones as powers of ten (1e12).
+  if (v == std::trunc(v) && std::fabs(v) < 1e7) return fmt::format("{}", static_cast<std::int64_t>(v));
+  return fmt::format("{:g}", v);
+}
+}  // namespace
+
+std::string risk_range_text(const RiskKey& k) { return fmt::format("[{}, {}]", bound_text(k.min), bound_text(k.max)); }
+
+std::string risk_key_list(bool runtime_only) {
+  std::string s;
+  for (const RiskKey& k : kRiskKeys) {
+    if (runtime_only && !k.runtime) continue;
+    s += fmt::format("{}risk.{}", s.empty() ? "" : ", ", k.name);
+  }
+  return s;
+}
+
+void parse_risk_section(const core::ConfigSection& r, RiskLimits& limits) {
+  for (const RiskKey& k : kRiskKeys) {
+    switch (k.kind) {
+      case KeyKind::kInteger:
+        k.set(limits, static_cast<double>(r.integer(k.name, static_cast<std::int64_t>(k.get(limits)),
+                                                    static_cast<std::int64_t>(k.min), static_cast<std::int64_t>(k.max))));
+        break;
+      case KeyKind::kNumber: k.set(limits, r.number(k.name, k.get(limits), k.min, k.max)); break;
+      case KeyKind::kBoolean: k.set(limits, r.boolean(k.name, k.get(limits) != 0) ? 1.0 : 0.0); break;
+    }
+  }
+  r.reject_unknown_keys();
+}
+
+SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value) {
+  const std::string_view name = key.starts_with("risk.") ? key.substr(5) : std::string_view{};
+  const RiskKey* k = name.empty() ? nullptr : find_risk_key(name);
+  if (k == nullptr) return {false, fmt::format("unknown key \"{}\" (keys: {})", key, risk_key_list(true))};
+  if (!k->runtime)
+    return {false, fmt::format("{} cannot change while hftd runs: set it in [risk] and restart", key)};
+  const std::string text(value);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= k->min && v <= k->max))
+    return {false, fmt::format("{}: \"{}\" is not a number in {}", key, value, risk_range_text(*k))};
+  const std::string old_text = format_risk_value(*k, k->get(limits));
+  RiskLimits next = limits;
+  k->set(next, v);
+  // A number shows what was asked (max_notional_usd keeps 1/10,000 $, shown to the cent); an
+  // integer what was stored (truncated).
+  const std::string new_text = format_risk_value(*k, k->kind == KeyKind::kNumber ? v : k->get(next));
+  limits = next;
+  return {true, fmt::format("{}: {} -> {}", key, old_text, new_text)};
+}
+
+}  // namespace hft::risk

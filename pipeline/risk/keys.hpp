@@ -1,0 +1,103 @@
+#pragma once
+// The one table of pre-trade risk keys. Config parsing ([risk] in hftd's TOML), the run-time
+// `hftctl set risk.KEY=VALUE`, hftctl's help and confirmation, the status report and the
+// Prometheus exposition all read this table (the last three through the control file's
+// self-describing RiskBlock, written from it). A new limit is one member of RiskLimits and one
+// row below.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "pipeline/risk/risk.hpp"
+
+namespace hft::core {
+class ConfigSection;
+}
+
+namespace hft::risk {
+
+enum class KeyKind : std::uint8_t { kInteger = 0, kNumber = 1, kBoolean = 2 };
+
+inline constexpr std::uint8_t kShortest = 0xFF;  // RiskKey::decimals: the shortest exact text
+
+// One risk key. Values "in the key's unit" are what an operator writes (USD, shares, bps); the
+// member of RiskLimits may use another scale (max_notional is in 1/10,000 $).
+struct RiskKey {
+  std::string_view name;   // [risk] key; `hftctl set risk.<name>`; report and metrics label
+  KeyKind kind;
+  double min, max;         // accepted range, in the key's unit
+  bool runtime;            // may change while hftd runs (hftctl set)
+  std::uint8_t decimals;   // kNumber shown with this many decimals, or kShortest
+  std::string_view unit;
+  std::string_view help;
+  double (*get)(const RiskLimits&) noexcept;       // the member, in the key's unit
+  void (*set)(RiskLimits&, double) noexcept;       // from the key's unit; integers truncate
+};
+
+namespace detail {
+template <auto Member, std::int64_t Scale>
+double get_member(const RiskLimits& l) noexcept {
+  return static_cast<double>(l.*Member) / static_cast<double>(Scale);
+}
+template <auto Member, std::int64_t Scale>
+void set_member(RiskLimits& l, double v) noexcept {
+  using T = std::remove_cvref_t<decltype(l.*Member)>;
+  if constexpr (std::is_same_v<T, bool>) l.*Member = v != 0;
+  else l.*Member = static_cast<T>(v * static_cast<double>(Scale));
+}
+// A row: the member of RiskLimits and its scale (member = value in the key's unit * Scale).
+template <auto Member, std::int64_t Scale = 1>
+constexpr RiskKey row(std::string_view name, KeyKind kind, double min, double max, bool runtime, std::string_view unit,
+                      std::string_view help, std::uint8_t decimals = kShortest) {
+  return RiskKey{name, kind, min, max, runtime, decimals, unit, help, &get_member<Member, Scale>,
+                 &set_member<Member, Scale>};
+}
+}  // namespace detail
+
+// In the order the report shows them.
+inline constexpr std::array kRiskKeys{
+    detail::row<&RiskLimits::max_order_quantity>("max_order_quantity", KeyKind::kInteger, 1, 999'999, true, "shares",
+                                                 "largest quantity of one order"),
+    detail::row<&RiskLimits::max_notional, 10'000>("max_notional_usd", KeyKind::kNumber, 0.01, 1e12, true, "USD",
+                                                   "largest price x quantity of one order", 2),
+    detail::row<&RiskLimits::price_band_bps>("price_band_bps", KeyKind::kInteger, 1, 100'000, true, "bps",
+                                             "farthest an order's price may be from the reference price"),
+    detail::row<&RiskLimits::max_position>("max_position", KeyKind::kInteger, 0, 1e9, true, "shares",
+                                           "position per symbol, long or short, counting what could still fill"),
+    detail::row<&RiskLimits::max_open_orders>("max_open_orders", KeyKind::kInteger, 1, 1e6, true, "orders",
+                                              "working orders at once"),
+    detail::row<&RiskLimits::max_orders_per_second>("max_orders_per_second", KeyKind::kNumber, 0.001, 1e9, true,
+                                                    "orders/s", "order-rate token bucket: refill rate"),
+    detail::row<&RiskLimits::order_burst>("order_burst", KeyKind::kInteger, 1, 1e6, true, "orders",
+                                          "order-rate token bucket: depth"),
+    detail::row<&RiskLimits::require_reference_price>("require_reference_price", KeyKind::kBoolean, 0, 1, false, "",
+                                                      "refuse orders on a symbol with no reference price yet"),
+};
+
+// The row named `name` (without "risk."), or null.
+const RiskKey* find_risk_key(std::string_view name) noexcept;
+
+// A value as the report and `set` show it: integers exact, booleans yes/no, numbers with the
+// key's decimals.
+std::string format_risk_value(KeyKind kind, std::uint8_t decimals, double value);
+inline std::string format_risk_value(const RiskKey& k, double value) { return format_risk_value(k.kind, k.decimals, value); }
+// "[1, 999999]"
+std::string risk_range_text(const RiskKey& k);
+// "risk.max_order_quantity, risk.max_notional_usd, ..." (only the run-time keys when asked).
+std::string risk_key_list(bool runtime_only);
+
+// Reads the [risk] section into `limits` (keys absent keep their value); unknown keys and values
+// out of range are core::ConfigError naming the file, line and key.
+void parse_risk_section(const core::ConfigSection& section, RiskLimits& limits);
+
+// `hftctl set risk.KEY=VALUE` on a copy of the limits: on success `limits` holds the new value and
+// the message is "risk.KEY: old -> new"; otherwise `limits` is unchanged and the message says why.
+struct SetOutcome {
+  bool ok = false;
+  std::string message;
+};
+SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value);
+
+}  // namespace hft::risk

@@ -1,0 +1,128 @@
+// The table of risk keys: every row reads and writes its own member of RiskLimits, [risk] parsing
+// and `hftctl set` both follow it, and the control file's RiskBlock carries it whole.
+#include "pipeline/risk/keys.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <set>
+#include <string>
+
+#include "core/config.hpp"
+#include "pipeline/control/risk_block.hpp"
+
+namespace hft::risk {
+namespace {
+
+TEST(RiskKeys, EveryRowOwnsOneMemberAndRoundTrips) {
+  std::set<std::string_view> names;
+  for (const RiskKey& k : kRiskKeys) {
+    EXPECT_TRUE(names.insert(k.name).second) << "duplicate key " << k.name;
+    EXPECT_LE(k.min, k.max) << k.name;
+    EXPECT_LT(k.name.size(), sizeof(control::RiskLimitSlot{}.name)) << k.name;
+    EXPECT_FALSE(k.help.empty()) << k.name;
+    // Setting this key's value changes this key and no other.
+    const RiskLimits defaults;
+    RiskLimits l = defaults;
+    const double v = k.kind == KeyKind::kBoolean ? (k.get(defaults) != 0 ? 0.0 : 1.0) : k.max;
+    k.set(l, v);
+    EXPECT_EQ(k.get(l), v) << k.name;
+    for (const RiskKey& other : kRiskKeys) {
+      if (other.name != k.name) {
+        EXPECT_EQ(other.get(l), other.get(defaults)) << k.name << " changed " << other.name;
+      }
+    }
+  }
+  EXPECT_EQ(find_risk_key("max_notional_usd"), &kRiskKeys[1]);
+  EXPECT_EQ(find_risk_key("nope"), nullptr);
+}
+
+TEST(RiskKeys, ScaleOfTheNotional) {
+  RiskLimits l;
+  find_risk_key("max_notional_usd")->set(l, 250'000.5);
+  EXPECT_EQ(l.max_notional, 2'500'005'000);  // 1/10,000 $
+  EXPECT_EQ(format_risk_value(*find_risk_key("max_notional_usd"), find_risk_key("max_notional_usd")->get(l)), "250000.50");
+}
+
+TEST(RiskKeys, SetAtRunTime) {
+  RiskLimits l;
+  SetOutcome o = set_risk_key(l, "risk.max_order_quantity", "50");
+  EXPECT_TRUE(o.ok);
+  EXPECT_EQ(o.message, "risk.max_order_quantity: 10000 -> 50");
+  EXPECT_EQ(l.max_order_quantity, 50u);
+  o = set_risk_key(l, "risk.max_notional_usd", "1234.5");
+  EXPECT_TRUE(o.ok);
+  EXPECT_EQ(o.message, "risk.max_notional_usd: 1000000.00 -> 1234.50");
+  EXPECT_EQ(l.max_notional, 12'345'000);
+  o = set_risk_key(l, "risk.max_orders_per_second", "2.5");
+  EXPECT_EQ(o.message, "risk.max_orders_per_second: 2000 -> 2.5");
+  EXPECT_EQ(l.max_orders_per_second, 2.5);
+
+  const RiskLimits before = l;
+  o = set_risk_key(l, "risk.max_order_quantity", "0");
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.message, "risk.max_order_quantity: \"0\" is not a number in [1, 999999]");
+  o = set_risk_key(l, "risk.max_notional_usd", "lots");
+  EXPECT_EQ(o.message, "risk.max_notional_usd: \"lots\" is not a number in [0.01, 1e+12]");
+  o = set_risk_key(l, "risk.bogus", "1");
+  EXPECT_FALSE(o.ok);
+  EXPECT_NE(o.message.find("unknown key \"risk.bogus\" (keys: risk.max_order_quantity, "), std::string::npos) << o.message;
+  EXPECT_EQ(o.message.find("require_reference_price"), std::string::npos) << "not settable, not listed";
+  o = set_risk_key(l, "max_order_quantity", "5");
+  EXPECT_FALSE(o.ok) << "the risk. prefix is required";
+  o = set_risk_key(l, "risk.require_reference_price", "0");
+  EXPECT_FALSE(o.ok);
+  EXPECT_NE(o.message.find("cannot change while hftd runs"), std::string::npos) << o.message;
+  EXPECT_EQ(l.max_order_quantity, before.max_order_quantity);
+  EXPECT_EQ(l.max_notional, before.max_notional);
+  EXPECT_EQ(l.require_reference_price, before.require_reference_price);
+}
+
+TEST(RiskKeys, ConfigSectionFollowsTheTable) {
+  auto doc = core::ConfigDocument::parse(
+      "[risk]\nmax_order_quantity = 7\nmax_notional_usd = 12.5\nprice_band_bps = 9\nmax_position = 11\n"
+      "max_open_orders = 13\nmax_orders_per_second = 0.5\norder_burst = 17\nrequire_reference_price = false\n",
+      "t.toml");
+  RiskLimits l;
+  parse_risk_section(*doc->root().section("risk"), l);
+  EXPECT_EQ(l.max_order_quantity, 7u);
+  EXPECT_EQ(l.max_notional, 125'000);
+  EXPECT_EQ(l.price_band_bps, 9);
+  EXPECT_EQ(l.max_position, 11);
+  EXPECT_EQ(l.max_open_orders, 13u);
+  EXPECT_EQ(l.max_orders_per_second, 0.5);
+  EXPECT_EQ(l.order_burst, 17u);
+  EXPECT_FALSE(l.require_reference_price);
+  // Every key's range is enforced, with the key named.
+  for (const RiskKey& k : kRiskKeys) {
+    if (k.kind == KeyKind::kBoolean) continue;
+    auto bad = core::ConfigDocument::parse(fmt::format("[risk]\n{} = {}\n", k.name, k.max * 10), "t.toml");
+    RiskLimits m;
+    try {
+      parse_risk_section(*bad->root().section("risk"), m);
+      ADD_FAILURE() << k.name << " accepted " << k.max * 10;
+    } catch (const core::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("risk." + std::string(k.name)), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RiskKeys, TheControlFileBlockCarriesEveryKey) {
+  control::RiskBlock b{};
+  RiskLimits l;
+  l.price_band_bps = 42;
+  control::write_risk_limits(b, l);
+  ASSERT_EQ(b.limit_count, kRiskKeys.size());
+  for (const RiskKey& k : kRiskKeys) {
+    const control::RiskLimitSlot* s = b.find(k.name);
+    ASSERT_NE(s, nullptr) << k.name;
+    EXPECT_EQ(s->value, k.get(l));
+    EXPECT_EQ(s->kind, static_cast<std::uint8_t>(k.kind));
+    EXPECT_EQ(s->runtime != 0, k.runtime);
+  }
+  EXPECT_EQ(b.find("price_band_bps")->value, 42.0);
+}
+
+}  // namespace
+}  // namespace hft::risk
