@@ -91,7 +91,10 @@ struct BookEvent {
   std::uint16_t ask_orders;
   Locate locate;
   BookEventType type;
-  char trade_side;                    // kTrade: 'B' (aggressor sold into a bid) / 'S' / ' ' unknown
+  // kTrade: the aggressor's side. An execution ('E', 'C') names the resting order it hit, and the
+  // aggressor was on the other side: a resting buy executed means the aggressor sold ('S'), a
+  // resting sell means it bought ('B'). ' ' when unknown ('P' and 'Q' carry no usable side).
+  char trade_side;
   std::int32_t trade_price;           // kTrade
   std::uint32_t trade_shares;         // kTrade; kTradingState: the state character
 };
@@ -100,7 +103,7 @@ static_assert(sizeof(BookEvent) <= 120 && std::is_trivially_copyable_v<BookEvent
 // ---- strategy -> risk/egress -------------------------------------------------------------------
 enum class Side : std::uint8_t { kBuy, kSell };
 enum class TimeInForce : std::uint8_t { kDay, kIoc };
-enum class IntentType : std::uint8_t { kNew, kCancel, kReplace, kCancelAll };
+enum class IntentType : std::uint8_t { kNew, kCancel, kReplace };
 
 struct OrderIntent {
   std::uint64_t origin_tsc;    // the packet that caused the decision
