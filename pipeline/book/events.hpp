@@ -61,7 +61,7 @@ static_assert(sizeof(LevelUpdate) <= 56, "LevelUpdate must fit a one-cache-line 
 
 // A sink that watches the best Sink::kDepthLevels levels of each side: the book calls
 // `sink.on_depth_change(locate)` after a message that changed them (the shares or order count of
-// one of those levels, or a level entering or leaving them). The book knows from where the
+// one of those levels, or a level entering or leaving them). The book knows where the
 // touched level sits in its sorted array, so the test costs one compare and no copy; a replace
 // that puts back the same shares at the same price changes nothing and is not reported.
 template <class Sink>
