@@ -40,7 +40,7 @@ enum class MdType : std::uint8_t {
   kTrade,        // side, shares, price, aux = match number (P)
   kCrossTrade,   // shares, price, aux = match number (Q)
   kBrokenTrade,  // aux = match number (B)
-  kDirectory,    // aux = 8-byte symbol, shares = round lot size (R)
+  kDirectory,    // aux = 8-byte symbol, shares = round lot size, side = market category (R)
   kTradingState, // aux = 8-byte symbol, side = trading state H/P/Q/T (H)
   kSystemEvent,  // side = event code (S)
   kFeedStale,    // a MoldUDP64 gap: books may be wrong until kFeedFresh
@@ -78,7 +78,7 @@ enum class BookEventType : std::uint8_t {
   kTrade,       // an execution or trade print on a subscribed stock
   kFeedStale,   // every book is stale until kFeedFresh
   kFeedFresh,
-  kTradingState,
+  kTradingState, // ITCH 'H' on any stock, subscribed or not: trading_state() says which
 };
 
 struct BookEvent {
@@ -91,16 +91,23 @@ struct BookEvent {
   std::uint16_t ask_orders;
   Locate locate;
   BookEventType type;
-  char trade_side;                    // kTrade: 'B' (aggressor sold into a bid) / 'S' / ' ' unknown
+  // kTrade: the aggressor's side. An execution ('E', 'C') names the resting order it hit, and the
+  // aggressor was on the other side: a resting buy executed means the aggressor sold ('S'), a
+  // resting sell means it bought ('B'). ' ' when unknown ('P' and 'Q' carry no usable side).
+  char trade_side;
   std::int32_t trade_price;           // kTrade
-  std::uint32_t trade_shares;         // kTrade; kTradingState: the state character
+  std::uint32_t trade_shares;         // kTrade; kTradingState: the state character (no room for a field)
+
+  // kTradingState: ITCH 'H' Trading State: 'H' halted, 'P' paused, 'Q' quotation only, 'T' trading.
+  [[nodiscard]] char trading_state() const noexcept { return static_cast<char>(trade_shares); }
+  void set_trading_state(char state) noexcept { trade_shares = static_cast<unsigned char>(state); }
 };
 static_assert(sizeof(BookEvent) <= 120 && std::is_trivially_copyable_v<BookEvent>);
 
 // ---- strategy -> risk/egress -------------------------------------------------------------------
 enum class Side : std::uint8_t { kBuy, kSell };
 enum class TimeInForce : std::uint8_t { kDay, kIoc };
-enum class IntentType : std::uint8_t { kNew, kCancel, kReplace, kCancelAll };
+enum class IntentType : std::uint8_t { kNew, kCancel, kReplace };
 
 struct OrderIntent {
   std::uint64_t origin_tsc;    // the packet that caused the decision

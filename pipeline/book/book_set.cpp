@@ -111,19 +111,23 @@ void BookSet::broken_trade(std::uint64_t ts, std::uint16_t locate, std::uint64_t
 }
 
 void BookSet::stock_directory(std::uint64_t ts, const itch::StockDirectory& m) noexcept {
+  stock_directory(ts, m.stock_locate(), m.stock(), m.round_lot_size(), m.market_category());
+}
+
+void BookSet::stock_directory(std::uint64_t ts, std::uint16_t locate, itch::Symbol symbol, std::uint32_t round_lot,
+                              char market_category) noexcept {
   begin(ts);
   ++stats_.directory;
-  const std::uint16_t locate = m.stock_locate();
   if (!valid_locate(locate)) {
     ++stats_.bad_locate;
     return;
   }
   Stock& st = stocks_[locate];
-  st.symbol = m.stock();
+  st.symbol = symbol;
   st.has_symbol = true;
   st.in_directory = true;
-  st.round_lot = m.round_lot_size();
-  st.market_category = m.market_category();
+  st.round_lot = round_lot;
+  st.market_category = market_category;
 }
 
 void BookSet::system_event(std::uint64_t ts, char code) noexcept {

@@ -36,7 +36,9 @@
 //    $200,000, so the window would be huge or need a second path.
 //  * Top-of-book changes are detected without touching the level arrays: a message can change
 //    the top only if it touches a price at or better than the last published best, and only
-//    then is the top recomputed and compared with the last published one.
+//    then is the top recomputed and compared with the last published one. Changes of the best
+//    N levels (a DepthSink, book/events.hpp) come from the touched level's place in its sorted
+//    array, known already: no copy of the depth and no compare against a published one.
 //
 // Every hot-path operation is noexcept, allocates nothing and takes no lock. Bad input is
 // counted in BookStats and skipped: unknown references (a file that starts mid-day), executions
@@ -217,6 +219,9 @@ class BookSet {
              char kind) noexcept;
   void broken_trade(std::uint64_t ts, std::uint16_t locate, std::uint64_t match) noexcept;
   void stock_directory(std::uint64_t ts, const itch::StockDirectory& m) noexcept;
+  // The same from fields already decoded (the appliance's parse stage hands these on).
+  void stock_directory(std::uint64_t ts, std::uint16_t locate, itch::Symbol symbol, std::uint32_t round_lot,
+                       char market_category) noexcept;
   template <class Sink>
   void trading_action(std::uint64_t ts, std::uint16_t locate, char state, Sink& sink) noexcept;
   void system_event(std::uint64_t ts, char code) noexcept;
@@ -425,6 +430,8 @@ class BookSet {
   // published top is still exact and need not be read again.
   static constexpr std::uint8_t kDirtyBoth = 3;
   std::uint8_t dirty_ = 0;
+  // A DepthSink's levels changed during the current message (reported and cleared by finish).
+  bool depth_changed_ = false;
   char system_event_ = ' ';
   BookStats stats_;
 };
@@ -716,6 +723,11 @@ HFT_ALWAYS_INLINE bool BookSet::insert_order(Stock& st, std::uint16_t locate, st
   lv->shares += shares;
   ++lv->orders;
   dirty_ |= static_cast<std::uint8_t>(touches_top(st, side, price)) << side;
+  if constexpr (DepthSink<Sink>) {
+    const SideIndex& si = st.side[side];
+    const auto rank = si.block + si.size - 1 - static_cast<std::uint32_t>(lv - slab_);  // 0 = best
+    depth_changed_ |= rank < Sink::kDepthLevels;
+  }
   level_event(st, locate, side, price, lv->shares, lv->orders, sink);
   return true;
 }
@@ -729,6 +741,7 @@ HFT_ALWAYS_INLINE void BookSet::reduce(Stock& st, std::uint32_t pos, std::uint32
   if (!f.found) [[unlikely]] return;
   Entry& lv = slab_[si.block + f.pos];
   dirty_ |= static_cast<std::uint8_t>(touches_top(st, o.side, o.price)) << o.side;
+  if constexpr (DepthSink<Sink>) depth_changed_ |= si.size - 1 - f.pos < Sink::kDepthLevels;  // rank, 0 = best
   o.shares -= n;
   lv.shares -= n;
   const std::uint8_t side = o.side;
@@ -763,16 +776,21 @@ inline std::uint32_t BookSet::resolve(std::uint16_t locate, std::uint64_t ref) n
 
 template <class Sink>
 inline void BookSet::finish(Stock& st, std::uint16_t locate, Sink& sink) noexcept {
-  if (dirty_ == 0) return;
-  const std::uint8_t sides = dirty_;
-  dirty_ = 0;
-  if (!refresh_top(st, sides)) return;
-  ++stats_.top_events;
-  if constexpr (requires(const TopOfBook& e) { sink.on_top_of_book(e); }) {
-    sink.on_top_of_book(make_top(st, locate));
-  } else {
-    (void)locate, (void)sink;
+  if (dirty_ != 0) {
+    const std::uint8_t sides = dirty_;
+    dirty_ = 0;
+    if (refresh_top(st, sides)) {
+      ++stats_.top_events;
+      if constexpr (requires(const TopOfBook& e) { sink.on_top_of_book(e); }) sink.on_top_of_book(make_top(st, locate));
+    }
   }
+  if constexpr (DepthSink<Sink>) {
+    if (depth_changed_) {
+      depth_changed_ = false;
+      sink.on_depth_change(locate);
+    }
+  }
+  (void)locate, (void)sink;
 }
 
 inline bool BookSet::refresh_top(Stock& st, std::uint8_t sides) noexcept {
@@ -908,13 +926,19 @@ inline void BookSet::replace(std::uint64_t ts, std::uint16_t locate, std::uint64
   }
   const Order& o = table_[pos];
   const std::uint8_t side = o.side;
+  const std::uint32_t old_price = o.price;
+  const std::uint32_t old_shares = o.shares;
   Stock& st = stocks_[o.locate];
   reduce(st, pos, o.shares, sink);
   if (shares == 0 || price == 0) [[unlikely]] {
     ++stats_.bad_quantity;
-  } else {
-    insert_order(st, locate, new_ref, side, shares, price, sink);
+  } else if (insert_order(st, locate, new_ref, side, shares, price, sink)) {
+    // The same shares back at the same price: every level is as it was (only time priority moved).
+    if constexpr (DepthSink<Sink>) {
+      if (price == old_price && shares == old_shares) depth_changed_ = false;
+    }
   }
+  (void)old_price, (void)old_shares;
   finish(st, locate, sink);
 }
 

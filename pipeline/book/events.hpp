@@ -5,7 +5,9 @@
 //
 // Sinks are chosen at compile time: the book calls `sink.on_top_of_book(e)` and
 // `sink.on_level_update(e)` only when the sink type has those members (no virtual call, and
-// a sink without them compiles the event construction away).
+// a sink without them compiles the event construction away). A DepthSink also hears, once per
+// message, that the best `kDepthLevels` levels of a side changed.
+#include <concepts>
 #include <cstdint>
 #include <type_traits>
 
@@ -56,6 +58,17 @@ struct LevelUpdate {
 };
 static_assert(std::is_trivially_copyable_v<LevelUpdate>);
 static_assert(sizeof(LevelUpdate) <= 56, "LevelUpdate must fit a one-cache-line ring cell");
+
+// A sink that watches the best Sink::kDepthLevels levels of each side: the book calls
+// `sink.on_depth_change(locate)` after a message that changed them (the shares or order count of
+// one of those levels, or a level entering or leaving them). The book knows where the
+// touched level sits in its sorted array, so the test costs one compare and no copy; a replace
+// that puts back the same shares at the same price changes nothing and is not reported.
+template <class Sink>
+concept DepthSink = requires(Sink& s, std::uint16_t locate) {
+  { Sink::kDepthLevels } -> std::convertible_to<std::uint32_t>;
+  s.on_depth_change(locate);
+};
 
 // A sink that takes nothing: book building alone.
 struct NullSink {};

@@ -2,27 +2,28 @@
 // Book stage: applies normalized market data (MdEvent) to the full-depth books of every stock,
 // keeps the shared tables other stages read (stock directory -> SymbolTable, trade and mid prices
 // -> risk::ReferencePrices), and publishes BookEvents for the stocks the strategies subscribed to:
-// the top 5 levels of both sides whenever they change, and trade prints. Feed-stale / fresh
-// markers pass through in order. Records the parsed -> book hop.
-#include <array>
+// the top 5 levels of both sides whenever they change (the book says when: book::DepthSink), and
+// trade prints. Trading states (ITCH 'H': halts, pauses, resumptions) are published for every
+// stock, so a strategy that subscribes later still learns the state. Feed-stale / fresh markers
+// and trading states wait for room in the output ring: they are state, not a snapshot that the
+// next change repeats. Records the parsed -> book hop.
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "core/clock.hpp"
 #include "core/histogram.hpp"
 #include "core/spsc_ring.hpp"
-#include "gateways/itch/encoder.hpp"
+#include "gateways/itch/messages.hpp"
 #include "pipeline/book/book_set.hpp"
 #include "pipeline/events.hpp"
 #include "pipeline/risk/risk.hpp"
-#include "pipeline/stages/strategy_stage.hpp"
+#include "pipeline/stages/subscriptions.hpp"
 #include "pipeline/symbols.hpp"
 
 namespace hft::pipeline {
 
 struct BookStageCounters {
-  std::uint64_t events = 0, depth_events = 0, trade_events = 0, overflow = 0;
+  std::uint64_t events = 0, depth_events = 0, trade_events = 0, trading_states = 0, overflow = 0;
 };
 
 class BookStage {
@@ -32,7 +33,7 @@ class BookStage {
   BookStage(core::SpscRing<MdEvent>& in, core::SpscRing<BookEvent>& out, book::BookSet& books, SymbolTable& symbols,
             risk::ReferencePrices& refs, const Subscriptions& subs, core::Histogram& parsed_to_book)
       : in_(in), out_(out), books_(books), symbols_(symbols), refs_(refs), subs_(subs), hop_(parsed_to_book),
-        clock_(core::tsc_clock()), last_(subs.size()) {}
+        clock_(core::tsc_clock()) {}
 
   int poll() noexcept {
     int n = 0;
@@ -57,9 +58,16 @@ class BookStage {
   [[nodiscard]] const book::BookSet& books() const noexcept { return books_; }
 
  private:
-  struct NoEvents {};  // the book's own TopOfBook events are not used: depth is compared below
+  // Told by the book that the message just applied changed the top kDepth levels of its stock.
+  struct DepthWatch {
+    static constexpr std::uint32_t kDepthLevels = kDepth;
+    bool changed = false;
+    void on_depth_change(std::uint16_t) noexcept { changed = true; }
+  };
+  static_assert(book::DepthSink<DepthWatch>);
 
-  // False only when a feed-stale/fresh marker found the output ring full (retried next poll).
+  // False only when a feed marker or a trading state found the output ring full (retried next
+  // poll, before anything was applied).
   bool apply(const MdEvent& e) noexcept {
     ++counters_.events;
     const Locate l = e.locate();
@@ -93,17 +101,13 @@ class BookStage {
         return true;
       case MdType::kBrokenTrade: books_.broken_trade(ts, l, e.aux); return true;
       case MdType::kDirectory: {
-        // The book keeps the directory from the wire form of 'R'; rebuild it from the event.
-        itch::StockDirectoryFields f;
-        std::memcpy(f.stock.chars.data(), &e.aux, 8);
-        f.round_lot_size = e.shares;
-        std::uint8_t wire[40];
-        itch::encode::stock_directory(wire, itch::MessageHeader{l, 0, ts}, f);
-        books_.stock_directory(ts, itch::StockDirectory{{wire}});
+        itch::Symbol symbol;
+        std::memcpy(symbol.chars.data(), &e.aux, sizeof symbol.chars);
+        books_.stock_directory(ts, l, symbol, e.shares, e.side);
         symbols_.set(l, e.aux);
         return true;
       }
-      case MdType::kTradingState: books_.trading_action(ts, l, e.side, sink_); return true;
+      case MdType::kTradingState: return trading_state(e, l);
       case MdType::kSystemEvent: books_.system_event(ts, e.side); return true;
       case MdType::kFeedStale:
         if (!control(e, BookEventType::kFeedStale)) return false;
@@ -111,8 +115,15 @@ class BookStage {
         return true;
       case MdType::kFeedFresh: return control(e, BookEventType::kFeedFresh);
     }
-    if (subs_.test(l)) publish_depth(e, l);
+    depth_changed(e, l);
     return true;
+  }
+
+  // Publishes the depth if the message changed it (and clears the book's report either way).
+  void depth_changed(const MdEvent& e, Locate l) noexcept {
+    if (!sink_.changed) return;
+    sink_.changed = false;
+    if (subs_.test(l)) publish_depth(e, l);
   }
 
   // An execution's aggressor is on the other side of the resting order it hit.
@@ -125,7 +136,10 @@ class BookStage {
     const book::StockInfo info = books_.info(l);
     const std::uint32_t px = info.last_trade.price;
     if (px != 0) refs_.set(l, static_cast<Price>(px));
-    if (!subs_.test(l)) return;
+    if (!subs_.test(l)) {
+      depth_changed(e, l);
+      return;
+    }
     BookEvent* out = out_.claim();
     if (out == nullptr) {
       ++counters_.overflow;
@@ -143,45 +157,58 @@ class BookStage {
       ++published_;
       ++counters_.trade_events;
     }
-    publish_depth(e, l);  // an execution also changes the depth
+    depth_changed(e, l);  // an execution also changes the depth
   }
 
+  // Every event carries the full depth, so a change lost to a full ring (counted) is made good
+  // by the next change of the same stock.
   void publish_depth(const MdEvent& e, Locate l) noexcept {
-    if (l >= last_.size()) return;
-    const book::BookDepth<kDepth> d = books_.depth<kDepth>(l);
-    Snapshot s;
-    for (int i = 0; i < kDepth; ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      s.bids[k] = {static_cast<std::int32_t>(d.bids[k].price), static_cast<std::uint32_t>(d.bids[k].shares)};
-      s.asks[k] = {static_cast<std::int32_t>(d.asks[k].price), static_cast<std::uint32_t>(d.asks[k].shares)};
-    }
-    s.bid_orders = static_cast<std::uint16_t>(d.bids[0].orders > 0xffff ? 0xffff : d.bids[0].orders);
-    s.ask_orders = static_cast<std::uint16_t>(d.asks[0].orders > 0xffff ? 0xffff : d.asks[0].orders);
-    if (std::memcmp(&s, &last_[l], sizeof s) == 0) return;
     BookEvent* out = out_.claim();
     if (out == nullptr) {
-      ++counters_.overflow;  // not remembered as sent: the next change publishes the full depth
+      ++counters_.overflow;
       return;
     }
-    last_[l] = s;
-    // Before any trade: the mid, or the one side there is (a probe's book has a single order).
-    if (s.bids[0].price > 0 && s.asks[0].price > 0)
-      refs_.set(l, (static_cast<Price>(s.bids[0].price) + s.asks[0].price) / 2);
-    else if (refs_.get(l) == 0 && (s.bids[0].price > 0 || s.asks[0].price > 0))
-      refs_.set(l, s.bids[0].price > 0 ? s.bids[0].price : s.asks[0].price);
+    const book::BookDepth<kDepth> d = books_.depth<kDepth>(l);
     *out = BookEvent{};
+    for (int i = 0; i < kDepth; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      out->bids[i] = {static_cast<std::int32_t>(d.bids[k].price), static_cast<std::uint32_t>(d.bids[k].shares)};
+      out->asks[i] = {static_cast<std::int32_t>(d.asks[k].price), static_cast<std::uint32_t>(d.asks[k].shares)};
+    }
+    out->bid_orders = static_cast<std::uint16_t>(d.bids[0].orders > 0xffff ? 0xffff : d.bids[0].orders);
+    out->ask_orders = static_cast<std::uint16_t>(d.asks[0].orders > 0xffff ? 0xffff : d.asks[0].orders);
+    // Before any trade: the mid, or the one side there is (a probe's book has a single order).
+    const Price bid = out->bids[0].price, ask = out->asks[0].price;
+    if (bid > 0 && ask > 0)
+      refs_.set(l, (bid + ask) / 2);
+    else if (refs_.get(l) == 0 && (bid > 0 || ask > 0))
+      refs_.set(l, bid > 0 ? bid : ask);
     out->origin_tsc = e.origin_tsc;
     out->stage_tsc = core::rdtsc();
     out->timestamp = e.timestamp();
-    std::memcpy(out->bids, s.bids.data(), sizeof out->bids);
-    std::memcpy(out->asks, s.asks.data(), sizeof out->asks);
-    out->bid_orders = s.bid_orders;
-    out->ask_orders = s.ask_orders;
     out->locate = l;
     out->type = BookEventType::kDepthChange;
     out_.publish();
     ++published_;
     ++counters_.depth_events;
+  }
+
+  // ITCH 'H' (spec 1.2.2): 'H' halted, 'P' paused, 'Q' quotation only, 'T' trading.
+  bool trading_state(const MdEvent& e, Locate l) noexcept {
+    BookEvent* out = out_.claim();
+    if (out == nullptr) return false;
+    books_.trading_action(e.timestamp(), l, e.side, sink_);
+    *out = BookEvent{};
+    out->origin_tsc = e.origin_tsc;
+    out->stage_tsc = core::rdtsc();
+    out->timestamp = e.timestamp();
+    out->locate = l;
+    out->type = BookEventType::kTradingState;
+    out->set_trading_state(e.side);
+    out_.publish();
+    ++published_;
+    ++counters_.trading_states;
+    return true;
   }
 
   bool control(const MdEvent& e, BookEventType type) noexcept {
@@ -195,12 +222,6 @@ class BookStage {
     return true;
   }
 
-  struct Snapshot {
-    std::array<Level, kDepth> bids{};
-    std::array<Level, kDepth> asks{};
-    std::uint16_t bid_orders = 0, ask_orders = 0;
-  };
-
   core::SpscRing<MdEvent>& in_;
   core::SpscRing<BookEvent>& out_;
   book::BookSet& books_;
@@ -209,8 +230,7 @@ class BookStage {
   const Subscriptions& subs_;
   core::Histogram& hop_;
   const core::TscClock& clock_;
-  NoEvents sink_;
-  std::vector<Snapshot> last_;  // per locate: the depth last published
+  DepthWatch sink_;
   std::uint32_t published_ = 0;  // events published by the message being applied
   BookStageCounters counters_;
 };

@@ -241,14 +241,6 @@ class EgressStage {
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
-  // Cancels everything working at the venue (shutdown and kill switch); new orders stay blocked
-  // only while the kill switch is on.
-  void cancel_all() noexcept { kill_all(now_ns()); }
-  // Orderly logout (shutdown, after the cancels are confirmed or the wait ran out).
-  void logout() noexcept {
-    soup_.logout(now_ns());
-    flush();
-  }
 
  private:
   std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
@@ -259,7 +251,6 @@ class EgressStage {
       case IntentType::kNew: return handle_new(in, now);
       case IntentType::kCancel: return handle_cancel(in, now);
       case IntentType::kReplace: return handle_replace(in, now);
-      case IntentType::kCancelAll: kill_all(now); return;
     }
   }
 

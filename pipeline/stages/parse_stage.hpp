@@ -127,6 +127,7 @@ class ParseStage {
       head(m, MdType::kDirectory);
       e->aux = m.stock().key();
       e->shares = m.round_lot_size();
+      e->side = m.market_category();
     }
     void on_stock_trading_action(const itch::StockTradingAction& m) noexcept {
       head(m, MdType::kTradingState);

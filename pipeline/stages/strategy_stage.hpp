@@ -19,6 +19,7 @@
 #include "core/histogram.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/stages/subscriptions.hpp"
 #include "pipeline/strategy/registry.hpp"
 #include "pipeline/strategy/sdk.hpp"
 #include "pipeline/symbols.hpp"
@@ -27,23 +28,6 @@ namespace hft::pipeline {
 
 // The strategy types are listed once, in pipeline/strategy/registry.hpp.
 using strategy::AnyStrategy;
-
-// Which stocks the strategies want depth for: written by the strategy stage when a symbol's
-// locate becomes known, read by the book stage (relaxed atomics, one byte per locate).
-class Subscriptions {
- public:
-  explicit Subscriptions(std::size_t locates) : flags_(locates) {}
-  void set(Locate locate) noexcept {
-    if (locate < flags_.size()) flags_[locate].store(1, std::memory_order_release);
-  }
-  [[nodiscard]] bool test(Locate locate) const noexcept {
-    return locate < flags_.size() && flags_[locate].load(std::memory_order_relaxed) != 0;
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return flags_.size(); }
-
- private:
-  std::vector<std::atomic<std::uint8_t>> flags_;
-};
 
 struct StrategyStageCounters {
   std::uint64_t book_events = 0, trades = 0, reports = 0, timers = 0, stale_marks = 0, unknown_owner = 0;
@@ -235,8 +219,16 @@ class StrategyStage {
         }
         return;
       }
-      case BookEventType::kTradingState:
+      case BookEventType::kTradingState: {
+        if (e.locate >= books_.size()) return;
+        const char state = e.trading_state();
+        books_[e.locate].trading_state = state;  // kept for a strategy that subscribes later
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_trading_state(ctx, e.locate, state); })
+            strat.on_trading_state(ctx, e.locate, state);
+        });
         return;
+      }
     }
   }
 

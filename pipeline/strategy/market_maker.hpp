@@ -7,6 +7,8 @@
 // second), tau the horizon, gamma the risk aversion and k the order-arrival decay. Quotes are
 // rounded outward to the tick, never cross the opposite best (post-only), and are replaced when
 // the wanted price moves by at least `replace_ticks`; a side is pulled at the position limit.
+// A halted or paused symbol (ITCH 'H') is not quoted: its quotes are pulled when the halt is
+// published, and quoting resumes when trading does (quotation-only periods are quoted).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -56,6 +58,7 @@ class MarketMaker {
   [[nodiscard]] const MarketMakerParams& params() const noexcept { return p_; }
 
   void on_book(Context& ctx, const BookView& book) noexcept {
+    if (book.halted()) return pull(ctx, book.locate);
     if (!book.two_sided() || book.stale) return;
     State& st = state(book.locate);
     const double s = book.micro_price() * 1e-4;  // dollars
@@ -73,10 +76,23 @@ class MarketMaker {
 
   void on_fill(Context& ctx, const Fill& f) noexcept {
     const BookView& book = ctx.book(f.locate);
-    if (book.two_sided() && !book.stale) quote(ctx, book, state(f.locate), book.micro_price() * 1e-4);
+    if (book.two_sided() && !book.stale && !book.halted()) quote(ctx, book, state(f.locate), book.micro_price() * 1e-4);
   }
 
-  void on_order(Context&, const OrderUpdate& u) noexcept {
+  void on_trading_state(Context& ctx, Locate locate, char) noexcept {
+    const BookView& book = ctx.book(locate);
+    if (book.halted()) {
+      pull(ctx, locate);
+    } else if (book.two_sided() && !book.stale) {
+      quote(ctx, book, state(locate), book.micro_price() * 1e-4);  // back from a halt: no need to wait for a change
+    }
+  }
+
+  void on_order(Context& ctx, const OrderUpdate& u) noexcept {
+    // A quote sent before the halt was published and accepted after it: pull it too.
+    if (u.type == pipeline::ReportType::kAccepted && u.order != nullptr && u.order->state == OrderState::kWorking &&
+        ctx.book(u.order->locate).halted())
+      ctx.cancel(u.order_id);
     if (u.type == pipeline::ReportType::kRejected || u.type == pipeline::ReportType::kCanceled) {
       for (auto& [locate, st] : states_) {
         if (st.bid_id == u.order_id && (u.order == nullptr || u.order->state == OrderState::kDone)) st.bid_id = 0;
@@ -100,6 +116,16 @@ class MarketMaker {
       if (l == locate) return st;
     states_.emplace_back(locate, State{});  // once per symbol, into capacity reserved up front
     return states_.back().second;
+  }
+
+  // Cancels both quotes of a symbol (those still working; one pending an answer is pulled by
+  // on_order when it is accepted).
+  void pull(Context& ctx, Locate locate) noexcept {
+    for (auto& [l, st] : states_) {
+      if (l != locate) continue;
+      work(ctx, locate, Side::kBuy, 0, false, st.bid_id);
+      work(ctx, locate, Side::kSell, 0, false, st.ask_id);
+    }
   }
 
   void quote(Context& ctx, const BookView& book, State& st, double s) noexcept {

@@ -7,6 +7,8 @@
 //   void on_fill(Context&, const Fill&) noexcept;          // one of its orders executed
 //   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [stats] timer_us (default 1000)
 //   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
+//   void on_trading_state(Context&, Locate, char state) noexcept;  // ITCH 'H' on one of its symbols
+//                                                          // (BookView::trading_state, halted())
 //
 // The strategy stage holds its strategies in a std::variant and calls the member for the event's
 // type directly (std::visit over a closed set: a jump table, no virtual call per message; a
@@ -45,6 +47,12 @@ struct BookView {
   std::uint64_t timestamp = 0;  // ITCH ns since midnight of the last change
   Price last_trade_price = 0;
   bool stale = true;            // no depth yet, or the feed has a gap
+  // Last ITCH 'H' Trading State: 'T' trading, 'H' halted, 'P' paused (LULD), 'Q' quotation only
+  // (orders accepted, no matching: the lead-in to a reopening); ' ' none seen yet.
+  char trading_state = ' ';
+
+  // No matching while halted or paused: a resting quote would only be picked off on reopening.
+  [[nodiscard]] bool halted() const noexcept { return trading_state == 'H' || trading_state == 'P'; }
 
   [[nodiscard]] bool two_sided() const noexcept { return bids[0].shares > 0 && asks[0].shares > 0; }
   [[nodiscard]] Price best_bid() const noexcept { return bids[0].price; }

@@ -142,5 +142,120 @@ TEST(BookDifferential, RealNasdaqSnippetStartingMidDay) {
   EXPECT_FALSE(books.degraded());
 }
 
+// The book's own report of depth changes (DepthSink) against copying the top five levels after
+// every message and comparing them with the copy before, as the appliance's book stage did:
+// reported exactly when the levels differ.
+struct DepthRecorder {
+  static constexpr std::uint32_t kDepthLevels = 5;
+  std::uint32_t calls = 0;
+  std::uint16_t locate = 0;
+  void on_depth_change(std::uint16_t l) noexcept {
+    ++calls;
+    locate = l;
+  }
+};
+
+bool same(const BookDepth<5>& a, const BookDepth<5>& b) {
+  return a.bids == b.bids && a.asks == b.asks && a.bid_levels == b.bid_levels && a.ask_levels == b.ask_levels;
+}
+
+struct DepthOutcome {
+  std::uint64_t messages = 0, changes = 0, reports = 0;
+};
+
+DepthOutcome run_depth_reports(const std::vector<std::uint8_t>& day, BookSet& books) {
+  DepthRecorder sink;
+  ItchBookHandler handler(books, sink);
+  std::vector<BookDepth<5>> last(std::size_t{books.config().max_locate} + 1);
+  DepthOutcome out;
+  std::string first_error;
+  testing::for_each_block(day, [&](const std::uint8_t* msg, std::size_t len) {
+    if (!first_error.empty()) return;
+    ++out.messages;
+    sink.calls = 0;
+    itch::decode_message(msg, len, handler);
+    const std::uint16_t locate = wire::load_be16(msg + 1);
+    if (!books.valid_locate(locate)) {
+      if (sink.calls != 0) first_error = "a report for an invalid locate";
+      return;
+    }
+    const BookDepth<5> now = books.depth<5>(locate);
+    const bool changed = !same(now, last[locate]);
+    last[locate] = now;
+    out.changes += changed ? 1 : 0;
+    out.reports += sink.calls;
+    if (sink.calls > 1 || (sink.calls == 1 && sink.locate != locate) || changed != (sink.calls == 1)) {
+      first_error = "message " + std::to_string(out.messages) + " ('" + static_cast<char>(msg[0]) + "') locate " +
+                    std::to_string(locate) + ": levels " + (changed ? "changed" : "unchanged") + ", " +
+                    std::to_string(sink.calls) + " reports";
+    }
+  });
+  EXPECT_EQ(first_error, "");
+  return out;
+}
+
+TEST(BookDepthReports, MatchACompareOfTheTopFiveLevelsOverAGeneratedDay) {
+  sim::DayConfig day_cfg;
+  day_cfg.messages = 300'000;
+  day_cfg.stocks = 100;
+  day_cfg.seed = 20261207;
+  const std::vector<std::uint8_t> day = sim::generate_binaryfile(day_cfg);
+  BookConfig cfg;
+  cfg.orders = 1u << 18;
+  cfg.levels = 1u << 16;
+  cfg.max_locate = day_cfg.stocks;
+  BookSet books(cfg);
+  const DepthOutcome out = run_depth_reports(day, books);
+  EXPECT_EQ(out.messages, day_cfg.messages);
+  EXPECT_EQ(out.reports, out.changes);
+  EXPECT_GT(out.changes, out.messages / 10) << "most of the flow is near the touch";
+  EXPECT_LT(out.changes, out.messages) << "and some of it is deeper than five levels";
+}
+
+TEST(BookDepthReports, MatchACompareOfTheTopFiveLevelsOverTheRealSnippet) {
+  HFT_REQUIRE_SHARED_DATA(dir);
+  const std::vector<std::uint8_t> day = testing::read_file(dir / "itch" / "12302019_SNIPPET.NASDAQ_ITCH50");
+  BookConfig cfg;
+  cfg.orders = 4096;
+  cfg.levels = 4096;
+  BookSet books(cfg);
+  const DepthOutcome out = run_depth_reports(day, books);
+  EXPECT_EQ(out.messages, 1000u);
+  EXPECT_GT(out.changes, 0u);
+}
+
+TEST(BookDepthReports, AReplaceThatPutsBackTheSameOrderReportsNothing) {
+  BookConfig cfg;
+  cfg.orders = 64;
+  cfg.levels = 64;
+  cfg.max_locate = 4;
+  BookSet books(cfg);
+  DepthRecorder sink;
+  books.add_order(1, 2, 10, 'B', 100, 1'000'000, sink);
+  books.add_order(2, 2, 11, 'B', 300, 1'000'000, sink);
+  ASSERT_EQ(sink.calls, 2u);
+  books.replace(3, 2, 10, 12, 100, 1'000'000, sink);  // same price, same shares: only time priority moves
+  EXPECT_EQ(sink.calls, 2u);
+  books.add_order(4, 2, 40, 'B', 50, 999'000, sink);  // alone at its level
+  ASSERT_EQ(sink.calls, 3u);
+  books.replace(5, 2, 40, 41, 50, 999'000, sink);     // the level empties and is made again
+  EXPECT_EQ(sink.calls, 3u);
+  books.replace(6, 2, 12, 15, 99, 1'000'000, sink);   // one share fewer
+  EXPECT_EQ(sink.calls, 4u);
+  books.replace(7, 2, 15, 16, 99, 999'900, sink);     // a new price
+  EXPECT_EQ(sink.calls, 5u);
+  // The fifth best level of a side is reported, the sixth and beyond are not.
+  for (std::uint32_t i = 1; i <= 4; ++i) books.add_order(8, 2, 20 + i, 'S', 10, 1'000'100 + 100 * i, sink);
+  ASSERT_EQ(sink.calls, 9u);
+  books.add_order(9, 2, 30, 'S', 10, 1'000'600, sink);   // fifth ask level
+  EXPECT_EQ(sink.calls, 10u);
+  books.add_order(10, 2, 31, 'S', 10, 1'000'700, sink);  // sixth
+  books.cancel(11, 2, 31, 5, sink);
+  books.remove(12, 2, 31, sink);
+  EXPECT_EQ(sink.calls, 10u);
+  books.remove(13, 2, 30, sink);
+  EXPECT_EQ(sink.calls, 11u);
+}
+
 }  // namespace
 }  // namespace hft::book

@@ -51,10 +51,51 @@ struct Rig {
 
 TEST(BookStage, DirectoryFillsTheSymbolTable) {
   Rig r;
-  r.push(MdType::kDirectory, 7, 0, ' ', 100, 0, itch::Symbol::from("MSFT").key());
+  r.push(MdType::kDirectory, 7, 0, 'G', 50, 0, itch::Symbol::from("MSFT").key());
   r.run();
   EXPECT_EQ(r.symbols.locate_of("MSFT"), 7);
-  EXPECT_EQ(r.books.info(7).symbol.view(), "MSFT");
+  const book::StockInfo info = r.books.info(7);
+  EXPECT_EQ(info.symbol.view(), "MSFT");
+  EXPECT_TRUE(info.in_directory);
+  EXPECT_EQ(info.round_lot, 50u);
+  EXPECT_EQ(info.market_category, 'G');
+  EXPECT_TRUE(r.drain().empty());
+}
+
+TEST(BookStage, TradingStatesArePublishedForEveryStockAndWaitForRoom) {
+  core::SpscRing<MdEvent> in(16);
+  core::SpscRing<BookEvent> out(2);
+  Rig r;
+  BookStage stage(in, out, r.books, r.symbols, r.refs, r.subs, r.hop);
+  r.subs.set(5);
+  const char states[] = {'H', 'Q', 'T'};
+  for (int i = 0; i < 3; ++i) {
+    MdEvent e{};
+    e.type = MdType::kTradingState;
+    e.time_locate = MdEvent::pack(34'200'000'000'000 + static_cast<std::uint64_t>(i), i == 0 ? 6 : 5);
+    e.aux = itch::Symbol::from("MSFT").key();
+    e.side = states[i];
+    ASSERT_TRUE(in.try_push(e));
+  }
+  while (stage.poll() != 0) {
+  }
+  EXPECT_EQ(in.size_approx(), 1u) << "the third state waits, it is not dropped";
+  EXPECT_EQ(r.books.info(5).trading_state, 'Q');
+  BookEvent b;
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.type, BookEventType::kTradingState);
+  EXPECT_EQ(b.locate, 6) << "not subscribed, published all the same";
+  EXPECT_EQ(b.trading_state(), 'H');
+  EXPECT_EQ(b.timestamp, 34'200'000'000'000u);
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.locate, 5);
+  EXPECT_EQ(b.trading_state(), 'Q');
+  stage.poll();
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.trading_state(), 'T');
+  EXPECT_EQ(r.books.info(5).trading_state, 'T');
+  EXPECT_EQ(stage.counters().trading_states, 3u);
+  EXPECT_EQ(stage.counters().overflow, 0u);
 }
 
 TEST(BookStage, PublishesDepthOnlyForSubscribedStocksAndOnlyOnChange) {
@@ -81,8 +122,54 @@ TEST(BookStage, PublishesDepthOnlyForSubscribedStocksAndOnlyOnChange) {
   r.run();
   r.drain();
   r.push(MdType::kAdd, 5, 20, 'B', 10, 900'000);
+  r.push(MdType::kCancel, 5, 20, ' ', 5, 0);
+  r.push(MdType::kDelete, 5, 20, ' ', 0, 0);
   r.run();
   EXPECT_TRUE(r.drain().empty());
+  // A replace that puts back the same shares at the same price leaves the depth as it was.
+  r.push(MdType::kReplace, 5, 4, ' ', 50, 990'000, 30);
+  r.run();
+  EXPECT_TRUE(r.drain().empty());
+  r.push(MdType::kReplace, 5, 30, ' ', 60, 990'000, 31);
+  r.run();
+  v = r.drain();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].bids[1].shares, 60u);
+}
+
+TEST(BookStage, ADepthChangeLostToAFullRingIsMadeGoodByTheNextOne) {
+  core::SpscRing<MdEvent> in(16);
+  core::SpscRing<BookEvent> out(2);
+  Rig r;
+  BookStage stage(in, out, r.books, r.symbols, r.refs, r.subs, r.hop);
+  r.subs.set(5);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    MdEvent e{};
+    e.type = MdType::kAdd;
+    e.time_locate = MdEvent::pack(34'200'000'000'000 + i, 5);
+    e.ref = 1 + i;
+    e.side = 'B';
+    e.shares = 100;
+    e.price = 1'000'000 - 100 * static_cast<std::int32_t>(i);
+    ASSERT_TRUE(in.try_push(e));
+  }
+  while (stage.poll() != 0) {
+  }
+  EXPECT_EQ(stage.counters().overflow, 1u);
+  BookEvent b;
+  ASSERT_TRUE(out.try_pop(b));
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.bids[2].price, 0) << "the third level's event was lost";
+  MdEvent e{};
+  e.type = MdType::kCancel;
+  e.time_locate = MdEvent::pack(34'200'000'000'100, 5);
+  e.ref = 1;
+  e.shares = 10;
+  ASSERT_TRUE(in.try_push(e));
+  stage.poll();
+  ASSERT_TRUE(out.try_pop(b));
+  EXPECT_EQ(b.bids[0].shares, 90u);
+  EXPECT_EQ(b.bids[2].price, 999'800) << "every event carries the whole depth";
 }
 
 TEST(BookStage, ExecutionsPublishATradeWithTheAggressorAndSetTheReferencePrice) {

@@ -105,6 +105,46 @@ TEST(StrategyStage, ReportsGoToTheOwnerAndStaleFeedPullsQuotes) {
   EXPECT_TRUE(r.drain().empty());
 }
 
+TEST(StrategyStage, TradingStatesReachTheBookViewAndTheSubscribersCallback) {
+  Rig r;
+  auto state = [](Locate l, char c) {
+    BookEvent e{};
+    e.type = BookEventType::kTradingState;
+    e.locate = l;
+    e.set_trading_state(c);
+    return e;
+  };
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  const auto quotes = r.drain();
+  ASSERT_EQ(quotes.size(), 2u);
+  for (const auto& q : quotes) {
+    ExecReport a{};
+    a.type = ReportType::kAccepted;
+    a.order_id = q.order_id;
+    a.price = q.price;
+    a.quantity = a.leaves = q.quantity;
+    a.locate = q.locate;
+    a.side = q.side;
+    a.strategy = q.strategy;
+    ASSERT_TRUE(r.reports.try_push(a));
+  }
+  r.stage.poll();
+  ASSERT_TRUE(r.books.try_push(state(6, 'H')));  // nobody trades locate 6
+  ASSERT_TRUE(r.books.try_push(state(5, 'H')));
+  r.stage.poll();
+  EXPECT_EQ(r.stage.book(6).trading_state, 'H') << "kept for a strategy that subscribes later";
+  EXPECT_TRUE(r.stage.book(5).halted());
+  const auto cancels = r.drain();
+  ASSERT_EQ(cancels.size(), 2u) << "the market maker's on_trading_state pulled its quotes";
+  EXPECT_EQ(cancels[0].type, IntentType::kCancel);
+  EXPECT_EQ(cancels[0].locate, 5);
+  ASSERT_TRUE(r.books.try_push(state(5, 'T')));
+  r.stage.poll();
+  EXPECT_EQ(r.stage.book(5).trading_state, 'T');
+  EXPECT_FALSE(r.stage.book(5).halted());
+}
+
 TEST(StrategyStage, HaltStopsNewOrders) {
   Rig r;
   r.stage.set_halted(true);

@@ -155,6 +155,60 @@ TEST(MarketMaker, LongInventorySkewsQuotesDownAndPullsTheBidAtTheLimit) {
   EXPECT_GE(v[0].price, g.books[5].best_bid() + 100) << "but never crosses the bid";
 }
 
+TEST(MarketMaker, PullsItsQuotesOnAHaltAndQuotesAgainWhenTradingResumes) {
+  Fixture f;
+  MarketMakerParams p;
+  MarketMaker mm(p);
+  mm.on_book(f.ctx, f.books[5]);
+  auto quotes = f.drain();
+  ASSERT_EQ(quotes.size(), 2u);
+  for (const auto& q : quotes) f.ctx.apply(f.report(ReportType::kAccepted, q.order_id, q.price, q.quantity, q.quantity));
+  ASSERT_EQ(f.ctx.working_count(), 2u);
+
+  f.books[5].trading_state = 'H';  // the strategy stage records the state, then calls
+  mm.on_trading_state(f.ctx, 5, 'H');
+  auto v = f.drain();
+  ASSERT_EQ(v.size(), 2u) << "both quotes pulled";
+  EXPECT_EQ(v[0].type, IntentType::kCancel);
+  EXPECT_EQ(v[1].type, IntentType::kCancel);
+  for (const auto& c : v) f.ctx.apply(f.report(ReportType::kCanceled, c.order_id, 0, 0, 0));
+  for (const auto& q : quotes) mm.on_order(f.ctx, OrderUpdate{nullptr, q.order_id, ReportType::kCanceled, {}, 0});
+
+  f.books[5].bids[0] = {999'800, 200};  // the book moves during the halt: still no quote
+  mm.on_book(f.ctx, f.books[5]);
+  EXPECT_TRUE(f.drain().empty());
+  f.books[5].trading_state = 'P';       // a LULD pause is no better
+  mm.on_trading_state(f.ctx, 5, 'P');
+  mm.on_book(f.ctx, f.books[5]);
+  EXPECT_TRUE(f.drain().empty());
+
+  f.books[5].trading_state = 'T';
+  mm.on_trading_state(f.ctx, 5, 'T');
+  v = f.drain();
+  ASSERT_EQ(v.size(), 2u) << "quotes return with trading, without waiting for a book change";
+  EXPECT_EQ(v[0].type, IntentType::kNew);
+  EXPECT_EQ(v[1].type, IntentType::kNew);
+}
+
+TEST(MarketMaker, AQuoteAcceptedAfterTheHaltIsPulled) {
+  Fixture f;
+  MarketMaker mm(MarketMakerParams{});
+  mm.on_book(f.ctx, f.books[5]);
+  const auto quotes = f.drain();
+  ASSERT_EQ(quotes.size(), 2u);
+  f.books[5].trading_state = 'H';
+  mm.on_trading_state(f.ctx, 5, 'H');
+  EXPECT_TRUE(f.drain().empty()) << "nothing working yet: the quotes are still pending";
+  for (const auto& q : quotes) {
+    const WorkingOrder* o = f.ctx.apply(f.report(ReportType::kAccepted, q.order_id, q.price, q.quantity, q.quantity));
+    mm.on_order(f.ctx, OrderUpdate{o, q.order_id, ReportType::kAccepted, {}, 0});
+  }
+  const auto v = f.drain();
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].type, IntentType::kCancel);
+  EXPECT_EQ(v[1].type, IntentType::kCancel);
+}
+
 TEST(ProbeStrategy, AnswersEachProbeOnceOnTheOppositeSide) {
   Fixture f;
   ProbeStrategy probe(ProbeParams{});
