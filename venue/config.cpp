@@ -1,7 +1,10 @@
 #include "venue/config.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <chrono>
+#include <ctime>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -51,7 +54,9 @@ void parse_feed(const core::ConfigSection& s, VenueConfig& c) {
   c.feed_options.multicast_loop = s.boolean("loop", true);
   c.feed_options.send_buffer = static_cast<int>(s.integer("send_buffer", 0, 0, 1 << 30));
   c.drop_every = static_cast<std::uint32_t>(s.integer("drop_every", 0, 0, 1'000'000));
+  const bool session_given = s.has("session");
   c.publisher = mold::parse_publisher_config(s);
+  if (!session_given) c.publisher.session = mold::SessionId{};  // a new one per start
   s.reject_unknown_keys();
 }
 
@@ -75,18 +80,24 @@ std::string text(const core::ConfigSection& s, std::string_view key, std::string
 // listen address, accounts with a firm, the UserRefNum policy and the table sizes.
 void parse_order_entry(const core::ConfigSection& s, VenueConfig& c) {
   c.ouch = endpoint(s, "listen", c.ouch);
+  // Absent, the session is named at start-up (the feed's); the shared parser wants one meanwhile.
+  const bool session_given = s.has("session");
+  if (!session_given) c.order_entry.session.assign(1, '-');
   soup::parse_server_keys(s, c.order_entry);
+  if (!session_given) c.order_entry.session.clear();
   c.max_connections = static_cast<std::size_t>(s.integer("max_connections", 16, 1, 4096));
   c.max_client_orders = static_cast<std::uint32_t>(s.integer("max_client_orders", c.max_client_orders, 1, 1 << 24));
   c.user_ref_num_policy = s.choice("user_ref_num_policy", c.user_ref_num_policy,
                                    {{"reject", ouch::UserRefNumPolicy::kReject}, {"ignore", ouch::UserRefNumPolicy::kIgnore}});
+  c.cancel_on_disconnect = s.boolean("cancel_on_disconnect", c.cancel_on_disconnect);
   const auto users = s.sections("users");
   if (!users.empty()) c.accounts.clear();
   for (const auto& u : users) {
     soup::UserCredentials cred = soup::parse_user(u, [&](const std::string& name) {
       return std::any_of(c.accounts.begin(), c.accounts.end(), [&](const Account& a) { return a.username == name; });
     });
-    Account a{std::move(cred.username), std::move(cred.password), text(u, "firm", "", 0, 4)};
+    Account a{std::move(cred.username), std::move(cred.password), text(u, "firm", "", 0, 4), std::nullopt};
+    if (u.has("cancel_on_disconnect")) a.cancel_on_disconnect = u.boolean("cancel_on_disconnect", false);
     u.reject_unknown_keys();
     c.accounts.push_back(std::move(a));
   }
@@ -163,11 +174,12 @@ void parse_probe(const core::ConfigSection& s, VenueConfig& c) {
 }  // namespace
 
 VenueConfig::VenueConfig() {
-  publisher.session = mold::SessionId::from("HFTVENUE01");
+  // Blank: named per start (name_blank_sessions(new_session_name()) in the Venue).
+  publisher.session = mold::SessionId{};
   rerequest_options.session = publisher.session;
   store.max_messages = std::size_t{1} << 20;
   store.max_bytes = std::size_t{64} << 20;
-  order_entry.session = "HFTVENUE01";
+  order_entry.session.clear();
   order_entry.store_messages = std::size_t{1} << 18;
   order_entry.store_bytes = std::size_t{16} << 20;
   order_entry.max_message = 256;  // the largest OUCH 5.0 outbound message with every option is < 200 bytes
@@ -194,6 +206,7 @@ void VenueConfig::validate() const {
     if (a.firm.size() > 4) fail("firm \"" + a.firm + "\" of user " + a.username + " is longer than 4 characters");
   }
   soup::ServerConfig oe = order_entry;
+  if (oe.session.empty()) oe.session.assign(1, '-');  // named at start-up
   for (const auto& a : accounts) oe.users.push_back({a.username, a.password});
   soup::validate(oe);
   publisher.validate();
@@ -217,6 +230,7 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
   c.open_delay_ns = static_cast<std::uint64_t>(root.integer("open_delay_ms", 0, 0, 3'600'000)) * kMs;
   c.capture = root.string("capture", "");
   c.book_dump = root.string("book_dump", "");
+  c.executions = root.string("executions", "");
   const std::string start = root.string("clock_start", "");
   if (!start.empty()) check(root, "clock_start", [&] { c.clock_start_ns = parse_clock_start(start); });
   c.shutdown_linger_ns = static_cast<std::uint64_t>(root.integer("shutdown_linger_ms", 3000, 0, 600'000)) * kMs;
@@ -250,6 +264,44 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
 VenueConfig load_venue_config(const std::string& path) {
   const auto doc = core::ConfigDocument::load_file(path);
   return parse_venue_config(doc->root());
+}
+
+void VenueConfig::name_blank_sessions(std::string_view name) {
+  const mold::SessionId blank{};
+  if (publisher.session == blank) publisher.session = mold::SessionId::from(name);
+  if (rerequest_options.session == blank) rerequest_options.session = publisher.session;
+  if (order_entry.session.empty()) order_entry.session = std::string(name);
+}
+
+std::string start_session_name(std::uint64_t unix_ms) {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  constexpr std::uint64_t kDayMs = 86'400'000;
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  std::string name(10, '0');
+  name[0] = static_cast<char>('0' + (utc.tm_mon + 1) / 10);
+  name[1] = static_cast<char>('0' + (utc.tm_mon + 1) % 10);
+  name[2] = static_cast<char>('0' + utc.tm_mday / 10);
+  name[3] = static_cast<char>('0' + utc.tm_mday % 10);
+  std::uint64_t ms = unix_ms % kDayMs;
+  for (std::size_t i = 10; i-- > 4;) {
+    name[i] = kDigits[ms % 36];
+    ms /= 36;
+  }
+  return name;
+}
+
+std::string new_session_name() {
+  static std::atomic<std::uint64_t> last{0};
+  const auto now = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::uint64_t prev = last.load();
+  std::uint64_t next = 0;
+  do {
+    next = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  return start_session_name(next);
 }
 
 std::vector<SymbolSpec> generate_symbols(std::uint32_t count, std::uint64_t seed, match::Price min_price,

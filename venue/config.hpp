@@ -16,14 +16,16 @@
 //                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
 //                still served by the re-request server: a lossy link for gap-recovery tests)
 //                + MoldUDP64 publisher keys (session, max_payload, max_delay_us, heartbeat_interval_ms,
-//                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp)
+//                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp);
+//                session absent: a new name per start (new_session_name() below)
 //   [rerequest]  listen = "127.0.0.1:31002"  max_messages  max_mb  (retransmit store)
 //                max_payload  max_requests_per_poll  max_messages_per_request
 //   [order_entry] listen = "127.0.0.1:31003"  max_connections = 16  max_client_orders = 65536
-//                user_ref_num_policy = "reject" | "ignore"
+//                user_ref_num_policy = "reject" | "ignore"  cancel_on_disconnect = false
 //                + SoupBinTCP server keys (session, heartbeat_interval_ms, timeout_ms, ...;
-//                gateways/soupbintcp/config.hpp)
-//   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""   (and HFT02 / hft02pw)
+//                gateways/soupbintcp/config.hpp); session absent: the feed's per-start name
+//   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""
+//                cancel_on_disconnect = (the table's)   (and HFT02 / hft02pw)
 //   [symbols]    names = ["AAA", ..., "HHH"]  |  count = N (generated);  min_price = 100000  max_price = 5000000
 //   [engine]     max_orders  max_levels  max_levels_per_side  smp_policy
 //   [background] rate = 20000  tick_us = 1000  makers = 8  max_resting_per_symbol = 10000
@@ -54,6 +56,9 @@ struct Account {
   std::string username;  // 1..6 characters (SoupBinTCP)
   std::string password;  // 0..10
   std::string firm;      // MPID of the account's attributable orders (ITCH 'F'); "" = the username's first 4
+  // Cancel every working order of the account when its SoupBinTCP session is lost (order_entry.hpp);
+  // none: [order_entry] cancel_on_disconnect.
+  std::optional<bool> cancel_on_disconnect = std::nullopt;
 };
 
 struct SymbolSpec {
@@ -99,10 +104,12 @@ struct VenueConfig {
   std::uint64_t open_delay_ns = 0;      // sockets up, logins taken; the day (and the feed) starts later
   std::string capture;
   std::string book_dump;
+  std::string executions;               // JSON lines, appended (execution_log.hpp); "" = none
   std::optional<std::uint64_t> clock_start_ns;  // ns since midnight at start-up; none = wall clock
   std::uint64_t shutdown_linger_ns = 3'000'000'000;
 
-  // Market data
+  // Market data. A blank publisher.session (the default) is replaced at start-up by
+  // new_session_name(), and so are a blank rerequest_options.session and order_entry.session.
   net::Endpoint feed = net::parse_endpoint("127.0.0.1:31001");
   net::UdpOptions feed_options;
   std::uint32_t drop_every = 0;             // keep every Nth message packet off the wire (0: none)
@@ -118,6 +125,7 @@ struct VenueConfig {
   ouch::UserRefNumPolicy user_ref_num_policy = ouch::UserRefNumPolicy::kReject;
   std::size_t max_connections = 16;
   std::uint32_t max_client_orders = 65536;  // live client orders, all users together
+  bool cancel_on_disconnect = false;        // for accounts that do not say (Account::cancel_on_disconnect)
 
   std::vector<SymbolSpec> symbols;          // locates 1..N in this order; the probe symbol is N+1
   match::EngineConfig engine;
@@ -129,7 +137,23 @@ struct VenueConfig {
   VenueConfig();
   // Cross-field rules; throws std::invalid_argument naming the field at fault.
   void validate() const;
+  // Gives each blank session (feed, re-request server, order entry) the name `name`.
+  void name_blank_sessions(std::string_view name);
+  [[nodiscard]] bool cancels_on_disconnect(std::size_t account) const noexcept {
+    return accounts[account].cancel_on_disconnect.value_or(cancel_on_disconnect);
+  }
 };
+
+// The session a venue started at `unix_ms` (ms since the Unix epoch, UTC) publishes on MoldUDP64
+// and SoupBinTCP when none is configured: 10 characters, "MMDD" (the UTC month and day) then the
+// milliseconds since UTC midnight in 6 base-36 digits (0-9, A-Z; 36^6 > 86,400,000), zero-padded,
+// e.g. 2024-06-11 13:30:00.123 UTC -> "06110SXO3F". Real venues name a new session per trading day
+// (NASDAQ's look like "000010059B"); this venue's day is one run, so one per start. Names of one
+// day sort in start order.
+std::string start_session_name(std::uint64_t unix_ms);
+// start_session_name() of now, or of the millisecond after the last name this process issued if
+// that is later (two venues started within one millisecond in one process still differ).
+std::string new_session_name();
 
 // The root table of a venue TOML document (also reads [log]); throws core::ConfigError.
 VenueConfig parse_venue_config(const core::ConfigSection& root);

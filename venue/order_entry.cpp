@@ -35,8 +35,10 @@ OrderEntry::OrderEntry(const VenueConfig& config, soup::ServerContext& context, 
       orders_(config.max_client_orders),
       index_(config.max_client_orders) {
   users_.reserve(config.accounts.size());
-  for (const Account& a : config.accounts) {
-    UserState u{ouch::UserRefNumValidator(config.user_ref_num_policy, R::kOther), {}, false};
+  for (std::size_t i = 0; i < config.accounts.size(); ++i) {
+    const Account& a = config.accounts[i];
+    UserState u{ouch::UserRefNumValidator(config.user_ref_num_policy, R::kOther), {}, false,
+                config.cancels_on_disconnect(i)};
     if (!a.firm.empty()) {
       u.firm = ouch::Firm::from(a.firm);
       u.firm_fixed = true;
@@ -440,6 +442,31 @@ void OrderEntry::system_event(ouch::SystemEventCode event) noexcept {
   open_ = event == ouch::SystemEventCode::kStartOfDay;
 }
 
+std::uint32_t OrderEntry::session_lost(std::uint32_t user, soup::CloseReason reason, std::uint64_t now_ns) noexcept {
+  // The end of the day closes every session with 'Z' once it has the whole stream: the day's
+  // orders are no longer working and nothing may follow the End of Day system event.
+  if (user >= users_.size() || !users_[user].cancel_on_disconnect || !open_ ||
+      reason == soup::CloseReason::kEndOfSession)
+    return 0;
+  ++counters_.sessions_lost;
+  user_ = user;
+  now_ns_ = now_ns;
+  clock_.set(now_ns);
+  // A walk of the table (cold: once per lost session). Cancelling releases the slot, which
+  // changes no other slot, so the walk may go on.
+  std::uint32_t n = 0;
+  for (ClientOrder& o : orders_) {
+    if (!o.live || o.user != user) continue;
+    cancel_order(o, 0, static_cast<char>(ouch::CancelReason::kSystem));
+    ++n;
+  }
+  counters_.canceled_on_disconnect += n;
+  if (n != 0)
+    core::log::info("order entry: user \"{}\": session lost ({}): {} working order{} cancelled (cancel on disconnect)",
+                    context_.username(user).trimmed(), soup::to_string(reason), n, n == 1 ? "" : "s");
+  return n;
+}
+
 std::uint64_t OrderEntry::expire(std::uint64_t now_ns) noexcept {
   std::uint64_t next = 0;
   std::size_t i = 0;
@@ -528,6 +555,21 @@ void OrderEntry::on_execution(const match::Execution& e, bool resting) noexcept 
   out.match_number = e.match;
   send(user, out);
   ++counters_.executions;
+  if (executions_ != nullptr) {
+    const ClientOrder* o = find(user, ref);
+    ExecutionRecord r;
+    r.user = context_.username(user).trimmed();
+    r.user_ref_num = ref;
+    if (o != nullptr) r.order_token = o->cl_ord_id.view();
+    r.symbol = e.symbol >= 1 && e.symbol <= symbols_.size() ? symbols_[e.symbol - 1u].view() : std::string_view{};
+    const bool sell = o != nullptr ? is_sell(o->side) : (e.resting_side == match::Side::kSell) == resting;
+    r.side = sell ? 'S' : 'B';
+    r.price = out.price;
+    r.quantity = out.quantity;
+    r.match_number = out.match_number;
+    r.timestamp = out.timestamp;
+    executions_->record(r);
+  }
   if ((resting ? e.resting_leaves : e.incoming_leaves) == 0) {
     if (ClientOrder* o = find(user, ref)) release(*o);
   }

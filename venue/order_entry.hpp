@@ -40,6 +40,15 @@
 //                   else is ignored (§2.4).
 //   Account Query   'Q' with the user's next acceptable UserRefNum.
 //
+// Sessions: a user's stream, its UserRefNums and its orders live for the whole run (the venue's
+// trading day), across any number of connections: a client that logs in again with its next
+// sequence number gets exactly what it missed (gateways/soupbintcp/server.hpp). With
+// cancel-on-disconnect (VenueConfig::cancels_on_disconnect) the loss of a user's session cancels
+// every working order of the user (session_lost()): OUCH 'C' reason 'Z' (Appendix C "System
+// cancel") on the user's stream, so the client learns of them when it logs in again, and ITCH
+// 'D' for everyone. Any loss counts, a clean logout included, as at real venues (a client that
+// logs out has nobody watching its orders); the end of the day ('Z') does not.
+//
 // Hot path: decode into stack structs, engine call, encode in place into the user's store. The
 // order table, its index and the per-user state are allocated at construction.
 #include <array>
@@ -56,6 +65,7 @@
 #include "gateways/ouch/user_ref_num.hpp"
 #include "gateways/soupbintcp/server.hpp"
 #include "venue/config.hpp"
+#include "venue/execution_log.hpp"
 #include "venue/feed.hpp"
 #include "venue/listener.hpp"
 
@@ -96,6 +106,8 @@ struct OrderEntryCounters {
   std::uint64_t outbound = 0;            // sequenced OUCH messages appended
   std::uint64_t outbound_dropped = 0;    // a message larger than the store's max_message (never expected)
   std::uint64_t table_full = 0;          // no free client order slot: rejected 0x000A
+  std::uint64_t sessions_lost = 0;       // of users with cancel-on-disconnect, while trading
+  std::uint64_t canceled_on_disconnect = 0;  // orders cancelled for it
   std::array<std::uint64_t, ouch::kMaxRejectReason + 1> reject_reasons{};
 };
 
@@ -116,6 +128,13 @@ class OrderEntry {
   // others are ignored).
   void system_event(ouch::SystemEventCode code) noexcept;
   [[nodiscard]] bool open() const noexcept { return open_; }
+
+  // The SoupBinTCP session of `user` ended (after a successful login) for `reason`: with
+  // cancel-on-disconnect, every working order of the user is cancelled (reason 'Z'). Returns how
+  // many. Nothing happens after the end of the day.
+  std::uint32_t session_lost(std::uint32_t user, soup::CloseReason reason, std::uint64_t now_ns) noexcept;
+  // Every execution reported to a user also goes to `log` (nullptr: none).
+  void set_execution_log(ExecutionLog* log) noexcept { executions_ = log; }
 
   // GTT expiry: cancels orders whose ExpireTime has passed. Returns the earliest deadline left
   // (0 = none).
@@ -165,6 +184,7 @@ class OrderEntry {
     ouch::UserRefNumValidator validator;
     ouch::Firm firm;         // default MPID of attributable orders
     bool firm_fixed = false; // configured: no other firm allowed
+    bool cancel_on_disconnect = false;
   };
 
   static constexpr std::uint32_t kNil = 0xFFFF'FFFFu;
@@ -247,6 +267,7 @@ class OrderEntry {
   bool modifying_ = false;     // a Modify answers with 'M', not 'C'
   ProbeHook probe_hook_ = nullptr;
   void* probe_context_ = nullptr;
+  ExecutionLog* executions_ = nullptr;
 };
 
 }  // namespace hft::venue

@@ -33,6 +33,10 @@ soup::ServerConfig server_config(const VenueConfig& c) {
 
 VenueConfig checked(VenueConfig c) {
   c.validate();
+  // A start is a new day (issue 18): a new MoldUDP64 session name and a new SoupBinTCP session,
+  // so that receivers and clients of a previous run cannot mistake this run's sequence numbers
+  // for theirs. Configured names are kept.
+  c.name_blank_sessions(new_session_name());
   // Match numbers 1..N+1 are the opening crosses' (start_of_day); the engine's follow.
   c.engine.first_match_number = c.symbols.size() + 2;
   // The background quotes share the engine's order pool with client orders: with many symbols the
@@ -122,6 +126,10 @@ Venue::Venue(VenueConfig config)
     feed_.sink().set_tap(&ShadowBook::tap, shadow_.get());
   }
   if (probe_.enabled()) order_entry_.set_probe_hook(&Venue::probe_hook, this);
+  if (!config_.executions.empty()) {
+    executions_ = std::make_unique<ExecutionLog>(config_.executions);
+    order_entry_.set_execution_log(executions_.get());
+  }
 
   port_.venue = this;
   net::TcpServerOptions options;
@@ -178,6 +186,7 @@ void Venue::inject(std::uint32_t user, std::span<const std::uint8_t> msg) noexce
   if (user >= config_.accounts.size()) return;
   order_entry_.handle(user, msg, core::monotonic_ns());
   feed_.flush();
+  if (executions_ && executions_->pending()) executions_->flush();
 }
 
 // ---- the day ------------------------------------------------------------------------------------
@@ -221,9 +230,10 @@ void Venue::start() {
   core::log::info("hft-exchange: {} symbols (locates 1..{}), probe symbol {} at locate {}{}", config_.symbols.size(),
                   config_.symbols.size(), config_.probe.symbol.view(), probe_locate(),
                   probe_.enabled() ? "" : " (probe off)");
-  core::log::info("hft-exchange: ITCH 5.0 / MoldUDP64 session {} to {}, re-requests on {}, OUCH 5.0 / SoupBinTCP on {}",
+  core::log::info("hft-exchange: ITCH 5.0 / MoldUDP64 session {} to {}, re-requests on {}, OUCH 5.0 / SoupBinTCP "
+                  "session {} on {}",
                   config_.publisher.session.view(), config_.feed.to_string(), rerequest_endpoint().to_string(),
-                  ouch_endpoint().to_string());
+                  config_.order_entry.session, ouch_endpoint().to_string());
   std::string users;
   for (const Account& a : config_.accounts) users += (users.empty() ? "" : ", ") + a.username;
   core::log::info("hft-exchange: users {}; background flow {} msg/s, seed {}; open {}", users, config_.background.rate,
@@ -323,6 +333,7 @@ void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
   }
   feed_.flush();
   feed_.poll(now);
+  if (executions_ && executions_->pending()) executions_->flush();
   if (order_entry_.take_output_pending()) tcp_->poll(0);
 }
 
@@ -395,6 +406,17 @@ void Venue::run_background(std::uint64_t now_ns) noexcept {
 
 bool Venue::write_outputs() {
   bool ok = true;
+  if (executions_) {
+    executions_->flush();
+    const ExecutionLogStats& x = executions_->stats();
+    if (x.write_errors != 0) {
+      core::log::error("hft-exchange: executions {}: {} write errors, {} lines lost (last: {})", config_.executions,
+                       x.write_errors, x.lost_lines, std::system_category().message(x.last_errno));
+      ok = false;
+    } else {
+      core::log::info("hft-exchange: executions {}: {} lines", config_.executions, x.lines);
+    }
+  }
   if (const mold::BinaryFileStats* c = feed_.sink().capture_stats(); c != nullptr) {
     if (c->write_errors != 0) {
       core::log::error("hft-exchange: capture {}: {} write errors (last: {})", config_.capture, c->write_errors,
@@ -490,6 +512,7 @@ VenueSummary Venue::summary() const {
     s.probe_p999_ns = h.value_at_percentile(99.9);
     s.probe_max_ns = h.max();
   }
+  if (executions_) s.executions_file = executions_->stats();
   s.outputs_ok = outputs_ok_;
   return s;
 }
@@ -514,7 +537,9 @@ void Venue::log_summary(const VenueSummary& s) const {
                   s.rerequests.requests, s.rerequests.answered, s.rerequests.messages_resent, s.rerequests.beyond_range,
                   s.rerequests.unavailable, s.rerequests.malformed, s.rerequests.wrong_session);
   const OrderEntryCounters& o = s.order_entry;
-  core::log::info("summary: sessions: {} logins, {} rejected logins, {} closed", s.logins, s.login_rejects, s.disconnects);
+  core::log::info("summary: sessions: {} logins, {} rejected logins, {} closed; cancel on disconnect: {} sessions lost, "
+                  "{} orders cancelled",
+                  s.logins, s.login_rejects, s.disconnects, s.order_entry.sessions_lost, s.order_entry.canceled_on_disconnect);
   core::log::info("summary: OUCH in: {} messages ({} enter, {} replace, {} cancel, {} modify, {} account query, {} malformed); "
                   "orders: {} accepted, {} rejected, {} UserRefNum violations, {} ignored, {} replaced, {} canceled, "
                   "{} expired, {} executions; {} OUCH messages out",

@@ -23,7 +23,8 @@
 //   4. the probe, then the background flow's burst (at most max_batch messages, so a backlog
 //      never starves steps 2-3);
 //   5. everything published in the pass goes out (MoldUDP64 packets), and OUCH produced by
-//      step 4 (fills of resting client orders) is written to the sockets at once.
+//      step 4 (fills of resting client orders) is written to the sockets at once; the pass's
+//      lines of the executions file (--executions) are written with one write(2).
 // The TCP server is polled when its descriptor is ready or every 10 ms (its sessions' timers);
 // the re-request socket only when ready.
 #include <sys/epoll.h>
@@ -43,6 +44,7 @@
 #include "net/tcp_server.hpp"
 #include "venue/background.hpp"
 #include "venue/config.hpp"
+#include "venue/execution_log.hpp"
 #include "venue/feed.hpp"
 #include "venue/listener.hpp"
 #include "venue/order_entry.hpp"
@@ -75,7 +77,8 @@ struct VenueSummary {
   BackgroundCounters background;
   ProbeCounters probe;
   std::uint64_t probe_p50_ns = 0, probe_p90_ns = 0, probe_p99_ns = 0, probe_p999_ns = 0, probe_max_ns = 0;
-  bool outputs_ok = true;              // capture, book dump and histogram written without error
+  ExecutionLogStats executions_file;   // --executions
+  bool outputs_ok = true;              // capture, book dump, histogram and executions written without error
 };
 
 class Venue {
@@ -137,6 +140,9 @@ class Venue {
       venue->order_entry_.handle(user, msg, now_ns);
     }
     void on_event(const soup::SessionEvent& e) noexcept { venue->count_session_event(e); }
+    void on_session_lost(std::uint32_t user, soup::CloseReason why) noexcept {
+      venue->order_entry_.session_lost(user, why, core::monotonic_ns());
+    }
   };
   using Session = soup::ServerSession<soup::Logged<OuchPort>>;
 
@@ -167,6 +173,7 @@ class Venue {
   BackgroundFlow background_;
   LatencyProbe probe_;
   std::unique_ptr<ShadowBook> shadow_;
+  std::unique_ptr<ExecutionLog> executions_;
   soup::Logged<OuchPort> port_;
   std::unique_ptr<net::TcpServer<Session>> tcp_;
   net::Epoll epoll_;

@@ -10,6 +10,8 @@
 //     void on_unsequenced(std::uint32_t user, std::span<const std::uint8_t> msg, std::uint64_t now_ns);
 //     void on_event(const hft::soup::SessionEvent& e);          // optional: login, reject, close
 //     void on_debug(std::uint32_t user, std::string_view text); // optional
+//     void on_session_lost(std::uint32_t user, hft::soup::CloseReason why); // optional: a logged-in
+//                                                               // user's session ended (after on_event)
 //   };
 //
 // Choices (SoupBinTCP leaves them to the server):
@@ -423,21 +425,32 @@ class ServerSession {
   void release() noexcept {
     if (user_ != ServerContext::kNoUser) ctx_->release(user_, connection_);
   }
+  // A logged-in user's session ended (logout, peer gone, timeout, error, end of session): the
+  // application may act on it (the venue's cancel-on-disconnect). Called once per session.
+  void lost(std::uint32_t user, CloseReason why) noexcept {
+    if constexpr (requires { handler_->on_session_lost(user, why); }) {
+      if (user != ServerContext::kNoUser) handler_->on_session_lost(user, why);
+    }
+  }
   // Closes at once: what the output buffer holds is dropped.
   void close_now(const SessionEvent& e) noexcept {
+    const std::uint32_t user = user_;
     release();
     close_reason_ = e.close_reason;
     state_ = ServerState::kClosed;
     out_.clear();
     emit(e);
+    lost(user, e.close_reason);
   }
   // Closes after the output buffer (ending with 'J' or 'Z') is written, or close_linger passes.
   void close_flushing(const SessionEvent& e, std::uint64_t now) noexcept {
+    const std::uint32_t user = user_;
     release();
     close_reason_ = e.close_reason;
     state_ = ServerState::kClosing;
     close_started_ = now;
     emit(e);
+    lost(user, e.close_reason);
   }
 
   ServerContext* ctx_;

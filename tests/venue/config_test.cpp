@@ -41,6 +41,70 @@ TEST(VenueConfig, DefaultsRunOnLoopbackWithTwoUsersAndEightSymbols) {
   EXPECT_EQ(c.user_ref_num_policy, ouch::UserRefNumPolicy::kReject);
   EXPECT_FALSE(c.probe.enabled());
   EXPECT_EQ(c.rerequest_options.session, c.publisher.session);
+  // No session configured: each start names its own (name_blank_sessions(new_session_name())).
+  EXPECT_EQ(c.publisher.session, mold::SessionId{});
+  EXPECT_EQ(c.order_entry.session, "");
+  EXPECT_FALSE(c.cancel_on_disconnect);
+  EXPECT_FALSE(c.cancels_on_disconnect(0));
+  EXPECT_EQ(c.executions, "");
+}
+
+TEST(VenueConfig, ASessionNameIsTheStartDateAndTheMillisecondOfTheDayInTenCharacters) {
+  EXPECT_EQ(start_session_name(1'718'112'600'123), "06110SXO3F");  // 2024-06-11 13:30:00.123 UTC
+  EXPECT_EQ(start_session_name(1'767'225'599'999), "12311FFUNZ");  // 2025-12-31 23:59:59.999 UTC
+  EXPECT_EQ(start_session_name(1'767'225'600'000), "0101000000");  // the next midnight
+  // Within one process, later names are later even inside one millisecond.
+  std::set<std::string> names;
+  std::string last;
+  for (int i = 0; i < 100; ++i) {
+    const std::string n = new_session_name();
+    ASSERT_EQ(n.size(), 10u) << n;
+    EXPECT_TRUE(names.insert(n).second) << n << " issued twice";
+    if (!last.empty() && n.substr(0, 4) == last.substr(0, 4)) {
+      EXPECT_GT(n, last);
+    }
+    last = n;
+  }
+}
+
+TEST(VenueConfig, OnlyBlankSessionsAreNamedAtStart) {
+  VenueConfig c = parse("");
+  c.name_blank_sessions("0611ABCDEF");
+  EXPECT_EQ(c.publisher.session.view(), "0611ABCDEF");
+  EXPECT_EQ(c.rerequest_options.session, c.publisher.session);
+  EXPECT_EQ(c.order_entry.session, "0611ABCDEF");
+  VenueConfig d = parse("[feed]\nsession = \"FEED1\"\n[order_entry]\nsession = \"OUCH1\"\n");
+  d.name_blank_sessions("0611ABCDEF");
+  EXPECT_EQ(d.publisher.session.view(), "FEED1     ");
+  EXPECT_EQ(d.rerequest_options.session, d.publisher.session);
+  EXPECT_EQ(d.order_entry.session, "OUCH1");
+  // A [feed] table without a session key is no session either (it used to be "SESSION001").
+  VenueConfig e = parse("[feed]\nheartbeat_interval_ms = 50\n");
+  EXPECT_EQ(e.publisher.session, mold::SessionId{});
+}
+
+TEST(VenueConfig, CancelOnDisconnectIsTheTablesUnlessAUserSaysOtherwise) {
+  const VenueConfig c = parse(R"(
+executions = "fills.jsonl"
+[order_entry]
+cancel_on_disconnect = true
+[[order_entry.users]]
+username = "ALICE"
+password = "a"
+[[order_entry.users]]
+username = "BOB"
+password = "b"
+cancel_on_disconnect = false
+)");
+  EXPECT_EQ(c.executions, "fills.jsonl");
+  EXPECT_TRUE(c.cancel_on_disconnect);
+  EXPECT_TRUE(c.cancels_on_disconnect(0));
+  EXPECT_FALSE(c.cancels_on_disconnect(1));
+  const VenueConfig d = parse("[[order_entry.users]]\nusername = \"ALICE\"\ncancel_on_disconnect = true\n");
+  EXPECT_FALSE(d.cancel_on_disconnect);
+  EXPECT_TRUE(d.cancels_on_disconnect(0));
+  EXPECT_NE(error_of("[order_entry]\ncancel_on_disconnect = \"yes\"\n").find("order_entry.cancel_on_disconnect"),
+            std::string::npos);
 }
 
 TEST(VenueConfig, TheExampleFileParsesToTheDefaults) {
@@ -58,6 +122,10 @@ TEST(VenueConfig, TheExampleFileParsesToTheDefaults) {
   EXPECT_EQ(c.store.max_messages, d.store.max_messages);
   EXPECT_EQ(c.probe.interval_ns, d.probe.interval_ns);
   EXPECT_EQ(c.engine.max_orders, d.engine.max_orders);
+  EXPECT_EQ(c.publisher.session, d.publisher.session) << "the example names no session: one per start";
+  EXPECT_EQ(c.order_entry.session, d.order_entry.session);
+  EXPECT_EQ(c.cancel_on_disconnect, d.cancel_on_disconnect);
+  EXPECT_EQ(c.executions, d.executions);
 }
 
 TEST(VenueConfig, TablesOverrideTheDefaults) {

@@ -1,8 +1,17 @@
 // OUCH 5.0 order entry against an in-process venue over real SoupBinTCP sessions on loopback:
 // what each inbound message becomes, the reasons of every refusal, UserRefNum rules, replaces,
-// cancels, modifies, reserve orders, expiry, and recovery of missed messages after a reconnect.
+// cancels, modifies, reserve orders, expiry, recovery of missed messages after a reconnect,
+// cancel-on-disconnect, and the executions file.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tests/support/child_process.hpp"
 #include "tests/venue/venue_fixture.hpp"
 
 namespace hft::venue::testing {
@@ -418,6 +427,130 @@ TEST_F(OrderEntryTest, AReconnectingClientGetsExactlyWhatItMissed) {
   settle();
   EXPECT_EQ(again.types(), "E");
   EXPECT_EQ(again.all<ouch::OrderExecuted>()[0].quantity, 200u);
+  // Her order was not cancelled by the disconnect (cancel-on-disconnect is off by default).
+  EXPECT_EQ(venue_->summary().client_orders, 1u);
+
+  // The session is the venue's for the whole run: a later connection that asks for it by name
+  // from sequence 1 gets the whole stream again; a connection asking for another session (a
+  // previous run's) is refused 'S', as is one asking beyond the stream.
+  const std::string session = venue_->config().order_entry.session;
+  EXPECT_EQ(again.session().session().trimmed(), session);
+  again.disconnect();
+  ASSERT_TRUE(run([&] { return venue_->summary().disconnects >= 2; }));
+  OuchClient& replay = login("ALICE", "a", 1, session);
+  ASSERT_TRUE(await(replay, 3)) << replay.types();
+  settle();
+  EXPECT_EQ(replay.types(), "SAE");
+  replay.disconnect();
+  ASSERT_TRUE(run([&] { return venue_->summary().disconnects >= 3; }));
+  OuchClient& stale = connect("ALICE", "a", 1, "HFTVENUE01");
+  ASSERT_TRUE(run([&] { return stale.rejected(); }));
+  OuchClient& ahead = connect("ALICE", "a", 5);
+  ASSERT_TRUE(run([&] { return ahead.rejected(); }));
+  EXPECT_EQ(venue_->summary().login_rejects, 2u);
+}
+
+TEST_F(OrderEntryTest, CancelOnDisconnectCancelsTheUsersWorkingOrdersAndTheReconnectLearnsOfIt) {
+  make([](VenueConfig& c) { c.accounts[0].cancel_on_disconnect = true; });  // ALICE only
+  OuchClient& alice = login("ALICE", "a");
+  OuchClient& bob = login("BOB", "b");
+  const ouch::Price px = reference();
+  ASSERT_TRUE(alice.send(enter(1, Side::kSell, 300, symbol(), px)));
+  ASSERT_TRUE(alice.send(enter(2, Side::kBuy, 100, symbol(), px - 1000)));
+  ASSERT_TRUE(await(alice, 3));  // S, A, A
+  ASSERT_TRUE(bob.send(enter(1, Side::kBuy, 100, symbol(), px, TimeInForce::kIoc)));  // 100 of alice's 300
+  ASSERT_TRUE(bob.send(enter(2, Side::kBuy, 100, symbol(), px - 2000)));              // rests
+  ASSERT_TRUE(await(alice, 4)) << alice.types();
+  ASSERT_TRUE(await(bob, 4)) << bob.types();  // S, A, E, A
+  ASSERT_TRUE(run([&] { return feed_->by_type()['A'] == 3; }));
+  EXPECT_EQ(venue_->summary().client_orders, 3u);
+
+  alice.disconnect();  // no logout: a crash, a cable
+  ASSERT_TRUE(run([&] { return venue_->summary().order_entry.canceled_on_disconnect == 2; }))
+      << venue_->summary().order_entry.canceled_on_disconnect;
+  EXPECT_EQ(venue_->summary().client_orders, 1u) << "bob's order stays";
+  EXPECT_EQ(venue_->summary().order_entry.sessions_lost, 1u);
+  ASSERT_TRUE(run([&] { return feed_->by_type()['D'] == 2; })) << "the book loses both orders";
+  EXPECT_NE(log_.str().find("2 working orders cancelled (cancel on disconnect)"), std::string::npos) << log_.str();
+
+  OuchClient& again = login("ALICE", "a", 5);  // she had S A A E
+  ASSERT_TRUE(await(again, 2)) << again.types();
+  settle();
+  EXPECT_EQ(again.types(), "CC");
+  auto canceled = again.all<ouch::OrderCanceled>();
+  std::sort(canceled.begin(), canceled.end(), [](const auto& a, const auto& b) { return a.user_ref_num < b.user_ref_num; });
+  EXPECT_EQ(canceled[0].user_ref_num, 1u);
+  EXPECT_EQ(canceled[0].quantity, 200u);
+  EXPECT_EQ(canceled[0].reason, ouch::CancelReason::kSystem);
+  EXPECT_EQ(canceled[1].user_ref_num, 2u);
+  EXPECT_EQ(canceled[1].quantity, 100u);
+  EXPECT_EQ(canceled[1].reason, ouch::CancelReason::kSystem);
+  // Her UserRefNums survive the session: 2 is used, 3 is next.
+  ASSERT_TRUE(again.send(enter(2, Side::kBuy, 100, symbol(), px - 1000)));
+  ASSERT_TRUE(again.send(ouch::AccountQuery{}));
+  ASSERT_TRUE(await(again, 4)) << again.types();
+  EXPECT_EQ(again.all<ouch::OrderRejected>().size(), 1u);
+  EXPECT_EQ(again.all<ouch::AccountQueryResponse>()[0].next_user_ref_num, 3u);
+
+  bob.disconnect();  // without cancel-on-disconnect: his order stays
+  ASSERT_TRUE(run([&] { return venue_->summary().disconnects >= 2; }));
+  settle();
+  EXPECT_EQ(venue_->summary().client_orders, 1u);
+  EXPECT_EQ(venue_->summary().order_entry.canceled_on_disconnect, 2u);
+}
+
+TEST_F(OrderEntryTest, CancelOnDisconnectAlsoActsOnALogoutButNotAtTheEndOfTheDay) {
+  make([](VenueConfig& c) {
+    c.cancel_on_disconnect = true;  // every user
+    c.shutdown_linger_ns = 100'000'000;
+  });
+  OuchClient& alice = login("ALICE", "a");
+  ASSERT_TRUE(alice.send(enter(1, Side::kSell, 300, symbol(), reference())));
+  ASSERT_TRUE(await(alice, 2));
+  alice.logout();
+  ASSERT_TRUE(run([&] { return venue_->summary().order_entry.canceled_on_disconnect == 1; }));
+  EXPECT_EQ(venue_->summary().client_orders, 0u);
+
+  OuchClient& again = login("ALICE", "a", 3);
+  ASSERT_TRUE(await(again, 1)) << again.types();
+  EXPECT_EQ(again.all<ouch::OrderCanceled>().at(0).reason, ouch::CancelReason::kSystem);
+  ASSERT_TRUE(again.send(enter(2, Side::kSell, 300, symbol(), reference())));
+  ASSERT_TRUE(await(again, 2)) << again.types();
+  // The end of the day closes her session with 'Z': the day's orders are not cancelled for it.
+  venue_->stop();
+  venue_->finish();
+  EXPECT_EQ(venue_->summary().order_entry.canceled_on_disconnect, 1u);
+  EXPECT_EQ(venue_->summary().order_entry.sessions_lost, 1u);
+  EXPECT_EQ(venue_->summary().client_orders, 1u);
+}
+
+TEST_F(OrderEntryTest, EveryExecutionReportedToAUserIsALineOfTheExecutionsFileAtTheEndOfItsPass) {
+  const std::string path = ::testing::TempDir() + "order_entry_executions_" + std::to_string(::getpid()) + ".jsonl";
+  { std::ofstream(path) << "an earlier run's line\n"; }  // appended to, never truncated
+  make([&](VenueConfig& c) { c.executions = path; });
+  OuchClient& alice = login("ALICE", "a");
+  OuchClient& bob = login("BOB", "b");
+  const ouch::Price px = reference();
+  ASSERT_TRUE(alice.send(enter(1, Side::kSellShort, 300, symbol(), px)));
+  ASSERT_TRUE(await(alice, 2));
+  ASSERT_TRUE(bob.send(enter(7, Side::kBuy, 200, symbol(), px + 500, TimeInForce::kIoc)));
+  ASSERT_TRUE(await(bob, 3)) << bob.types();
+  // Bob has his fill: the pass that produced it has written both lines already (no settling, no
+  // end of day needed).
+  const std::string written = ::hft::testing::read_file(path);
+  ASSERT_TRUE(await(alice, 3)) << alice.types();
+  const auto a = alice.all<ouch::OrderExecuted>().at(0);
+  const auto b = bob.all<ouch::OrderExecuted>().at(0);
+  ASSERT_EQ(a.match_number, b.match_number);
+  auto line = [&](const char* user, int ref, const char* token, const char* side, const ouch::OrderExecuted& e) {
+    return fmt::format(R"({{"user":"{}","user_ref_num":{},"order_token":"{}","symbol":"{}","side":"{}","price":{},)"
+                       R"("quantity":{},"match_number":{},"timestamp":{}}})"
+                       "\n",
+                       user, ref, token, symbol(), side, px, 200, e.match_number, e.timestamp);
+  };
+  // The resting side first (the engine reports it first), then the incoming one.
+  EXPECT_EQ(written, "an earlier run's line\n" + line("ALICE", 1, "T1", "S", a) + line("BOB", 7, "T7", "B", b));
+  EXPECT_EQ(venue_->summary().executions_file.lines, 2u);
 }
 
 TEST_F(OrderEntryTest, MalformedOuchIsCountedAndTheSessionSurvives) {

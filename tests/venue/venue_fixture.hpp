@@ -49,12 +49,14 @@ class VenueFixture : public ::testing::Test {
     return *venue_;
   }
 
-  OuchClient& connect(const std::string& user, const std::string& password, std::uint64_t next_sequence = 1) {
-    clients_.push_back(std::make_unique<OuchClient>(user, password, venue_->ouch_endpoint(), next_sequence));
+  OuchClient& connect(const std::string& user, const std::string& password, std::uint64_t next_sequence = 1,
+                      const std::string& session = "") {
+    clients_.push_back(std::make_unique<OuchClient>(user, password, venue_->ouch_endpoint(), next_sequence, session));
     return *clients_.back();
   }
-  OuchClient& login(const std::string& user, const std::string& password, std::uint64_t next_sequence = 1) {
-    OuchClient& c = connect(user, password, next_sequence);
+  OuchClient& login(const std::string& user, const std::string& password, std::uint64_t next_sequence = 1,
+                    const std::string& session = "") {
+    OuchClient& c = connect(user, password, next_sequence, session);
     EXPECT_TRUE(run([&] { return c.logged_in(); })) << user << " did not log in";
     return c;
   }

@@ -258,10 +258,13 @@ class OuchClient {
   };
   using Session = soup::ClientSession<Trader>;
 
-  OuchClient(const std::string& user, const std::string& password, const net::Endpoint& venue, std::uint64_t next_sequence = 1) {
+  // session "": the venue's current one (SoupBinTCP: a blank Requested Session).
+  OuchClient(const std::string& user, const std::string& password, const net::Endpoint& venue, std::uint64_t next_sequence = 1,
+             const std::string& session = "") {
     soup::ClientConfig c;
     c.username = user;
     c.password = password;
+    c.session = session;
     c.next_sequence = next_sequence;
     session_ = std::make_unique<Session>(c, trader_);
     net::TcpClientOptions o;

@@ -70,6 +70,7 @@ struct Flags {
   std::optional<double> open_delay;
   std::optional<std::uint32_t> drop_every;
   std::optional<std::string> capture, book_dump, probe;
+  std::optional<std::string> executions;
   std::optional<std::uint32_t> probe_interval_ms, probe_timeout_ms;
   std::optional<std::string> log_level;
   bool json = false;
@@ -99,6 +100,7 @@ void apply(const Flags& f, hft::venue::VenueConfig& c) {
   if (f.drop_every) c.drop_every = *f.drop_every;
   if (f.capture) c.capture = *f.capture;
   if (f.book_dump) c.book_dump = *f.book_dump;
+  if (f.executions) c.executions = *f.executions;
   if (f.probe) c.probe.histogram = *f.probe;
   if (f.probe_interval_ms) c.probe.interval_ns = std::uint64_t{*f.probe_interval_ms} * 1'000'000;
   if (f.probe_timeout_ms) c.probe.timeout_ns = std::uint64_t{*f.probe_timeout_ms} * 1'000'000;
@@ -131,6 +133,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1'000'000));
   app.add_option("--capture", f.capture, "write every ITCH message published to FILE (BinaryFILE)");
   app.add_option("--book-dump", f.book_dump, "write the final books to FILE, as `hft-itch book --format json`");
+  app.add_option("--executions", f.executions,
+                 "append one JSON line per execution reported to a user to FILE (docs/venue.md)");
   app.add_option("--latency-probe", f.probe, "run the latency probe and write its histogram to FILE.hgrm");
   app.add_option("--probe-interval-ms", f.probe_interval_ms, "time between probes (default 5)")->check(CLI::Range(1, 60000));
   app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "probe answer timeout (default 200)")->check(CLI::Range(1, 60000));

@@ -1,13 +1,15 @@
 // The hft-exchange program as a user runs it: bad flags and configurations end with a clear
 // message and a non-zero status; SIGTERM ends the day cleanly (summary logged, every file
 // written); tshark decodes its traffic with the moldudp64 and soupbintcp dissectors and finds
-// nothing malformed; under systemd it reports READY, feeds the watchdog and says STOPPING.
+// nothing malformed; under systemd it reports READY, feeds the watchdog and says STOPPING; each
+// start is a new session; --executions writes a line per execution while it runs.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -225,6 +227,107 @@ TEST_F(HftExchange, VersionComesFromCMake) {
   auto [rc, out] = run({"--version"});
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(out, std::string("hft-exchange ") + kVersion + "\n");
+// Issue 18: a restarted venue is a new day. Each start publishes a new MoldUDP64 session name
+// and opens a new SoupBinTCP session (the same name on both), so a receiver or a client of the
+// previous run can tell that its sequence numbers mean nothing here; an explicit [feed] /
+// [order_entry] session stays as configured.
+TEST_F(HftExchange, EachStartPublishesANewSessionOnTheFeedAndTheOrderEntryPort) {
+  struct Seen {
+    std::string feed, order_entry;
+  };
+  auto one_run = [&](const fs::path& config) {
+    Seen seen;
+    venue::testing::FeedReceiver feed;
+    const std::uint16_t tcp = free_port(SOCK_STREAM);
+    const std::vector<std::string> argv = {exe_.string(), "--config", config.string(), "--feed",
+                                     "127.0.0.1:" + std::to_string(feed.port()), "--rerequest", "127.0.0.1:0",
+                                     "--ouch", "127.0.0.1:" + std::to_string(tcp), "--user", "ALICE:a", "--rate", "100",
+                                     "--duration", "0"};
+    Process venue(argv, dir_ / "venue.txt");
+    EXPECT_TRUE(venue.await_output("background flow", 30000ms)) << venue.output();
+    venue::testing::OuchClient alice("ALICE", "a", net::parse_endpoint("127.0.0.1:" + std::to_string(tcp)));
+    const auto step = [&] {
+      alice.poll(0);
+      feed.poll(2);
+    };
+    EXPECT_TRUE(venue::testing::run_until(step, [&] { return alice.logged_in() && feed.counters().messages > 0; }))
+        << venue.output();
+    seen.feed = std::string(feed.session().session().view());
+    seen.order_entry = std::string(alice.session().session().chars.data(), 10);
+    alice.logout();
+    venue::testing::run_until(step, [&] { return !alice.connected(); });
+    venue.signal(SIGTERM);
+    EXPECT_EQ(venue.finish(10000ms), 0) << venue.output();
+    EXPECT_NE(venue.output().find("session " + seen.feed), std::string::npos) << "the log names the session\n" << venue.output();
+    return seen;
+  };
+  const Seen first = one_run(fast_config());
+  const Seen second = one_run(fast_config());
+  for (const Seen& s : {first, second}) {
+    ASSERT_EQ(s.feed.size(), 10u) << s.feed;
+    EXPECT_EQ(s.feed.find(' '), std::string::npos) << "all 10 characters are used: \"" << s.feed << '"';
+    EXPECT_EQ(s.order_entry, s.feed) << "one session name per start, on both protocols";
+  }
+  EXPECT_NE(first.feed, second.feed) << "a restarted venue must not reuse the previous run's session";
+
+  const fs::path fixed = write("fixed.toml", "shutdown_linger_ms = 2000\n[feed]\nheartbeat_interval_ms = 50\nsession = \"MYFEED\"\n"
+                                             "[order_entry]\nsession = \"MYOUCH\"\n");
+  const Seen configured = one_run(fixed);
+  EXPECT_EQ(configured.feed, "MYFEED    ");
+  EXPECT_EQ(configured.order_entry, "MYOUCH    ");
+}
+
+// Issue 10: --executions FILE gets one JSON line per execution reported to a user, written while
+// the venue runs (a test that kill -9s a client reconciles from it without stopping the venue).
+TEST_F(HftExchange, ExecutionsAreJsonLinesInTheFileWhileTheVenueRuns) {
+  const fs::path executions = dir_ / "executions.jsonl";
+  venue::testing::FeedReceiver feed;
+  const std::uint16_t tcp = free_port(SOCK_STREAM);
+  Process venue({exe_.string(), "--config", fast_config().string(), "--feed", "127.0.0.1:" + std::to_string(feed.port()),
+                 "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:" + std::to_string(tcp), "--user", "ALICE:a",
+                 "--user", "BOB:b", "--symbols", "AAA", "--rate", "0", "--duration", "0", "--executions",
+                 executions.string()},
+                dir_ / "venue.txt");
+  ASSERT_TRUE(venue.await_output("background flow", 30000ms)) << venue.output();
+  const net::Endpoint ouch = net::parse_endpoint("127.0.0.1:" + std::to_string(tcp));
+  venue::testing::OuchClient alice("ALICE", "a", ouch), bob("BOB", "b", ouch);
+  const auto step = [&] {
+    alice.poll(0);
+    bob.poll(0);
+    feed.poll(1);
+  };
+  ASSERT_TRUE(venue::testing::run_until(step, [&] { return alice.logged_in() && bob.logged_in(); })) << venue.output();
+  alice.send(venue::testing::enter(1, ouch::Side::kSell, 500, "AAA", 1'000'000));
+  ASSERT_TRUE(venue::testing::run_until(step, [&] { return alice.all<ouch::OrderAccepted>().size() == 1; }));
+  for (ouch::UserRefNum ref = 1; ref <= 3; ++ref)
+    bob.send(venue::testing::enter(ref, ouch::Side::kBuy, 100, "AAA", 1'000'000, ouch::TimeInForce::kIoc));
+  ASSERT_TRUE(venue::testing::run_until(step, [&] { return bob.all<ouch::OrderExecuted>().size() == 3; }));
+  auto lines = [&] {
+    const std::string text = read_file(executions);
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  // Six lines (three executions, both sides) while the venue still runs: within a loop pass.
+  EXPECT_TRUE(venue::testing::run_until(step, [&] { return lines() == 6; }, 1000ms)) << read_file(executions);
+  const std::string text = read_file(executions);
+  const auto fills = bob.all<ouch::OrderExecuted>();
+  for (const auto& f : fills) {
+    EXPECT_NE(text.find(fmt::format(R"({{"user":"BOB","user_ref_num":{},"order_token":"T{}","symbol":"AAA","side":"B",)"
+                                    R"("price":1000000,"quantity":100,"match_number":{},"timestamp":{}}})",
+                                    f.user_ref_num, f.user_ref_num, f.match_number, f.timestamp)),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(fmt::format(R"({{"user":"ALICE","user_ref_num":1,"order_token":"T1","symbol":"AAA","side":"S",)"
+                                    R"("price":1000000,"quantity":100,"match_number":{},)",
+                                    f.match_number)),
+              std::string::npos)
+        << text;
+  }
+  alice.disconnect();
+  bob.disconnect();
+  venue.signal(SIGTERM);
+  EXPECT_EQ(venue.finish(10000ms), 0) << venue.output();
+  EXPECT_EQ(read_file(executions), text) << "nothing more, nothing lost at the end";
+  EXPECT_NE(venue.output().find("executions " + executions.string() + ": 6 lines"), std::string::npos) << venue.output();
 }
 
 // tshark (Debian's Wireshark) dissects MoldUDP64 and SoupBinTCP: an independent check of what the
