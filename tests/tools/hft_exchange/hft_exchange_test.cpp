@@ -227,6 +227,8 @@ TEST_F(HftExchange, VersionComesFromCMake) {
   auto [rc, out] = run({"--version"});
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(out, std::string("hft-exchange ") + kVersion + "\n");
+}
+
 // Issue 18: a restarted venue is a new day. Each start publishes a new MoldUDP64 session name
 // and opens a new SoupBinTCP session (the same name on both), so a receiver or a client of the
 // previous run can tell that its sequence numbers mean nothing here; an explicit [feed] /
