@@ -452,6 +452,7 @@ class Pipeline final : public PipelineBase {
         depth = d;
         high = hw;
         publish_risk_and_positions();
+        egress_.log_events();  // issue 18: a login the venue does not answer is logged (cold path)
       });
     }
   }
