@@ -1,6 +1,11 @@
 #include "core/runtime_config.hpp"
 
+#include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
+
+#include "core/topology.hpp"
 
 namespace hft::core {
 
@@ -51,16 +56,34 @@ LogOptions parse_log(const ConfigSection& s) {
   return o;
 }
 
-RuntimeConfig parse_runtime(const ConfigSection& root) {
+RuntimeConfig parse_runtime(const ConfigSection& root) { return parse_runtime(root, allowed_cpus()); }
+
+RuntimeConfig parse_runtime(const ConfigSection& root, const std::vector<int>& allowed) {
   RuntimeConfig c;
   if (auto m = root.section("memory")) c.memory = parse_memory(*m);
   if (auto l = root.section("log")) c.log = parse_log(*l);
   std::set<std::string> names;
   const auto threads = root.sections("threads");
-  for (const auto& t : threads) {
-    c.threads.push_back(parse_thread(t));
-    if (!names.insert(c.threads.back().name).second)
-      t.fail("name", "duplicate thread name \"" + c.threads.back().name + "\"");
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    const ConfigSection& s = threads[i];
+    const ThreadConfig t = parse_thread(s);
+    if (!names.insert(t.name).second) s.fail("name", "duplicate thread name \"" + t.name + "\"");
+    if (t.cpu >= 0 && std::find(allowed.begin(), allowed.end(), t.cpu) == allowed.end())
+      s.fail("cpu", fmt::format("CPU {} is not one this process may run on (its affinity mask, sched_getaffinity: {}); "
+                                "pick one of those, or widen the mask (taskset, the cgroup cpuset, systemd CPUAffinity=)",
+                                t.cpu, format_cpu_list(allowed)));
+    for (const ThreadConfig& other : c.threads) {
+      if (t.cpu < 0 || other.cpu != t.cpu) continue;
+      const bool spin = t.idle.kind == IdleKind::kBusySpin, other_spins = other.idle.kind == IdleKind::kBusySpin;
+      if ((spin && other.idle.kind != IdleKind::kBackoff) || (other_spins && t.idle.kind != IdleKind::kBackoff))
+        s.fail("cpu", fmt::format("thread \"{}\" shares CPU {} with thread \"{}\", and {} busy-spins (idle = "
+                                  "\"spin\"): a spinner never gives its CPU up, so the other runs only when the "
+                                  "scheduler's time slice preempts it; pin them to different CPUs, or give one "
+                                  "idle = \"backoff\"",
+                                  t.name, t.cpu, other.name,
+                                  spin && other_spins ? std::string("both") : fmt::format("\"{}\"", spin ? t.name : other.name)));
+    }
+    c.threads.push_back(t);
   }
   return c;
 }

@@ -36,7 +36,13 @@ ThreadConfig parse_thread(const ConfigSection& thread);
 LogOptions parse_log(const ConfigSection& log);
 
 // Reads the shared tables from the root of a document; the caller reads its own tables and then
-// calls root.reject_unknown_keys().
+// calls root.reject_unknown_keys(). Thread placement is checked against `allowed_cpus` (the
+// one-argument form: this process's affinity mask, core::allowed_cpus()):
+//  - a `cpu` outside it is refused (the kernel would refuse the pin; the thread would run unpinned);
+//  - a thread with idle = "spin" may share its CPU only with threads that park (idle = "backoff"):
+//    a spinner never gives its CPU up, so another spinner (or a "yield" thread, which never sleeps
+//    either) on it runs only when the scheduler's time slice, milliseconds, preempts the first.
 RuntimeConfig parse_runtime(const ConfigSection& root);
+RuntimeConfig parse_runtime(const ConfigSection& root, const std::vector<int>& allowed_cpus);
 
 }  // namespace hft::core

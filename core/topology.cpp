@@ -45,6 +45,28 @@ bool parse_cpu_list(std::string_view text, std::vector<int>& out) {
   return true;
 }
 
+std::string format_cpu_list(const std::vector<int>& cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += j == i ? fmt::format("{}", cpus[i]) : fmt::format("{}-{}", cpus[i], cpus[j]);
+    i = j + 1;
+  }
+  return out.empty() ? std::string("none") : out;
+}
+
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (::sched_getaffinity(0, sizeof(mask), &mask) == 0)
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &mask)) cpus.push_back(i);
+  return cpus;
+}
+
 std::vector<int> read_isolated_cpus() {
   std::ifstream f("/sys/devices/system/cpu/isolated");
   std::string line;
@@ -111,11 +133,7 @@ Topology Topology::discover() {
       t.caches.push_back(std::move(ci));
     }
   }
-  cpu_set_t mask;
-  CPU_ZERO(&mask);
-  if (::sched_getaffinity(0, sizeof(mask), &mask) == 0)
-    for (int i = 0; i < CPU_SETSIZE; ++i)
-      if (CPU_ISSET(i, &mask)) t.allowed.push_back(i);
+  t.allowed = allowed_cpus();
   return t;
 }
 

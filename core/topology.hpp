@@ -40,7 +40,12 @@ struct Topology {
 
 // "0-3,8,10-11" -> {0,1,2,3,8,10,11}. Returns false on malformed text.
 bool parse_cpu_list(std::string_view text, std::vector<int>& out);
+// The inverse: sorted CPUs -> "0-3,8,10-11" ("none" when empty).
+std::string format_cpu_list(const std::vector<int>& cpus);
 std::vector<int> read_isolated_cpus();
+// The CPUs this process may run on: its affinity mask (sched_getaffinity), which taskset, a
+// cgroup cpuset or systemd's CPUAffinity= narrow. A thread can be pinned only inside it.
+std::vector<int> allowed_cpus();
 
 struct PlacementResult {
   bool ok = false;

@@ -113,7 +113,7 @@ class ClientSession {
     requested_ = req.sequence;
     std::uint8_t* p = out_.reserve(kLengthFieldSize + kLoginRequest41Length);
     out_.commit(encode_login_request(p, req));  // the empty buffer holds one (validated size)
-    last_recv_ = last_send_ = now;
+    last_recv_ = last_send_ = login_sent_ = now;
     state_ = ClientState::kLoginSent;
     close_reason_ = CloseReason::kNone;
     return true;
@@ -200,6 +200,9 @@ class ClientSession {
     return !ended_ && !logged_out_ && !(rejected_ && reject_code_ == RejectCode::kNotAuthorized);
   }
   [[nodiscard]] ClientState state() const noexcept { return state_; }
+  // When the last Login Request was queued: while state() is kLoginSent, the venue has not answered
+  // it since (a caller reports a venue slow to answer; this engine only times the link out).
+  [[nodiscard]] std::uint64_t login_sent_at() const noexcept { return login_sent_; }
   [[nodiscard]] bool logged_in() const noexcept { return state_ == ClientState::kActive; }
   [[nodiscard]] bool ended() const noexcept { return ended_; }
   [[nodiscard]] bool rejected() const noexcept { return rejected_; }
@@ -369,6 +372,7 @@ class ClientSession {
   std::uint64_t skip_below_ = 0;
   std::uint64_t last_recv_ = 0;
   std::uint64_t last_send_ = 0;
+  std::uint64_t login_sent_ = 0;
   bool ended_ = false;
   bool logged_out_ = false;
   bool rejected_ = false;

@@ -246,9 +246,7 @@ class Pipeline final : public PipelineBase {
   }
 
   std::vector<std::string> dump_histograms() override {
-    std::vector<std::string> files;
-    std::error_code ec;
-    std::filesystem::create_directories(config_.histogram_dir, ec);
+    std::vector<std::string> files;  // histogram_dir exists: hftd checks it at start-up (state_dir.hpp)
     for (const auto& [name, h] : hop_list()) {
       const std::string path = fmt::format("{}/hftd.{}.{}.hgrm", config_.histogram_dir, config_.instance, name);
       std::ofstream f(path);

@@ -2,13 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <stdexcept>
@@ -29,9 +29,62 @@ std::uint64_t realtime_ns() noexcept {
 
 std::uint32_t align64(std::uint64_t v) { return static_cast<std::uint32_t>((v + 63) & ~std::uint64_t{63}); }
 
-bool pid_alive(std::int32_t pid) noexcept { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
-
 std::string err(int e) { return fmt::format("{} ({})", std::strerror(e), e); }
+
+// The instance lock: a write lock over the whole control file, of the open-file-description kind
+// (fcntl F_OFD_SETLK, Linux 3.15). Like flock(2) it belongs to the open file, not to a pid, so the
+// kernel drops it only when the owner's descriptor closes: at exit, or at death by any signal. A
+// stopped or hung owner keeps it, whatever its heartbeat says. Unlike flock, F_OFD_GETLK lets a
+// reader ask whether it is held without taking it; a reader that took it, even shared and briefly,
+// could turn away an hftd starting at that moment.
+struct flock whole_file(short type) noexcept {
+  struct flock l{};
+  l.l_type = type;
+  l.l_whence = SEEK_SET;
+  l.l_start = 0;
+  l.l_len = 0;  // to the end, however the file grows
+  return l;
+}
+
+bool try_lock(int fd) noexcept {
+  struct flock l = whole_file(F_WRLCK);
+  return ::fcntl(fd, F_OFD_SETLK, &l) == 0;
+}
+
+// True when another open file (this process's or another's) holds a lock on the file.
+bool held_by_other(int fd) noexcept {
+  struct flock l = whole_file(F_WRLCK);
+  return ::fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
+}
+
+// Whether `path` still names the file open on `fd`: an owner that was exiting may have unlinked it
+// (and another hftd created a new one) between our open and our lock.
+bool names_same_file(int fd, const std::string& path) noexcept {
+  struct stat a{}, b{};
+  return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// What a held file says of its owner: "pid N" and how old its heartbeat is, when its header is
+// complete; an owner still creating it has not written them yet.
+struct OwnerInfo {
+  std::int32_t pid = 0;
+  std::uint64_t heartbeat_age_ns = 0;
+};
+std::optional<OwnerInfo> read_owner(int fd) noexcept {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < sizeof(Header)) return std::nullopt;
+  void* mem = ::mmap(nullptr, sizeof(Header), PROT_READ, MAP_SHARED, fd, 0);
+  if (mem == MAP_FAILED) return std::nullopt;
+  const auto* h = static_cast<const Header*>(mem);
+  std::optional<OwnerInfo> out;
+  if (std::memcmp(h->magic, kMagic, sizeof kMagic) == 0) {
+    const std::uint64_t hb = h->heartbeat_realtime_ns.load(std::memory_order_acquire);
+    const std::uint64_t now = realtime_ns();
+    out = OwnerInfo{h->pid, now > hb ? now - hb : 0};
+  }
+  ::munmap(mem, sizeof(Header));
+  return out;
+}
 
 }  // namespace
 
@@ -68,35 +121,56 @@ ControlFile::ControlFile(std::string_view instance, const ControlSizes& sizes, c
   off = commands_off + std::uint64_t{sizes.commands} * sizeof(CommandSlot);
   size_ = align64(off);
 
-  // A leftover file: replace it if its process is gone, refuse if it is alive.
-  if (::access(path_.c_str(), F_OK) == 0) {
-    try {
-      ControlReader old(instance, dir, true);
-      if (old.alive())
-        throw std::runtime_error(fmt::format("{}: hftd instance '{}' is already running (pid {}); stop it or pick "
-                                             "another `instance`",
-                                             path_, instance, old.header().pid));
-    } catch (const std::runtime_error& e) {
-      if (std::string_view(e.what()).find("already running") != std::string_view::npos) throw;
+  // Own the instance: open (or create) the file and take its lock. Held: a living hftd owns the
+  // name, refused whatever its heartbeat says. Free: the file (if any) is a dead owner's, reused.
+  int fd = -1;
+  for (int attempt = 0;; ++attempt) {
+    fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot create the control file: {}", path_, err(errno)));
+    const bool locked = try_lock(fd);
+    const int lock_error = errno;
+    if (!names_same_file(fd, path_) && attempt < 100) {  // unlinked under us by an exiting owner
+      ::close(fd);
+      continue;
     }
-    ::unlink(path_.c_str());
+    if (locked) break;
+    ::close(fd);
+    if (lock_error != EAGAIN && lock_error != EACCES)
+      throw std::runtime_error(fmt::format("{}: cannot lock the control file: {}", path_, err(lock_error)));
+    const int again = ::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    const auto owner = again >= 0 ? read_owner(again) : std::nullopt;
+    if (again >= 0) ::close(again);
+    throw std::runtime_error(
+        owner ? fmt::format("{}: hftd instance '{}' is already running (pid {}); it holds the instance lock until it "
+                            "exits{}; stop it or pick another `instance`",
+                            path_, instance, owner->pid,
+                            owner->heartbeat_age_ns >= kStaleHeartbeatNs
+                                ? fmt::format(" (its heartbeat is {:.1f} s old: stopped or hung)",
+                                              static_cast<double>(owner->heartbeat_age_ns) / 1e9)
+                                : std::string())
+              : fmt::format("{}: hftd instance '{}' is already running (pid not yet written: it is starting); stop it "
+                            "or pick another `instance`",
+                            path_, instance));
   }
-  const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot create the control file: {}", path_, err(errno)));
-  if (::ftruncate(fd, static_cast<off_t>(size_)) != 0) {
+  // A dead owner's file is reused in place, never shrunk: a reader still mapping it must not
+  // fault past a new end. Its magic goes first, so a reader attaching meanwhile refuses it.
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || (static_cast<std::uint64_t>(st.st_size) < size_ && ::ftruncate(fd, static_cast<off_t>(size_)) != 0)) {
     const int e = errno;
     ::close(fd);
-    ::unlink(path_.c_str());
     throw std::runtime_error(fmt::format("{}: cannot size the control file: {}", path_, err(e)));
   }
   void* mem = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  const int e = errno;
-  ::close(fd);
   if (mem == MAP_FAILED) {
-    ::unlink(path_.c_str());
+    const int e = errno;
+    ::close(fd);
     throw std::runtime_error(fmt::format("{}: cannot map the control file: {}", path_, err(e)));
   }
+  lock_fd_ = fd;
   base_ = static_cast<std::uint8_t*>(mem);
+  std::memset(base_, 0, sizeof kMagic);
+  std::atomic_thread_fence(std::memory_order_release);
+  std::memset(base_ + sizeof kMagic, 0, size_ - sizeof kMagic);
   header_ = new (base_) Header{};
   Header& h = *header_;
   h.layout_version = kLayoutVersion;
@@ -135,8 +209,11 @@ ControlFile::~ControlFile() {
   if (base_ != nullptr) {
     set_state(DaemonState::kStopped);
     ::munmap(base_, size_);
+    // Unlinked while the lock is still held, so the path names our file: a newcomer that opened
+    // it meanwhile sees the path gone (or another file) once it has the lock, and starts over.
     ::unlink(path_.c_str());
   }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 CounterSlot* ControlFile::counter(std::string_view name, CounterKind kind) noexcept {
@@ -204,26 +281,26 @@ ControlReader::ControlReader(std::string_view instance, std::string_view dir, bo
   size_ = static_cast<std::size_t>(st.st_size);
   void* mem = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const int e = errno;
-  ::close(fd);
-  if (mem == MAP_FAILED) throw std::runtime_error(fmt::format("{}: cannot map: {}", path_, err(e)));
+  if (mem == MAP_FAILED) {
+    ::close(fd);
+    throw std::runtime_error(fmt::format("{}: cannot map: {}", path_, err(e)));
+  }
+  fd_ = fd;  // kept open to ask whether the owner still holds the instance lock
   base_ = static_cast<std::uint8_t*>(mem);
   header_ = reinterpret_cast<const Header*>(base_);
   if (std::memcmp(header_->magic, kMagic, sizeof kMagic) != 0) {
-    ::munmap(base_, size_);
-    base_ = nullptr;
+    release();
     throw std::runtime_error(fmt::format("{}: not an hftd control file (bad magic), or one still being created", path_));
   }
   if (header_->layout_version != kLayoutVersion) {
     const auto v = header_->layout_version;
-    ::munmap(base_, size_);
-    base_ = nullptr;
+    release();
     throw std::runtime_error(fmt::format("{}: layout version {} but this hftctl reads version {}: use the hftctl built "
                                          "with that hftd",
                                          path_, v, kLayoutVersion));
   }
   if (header_->total_bytes > size_) {
-    ::munmap(base_, size_);
-    base_ = nullptr;
+    release();
     throw std::runtime_error(fmt::format("{}: truncated control file", path_));
   }
   // Every section must lie inside the mapping before anything is read through it: a damaged or
@@ -237,21 +314,19 @@ ControlReader::ControlReader(std::string_view instance, std::string_view dir, bo
     bad = invalid.what();
   }
   if (!bad.empty()) {
-    ::munmap(base_, size_);
-    base_ = nullptr;
+    release();
     throw std::runtime_error(fmt::format("{}: corrupt control file: {}", path_, bad));
   }
   if (!allow_stale && !alive()) {
-    const bool dead = !pid_alive(header_->pid);
+    const bool dead = !owned();
     const auto pid = header_->pid;
     const auto age = heartbeat_age_ns();
-    ::munmap(base_, size_);
-    base_ = nullptr;
+    release();
     throw std::runtime_error(dead ? fmt::format("{}: stale control file: its hftd (pid {}) is gone; remove the file "
                                                 "or start hftd again",
                                                 path_, pid)
                                   : fmt::format("{}: stale control file: hftd pid {} has not updated it for {:.1f} s "
-                                                "(hung, or stopped with SIGSTOP)",
+                                                "(hung, or stopped with SIGSTOP); it still owns the instance",
                                                 path_, pid, static_cast<double>(age) / 1e9));
   }
 }
@@ -280,8 +355,13 @@ std::string ControlReader::check_sections() const {
   return {};
 }
 
-ControlReader::~ControlReader() {
+ControlReader::~ControlReader() { release(); }
+
+void ControlReader::release() noexcept {
   if (base_ != nullptr) ::munmap(base_, size_);
+  if (fd_ >= 0) ::close(fd_);
+  base_ = nullptr;
+  fd_ = -1;
 }
 
 std::uint64_t ControlReader::heartbeat_age_ns() const noexcept {
@@ -290,8 +370,10 @@ std::uint64_t ControlReader::heartbeat_age_ns() const noexcept {
   return now > hb ? now - hb : 0;
 }
 
+bool ControlReader::owned() const noexcept { return held_by_other(fd_); }
+
 bool ControlReader::alive() const noexcept {
-  return pid_alive(header_->pid) && heartbeat_age_ns() < kStaleHeartbeatNs &&
+  return owned() && heartbeat_age_ns() < kStaleHeartbeatNs &&
          header_->state.load(std::memory_order_acquire) != static_cast<std::uint32_t>(DaemonState::kStopped);
 }
 

@@ -28,11 +28,13 @@ std::string control_path(std::string_view instance, std::string_view dir = {});
 
 class ControlFile {
  public:
-  // Creates dir/hftd.<instance> (mode 0600). A file left by a dead process (its pid is gone, or
-  // its heartbeat stopped) is replaced; one of a live process is an error naming its pid.
+  // Creates dir/hftd.<instance> (mode 0600) and holds its lock (an F_OFD_SETLK write lock) for
+  // its lifetime: the instance is owned by that lock, which the kernel releases only when the
+  // owner exits or dies. A file whose lock is free (its owner died) is reused; a held lock is an
+  // error naming the owner's pid, however old its heartbeat (a stopped or hung hftd keeps the name).
   ControlFile(std::string_view instance, const ControlSizes& sizes, const core::HistogramLayout& histograms,
               std::string_view dir = {});
-  ~ControlFile();  // unmaps and removes the file
+  ~ControlFile();  // unmaps and removes the file, then releases the lock
   ControlFile(const ControlFile&) = delete;
   ControlFile& operator=(const ControlFile&) = delete;
 
@@ -59,6 +61,7 @@ class ControlFile {
   T* at(std::uint32_t offset) noexcept { return reinterpret_cast<T*>(base_ + offset); }
 
   std::string path_;
+  int lock_fd_ = -1;  // open for the lifetime: closing it releases the instance
   std::uint8_t* base_ = nullptr;
   std::size_t size_ = 0;
   Header* header_ = nullptr;
@@ -82,7 +85,7 @@ class ControlReader {
  public:
   // Attaches dir/hftd.<instance>. Throws std::runtime_error: no such instance (lists the ones
   // that exist), a file owned by another user (refused), another magic or layout version, or a
-  // stale file (its process is gone or its heartbeat stopped) unless `allow_stale`.
+  // stale file (no process holds its lock, or its heartbeat stopped) unless `allow_stale`.
   explicit ControlReader(std::string_view instance, std::string_view dir = {}, bool allow_stale = false);
   ~ControlReader();
   ControlReader(const ControlReader&) = delete;
@@ -90,7 +93,10 @@ class ControlReader {
 
   [[nodiscard]] const Header& header() const noexcept { return *header_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
-  [[nodiscard]] bool alive() const noexcept;                   // pid exists and heartbeat fresh
+  // A living process holds the file's instance lock (the kernel's word: it drops the lock when
+  // the owner exits or dies, never while it is stopped or hung).
+  [[nodiscard]] bool owned() const noexcept;
+  [[nodiscard]] bool alive() const noexcept;                   // owned, heartbeat fresh, not stopped
   [[nodiscard]] std::uint64_t heartbeat_age_ns() const noexcept;
 
   [[nodiscard]] std::vector<CounterValue> counters() const;
@@ -113,10 +119,12 @@ class ControlReader {
  private:
   template <class T>
   const T* at(std::uint32_t offset) const noexcept { return reinterpret_cast<const T*>(base_ + offset); }
+  void release() noexcept;  // unmaps, closes
   // Why the header's sections do not fit the mapping, or "".
   [[nodiscard]] std::string check_sections() const;
 
   std::string path_;
+  int fd_ = -1;
   std::uint8_t* base_ = nullptr;
   std::size_t size_ = 0;
   const Header* header_ = nullptr;

@@ -276,6 +276,7 @@ class ControlPlane {
         depth = d;
         high = hw;
         publish_risk_and_positions();
+        egress_.log_events();  // a login the venue does not answer is logged (cold path, when it happened)
       });
     }
   }

@@ -20,6 +20,7 @@
 
 #include "core/clock.hpp"
 #include "core/histogram.hpp"
+#include "core/log.hpp"
 #include "core/spsc_ring.hpp"
 #include "gateways/ouch/codec.hpp"
 #include "gateways/soupbintcp/client.hpp"
@@ -57,6 +58,7 @@ struct EgressCounters {
   std::uint64_t risk_rejects = 0, not_connected = 0, unknown_order = 0, backlog = 0;
   std::uint64_t replies = 0, reply_errors = 0, report_overflow = 0;
   std::uint64_t connects = 0, connect_failures = 0, kill_cancels = 0;
+  std::uint64_t login_timeouts = 0;  // connections the venue accepted but never answered the login on
   std::uint64_t broken_trades = 0, cancel_rejects = 0, flatten_orders = 0;
 };
 
@@ -97,6 +99,7 @@ class EgressStage {
     }
     ++counters_.connects;
     account_known_ = false;
+    login_answered_ = false;
     soup_.open(counters_.connects, now);
     flush();
     return true;
@@ -173,6 +176,9 @@ class EgressStage {
   void on_event(const soup::SessionEvent& e) noexcept {
     last_event_ = e;
     ++session_events_;
+    if (e.kind == soup::EventKind::kClosed && e.close_reason == soup::CloseReason::kTimeout && !login_answered_)
+      ++counters_.login_timeouts;
+    if (e.kind == soup::EventKind::kLoginAccepted || e.kind == soup::EventKind::kLoginRejected) login_answered_ = true;
     if (e.kind == soup::EventKind::kLoginAccepted) {
       // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
       // sending any order, so a restart on the same day never reuses one.
@@ -241,6 +247,30 @@ class EgressStage {
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
+
+  // Cold path, on this stage's thread (its control publisher, every publish interval): says what
+  // the session waits for. A venue that accepts the connection and never answers the login would
+  // otherwise leave hftd silent until the session timeout (order_entry.timeout_ms) closes the link.
+  // Logs once per connection, and once per such timeout.
+  void log_events() {
+    if (soup_.state() == soup::ClientState::kLoginSent && logged_login_wait_ != counters_.connects) {
+      const std::uint64_t waited = now_ns() - soup_.login_sent_at();
+      if (waited >= kLoginAnswerWarnNs) {
+        logged_login_wait_ = counters_.connects;
+        core::log::warn("order entry: no answer from the venue {} to the login of {} for {:.1f} s (connection {}); "
+                        "waiting up to order_entry.timeout_ms = {}, then reconnecting",
+                        config_.venue.text, config_.soup.username, static_cast<double>(waited) / 1e9,
+                        counters_.connects, config_.soup.timeout_ns / 1'000'000);
+      }
+    }
+    if (counters_.login_timeouts != logged_login_timeouts_) {
+      logged_login_timeouts_ = counters_.login_timeouts;
+      core::log::warn("order entry: the venue {} never answered the login of {} within {} ms: connection closed, "
+                      "reconnecting every {} ms ({} unanswered logins in all)",
+                      config_.venue.text, config_.soup.username, config_.soup.timeout_ns / 1'000'000,
+                      config_.reconnect_interval_ns / 1'000'000, counters_.login_timeouts);
+    }
+  }
 
  private:
   std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
@@ -524,6 +554,11 @@ class EgressStage {
   bool account_known_ = false;
   bool kill_done_ = false;
   std::uint64_t last_connect_attempt_ = 0;
+  // A Login Request unanswered this long is worth a line: venues answer in milliseconds.
+  static constexpr std::uint64_t kLoginAnswerWarnNs = 1'000'000'000;
+  bool login_answered_ = false;
+  std::uint64_t logged_login_wait_ = 0;      // connection whose unanswered login was logged
+  std::uint64_t logged_login_timeouts_ = 0;  // login_timeouts when last logged
   std::uint64_t session_events_ = 0;
   soup::SessionEvent last_event_{};
   std::string last_error_;

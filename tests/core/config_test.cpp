@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <fmt/format.h>
 
 #include "core/runtime_config.hpp"
 
@@ -102,6 +106,43 @@ TEST(Config, UnknownKeyIsAnErrorNotASilentDefault) {
 TEST(Config, DuplicateThreadNames) {
   const std::string e = error_of("[[threads]]\nname = \"a\"\n[[threads]]\nname = \"a\"\n");
   EXPECT_NE(e.find("duplicate thread name"), std::string::npos) << e;
+}
+
+// A CPU of this process's affinity mask (sched_getaffinity), so the tests hold under taskset.
+int first_allowed_cpu() {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (::sched_getaffinity(0, sizeof mask, &mask) == 0)
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &mask)) return i;
+  return 0;
+}
+
+// Issue 18 (Low): a CPU the process may not run on was accepted, logged at info, and the thread
+// ran unpinned. CPU 4000 is in range (0..4095) but beyond CPU_SETSIZE, so never in the mask.
+TEST(Config, RefusesACpuOutsideTheAffinityMask) {
+  const std::string e = error_of("[[threads]]\nname = \"a\"\ncpu = 4000\n");
+  EXPECT_NE(e.find("hftd.toml:3:"), std::string::npos) << e;
+  EXPECT_NE(e.find("threads[0].cpu: CPU 4000 is not one this process may run on"), std::string::npos) << e;
+}
+
+// Two busy-spinning threads on one CPU take turns by the scheduler's time slice (milliseconds):
+// refused. A spinning thread beside one that parks (backoff) is allowed.
+TEST(Config, RefusesTwoSpinningThreadsOnOneCpu) {
+  const int cpu = first_allowed_cpu();
+  const auto two = [&](const char* idle_a, const char* idle_b) {
+    return error_of(fmt::format("[[threads]]\nname = \"a\"\ncpu = {0}\nidle = \"{1}\"\n"
+                                "[[threads]]\nname = \"b\"\ncpu = {0}\nidle = \"{2}\"\n",
+                                cpu, idle_a, idle_b));
+  };
+  std::string e = two("spin", "spin");
+  EXPECT_NE(e.find("hftd.toml:7:"), std::string::npos) << e;
+  EXPECT_NE(e.find(fmt::format("threads[1].cpu: thread \"b\" shares CPU {} with thread \"a\"", cpu)), std::string::npos) << e;
+  e = two("yield", "spin");
+  EXPECT_NE(e.find("shares CPU"), std::string::npos) << e;
+  EXPECT_EQ(two("spin", "backoff"), "");
+  EXPECT_EQ(two("backoff", "backoff"), "");
+  EXPECT_EQ(two("yield", "yield"), "");
 }
 
 TEST(Config, MissingFileIsAClearError) {

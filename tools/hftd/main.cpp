@@ -15,6 +15,7 @@
 #include "pipeline/app/appliance.hpp"
 #include "pipeline/app/config.hpp"
 #include "pipeline/app/host_check.hpp"
+#include "pipeline/app/state_dir.hpp"
 
 namespace {
 
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
     const hft::app::HftdConfig config = hft::app::load_hftd_config(config_path);
     hft::core::init_logging(config.runtime.log);
     hft::core::log::info("hftd instance '{}' starting with {}", config.instance, config.file);
+    if (const auto note = hft::app::ensure_state_subdir(config.histogram_dir, "stats.histogram_dir", config.file);
+        !note.empty())
+      hft::core::log::info("{}", note);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
+
+#include "core/topology.hpp"
 
 namespace hft::app {
 namespace {
@@ -24,16 +27,37 @@ listen = "127.0.0.1:31001"
 user = "HFT01"
 )";
 
+// The examples pin threads: each parses where this process may run on the CPUs it names, and is
+// refused (naming the key) where it may not.
 TEST(HftdConfig, ShippedExamplesParse) {
-  const HftdConfig two = load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-2core.toml");
-  EXPECT_EQ(two.runtime.threads.size(), 1u);
-  EXPECT_EQ(two.runtime.threads[0].stages.size(), 5u);
-  EXPECT_EQ(two.strategies.size(), 2u);
-  EXPECT_EQ(two.feed.session.first_sequence, 1u) << "late joiners replay the session";
-  const HftdConfig four = load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-4core.toml");
-  EXPECT_EQ(four.runtime.threads.size(), 2u);
-  if (std::thread::hardware_concurrency() >= 5) {
-    EXPECT_NO_THROW(load_hftd_config(std::string(HFT_SOURCE_DIR) + "/config/hftd-5core.toml"));
+  const auto allowed = core::allowed_cpus();
+  const auto may_use = [&](std::initializer_list<int> cpus) {
+    for (int c : cpus)
+      if (std::find(allowed.begin(), allowed.end(), c) == allowed.end()) return false;
+    return true;
+  };
+  const std::string dir = std::string(HFT_SOURCE_DIR) + "/config/";
+  if (may_use({1})) {
+    const HftdConfig two = load_hftd_config(dir + "hftd-2core.toml");
+    EXPECT_EQ(two.runtime.threads.size(), 1u);
+    EXPECT_EQ(two.runtime.threads[0].stages.size(), 5u);
+    EXPECT_EQ(two.strategies.size(), 2u);
+    EXPECT_EQ(two.feed.session.first_sequence, 1u) << "late joiners replay the session";
+  }
+  if (may_use({1, 2})) {
+    const HftdConfig four = load_hftd_config(dir + "hftd-4core.toml");
+    EXPECT_EQ(four.runtime.threads.size(), 2u);
+  } else {
+    try {
+      (void)load_hftd_config(dir + "hftd-4core.toml");
+      ADD_FAILURE() << "hftd-4core.toml pins CPU 2, which this process may not use";
+    } catch (const core::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(".cpu: CPU 2 is not one this process may run on"), std::string::npos)
+          << e.what();
+    }
+  }
+  if (may_use({2, 3, 4, 5, 6})) {
+    EXPECT_NO_THROW(load_hftd_config(dir + "hftd-5core.toml"));
   }
 }
 

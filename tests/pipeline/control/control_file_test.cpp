@@ -2,11 +2,15 @@
 #include "pipeline/control/risk_block.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
+
+#include <fmt/format.h>
 
 namespace hft::control {
 namespace {
@@ -131,17 +135,16 @@ TEST_F(ControlFileTest, ClearErrors) {
       EXPECT_NE(std::string(e.what()).find("layout version 99"), std::string::npos) << e.what();
     }
     cf.header().layout_version = kLayoutVersion;
-    // A stale file: its process is gone.
-    cf.header().pid = 999'999'9;
+    // A stale heartbeat: hung or stopped, but its owner still holds the file.
+    cf.header().heartbeat_realtime_ns.store(1);
     try {
       ControlReader r("live", dir_.string());
       FAIL();
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find("stale control file"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("has not updated it"), std::string::npos) << e.what();
     }
     EXPECT_NO_THROW(ControlReader("live", dir_.string(), true)) << "readable on request";
-    // A new daemon replaces a stale file.
-    EXPECT_NO_THROW(ControlFile("live", ControlSizes{}, layout(), dir_.string()));
   }
   // Owned by another user: refused.
   {
@@ -156,6 +159,61 @@ TEST_F(ControlFileTest, ClearErrors) {
       }
     }
   }
+}
+
+// Issue 18, finding 3: the owner of an instance is whoever holds the control file's lock, which the
+// kernel drops only when that process dies. A living owner whose heartbeat stopped (SIGSTOP, a
+// hang) is never displaced, and the refused newcomer leaves its file alone.
+TEST_F(ControlFileTest, AStaleHeartbeatNeverDisplacesALivingOwner) {
+  ControlFile owner("held", ControlSizes{}, layout(), dir_.string());
+  owner.counter("orders.sent")->value.store(290);
+  owner.set_state(DaemonState::kRunning);
+  owner.header().heartbeat_realtime_ns.store(1);  // as if stopped for decades
+  try {
+    ControlFile second("held", ControlSizes{}, layout(), dir_.string());
+    FAIL() << "a second owner took the name of a living one";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(fmt::format("already running (pid {})", ::getpid())), std::string::npos)
+        << e.what();
+  }
+  ASSERT_TRUE(fs::exists(owner.path())) << "the refused newcomer removed the owner's file";
+  owner.heartbeat();
+  ControlReader r("held", dir_.string());
+  EXPECT_TRUE(r.alive());
+  EXPECT_EQ(r.header().pid, ::getpid());
+  EXPECT_EQ(r.counter("orders.sent"), 290u) << "the owner's file was replaced";
+}
+
+// The kernel's word, not the pid's: a file whose pid field names a living process but whose lock
+// is free (its owner died; the pid was reused) is stale, and a new owner takes it.
+TEST_F(ControlFileTest, ADeadOwnersFileIsTakenOver) {
+  const std::string path = control_path("dead", dir_.string());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    {
+      ControlFile cf("dead", ControlSizes{}, layout(), dir_.string());
+      cf.header().pid = static_cast<std::int32_t>(::getppid());  // a pid that lives on
+      cf.heartbeat();
+      ::raise(SIGKILL);  // dies holding the file: no destructor runs
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_TRUE(fs::exists(path)) << "the dead owner left its file";
+  try {
+    ControlReader r("dead", dir_.string());
+    FAIL() << "a file without a living owner read as alive";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("stale control file"), std::string::npos) << e.what();
+  }
+  ControlFile cf("dead", ControlSizes{}, layout(), dir_.string());
+  cf.heartbeat();
+  ControlReader r("dead", dir_.string());
+  EXPECT_TRUE(r.alive());
+  EXPECT_EQ(r.header().pid, ::getpid());
 }
 
 }  // namespace

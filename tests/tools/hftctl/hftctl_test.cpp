@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -343,17 +344,25 @@ TEST_F(HftctlTest, AttachErrors) {
     EXPECT_NE(r.err.find("stale control file: hftd pid"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("has not updated it for 1"), std::string::npos) << r.err;
   }
-  // Stale: the process is gone.
+  // Stale: the process is gone. It died holding the file, so no destructor removed it; the kernel
+  // released its instance lock (a pid field alone proves nothing: pids are reused).
   {
-    FakeDaemon d("dead", shm());
-    Child gone({"/bin/true"}, dir_ / "t.out", dir_ / "t.err");
-    const pid_t dead = gone.pid();
-    ASSERT_EQ(gone.finish(std::chrono::seconds(5)), 0);
-    d.file().header().pid = dead;
+    const pid_t dead = ::fork();
+    ASSERT_GE(dead, 0);
+    if (dead == 0) {
+      {
+        control::ControlFile cf("dead", control::ControlSizes{}, hftd_layout(), shm());
+        cf.heartbeat();
+        ::raise(SIGKILL);
+      }
+      ::_exit(1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(dead, &status, 0), dead);
     r = ctl({"kill", "--instance", "dead"});
     EXPECT_EQ(r.rc, 1);
     EXPECT_NE(r.err.find(fmt::format("its hftd (pid {}) is gone", dead)), std::string::npos) << r.err;
-    d.file().header().pid = ::getpid();
+    fs::remove(control::control_path("dead", shm()));
   }
   // Another layout version.
   {

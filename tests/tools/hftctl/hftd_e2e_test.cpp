@@ -306,5 +306,54 @@ TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
   EXPECT_NE(r.err.find(fmt::format("no hftd instance '{}' is running", instance_)), std::string::npos) << r.err;
 }
 
+// Issue 18, finding 3: pause the trading hftd past the heartbeat staleness (3 s) and start a second
+// with the same instance. It must refuse, naming the first's pid, and leave the first's control
+// file alone: once resumed, hftctl reaches the first again. Only after the first dies may another
+// take the name.
+TEST_F(HftdEndToEnd, ASecondDaemonNeverDisplacesAStoppedOne) {
+  const std::string shm = (dir_ / "shm").string();
+  const auto alive_pid = [&]() -> pid_t {
+    try {
+      return control::ControlReader(instance_, shm).header().pid;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  };
+  ASSERT_TRUE(wait_until([&] { return alive_pid() == hftd_->pid(); }, std::chrono::seconds(20)))
+      << "the first hftd never published its control file" << logs();
+  const std::string path = control::control_path(instance_, shm);
+
+  hftd_->signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // past the 3 s heartbeat staleness
+  Child second({program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "5"},
+               dir_ / "second.out", dir_ / "second.err");
+  const int rc = second.finish(std::chrono::seconds(30));
+  const std::string said = second.out() + second.err();
+  EXPECT_EQ(rc, 1) << "the second hftd must refuse to start\n" << said;
+  EXPECT_NE(said.find(fmt::format("is already running (pid {})", hftd_->pid())), std::string::npos) << said;
+  ASSERT_TRUE(fs::exists(path)) << "the second hftd removed the first one's control file\n" << said;
+  EXPECT_EQ(control::ControlReader(instance_, shm, true).header().pid, hftd_->pid()) << "the name changed hands";
+
+  // Resumed, the first is reachable again: status, and the kill switch.
+  hftd_->signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return alive_pid() == hftd_->pid(); }, std::chrono::seconds(10)))
+      << "hftctl cannot reach the resumed hftd" << logs();
+  Result r = ctl({"status"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(fmt::format("pid {}", hftd_->pid())), std::string::npos) << r.out;
+  r = ctl({"kill"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err << logs();
+
+  // The first dies without cleaning up: its file stays, its lock goes, and a new hftd takes over.
+  hftd_->signal(SIGKILL);
+  ASSERT_TRUE(hftd_->wait_for(std::chrono::seconds(10)).has_value());
+  EXPECT_TRUE(fs::exists(path)) << "SIGKILL leaves the file behind";
+  hftd_ = std::make_unique<Child>(
+      std::vector<std::string>{program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "120"},
+      dir_ / "third.out", dir_ / "third.err");
+  EXPECT_TRUE(wait_until([&] { return alive_pid() == hftd_->pid(); }, std::chrono::seconds(20)))
+      << "a new hftd could not take the name of a dead one\n" << hftd_->out() << hftd_->err();
+}
+
 }  // namespace
 }  // namespace hft::hftctl_test
