@@ -46,7 +46,14 @@ echo "==> starting hft-exchange (CPU 0) and hftd ($layout, $config) for ${second
 taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
   --capture "$out/feed.itch" --book-dump "$out/venue-book.json" >"$out/venue.log" 2>&1 &
 venue=$!; pids+=($venue)
-sleep 1
+# hftd refuses to start when the venue does not answer: wait until the venue listens on the order
+# entry port of the config (its start-up takes seconds on a loaded host), not a fixed pause.
+ouch_port=$(sed -n 's/^venue *= *"[^:]*:\([0-9]*\)".*/\1/p' "$config" | head -1)
+for _ in $(seq 300); do
+  ss -Hltn "sport = :$ouch_port" 2>/dev/null | grep -q . && break
+  kill -0 $venue 2>/dev/null || { echo "demo: hft-exchange exited early:" >&2; tail -20 "$out/venue.log" >&2; exit 1; }
+  sleep 0.1
+done
 "$bin/hftd" --config "$config" --summary "$out/summary.txt" >"$out/hftd.log" 2>&1 &
 hftd=$!; pids+=($hftd)
 for _ in $(seq 100); do
