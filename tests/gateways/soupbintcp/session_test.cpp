@@ -264,6 +264,38 @@ TEST_F(SoupSession, LoginTimeoutAppliesBeforeLogin) {
   EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
 }
 
+TEST_F(SoupSession, SlowlorisLoginIsClosedAtTheAbsoluteLoginDeadline) {
+  // One byte of a login every 4 s keeps resetting the dead-peer timer (15 s); the login must
+  // still complete within a deadline counted from the connection, not from the last byte.
+  server.open(9, now);
+  const std::uint64_t opened = now;
+  LoginRequest r;
+  r.username = Username::from("ALICE");
+  r.password = Password::from("alicepw");
+  std::uint8_t login[64];
+  const std::size_t n = encode_login_request(login, r);
+  for (std::size_t i = 0; i + 1 < n && !server.finished(); ++i) {
+    server.on_bytes(login + i, 1, now);
+    server.poll(now);
+    now += 4 * kSecond;
+    server.poll(now);
+  }
+  ASSERT_TRUE(server.finished()) << "still open after " << (now - opened) / kSecond << " s";
+  EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
+  EXPECT_LE(now - opened, 16 * kSecond);
+}
+
+TEST(SoupEventLog, ControlBytesFromTheWireAreEscaped) {
+  SessionEvent e;
+  e.kind = EventKind::kLoginRejected;
+  e.role = Role::kServer;
+  e.username = Username::from("\n\x1b[31m");
+  e.session = SessionName::from("A\rB\x7f");
+  const std::string line = describe(e);
+  for (const char c : line) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte 0x" << std::hex << int(static_cast<unsigned char>(c)) << " in: " << line;
+  EXPECT_NE(line.find("user \"\\n\\x1b[31m\""), std::string::npos) << line;
+}
+
 TEST_F(SoupSession, SoupBinTcp41RequestedTimeoutReplacesTheServerDefault) {
   ClientConfig cc = test_client_config();
   cc.requested_heartbeat_timeout_ms = 4000;
