@@ -256,12 +256,16 @@ TEST_F(SoupSession, ClientDropsASilentServerAfterItsTimeout) {
 }
 
 TEST_F(SoupSession, LoginTimeoutAppliesBeforeLogin) {
-  // A connection that never logs in is dropped after the dead-peer timeout too.
+  // A connection that never logs in is dropped at the login deadline (5 s by default), before
+  // the dead-peer timeout (15 s).
   server.open(9, now);
-  now += 15 * kSecond;
+  now += 5 * kSecond - 1;
+  server.poll(now);
+  EXPECT_FALSE(server.finished());
+  now += 1;
   server.poll(now);
   EXPECT_TRUE(server.finished());
-  EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
+  EXPECT_EQ(server.close_reason(), CloseReason::kLoginDeadline);
 }
 
 TEST_F(SoupSession, SlowlorisLoginIsClosedAtTheAbsoluteLoginDeadline) {
@@ -281,7 +285,7 @@ TEST_F(SoupSession, SlowlorisLoginIsClosedAtTheAbsoluteLoginDeadline) {
     server.poll(now);
   }
   ASSERT_TRUE(server.finished()) << "still open after " << (now - opened) / kSecond << " s";
-  EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
+  EXPECT_EQ(server.close_reason(), CloseReason::kLoginDeadline);
   EXPECT_LE(now - opened, 16 * kSecond);
 }
 
