@@ -107,6 +107,55 @@ TEST_F(PortHardeningTest, IdleConnectionsFromOneSourceDoNotBlockARealLogin) {
       << "a real login was refused while one source held idle connections";
 }
 
+// Finding 4: idle connections from several sources fill every slot; the oldest without a login
+// makes room for a new connection.
+TEST_F(PortHardeningTest, WhenEverySlotIsTakenAConnectionWithoutALoginMakesRoom) {
+  make([](VenueConfig& c) {
+    c.max_connections = 4;
+    c.max_connections_per_source = 2;
+  });
+  std::vector<std::unique_ptr<RawConn>> idle;
+  for (const char* from : {"127.0.0.8", "127.0.0.8", "127.0.0.9", "127.0.0.9"}) {
+    idle.push_back(std::make_unique<RawConn>(venue_->ouch_endpoint(), from));
+    poll_all(idle);
+  }
+  settle();
+  OuchClient& alice = connect("ALICE", "a");
+  EXPECT_TRUE(run([&] { return alice.logged_in(); }, std::chrono::milliseconds(2000)));
+  for (int i = 0; i < 20; ++i) poll_all(idle);
+  EXPECT_EQ(std::count_if(idle.begin(), idle.end(), [](const auto& c) { return c->closed(); }), 1);
+  EXPECT_NE(log_.str().find("closed before its login to make room"), std::string::npos);
+}
+
+// Finding 4: a login trickled one byte at a time is closed at the login deadline, although each
+// byte arrives well within the dead-peer timeout.
+TEST_F(PortHardeningTest, ASlowlorisLoginIsClosedAtTheLoginDeadline) {
+  make([](VenueConfig& c) { c.order_entry.login_timeout_ns = 300'000'000; });
+  std::vector<std::unique_ptr<RawConn>> conns;
+  conns.push_back(std::make_unique<RawConn>(venue_->ouch_endpoint(), "127.0.0.1"));
+  soup::LoginRequest r;
+  r.username = soup::Username::from("ALICE");
+  r.password = soup::Password::from("a");
+  std::uint8_t login[64];
+  const std::size_t n = soup::encode_login_request(login, r);
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t sent = 0;
+  auto last_byte = start;
+  ASSERT_TRUE(run_until(
+      [&] {
+        poll_all(conns);
+        if (sent + 1 < n && std::chrono::steady_clock::now() - last_byte >= std::chrono::milliseconds(50)) {
+          conns[0]->send(login + sent++, 1);
+          last_byte = std::chrono::steady_clock::now();
+        }
+      },
+      [&] { return conns[0]->closed(); }, std::chrono::milliseconds(3000)));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(290));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_NE(log_.str().find("no login within the login deadline"), std::string::npos);
+}
+
 // Finding 5: a username with a newline and an ESC sequence is logged escaped.
 TEST_F(PortHardeningTest, ControlBytesFromAClientAreLoggedEscaped) {
   make();

@@ -289,6 +289,51 @@ TEST_F(SoupSession, SlowlorisLoginIsClosedAtTheAbsoluteLoginDeadline) {
   EXPECT_LE(now - opened, 16 * kSecond);
 }
 
+// One login attempt on a fresh connection from `source`; returns the failure (kNone: accepted)
+// and leaves the session logged in when accepted.
+LoginFailure attempt(ServerContext& ctx, std::uint64_t source, const std::string& password, std::uint64_t& now,
+                     ServerRecorder& rec, bool& answered_late) {
+  ServerSession<ServerRecorder> server(ctx, rec);
+  ClientRecorder crec;
+  Client client(test_client_config("ALICE", password), crec);
+  server.set_source(source);
+  testing::Wire wire{server, client};
+  wire.connect(1, now);
+  wire.pump(now);
+  answered_late = !client.logged_in() && !client.rejected();
+  for (int i = 0; i < 10 && answered_late && wire.up; ++i) {
+    now += kSecond / 4;
+    wire.pump(now);
+  }
+  const LoginFailure f = client.logged_in() ? LoginFailure::kNone : rec.last_failure();
+  wire.disconnect(now);
+  return f;
+}
+
+TEST(SoupLoginThrottle, RefusedCredentialsAreAnsweredLateAndASourceIsLockedOutAlone) {
+  ServerConfig c = test_server_config();
+  c.login_failure_delay_ns = kSecond;
+  c.max_login_failures = 3;
+  c.login_lockout_ns = 30 * kSecond;
+  ServerContext ctx{c};
+  ServerRecorder rec;
+  std::uint64_t now = 1000 * kSecond;
+  bool late = false;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(attempt(ctx, 7, "wrong", now, rec, late), LoginFailure::kBadPassword);
+    EXPECT_TRUE(late) << "a wrong password was answered at once";
+  }
+  // Locked out: even the right password is refused, unchecked.
+  EXPECT_EQ(attempt(ctx, 7, "alicepw", now, rec, late), LoginFailure::kLockedOut);
+  EXPECT_EQ(ctx.lockout_refusals(), 1u);
+  // Another source is not.
+  EXPECT_EQ(attempt(ctx, 8, "alicepw", now, rec, late), LoginFailure::kNone);
+  EXPECT_FALSE(late);
+  // The lockout ends login_lockout after the last try.
+  now += 31 * kSecond;
+  EXPECT_EQ(attempt(ctx, 7, "alicepw", now, rec, late), LoginFailure::kNone);
+}
+
 TEST(SoupEventLog, ControlBytesFromTheWireAreEscaped) {
   SessionEvent e;
   e.kind = EventKind::kLoginRejected;
