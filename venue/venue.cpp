@@ -536,6 +536,9 @@ VenueSummary Venue::summary() const {
   s.rerequests = rerequest_.stats();
   s.order_entry = order_entry_.counters();
   s.logins = logins_;
+  s.connections_refused = tcp_->refused();
+  s.connections_evicted = tcp_->evicted();
+  s.lockout_refusals = context_.lockout_refusals();
   s.login_rejects = login_rejects_;
   s.disconnects = disconnects_;
   s.engine = engine_.stats();
@@ -576,6 +579,8 @@ void Venue::log_summary(const VenueSummary& s) const {
                   s.rerequests.requests, s.rerequests.answered, s.rerequests.messages_resent, s.rerequests.beyond_range,
                   s.rerequests.unavailable, s.rerequests.malformed, s.rerequests.wrong_session);
   const OrderEntryCounters& o = s.order_entry;
+  core::log::info("summary: connections: {} refused, {} evicted before login; {} logins refused while locked out",
+                  s.connections_refused, s.connections_evicted, s.lockout_refusals);
   core::log::info("summary: sessions: {} logins, {} rejected logins, {} closed; cancel on disconnect: {} sessions lost, "
                   "{} orders cancelled",
                   s.logins, s.login_rejects, s.disconnects, s.order_entry.sessions_lost, s.order_entry.canceled_on_disconnect);

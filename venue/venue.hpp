@@ -71,6 +71,9 @@ struct VenueSummary {
   mold::RerequestStats rerequests;
   OrderEntryCounters order_entry;
   std::uint64_t logins = 0, login_rejects = 0, disconnects = 0;
+  // The order-entry port under pressure (issue 18): connections refused (per-source limit, or every
+  // slot logged in), closed before their login to make room, logins refused during a lockout.
+  std::uint64_t connections_refused = 0, connections_evicted = 0, lockout_refusals = 0;
   match::EngineStats engine;
   std::uint32_t live_orders = 0;       // resting in the engine
   std::uint32_t client_orders = 0;     // live in the order-entry table
