@@ -6,6 +6,42 @@
 
 namespace hft::core {
 
+LogLimiter::LogLimiter(std::uint64_t interval_ns, std::uint32_t burst, std::size_t keys)
+    : interval_ns_(interval_ns), burst_(burst), entries_(keys == 0 ? 1 : keys) {}
+
+bool LogLimiter::allow(std::uint64_t key, std::uint64_t now_ns, std::uint64_t& suppressed) noexcept {
+  suppressed = 0;
+  Entry* e = nullptr;
+  Entry* lru = &entries_[0];
+  for (Entry& x : entries_) {
+    if (x.used && x.key == key) {
+      e = &x;
+      break;
+    }
+    if (!x.used || (lru->used && x.last_use < lru->last_use)) lru = &x;
+  }
+  if (e == nullptr) {
+    // A key pushed out keeps its count in the total; its summary is lost with it, which is the
+    // price of a fixed table under a flood of distinct keys.
+    e = lru;
+    *e = Entry{key, now_ns, now_ns, 0, 0, true};
+  }
+  e->last_use = now_ns;
+  if (now_ns - e->window_start >= interval_ns_) {
+    e->window_start = now_ns;
+    e->in_window = 0;
+    suppressed = e->suppressed;
+    e->suppressed = 0;
+  }
+  if (e->in_window < burst_) {
+    ++e->in_window;
+    return true;
+  }
+  ++e->suppressed;
+  ++total_suppressed_;
+  return false;
+}
+
 bool parse_log_level(std::string_view text, LogLevel& out) noexcept {
   if (text == "debug") out = LogLevel::kDebug;
   else if (text == "info") out = LogLevel::kInfo;
@@ -63,7 +99,7 @@ std::string format_record(const LogRecord& r) {
       case LogRecord::Kind::kText: {
         const std::size_t off = v.text.offset < LogRecord::kTextBytes ? v.text.offset : 0;
         const std::size_t len = off + v.text.length <= LogRecord::kTextBytes ? v.text.length : 0;
-        store.push_back(std::string(r.text + off, len));
+        store.push_back(escape(std::string_view(r.text + off, len)));
         break;
       }
     }

@@ -46,6 +46,73 @@ template <class... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) { logger().error(f, std::forward<Args>(args)...); }
 }  // namespace log
 
+// `text` with every byte outside printable ASCII written as an escape (\n, \r, \t, \\, \xHH),
+// for any field that came from the network or a file before it reaches a log line or a
+// terminal: a peer must not be able to forge log lines or drive the operator's terminal.
+[[nodiscard]] inline std::string escape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c >= 0x20 && c < 0x7f) {
+          out += ch;
+        } else {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        }
+    }
+  }
+  return out;
+}
+
+// Rate limit of one kind of log line per key (a source address, a reason): at most `burst` lines
+// per `interval_ns` per key; the rest are counted, and the first line after the interval says
+// how many were suppressed (flush() reports them when no new line comes). A fixed table of
+// `keys` entries (the least recently used is reused), so a flood of keys costs no memory.
+class LogLimiter {
+ public:
+  LogLimiter(std::uint64_t interval_ns, std::uint32_t burst, std::size_t keys = 64);
+  // True: log this occurrence; `suppressed` is how many were held back before it (0: none).
+  [[nodiscard]] bool allow(std::uint64_t key, std::uint64_t now_ns, std::uint64_t& suppressed) noexcept;
+  // Calls report(key, suppressed) for keys whose interval has ended with lines held back.
+  template <class F>
+  void flush(std::uint64_t now_ns, F&& report) {
+    for (Entry& e : entries_) {
+      if (e.suppressed != 0 && now_ns - e.window_start >= interval_ns_) {
+        const std::uint64_t n = e.suppressed;
+        e.suppressed = 0;
+        e.window_start = now_ns;
+        e.in_window = 0;
+        report(e.key, n);
+      }
+    }
+  }
+  [[nodiscard]] std::uint64_t interval_ns() const noexcept { return interval_ns_; }
+  [[nodiscard]] std::uint64_t total_suppressed() const noexcept { return total_suppressed_; }
+
+ private:
+  struct Entry {
+    std::uint64_t key = 0;
+    std::uint64_t window_start = 0;
+    std::uint64_t last_use = 0;
+    std::uint64_t suppressed = 0;
+    std::uint32_t in_window = 0;
+    bool used = false;
+  };
+  std::uint64_t interval_ns_;
+  std::uint32_t burst_;
+  std::vector<Entry> entries_;
+  std::uint64_t total_suppressed_ = 0;
+};
+
 // A format string that is known at compile time to have static storage duration, so a record
 // can carry its address instead of its text.
 struct StaticFormat {

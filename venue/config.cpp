@@ -86,6 +86,10 @@ void parse_order_entry(const core::ConfigSection& s, VenueConfig& c) {
   soup::parse_server_keys(s, c.order_entry);
   if (!session_given) c.order_entry.session.clear();
   c.max_connections = static_cast<std::size_t>(s.integer("max_connections", 16, 1, 4096));
+  c.max_connections_per_source = static_cast<std::size_t>(
+      s.integer("max_connections_per_source", static_cast<std::int64_t>(c.max_connections_per_source), 0, 4096));
+  c.warning_interval_ns = static_cast<std::uint64_t>(s.integer("warning_interval_ms", 10000, 1, 3'600'000)) * 1'000'000;
+  c.warnings_per_interval = static_cast<std::uint32_t>(s.integer("warnings_per_interval", 5, 1, 1'000'000));
   c.max_client_orders = static_cast<std::uint32_t>(s.integer("max_client_orders", c.max_client_orders, 1, 1 << 24));
   c.user_ref_num_policy = s.choice("user_ref_num_policy", c.user_ref_num_policy,
                                    {{"reject", ouch::UserRefNumPolicy::kReject}, {"ignore", ouch::UserRefNumPolicy::kIgnore}});

@@ -21,6 +21,9 @@
 //   [rerequest]  listen = "127.0.0.1:31002"  max_messages  max_mb  (retransmit store)
 //                max_payload  max_requests_per_poll  max_messages_per_request
 //   [order_entry] listen = "127.0.0.1:31003"  max_connections = 16  max_client_orders = 65536
+//                max_connections_per_source = 8 (of max_connections; 0 = no limit)
+//                warning_interval_ms = 10000  warnings_per_interval = 5 (per source / reason; the
+//                rest are counted and summarized)
 //                user_ref_num_policy = "reject" | "ignore"  cancel_on_disconnect = false
 //                + SoupBinTCP server keys (session, heartbeat_interval_ms, timeout_ms, ...;
 //                gateways/soupbintcp/config.hpp); session absent: the feed's per-start name
@@ -124,6 +127,9 @@ struct VenueConfig {
   std::vector<Account> accounts;
   ouch::UserRefNumPolicy user_ref_num_policy = ouch::UserRefNumPolicy::kReject;
   std::size_t max_connections = 16;
+  std::size_t max_connections_per_source = 8;   // one address cannot take every slot (issue 18)
+  std::uint64_t warning_interval_ns = 10'000'000'000;  // repeated warnings: at most
+  std::uint32_t warnings_per_interval = 5;             // this many per interval, then a count
   std::uint32_t max_client_orders = 65536;  // live client orders, all users together
   bool cancel_on_disconnect = false;        // for accounts that do not say (Account::cancel_on_disconnect)
 

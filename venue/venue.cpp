@@ -134,6 +134,9 @@ Venue::Venue(VenueConfig config)
   port_.venue = this;
   net::TcpServerOptions options;
   options.max_connections = config_.max_connections;
+  options.max_connections_per_source = config_.max_connections_per_source;
+  options.log_interval_ns = config_.warning_interval_ns;
+  options.log_burst = config_.warnings_per_interval;
   tcp_ = std::make_unique<net::TcpServer<Session>>(
       config_.ouch, options, [this](std::size_t) { return std::make_unique<Session>(context_, port_); });
 
@@ -170,6 +173,29 @@ void Venue::count_session_event(const soup::SessionEvent& e) noexcept {
     case soup::EventKind::kLoginAccepted: ++logins_; break;
     case soup::EventKind::kLoginRejected: ++login_rejects_; break;
     case soup::EventKind::kClosed: ++disconnects_; break;
+  }
+}
+
+void Venue::log_session_event(const soup::SessionEvent& e) noexcept {
+  if (soup::is_routine(e)) {
+    soup::log_event(e);
+    return;
+  }
+  // Key: what happened (kind, close reason, login failure), not who: a source cycling through
+  // usernames or connections still makes one count.
+  const std::uint64_t key = std::uint64_t{static_cast<std::uint8_t>(e.kind)} << 16 |
+                            std::uint64_t{static_cast<std::uint8_t>(e.close_reason)} << 8 |
+                            static_cast<std::uint8_t>(e.login_failure);
+  std::uint64_t suppressed = 0;
+  try {
+    if (session_log_limiter_.allow(key, core::monotonic_ns(), suppressed)) {
+      if (suppressed == 0) {
+        soup::log_event(e);
+      } else {
+        core::log::warn("{} ({} more like it not logged)", soup::describe(e), suppressed);
+      }
+    }
+  } catch (...) {  // formatting failed: the event is counted all the same
   }
 }
 
@@ -320,6 +346,19 @@ void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
   if ((ready & kTcpReady) != 0 || now >= next_session_poll_ns_) {
     tcp_->poll(0);
     next_session_poll_ns_ = now + kHousekeepingNs;
+    if (now >= next_session_log_flush_) {
+      next_session_log_flush_ = now + config_.warning_interval_ns;
+      session_log_limiter_.flush(now, [](std::uint64_t key, std::uint64_t count) {
+        const auto kind = static_cast<soup::EventKind>(key >> 16);
+        if (kind == soup::EventKind::kLoginRejected) {
+          core::log::warn("order entry: {} more logins rejected ({}), not logged one by one", count,
+                          soup::to_string(static_cast<soup::LoginFailure>(key & 0xff)));
+        } else {
+          core::log::warn("order entry: {} more sessions closed ({}), not logged one by one", count,
+                          soup::to_string(static_cast<soup::CloseReason>((key >> 8) & 0xff)));
+        }
+      });
+    }
     feed_.flush();  // what client orders did goes out before the background burst
   }
   if ((ready & kRerequestReady) != 0) {
@@ -497,6 +536,9 @@ VenueSummary Venue::summary() const {
   s.rerequests = rerequest_.stats();
   s.order_entry = order_entry_.counters();
   s.logins = logins_;
+  s.connections_refused = tcp_->refused();
+  s.connections_evicted = tcp_->evicted();
+  s.lockout_refusals = context_.lockout_refusals();
   s.login_rejects = login_rejects_;
   s.disconnects = disconnects_;
   s.engine = engine_.stats();
@@ -537,6 +579,8 @@ void Venue::log_summary(const VenueSummary& s) const {
                   s.rerequests.requests, s.rerequests.answered, s.rerequests.messages_resent, s.rerequests.beyond_range,
                   s.rerequests.unavailable, s.rerequests.malformed, s.rerequests.wrong_session);
   const OrderEntryCounters& o = s.order_entry;
+  core::log::info("summary: connections: {} refused, {} evicted before login; {} logins refused while locked out",
+                  s.connections_refused, s.connections_evicted, s.lockout_refusals);
   core::log::info("summary: sessions: {} logins, {} rejected logins, {} closed; cancel on disconnect: {} sessions lost, "
                   "{} orders cancelled",
                   s.logins, s.login_rejects, s.disconnects, s.order_entry.sessions_lost, s.order_entry.canceled_on_disconnect);

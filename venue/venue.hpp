@@ -71,6 +71,9 @@ struct VenueSummary {
   mold::RerequestStats rerequests;
   OrderEntryCounters order_entry;
   std::uint64_t logins = 0, login_rejects = 0, disconnects = 0;
+  // The order-entry port under pressure (issue 18): connections refused (per-source limit, or every
+  // slot logged in), closed before their login to make room, logins refused during a lockout.
+  std::uint64_t connections_refused = 0, connections_evicted = 0, lockout_refusals = 0;
   match::EngineStats engine;
   std::uint32_t live_orders = 0;       // resting in the engine
   std::uint32_t client_orders = 0;     // live in the order-entry table
@@ -139,12 +142,15 @@ class Venue {
     void on_unsequenced(std::uint32_t user, std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept {
       venue->order_entry_.handle(user, msg, now_ns);
     }
-    void on_event(const soup::SessionEvent& e) noexcept { venue->count_session_event(e); }
+    void on_event(const soup::SessionEvent& e) noexcept {
+      venue->count_session_event(e);
+      venue->log_session_event(e);
+    }
     void on_session_lost(std::uint32_t user, soup::CloseReason why) noexcept {
       venue->order_entry_.session_lost(user, why, core::monotonic_ns());
     }
   };
-  using Session = soup::ServerSession<soup::Logged<OuchPort>>;
+  using Session = soup::ServerSession<OuchPort>;
 
   void open_day(std::uint64_t now_ns) noexcept;
   void start_of_day(std::uint64_t now_ns) noexcept;
@@ -156,6 +162,9 @@ class Venue {
   unsigned wait(std::uint64_t timeout_ns) noexcept;
   void run_background(std::uint64_t now_ns) noexcept;
   void count_session_event(const soup::SessionEvent& e) noexcept;
+  // soup::log_event, with warnings limited per kind and reason (issue 18: a flood of refused
+  // logins is a count, not a line each).
+  void log_session_event(const soup::SessionEvent& e) noexcept;
   bool write_outputs();
   bool write_book_dump();
   void log_summary(const VenueSummary& s) const;
@@ -174,7 +183,7 @@ class Venue {
   LatencyProbe probe_;
   std::unique_ptr<ShadowBook> shadow_;
   std::unique_ptr<ExecutionLog> executions_;
-  soup::Logged<OuchPort> port_;
+  OuchPort port_;
   std::unique_ptr<net::TcpServer<Session>> tcp_;
   net::Epoll epoll_;
   net::Fd stop_fd_;
@@ -190,6 +199,8 @@ class Venue {
   std::uint64_t bg_produced_ = 0;       // its messages since bg_base_ns_
   std::uint64_t bg_messages_ = 0;       // its messages since the start
   std::uint64_t logins_ = 0, login_rejects_ = 0, disconnects_ = 0;
+  core::LogLimiter session_log_limiter_{config_.warning_interval_ns, config_.warnings_per_interval};
+  std::uint64_t next_session_log_flush_ = 0;
   std::array<std::uint64_t, 16> internal_rejects_{};  // the venue's own requests refused, by reason
   bool outputs_ok_ = true;
   bool started_ = false;

@@ -46,6 +46,10 @@ void parse_server_keys(const core::ConfigSection& s, ServerConfig& c) {
   c.store_bytes = static_cast<std::size_t>(
       s.integer("store_bytes", static_cast<std::int64_t>(c.store_bytes), 1, (std::int64_t{1} << 32) - 1));
   c.unsequenced_to_client = s.boolean("unsequenced_to_client", c.unsequenced_to_client);
+  c.login_timeout_ns = static_cast<std::uint64_t>(s.integer("login_timeout_ms", 5000, 1, kHour) * kMs);
+  c.login_failure_delay_ns = static_cast<std::uint64_t>(s.integer("login_failure_delay_ms", 1000, 0, 60'000) * kMs);
+  c.max_login_failures = static_cast<std::uint32_t>(s.integer("max_login_failures", 5, 0, 1'000'000));
+  c.login_lockout_ns = static_cast<std::uint64_t>(s.integer("login_lockout_ms", 60000, 1, 24 * kHour) * kMs);
 }
 
 UserCredentials parse_user(const core::ConfigSection& u, const std::function<bool(const std::string&)>& taken) {

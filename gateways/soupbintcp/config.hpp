@@ -15,6 +15,10 @@
 //   store_messages = 1048576          # per user: sequenced messages kept for replay
 //   store_bytes = 67108864            # per user
 //   unsequenced_to_client = false
+//   login_timeout_ms = 5000           # absolute: connect to login accepted (a trickled login is closed)
+//   login_failure_delay_ms = 1000     # a refused username / password is answered this late (0: at once)
+//   max_login_failures = 5            # per source address and username (x4 for any username); 0: no lockout
+//   login_lockout_ms = 60000          # a locked-out source is refused 'A' unchecked this long after its last try
 //   [[order_entry.users]]
 //   username = "ALICE"                # 1..6 characters
 //   password = "secret"               # 0..10 characters

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "gateways/soupbintcp/framer.hpp"
 #include "gateways/soupbintcp/packet.hpp"
 
@@ -28,10 +29,12 @@ enum class LoginFailure : std::uint8_t {
   kSequenceAhead,          // requested sequence number beyond the next one the server will send
   kSequenceNotRetained,    // requested sequence number older than the store still holds
   kRejectedByServer,       // client side: the server answered 'J' (see reject_code)
+  kLockedOut,              // server: too many failed logins from this source (for this user); not checked
 };
 
 [[nodiscard]] constexpr RejectCode wire_code(LoginFailure f) noexcept {
-  return f == LoginFailure::kUnknownUser || f == LoginFailure::kBadPassword ? RejectCode::kNotAuthorized
+  return f == LoginFailure::kUnknownUser || f == LoginFailure::kBadPassword || f == LoginFailure::kLockedOut
+             ? RejectCode::kNotAuthorized
                                                                             : RejectCode::kSessionNotAvailable;
 }
 
@@ -48,6 +51,8 @@ enum class CloseReason : std::uint8_t {
   kFellBehind,         // server: messages this client still needed were evicted from the store
   kOutputOverflow,     // output buffer full with a packet that cannot wait
   kLocal,              // closed by the application
+  kLoginDeadline,      // server: no login accepted within login_timeout of the connection
+  kEvicted,            // server: an unauthenticated connection closed to make room for a new one
 };
 
 enum class Violation : std::uint8_t {
@@ -67,6 +72,7 @@ enum class Violation : std::uint8_t {
     case LoginFailure::kSequenceAhead: return "requested sequence number is beyond the stream";
     case LoginFailure::kSequenceNotRetained: return "requested sequence number is no longer retained";
     case LoginFailure::kRejectedByServer: return "rejected by server";
+    case LoginFailure::kLockedOut: return "locked out after repeated failures";
   }
   return "?";
 }
@@ -85,6 +91,8 @@ enum class Violation : std::uint8_t {
     case CloseReason::kFellBehind: return "fell behind the retained stream";
     case CloseReason::kOutputOverflow: return "output buffer overflow";
     case CloseReason::kLocal: return "closed locally";
+    case CloseReason::kLoginDeadline: return "no login within the login deadline";
+    case CloseReason::kEvicted: return "evicted before login to make room";
   }
   return "?";
 }
@@ -136,14 +144,14 @@ inline std::string printable_type(std::uint8_t t) {
 // One log line (cold path: formats and allocates).
 inline std::string describe(const SessionEvent& e) {
   const std::string who = fmt::format("soupbintcp {} conn {} user \"{}\"", e.role == Role::kServer ? "server" : "client",
-                                      e.connection_id, e.username.trimmed());
+                                      e.connection_id, core::escape(e.username.trimmed()));
   switch (e.kind) {
     case EventKind::kLoginAccepted:
-      return fmt::format("{}: login accepted, session \"{}\", next sequence {} (requested {})", who, e.session.trimmed(),
+      return fmt::format("{}: login accepted, session \"{}\", next sequence {} (requested {})", who, core::escape(e.session.trimmed()),
                          e.sequence, e.requested_sequence);
     case EventKind::kLoginRejected:
       return fmt::format("{}: login rejected '{}' ({}), requested session \"{}\" sequence {}", who,
-                         static_cast<char>(e.reject_code), to_string(e.login_failure), e.session.trimmed(),
+                         static_cast<char>(e.reject_code), to_string(e.login_failure), core::escape(e.session.trimmed()),
                          e.requested_sequence);
     case EventKind::kClosed:
       switch (e.close_reason) {

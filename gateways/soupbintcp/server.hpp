@@ -24,6 +24,14 @@
 //  * Heartbeat 'H' after heartbeat_interval of send-idleness; the connection is dead after
 //    `timeout` without a byte from the client (also before login). A 4.1 login's Requested
 //    Heartbeat Timeout replaces `timeout` for that connection, clamped to the configured range.
+//  * Login deadline (issue 18, slowloris): a connection must be logged in within login_timeout
+//    of its opening, however often it sends a byte; the dead-peer timer does not extend it.
+//  * Failed logins (issue 18, password guessing): a refused credential (unknown user, wrong
+//    password) is answered 'J' only after login_failure_delay, from a timer in poll() (the
+//    server never sleeps); after max_login_failures from one source for one username (or four
+//    times as many from one source for any), that source is locked out for login_lockout: its
+//    logins are refused 'A' without looking at the password (LoginFailure::kLockedOut). Sources
+//    are the transport's (set_source(), an IPv4 address); other sources are not affected.
 //  * End of session: once a logged-in client has every sequenced message, it gets 'Z' and the
 //    connection closes. A client may still log in afterwards to recover what it missed.
 #include <cstddef>
@@ -63,6 +71,11 @@ struct ServerConfig {
   std::size_t store_messages = 1u << 20;           // per user (see store.hpp)
   std::size_t store_bytes = 64u << 20;             // per user
   bool unsequenced_to_client = false;              // 4.x best-effort server -> client 'U'
+  std::uint64_t login_timeout_ns = 5'000'000'000;  // absolute: from the connection to a login accepted
+  std::uint64_t login_failure_delay_ns = 1'000'000'000;  // a refused credential is answered this late
+  std::uint32_t max_login_failures = 5;            // per source and username before a lockout; 0 = never
+  std::uint64_t login_lockout_ns = 60'000'000'000; // how long a lockout lasts (from the last failure)
+  std::size_t login_failure_sources = 1024;        // entries of the failure table (least recent reused)
 };
 
 // Throws std::invalid_argument naming the field at fault.
@@ -89,6 +102,9 @@ inline void validate(const ServerConfig& c) {
     fail("output_buffer_bytes must hold a login accepted and the largest message");
   if (c.store_messages == 0) fail("store_messages must be positive");
   if (c.store_bytes < c.max_message) fail("store_bytes must hold the largest message");
+  if (c.login_timeout_ns == 0) fail("login_timeout must be positive");
+  if (c.max_login_failures != 0 && c.login_lockout_ns == 0) fail("login_lockout must be positive");
+  if (c.login_failure_sources == 0) fail("login_failure_sources must be positive");
 }
 
 // The logical session shared by every connection: users and their sequenced streams. Allocated
@@ -100,6 +116,7 @@ class ServerContext {
   explicit ServerContext(ServerConfig config) : config_(std::move(config)) {
     validate(config_);
     session_ = SessionName::from(config_.session);
+    failures_.resize(config_.login_failure_sources);
     users_.reserve(config_.users.size());
     for (const auto& u : config_.users)
       users_.push_back(std::make_unique<User>(Username::from(u.username), Password::from(u.password),
@@ -135,12 +152,24 @@ class ServerContext {
   [[nodiscard]] bool ended() const noexcept { return ended_; }
 
   // Checks a login; on success the user is bound to `connection` (non-zero) until release().
+  // `source` (0: unknown) and `now` drive the failed-login lockout (see the top of this file).
   LoginFailure authorize(const LoginRequest& req, std::uint64_t connection, std::uint32_t& user,
-                         std::uint64_t& start) noexcept {
+                         std::uint64_t& start, std::uint64_t source = 0, std::uint64_t now = 0) noexcept {
     user = find_user(req.username.trimmed());
-    if (user == kNoUser) return LoginFailure::kUnknownUser;
+    if (locked_out(source, req.username, now)) {
+      record_failure(source, req.username, now);
+      ++lockout_refusals_;
+      return LoginFailure::kLockedOut;
+    }
+    if (user == kNoUser) {
+      record_failure(source, req.username, now);
+      return LoginFailure::kUnknownUser;
+    }
     User& u = *users_[user];
-    if (u.password.trimmed() != req.password.trimmed()) return LoginFailure::kBadPassword;
+    if (u.password.trimmed() != req.password.trimmed()) {
+      record_failure(source, req.username, now);
+      return LoginFailure::kBadPassword;
+    }
     if (!req.session.blank() && req.session.trimmed() != session_.trimmed()) return LoginFailure::kUnknownSession;
     if (u.connection != 0) return LoginFailure::kAlreadyLoggedIn;
     const std::uint64_t next = u.store.next_sequence();
@@ -148,8 +177,11 @@ class ServerContext {
     if (start > next) return LoginFailure::kSequenceAhead;
     if (start < u.store.first_sequence()) return LoginFailure::kSequenceNotRetained;
     u.connection = connection;
+    forget_failures(source, req.username);
     return LoginFailure::kNone;
   }
+  // Logins refused because their source was locked out.
+  [[nodiscard]] std::uint64_t lockout_refusals() const noexcept { return lockout_refusals_; }
   void release(std::uint32_t user, std::uint64_t connection) noexcept {
     if (user < users_.size() && users_[user]->connection == connection) users_[user]->connection = 0;
   }
@@ -164,9 +196,56 @@ class ServerContext {
     std::uint64_t connection = 0;  // live connection id, 0 = none
   };
 
+  // Failed logins of one source, for one username or (any_user) for all of them.
+  struct Failures {
+    std::uint64_t source = 0;
+    Username username;
+    bool any_user = false;
+    bool used = false;
+    std::uint32_t count = 0;
+    std::uint64_t last_ns = 0;
+  };
+  static constexpr std::uint32_t kAnyUserFactor = 4;
+
+  Failures* find_failures(std::uint64_t source, const Username& name, bool any_user, std::uint64_t now, bool create) noexcept {
+    Failures* lru = nullptr;
+    for (Failures& f : failures_) {
+      if (f.used && f.source == source && f.any_user == any_user && (any_user || f.username == name)) {
+        if (now - f.last_ns >= config_.login_lockout_ns) f.count = 0;  // an old streak is forgotten
+        return &f;
+      }
+      if (lru == nullptr || !f.used || (lru->used && f.last_ns < lru->last_ns)) lru = &f;
+    }
+    if (!create || lru == nullptr) return nullptr;
+    *lru = Failures{source, name, any_user, true, 0, now};
+    return lru;
+  }
+  bool locked_out(std::uint64_t source, const Username& name, std::uint64_t now) noexcept {
+    const std::uint32_t max = config_.max_login_failures;
+    if (max == 0) return false;
+    const Failures* f = find_failures(source, name, false, now, false);
+    if (f != nullptr && f->count >= max) return true;
+    f = find_failures(source, name, true, now, false);
+    return f != nullptr && f->count >= max * kAnyUserFactor;
+  }
+  void record_failure(std::uint64_t source, const Username& name, std::uint64_t now) noexcept {
+    if (config_.max_login_failures == 0) return;
+    for (const bool any : {false, true}) {
+      if (Failures* f = find_failures(source, name, any, now, true)) {
+        ++f->count;
+        f->last_ns = now;
+      }
+    }
+  }
+  void forget_failures(std::uint64_t source, const Username& name) noexcept {
+    if (Failures* f = find_failures(source, name, false, 0, false)) f->used = false;
+  }
+
   ServerConfig config_;
   SessionName session_;
   std::vector<std::unique_ptr<User>> users_;
+  std::vector<Failures> failures_;
+  std::uint64_t lockout_refusals_ = 0;
   bool ended_ = false;
 };
 
@@ -176,6 +255,7 @@ enum class ServerState : std::uint8_t {
   kLoggedIn,
   kClosing,        // a final packet ('J', 'Z') is being flushed
   kClosed,         // the transport should close now
+  kRejecting,      // a refused credential: 'J' waits for login_failure_delay (input ignored)
 };
 
 struct ServerCounters {
@@ -200,6 +280,11 @@ class ServerSession {
   ServerSession(const ServerSession&) = delete;
   ServerSession& operator=(const ServerSession&) = delete;
 
+  // The transport's source of the next connection (an IPv4 address; 0 = unknown), for the
+  // failed-login lockout. Set before open(); kept across it.
+  void set_source(std::uint64_t source) noexcept { source_ = source; }
+  [[nodiscard]] std::uint64_t source() const noexcept { return source_; }
+
   // A new connection (connection ids are non-zero and unique per server). Resets all state.
   void open(std::uint64_t connection_id, std::uint64_t now) noexcept {
     framer_.reset();
@@ -209,7 +294,8 @@ class ServerSession {
     user_ = ServerContext::kNoUser;
     username_ = {};
     cursor_ = 0;
-    last_recv_ = last_send_ = now;
+    last_recv_ = last_send_ = opened_ = now;
+    authenticated_ = false;
     timeout_ns_ = ctx_->config().timeout_ns;
     close_reason_ = CloseReason::kNone;
     counters_ = {};
@@ -232,11 +318,26 @@ class ServerSession {
   // buffer as far as it has room, end of session, heartbeat. Call after input and whenever the
   // stream may have grown.
   void poll(std::uint64_t now) noexcept {
+    if (state_ == ServerState::kRejecting) {
+      if (now - reject_at_ < (std::uint64_t{1} << 63)) {  // now >= reject_at_ (monotonic, no wrap)
+        std::uint8_t* out = out_.reserve(kLengthFieldSize + kLoginRejectedLength);
+        if (out != nullptr) out_.commit(encode_login_rejected(out, reject_code_));
+        state_ = ServerState::kClosing;
+        close_started_ = now;
+      }
+      return;
+    }
     if (state_ == ServerState::kClosing) {
       if (now - close_started_ >= ctx_->config().close_linger_ns) state_ = ServerState::kClosed;
       return;
     }
     if (!open_for_input()) return;
+    if (state_ == ServerState::kAwaitingLogin && elapsed(now, opened_) >= ctx_->config().login_timeout_ns) {
+      SessionEvent ev = event(EventKind::kClosed, CloseReason::kLoginDeadline);
+      ev.timeout_ms = ctx_->config().login_timeout_ns / 1'000'000;
+      close_now(ev);
+      return;
+    }
     if (elapsed(now, last_recv_) >= timeout_ns_) {
       SessionEvent ev = event(EventKind::kClosed, CloseReason::kTimeout);
       ev.timeout_ms = timeout_ns_ / 1'000'000;
@@ -277,7 +378,16 @@ class ServerSession {
   // Closes the session from the application (a kill switch, a shutdown): 'Z' is not sent.
   void close(std::uint64_t /*now*/) noexcept {
     if (open_for_input()) close_now(event(EventKind::kClosed, CloseReason::kLocal));
+    if (state_ == ServerState::kRejecting) state_ = ServerState::kClosed;
   }
+  // Closes a connection that has not logged in, to make room for a new one (the transport's
+  // choice, issue 18): logged as kEvicted. A logged-in session is left alone.
+  void evict(std::uint64_t /*now*/) noexcept {
+    if (state_ == ServerState::kAwaitingLogin) close_now(event(EventKind::kClosed, CloseReason::kEvicted));
+    if (state_ == ServerState::kRejecting || (state_ == ServerState::kClosing && !authenticated_)) state_ = ServerState::kClosed;
+  }
+  // A login was accepted on this connection (the transport evicts only connections without one).
+  [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
 
   // 4.x best-effort server -> client data; false when disabled, not logged in, or no room.
   bool send_unsequenced(std::span<const std::uint8_t> msg, std::uint64_t now) noexcept {
@@ -363,13 +473,24 @@ class ServerSession {
     username_ = req.username;
     std::uint32_t user = ServerContext::kNoUser;
     std::uint64_t start = 0;
-    const LoginFailure f = ctx_->authorize(req, connection_, user, start);
+    const LoginFailure f = ctx_->authorize(req, connection_, user, start, source_, now);
     if (f != LoginFailure::kNone) {
       SessionEvent ev = event(EventKind::kLoginRejected, CloseReason::kLoginRejected);
       ev.login_failure = f;
       ev.reject_code = wire_code(f);
       ev.session = req.session;
       ev.requested_sequence = req.sequence;
+      const bool credential = f == LoginFailure::kUnknownUser || f == LoginFailure::kBadPassword || f == LoginFailure::kLockedOut;
+      if (credential && ctx_->config().login_failure_delay_ns != 0) {
+        // Answered from poll() once the delay has passed: guessing costs the guesser time, not us.
+        close_reason_ = ev.close_reason;
+        reject_code_ = ev.reject_code;
+        reject_at_ = now + ctx_->config().login_failure_delay_ns;
+        state_ = ServerState::kRejecting;
+        out_.clear();
+        emit(ev);
+        return;
+      }
       std::uint8_t* out = out_.reserve(kLengthFieldSize + kLoginRejectedLength);
       if (out != nullptr) out_.commit(encode_login_rejected(out, ev.reject_code));
       close_flushing(ev, now);
@@ -388,6 +509,7 @@ class ServerSession {
     if (out != nullptr) out_.commit(encode_login_accepted(out, LoginAccepted{ctx_->session(), cursor_}));
     last_send_ = now;
     state_ = ServerState::kLoggedIn;
+    authenticated_ = true;
     SessionEvent ev = event(EventKind::kLoginAccepted, CloseReason::kNone);
     ev.session = ctx_->session();
     ev.requested_sequence = req.sequence;
@@ -466,6 +588,11 @@ class ServerSession {
   std::uint64_t last_send_ = 0;
   std::uint64_t timeout_ns_ = 0;
   std::uint64_t close_started_ = 0;
+  std::uint64_t opened_ = 0;
+  std::uint64_t reject_at_ = 0;
+  std::uint64_t source_ = 0;
+  RejectCode reject_code_ = RejectCode::kNotAuthorized;
+  bool authenticated_ = false;
   CloseReason close_reason_ = CloseReason::kNone;
   ServerCounters counters_;
 };

@@ -74,3 +74,36 @@ TEST(LogDrain, DrainThreadWritesEveryLaneToTheLogger) {
 
 }  // namespace
 }  // namespace hft::core
+
+namespace hft::core {
+namespace {
+
+TEST(LogEscape, PrintableAsciiStaysAndEverythingElseIsEscaped) {
+  EXPECT_EQ(escape("ALICE 1"), "ALICE 1");
+  EXPECT_EQ(escape(std::string_view("\n\x1b[31m\r\t\\\x7f\x9b\0", 12)), "\\n\\x1b[31m\\r\\t\\\\\\x7f\\x9b\\x00");
+}
+
+TEST(LogLimiter, BurstThenCountThenSummary) {
+  LogLimiter l(1000, 2, 4);
+  std::uint64_t suppressed = 0;
+  EXPECT_TRUE(l.allow(7, 0, suppressed));
+  EXPECT_TRUE(l.allow(7, 1, suppressed));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(l.allow(7, 2, suppressed));
+  EXPECT_TRUE(l.allow(8, 3, suppressed)) << "another key has its own budget";
+  // The first line of the next interval carries the count.
+  EXPECT_TRUE(l.allow(7, 1000, suppressed));
+  EXPECT_EQ(suppressed, 5u);
+  for (int i = 0; i < 3; ++i) (void)l.allow(7, 1001, suppressed);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> reported;
+  l.flush(1500, [&](std::uint64_t k, std::uint64_t n) { reported.emplace_back(k, n); });
+  EXPECT_TRUE(reported.empty()) << "the interval has not ended";
+  l.flush(2000, [&](std::uint64_t k, std::uint64_t n) { reported.emplace_back(k, n); });
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0], (std::pair<std::uint64_t, std::uint64_t>{7, 2}));
+  EXPECT_EQ(l.total_suppressed(), 7u);
+  // More keys than entries: the table is reused, never grows.
+  for (std::uint64_t k = 100; k < 200; ++k) EXPECT_TRUE(l.allow(k, 3000 + k, suppressed));
+}
+
+}  // namespace
+}  // namespace hft::core

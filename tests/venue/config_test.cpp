@@ -119,6 +119,13 @@ TEST(VenueConfig, TheExampleFileParsesToTheDefaults) {
   EXPECT_EQ(c.symbols[0].symbol, d.symbols[0].symbol);
   EXPECT_EQ(c.accounts.size(), 2u);
   EXPECT_EQ(c.order_entry.store_messages, d.order_entry.store_messages);
+  EXPECT_EQ(c.max_connections_per_source, d.max_connections_per_source);
+  EXPECT_EQ(c.order_entry.login_timeout_ns, d.order_entry.login_timeout_ns);
+  EXPECT_EQ(c.order_entry.login_failure_delay_ns, d.order_entry.login_failure_delay_ns);
+  EXPECT_EQ(c.order_entry.max_login_failures, d.order_entry.max_login_failures);
+  EXPECT_EQ(c.order_entry.login_lockout_ns, d.order_entry.login_lockout_ns);
+  EXPECT_EQ(c.warning_interval_ns, d.warning_interval_ns);
+  EXPECT_EQ(c.warnings_per_interval, d.warnings_per_interval);
   EXPECT_EQ(c.store.max_messages, d.store.max_messages);
   EXPECT_EQ(c.probe.interval_ns, d.probe.interval_ns);
   EXPECT_EQ(c.engine.max_orders, d.engine.max_orders);
@@ -142,6 +149,10 @@ listen = "127.0.0.1:31002"
 [order_entry]
 listen = "0.0.0.0:31003"
 user_ref_num_policy = "ignore"
+max_connections_per_source = 3
+login_timeout_ms = 700
+warning_interval_ms = 2000
+warnings_per_interval = 2
 [[order_entry.users]]
 username = "ALICE"
 password = "pw"
@@ -165,6 +176,11 @@ interval_ms = 7
   EXPECT_EQ(c.rerequest_options.session, c.publisher.session);
   EXPECT_EQ(c.ouch.port(), 31003);
   EXPECT_EQ(c.user_ref_num_policy, ouch::UserRefNumPolicy::kIgnore);
+  EXPECT_EQ(c.max_connections_per_source, 3u);
+  EXPECT_EQ(VenueConfig{}.max_connections_per_source, 8u);
+  EXPECT_EQ(c.order_entry.login_timeout_ns, 700'000'000u);
+  EXPECT_EQ(c.warning_interval_ns, 2'000'000'000u);
+  EXPECT_EQ(c.warnings_per_interval, 2u);
   ASSERT_EQ(c.accounts.size(), 1u);
   EXPECT_EQ(c.accounts[0].firm, "ALCE");
   ASSERT_EQ(c.symbols.size(), 2u);

@@ -28,6 +28,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "core/version.hpp"
 #include "net/socket.hpp"
 #include "pipeline/control/control_file.hpp"
@@ -111,10 +112,42 @@ std::unique_ptr<ControlReader> attach(const Target& t) {
 
 // ---- status / stats / hist ---------------------------------------------------------------------
 
+// A page built from control-file text, made safe for a terminal (issue 18): the control file is
+// writable by whoever owns the instance, so its strings (the session's last event, thread names,
+// command answers) must not reach the terminal as control sequences. Line structure is kept
+// (newline, tab); every other C0 byte, DEL, a C1 control in UTF-8 (U+0080..U+009F, e.g. CSI) and
+// any byte that is not part of valid UTF-8 (a lone 0x9b is CSI to some terminals) is written as
+// \xHH, as core::escape does. Text that is not a page (one field) goes through core::escape.
+std::string terminal_safe(std::string_view page) {
+  std::string out;
+  out.reserve(page.size());
+  auto hex = [&](unsigned char c) { out += hft::core::escape(std::string_view(reinterpret_cast<const char*>(&c), 1)); };
+  for (std::size_t i = 0; i < page.size();) {
+    const auto c = static_cast<unsigned char>(page[i]);
+    if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    bool valid = len != 0 && i + len <= page.size();
+    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(page[i + k]) & 0xc0) == 0x80;
+    if (valid && c == 0xc2 && static_cast<unsigned char>(page[i + 1]) < 0xa0) valid = false;  // C1 controls
+    if (!valid) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(page.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 int run_status(const Target& t, bool json) {
   const auto reader = attach(t);
   const Snapshot s = take_snapshot(*reader);
-  std::fputs((json ? status_json(s) : format_status(s)).c_str(), stdout);
+  std::fputs((json ? status_json(s) : terminal_safe(format_status(s))).c_str(), stdout);
   return kExitOk;
 }
 
@@ -122,7 +155,7 @@ int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool j
   const auto reader = attach(t);
   if (watch_seconds <= 0) {
     const Snapshot s = take_snapshot(*reader, false);
-    std::fputs((json ? counters_json(s) : format_counters(s)).c_str(), stdout);
+    std::fputs((json ? counters_json(s) : terminal_safe(format_counters(s))).c_str(), stdout);
     return kExitOk;
   }
   install_stop_handlers();
@@ -134,10 +167,10 @@ int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool j
     Snapshot now = take_snapshot(*reader, false);
     if (!now.alive) {
       std::fflush(stdout);
-      fmt::print(stderr, "hftctl: hftd instance '{}' (pid {}) stopped\n", now.instance, now.pid);
+      fmt::print(stderr, "hftctl: hftd instance '{}' (pid {}) stopped\n", hft::core::escape(now.instance), now.pid);
       return kExitError;
     }
-    std::string page = json ? rates_json(before, now) : format_rates(before, now);
+    std::string page = json ? rates_json(before, now) : terminal_safe(format_rates(before, now));
     if (json) {
       // JSON Lines: one document per refresh, never redrawn in place.
     } else if (tty) page = "\033[H\033[2J" + page;  // redraw in place on a terminal; plain blocks in a pipe
@@ -172,7 +205,7 @@ int run_hist(const Target& t, const std::string& hgrm_dir, const std::string& pl
     if (json) written.push_back(path);
     else fmt::print("wrote {}\n", path);
   };
-  if (!json) std::fputs(format_histogram_table(s).c_str(), stdout);
+  if (!json) std::fputs(terminal_safe(format_histogram_table(s)).c_str(), stdout);
 
   if (!hgrm_dir.empty()) {
     std::error_code ec;
@@ -273,16 +306,17 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
     }
   }
   const auto reader = attach(t);
-  const std::string who = fmt::format("hftd {} (pid {})", get_text(reader->header().instance), reader->header().pid);
+  const std::string who =
+      fmt::format("hftd {} (pid {})", hft::core::escape(get_text(reader->header().instance)), reader->header().pid);
   const CommandResult r = reader->command(op, key, value, timeout_ms);
   if (!r.ok) {
     const bool no_answer = r.message.find("no answer") != std::string::npos ||
                            r.message.find("did not answer") != std::string::npos ||
                            r.message.find("slot is busy") != std::string::npos;
-    fmt::print(stderr, "hftctl: {}: {}{}\n", who, no_answer ? "" : "refused: ", r.message);
+    fmt::print(stderr, "hftctl: {}: {}{}\n", who, no_answer ? "" : "refused: ", hft::core::escape(r.message));
     return no_answer ? kExitUnconfirmed : kExitError;
   }
-  fmt::print("{}: {}\n", who, r.message);
+  fmt::print("{}: {}\n", who, hft::core::escape(r.message));
 
   // The acknowledgement says the control thread accepted it; confirm that the pipeline shows it
   // (the egress thread publishes the risk block).
@@ -353,7 +387,7 @@ int run_metrics(const Target& t, const std::string& listen, bool once) {
   try {
     instance = resolve_instance(t);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "hftctl: {}\n", e.what());
+    fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));
     return kExitError;
   }
   Scraper scraper(instance, t.dir);
@@ -364,7 +398,7 @@ int run_metrics(const Target& t, const std::string& listen, bool once) {
       fmt::print(stderr, "hftctl: {}\n", error);
       return kExitError;
     }
-    std::fputs(text.c_str(), stdout);
+    std::fputs(terminal_safe(text).c_str(), stdout);
     return kExitOk;
   }
   if (listen.empty()) {
@@ -495,7 +529,7 @@ int main(int argc, char** argv) {
     if (metrics->parsed()) return run_metrics(target, listen, once);
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "hftctl: {}\n", e.what());
+    fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));
     return kExitError;
   }
   return kExitUsage;

@@ -87,3 +87,36 @@ requested_heartbeat_timeout_ms = 3000
 
 }  // namespace
 }  // namespace hft::soup
+
+namespace hft::soup {
+namespace {
+
+TEST(SoupConfig, LoginHardeningKeysAndTheirDefaults) {
+  const ServerConfig d = server_from(R"(
+[order_entry]
+[[order_entry.users]]
+username = "ALICE"
+)");
+  EXPECT_EQ(d.login_timeout_ns, 5'000'000'000u);
+  EXPECT_EQ(d.login_failure_delay_ns, 1'000'000'000u);
+  EXPECT_EQ(d.max_login_failures, 5u);
+  EXPECT_EQ(d.login_lockout_ns, 60'000'000'000u);
+  const ServerConfig c = server_from(R"(
+[order_entry]
+login_timeout_ms = 200
+login_failure_delay_ms = 0
+max_login_failures = 0
+login_lockout_ms = 1500
+[[order_entry.users]]
+username = "ALICE"
+)");
+  EXPECT_EQ(c.login_timeout_ns, 200'000'000u);
+  EXPECT_EQ(c.login_failure_delay_ns, 0u);
+  EXPECT_EQ(c.max_login_failures, 0u);
+  EXPECT_EQ(c.login_lockout_ns, 1'500'000'000u);
+  EXPECT_NE(error_of("[order_entry]\nlogin_timeout_ms = 0\n[[order_entry.users]]\nusername = \"A\"\n").find("login_timeout_ms"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace hft::soup

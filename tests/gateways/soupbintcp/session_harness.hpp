@@ -72,6 +72,8 @@ inline ServerConfig test_server_config() {
   c.store_bytes = 64 * 1024;
   c.max_message = 256;
   c.output_buffer_bytes = 4096;
+  c.login_failure_delay_ns = 0;  // answered at once and never locked out, unless a test says so
+  c.max_login_failures = 0;
   return c;
 }
 

@@ -256,12 +256,93 @@ TEST_F(SoupSession, ClientDropsASilentServerAfterItsTimeout) {
 }
 
 TEST_F(SoupSession, LoginTimeoutAppliesBeforeLogin) {
-  // A connection that never logs in is dropped after the dead-peer timeout too.
+  // A connection that never logs in is dropped at the login deadline (5 s by default), before
+  // the dead-peer timeout (15 s).
   server.open(9, now);
-  now += 15 * kSecond;
+  now += 5 * kSecond - 1;
+  server.poll(now);
+  EXPECT_FALSE(server.finished());
+  now += 1;
   server.poll(now);
   EXPECT_TRUE(server.finished());
-  EXPECT_EQ(server.close_reason(), CloseReason::kTimeout);
+  EXPECT_EQ(server.close_reason(), CloseReason::kLoginDeadline);
+}
+
+TEST_F(SoupSession, SlowlorisLoginIsClosedAtTheAbsoluteLoginDeadline) {
+  // One byte of a login every 4 s keeps resetting the dead-peer timer (15 s); the login must
+  // still complete within a deadline counted from the connection, not from the last byte.
+  server.open(9, now);
+  const std::uint64_t opened = now;
+  LoginRequest r;
+  r.username = Username::from("ALICE");
+  r.password = Password::from("alicepw");
+  std::uint8_t login[64];
+  const std::size_t n = encode_login_request(login, r);
+  for (std::size_t i = 0; i + 1 < n && !server.finished(); ++i) {
+    server.on_bytes(login + i, 1, now);
+    server.poll(now);
+    now += 4 * kSecond;
+    server.poll(now);
+  }
+  ASSERT_TRUE(server.finished()) << "still open after " << (now - opened) / kSecond << " s";
+  EXPECT_EQ(server.close_reason(), CloseReason::kLoginDeadline);
+  EXPECT_LE(now - opened, 16 * kSecond);
+}
+
+// One login attempt on a fresh connection from `source`; returns the failure (kNone: accepted)
+// and leaves the session logged in when accepted.
+LoginFailure attempt(ServerContext& ctx, std::uint64_t source, const std::string& password, std::uint64_t& now,
+                     ServerRecorder& rec, bool& answered_late) {
+  ServerSession<ServerRecorder> server(ctx, rec);
+  ClientRecorder crec;
+  Client client(test_client_config("ALICE", password), crec);
+  server.set_source(source);
+  testing::Wire wire{server, client};
+  wire.connect(1, now);
+  wire.pump(now);
+  answered_late = !client.logged_in() && !client.rejected();
+  for (int i = 0; i < 10 && answered_late && wire.up; ++i) {
+    now += kSecond / 4;
+    wire.pump(now);
+  }
+  const LoginFailure f = client.logged_in() ? LoginFailure::kNone : rec.last_failure();
+  wire.disconnect(now);
+  return f;
+}
+
+TEST(SoupLoginThrottle, RefusedCredentialsAreAnsweredLateAndASourceIsLockedOutAlone) {
+  ServerConfig c = test_server_config();
+  c.login_failure_delay_ns = kSecond;
+  c.max_login_failures = 3;
+  c.login_lockout_ns = 30 * kSecond;
+  ServerContext ctx{c};
+  ServerRecorder rec;
+  std::uint64_t now = 1000 * kSecond;
+  bool late = false;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(attempt(ctx, 7, "wrong", now, rec, late), LoginFailure::kBadPassword);
+    EXPECT_TRUE(late) << "a wrong password was answered at once";
+  }
+  // Locked out: even the right password is refused, unchecked.
+  EXPECT_EQ(attempt(ctx, 7, "alicepw", now, rec, late), LoginFailure::kLockedOut);
+  EXPECT_EQ(ctx.lockout_refusals(), 1u);
+  // Another source is not.
+  EXPECT_EQ(attempt(ctx, 8, "alicepw", now, rec, late), LoginFailure::kNone);
+  EXPECT_FALSE(late);
+  // The lockout ends login_lockout after the last try.
+  now += 31 * kSecond;
+  EXPECT_EQ(attempt(ctx, 7, "alicepw", now, rec, late), LoginFailure::kNone);
+}
+
+TEST(SoupEventLog, ControlBytesFromTheWireAreEscaped) {
+  SessionEvent e;
+  e.kind = EventKind::kLoginRejected;
+  e.role = Role::kServer;
+  e.username = Username::from("\n\x1b[31m");
+  e.session = SessionName::from("A\rB\x7f");
+  const std::string line = describe(e);
+  for (const char c : line) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte 0x" << std::hex << int(static_cast<unsigned char>(c)) << " in: " << line;
+  EXPECT_NE(line.find("user \"\\n\\x1b[31m\""), std::string::npos) << line;
 }
 
 TEST_F(SoupSession, SoupBinTcp41RequestedTimeoutReplacesTheServerDefault) {

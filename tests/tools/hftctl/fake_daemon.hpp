@@ -30,6 +30,8 @@ class FakeDaemon {
     bool answer = true;   // answer commands at all
     bool effect = true;   // publish the effect of an accepted command
     bool beat = true;     // keep the heartbeat fresh
+    std::string last_event = "login accepted";  // the order-entry session's last event
+    std::string thread_name = "hft-pipeline";
   };
 
   FakeDaemon(const std::string& instance, const std::string& dir) : FakeDaemon(instance, dir, Options{}) {}
@@ -81,7 +83,7 @@ class FakeDaemon {
     control::ThreadSlot* t = cf_.thread_slot(0);
     control::seq_write(t->lock, [&] {
       t->used = 1;
-      control::put_text(t->name, "hft-pipeline");
+      control::put_text(t->name, o.thread_name);
       control::put_text(t->stages, "net,parse,book,strategy,risk");
       control::put_text(t->idle, "spin");
       t->cpu = 1;
@@ -96,7 +98,7 @@ class FakeDaemon {
       e.connected = e.logged_in = e.ready = 1;
       e.next_user_ref = 77;
       e.session_sequence = 12;
-      control::put_text(e.last_event, "login accepted");
+      control::put_text(e.last_event, o.last_event);
     });
     cf_.set_state(control::DaemonState::kRunning);
     cf_.heartbeat();

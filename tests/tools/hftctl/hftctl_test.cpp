@@ -75,6 +75,21 @@ TEST_F(HftctlTest, StatusShowsTheDaemon) {
   EXPECT_TRUE(aaa) << r.out;
 }
 
+// Issue 18 finding 5: text in the control file is printed escaped, so a forged field cannot
+// drive the operator's terminal (ESC, BEL, OSC title sequences) or forge a line.
+TEST_F(HftctlTest, StatusEscapesControlBytesFromTheControlFile) {
+  FakeDaemon::Options o;
+  o.last_event = "x\x1b]0;owned\x07\x1b[2J\rY";
+  o.thread_name = "p\x1b[31m\x9b";
+  FakeDaemon d("t1", shm(), o);
+  const Result r = ctl({"status", "--instance", "t1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char bad : {'\x1b', '\x07', '\r', '\x9b'})
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << "raw byte " << int(static_cast<unsigned char>(bad)) << " in:\n" << r.out;
+  EXPECT_NE(r.out.find("last session event: x\\x1b]0;owned\\x07\\x1b[2J\\rY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("p\\x1b[31m\\x9b"), std::string::npos) << r.out;
+}
+
 TEST_F(HftctlTest, DefaultInstanceIsTheOnlyRunningOne) {
   {
     FakeDaemon d("only", shm());
