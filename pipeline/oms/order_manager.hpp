@@ -51,6 +51,7 @@ struct OmsCounters {
   std::uint64_t sent_new = 0, sent_cancel = 0, sent_replace = 0;
   std::uint64_t accepted = 0, rejected = 0, canceled = 0, replaced = 0, fills = 0, filled_shares = 0;
   std::uint64_t unknown_replies = 0;  // replies for a UserRefNum we do not know (counted, ignored)
+  std::uint64_t overfills = 0;  // executions beyond the order's leaves (or of a closed order): booked whole
 };
 
 class OrderManager {
