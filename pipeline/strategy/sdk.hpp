@@ -96,7 +96,7 @@ struct WorkingOrder {
   Quantity leaves = 0;
   OrderState state = OrderState::kDone;
   Price pending_price = 0;       // for kPendingReplace
-  Quantity pending_quantity = 0;
+  Quantity pending_quantity = 0; // leaves asked for by the replace in flight
 };
 
 struct OrderUpdate {
@@ -179,6 +179,9 @@ class Context {
     return submit_new(locate, Side::kSell, price, qty, tif, post_only);
   }
   bool cancel(std::uint64_t order_id) noexcept;
+  // `qty`: the shares to leave working after the replace (the leaves), whatever executed before.
+  // The egress stage turns it into OUCH 5.0's total (executed + qty). A replace to the current
+  // leaves at a new price keeps the size; to a larger leaves it tops the order up after fills.
   bool replace(std::uint64_t order_id, Price price, Quantity qty) noexcept;
   void cancel_all() noexcept;
 
