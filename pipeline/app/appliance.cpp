@@ -234,7 +234,7 @@ class Pipeline final : public PipelineBase {
     std::int64_t cash = 0, marked = 0;
     for (std::size_t l = 0; l < oms_.locates(); ++l) {
       const auto& e = oms_.exposure(static_cast<Locate>(l));
-      s.position += e.position;
+      s.net_position += e.position;
       cash += oms_.cash(static_cast<Locate>(l));
       marked += e.position * refs_.get(static_cast<Locate>(l));
     }
@@ -349,7 +349,7 @@ std::string Summary::key_values() const {
   s += fmt::format("orders_sent={}\naccepted={}\nfills={}\nfilled_shares={}\ncanceled={}\nvenue_rejects={}\nrisk_rejects={}\n",
                    orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects);
   s += fmt::format("cancels_sent={}\nreplaces_sent={}\nposition={}\npnl_usd={:.2f}\n", cancels_sent, replaces_sent,
-                   position, pnl_usd);
+                   net_position, pnl_usd);
   for (const auto& h : hops)
     s += fmt::format("{0}_count={1}\n{0}_p50_ns={2}\n{0}_p99_ns={3}\n{0}_p999_ns={4}\n{0}_max_ns={5}\n", h.name, h.count,
                      h.p50, h.p99, h.p999, h.max);
@@ -365,7 +365,7 @@ std::string Summary::text() const {
                    "rejected by risk; {} cancels and {} replaces sent\n",
                    orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects, cancels_sent,
                    replaces_sent);
-  s += fmt::format("position: {} shares; P&L: {:.2f} USD (marked at the reference prices)\n", position, pnl_usd);
+  s += fmt::format("position: {} shares; P&L: {:.2f} USD (marked at the reference prices)\n", net_position, pnl_usd);
   s += "latency (ns):          count        p50        p99      p99.9        max\n";
   for (const auto& h : hops)
     s += fmt::format("  {:<18} {:>10} {:>10} {:>10} {:>10} {:>10}\n", h.name, h.count, h.p50, h.p99, h.p999, h.max);
