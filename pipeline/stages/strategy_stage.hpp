@@ -56,6 +56,7 @@ class StrategyStage {
                                            std::move(symbols), {}});
     e->ctx.init_tables(books_.size());
     e->resolved.assign(e->symbols.size(), false);
+    unresolved_ += e->symbols.size();
     // Every (strategy, symbol) pair can become one subscriber node: reserve them all now, so
     // that resolving a symbol on the pipeline thread never allocates.
     subscriber_nodes_ += e->symbols.size();
@@ -138,14 +139,17 @@ class StrategyStage {
     std::vector<bool> resolved;
   };
 
-  // Symbols become locates when the feed's directory names them (cold: on timer ticks).
+  // Symbols become locates when the feed's directory names them (on timer ticks, until every
+  // symbol is resolved; each lookup is a few probes of SymbolTable's index, pipeline/symbols.hpp).
   void resolve_symbols() noexcept {
+    if (unresolved_ == 0) return;
     for (auto& s : strategies_) {
       for (std::size_t i = 0; i < s->symbols.size(); ++i) {
         if (s->resolved[i]) continue;
         const Locate l = symbols_.locate_of(s->symbols[i]);
         if (l == 0) continue;
         s->resolved[i] = true;
+        --unresolved_;
         if (!add_subscriber(l, s->ctx.index())) continue;  // the same symbol twice in one list
         s->ctx.subscribe(l);
         books_[l].symbol = symbols_.symbol(l).chars;
@@ -309,6 +313,7 @@ class StrategyStage {
   std::vector<std::uint32_t> subscribers_;  // per locate: first node, or kNoNode
   std::vector<SubscriberNode> nodes_;
   std::size_t subscriber_nodes_ = 0;
+  std::size_t unresolved_ = 0;  // (strategy, symbol) pairs not yet found in the directory
   std::vector<std::unique_ptr<Entry>> strategies_;
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;
