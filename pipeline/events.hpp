@@ -114,6 +114,9 @@ struct OrderIntent {
   std::uint64_t decision_tsc;  // when the strategy decided
   std::uint64_t order_id;      // strategy-assigned, unique per process (strategy index in the top 8 bits)
   Price price;
+  // kNew: the order's size. kReplace: the leaves wanted after the replace (open shares, not the
+  // OUCH total): the egress stage adds what already executed, since an OUCH 5.0 Replace Order's
+  // Quantity is the chain's total liability (§2.2), and risk checks the growth of the leaves.
   Quantity quantity;
   Locate locate;
   IntentType type;

@@ -81,7 +81,9 @@ printf '%-26s %s packets, %s messages; gaps %s (%s messages recovered via %s re-
 printf '%-26s %s sent, %s accepted, %s fills (%s shares), %s rejected by risk, %s rejected by the venue\n' "orders" \
   "$(kv orders_sent)" "$(kv accepted)" "$(kv fills)" "$(kv filled_shares)" "$(kv risk_rejects)" "$(kv venue_rejects)"
 printf '%-26s %s replaces, %s cancels\n' "order changes" "$(kv replaces_sent)" "$(kv cancels_sent)"
-printf '%-26s %s shares; P&L %s USD (marked at the reference prices)\n' "position" "$(kv position)" "$(kv pnl_usd)"
+positions=$(sed -n 's/^position\.\([^=]*\)=\(.*\)/\1 \2/p' "$out/summary.txt" | paste -sd ',' - | sed 's/,/, /g')
+printf '%-26s %s (shares; gross %s, net %s); P&L %s USD (marked at the reference prices)\n' "positions" \
+  "${positions:-none}" "$(kv gross_position)" "$(kv net_position)" "$(kv pnl_usd)"
 printf '%-26s p50 %s us, p99 %s us, p99.9 %s us (%s orders; packet reaped -> order handed to the kernel)\n' \
   "tick-to-trade (internal)" "$(us "$(kv tick_to_trade_p50_ns)")" "$(us "$(kv tick_to_trade_p99_ns)")" \
   "$(us "$(kv tick_to_trade_p999_ns)")" "$(kv tick_to_trade_count)"

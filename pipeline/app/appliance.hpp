@@ -20,7 +20,15 @@ struct Summary {
   std::uint64_t book_messages = 0, book_events = 0;
   std::uint64_t orders_sent = 0, cancels_sent = 0, replaces_sent = 0, accepted = 0, fills = 0, filled_shares = 0;
   std::uint64_t venue_rejects = 0, canceled = 0, risk_rejects = 0;
-  std::int64_t position = 0;     // sum over symbols, shares
+  // Shares of different symbols do not add up: one entry per symbol with a position or cash
+  // (fills), and gross (sum of |shares|) and net (signed sum) for scripts that want one number.
+  struct SymbolPosition {
+    std::string symbol;
+    std::int64_t shares = 0;  // signed: + long, - short
+    double cash_usd = 0;      // sum of -signed fill notional
+  };
+  std::vector<SymbolPosition> positions;
+  std::int64_t gross_position = 0, net_position = 0;
   double pnl_usd = 0;            // marked at the reference prices
   struct Hop {
     std::string name;
@@ -29,7 +37,8 @@ struct Summary {
   std::vector<Hop> hops;
   std::vector<std::string> files;  // .hgrm written
   [[nodiscard]] std::string text() const;
-  // key=value lines (scripts read this: tools/demo.sh).
+  // key=value lines (scripts read this: tools/demo.sh): position.<SYMBOL>=<shares> per symbol,
+  // gross_position= and net_position=.
   [[nodiscard]] std::string key_values() const;
 };
 

@@ -242,6 +242,7 @@ class ControlPlane {
           canceled{counter("orders.canceled")}, replaced{counter("orders.replaced")}, fills{counter("orders.fills")},
           shares{counter("orders.filled_shares")}, cancels{counter("orders.cancels_sent")},
           replaces{counter("orders.replaces_sent")}, open{counter("orders.open", K::kGauge)},
+          overfills{counter("orders.overfills")}, unknown{counter("orders.unknown_replies")},
           not_connected{counter("egress.not_connected")}, backlog{counter("egress.backlog")},
           replies{counter("egress.replies")}, reply_errors{counter("egress.reply_errors")},
           connects{counter("egress.connects")}, kills{counter("egress.kill_cancels")},
@@ -250,8 +251,17 @@ class ControlPlane {
       std::array<Out, 14> rejects{};
       for (std::size_t r = 1; r < rejects.size(); ++r)
         rejects[r] = Out{counter(fmt::format("risk.rejects.{}", reject_name(static_cast<pipeline::RejectReason>(r))))};
-      p.add([=, this, hw = std::uint64_t{0}]() mutable {
+      p.add([=, this, hw = std::uint64_t{0}, logged_overfills = std::uint64_t{0}]() mutable {
         const auto& oc = oms_.counters();
+        overfills = oc.overfills;
+        unknown = oc.unknown_replies;
+        // Counted on the egress hot path, logged here (cold) when the counter moved.
+        if (oc.overfills != logged_overfills) {
+          core::log::warn("order manager: {} execution(s) beyond the order's leaves, booked whole ({} of them for "
+                          "orders already closed); {} in all",
+                          oc.overfills - logged_overfills, oc.fills_after_close, oc.overfills);
+          logged_overfills = oc.overfills;
+        }
         sent = oc.sent_new;
         accepted = oc.accepted;
         rejected = oc.rejected;

@@ -8,6 +8,8 @@ OrderManager::OrderManager(std::size_t max_orders, std::size_t locates, std::uin
     : orders_(max_orders),
       by_id_(max_orders),
       by_user_ref_(max_orders * 2),  // an order in replace has two UserRefNums for a while
+      closed_(max_orders * 2),
+      closed_by_user_ref_(max_orders * 2),
       exposure_(locates),
       cash_(locates, 0),
       next_user_ref_(first_user_ref == 0 ? 1 : first_user_ref) {
@@ -58,7 +60,19 @@ Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
   return &o;
 }
 
-void OrderManager::close(Order& o) noexcept {
+void OrderManager::remember_closed(const Order& o, std::uint32_t user_ref) noexcept {
+  ClosedOrder& c = closed_[closed_next_];
+  if (c.user_ref != 0) closed_by_user_ref_.erase(c.user_ref);  // the oldest is forgotten
+  c = ClosedOrder{o.order_id, user_ref, o.locate, o.side, o.strategy};
+  if (!closed_by_user_ref_.insert(user_ref, static_cast<std::uint32_t>(closed_next_))) c.user_ref = 0;
+  closed_next_ = closed_next_ + 1 == closed_.size() ? 0 : closed_next_ + 1;
+}
+
+void OrderManager::close(Order& o, bool remember) noexcept {
+  if (remember) {
+    remember_closed(o, o.user_ref);
+    if (o.pending_user_ref != 0) remember_closed(o, o.pending_user_ref);
+  }
   add_open(o, -static_cast<std::int64_t>(o.leaves));
   o.leaves = 0;
   by_id_.erase(o.order_id);
@@ -72,7 +86,7 @@ void OrderManager::close(Order& o) noexcept {
 
 void OrderManager::abandon(Order& o) noexcept {
   --counters_.sent_new;
-  close(o);
+  close(o, false);  // never on the wire: no execution can follow
 }
 
 std::uint32_t OrderManager::begin_replace(Order& o, Price price, Quantity quantity, std::uint64_t origin_tsc) noexcept {
@@ -161,30 +175,54 @@ bool OrderManager::on_replaced(std::uint32_t old_user_ref, std::uint32_t new_use
   return true;
 }
 
+void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept {
+  risk::Exposure& e = exposure_[locate];
+  const auto sq = static_cast<std::int64_t>(quantity);
+  if (side == Side::kBuy) {
+    e.position += sq;
+    cash_[locate] -= sq * price;
+  } else {
+    e.position -= sq;
+    cash_[locate] += sq * price;
+  }
+  ++counters_.fills;
+  counters_.filled_shares += quantity;
+}
+
 bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out) noexcept {
   Order* o = by_user_ref(user_ref);
   if (o == nullptr) {
-    ++counters_.unknown_replies;
-    return false;
+    // Closed here already (e.g. a cancel crossed this execution): still a fact, book it whole.
+    const std::uint32_t* slot = closed_by_user_ref_.find(user_ref);
+    if (slot == nullptr) {
+      ++counters_.unknown_replies;
+      return false;
+    }
+    const ClosedOrder& c = closed_[*slot];
+    book_fill(c.locate, c.side, quantity, price);
+    ++counters_.overfills;
+    ++counters_.fills_after_close;
+    out = ExecReport{};
+    out.order_id = c.order_id;
+    out.price = price;
+    out.quantity = quantity;
+    out.leaves = 0;
+    out.locate = c.locate;
+    out.type = ReportType::kFill;
+    out.side = c.side;
+    out.strategy = c.strategy;
+    return true;
   }
-  const Quantity q = quantity < o->leaves ? quantity : o->leaves;
-  risk::Exposure& e = exposure_[o->locate];
-  const auto sq = static_cast<std::int64_t>(q);
-  if (o->side == Side::kBuy) {
-    e.position += sq;
-    cash_[o->locate] -= sq * price;
-  } else {
-    e.position -= sq;
-    cash_[o->locate] += sq * price;
-  }
-  add_open(*o, -sq);
-  o->leaves -= q;
-  o->filled += q;
-  ++counters_.fills;
-  counters_.filled_shares += q;
+  // The whole execution is booked; open exposure falls by what was open, at most.
+  const Quantity open = quantity < o->leaves ? quantity : o->leaves;
+  if (quantity > o->leaves) ++counters_.overfills;
+  book_fill(o->locate, o->side, quantity, price);
+  add_open(*o, -static_cast<std::int64_t>(open));
+  o->leaves -= open;
+  o->filled += quantity;
   out = report(*o, ReportType::kFill);
   out.price = price;
-  out.quantity = q;
+  out.quantity = quantity;
   if (o->leaves == 0) close(*o);
   return true;
 }

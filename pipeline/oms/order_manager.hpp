@@ -11,6 +11,12 @@
 //
 // Fixed capacity: a pool of order slots and two IdMaps (strategy order id -> slot, UserRefNum ->
 // slot); nothing is allocated after construction. A full pool refuses new orders.
+//
+// Executions are facts from the venue and are never clamped or dropped: one larger than the
+// order's leaves is booked whole and counted (overfills); one for an order already closed here
+// (a cancel or replace crossing an execution on the wire) is found in a ring of the most recently
+// closed orders (UserRefNum -> order id, strategy, symbol, side; as many as the pool has slots)
+// and booked the same way.
 #include <cstdint>
 #include <vector>
 
@@ -49,8 +55,11 @@ struct Order {
 
 struct OmsCounters {
   std::uint64_t sent_new = 0, sent_cancel = 0, sent_replace = 0;
+  // Of the overfills, executions of an order already closed here (looked up among closed orders).
+  std::uint64_t fills_after_close = 0;
   std::uint64_t accepted = 0, rejected = 0, canceled = 0, replaced = 0, fills = 0, filled_shares = 0;
   std::uint64_t unknown_replies = 0;  // replies for a UserRefNum we do not know (counted, ignored)
+  std::uint64_t overfills = 0;  // executions beyond the order's leaves (or of a closed order): booked whole
 };
 
 class OrderManager {
@@ -106,7 +115,17 @@ class OrderManager {
   [[nodiscard]] std::size_t locates() const noexcept { return exposure_.size(); }
 
  private:
-  void close(Order& o) noexcept;
+  // A closed order, remembered by UserRefNum so that a late execution is still booked.
+  struct ClosedOrder {
+    std::uint64_t order_id = 0;
+    std::uint32_t user_ref = 0;
+    Locate locate = 0;
+    Side side = Side::kBuy;
+    std::uint8_t strategy = 0;
+  };
+  void close(Order& o, bool remember = true) noexcept;
+  void remember_closed(const Order& o, std::uint32_t user_ref) noexcept;
+  void book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept;
   void add_open(Order& o, std::int64_t shares) noexcept;
   ExecReport report(const Order& o, pipeline::ReportType type) const noexcept;
 
@@ -114,6 +133,9 @@ class OrderManager {
   std::vector<std::uint32_t> free_;  // stack of free slots (pre-sized)
   core::IdMap by_id_;
   core::IdMap by_user_ref_;
+  std::vector<ClosedOrder> closed_;  // ring, oldest overwritten
+  std::size_t closed_next_ = 0;
+  core::IdMap closed_by_user_ref_;    // UserRefNum -> index in closed_
   std::vector<risk::Exposure> exposure_;
   std::vector<std::int64_t> cash_;
   std::uint32_t next_user_ref_;

@@ -75,6 +75,8 @@ class RiskGate {
   }
 
   // A replace to `price`/`quantity` of an order with `leaves` working on side `side`.
+  // `in.quantity` is the leaves wanted after the replace (not the OUCH total, which counts what
+  // already executed; pipeline/events.hpp): the position can grow by at most their difference.
   RejectReason check_replace(const pipeline::OrderIntent& in, Quantity leaves, const Exposure& ex, Price reference,
                              std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, reference); r != RejectReason::kNone) return count(r);

@@ -353,6 +353,12 @@ class EgressStage {
       ++counters_.not_connected;
       return refuse(in, RejectReason::kNotConnected);
     }
+    // Quantity of a replace intent: the order's wanted leaves (pipeline/events.hpp).
+    const std::uint64_t total = std::uint64_t{o->filled} + in.quantity;
+    if (total > ouch::kMaxQuantity) {  // the venue would take the order out of the book (§2.2 case 2)
+      ++counters_.risk_rejects;
+      return refuse(in, RejectReason::kMaxOrderQuantity);
+    }
     OrderIntent check = in;
     check.side = o->side;
     const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), refs_.get(o->locate), core::rdtsc());
@@ -368,7 +374,10 @@ class EgressStage {
     ouch::ReplaceOrder m;
     m.orig_user_ref_num = o->user_ref;
     m.user_ref_num = new_ref;
-    m.quantity = in.quantity;
+    // The intent says the leaves wanted; OUCH 5.0 §2.2 wants the chain's total liability,
+    // executions included. An execution still in flight to us makes the venue's leaves smaller,
+    // never larger, than wanted: no double liability.
+    m.quantity = static_cast<std::uint32_t>(total);
     m.price = static_cast<ouch::Price>(in.price);
     if (!send(m)) {
       oms_.end_replace_failed(*o);

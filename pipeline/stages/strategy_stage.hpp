@@ -32,6 +32,7 @@ using strategy::AnyStrategy;
 struct StrategyStageCounters {
   std::uint64_t book_events = 0, trades = 0, reports = 0, timers = 0, stale_marks = 0, unknown_owner = 0;
   std::uint64_t operator_fills = 0;  // fills of the operator's own orders (flatten)
+  std::uint64_t flatten_fills_to_strategies = 0;  // parts of those booked against a strategy's position
 };
 
 class StrategyStage {
@@ -55,6 +56,7 @@ class StrategyStage {
                                            std::move(symbols), {}});
     e->ctx.init_tables(books_.size());
     e->resolved.assign(e->symbols.size(), false);
+    unresolved_ += e->symbols.size();
     // Every (strategy, symbol) pair can become one subscriber node: reserve them all now, so
     // that resolving a symbol on the pipeline thread never allocates.
     subscriber_nodes_ += e->symbols.size();
@@ -112,7 +114,8 @@ class StrategyStage {
     return n;
   }
   [[nodiscard]] const strategy::BookView& book(Locate l) const noexcept { return books_[l]; }
-  // The operator ledger: fills of orders no strategy owns (flatten), per locate.
+  // The operator ledger: fills of the operator's orders (flatten) that closed no strategy's
+  // position, per locate.
   [[nodiscard]] const strategy::Position& operator_position(Locate l) const noexcept { return operator_positions_[l]; }
   // Per symbol, every strategy's position plus the operator's: what the order manager booked
   // (cold; for reports and tests).
@@ -136,14 +139,17 @@ class StrategyStage {
     std::vector<bool> resolved;
   };
 
-  // Symbols become locates when the feed's directory names them (cold: on timer ticks).
+  // Symbols become locates when the feed's directory names them (on timer ticks, until every
+  // symbol is resolved; each lookup is a few probes of SymbolTable's index, pipeline/symbols.hpp).
   void resolve_symbols() noexcept {
+    if (unresolved_ == 0) return;
     for (auto& s : strategies_) {
       for (std::size_t i = 0; i < s->symbols.size(); ++i) {
         if (s->resolved[i]) continue;
         const Locate l = symbols_.locate_of(s->symbols[i]);
         if (l == 0) continue;
         s->resolved[i] = true;
+        --unresolved_;
         if (!add_subscriber(l, s->ctx.index())) continue;  // the same symbol twice in one list
         s->ctx.subscribe(l);
         books_[l].symbol = symbols_.symbol(l).chars;
@@ -235,10 +241,7 @@ class StrategyStage {
   void on_report(const ExecReport& r) noexcept {
     ++counters_.reports;
     if (r.strategy == kOperatorStrategy) {
-      if (r.type == ReportType::kFill && r.locate < operator_positions_.size()) {
-        operator_positions_[r.locate].book(r.side, r.price, r.quantity);
-        ++counters_.operator_fills;
-      }
+      if (r.type == ReportType::kFill && r.locate < operator_positions_.size()) on_flatten_fill(r);
       return;
     }
     if (r.strategy >= strategies_.size()) {
@@ -258,6 +261,35 @@ class StrategyStage {
         if constexpr (requires { strat.on_order(s.ctx, u); }) strat.on_order(s.ctx, u);
       }
     }, s.strategy);
+  }
+
+  // A fill of the operator's flatten order: it closes positions the strategies opened. It is
+  // booked against the strategies holding the opposite position on that symbol, in the order
+  // they were added, each down to zero at most, and each hears of it (on_fill, Fill::flatten);
+  // the rest (nobody held it) goes to the operator ledger. The sum over contexts and the
+  // operator ledger stays the order manager's position.
+  void on_flatten_fill(const ExecReport& r) noexcept {
+    ++counters_.operator_fills;
+    Quantity rest = r.quantity;
+    for (auto& sp : strategies_) {
+      if (rest == 0) break;
+      Entry& s = *sp;
+      const std::int64_t held = s.ctx.position(r.locate).shares;
+      // A sell closes a long, a buy closes a short.
+      const std::int64_t closable = r.side == Side::kSell ? held : -held;
+      if (closable <= 0) continue;
+      const Quantity q = closable < static_cast<std::int64_t>(rest) ? static_cast<Quantity>(closable) : rest;
+      rest -= q;
+      s.ctx.book_flatten(r.locate, r.side, r.price, q);
+      ++counters_.flatten_fills_to_strategies;
+      s.ctx.set_halted(halted_applied_);
+      s.ctx.set_event(r.origin_tsc, last_timestamp_);
+      const strategy::Fill f{r.order_id, r.locate, r.side, r.price, q, 0, true};
+      std::visit([&](auto& strat) {
+        if constexpr (requires { strat.on_fill(s.ctx, f); }) strat.on_fill(s.ctx, f);
+      }, s.strategy);
+    }
+    if (rest != 0) operator_positions_[r.locate].book(r.side, r.price, rest);
   }
 
   core::SpscRing<BookEvent>& books_in_;
@@ -281,6 +313,7 @@ class StrategyStage {
   std::vector<std::uint32_t> subscribers_;  // per locate: first node, or kNoNode
   std::vector<SubscriberNode> nodes_;
   std::size_t subscriber_nodes_ = 0;
+  std::size_t unresolved_ = 0;  // (strategy, symbol) pairs not yet found in the directory
   std::vector<std::unique_ptr<Entry>> strategies_;
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;

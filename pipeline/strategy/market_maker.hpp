@@ -6,7 +6,9 @@
 // with s the micro-price, q the inventory in lots, sigma the volatility of s (EWMA, per
 // second), tau the horizon, gamma the risk aversion and k the order-arrival decay. Quotes are
 // rounded outward to the tick, never cross the opposite best (post-only), and are replaced when
-// the wanted price moves by at least `replace_ticks`; a side is pulled at the position limit.
+// the wanted price moves by at least `replace_ticks`, or topped up to `quote_size` leaves when a
+// partial fill leaves less than half (Context::replace takes the leaves wanted; the OUCH total,
+// executions included, is the egress stage's business); a side is pulled at the position limit.
 // A halted or paused symbol (ITCH 'H') is not quoted: its quotes are pulled when the halt is
 // published, and quoting resumes when trading does (quotation-only periods are quoted).
 #include <algorithm>

@@ -29,7 +29,7 @@ struct ScriptedOrder {
   Price price = 0;                 // absolute; 0 = from the reference and the offset
   std::int32_t price_offset_bps = 0;
   TimeInForce tif = TimeInForce::kDay;
-  std::uint32_t at_ms = 0;         // after the first moment the symbol's book is live
+  std::uint32_t at_ms = 0;         // after the first moment this order's symbol's book is live
   std::uint32_t repeat = 1;
 
   static constexpr auto fields() {
@@ -64,7 +64,16 @@ struct ScriptedParams {
 
 class ScriptedStrategy {
  public:
-  explicit ScriptedStrategy(ScriptedParams p) : p_(std::move(p)), sent_(p_.orders.size(), false) {}
+  explicit ScriptedStrategy(ScriptedParams p) : p_(std::move(p)), sent_(p_.orders.size(), false) {
+    // Each order's symbol, numbered once: at_ms counts from that symbol going live.
+    std::vector<std::string> names;
+    for (const auto& o : p_.orders) {
+      auto it = std::find(names.begin(), names.end(), o.symbol);
+      if (it == names.end()) it = names.insert(names.end(), o.symbol);
+      symbol_of_.push_back(static_cast<std::size_t>(it - names.begin()));
+    }
+    live_since_.assign(names.size(), 0);
+  }
   [[nodiscard]] const ScriptedParams& params() const noexcept { return p_; }
 
   void on_timer(Context& ctx, std::uint64_t now_ns) noexcept {
@@ -73,8 +82,9 @@ class ScriptedStrategy {
       const ScriptedOrder& o = p_.orders[i];
       const BookView* book = find(ctx, o.symbol);
       if (book == nullptr || book->stale || (book->bids[0].shares == 0 && book->asks[0].shares == 0)) continue;
-      if (live_since_ == 0) live_since_ = now_ns;
-      if (now_ns - live_since_ < std::uint64_t{o.at_ms} * 1'000'000) continue;
+      std::uint64_t& since = live_since_[symbol_of_[i]];
+      if (since == 0) since = now_ns;
+      if (now_ns - since < std::uint64_t{o.at_ms} * 1'000'000) continue;
       const Price ref = book->two_sided() ? (book->best_bid() + book->best_ask()) / 2
                                           : (book->bids[0].shares > 0 ? book->best_bid() : book->best_ask());
       Price px = o.price;
@@ -104,7 +114,8 @@ class ScriptedStrategy {
 
   ScriptedParams p_;
   std::vector<bool> sent_;
-  std::uint64_t live_since_ = 0;
+  std::vector<std::size_t> symbol_of_;     // per order: index of its symbol
+  std::vector<std::uint64_t> live_since_;  // per symbol: first timer tick it was live (0: not yet)
 };
 
 }  // namespace hft::strategy

@@ -96,7 +96,7 @@ struct WorkingOrder {
   Quantity leaves = 0;
   OrderState state = OrderState::kDone;
   Price pending_price = 0;       // for kPendingReplace
-  Quantity pending_quantity = 0;
+  Quantity pending_quantity = 0; // leaves asked for by the replace in flight
 };
 
 struct OrderUpdate {
@@ -114,6 +114,9 @@ struct Fill {
   Price price;
   Quantity quantity;
   Quantity leaves;
+  // The operator's flatten order closed (part of) this strategy's position: not one of its own
+  // orders (order_id is the operator's), but booked in its position all the same.
+  bool flatten = false;
 };
 
 struct Position {
@@ -145,8 +148,9 @@ struct Position {
 // the hot path. Instead every change the order manager makes is sent back as an ExecReport on the
 // risk -> strategy ring, and apply() changes the projection only from those reports: a fill moves
 // the position of the report's locate and side, whatever this context believed about the order.
-// Fills of orders no strategy owns (the operator's flatten, kOperatorStrategy) are booked by the
-// strategy stage's operator ledger. Once the ring is drained, the sum over the contexts and the
+// Fills of orders no strategy owns (the operator's flatten, kOperatorStrategy) are booked against
+// the strategies that held the opposite position on that symbol (book_flatten, then on_fill with
+// Fill::flatten), and what no strategy held by the strategy stage's operator ledger. Once the ring is drained, the sum over the contexts and the
 // operator ledger equals the order manager's positions and cash per symbol, and each context's
 // working orders are the order manager's orders of that strategy (tests/pipeline/stages/ledger_test.cpp).
 // Between a send and its report the projection lags; a strategy sees pending states for that.
@@ -179,6 +183,9 @@ class Context {
     return submit_new(locate, Side::kSell, price, qty, tif, post_only);
   }
   bool cancel(std::uint64_t order_id) noexcept;
+  // `qty`: the shares to leave working after the replace (the leaves), whatever executed before.
+  // The egress stage turns it into OUCH 5.0's total (executed + qty). A replace to the current
+  // leaves at a new price keeps the size; to a larger leaves it tops the order up after fills.
   bool replace(std::uint64_t order_id, Price price, Quantity qty) noexcept;
   void cancel_all() noexcept;
 
@@ -204,6 +211,11 @@ class Context {
     orders_.assign(kMaxOrders, WorkingOrder{});
     free_.clear();
     for (std::size_t i = kMaxOrders; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
+  }
+  // Books `quantity` of an operator's flatten fill against this strategy's position (the strategy
+  // stage decides how much: pipeline/stages/strategy_stage.hpp).
+  void book_flatten(Locate locate, Side side, Price price, Quantity quantity) noexcept {
+    if (locate < positions_.size()) positions_[locate].book(side, price, quantity);
   }
   // Applies a report for one of this strategy's orders; returns the order slot (or nullptr).
   WorkingOrder* apply(const pipeline::ExecReport& r) noexcept;

@@ -262,6 +262,15 @@ max_position = 1000)";
   EXPECT_GT(sum.gaps, 0u);
   EXPECT_GT(sum.recovered, 0u);
   EXPECT_EQ(sum.lost, 0u) << "every dropped packet is recovered";
+  // Positions per symbol, named as the feed's directory names them; gross and net derived.
+  std::int64_t gross = 0, net = 0;
+  for (const auto& p : sum.positions) {
+    EXPECT_EQ(p.symbol.rfind("locate", 0), std::string::npos) << "a symbol the feed named: " << p.symbol;
+    gross += p.shares < 0 ? -p.shares : p.shares;
+    net += p.shares;
+  }
+  EXPECT_EQ(sum.gross_position, gross);
+  EXPECT_EQ(sum.net_position, net);
   const venue::VenueSummary v = venue_->summary();
   EXPECT_GT(v.dropped_on_purpose, 0u);
   EXPECT_GT(v.rerequests.requests, 0u);

@@ -114,6 +114,51 @@ TEST(OrderManager, UnknownRepliesAreCountedNotApplied) {
   EXPECT_EQ(m.counters().unknown_replies, 2u);
 }
 
+// An execution is a fact from the venue: one larger than the order's leaves is booked whole
+// (position, cash, filled), open exposure falls by what was open, and the anomaly is counted.
+TEST(OrderManager, OverfillIsBookedWholeAndCounted) {
+  OrderManager m(16, 8, 1);
+  m.open(intent(4, Side::kBuy, 1'000'000, 100));
+  ExecReport r{};
+  ASSERT_TRUE(m.on_accepted(1, 5, 1'000'000, 100, r));
+  ASSERT_TRUE(m.on_executed(1, 150, 1'000'000, r));
+  EXPECT_EQ(r.type, ReportType::kFill);
+  EXPECT_EQ(r.quantity, 150u) << "the report carries the whole execution";
+  EXPECT_EQ(r.leaves, 0u);
+  EXPECT_EQ(m.exposure(2).position, 150);
+  EXPECT_EQ(m.cash(2), -150 * 1'000'000);
+  EXPECT_EQ(m.exposure(2).open_buy, 0) << "open exposure falls by what was open, never below zero";
+  EXPECT_EQ(m.counters().filled_shares, 150u);
+  EXPECT_EQ(m.counters().overfills, 1u);
+  EXPECT_EQ(m.open_orders(), 0u);
+}
+
+// A cancel (or a replace to zero) and an execution cross on the wire: the order is closed here
+// when the execution arrives. It must still be booked, under the closed order's side and symbol.
+TEST(OrderManager, ExecutionOfAClosedOrderIsBookedNotLost) {
+  OrderManager m(16, 8, 1);
+  Order* o = m.open(intent(6, Side::kSell, 1'000'000, 100));
+  ExecReport r{};
+  ASSERT_TRUE(m.on_accepted(1, 5, 1'000'000, 100, r));
+  m.begin_cancel(*o, 0);
+  ASSERT_TRUE(m.on_canceled(1, 100, 'U', r));
+  ASSERT_EQ(m.open_orders(), 0u);
+  ASSERT_TRUE(m.on_executed(1, 30, 1'000'100, r)) << "an execution for a closed order is not an unknown reply";
+  EXPECT_EQ(r.type, ReportType::kFill);
+  EXPECT_EQ(r.order_id, 6u);
+  EXPECT_EQ(r.strategy, 1);
+  EXPECT_EQ(r.side, Side::kSell);
+  EXPECT_EQ(r.locate, 2);
+  EXPECT_EQ(r.quantity, 30u);
+  EXPECT_EQ(r.leaves, 0u);
+  EXPECT_EQ(m.exposure(2).position, -30);
+  EXPECT_EQ(m.cash(2), 30 * 1'000'100);
+  EXPECT_EQ(m.exposure(2).open_sell, 0);
+  EXPECT_EQ(m.counters().overfills, 1u);
+  EXPECT_EQ(m.counters().unknown_replies, 0u);
+  EXPECT_EQ(m.open_orders(), 0u);
+}
+
 TEST(OrderManager, FullPoolRefusesAndRecovers) {
   OrderManager m(2, 8, 1);
   EXPECT_NE(m.open(intent(1, Side::kBuy, 1, 1)), nullptr);

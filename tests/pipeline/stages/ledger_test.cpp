@@ -29,6 +29,7 @@ struct RandomVenue {
   struct Live {
     std::uint32_t shares;
     ouch::Price price;
+    std::uint32_t executed = 0;  // over the replace chain (OUCH 5.0 §2.2)
   };
   std::map<ouch::UserRefNum, Live> live;
 
@@ -71,12 +72,23 @@ struct RandomVenue {
   void on_message(const ouch::ReplaceOrder& m) {
     const auto it = live.find(m.orig_user_ref_num);
     if (it == live.end()) return;
+    // The Replace's quantity is the chain's total, executions included (§2.2); at or below what
+    // executed, the order is taken out of the book.
+    const Live old = it->second;
     live.erase(it);
-    live[m.user_ref_num] = {m.quantity, m.price};
+    if (m.quantity <= old.executed) {
+      ouch::OrderCanceled c;
+      c.user_ref_num = m.orig_user_ref_num;
+      c.quantity = old.shares;
+      reply(c);
+      return;
+    }
+    const std::uint32_t leaves = m.quantity - old.executed;
+    live[m.user_ref_num] = {leaves, m.price, old.executed};
     ouch::OrderReplaced r;
     r.orig_user_ref_num = m.orig_user_ref_num;
     r.user_ref_num = m.user_ref_num;
-    r.quantity = m.quantity;
+    r.quantity = leaves;  // §3.3: shares outstanding
     r.price = m.price;
     r.order_reference_number = ++next_ref;
     reply(r);
@@ -100,6 +112,7 @@ struct RandomVenue {
     std::advance(it, static_cast<long>(rng() % live.size()));
     const std::uint32_t q = 1 + static_cast<std::uint32_t>(rng() % it->second.shares);
     execute(it->first, q, it->second.price);
+    it->second.executed += q;
     if ((it->second.shares -= q) == 0) live.erase(it);
   }
 };

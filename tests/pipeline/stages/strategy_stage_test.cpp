@@ -202,6 +202,45 @@ TEST(StrategyStage, EveryFillIsBookedOnTheStrategySide) {
   EXPECT_EQ(r.stage.total_position(5).cash, 200 * 1'000'000);
 }
 
+// The operator's flatten closes positions the strategies opened: its fills are the strategies'
+// business too. They are booked against the strategies holding the opposite position on that
+// symbol (in the order the strategies were added, each down to zero at most), each hears of it
+// through on_fill, and only what no strategy held stays in the operator ledger. Otherwise a
+// market maker flattened at its position limit would keep believing it is there: after a resume
+// it would skew its quotes and never quote the side that grows the position again.
+TEST(StrategyStage, FlattenFillsReachTheStrategiesThatHeldThePosition) {
+  Rig r;
+  ExecReport g{};
+  g.type = ReportType::kFill;
+  g.order_id = 77;
+  g.strategy = 0;
+  g.locate = 5;
+  g.side = Side::kBuy;
+  g.price = 1'000'000;
+  g.quantity = 500;  // the market maker's max_position (500 by default)
+  ASSERT_TRUE(r.reports.try_push(g));
+  ExecReport f = g;
+  f.order_id = (std::uint64_t{kOperatorStrategy} << 56) | 1;
+  f.strategy = kOperatorStrategy;
+  f.side = Side::kSell;
+  f.price = 1'000'100;
+  f.quantity = 600;  // 100 more than any strategy held (e.g. an earlier operator order)
+  ASSERT_TRUE(r.reports.try_push(f));
+  r.stage.poll();
+  EXPECT_EQ(r.stage.counters().operator_fills, 1u);
+  EXPECT_EQ(r.stage.context(0).position(5).shares, 0) << "the market maker's long was flattened";
+  EXPECT_EQ(r.stage.context(0).position(5).cash, 500 * (1'000'100 - 1'000'000));
+  EXPECT_EQ(r.stage.operator_position(5).shares, -100) << "only the rest stays with the operator";
+  EXPECT_EQ(r.stage.operator_position(5).cash, 100 * 1'000'100);
+  EXPECT_EQ(r.stage.total_position(5).shares, -100) << "the strategy side still sums to the order manager's";
+  EXPECT_EQ(r.stage.total_position(5).cash, -500 * 1'000'000 + 600 * 1'000'100);
+  // Flat again, the market maker quotes both sides.
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  const auto v = r.drain();
+  ASSERT_EQ(v.size(), 2u) << "bid and ask: the strategy knows it is no longer at its position limit";
+}
+
 TEST(StrategyStage, SteadyStateAllocatesNothing) {
   Rig r;
   ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));

@@ -1,0 +1,75 @@
+// The scripted strategy (pipeline/strategy/scripted.hpp): each order's `at_ms` counts from the
+// moment its own symbol's book is live, not from the first symbol that went live.
+#include "pipeline/strategy/scripted.hpp"
+
+#include <gtest/gtest.h>
+
+namespace hft::strategy {
+namespace {
+
+using pipeline::OrderIntent;
+
+struct Rig {
+  core::SpscRing<OrderIntent> out{64};
+  std::vector<BookView> books = std::vector<BookView>(16);
+  Context ctx{0, "scripted", &out, &books};
+  Rig() {
+    ctx.init_tables(16);
+    name(5, "AAA");
+    name(6, "BBB");
+    ctx.subscribe(5);
+    ctx.subscribe(6);
+  }
+  void name(Locate l, const char* s) {
+    BookView& b = books[l];
+    b.locate = l;
+    b.symbol.fill(' ');
+    for (std::size_t i = 0; s[i] != 0 && i < 8; ++i) b.symbol[i] = s[i];
+  }
+  void go_live(Locate l) {
+    BookView& b = books[l];
+    b.stale = false;
+    b.bids[0] = {999'900, 300};
+    b.asks[0] = {1'000'100, 100};
+  }
+  std::vector<OrderIntent> drain() {
+    std::vector<OrderIntent> v;
+    OrderIntent in;
+    while (out.try_pop(in)) v.push_back(in);
+    return v;
+  }
+};
+
+ScriptedOrder order(const char* symbol, std::uint32_t at_ms) {
+  ScriptedOrder o;
+  o.symbol = symbol;
+  o.at_ms = at_ms;
+  return o;
+}
+
+TEST(ScriptedStrategy, AtMsCountsFromTheOrdersOwnSymbolGoingLive) {
+  Rig r;
+  ScriptedParams p;
+  p.orders = {order("AAA", 0), order("BBB", 100)};
+  ScriptedStrategy s(p);
+  constexpr std::uint64_t kMs = 1'000'000;
+
+  r.go_live(5);  // AAA live at t = 1 s; BBB not yet
+  s.on_timer(r.ctx, 1'000 * kMs);
+  auto v = r.drain();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].locate, 5);
+
+  r.go_live(6);  // BBB live at t = 5 s: its order is due at 5.1 s, not at 1.1 s
+  s.on_timer(r.ctx, 5'000 * kMs);
+  EXPECT_TRUE(r.drain().empty()) << "BBB's at_ms = 100 counts from BBB going live";
+  s.on_timer(r.ctx, 5'099 * kMs);
+  EXPECT_TRUE(r.drain().empty());
+  s.on_timer(r.ctx, 5'100 * kMs);
+  v = r.drain();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].locate, 6);
+}
+
+}  // namespace
+}  // namespace hft::strategy
