@@ -48,6 +48,16 @@ class SymbolTable {
     }
   }
   [[nodiscard]] std::size_t size() const noexcept { return words_.size(); }
+  // Slots a lookup of `name` reads (its cost, for the tests: a scan would read every locate).
+  [[nodiscard]] std::size_t probes_for(std::string_view name) const noexcept {
+    const std::uint64_t key = itch::Symbol::from(name).key();
+    std::size_t n = 1;
+    for (std::size_t i = home(key); slots_[i].key.load(std::memory_order_acquire) != 0 &&
+                                    slots_[i].key.load(std::memory_order_acquire) != key;
+         i = (i + 1) & (slots_.size() - 1))
+      ++n;
+    return n;
+  }
 
  private:
   // Key -> locate, insert-only (a name's locate is updated in place); at most one entry per
