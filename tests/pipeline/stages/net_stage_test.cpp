@@ -298,7 +298,7 @@ TEST(NetStageMarkers, ANewSessionIsBelievedOnlyWhenConfirmedAndEndsTheOldDaysLos
   fc.rerequest = server.local_endpoint();
   fc.session.request_timeout_ns = 5'000'000;
   fc.source_silence_ns = 100'000'000;
-  core::SpscRing<RxMessage> ring(16);
+  core::SpscRing<RxMessage> ring(32);
   core::Histogram kernel(1, 10'000'000'000ull, 3);
   NetStage<net::EpollBackend> stage(backend, fc, ring, kernel);
   stage.on_thread_start();
@@ -331,7 +331,7 @@ TEST(NetStageMarkers, ANewSessionIsBelievedOnlyWhenConfirmedAndEndsTheOldDaysLos
   publish(old_venue, 4, 2);
   pump(20);
   ASSERT_TRUE(stage.source_known());
-  publish(old_venue, 1, 20);  // larger than the ring: a message is lost, the day is stale
+  publish(old_venue, 2, 30);  // more than the ring holds: messages are lost, the day is stale
   stage.poll();
   pump(20);
   ASSERT_TRUE(stage.stale());
