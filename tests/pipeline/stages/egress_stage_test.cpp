@@ -427,6 +427,10 @@ TYPED_TEST(EgressTest, VenueRestartWithANewSessionIsJoinedAfterRefusals) {
   ASSERT_TRUE(run([&] { return s.ready(); }, 10)) << "never logged in to the venue's new session";
   EXPECT_EQ(s.session().session().trimmed(), "NEWVENUE");
   EXPECT_EQ(this->oms_.open_orders(), 0u) << "the old session's order is not working";
+  EXPECT_GE(s.counters().login_refusals, 3u) << "the old session was asked for first";
+  EXPECT_EQ(s.counters().new_session_joins, 1u);
+  EXPECT_EQ(s.counters().session_changes, 1u);
+  EXPECT_EQ(s.counters().orders_of_old_session, 1u);
   ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 8, Side::kBuy, 1'000'000, 100)));
   ASSERT_TRUE(run([&] {
     for (const auto& r : this->drain())
