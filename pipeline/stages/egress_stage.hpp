@@ -618,9 +618,11 @@ class EgressStage {
     socket_ = -1;
     account_known_ = false;
     last_connect_attempt_ = now;
-    backoff_ns_ = backoff_ns_ == 0 ? config_.reconnect_interval_ns
-                  : backoff_ns_ * 2 > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns
-                                                                       : backoff_ns_ * 2;
+    // The venue answered: the delay doubles with the logins it refused in a row (reconnect_ms
+    // after a plain loss); connects that fail double it in connect_failed().
+    const std::uint32_t shift = refusals_in_row_ > 20 ? 20 : refusals_in_row_;
+    const std::uint64_t delay = config_.reconnect_interval_ns << shift;
+    backoff_ns_ = delay > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns : delay;
   }
 
   // The reconnect state machine (see the header comment): one step per poll, never a wait.
@@ -643,6 +645,7 @@ class EgressStage {
     }
     if (!adopt(std::move(pending_fd_))) return connect_failed(now, EMFILE);
     ++counters_.connects;
+    backoff_ns_ = 0;
     account_known_ = false;
     login_answered_ = false;
     soup_.open(counters_.connects, now);
