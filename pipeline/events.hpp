@@ -80,6 +80,7 @@ enum class BookEventType : std::uint8_t {
   kFeedStale,   // every book is stale until kFeedFresh
   kFeedFresh,
   kTradingState, // ITCH 'H' on any stock, subscribed or not: trading_state() says which
+  kFeedReset,    // a new feed session: every book is empty and stale until kFeedFresh
 };
 
 struct BookEvent {

@@ -117,7 +117,7 @@ class BookStage {
       case MdType::kFeedReset:
         // The strategies hear "stale" (their books are stale until the new session's directory
         // and orders rebuild them; the net stage sends "fresh" once it has no hole).
-        if (!control(e, BookEventType::kFeedStale)) return false;
+        if (!control(e, BookEventType::kFeedReset)) return false;
         books_.reset();
         ++counters_.resets;
         return true;
