@@ -194,4 +194,32 @@ Fd tcp_connect(const Endpoint& remote, int timeout_ms, const TcpOptions& o) {
   return fd;
 }
 
+int tcp_connect_start(const Endpoint& remote, const TcpOptions& o, Fd& out) noexcept {
+  out.reset();
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno;
+  const int one = 1;
+  if (o.no_delay) (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (o.busy_poll_us > 0) (void)::setsockopt(fd.get(), SOL_SOCKET, SO_BUSY_POLL, &o.busy_poll_us, sizeof o.busy_poll_us);
+  int result = 0;
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&remote.addr), sizeof remote.addr) != 0) {
+    result = errno;
+    if (result != EINPROGRESS) return result;
+  }
+  out = std::move(fd);
+  return result;
+}
+
+int tcp_connect_result(int fd) noexcept {
+  pollfd p{fd, POLLOUT, 0};
+  const int n = ::poll(&p, 1, 0);
+  if (n < 0) return errno == EINTR ? EINPROGRESS : errno;
+  if (n == 0) return EINPROGRESS;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  if (err == 0 && (p.revents & (POLLERR | POLLHUP)) != 0) return ECONNREFUSED;
+  return err;
+}
+
 }  // namespace hft::net

@@ -83,4 +83,14 @@ Fd tcp_connect(const Endpoint& remote, int timeout_ms = 2000, const TcpOptions& 
 
 void set_nonblocking(int fd, bool on = true);
 
+// Non-blocking connect for a reconnect driven by a stage's poll() (no exception, no wait, no
+// formatting: the caller reports the errno from its cold path). Opens a non-blocking socket with
+// `options` applied into `out` and starts the connection. Returns 0 (connected at once),
+// EINPROGRESS (pending: ask tcp_connect_result() on later polls) or the errno of the failure
+// (`out` is then invalid).
+int tcp_connect_start(const Endpoint& remote, const TcpOptions& options, Fd& out) noexcept;
+// A pending connect, without waiting (poll(2) with a zero timeout, then SO_ERROR): EINPROGRESS
+// while pending, 0 once connected, else the errno of the failure.
+int tcp_connect_result(int fd) noexcept;
+
 }  // namespace hft::net

@@ -24,7 +24,7 @@ struct RxMessage {
   std::uint64_t sequence;      // MoldUDP64 sequence number
   std::uint32_t kernel_delay_ns;  // packet receive (SO_TIMESTAMPNS) to origin_tsc, saturated
   std::uint8_t length;         // ITCH message length (<= 50 for ITCH 5.0)
-  std::uint8_t kind;           // 0 = ITCH message; 1 = feed became stale (gap); 2 = fresh again
+  std::uint8_t kind;           // 0 = ITCH message; 1 = feed became stale (gap); 2 = fresh again; 3 = new session (reset books)
   std::array<std::uint8_t, 50> bytes;
 };
 static_assert(sizeof(RxMessage) <= 120 && std::is_trivially_copyable_v<RxMessage>);
@@ -45,6 +45,7 @@ enum class MdType : std::uint8_t {
   kSystemEvent,  // side = event code (S)
   kFeedStale,    // a MoldUDP64 gap: books may be wrong until kFeedFresh
   kFeedFresh,    // the gap was filled
+  kFeedReset,    // a new feed session (new day, restarted venue): books reset, stale until rebuilt
 };
 
 struct MdEvent {
@@ -79,6 +80,7 @@ enum class BookEventType : std::uint8_t {
   kFeedStale,   // every book is stale until kFeedFresh
   kFeedFresh,
   kTradingState, // ITCH 'H' on any stock, subscribed or not: trading_state() says which
+  kFeedReset,    // a new feed session: every book is empty and stale until kFeedFresh
 };
 
 struct BookEvent {

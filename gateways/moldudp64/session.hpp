@@ -118,6 +118,7 @@ struct SessionCounters {
   std::uint64_t suspect_expired = 0;     // suspect jumps unconfirmed after recovery_deadline_ns
   std::uint64_t probes = 0;              // requests asking the server about a suspect jump
   std::uint64_t phantom = 0;             // believed-missing messages the server's answer denied: withdrawn
+  std::uint64_t session_changes = 0;     // restart(): a new session believed
 };
 
 enum class PacketOutcome : std::uint8_t {
@@ -275,6 +276,26 @@ class Session {
   // now, if one is due (true): the gap's first, else a probe about the suspect jump.
   bool poll(std::uint64_t now_ns, RequestPacket& request) noexcept {
     return poll_recovery(now_ns, request) || poll_suspect(now_ns, request);
+  }
+
+  // A new session (a new day, or a restarted venue), believed by the caller on its own evidence
+  // (net_stage.hpp: the old source silent, several in-sequence packets of the new session from
+  // one sender): everything of the old session is dropped and the new one is expected from
+  // sequence 1 (MoldUDP64 numbers each session from 1), so a later first packet opens a gap that
+  // is re-requested like any other. Refused (false) when the session is fixed by the config.
+  bool restart(const SessionId& session) noexcept {
+    if (config_.fixed_session) return false;
+    session_ = session;
+    session_known_ = true;
+    started_ = true;
+    expected_ = 1;
+    highest_seen_ = 1;
+    store_.clear();
+    suspect_ = SuspectJump{};
+    ended_ = false;
+    request_outstanding_ = false;
+    ++counters_.session_changes;
+    return true;
   }
 
   // A suspect jump is being asked about (poll() has a timer to run).

@@ -165,6 +165,17 @@ class ClientSession {
     ++counters_.unsequenced_out;
   }
 
+  // The next open() logs in for the server's current session (blank name, SoupBinTCP 3.00 §2.2.1)
+  // from its first message (sequence 1): for a server that restarted with a new session and
+  // refuses the old one ('S'). Only while disconnected; the old session's numbering is forgotten.
+  void join_current_session() noexcept {
+    if (connected()) return;
+    session_ = SessionName::from("");
+    next_expected_ = 1;
+    skip_below_ = 0;
+    rejected_ = false;
+  }
+
   // Graceful logoff ('O'); the session will not reconnect.
   void logout(std::uint64_t now) noexcept {
     logged_out_ = true;

@@ -103,6 +103,11 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   c.order_entry.reconnect_interval_ns = static_cast<std::uint64_t>(oe.integer("reconnect_ms", 1000, 10, 600'000)) * 1'000'000;
   c.order_entry.warm_interval_ns = static_cast<std::uint64_t>(oe.integer("warm_interval_us", 0, 0, 1'000'000)) * 1'000;
   c.order_entry.connect_timeout_ms = static_cast<int>(oe.integer("connect_timeout_ms", 1000, 10, 60'000));
+  c.order_entry.reconnect_max_interval_ns =
+      static_cast<std::uint64_t>(oe.integer("reconnect_max_ms", 8000, 10, 600'000)) * 1'000'000;
+  if (c.order_entry.reconnect_max_interval_ns < c.order_entry.reconnect_interval_ns)
+    oe.fail("reconnect_max_ms", "must be at least reconnect_ms");
+  c.order_entry.new_session_after_refusals = static_cast<std::uint32_t>(oe.integer("new_session_after_refusals", 3, 0, 1000));
   oe.reject_unknown_keys();
 
   if (auto b = root.section("book")) c.book = book::parse_book_config(*b);

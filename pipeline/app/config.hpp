@@ -8,6 +8,7 @@
 //   [feed]         listen, interface, rerequest, session, first_sequence, store_packets, request_timeout_ms,
 //                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
 //   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms,
+//                  reconnect_max_ms, connect_timeout_ms, new_session_after_refusals,
 //                  warm_interval_us (rehearse the send path between orders; 0 = never)
 //   [book]         pipeline/book/config.hpp
 //   [risk]         pipeline/risk/keys.hpp (the table of risk keys)

@@ -140,6 +140,24 @@ void BookSet::mark_all_stale() noexcept {
   for (std::uint32_t i = 1; i <= config_.max_locate; ++i) stocks_[i].flags |= kFlagStale;
 }
 
+void BookSet::reset() noexcept {
+  const Sizes s = sizes_of(config_);
+  for (std::uint32_t i = 0; i < s.table_slots; ++i) table_[i] = Order{};
+  std::memset(static_cast<void*>(slab_), 0, std::size_t{s.slab_entries} * sizeof(Entry));
+  slab_free_.fill(kNil);
+  slab_used_ = 0;
+  for (std::size_t i = 0; i < std::size_t{config_.max_locate + 1} * 2; ++i) best_hint_[i] = kNil;
+  for (std::uint32_t i = 0; i <= config_.max_locate; ++i) stocks_[i] = Stock();
+  live_orders_ = 0;
+  live_levels_ = 0;
+  seq_ = 0;
+  ts_ = 0;
+  dirty_ = 0;
+  depth_changed_ = false;
+  system_event_ = ' ';
+  mark_all_stale();
+}
+
 Level BookSet::best(std::uint16_t locate, Side side) const noexcept {
   if (!valid_locate(locate)) return {};
   const auto s = static_cast<std::uint8_t>(side);

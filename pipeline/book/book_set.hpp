@@ -237,6 +237,11 @@ class BookSet {
   // A feed gap makes every book incomplete until it is repaired or rebuilt: flags them stale
   // (published with the next change of each book).
   void mark_all_stale() noexcept;
+  // A new feed session (a new day, a restarted venue): every order, level, stock and directory
+  // entry of the old one is forgotten, and every book is stale until the new session rebuilds it.
+  // Touches every table (milliseconds for a full-size book): once per session change, never per
+  // message. Statistics are kept.
+  void reset() noexcept;
 
   // ---- queries (no allocation) ---------------------------------------------------------------
   [[nodiscard]] bool valid_locate(std::uint16_t locate) const noexcept {

@@ -136,6 +136,7 @@ class ControlPlane {
           suspect{counter("feed.suspect")}, confirmed{counter("feed.suspect_confirmed")},
           refuted{counter("feed.suspect_refuted")}, expired{counter("feed.suspect_expired")},
           probes{counter("feed.probes")}, phantom{counter("feed.phantom")},
+          feed_sessions{counter("feed.session_changes")}, lost_stale{counter("feed.lost_stale")},
           depth{counter("ring.net_parse.depth", K::kGauge)}, high{counter("ring.net_parse.high_water", K::kGauge)};
       p.add([=, this, hw = std::uint64_t{0}]() mutable {
         datagrams = net_.counters().datagrams;
@@ -160,6 +161,8 @@ class ControlPlane {
         expired = m.suspect_expired;
         probes = m.probes;
         phantom = m.phantom;
+        feed_sessions = net_.counters().session_changes;
+        lost_stale = net_.counters().lost_stale;
         net_.log_events();  // each feed event once, with its numbers, when its counter moved (never per packet)
         const std::uint64_t d = rx_->size_approx();
         hw = d > hw ? d : hw;
@@ -246,7 +249,10 @@ class ControlPlane {
           not_connected{counter("egress.not_connected")}, backlog{counter("egress.backlog")},
           replies{counter("egress.replies")}, reply_errors{counter("egress.reply_errors")},
           connects{counter("egress.connects")}, kills{counter("egress.kill_cancels")},
-          flattens{counter("egress.flatten_orders")}, depth{counter("ring.risk_strategy.depth", K::kGauge)},
+          flattens{counter("egress.flatten_orders")}, disconnects{counter("egress.disconnects")},
+          connect_failures{counter("egress.connect_failures")}, refusals{counter("egress.login_refusals")},
+          joins{counter("egress.new_session_joins")}, oe_sessions{counter("egress.session_changes")},
+          depth{counter("ring.risk_strategy.depth", K::kGauge)},
           high{counter("ring.risk_strategy.high_water", K::kGauge)};
       std::array<Out, 14> rejects{};
       for (std::size_t r = 1; r < rejects.size(); ++r)
@@ -280,6 +286,11 @@ class ControlPlane {
         connects = ec.connects;
         kills = ec.kill_cancels;
         flattens = ec.flatten_orders;
+        disconnects = ec.disconnects;
+        connect_failures = ec.connect_failures;
+        refusals = ec.login_refusals;
+        joins = ec.new_session_joins;
+        oe_sessions = ec.session_changes;
         for (std::size_t r = 1; r < rejects.size(); ++r) rejects[r] = gate_.rejected(static_cast<pipeline::RejectReason>(r));
         const std::uint64_t d = reports_->size_approx();
         hw = d > hw ? d : hw;

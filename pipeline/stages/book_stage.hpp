@@ -23,7 +23,7 @@
 namespace hft::pipeline {
 
 struct BookStageCounters {
-  std::uint64_t events = 0, depth_events = 0, trade_events = 0, trading_states = 0, overflow = 0;
+  std::uint64_t events = 0, depth_events = 0, trade_events = 0, trading_states = 0, overflow = 0, resets = 0;
 };
 
 class BookStage {
@@ -114,6 +114,13 @@ class BookStage {
         books_.mark_all_stale();
         return true;
       case MdType::kFeedFresh: return control(e, BookEventType::kFeedFresh);
+      case MdType::kFeedReset:
+        // The strategies hear "stale" (their books are stale until the new session's directory
+        // and orders rebuild them; the net stage sends "fresh" once it has no hole).
+        if (!control(e, BookEventType::kFeedReset)) return false;
+        books_.reset();
+        ++counters_.resets;
+        return true;
     }
     depth_changed(e, l);
     return true;

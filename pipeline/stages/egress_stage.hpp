@@ -9,10 +9,29 @@
 // first order, reconnects and resumes the sequenced stream after a disconnect, and applies the
 // kill switch: block new orders and cancel every working order at the venue.
 //
+// Reconnects (issue 10, defect 4; issue 18, finding 2) are a state machine driven by poll(),
+// never a wait on the pipeline thread: a non-blocking connect (EINPROGRESS, then the socket's
+// writability and SO_ERROR on later polls, given up after connect_timeout_ms), the login sent
+// and awaited across polls by the SoupBinTCP engine, and a backoff between attempts (from
+// reconnect_interval_ns, doubling up to reconnect_max_interval_ns, back to the start after a
+// login). Failures are errno values and counters; log_events() (cold, the control publisher)
+// logs them once each with their numbers.
+//
+// Losing the order-entry session tells the strategies at once: each working order is reported
+// canceled (reason kNotConnected), so none counts as working on their side. The order manager
+// keeps them (in doubt) so that a resumed session books whatever the venue replays; on resume
+// they are canceled at the venue. A login refused with 'S' (the venue no longer serves the
+// session, e.g. it restarted with a new one) is retried with the backoff; after
+// new_session_after_refusals refusals the next login asks for the venue's current session at
+// sequence 1 (blank session name). A login accepted for a different session than before means
+// the old session's orders are gone at the venue: the order manager closes them (counted).
+//
 // Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
 // to send) for every intent that a packet caused.
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -37,8 +56,12 @@ struct OrderEntryConfig {
   net::Endpoint venue;
   soup::ClientConfig soup;
   std::string firm;                          // OUCH Firm appendage on every order ("" = none)
-  std::uint64_t reconnect_interval_ns = 1'000'000'000;
+  std::uint64_t reconnect_interval_ns = 1'000'000'000;      // first retry after a loss...
+  std::uint64_t reconnect_max_interval_ns = 8'000'000'000;  // ...doubling up to this
   int connect_timeout_ms = 1000;
+  // Logins refused 'S' in a row before the next one asks for the venue's current session at
+  // sequence 1 (0: never, keep asking for the old session).
+  std::uint32_t new_session_after_refusals = 3;
   // Between orders, every this often, the stage rehearses the send path without sending (encodes
   // an Enter Order into the session's output and does not commit it; brings the order manager's
   // next slots and the risk state into cache), so an order after a quiet spell does not wait on
@@ -60,6 +83,12 @@ struct EgressCounters {
   std::uint64_t connects = 0, connect_failures = 0, kill_cancels = 0;
   std::uint64_t login_timeouts = 0;  // connections the venue accepted but never answered the login on
   std::uint64_t broken_trades = 0, cancel_rejects = 0, flatten_orders = 0;
+  std::uint64_t disconnects = 0;            // order-entry sessions lost
+  std::uint64_t login_refusals = 0;         // Login Rejected 'S' (retried)
+  std::uint64_t new_session_joins = 0;      // logins for the venue's current session after refusals
+  std::uint64_t session_changes = 0;        // logins accepted for another session than before
+  std::uint64_t orders_told_lost = 0;       // working orders reported gone to strategies on a loss
+  std::uint64_t orders_of_old_session = 0;  // orders closed because the venue's session changed
 };
 
 template <class Backend>
@@ -124,9 +153,7 @@ class EgressStage {
     // the session must not see a time before them.
     if (work != 0) now = now_ns();
     if (socket_ < 0) {
-      if (!logout_requested_.load(std::memory_order_relaxed) && soup_.may_reconnect() &&
-          now - last_connect_attempt_ >= config_.reconnect_interval_ns)
-        connect();
+      reconnect(now);
     } else {
       soup_.poll(now);
       if (soup_.finished()) drop_connection(now);
@@ -179,7 +206,21 @@ class EgressStage {
     if (e.kind == soup::EventKind::kClosed && e.close_reason == soup::CloseReason::kTimeout && !login_answered_)
       ++counters_.login_timeouts;
     if (e.kind == soup::EventKind::kLoginAccepted || e.kind == soup::EventKind::kLoginRejected) login_answered_ = true;
+    if (e.kind == soup::EventKind::kLoginRejected && e.reject_code == soup::RejectCode::kSessionNotAvailable) {
+      ++counters_.login_refusals;
+      ++refusals_in_row_;
+      if (config_.new_session_after_refusals != 0 && refusals_in_row_ >= config_.new_session_after_refusals) {
+        soup_.join_current_session();
+        refusals_in_row_ = 0;
+        ++counters_.new_session_joins;
+      }
+    }
     if (e.kind == soup::EventKind::kLoginAccepted) {
+      refusals_in_row_ = 0;
+      backoff_ns_ = 0;
+      if (!session_name_.blank() && !(e.session == session_name_)) session_changed();
+      else resume_orders_in_doubt();
+      session_name_ = e.session;
       // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
       // sending any order, so a restart on the same day never reuses one.
       std::uint8_t q[1] = {static_cast<std::uint8_t>(ouch::AccountQuery::kType)};
@@ -263,6 +304,43 @@ class EgressStage {
                         counters_.connects, config_.soup.timeout_ns / 1'000'000);
       }
     }
+    if (counters_.disconnects != logged_disconnects_) {
+      logged_disconnects_ = counters_.disconnects;
+      core::log::warn("order entry: session {} with the venue {} lost ({}); {} working orders reported gone to the "
+                      "strategies ({} in all); reconnecting with backoff ({} disconnects in all)",
+                      std::string(session_name_.trimmed()), config_.venue.text, describe(last_event_),
+                      oms_.open_orders(), counters_.orders_told_lost, counters_.disconnects);
+    }
+    if (counters_.connect_failures != logged_connect_failures_) {
+      core::log::warn("order entry: {} connects to the venue {} failed (last: {}); retrying every {} ms at most "
+                      "({} in all)", counters_.connect_failures - logged_connect_failures_, config_.venue.text,
+                      std::strerror(last_errno_), (backoff_ns_ == 0 ? config_.reconnect_interval_ns : backoff_ns_) / 1'000'000,
+                      counters_.connect_failures);
+      logged_connect_failures_ = counters_.connect_failures;
+    }
+    if (counters_.login_refusals != logged_refusals_) {
+      core::log::warn("order entry: the venue {} refused the login of {} for session '{}' at sequence {} ('S': "
+                      "session or sequence not available) {} times ({} in all); retrying with backoff{}",
+                      config_.venue.text, config_.soup.username, std::string(last_event_.session.trimmed()),
+                      last_event_.requested_sequence, counters_.login_refusals - logged_refusals_,
+                      counters_.login_refusals,
+                      config_.new_session_after_refusals == 0 ? std::string()
+                          : fmt::format(", after {} in a row asking for the venue's current session at sequence 1",
+                                        config_.new_session_after_refusals));
+      logged_refusals_ = counters_.login_refusals;
+    }
+    if (counters_.new_session_joins != logged_joins_) {
+      logged_joins_ = counters_.new_session_joins;
+      core::log::warn("order entry: the venue {} offers only a new session: logging in for its current session at "
+                      "sequence 1 (order_entry.new_session_after_refusals = {})", config_.venue.text,
+                      config_.new_session_after_refusals);
+    }
+    if (counters_.session_changes != logged_session_changes_) {
+      logged_session_changes_ = counters_.session_changes;
+      core::log::warn("order entry: logged in to the venue's new session {}: the old session's orders are gone "
+                      "({} closed as not working, {} in all)", std::string(session_name_.trimmed()),
+                      counters_.orders_of_old_session, counters_.orders_of_old_session);
+    }
     if (counters_.login_timeouts != logged_login_timeouts_) {
       logged_login_timeouts_ = counters_.login_timeouts;
       core::log::warn("order entry: the venue {} never answered the login of {} within {} ms: connection closed, "
@@ -274,6 +352,17 @@ class EgressStage {
 
  private:
   std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
+
+  static std::string describe(const soup::SessionEvent& e) {
+    switch (e.close_reason) {
+      case soup::CloseReason::kPeerClosed: return "closed by the venue";
+      case soup::CloseReason::kIoError: return "I/O error";
+      case soup::CloseReason::kTimeout: return "venue silent past the timeout";
+      case soup::CloseReason::kLoginRejected: return "login refused";
+      case soup::CloseReason::kEndOfSession: return "end of session";
+      default: return "closed";
+    }
+  }
 
   void handle(const OrderIntent& in, std::uint64_t now) noexcept {
     ++counters_.intents;
@@ -530,10 +619,109 @@ class EgressStage {
   }
 
   void drop_connection(std::uint64_t now) noexcept {
-    if (socket_ >= 0) backend_.close_socket(socket_);
+    if (socket_ >= 0) {
+      backend_.close_socket(socket_);
+      ++counters_.disconnects;
+      tell_orders_lost();
+    }
     socket_ = -1;
     account_known_ = false;
     last_connect_attempt_ = now;
+    // The venue answered: the delay doubles with the logins it refused in a row (reconnect_ms
+    // after a plain loss); connects that fail double it in connect_failed().
+    const std::uint32_t shift = refusals_in_row_ > 20 ? 20 : refusals_in_row_;
+    const std::uint64_t delay = config_.reconnect_interval_ns << shift;
+    backoff_ns_ = delay > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns : delay;
+  }
+
+  // The reconnect state machine (see the header comment): one step per poll, never a wait.
+  void reconnect(std::uint64_t now) noexcept {
+    if (!pending_fd_.valid()) {
+      if (logout_requested_.load(std::memory_order_relaxed) || !soup_.may_reconnect()) return;
+      if (now - last_connect_attempt_ < (backoff_ns_ == 0 ? config_.reconnect_interval_ns : backoff_ns_)) return;
+      last_connect_attempt_ = now;
+      const int r = net::tcp_connect_start(config_.venue, net::TcpOptions{}, pending_fd_);
+      if (r != 0 && r != EINPROGRESS) return connect_failed(now, r);
+      if (r == EINPROGRESS) return;
+    } else {
+      const int r = net::tcp_connect_result(pending_fd_.get());
+      if (r == EINPROGRESS) {
+        if (now - last_connect_attempt_ >= static_cast<std::uint64_t>(config_.connect_timeout_ms) * 1'000'000)
+          connect_failed(now, ETIMEDOUT);
+        return;
+      }
+      if (r != 0) return connect_failed(now, r);
+    }
+    if (!adopt(std::move(pending_fd_))) return connect_failed(now, EMFILE);
+    ++counters_.connects;
+    backoff_ns_ = 0;
+    account_known_ = false;
+    login_answered_ = false;
+    soup_.open(counters_.connects, now);
+    flush();
+  }
+
+  // Registers a connected socket with the backend (which may refuse: no slot, epoll_ctl error).
+  [[gnu::cold, gnu::noinline]] bool adopt(net::Fd fd) noexcept {
+    try {
+      socket_ = backend_.add_tcp(std::move(fd));
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  void connect_failed(std::uint64_t now, int error) noexcept {
+    pending_fd_.reset();
+    last_errno_ = error;
+    ++counters_.connect_failures;
+    last_connect_attempt_ = now;
+    backoff_ns_ = backoff_ns_ == 0 ? config_.reconnect_interval_ns
+                  : backoff_ns_ * 2 > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns
+                                                                       : backoff_ns_ * 2;
+  }
+
+  // The session is lost: every working order is reported gone to its strategy once (they stay in
+  // the order manager, in doubt, until the venue resolves them).
+  void tell_orders_lost() noexcept {
+    oms_.for_each_working([&](oms::Order& o) {
+      if (o.cancel_requested) return;  // told already (or its cancel is on the way)
+      o.cancel_requested = true;
+      ExecReport r{};
+      r.origin_tsc = o.origin_tsc;
+      r.order_id = o.order_id;
+      r.price = o.price;
+      r.quantity = o.quantity;
+      r.leaves = 0;
+      r.locate = o.locate;
+      r.type = ReportType::kCanceled;
+      r.side = o.side;
+      r.reason = RejectReason::kNotConnected;
+      r.strategy = o.strategy;
+      report(r);
+      ++counters_.orders_told_lost;
+    });
+  }
+
+  // The same session resumed: orders the strategies were told are gone are canceled at the venue
+  // (what it replayed meanwhile has been booked).
+  void resume_orders_in_doubt() noexcept {
+    oms_.for_each_working([&](oms::Order& o) {
+      if (o.cancel_requested && o.state != oms::OrderState::kPendingNew) (void)send_cancel(o);
+    });
+  }
+
+  // Another session: the venue restarted; the old session's orders do not exist there any more.
+  void session_changed() noexcept {
+    ++counters_.session_changes;
+    oms_.for_each_working([&](oms::Order& o) {
+      ExecReport r{};
+      const std::uint32_t ref = o.user_ref;
+      const bool told = o.cancel_requested;
+      // The whole remainder: the order manager closes the order at zero leaves.
+      if (oms_.on_canceled(ref, o.leaves == 0 ? o.quantity : o.leaves, 0, r) && !told) report(r);
+      ++counters_.orders_of_old_session;
+    });
   }
 
   static constexpr std::size_t kMaxOuch = 256;
@@ -562,6 +750,14 @@ class EgressStage {
   std::uint32_t pending_hops_ = 0;
   bool account_known_ = false;
   bool kill_done_ = false;
+  net::Fd pending_fd_;            // a connect in progress
+  int last_errno_ = 0;            // of the last failed connect
+  std::uint64_t backoff_ns_ = 0;  // current delay between attempts (0: the first)
+  std::uint32_t refusals_in_row_ = 0;
+  soup::SessionName session_name_{};  // last accepted
+  // log_events() bookkeeping
+  std::uint64_t logged_connect_failures_ = 0, logged_disconnects_ = 0, logged_refusals_ = 0, logged_joins_ = 0,
+                logged_session_changes_ = 0;
   std::uint64_t last_connect_attempt_ = 0;
   // A Login Request unanswered this long is worth a line: venues answer in milliseconds.
   static constexpr std::uint64_t kLoginAnswerWarnNs = 1'000'000'000;

@@ -21,7 +21,24 @@
 //     source is learned every sender's packets reach the session, whose plausibility bound still
 //     holds. A learned source that has sent nothing for source_silence_ns while another sender
 //     sends is forgotten and learning starts again (a restarted venue sends from a new port).
-// Packets from any other sender are dropped and counted (foreign). Nothing is logged here: the
+// Packets from any other sender are dropped and counted (foreign).
+//
+// Markers (issue 10, defect 3): stale / fresh / reset markers are state, not samples: one that
+// finds the ring full stays pending and goes out before the next message (deliver() flushes it
+// first; poll() retries it), so no message of a book with a hole reaches the parser unbracketed.
+// Lost data (declared by the session, or a message the full ring could not take) keeps the feed
+// stale: without snapshot recovery the books have a hole. That condition ends only with a new
+// session (below): the new day rebuilds every book from sequence 1. It is counted (lost_stale)
+// and logged once by log_events().
+//
+// New session (issue 18, finding 2: a restarted venue publishes a new MoldUDP64 session from a
+// new socket, numbered from 1). Packets of another session are dropped by the session; the stage
+// believes the new one only when the current session has been silent for source_silence_ns (its
+// learned source is forgotten by then) and kNewSessionPackets consecutive data packets of the new
+// session came from one sender, each starting where the previous ended. Then: the session
+// restarts from sequence 1 (what came before is re-requested), the sender becomes the source, a
+// reset marker (kind 3) clears the books downstream, the feed is stale until the new session has
+// no hole, and the old day's loss is over. A session fixed in the config never changes. Nothing is logged here: the
 // hot path counts and keeps the last numbers; log_events() (cold, e.g. from the stage's counter
 // publisher) logs each kind of event once with its numbers when its counter has moved.
 #include <arpa/inet.h>
@@ -67,6 +84,8 @@ struct NetCountersView {
   std::uint64_t foreign = 0;          // datagrams from a sender other than the feed source: dropped
   std::uint64_t source_changes = 0;   // feed source learned (or forgotten after silence and learned again)
   std::uint64_t sources_forgotten = 0;
+  std::uint64_t lost_stale = 0;       // times the feed went stale for the rest of the session (data lost)
+  std::uint64_t session_changes = 0;  // new MoldUDP64 sessions believed (books reset)
 };
 
 template <class Backend>
@@ -91,6 +110,7 @@ class NetStage {
   }
 
   int poll() noexcept {
+    flush_markers();
     const int work = backend_.poll(*this);
     if (session_.in_recovery() || session_.suspect_pending() || work != 0) {
       mold::RequestPacket req;
@@ -124,32 +144,39 @@ class NetStage {
       kernel_delay_ns_ = delay <= 0 ? 0 : delay > 0xffffffffll ? 0xffffffffu : static_cast<std::uint32_t>(delay);
       kernel_hist_.record(kernel_delay_ns_);
     }
+    mold::PacketOutcome outcome;
     if (same_sender(d.from, rerequest_.addr)) {
-      session_.on_packet(d.data, d.size, mono, mold::PacketOrigin::kRerequestServer);
+      outcome = session_.on_packet(d.data, d.size, mono, mold::PacketOrigin::kRerequestServer);
     } else if (source_known_ && same_sender(d.from, source_)) {
       last_source_ns_ = mono;
-      session_.on_packet(d.data, d.size, mono);
+      outcome = session_.on_packet(d.data, d.size, mono);
     } else if (!learning(mono)) {
       ++counters_.foreign;
       last_foreign_ = d.from;
       return;
     } else {
-      learn(d.from, session_.on_packet(d.data, d.size, mono), mono);
+      outcome = session_.on_packet(d.data, d.size, mono);
+      learn(d.from, outcome, mono);
     }
-    if (stale_ && !lost_ && !session_.in_recovery()) mark(2);  // the gap is filled
+    if (outcome == mold::PacketOutcome::kSessionMismatch) {
+      new_session_candidate(d, mono);
+    } else if (outcome != mold::PacketOutcome::kMalformed && outcome != mold::PacketOutcome::kSuspect) {
+      last_session_ns_ = mono;
+    }
+    if (want_stale_ && !lost_ && !session_.in_recovery()) want_stale_ = false;  // the gap is filled
+    flush_markers();
   }
   void on_stream_data(int, const std::uint8_t*, std::size_t) noexcept {}
   void on_stream_closed(int, int) noexcept {}
 
   // ---- MoldUDP64 session handler (through SessionSink) --------------------------------------
   void deliver(std::uint64_t sequence, const std::uint8_t* bytes, std::size_t length) noexcept {
-    RxMessage* m = out_.claim();
+    RxMessage* m = flush_markers() ? out_.claim() : nullptr;
     if (m == nullptr || length > m->bytes.size()) {
       // The parser fell a whole ring behind (or a message is not ITCH 5.0-sized): a message is
       // lost for the books, exactly like a declared MoldUDP64 loss.
       ++counters_.overflow;
-      lost_ = true;
-      if (!stale_) mark(1);
+      data_lost();
       return;
     }
     m->origin_tsc = packet_tsc_;
@@ -161,17 +188,15 @@ class NetStage {
     out_.publish();
     ++counters_.messages;
   }
-  void gap_seen() noexcept {
-    if (!stale_) mark(1);
-  }
-  void messages_lost() noexcept {
-    lost_ = true;
-    if (!stale_) mark(1);
-  }
+  void gap_seen() noexcept { want_stale_ = true; }
+  void messages_lost() noexcept { data_lost(); }
 
   [[nodiscard]] const mold::SessionCounters& session_counters() const noexcept { return session_.counters(); }
   [[nodiscard]] const NetCountersView& counters() const noexcept { return counters_; }
-  [[nodiscard]] bool stale() const noexcept { return stale_; }
+  // The feed is stale (or a stale marker is waiting for room in the ring).
+  [[nodiscard]] bool stale() const noexcept { return stale_ || want_stale_; }
+  // Data was lost in this session: stale until a new session.
+  [[nodiscard]] bool lost() const noexcept { return lost_; }
   [[nodiscard]] bool in_recovery() const noexcept { return session_.in_recovery(); }
   [[nodiscard]] std::uint64_t next_expected() const noexcept { return session_.next_expected(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
@@ -214,6 +239,19 @@ class NetStage {
                        "all); next expected {}; the books are stale",
                        now.lost - logged_.lost, session_.config().recovery_deadline_ns / 1'000'000, now.lost,
                        session_.next_expected());
+    if (counters_.lost_stale != logged_lost_stale_) {
+      logged_lost_stale_ = counters_.lost_stale;
+      core::log::error("feed: market data lost in session {} (next expected {}): every book is stale and no strategy "
+                       "trades on this feed until a new session rebuilds the books (no snapshot recovery yet); "
+                       "{} times in all", session_name(), session_.next_expected(), counters_.lost_stale);
+    }
+    if (counters_.session_changes != logged_session_changes_) {
+      logged_session_changes_ = counters_.session_changes;
+      core::log::warn("feed: new MoldUDP64 session {} believed from {} (the old session silent for {} ms, {} "
+                      "consecutive in-sequence packets): books reset, stale until rebuilt from sequence 1; {} session "
+                      "changes in all", session_name(), address(source_), source_silence_ns_ / 1'000'000,
+                      kNewSessionPackets, counters_.session_changes);
+    }
     if (now.mismatches != logged_.mismatches)
       core::log::warn("feed: {} packets of another MoldUDP64 session dropped ({} in all)", now.mismatches - logged_.mismatches,
                       now.mismatches);
@@ -222,6 +260,63 @@ class NetStage {
 
  private:
   static constexpr int kLearnPackets = 3;
+  static constexpr int kNewSessionPackets = 3;
+
+  std::string session_name() const {
+    const auto& id = session_.session();
+    std::string n(reinterpret_cast<const char*>(&id), sizeof id);
+    for (char& c : n)
+      if (c < 0x20 || c > 0x7e) c = '?';
+    return n;
+  }
+
+  void data_lost() noexcept {
+    if (!lost_) ++counters_.lost_stale;
+    lost_ = true;
+    want_stale_ = true;
+  }
+
+  // A data packet of another session (see the header comment).
+  void new_session_candidate(const net::Datagram& d, std::uint64_t now_ns) noexcept {
+    mold::PacketHeader h;
+    if (!mold::PacketHeader::parse(d.data, d.size, h) || h.kind() != mold::PacketKind::kMessages) return;
+    const std::uint64_t end = h.sequence + h.message_count();
+    const bool continues = candidate_session_packets_ != 0 && h.session == candidate_session_ &&
+                           same_sender(d.from, candidate_session_from_) &&
+                           d.from.sin_port == candidate_session_from_.sin_port && h.sequence == candidate_session_end_;
+    if (!continues) {
+      candidate_session_ = h.session;
+      candidate_session_from_ = d.from;
+      candidate_session_packets_ = 0;
+    }
+    candidate_session_end_ = end;
+    if (++candidate_session_packets_ < kNewSessionPackets) return;
+    if (now_ns < last_session_ns_ || now_ns - last_session_ns_ < source_silence_ns_) return;  // the old one lives
+    if (!session_.restart(h.session)) return;
+    candidate_session_packets_ = 0;
+    ++counters_.session_changes;
+    if (!source_fixed_) {
+      source_ = d.from;
+      source_known_ = true;
+    }
+    last_source_ns_ = last_session_ns_ = now_ns;
+    lost_ = false;
+    pending_reset_ = true;
+    want_stale_ = true;
+    stale_ = false;  // the reset marker goes first, then "stale" again
+    session_.on_packet(d.data, d.size, now_ns);  // opens the gap from 1: re-requested
+  }
+
+  // Publishes the pending reset marker, then the stale/fresh marker if the wanted state differs
+  // from the published one. False while one still waits for room.
+  bool flush_markers() noexcept {
+    if (pending_reset_) {
+      if (!mark(3)) return false;
+      pending_reset_ = false;
+    }
+    if (want_stale_ != stale_ && !mark(want_stale_ ? 1 : 2)) return false;
+    return true;
+  }
 
   struct Logged {
     std::uint64_t foreign = 0, source_changes = 0, sources_forgotten = 0, suspect = 0, suspect_confirmed = 0,
@@ -269,17 +364,17 @@ class NetStage {
     ++counters_.source_changes;
   }
 
-  // kind 1: stale, 2: fresh. A marker must not be lost: if the ring is full it is retried on the
-  // next datagram (stale_ keeps its old value until the marker is out).
-  void mark(std::uint8_t kind) noexcept {
+  // kind 1: stale, 2: fresh, 3: new session. False when the ring is full (flush_markers() retries).
+  bool mark(std::uint8_t kind) noexcept {
     RxMessage* m = out_.claim();
-    if (m == nullptr) return;
+    if (m == nullptr) return false;
     *m = RxMessage{};
     m->origin_tsc = packet_tsc_;
     m->kind = kind;
     out_.publish();
-    stale_ = kind == 1;
+    if (kind != 3) stale_ = kind == 1;
     ++counters_.stale_marks;
+    return true;
   }
 
   // The session's handler; a separate type because the session needs a complete one.
@@ -309,8 +404,17 @@ class NetStage {
   int socket_ = -1;
   std::uint64_t packet_tsc_ = 0;
   std::uint32_t kernel_delay_ns_ = 0;
-  bool stale_ = false;
+  bool stale_ = false;       // what the last marker published said
+  bool want_stale_ = false;  // what the feed is: a marker is pending while they differ
+  bool pending_reset_ = false;
   bool lost_ = false;
+  std::uint64_t last_session_ns_ = 0;  // last packet of the current session
+  mold::SessionId candidate_session_{};
+  sockaddr_in candidate_session_from_{};
+  std::uint64_t candidate_session_end_ = 0;
+  int candidate_session_packets_ = 0;
+  std::uint64_t logged_lost_stale_ = 0;
+  std::uint64_t logged_session_changes_ = 0;
   NetCountersView counters_;
 };
 

@@ -51,7 +51,7 @@ class ParseStage {
     e = MdEvent{};
     e.origin_tsc = m.origin_tsc;
     if (m.kind != 0) {
-      e.type = m.kind == 1 ? MdType::kFeedStale : MdType::kFeedFresh;
+      e.type = m.kind == 1 ? MdType::kFeedStale : m.kind == 3 ? MdType::kFeedReset : MdType::kFeedFresh;
       ++forwarded_;
       return true;
     }

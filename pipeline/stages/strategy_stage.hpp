@@ -212,9 +212,19 @@ class StrategyStage {
         });
         return;
       }
+      case BookEventType::kFeedReset:
+        // A new feed session (net_stage.hpp): the old day's depth is gone; stale until rebuilt.
+        for (auto& b : books_) {
+          const Locate l = b.locate;
+          const auto symbol = b.symbol;
+          b = strategy::BookView{};
+          b.locate = l;
+          b.symbol = symbol;
+        }
+        [[fallthrough]];
       case BookEventType::kFeedStale:
       case BookEventType::kFeedFresh: {
-        feed_stale_ = e.type == BookEventType::kFeedStale;
+        feed_stale_ = e.type != BookEventType::kFeedFresh;
         ++counters_.stale_marks;
         for (auto& b : books_) b.stale = feed_stale_ || b.timestamp == 0;
         for (auto& s : strategies_) {

@@ -211,6 +211,26 @@ TEST(BookStage, FeedMarkersPassThroughAndWaitForRoom) {
   EXPECT_EQ(b.type, BookEventType::kFeedStale);
 }
 
+// Issue 18, finding 2: a new feed session (net stage marker kind 3) empties every book, tells the
+// strategies (kFeedReset), and the same order references of the new day apply cleanly.
+TEST(BookStage, ANewFeedSessionResetsTheBooks) {
+  Rig r;
+  r.push(MdType::kAdd, 5, 1, 'B', 100, 1'000'000);
+  r.push(MdType::kAdd, 5, 2, 'S', 200, 1'000'100);
+  r.push(MdType::kFeedReset, 0, 0, ' ', 0, 0);
+  r.push(MdType::kAdd, 5, 1, 'B', 300, 990'000);  // the new day reuses reference 1
+  for (int i = 0; i < 10; ++i) r.stage.poll();
+  bool reset = false;
+  BookEvent b;
+  while (r.out.try_pop(b)) reset = reset || b.type == BookEventType::kFeedReset;
+  EXPECT_TRUE(reset);
+  EXPECT_EQ(r.books.live_orders(), 1u);
+  EXPECT_EQ(r.books.best(5, book::Side::kBid).price, 990'000u);
+  EXPECT_EQ(r.books.best(5, book::Side::kBid).shares, 300u);
+  EXPECT_EQ(r.books.best(5, book::Side::kAsk).shares, 0u);
+  EXPECT_EQ(r.stage.counters().resets, 1u);
+}
+
 TEST(BookStage, SteadyStateAllocatesNothing) {
   Rig r;
   r.subs.set(5);

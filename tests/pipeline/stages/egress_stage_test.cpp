@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -333,6 +334,109 @@ TYPED_TEST(EgressTest, UnreachableVenueIsAClearError) {
                            typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_, &this->send_});
   EXPECT_FALSE(s.connect());
   EXPECT_NE(s.last_error().find("127.0.0.1:1"), std::string::npos) << s.last_error();
+}
+
+
+// Issue 10, defect 4: a reconnect must not block the pipeline thread. The venue's listener has a
+// full accept queue, so the kernel drops our SYN and a blocking connect waits out its timeout;
+// every poll() must still return at once (non-blocking connect, checked on later polls).
+TYPED_TEST(EgressTest, ReconnectNeverBlocksThePoll) {
+  net::Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener.get(), 0), 0);
+  const net::Endpoint where = net::local_endpoint(listener.get());
+  std::vector<net::Fd> fillers;  // fill the accept queue (never accepted)
+  for (int i = 0; i < 4; ++i) {
+    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    (void)::connect(fillers.back().get(), reinterpret_cast<const sockaddr*>(&where.addr), sizeof where.addr);
+  }
+  OrderEntryConfig oc;
+  oc.venue = where;
+  oc.soup.username = "X";
+  oc.connect_timeout_ms = 300;
+  oc.reconnect_interval_ns = 10'000'000;
+  TypeParam b(net::BackendOptions{});
+  EgressStage<TypeParam> s(b, oc, this->intents_, this->reports_, this->gate_, this->refs_, this->symbols_, this->oms_,
+                           typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_, &this->send_});
+  s.on_thread_start();
+  std::chrono::nanoseconds worst{0};
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  while (std::chrono::steady_clock::now() < end) {
+    const auto t0 = std::chrono::steady_clock::now();
+    s.poll();
+    worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+  }
+  EXPECT_LT(worst, std::chrono::milliseconds(50)) << "a poll blocked on the reconnect";
+  EXPECT_GE(s.counters().connect_failures, 1u) << "the pending connect timed out and was counted";
+  EXPECT_FALSE(s.ready());
+}
+
+// Issue 18, finding 2: the venue restarts with a new SoupBinTCP session. The loss of the session
+// is told to the strategies at once (their working order is reported gone); the login for the
+// old session is refused ('S'), retried with backoff, and after order_entry.new_session_after_refusals
+// refusals hftd logs in for the venue's current session (blank name) at sequence 1, and trades.
+TYPED_TEST(EgressTest, VenueRestartWithANewSessionIsJoinedAfterRefusals) {
+  const net::Endpoint where = this->server_->local();
+  OrderEntryConfig oc;
+  oc.venue = where;
+  oc.soup.username = "HFT01";
+  oc.soup.password = "pw";
+  oc.reconnect_interval_ns = 5'000'000;
+  TypeParam b(net::BackendOptions{});
+  EgressStage<TypeParam> s(b, oc, this->intents_, this->reports_, this->gate_, this->refs_, this->symbols_, this->oms_,
+                           typename EgressStage<TypeParam>::Hops{&this->d2w_, &this->t2t_, &this->send_});
+  s.on_thread_start();
+  ASSERT_TRUE(s.connect());
+  auto run = [&](const std::function<bool()>& done, int seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (this->server_) this->server_->poll(0);
+      s.poll();
+      if (done()) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(run([&] { return s.ready(); }, 5));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 7, Side::kSell, 1'010'000, 100)));
+  ASSERT_TRUE(run([&] { return this->oms_.open_orders() == 1 && !this->venue_.live.empty(); }, 5));
+  (void)this->drain();
+
+  // The venue dies: the strategy hears at once that its order is no longer working.
+  this->server_.reset();
+  std::vector<ExecReport> got;
+  ASSERT_TRUE(run([&] {
+    for (const auto& r : this->drain()) got.push_back(r);
+    return !got.empty();
+  }, 2)) << "the strategy was not told that the order-entry session was lost";
+  EXPECT_EQ(got[0].order_id, 7u);
+  EXPECT_EQ(got[0].type, ReportType::kCanceled);
+  EXPECT_EQ(got[0].reason, RejectReason::kNotConnected);
+
+  // A new venue on the same port with a new session.
+  soup::ServerConfig sc;
+  sc.session = "NEWVENUE";
+  sc.users = {{"HFT01", "pw"}};
+  this->ctx_ = std::make_unique<soup::ServerContext>(sc);
+  this->venue_ = ScriptedVenue{};
+  this->venue_.ctx = this->ctx_.get();
+  this->server_ = std::make_unique<net::TcpServer<ServerSessionT>>(
+      where, net::TcpServerOptions{}, [&](std::size_t) { return std::make_unique<ServerSessionT>(*this->ctx_, this->venue_); });
+  ASSERT_TRUE(run([&] { return s.ready(); }, 10)) << "never logged in to the venue's new session";
+  EXPECT_EQ(s.session().session().trimmed(), "NEWVENUE");
+  EXPECT_EQ(this->oms_.open_orders(), 0u) << "the old session's order is not working";
+  EXPECT_GE(s.counters().login_refusals, 3u) << "the old session was asked for first";
+  EXPECT_EQ(s.counters().new_session_joins, 1u);
+  EXPECT_EQ(s.counters().session_changes, 1u);
+  EXPECT_EQ(s.counters().orders_of_old_session, 1u);
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, 8, Side::kBuy, 1'000'000, 100)));
+  ASSERT_TRUE(run([&] {
+    for (const auto& r : this->drain())
+      if (r.order_id == 8 && r.type == ReportType::kFill) return true;
+    return false;
+  }, 5)) << "trades again";
 }
 
 }  // namespace

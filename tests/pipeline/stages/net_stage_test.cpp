@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -238,6 +239,130 @@ TYPED_TEST(NetStageTest, AConfiguredSourceDropsEveryOtherSender) {
   EXPECT_EQ(stage.counters().foreign, 20u);
   EXPECT_EQ(stage.session_counters().packets, 0u);
   EXPECT_EQ(ring.size_approx(), 0u);
+}
+
+
+// Issue 10, defect 3: a message lost to a full ring marks the feed stale, and the marker itself
+// must not be lost to the same full ring: it waits for room and goes out before the next message.
+TEST(NetStageMarkers, StaleMarkerIsNotLostToAFullRing) {
+  net::BackendOptions bo;
+  net::EpollBackend backend(bo);
+  FeedConfig fc;
+  fc.listen = net::parse_endpoint("127.0.0.1:0");
+  fc.rerequest = net::parse_endpoint("127.0.0.1:9");  // never asked: no gap in this test
+  core::SpscRing<RxMessage> ring(8);
+  core::Histogram kernel(1, 10'000'000'000ull, 3);
+  NetStage<net::EpollBackend> stage(backend, fc, ring, kernel);
+  stage.on_thread_start();
+  const net::Endpoint feed = net::local_endpoint(backend.native_fd(stage.socket()));
+  mold::PublisherConfig pc;
+  pc.session = mold::SessionId::from("TEST000001");
+  mold::Publisher<mold::UdpSink> pub(pc, mold::UdpSink(feed));
+  std::uint8_t msg[64];
+  std::uint64_t t = 1;
+  auto send = [&](int n) {
+    for (int i = 0; i < n; ++i) pub.publish(msg, itch::encode::order_delete(msg, itch::MessageHeader{1, 0, t}, t), t), ++t;
+    pub.flush();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+    while (std::chrono::steady_clock::now() < until) stage.poll();
+  };
+  send(static_cast<int>(ring.capacity()) + 1);  // one more than the ring holds: that one is lost
+  std::vector<int> kinds;
+  RxMessage m;
+  while (ring.try_pop(m)) kinds.push_back(m.kind);
+  send(1);
+  while (ring.try_pop(m)) kinds.push_back(m.kind);
+  ASSERT_FALSE(kinds.empty());
+  const auto stale_at = std::find(kinds.begin(), kinds.end(), 1);
+  ASSERT_NE(stale_at, kinds.end()) << "the stale marker was dropped by the full ring";
+  EXPECT_EQ(kinds.back(), 0) << "the marker precedes the next message";
+  EXPECT_TRUE(stage.stale());
+}
+
+// Issue 18, finding 2 and issue 10, defect 3: a restarted venue publishes a new MoldUDP64 session
+// from a new socket. It is believed only when the learned source has fallen silent and several
+// consecutive in-sequence packets of the new session come from one sender: then the books are
+// reset (marker kind 3), the new session is received from sequence 1 (re-requested), and the
+// stale condition of the old day (a loss) is over once the new session has no hole.
+TEST(NetStageMarkers, ANewSessionIsBelievedOnlyWhenConfirmedAndEndsTheOldDaysLoss) {
+  const auto s1 = mold::SessionId::from("DAY0000001");
+  const auto s2 = mold::SessionId::from("DAY0000002");
+  mold::RetransmitStore store(mold::RetransmitStoreConfig{});
+  mold::RerequestConfig rc;
+  rc.session = s2;
+  mold::RerequestServer server(rc, store, net::parse_endpoint("127.0.0.1:0"));
+  net::BackendOptions bo;
+  net::EpollBackend backend(bo);
+  FeedConfig fc;
+  fc.listen = net::parse_endpoint("127.0.0.1:0");
+  fc.rerequest = server.local_endpoint();
+  fc.session.request_timeout_ns = 5'000'000;
+  fc.source_silence_ns = 100'000'000;
+  core::SpscRing<RxMessage> ring(32);
+  core::Histogram kernel(1, 10'000'000'000ull, 3);
+  NetStage<net::EpollBackend> stage(backend, fc, ring, kernel);
+  stage.on_thread_start();
+  const net::Endpoint feed = net::local_endpoint(backend.native_fd(stage.socket()));
+  mold::PublisherConfig p1;
+  p1.session = s1;
+  mold::Publisher<mold::UdpSink> old_venue(p1, mold::UdpSink(feed));
+  mold::PublisherConfig p2;
+  p2.session = s2;
+  mold::Publisher<mold::UdpSink> new_venue(p2, mold::UdpSink(feed), &store);
+
+  std::vector<RxMessage> got;
+  std::uint64_t t = 1;
+  auto pump = [&](int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      stage.poll();
+      server.poll();
+      RxMessage m;
+      while (ring.try_pop(m)) got.push_back(m);
+    }
+  };
+  std::uint8_t msg[64];
+  auto publish = [&](mold::Publisher<mold::UdpSink>& pub, int packets, int per_packet) {
+    for (int k = 0; k < packets; ++k) {
+      for (int i = 0; i < per_packet; ++i) pub.publish(msg, itch::encode::order_delete(msg, itch::MessageHeader{1, 0, t}, t), t), ++t;
+      pub.flush();
+    }
+  };
+  publish(old_venue, 4, 2);
+  pump(20);
+  ASSERT_TRUE(stage.source_known());
+  publish(old_venue, 2, 30);  // more than the ring holds: messages are lost, the day is stale
+  stage.poll();
+  pump(20);
+  ASSERT_TRUE(stage.stale());
+
+  // While the old source still sends, the new session's packets (forged or not) change nothing.
+  publish(new_venue, 4, 2);
+  publish(old_venue, 1, 1);
+  pump(20);
+  EXPECT_TRUE(stage.stale());
+  for (const auto& m : got) EXPECT_NE(m.kind, 3) << "session change on packets while the old source lived";
+
+  got.clear();
+  pump(150);  // the old source falls silent
+  publish(new_venue, 6, 2);
+  pump(100);
+  publish(new_venue, 1, 2);
+  pump(50);
+  std::vector<std::uint64_t> seqs;
+  int resets = 0;
+  for (const auto& m : got) {
+    if (m.kind == 3) {
+      ++resets;
+      EXPECT_TRUE(seqs.empty()) << "the reset comes before any message of the new session";
+    } else if (m.kind == 0) {
+      seqs.push_back(m.sequence);
+    }
+  }
+  EXPECT_EQ(resets, 1);
+  ASSERT_EQ(seqs.size(), 22u) << "the new session from sequence 1, the first packets re-requested";
+  for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
+  EXPECT_FALSE(stage.stale()) << "the new day has no hole";
 }
 
 }  // namespace

@@ -113,12 +113,12 @@ dir = "{shm}"
                                                      fmt::arg("hist", (dir_ / "hist").string()),
                                                      fmt::arg("shm", (dir_ / "shm").string()));
     fs::create_directories(dir_ / "hist");
-    venue_ = std::make_unique<Child>(
-        std::vector<std::string>{venue->string(), "--feed", fmt::format("127.0.0.1:{}", feed), "--rerequest",
-                                 fmt::format("127.0.0.1:{}", rerequest), "--ouch", fmt::format("127.0.0.1:{}", ouch),
-                                 "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
-                                 "--log-level", "warn"},
-        dir_ / "venue.out", dir_ / "venue.err");
+    venue_argv_ = {venue->string(), "--feed", fmt::format("127.0.0.1:{}", feed), "--rerequest",
+                   fmt::format("127.0.0.1:{}", rerequest), "--ouch", fmt::format("127.0.0.1:{}", ouch),
+                   "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
+                   "--log-level", "warn"};
+    ouch_port_ = ouch;
+    venue_ = std::make_unique<Child>(venue_argv_, dir_ / "venue.out", dir_ / "venue.err");
     // hftd refuses to start when the venue does not answer, and the venue's start-up (its pools
     // are allocated and zeroed first) takes seconds on a loaded machine: wait until its OUCH port
     // listens (read from /proc/net/tcp, so no session is opened) instead of a fixed pause.
@@ -157,6 +157,8 @@ dir = "{shm}"
   std::string logs() const { return "\nhftd:\n" + hftd_->out() + hftd_->err() + "\nvenue:\n" + venue_->err(); }
 
   fs::path dir_;
+  std::vector<std::string> venue_argv_;
+  std::uint16_t ouch_port_ = 0;
   std::string instance_;
   std::unique_ptr<Child> venue_, hftd_;
   bool under_systemd_ = false;
@@ -353,6 +355,43 @@ TEST_F(HftdEndToEnd, ASecondDaemonNeverDisplacesAStoppedOne) {
       dir_ / "third.out", dir_ / "third.err");
   EXPECT_TRUE(wait_until([&] { return alive_pid() == hftd_->pid(); }, std::chrono::seconds(20)))
       << "a new hftd could not take the name of a dead one\n" << hftd_->out() << hftd_->err();
+}
+
+// Issue 18, finding 2, and issue 10, defects 3 and 4: the venue is killed (SIGKILL) and a new one
+// starts on the same ports with a new MoldUDP64 session and a new SoupBinTCP session. hftd logs
+// the loss, reconnects without stalling its single pipeline thread, is refused for the old
+// session and then logs in to the new one, believes the new feed session once the old one fell
+// silent, rebuilds its books from sequence 1, and trades again.
+TEST_F(HftdEndToEnd, RecoversFromAVenueRestart) {
+  std::unique_ptr<control::ControlReader> reader;
+  auto counter = [&](const char* name) -> std::uint64_t {
+    try {
+      if (!reader) reader = std::make_unique<control::ControlReader>(instance_, (dir_ / "shm").string());
+      return reader->counter(name).value_or(0);
+    } catch (const std::exception&) {
+      return 0;
+    }
+  };
+  ASSERT_TRUE(wait_until([&] { return counter("orders.sent") > 0; }, std::chrono::seconds(20)))
+      << "hftd never traded" << logs();
+  venue_->signal(SIGKILL);
+  ASSERT_TRUE(venue_->wait_for(std::chrono::seconds(10)).has_value());
+  EXPECT_TRUE(wait_until([&] { return counter("egress.disconnects") > 0; }, std::chrono::seconds(5)))
+      << "the loss of the order-entry session was not counted";
+  const std::uint64_t sent_before = counter("orders.sent");
+  venue_ = std::make_unique<Child>(venue_argv_, dir_ / "venue2.out", dir_ / "venue2.err");
+  ASSERT_TRUE(wait_until([&] { return tcp_listening(ouch_port_); }, std::chrono::seconds(20)))
+      << "the new hft-exchange never listened" << venue_->err();
+  ASSERT_TRUE(wait_until([&] { return counter("orders.sent") > sent_before + 5; }, std::chrono::seconds(40)))
+      << "does not trade again after the venue's restart" << logs();
+  EXPECT_GE(counter("egress.session_changes"), 1u) << "logged in to the venue's new session";
+  EXPECT_GE(counter("feed.session_changes"), 1u) << "believed the new feed session";
+  EXPECT_GE(counter("egress.login_refusals"), 1u) << "the old session was asked for first";
+  EXPECT_GE(counter("egress.new_session_joins"), 1u);
+  const std::string said = hftd_->out() + hftd_->err();
+  EXPECT_NE(said.find("order entry: session"), std::string::npos) << "the loss was not logged" << logs();
+  EXPECT_NE(said.find("new MoldUDP64 session"), std::string::npos) << logs();
+  EXPECT_NE(said.find("logged in to the venue's new session"), std::string::npos) << logs();
 }
 
 }  // namespace
