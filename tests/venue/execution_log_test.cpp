@@ -62,7 +62,8 @@ TEST(ExecutionLog, ClientBytesAreEscapedAndTheLongestLineFits) {
   EXPECT_LT(line.size(), ExecutionLog::kMaxLine);
   EXPECT_EQ(line.back(), '\n');
   // Longer inputs than the protocols allow are cut, never written past the line.
-  r.order_token = std::string(200, '\x01');
+  const std::string too_long(200, '\x01');  // ExecutionRecord holds views: keep the bytes alive
+  r.order_token = too_long;
   EXPECT_LT(formatted(r).size(), ExecutionLog::kMaxLine);
 }
 
