@@ -161,7 +161,7 @@ class ControlPlane {
         expired = m.suspect_expired;
         probes = m.probes;
         phantom = m.phantom;
-        feed_sessions = net_.counters().session_changes;
+        feed_sessions = m.session_changes;
         lost_stale = net_.counters().lost_stale;
         net_.log_events();  // each feed event once, with its numbers, when its counter moved (never per packet)
         const std::uint64_t d = rx_->size_approx();

@@ -147,21 +147,14 @@ class BookStage {
       depth_changed(e, l);
       return;
     }
-    BookEvent* out = out_.claim();
+    BookEvent* out = claim(e, BookEventType::kTrade, l);
     if (out == nullptr) {
       ++counters_.overflow;
     } else {
-      *out = BookEvent{};
-      out->origin_tsc = e.origin_tsc;
-      out->stage_tsc = core::rdtsc();
-      out->timestamp = e.timestamp();
-      out->locate = l;
-      out->type = BookEventType::kTrade;
       out->trade_side = aggressor;
       out->trade_price = static_cast<std::int32_t>(px);
       out->trade_shares = static_cast<std::uint32_t>(info.last_trade.shares);
-      out_.publish();
-      ++published_;
+      publish(out);
       ++counters_.trade_events;
     }
     depth_changed(e, l);  // an execution also changes the depth
@@ -170,13 +163,12 @@ class BookStage {
   // Every event carries the full depth, so a change lost to a full ring (counted) is made good
   // by the next change of the same stock.
   void publish_depth(const MdEvent& e, Locate l) noexcept {
-    BookEvent* out = out_.claim();
+    BookEvent* out = claim(e, BookEventType::kDepthChange, l);
     if (out == nullptr) {
       ++counters_.overflow;
       return;
     }
     const book::BookDepth<kDepth> d = books_.depth<kDepth>(l);
-    *out = BookEvent{};
     for (int i = 0; i < kDepth; ++i) {
       const auto k = static_cast<std::size_t>(i);
       out->bids[i] = {static_cast<std::int32_t>(d.bids[k].price), static_cast<std::uint32_t>(d.bids[k].shares)};
@@ -190,30 +182,17 @@ class BookStage {
       refs_.set(l, (bid + ask) / 2);
     else if (refs_.get(l) == 0 && (bid > 0 || ask > 0))
       refs_.set(l, bid > 0 ? bid : ask);
-    out->origin_tsc = e.origin_tsc;
-    out->stage_tsc = core::rdtsc();
-    out->timestamp = e.timestamp();
-    out->locate = l;
-    out->type = BookEventType::kDepthChange;
-    out_.publish();
-    ++published_;
+    publish(out);
     ++counters_.depth_events;
   }
 
   // ITCH 'H' (spec 1.2.2): 'H' halted, 'P' paused, 'Q' quotation only, 'T' trading.
   bool trading_state(const MdEvent& e, Locate l) noexcept {
-    BookEvent* out = out_.claim();
+    BookEvent* out = claim(e, BookEventType::kTradingState, l);
     if (out == nullptr) return false;
     books_.trading_action(e.timestamp(), l, e.side, sink_);
-    *out = BookEvent{};
-    out->origin_tsc = e.origin_tsc;
-    out->stage_tsc = core::rdtsc();
-    out->timestamp = e.timestamp();
-    out->locate = l;
-    out->type = BookEventType::kTradingState;
     out->set_trading_state(e.side);
-    out_.publish();
-    ++published_;
+    publish(out);
     ++counters_.trading_states;
     return true;
   }
@@ -227,6 +206,24 @@ class BookStage {
     out->type = type;
     out_.publish();
     return true;
+  }
+
+  // An event of `type` about stock `l` for the message `e` (nullptr when the ring is full).
+  BookEvent* claim(const MdEvent& e, BookEventType type, Locate l) noexcept {
+    BookEvent* out = out_.claim();
+    if (out == nullptr) return nullptr;
+    *out = BookEvent{};
+    out->origin_tsc = e.origin_tsc;
+    out->timestamp = e.timestamp();
+    out->locate = l;
+    out->type = type;
+    return out;
+  }
+  // Stamps the stage time last (the book -> decision hop starts when the event is complete).
+  void publish(BookEvent* out) noexcept {
+    out->stage_tsc = core::rdtsc();
+    out_.publish();
+    ++published_;
   }
 
   core::SpscRing<MdEvent>& in_;

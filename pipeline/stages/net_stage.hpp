@@ -85,7 +85,6 @@ struct NetCountersView {
   std::uint64_t source_changes = 0;   // feed source learned (or forgotten after silence and learned again)
   std::uint64_t sources_forgotten = 0;
   std::uint64_t lost_stale = 0;       // times the feed went stale for the rest of the session (data lost)
-  std::uint64_t session_changes = 0;  // new MoldUDP64 sessions believed (books reset)
 };
 
 template <class Backend>
@@ -208,7 +207,8 @@ class NetStage {
   void log_events() {
     const mold::SessionCounters& m = session_.counters();
     Logged now{counters_.foreign, counters_.source_changes, counters_.sources_forgotten, m.suspect, m.suspect_confirmed,
-               m.suspect_refuted, m.suspect_expired, m.phantom, m.lost, m.session_mismatches};
+               m.suspect_refuted, m.suspect_expired, m.phantom, m.lost, m.session_mismatches, counters_.lost_stale,
+               m.session_changes};
     if (now.sources_forgotten != logged_.sources_forgotten)
       core::log::warn("feed: source {} silent for {} ms while others sent: forgotten, learning again",
                       address(source_), source_silence_ns_ / 1'000'000);
@@ -239,19 +239,15 @@ class NetStage {
                        "all); next expected {}; the books are stale",
                        now.lost - logged_.lost, session_.config().recovery_deadline_ns / 1'000'000, now.lost,
                        session_.next_expected());
-    if (counters_.lost_stale != logged_lost_stale_) {
-      logged_lost_stale_ = counters_.lost_stale;
+    if (now.lost_stale != logged_.lost_stale)
       core::log::error("feed: market data lost in session {} (next expected {}): every book is stale and no strategy "
                        "trades on this feed until a new session rebuilds the books (no snapshot recovery yet); "
-                       "{} times in all", session_name(), session_.next_expected(), counters_.lost_stale);
-    }
-    if (counters_.session_changes != logged_session_changes_) {
-      logged_session_changes_ = counters_.session_changes;
+                       "{} times in all", session_name(), session_.next_expected(), now.lost_stale);
+    if (now.session_changes != logged_.session_changes)
       core::log::warn("feed: new MoldUDP64 session {} believed from {} (the old session silent for {} ms, {} "
                       "consecutive in-sequence packets): books reset, stale until rebuilt from sequence 1; {} session "
                       "changes in all", session_name(), address(source_), source_silence_ns_ / 1'000'000,
-                      kNewSessionPackets, counters_.session_changes);
-    }
+                      kNewSessionPackets, now.session_changes);
     if (now.mismatches != logged_.mismatches)
       core::log::warn("feed: {} packets of another MoldUDP64 session dropped ({} in all)", now.mismatches - logged_.mismatches,
                       now.mismatches);
@@ -282,8 +278,7 @@ class NetStage {
     if (!mold::PacketHeader::parse(d.data, d.size, h) || h.kind() != mold::PacketKind::kMessages) return;
     const std::uint64_t end = h.sequence + h.message_count();
     const bool continues = candidate_session_packets_ != 0 && h.session == candidate_session_ &&
-                           same_sender(d.from, candidate_session_from_) &&
-                           d.from.sin_port == candidate_session_from_.sin_port && h.sequence == candidate_session_end_;
+                           exact_sender(d.from, candidate_session_from_) && h.sequence == candidate_session_end_;
     if (!continues) {
       candidate_session_ = h.session;
       candidate_session_from_ = d.from;
@@ -292,9 +287,8 @@ class NetStage {
     candidate_session_end_ = end;
     if (++candidate_session_packets_ < kNewSessionPackets) return;
     if (now_ns < last_session_ns_ || now_ns - last_session_ns_ < source_silence_ns_) return;  // the old one lives
-    if (!session_.restart(h.session)) return;
+    if (!session_.restart(h.session)) return;  // counted by the session (session_changes)
     candidate_session_packets_ = 0;
-    ++counters_.session_changes;
     if (!source_fixed_) {
       source_ = d.from;
       source_known_ = true;
@@ -320,7 +314,8 @@ class NetStage {
 
   struct Logged {
     std::uint64_t foreign = 0, source_changes = 0, sources_forgotten = 0, suspect = 0, suspect_confirmed = 0,
-                  suspect_refuted = 0, suspect_expired = 0, phantom = 0, lost = 0, mismatches = 0;
+                  suspect_refuted = 0, suspect_expired = 0, phantom = 0, lost = 0, mismatches = 0, lost_stale = 0,
+                  session_changes = 0;
   };
 
   static std::string address(const sockaddr_in& a) {
@@ -329,6 +324,10 @@ class NetStage {
     return std::string(ip) + ":" + std::to_string(ntohs(a.sin_port));
   }
 
+  // The same socket: address and port (a candidate is one sender, not one host).
+  static bool exact_sender(const sockaddr_in& a, const sockaddr_in& b) noexcept {
+    return a.sin_addr.s_addr == b.sin_addr.s_addr && a.sin_port == b.sin_port;
+  }
   // Port 0 in `want` matches any port of that address.
   static bool same_sender(const sockaddr_in& from, const sockaddr_in& want) noexcept {
     return from.sin_addr.s_addr == want.sin_addr.s_addr && (want.sin_port == 0 || from.sin_port == want.sin_port);
@@ -347,7 +346,7 @@ class NetStage {
   }
 
   void learn(const sockaddr_in& from, mold::PacketOutcome outcome, std::uint64_t now_ns) noexcept {
-    const bool same = candidate_packets_ != 0 && same_sender(from, candidate_) && from.sin_port == candidate_.sin_port;
+    const bool same = candidate_packets_ != 0 && exact_sender(from, candidate_);
     if (outcome != mold::PacketOutcome::kDelivered) {
       if (same) candidate_packets_ = 0;
       return;
@@ -413,8 +412,6 @@ class NetStage {
   sockaddr_in candidate_session_from_{};
   std::uint64_t candidate_session_end_ = 0;
   int candidate_session_packets_ = 0;
-  std::uint64_t logged_lost_stale_ = 0;
-  std::uint64_t logged_session_changes_ = 0;
   NetCountersView counters_;
 };
 
