@@ -9,6 +9,10 @@
 // the wanted price moves by at least `replace_ticks`, or topped up to `quote_size` leaves when a
 // partial fill leaves less than half (Context::replace takes the leaves wanted; the OUCH total,
 // executions included, is the egress stage's business); a side is pulled at the position limit.
+// Prices come from the others' book (book_without: the book less this strategy's own resting
+// quotes), not the feed's book as is: the venue publishes our quotes like anyone's, and pricing
+// off them chases them (quote flicker: a replace per book update until the order-rate limit
+// refuses them).
 // A halted or paused symbol (ITCH 'H') is not quoted: its quotes are pulled when the halt is
 // published, and quoting resumes when trading does (quotation-only periods are quoted).
 #include <algorithm>
@@ -63,7 +67,8 @@ class MarketMaker {
     if (book.halted()) return pull(ctx, book.locate);
     if (!book.two_sided() || book.stale) return;
     State& st = state(book.locate);
-    const double s = book.micro_price() * 1e-4;  // dollars
+    const BookView others = others_book(ctx, book, st);
+    const double s = others.micro_price() * 1e-4;  // dollars
     const double t = static_cast<double>(book.timestamp) * 1e-9;
     if (st.last_t > 0 && t > st.last_t) {
       const double dt = t - st.last_t;
@@ -73,12 +78,16 @@ class MarketMaker {
     }
     st.last_s = s;
     st.last_t = t;
-    quote(ctx, book, st, s);
+    quote(ctx, others, st, s);
   }
 
   void on_fill(Context& ctx, const Fill& f) noexcept {
     const BookView& book = ctx.book(f.locate);
-    if (book.two_sided() && !book.stale && !book.halted()) quote(ctx, book, state(f.locate), book.micro_price() * 1e-4);
+    if (book.two_sided() && !book.stale && !book.halted()) {
+      State& st = state(f.locate);
+      const BookView others = others_book(ctx, book, st);
+      quote(ctx, others, st, others.micro_price() * 1e-4);
+    }
   }
 
   void on_trading_state(Context& ctx, Locate locate, char) noexcept {
@@ -86,7 +95,9 @@ class MarketMaker {
     if (book.halted()) {
       pull(ctx, locate);
     } else if (book.two_sided() && !book.stale) {
-      quote(ctx, book, state(locate), book.micro_price() * 1e-4);  // back from a halt: no need to wait for a change
+      State& st = state(locate);  // back from a halt: no need to wait for a change
+      const BookView others = others_book(ctx, book, st);
+      quote(ctx, others, st, others.micro_price() * 1e-4);
     }
   }
 
@@ -112,6 +123,15 @@ class MarketMaker {
     double last_s = 0, last_t = 0, var_per_s = 0;
     std::uint64_t bid_id = 0, ask_id = 0;
   };
+
+  // The book without this symbol's own quotes; the feed's book when that leaves a side empty
+  // (we are alone there: our quote is the touch, and pricing keeps it).
+  static BookView others_book(const Context& ctx, const BookView& book, const State& st) noexcept {
+    const WorkingOrder* own[2] = {st.bid_id != 0 ? ctx.order(st.bid_id) : nullptr,
+                                  st.ask_id != 0 ? ctx.order(st.ask_id) : nullptr};
+    BookView v = book_without(book, own);
+    return v.two_sided() ? v : book;
+  }
 
   State& state(Locate locate) {
     for (auto& [l, st] : states_)

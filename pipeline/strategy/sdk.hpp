@@ -17,6 +17,7 @@
 // (5 levels per side), its own working orders and positions, and sends new / cancel / replace
 // intents, which pre-trade risk checks before anything reaches the wire. A stale book (a
 // MoldUDP64 gap not yet recovered) refuses new orders and replaces locally.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -98,6 +99,32 @@ struct WorkingOrder {
   Price pending_price = 0;       // for kPendingReplace
   Quantity pending_quantity = 0; // leaves asked for by the replace in flight
 };
+
+// The book as the others quote it: `book` less the leaves of the given resting orders (those
+// working or awaiting a cancel or replace answer; a new order not yet accepted is not on the book)
+// at their price, clamped at zero (the feed may lag the order entry port either way), levels
+// emptied by it removed. A strategy that prices off a book holding its own quotes chases itself:
+// each of its replaces moves the book it prices from (quote flicker). Null entries are skipped.
+[[nodiscard]] inline BookView book_without(const BookView& book, std::span<const WorkingOrder* const> own) noexcept {
+  BookView v = book;
+  for (const WorkingOrder* o : own) {
+    if (o == nullptr || o->locate != book.locate ||
+        (o->state != OrderState::kWorking && o->state != OrderState::kPendingCancel &&
+         o->state != OrderState::kPendingReplace))
+      continue;
+    auto& levels = o->side == Side::kBuy ? v.bids : v.asks;
+    for (std::size_t i = 0; i < levels.size() && levels[i].price != 0; ++i) {
+      if (levels[i].price != o->price) continue;
+      levels[i].shares -= std::min<std::uint32_t>(levels[i].shares, o->leaves);
+      if (levels[i].shares == 0) {
+        for (std::size_t j = i; j + 1 < levels.size(); ++j) levels[j] = levels[j + 1];
+        levels.back() = {};
+      }
+      break;
+    }
+  }
+  return v;
+}
 
 struct OrderUpdate {
   const WorkingOrder* order;      // nullptr once done is reported only through `type`

@@ -251,7 +251,7 @@ max_position = 1000)";
   EXPECT_GT(counter("feed.recovered"), recovered_before) << "gaps kept being filled";
   for (const auto& c : reader_->counters())
     if (c.name.rfind("risk.rejects.", 0) == 0) {
-      EXPECT_EQ(c.value, 0u) << c.name << " while trading within roomy limits";
+      EXPECT_EQ(c.value, 0u) << c.name << " while trading within roomy limits; " << state();
     }
 
   const Summary sum = stop_appliance();

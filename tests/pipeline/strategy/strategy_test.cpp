@@ -209,6 +209,86 @@ TEST(MarketMaker, AQuoteAcceptedAfterTheHaltIsPulled) {
   EXPECT_EQ(v[1].type, IntentType::kCancel);
 }
 
+// The feed shows this strategy's own resting quotes (the venue publishes them like anyone's).
+// Adds `o`'s leaves to the level at its price, as the book stage would see it.
+void show_on_feed(BookView& b, const WorkingOrder& o) {
+  auto& levels = o.side == Side::kBuy ? b.bids : b.asks;
+  const bool buy = o.side == Side::kBuy;
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    if (levels[i].price == o.price) {
+      levels[i].shares += o.leaves;
+      return;
+    }
+    if (levels[i].price == 0 || (buy ? o.price > levels[i].price : o.price < levels[i].price)) {
+      for (std::size_t j = levels.size() - 1; j > i; --j) levels[j] = levels[j - 1];
+      levels[i] = {static_cast<std::int32_t>(o.price), o.leaves};
+      return;
+    }
+  }
+}
+
+TEST(BookWithout, RemovesOwnLeavesAndEmptiedLevels) {
+  BookView b;
+  b.locate = 5;
+  b.bids[0] = {1000, 100};  // own 100 only
+  b.bids[1] = {900, 300};   // own 100 of 300
+  b.bids[2] = {800, 50};
+  b.asks[0] = {1100, 70};
+  WorkingOrder own_bid{1, 5, Side::kBuy, 1000, 100, 100, OrderState::kWorking, 0, 0};
+  WorkingOrder own_bid2{2, 5, Side::kBuy, 900, 100, 100, OrderState::kPendingReplace, 950, 100};
+  WorkingOrder pending{3, 5, Side::kSell, 1100, 70, 70, OrderState::kPendingNew, 0, 0};  // not on the book yet
+  const WorkingOrder* own[] = {&own_bid, &own_bid2, &pending, nullptr};
+  const BookView v = book_without(b, own);
+  EXPECT_EQ(v.bids[0].price, 900);
+  EXPECT_EQ(v.bids[0].shares, 200u);
+  EXPECT_EQ(v.bids[1].price, 800);
+  EXPECT_EQ(v.bids[2].price, 0) << "the emptied level is gone, the rest moved up";
+  EXPECT_EQ(v.asks[0].shares, 70u) << "an order not yet accepted is not on the book";
+  WorkingOrder more{4, 5, Side::kSell, 1100, 500, 500, OrderState::kWorking, 0, 0};
+  const WorkingOrder* own2[] = {&more};
+  EXPECT_EQ(book_without(b, own2).asks[0].price, 0) << "never below zero: the feed may lag the order";
+}
+
+// A market maker prices off the others' book: its own quotes showing on the feed move the
+// micro-price, and quoting off that chases itself (quote flicker: a replace per book update,
+// until the order-rate limit refuses them). Over a sweep of spreads and sizes, the quotes the
+// feed shows back must not make the market maker move them.
+TEST(MarketMaker, ItsOwnQuotesOnTheFeedDoNotMoveItsQuotes) {
+  int cases = 0, flickering = 0;
+  for (const Price spread_ticks : {2, 3, 4, 6, 10})
+    for (const std::uint32_t bid_size : {100u, 300u, 1000u})
+      for (const std::uint32_t ask_size : {100u, 300u, 1000u}) {
+        Fixture f;
+        BookView others = f.books[5];
+        others.bids[0] = {999'500, bid_size};
+        others.asks[0] = {static_cast<std::int32_t>(999'500 + spread_ticks * 100), ask_size};
+        MarketMakerParams p;
+        p.quote_size = 100;
+        MarketMaker mm(p);
+        f.books[5] = others;
+        mm.on_book(f.ctx, f.books[5]);
+        int replaces = 0;
+        for (int round = 0; round < 8; ++round) {
+          for (const OrderIntent& in : f.drain()) {
+            const ReportType t = in.type == IntentType::kNew ? ReportType::kAccepted : ReportType::kReplaced;
+            if (in.type == IntentType::kReplace) ++replaces;
+            const WorkingOrder* o = f.ctx.apply(f.report(t, in.order_id, in.price, in.quantity, in.quantity));
+            ASSERT_NE(o, nullptr);
+            mm.on_order(f.ctx, OrderUpdate{o, in.order_id, t, {}, 0});
+          }
+          f.books[5] = others;  // what the feed shows: the others plus this strategy's quotes
+          for (const WorkingOrder& o : f.ctx.orders())
+            if (o.state == OrderState::kWorking && o.locate == 5) show_on_feed(f.books[5], o);
+          f.books[5].timestamp += 1'000'000;
+          mm.on_book(f.ctx, f.books[5]);
+        }
+        ++cases;
+        if (replaces > 0) ++flickering;
+        EXPECT_EQ(replaces, 0) << "spread " << spread_ticks << " ticks, sizes " << bid_size << " x " << ask_size;
+      }
+  EXPECT_EQ(flickering, 0) << "of " << cases << " books";
+}
+
 TEST(ProbeStrategy, AnswersEachProbeOnceOnTheOppositeSide) {
   Fixture f;
   ProbeStrategy probe(ProbeParams{});
