@@ -2,7 +2,15 @@
 # shellcheck shell=bash
 
 HFT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$HFT_ROOT"
+if [[ -f "$HFT_ROOT/CMakeLists.txt" ]]; then
+  # A source tree: the release build's programs, output under build/.
+  cd "$HFT_ROOT"
+  HFT_BIN=build/release/bin
+else
+  # Installed (PREFIX/share/hft/perf): the programs of the same prefix, output under the
+  # current directory.
+  HFT_BIN="$(cd "$HFT_ROOT/../.." && pwd)/bin"
+fi
 
 die() {
   echo "$(basename "$0"): $*" >&2
@@ -21,7 +29,7 @@ need() {
 
 # The replay workload: `hft-itch bench` (tools/hft-itch). $HFT_ITCH, else the release build's.
 find_itch() {
-  local bin="${HFT_ITCH:-build/release/bin/hft-itch}"
+  local bin="${HFT_ITCH:-$HFT_BIN/hft-itch}"
   [[ -x "$bin" ]] || die "no hft-itch at $bin: build it (cmake --preset release && cmake --build --preset release --target hft-itch -j2) or set HFT_ITCH"
   echo "$bin"
 }

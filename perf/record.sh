@@ -46,7 +46,7 @@ fi
 rm -f "$out/.probe.data" "$out/.probe.log"
 
 if [[ -z "$pid" && -z "$replay" ]]; then
-  ctl="${HFTCTL:-build/release/bin/hftctl}"
+  ctl="${HFTCTL:-$HFT_BIN/hftctl}"
   [[ -x "$ctl" ]] || die "no hftctl at $ctl to find hftd's pid: give --pid or --replay"
   status=$("$ctl" status ${instance:+--instance "$instance"}) || die "no running hftd to profile (give --pid or --replay)"
   pid=$(sed -n '1s/.* pid \([0-9][0-9]*\),.*/\1/p' <<<"$status")

@@ -14,8 +14,9 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev nlohmann-json3-dev
   # protocol checks, latency floor, profiling, plotting, metrics checks
   tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
-  # systemd-analyze verify of the service units (tests/tools/systemd)
-  systemd
+  # systemd-analyze verify of the service units (tests/tools/systemd); the Debian package
+  # (CPack: dpkg-shlibdeps computes Depends, file finds the ELF programs)
+  systemd dpkg-dev file
 )
 
 missing=()

@@ -228,7 +228,7 @@ std::vector<HostCheck> check_host(const HostCheckInput& in) {
       out.push_back({"memlock", Verdict::kPass, unlimited ? "unlimited" : fmt::format("{} KiB", rl.rlim_cur >> 10), ""});
     else
       out.push_back({"memlock", Verdict::kWarn, fmt::format("{} KiB (arena needs {} KiB)", rl.rlim_cur >> 10, in.arena_bytes >> 10),
-                     "LimitMEMLOCK=infinity in the unit (systemd/hftd@.service) or 'memlock unlimited' in limits.conf; "
+                     "LimitMEMLOCK=infinity in the unit (hftd@.service) or 'memlock unlimited' in limits.conf; "
                      "root with CAP_IPC_LOCK is exempt"});
   }
   return out;

@@ -1,6 +1,6 @@
 // The shipped systemd units pass `systemd-analyze verify` (unit syntax, every directive known to
-// this systemd, the ExecStart binary present and executable), with ExecStart pointed at this
-// build's programs in place of /usr/local/bin. Also checks the directives the operations issue
+// this systemd, the ExecStart binary present and executable), with the templates' placeholders
+// filled as the install fills them and ExecStart pointed at this build's programs. Also checks the directives the operations issue
 // requires are there, so a unit that loses one fails here rather than on a production host.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -52,7 +52,7 @@ class SystemdUnits : public ::testing::TestWithParam<const char*> {
 
 TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   const std::string unit = GetParam();
-  const fs::path src = fs::path(HFT_SOURCE_DIR) / "systemd" / unit;
+  const fs::path src = fs::path(HFT_SOURCE_DIR) / "systemd" / (unit + ".in");
   std::string text = slurp(src);
   ASSERT_FALSE(text.empty()) << src;
 
@@ -64,9 +64,16 @@ TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   // Point ExecStart at this build's program (verify checks that it exists and is executable).
   const std::string program = unit.rfind("hftd", 0) == 0 ? "hftd" : "hft-exchange";
   if (!fs::exists(build_bin() / program)) GTEST_SKIP() << program << " is not built";
-  const std::string installed = "/usr/local/bin/", here = build_bin().string() + "/";
-  for (std::size_t at = text.find(installed); at != std::string::npos; at = text.find(installed, at + here.size()))
-    text.replace(at, installed.size(), here);
+  // The template's placeholders, as `cmake --install` fills them (cmake/HftInstall.cmake), with
+  // the programs' directory this build's.
+  const auto fill = [&text](const std::string& key, const std::string& value) {
+    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+      text.replace(at, key.size(), value);
+  };
+  fill("@HFT_BINDIR@", build_bin().string());
+  fill("@HFT_SYSCONFDIR@", "/etc");
+  fill("@HFT_DOCDIR@", "/usr/share/doc/hft");
+  EXPECT_EQ(text.find('@' + std::string("HFT_")), std::string::npos) << "a placeholder the install does not fill";
   // Verified as the instance "demo" of the template: only an instance has an ExecStart to check.
   const std::string instance = unit.substr(0, unit.find('@')) + "@demo.service";
   std::ofstream(dir_ / instance) << text;
