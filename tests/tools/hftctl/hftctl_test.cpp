@@ -131,8 +131,13 @@ TEST_F(HftctlTest, StatsAndWatchedRates) {
 TEST_F(HftctlTest, WatchStopsOnSigint) {
   FakeDaemon d("sig", shm());
   Child c({hftctl_, "stats", "--dir", shm(), "--watch", "0.1"}, dir_ / "w.out", dir_ / "w.err");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // The handler is installed before the first page: wait for that page, not a fixed time (a
+  // fixed 400 ms was too short under ASan on a loaded host: SIGINT's default action, exit 130).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (c.running() && c.out().find("per second") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(c.running()) << c.err();
+  ASSERT_NE(c.out().find("per second"), std::string::npos) << "no page within 20 s";
   c.signal(SIGINT);
   EXPECT_EQ(c.finish(std::chrono::seconds(5)), 0);
   EXPECT_NE(c.out().find("per second"), std::string::npos);
