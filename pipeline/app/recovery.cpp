@@ -37,6 +37,11 @@ struct Replayer {
     count(oms.on_canceled(m.user_ref_num, m.decrement_shares, static_cast<std::uint16_t>(m.reason), r));
   }
   void on_message(const ouch::OrderExecuted& m) noexcept {
+    // No venue executes beyond OUCH's own bounds; such a record is not booked (cash stays finite).
+    if (m.price > ouch::kMaxPrice || m.quantity > ouch::kMaxQuantity) {
+      ++out.unknown_replies;
+      return;
+    }
     ExecReport r{};
     if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r))) on_fill(r);
   }
