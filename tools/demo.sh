@@ -15,6 +15,10 @@ out=build/demo
 seconds=${DEMO_SECONDS:-20}
 # The venue keeps every Nth feed packet off the wire so that gap recovery shows (0: lossless).
 drop_every=${DEMO_DROP_EVERY:-2000}
+# DEMO_JOURNAL=1: hftd runs with the write-ahead journal ([journal] in build/demo/journal, sync
+# DEMO_JOURNAL_SYNC, default "interval:10ms"); each run starts from an empty journal directory.
+journal=${DEMO_JOURNAL:-0}
+journal_sync=${DEMO_JOURNAL_SYNC:-interval:10ms}
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.hgrm "$out"/summary.txt
 
@@ -25,6 +29,12 @@ done
 cpus=$(nproc)
 if [ "$cpus" -ge 4 ]; then config=config/hftd-4core.toml; layout="2 pipeline threads on CPUs 1-2"; else
   config=config/hftd-2core.toml; layout="1 fused pipeline thread on CPU 1"; fi
+if [ "$journal" = 1 ]; then
+  rm -rf "$out/journal"
+  { cat "$config"; printf '\n[journal]\ndir = "%s"\nsync = "%s"\n' "$PWD/$out/journal" "$journal_sync"; } >"$out/hftd-journal.toml"
+  config=$out/hftd-journal.toml
+  layout="$layout, journal on ($journal_sync)"
+fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -176,6 +176,16 @@ class ClientSession {
     rejected_ = false;
   }
 
+  // The next open() logs in to `session` at `next_sequence`: a client that restarted and knows
+  // from its own records (hftd's journal) where it stopped. Only while disconnected.
+  void resume_at(const SessionName& session, std::uint64_t next_sequence) noexcept {
+    if (connected()) return;
+    session_ = session;
+    next_expected_ = next_sequence == 0 ? 1 : next_sequence;
+    skip_below_ = 0;
+    rejected_ = false;
+  }
+
   // Graceful logoff ('O'); the session will not reconnect.
   void logout(std::uint64_t now) noexcept {
     logged_out_ = true;

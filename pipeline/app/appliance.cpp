@@ -20,6 +20,9 @@
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/control_plane.hpp"
 #include "pipeline/control/publisher.hpp"
+#include "pipeline/app/recovery.hpp"
+#include "pipeline/journal/reader.hpp"
+#include "pipeline/journal/writer.hpp"
 #include "pipeline/oms/order_manager.hpp"
 #include "pipeline/stages/book_stage.hpp"
 #include "pipeline/stages/egress_stage.hpp"
@@ -119,6 +122,7 @@ class Pipeline final : public PipelineBase {
             symbols_, [this] { return dump_histograms(); }, hop_list().size()}) {
     for (const auto& s : c.strategies) strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols);
     egress_.set_control_ring(&control_ring_);
+    if (c.journal) open_journal(*c.journal);
     for (const auto& t : c.runtime.threads) {
       std::vector<core::StageRef> refs;
       auto& publisher = publishers_.emplace_back(std::make_unique<control::Publisher>(c.publish_interval_ns));
@@ -151,6 +155,16 @@ class Pipeline final : public PipelineBase {
       control::put_text(h.clock, core::tsc_clock().describe());
       control_plane_.control_tick();
     }
+    if (recovering_) {
+      core::log::info("recovery: journal of {} replayed: {} records ({} intents, {} venue messages, {} refusals, {} "
+                      "commands) in {:.1f} ms; {} orders working, next UserRefNum {}; logging in to session '{}' at "
+                      "sequence {} for the venue's replay; strategies wait for the reconciliation (working orders: {})",
+                      date_, replay_.records, replay_.intents, replay_.received, replay_.refusals, replay_.commands,
+                      static_cast<double>(replay_.elapsed_ns) / 1e6, oms_.open_orders(), replay_.next_user_ref,
+                      replay_.session, replay_.next_soup_sequence,
+                      config_.working_orders == WorkingOrders::kAdopt ? "adopt" : "cancel");
+      if (!replay_.torn.empty()) core::log::warn("recovery: torn journal tail truncated: {}", replay_.torn);
+    }
     if (!egress_.connect())
       throw std::runtime_error(fmt::format("order entry: cannot reach the venue at {}: {}", config_.order_entry.venue.text,
                                            egress_.last_error()));
@@ -159,7 +173,7 @@ class Pipeline final : public PipelineBase {
       for (const auto& line : r->placement()) core::log::info("thread {}: {}", r->options().name, line);
     }
     if (control_) {
-      control_->set_state(control::DaemonState::kRunning);
+      control_->set_state(recovering_ ? control::DaemonState::kRecovering : control::DaemonState::kRunning);
       core::log::info("control file {}", control_->path());
     }
   }
@@ -189,6 +203,7 @@ class Pipeline final : public PipelineBase {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     for (auto& r : runners_) r->stop();
     for (auto& p : publishers_) p->publish_now();  // the threads are gone: last values, from here
+    if (journal_) journal_->close();
     summary_ = collect();
     summary_.files = dump_histograms();
     return summary_;
@@ -269,7 +284,63 @@ class Pipeline final : public PipelineBase {
             {"send_call", h_send_}};
   }
 
-  void control_tick() override { control_plane_.control_tick(); }
+  void control_tick() override {
+    if (recovering_ && !recovery_released_ && egress_.recovery_state() == RecoveryState::kRecovered) {
+      recovery_released_ = true;
+      strategy_.set_halted(control_plane_.halted());
+      if (control_) control_->set_state(control::DaemonState::kRunning);
+      const auto& ec = egress_.counters();
+      core::log::info("recovery: reconciled with the venue: {} orders working, {} never reached the venue (closed), {} "
+                      "cancelled; strategies {}",
+                      egress_.published_open_orders(), ec.recovered_unsent, ec.recovery_cancels,
+                      control_plane_.halted() ? "stay halted (the operator's halt was journaled)" : "trade");
+    }
+    control_plane_.control_tick();
+  }
+
+  // Replays the journal of today (if any) into the order manager and the strategies' projection,
+  // then opens the writer (which truncates a torn tail) for the egress stage. Before the threads.
+  void open_journal(const journal::JournalConfig& jc) {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    date_ = trading_date_of(ts.tv_sec);
+    std::error_code ec;
+    if (std::filesystem::is_directory(jc.dir, ec)) {
+      auto reader = journal::JournalReader::open_dir(jc.dir, config_.instance, date_);
+      replay_ = replay_journal(reader, oms_, [this](const ExecReport& r) { strategy_.restore_fill(r); });
+    }
+    journal_ = std::make_unique<journal::JournalWriter>(
+        jc, config_.instance, date_, static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec));
+    egress_.set_journal(journal_.get());
+    recovering_ = replay_.intents + replay_.received + replay_.session_states != 0;
+    if (!recovering_) return;
+    for (std::size_t i = 0; i < replay_.next_order_seq.size(); ++i)
+      if (replay_.next_order_seq[i] != 0) strategy_.restore_sequence(static_cast<std::uint8_t>(i), replay_.next_order_seq[i]);
+    if (config_.working_orders == WorkingOrders::kAdopt) {
+      oms_.for_each_working([&](oms::Order& o) {
+        strategy::WorkingOrder w;
+        w.id = o.order_id;
+        w.locate = o.locate;
+        w.side = o.side;
+        w.price = o.price;
+        w.quantity = o.quantity;
+        w.leaves = o.leaves;
+        w.state = o.state == oms::OrderState::kPendingNew       ? strategy::OrderState::kPendingNew
+                  : o.state == oms::OrderState::kPendingCancel  ? strategy::OrderState::kPendingCancel
+                  : o.state == oms::OrderState::kPendingReplace ? strategy::OrderState::kPendingReplace
+                                                                : strategy::OrderState::kWorking;
+        w.pending_price = o.pending_price;
+        w.pending_quantity = o.pending_quantity;
+        if (o.strategy != kOperatorStrategy && !strategy_.adopt(o.strategy, w))
+          core::log::warn("recovery: order {} of strategy {} not adopted (no free slot)", o.order_id, o.strategy);
+      });
+    }
+    strategy_.set_halted(true);  // until the reconciliation (control_tick)
+    gate_.set_kill_switch(replay_.kill_switch);
+    if (replay_.halted) control_plane_.halt(true);
+    egress_.begin_recovery(replay_.session, replay_.next_soup_sequence, config_.working_orders,
+                           replay_.next_order_seq[kOperatorStrategy]);
+  }
 
   [[nodiscard]] std::string control_path() const override { return control_ ? control_->path() : std::string(); }
   [[nodiscard]] std::vector<int> thread_ids() const override {
@@ -312,6 +383,11 @@ class Pipeline final : public PipelineBase {
   control::ControlPlane<Backend> control_plane_;  // pipeline/control/control_plane.hpp
   bool stopped_ = false;
   Summary summary_;
+  std::unique_ptr<journal::JournalWriter> journal_;
+  std::uint32_t date_ = 0;
+  ReplayResult replay_;
+  bool recovering_ = false;
+  bool recovery_released_ = false;
 };
 
 struct Appliance::Impl {

@@ -152,6 +152,17 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     s->reject_unknown_keys();
   }
 
+  if (auto s = root.section("journal")) {
+    c.journal = journal::parse_journal_config(*s);
+    if (!journal::valid_instance(c.instance))
+      root.fail("instance", "with a [journal], the instance names the journal's files: 1 to 20 of [A-Za-z0-9_.-]");
+  }
+  if (auto s = root.section("recovery")) {
+    c.working_orders = s->choice("working_orders", pipeline::WorkingOrders::kAdopt,
+                                 {{"adopt", pipeline::WorkingOrders::kAdopt}, {"cancel", pipeline::WorkingOrders::kCancel}});
+    s->reject_unknown_keys();
+  }
+
   // Threads: every stage exactly once. None configured: one fused thread with backoff.
   if (c.runtime.threads.empty()) {
     core::ThreadConfig t;

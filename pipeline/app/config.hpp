@@ -16,7 +16,10 @@
 //   [rings]        net_parse, parse_book, book_strategy, strategy_risk, risk_strategy (capacities)
 //   [stats]        histogram_dir, timer_us, shutdown_wait_ms, max_orders
 //   [control]      enabled, dir (default $HFT_CONTROL_DIR or /dev/shm), publish_interval_ms
+//   [journal]      dir, segment_mb, sync, flusher_cpu (pipeline/journal/config.hpp); absent: no journal
+//   [recovery]     working_orders = "adopt" | "cancel" (orders still working after a crash recovery)
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "core/runtime_config.hpp"
 #include "net/backend.hpp"
 #include "pipeline/book/config.hpp"
+#include "pipeline/journal/config.hpp"
 #include "pipeline/risk/risk.hpp"
 #include "pipeline/stages/egress_stage.hpp"
 #include "pipeline/stages/net_stage.hpp"
@@ -68,6 +72,8 @@ struct HftdConfig {
   bool control = true;              // the /dev/shm/hftd.<instance> control file for hftctl
   std::string control_dir;          // "" = $HFT_CONTROL_DIR or /dev/shm
   std::uint64_t publish_interval_ns = 10'000'000;
+  std::optional<journal::JournalConfig> journal;  // the write-ahead journal (docs/journal.md)
+  pipeline::WorkingOrders working_orders = pipeline::WorkingOrders::kAdopt;
 };
 
 // Reads and validates a whole hftd configuration. Throws core::ConfigError.

@@ -117,6 +117,8 @@ class ControlPlane {
   ControlPlane(const ControlPlane&) = delete;
   ControlPlane& operator=(const ControlPlane&) = delete;
 
+  [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_relaxed); }
+
   // Operator halt: strategies stop sending (the risk block shows it). Safe from any thread.
   void halt(bool on) noexcept {
     halted_.store(on, std::memory_order_relaxed);
@@ -252,6 +254,10 @@ class ControlPlane {
           flattens{counter("egress.flatten_orders")}, disconnects{counter("egress.disconnects")},
           connect_failures{counter("egress.connect_failures")}, refusals{counter("egress.login_refusals")},
           joins{counter("egress.new_session_joins")}, oe_sessions{counter("egress.session_changes")},
+          j_records{counter("journal.records")}, j_bytes{counter("journal.bytes")},
+          j_failures{counter("journal.append_failures")}, j_rotations{counter("journal.rotations")},
+          j_durable{counter("journal.durable_sequence", K::kGauge)}, j_sync_errors{counter("journal.sync_errors")},
+          r_unsent{counter("recovery.unsent_closed")}, r_cancels{counter("recovery.cancels")},
           depth{counter("ring.risk_strategy.depth", K::kGauge)},
           high{counter("ring.risk_strategy.high_water", K::kGauge)};
       std::array<Out, 14> rejects{};
@@ -291,6 +297,16 @@ class ControlPlane {
         refusals = ec.login_refusals;
         joins = ec.new_session_joins;
         oe_sessions = ec.session_changes;
+        j_failures = ec.journal_failures;
+        r_unsent = ec.recovered_unsent;
+        r_cancels = ec.recovery_cancels;
+        if (const journal::JournalWriter* j = egress_.journal()) {
+          j_records = j->counters().records;
+          j_bytes = j->counters().bytes;
+          j_rotations = j->counters().rotations;
+          j_durable = j->durable_sequence();
+          j_sync_errors = j->sync_errors();
+        }
         for (std::size_t r = 1; r < rejects.size(); ++r) rejects[r] = gate_.rejected(static_cast<pipeline::RejectReason>(r));
         const std::uint64_t d = reports_->size_approx();
         hw = d > hw ? d : hw;
@@ -315,7 +331,7 @@ class ControlPlane {
     for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {
       const auto locate = static_cast<pipeline::Locate>(l);
       const risk::Exposure& e = oms_.exposure(locate);
-      if (e.position == 0 && e.open_buy == 0 && e.open_sell == 0 && oms_.cash(locate) == 0) continue;
+      if (!oms_.active(locate)) continue;  // once traded, a symbol keeps its slot (a flat one too)
       PositionSlot* p = control_->position_slot(slot++);
       seq_write(p->lock, [&] {
         p->locate = locate;
@@ -327,6 +343,7 @@ class ControlPlane {
         p->reference = refs_.get(locate);
         p->open_buy = e.open_buy;
         p->open_sell = e.open_sell;
+        p->realized_pnl = oms_.realized_pnl(locate);
       });
     }
     const auto& sess = egress_.session();
@@ -338,6 +355,7 @@ class ControlPlane {
       o.connected = egress_.connected() ? 1 : 0;
       o.logged_in = sess.logged_in() ? 1 : 0;
       o.ready = egress_.ready() ? 1 : 0;
+      o.recovery = static_cast<std::uint8_t>(egress_.recovery_state());
       o.next_user_ref = oms_.next_user_ref();
       o.session_sequence = sess.next_expected();
       // Formatting allocates: only when a session event happened since the last publish (a
@@ -418,8 +436,19 @@ class ControlPlane {
     return true;
   }
 
+  // Journals an operator command on the egress thread (the journal's one writer) before it takes
+  // effect. Without a journal, or when the egress thread does not answer, the command still applies.
+  void journal_command(const CommandSlot& c) {
+    if (egress_.journal() == nullptr) return;
+    pipeline::ControlRequest r{};
+    r.op = pipeline::ControlRequest::Op::kNote;
+    put_text(r.text, command_text(c));
+    if (!to_egress(r)) core::log::warn("hftctl command {}: not journaled (the risk/egress thread did not answer)", command_text(c));
+  }
+
   std::pair<bool, std::string> run_command(const CommandSlot& c) {
     using Op = CommandOp;
+    if (c.op == Op::kHalt || c.op == Op::kResume || c.op == Op::kKill || c.op == Op::kUnkill) journal_command(c);
     switch (c.op) {
       case Op::kHalt:
         halt(true);
@@ -440,6 +469,7 @@ class ControlPlane {
         halt(true);
         pipeline::ControlRequest r{};
         r.op = pipeline::ControlRequest::Op::kFlatten;
+        put_text(r.text, "flatten");
         if (!to_egress(r)) return {false, "the risk/egress thread did not answer within 2 s"};
         return {true, "strategies halted; working orders cancelled; closing IOC orders sent for every open position"};
       }
@@ -463,6 +493,7 @@ class ControlPlane {
     pipeline::ControlRequest r{};
     r.op = pipeline::ControlRequest::Op::kSetLimits;
     r.limits = l;
+    put_text(r.text, fmt::format("set {}={}", key, value));
     if (!to_egress(r)) return {false, "the risk/egress thread did not apply it within 2 s"};
     limits_ = l;
     return {true, std::move(o.message)};

@@ -68,7 +68,7 @@ std::string status_json(const Snapshot& s) {
   const OrderEntryBlock& e = s.order_entry;
   j["order_entry"] = {{"venue", get_text(e.venue)}, {"user", get_text(e.user)}, {"session", get_text(e.session)},
                       {"connected", e.connected != 0}, {"logged_in", e.logged_in != 0}, {"ready", e.ready != 0},
-                      {"next_user_ref", e.next_user_ref}, {"session_sequence", e.session_sequence},
+                      {"recovery", recovery_text(e.recovery)}, {"next_user_ref", e.next_user_ref}, {"session_sequence", e.session_sequence},
                       {"last_event", get_text(e.last_event)}};
   const RiskBlock& r = s.risk;
   json limits = json::object();
@@ -97,6 +97,14 @@ std::string status_json(const Snapshot& s) {
   j["pnl_usd"] = usd(total);
   j["pnl_marked"] = all_marked;
   return dump(j);
+}
+
+std::string positions_json(const Snapshot& s) {
+  json positions = json::array();
+  for (const auto& p : s.positions)
+    positions.push_back({{"symbol", std::string(trim_symbol(p.symbol))}, {"position", p.position}, {"open_buy", p.open_buy},
+                         {"open_sell", p.open_sell}, {"cash", p.cash}, {"realized_pnl", p.realized_pnl}});
+  return dump(json{{"positions", std::move(positions)}});
 }
 
 std::string counters_json(const Snapshot& s) {

@@ -14,6 +14,9 @@ inline constexpr int kJsonSchemaVersion = 1;
 
 std::string status_json(const Snapshot& s);
 std::string counters_json(const Snapshot& s);
+// `hftctl positions --json`: exactly {"positions":[{"symbol","position","open_buy","open_sell","cash","realized_pnl"}]}
+// (cash and realized P&L in 1/10,000 $), one entry per symbol hftd has traded today.
+std::string positions_json(const Snapshot& s);
 // One `stats --watch --json` refresh (a line of JSON Lines): values now and per-second rates since `before`.
 std::string rates_json(const Snapshot& before, const Snapshot& now);
 // Per hop: count and percentiles in nanoseconds; `files`: the .hgrm and plot files written.

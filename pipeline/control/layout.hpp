@@ -25,7 +25,9 @@ namespace hft::control {
 inline constexpr char kMagic[8] = {'H', 'F', 'T', 'D', 'C', 'T', 'L', '1'};
 inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: self-describing risk limits
 
-enum class DaemonState : std::uint32_t { kStarting = 0, kRunning = 1, kStopping = 2, kStopped = 3 };
+// kRecovering: the journal was replayed; the venue's replay and the reconciliation are under way
+// (strategies do not trade yet).
+enum class DaemonState : std::uint32_t { kStarting = 0, kRunning = 1, kStopping = 2, kStopped = 3, kRecovering = 4 };
 
 struct alignas(64) Header {
   char magic[8];
@@ -147,6 +149,7 @@ struct alignas(64) PositionSlot {
   std::int64_t reference;    // 1/10,000 $ per share
   std::int64_t open_buy, open_sell;
   std::uint64_t fills;
+  std::int64_t realized_pnl;  // 1/10,000 $ (average cost)
 };
 
 struct alignas(64) FeedBlock {
@@ -164,7 +167,8 @@ struct alignas(64) OrderEntryBlock {
   char user[8];
   char session[16];
   std::uint8_t connected, logged_in, ready;
-  std::uint8_t reserved[5];
+  std::uint8_t recovery;  // pipeline::RecoveryState: 0 none, 1 recovering, 2 recovered
+  std::uint8_t reserved[4];
   std::uint64_t next_user_ref;
   std::uint64_t session_sequence;  // next sequenced message expected
   char last_event[160];

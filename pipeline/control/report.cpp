@@ -86,6 +86,7 @@ std::string format_status(const Snapshot& s) {
   o += fmt::format("  connected {}, logged in {}, ready {}, next UserRefNum {}, session sequence {}\n",
                    yes_no(e.connected), yes_no(e.logged_in), yes_no(e.ready), e.next_user_ref, e.session_sequence);
   o += fmt::format("  last session event: {}\n", get_text(e.last_event).empty() ? "-" : get_text(e.last_event));
+  if (e.recovery != 0) o += fmt::format("  crash recovery: {}\n", recovery_text(e.recovery));
 
   const RiskBlock& r = s.risk;
   o += "\nrisk\n";
@@ -119,6 +120,16 @@ std::string format_status(const Snapshot& s) {
     o += fmt::format("  {:<8} {:>6} {:>10} {:>9} {:>9} {:>12} {:>14} {:>12}{}\n", "total", "", "", "", "", "", "",
                      usd2(total), all_marked ? "" : " (partly unmarked)");
   }
+  return o;
+}
+
+std::string format_positions(const Snapshot& s) {
+  std::string o = fmt::format("{:<8} {:>10} {:>9} {:>9} {:>16} {:>16}\n", "symbol", "position", "open buy", "open sell",
+                              "cash", "realized P&L");
+  if (s.positions.empty()) o += "(no symbol traded today)\n";
+  for (const auto& p : s.positions)
+    o += fmt::format("{:<8} {:>10} {:>9} {:>9} {:>16} {:>16}\n", trim_symbol(p.symbol), p.position, p.open_buy, p.open_sell,
+                     usd2(p.cash), usd2(p.realized_pnl));
   return o;
 }
 

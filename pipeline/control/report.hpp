@@ -21,6 +21,8 @@ std::string duration_text(std::uint64_t ns);
 std::string format_status(const Snapshot& s);
 // Every counter with its value, gauges marked.
 std::string format_counters(const Snapshot& s);
+// `hftctl positions`: per symbol position, open buy/sell shares, cash and realized P&L (USD).
+std::string format_positions(const Snapshot& s);
 // One `stats --watch` refresh: values now, and per-second rates of the counters since `before`
 // (gauges are shown as values). A counter that went backwards (daemon restarted) shows no rate.
 std::string format_rates(const Snapshot& before, const Snapshot& now);

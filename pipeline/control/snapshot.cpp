@@ -17,8 +17,18 @@ const char* to_string(DaemonState s) noexcept {
     case DaemonState::kRunning: return "running";
     case DaemonState::kStopping: return "stopping";
     case DaemonState::kStopped: return "stopped";
+    case DaemonState::kRecovering: return "recovering";
   }
   return "unknown";
+}
+
+const char* recovery_text(std::uint8_t recovery) noexcept {
+  switch (recovery) {
+    case 0: return "none";
+    case 1: return "recovering";
+    case 2: return "recovered";
+    default: return "unknown";
+  }
 }
 
 std::string_view trim_symbol(const char (&symbol)[8]) noexcept {

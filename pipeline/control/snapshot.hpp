@@ -55,6 +55,8 @@ Snapshot take_snapshot(const ControlReader& reader, bool with_histograms = true)
 std::uint64_t realtime_now_ns() noexcept;
 
 const char* to_string(DaemonState s) noexcept;
+// OrderEntryBlock::recovery: "none", "recovering", "recovered".
+const char* recovery_text(std::uint8_t recovery) noexcept;
 
 // An ITCH stock field (8 characters, space padded, spec 5.0 §1.3 "Alpha" fields) without its
 // padding or NULs.

@@ -12,6 +12,9 @@ OrderManager::OrderManager(std::size_t max_orders, std::size_t locates, std::uin
       closed_by_user_ref_(max_orders * 2),
       exposure_(locates),
       cash_(locates, 0),
+      cost_(locates, 0),
+      realized_(locates, 0),
+      active_(locates, 0),
       next_user_ref_(first_user_ref == 0 ? 1 : first_user_ref) {
   free_.reserve(max_orders);
   for (std::size_t i = max_orders; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
@@ -55,6 +58,7 @@ Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
   o.state = OrderState::kPendingNew;
   o.strategy = in.strategy;
   add_open(o, in.quantity);
+  active_[in.locate] = 1;
   ++open_;
   ++counters_.sent_new;
   return &o;
@@ -178,6 +182,24 @@ bool OrderManager::on_replaced(std::uint32_t old_user_ref, std::uint32_t new_use
 void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept {
   risk::Exposure& e = exposure_[locate];
   const auto sq = static_cast<std::int64_t>(quantity);
+  // Average cost: a fill that adds to the position (or opens it) adds to its cost; one that
+  // reduces it realizes price - average cost on the shares it closes; the rest opens the other way.
+  const std::int64_t pos = e.position;
+  const std::int64_t signed_q = side == Side::kBuy ? sq : -sq;
+  std::int64_t& cost = cost_[locate];
+  if (pos == 0 || (pos > 0) == (signed_q > 0)) {
+    cost += signed_q * price;
+  } else {
+    const std::int64_t held = pos > 0 ? pos : -pos;
+    const std::int64_t closed = sq < held ? sq : held;
+    // cost * closed / held without overflowing 64 bits.
+    const std::int64_t portion = (cost / held) * closed + (cost % held) * closed / held;
+    realized_[locate] += (pos > 0 ? closed * price : -closed * price) - portion;
+    cost -= portion;
+    if (closed == held) cost = 0;
+    if (sq > closed) cost = (signed_q > 0 ? 1 : -1) * (sq - closed) * price;
+  }
+  active_[locate] = 1;
   if (side == Side::kBuy) {
     e.position += sq;
     cash_[locate] -= sq * price;

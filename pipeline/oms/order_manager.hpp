@@ -98,6 +98,11 @@ class OrderManager {
   // ---- state -------------------------------------------------------------------------------
   [[nodiscard]] const risk::Exposure& exposure(Locate locate) const noexcept { return exposure_[locate]; }
   [[nodiscard]] std::int64_t cash(Locate locate) const noexcept { return cash_[locate]; }  // 1/10,000 $
+  // Realized P&L of `locate` (average cost: a fill that reduces the position realizes the
+  // difference between its price and the position's average cost), 1/10,000 $. Flat, it is cash.
+  [[nodiscard]] std::int64_t realized_pnl(Locate locate) const noexcept { return realized_[locate]; }
+  // Whether `locate` ever had an order or a fill (positions are published for these).
+  [[nodiscard]] bool active(Locate locate) const noexcept { return active_[locate] != 0; }
   [[nodiscard]] std::uint32_t open_orders() const noexcept { return open_; }
   [[nodiscard]] const OmsCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::uint32_t next_user_ref() const noexcept { return next_user_ref_; }
@@ -105,6 +110,41 @@ class OrderManager {
   // never go back, never reuse.
   void advance_user_ref(std::uint32_t next) noexcept {
     if (next > next_user_ref_) next_user_ref_ = next;
+  }
+  // ---- recovery (cold, before the threads start or on the egress thread at reconciliation) ---
+  // Opens an order under the UserRefNum the journal says it had (the counter moves past it).
+  Order* restore_open(const pipeline::OrderIntent& in, std::uint32_t user_ref) noexcept {
+    advance_user_ref(user_ref);
+    return open(in);
+  }
+  std::uint32_t restore_replace(Order& o, Price price, Quantity quantity, std::uint32_t user_ref) noexcept {
+    advance_user_ref(user_ref);
+    return begin_replace(o, price, quantity, 0);
+  }
+  // The venue's next UserRefNum is known after a recovery: an order whose Enter Order (or a
+  // replace whose Replace Order) carries a number at or above it never reached the venue (it
+  // consumes every number it answered). Such orders are closed (replaces dropped), each reported
+  // through `sink` (kCanceled with kNotConnected; kRejected for a replace). Returns how many.
+  template <class F>
+  std::uint32_t reconcile_unsent(std::uint32_t venue_next, F&& sink) noexcept {
+    std::uint32_t n = 0;
+    for (Order& o : orders_) {
+      if (o.state == OrderState::kPendingNew && o.user_ref >= venue_next) {
+        ExecReport r = report(o, pipeline::ReportType::kCanceled);
+        r.leaves = 0;
+        r.reason = pipeline::RejectReason::kNotConnected;
+        close(o, false);
+        sink(r);
+        ++n;
+      } else if (o.state == OrderState::kPendingReplace && o.pending_user_ref >= venue_next) {
+        end_replace_failed(o);
+        ExecReport r = report(o, pipeline::ReportType::kRejected);
+        r.reason = pipeline::RejectReason::kNotConnected;
+        sink(r);
+        ++n;
+      }
+    }
+    return n;
   }
   // Visits every order still working (for the kill switch and shutdown).
   template <class F>
@@ -138,6 +178,9 @@ class OrderManager {
   core::IdMap closed_by_user_ref_;    // UserRefNum -> index in closed_
   std::vector<risk::Exposure> exposure_;
   std::vector<std::int64_t> cash_;
+  std::vector<std::int64_t> cost_;      // signed cost of the open position (+ long, - short), 1/10,000 $
+  std::vector<std::int64_t> realized_;
+  std::vector<std::uint8_t> active_;
   std::uint32_t next_user_ref_;
   std::uint32_t open_ = 0;
   OmsCounters counters_;

@@ -33,6 +33,7 @@
 #include <cerrno>
 #include <cstring>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,7 @@
 #include "net/backend.hpp"
 #include "net/socket.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/journal/writer.hpp"
 #include "pipeline/oms/order_manager.hpp"
 #include "pipeline/risk/risk.hpp"
 #include "pipeline/symbols.hpp"
@@ -70,11 +72,22 @@ struct OrderEntryConfig {
 };
 
 // Operator requests applied on the egress thread (from hftd's control thread, through a ring).
+// kNote: an operator command applied elsewhere (kill, halt, ...), journaled here, on the one
+// thread that writes the journal, before the control thread applies it.
 struct ControlRequest {
-  enum class Op : std::uint8_t { kSetLimits, kFlatten } op;
+  enum class Op : std::uint8_t { kSetLimits, kFlatten, kNote } op;
   std::uint32_t id;
   risk::RiskLimits limits;
+  char text[96];  // the command as hftd's log shows it (NUL-terminated)
 };
+
+// How far a crash recovery has come (the control file shows it; hftctl status says "recovering").
+enum class RecoveryState : std::uint8_t {
+  kNone = 0,        // no journal of today, or no journal: a fresh start
+  kRecovering = 1,  // journal replayed; waiting for the venue's replay and the reconciliation
+  kRecovered = 2,   // reconciled: strategies may trade
+};
+enum class WorkingOrders : std::uint8_t { kAdopt, kCancel };
 
 struct EgressCounters {
   std::uint64_t intents = 0, sent_new = 0, sent_cancel = 0, sent_replace = 0;
@@ -89,6 +102,9 @@ struct EgressCounters {
   std::uint64_t session_changes = 0;        // logins accepted for another session than before
   std::uint64_t orders_told_lost = 0;       // working orders reported gone to strategies on a loss
   std::uint64_t orders_of_old_session = 0;  // orders closed because the venue's session changed
+  std::uint64_t journal_failures = 0;       // appends the journal refused (orders refused with them)
+  std::uint64_t recovered_unsent = 0;       // journaled orders the venue never received (closed at recovery)
+  std::uint64_t recovery_cancels = 0;       // working orders cancelled at recovery (working_orders = "cancel")
 };
 
 template <class Backend>
@@ -196,8 +212,12 @@ class EgressStage {
   }
 
   // ---- SoupBinTCP client handler ----------------------------------------------------------
-  void on_sequenced(std::uint64_t, std::span<const std::uint8_t> msg, std::uint64_t) noexcept {
+  void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> msg, std::uint64_t now) noexcept {
     ++counters_.replies;
+    // Journaled as it takes effect: the order manager books it right after. A crash before this
+    // append leaves the message to the venue's replay (the journal's next sequence is this one).
+    if (journal_ != nullptr && journal_->append_received(seq, msg, wall(now)) != journal::AppendStatus::kOk)
+      ++counters_.journal_failures;
     if (ouch::decode_outbound(msg.data(), msg.size(), *this) != ouch::DecodeError::kOk) ++counters_.reply_errors;
   }
   void on_event(const soup::SessionEvent& e) noexcept {
@@ -221,6 +241,7 @@ class EgressStage {
       if (!session_name_.blank() && !(e.session == session_name_)) session_changed();
       else resume_orders_in_doubt();
       session_name_ = e.session;
+      journal_session(true);
       // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
       // sending any order, so a restart on the same day never reuses one.
       std::uint8_t q[1] = {static_cast<std::uint8_t>(ouch::AccountQuery::kType)};
@@ -258,6 +279,9 @@ class EgressStage {
   void on_message(const ouch::AccountQueryResponse& m) noexcept {
     oms_.advance_user_ref(m.next_user_ref_num);
     account_known_ = true;
+    // The venue answers the query after the messages it replayed at the login: everything missed
+    // while hftd was down has been booked by now.
+    if (recovery_.load(std::memory_order_relaxed) == RecoveryState::kRecovering) finish_recovery(m.next_user_ref_num);
   }
   void on_message(const ouch::BrokenTrade&) noexcept { ++counters_.broken_trades; }
   void on_message(const ouch::CancelReject&) noexcept { ++counters_.cancel_rejects; }
@@ -285,6 +309,29 @@ class EgressStage {
   void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
   // The id of the last request applied (the control thread waits for it before answering).
   [[nodiscard]] std::uint32_t control_applied() const noexcept { return control_applied_.load(std::memory_order_acquire); }
+  // ---- journal and recovery (set up before the threads start) -------------------------------
+  // The write-ahead journal (null: none). Every intent that passed risk and the OUCH bytes it
+  // became are appended before they are handed to the kernel; every risk refusal; every message
+  // from the venue as it is booked; session state changes; operator commands (kNote requests).
+  void set_journal(journal::JournalWriter* j) noexcept {
+    journal_ = j;
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    wall_offset_ns_ = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec - static_cast<std::int64_t>(now_ns());
+  }
+  // A journal was replayed: log in to `session` asking for `next_sequence` (the venue replays what
+  // was missed), reconcile at the Account Query answer, then report recovered.
+  void begin_recovery(std::string_view session, std::uint64_t next_sequence, WorkingOrders mode,
+                      std::uint64_t operator_seq) noexcept {
+    soup_.resume_at(soup::SessionName::from(session), next_sequence);
+    session_name_ = soup::SessionName::from(session);
+    working_orders_ = mode;
+    if (operator_seq > operator_seq_) operator_seq_ = operator_seq;
+    recovery_.store(RecoveryState::kRecovering, std::memory_order_release);
+  }
+  [[nodiscard]] RecoveryState recovery_state() const noexcept { return recovery_.load(std::memory_order_acquire); }
+  [[nodiscard]] const journal::JournalWriter* journal() const noexcept { return journal_; }
+
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
@@ -352,6 +399,67 @@ class EgressStage {
 
  private:
   std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
+  std::uint64_t wall(std::uint64_t mono_ns) const noexcept {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(mono_ns) + wall_offset_ns_);
+  }
+
+  // ---- journal records (no syscall, allocation or lock: the writer copies into its mapping) ----
+  journal::IntentPayload intent_payload(const OrderIntent& in, std::uint32_t user_ref,
+                                        std::uint32_t orig_user_ref) const noexcept {
+    journal::IntentPayload p{};
+    p.order_id = in.order_id;
+    p.price = in.price;
+    p.origin_tsc = in.origin_tsc;
+    p.quantity = in.quantity;
+    p.user_ref_num = user_ref;
+    p.orig_user_ref_num = orig_user_ref;
+    p.locate = in.locate;
+    p.intent_type = static_cast<std::uint8_t>(in.type);
+    p.side = static_cast<std::uint8_t>(in.side);
+    std::memcpy(p.symbol, symbols_.symbol(in.locate).chars.data(), sizeof p.symbol);
+    p.tif = static_cast<std::uint8_t>(in.tif);
+    p.strategy = in.strategy;
+    p.post_only = in.post_only ? 1 : 0;
+    return p;
+  }
+  void journal_session(bool logged_in) noexcept {
+    if (journal_ == nullptr) return;
+    journal::SessionStatePayload p{};
+    p.next_soup_sequence = soup_.next_expected();
+    p.next_user_ref_num = oms_.next_user_ref();
+    p.flags = logged_in ? 1u : 0u;
+    std::memcpy(p.session, session_name_.chars.data(), sizeof p.session);
+    if (journal_->append(p, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
+  }
+  // The cancel of a working order the operator or the stage decided (kill switch, recovery).
+  journal::IntentPayload cancel_payload(const oms::Order& o) const noexcept {
+    OrderIntent in{};
+    in.order_id = o.order_id;
+    in.price = o.price;
+    in.quantity = o.leaves;
+    in.locate = o.locate;
+    in.type = IntentType::kCancel;
+    in.side = o.side;
+    in.strategy = o.strategy;
+    return intent_payload(in, o.user_ref, 0);
+  }
+
+  // Reconciles the replayed journal with what the venue says (cold: once per recovery).
+  [[gnu::cold, gnu::noinline]] void finish_recovery(std::uint32_t venue_next_user_ref) noexcept {
+    counters_.recovered_unsent += oms_.reconcile_unsent(venue_next_user_ref, [&](const ExecReport& r) { report(r); });
+    if (working_orders_ == WorkingOrders::kCancel) {
+      oms_.for_each_working([&](oms::Order& o) {
+        if (o.state == oms::OrderState::kPendingNew) return;  // answered by the venue: cannot be (reconciled)
+        const journal::IntentPayload p = cancel_payload(o);
+        if (send_cancel(o, &p)) {
+          oms_.begin_cancel(o, 0);
+          ++counters_.recovery_cancels;
+        }
+      });
+    }
+    journal_session(true);
+    recovery_.store(RecoveryState::kRecovered, std::memory_order_release);
+  }
 
   static std::string describe(const soup::SessionEvent& e) {
     switch (e.close_reason) {
@@ -374,6 +482,12 @@ class EgressStage {
   }
 
   void refuse(const OrderIntent& in, RejectReason reason) noexcept {
+    if (journal_ != nullptr) {
+      journal::RefusalPayload p{};
+      p.intent = intent_payload(in, 0, 0);
+      p.reason = static_cast<std::uint16_t>(reason);
+      if (journal_->append(p, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
+    }
     ExecReport r{};
     r.origin_tsc = in.origin_tsc;
     r.order_id = in.order_id;
@@ -404,7 +518,8 @@ class EgressStage {
       return refuse(in, RejectReason::kOpenOrderLimit);
     }
     warm_locate_ = in.locate;
-    if (!send(enter_order(in, o->user_ref))) {
+    const journal::IntentPayload p = intent_payload(in, o->user_ref, 0);
+    if (!send(enter_order(in, o->user_ref), &p)) {
       oms_.abandon(*o);
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
@@ -423,7 +538,8 @@ class EgressStage {
       ++counters_.not_connected;
       return refuse(in, RejectReason::kNotConnected);
     }
-    if (!send_cancel(*o)) {
+    const journal::IntentPayload p = intent_payload(in, o->user_ref, 0);
+    if (!send_cancel(*o, &p)) {
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
@@ -468,7 +584,8 @@ class EgressStage {
     // never larger, than wanted: no double liability.
     m.quantity = static_cast<std::uint32_t>(total);
     m.price = static_cast<ouch::Price>(in.price);
-    if (!send(m)) {
+    const journal::IntentPayload p = intent_payload(in, new_ref, o->user_ref);
+    if (!send(m, &p)) {
       oms_.end_replace_failed(*o);
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
@@ -513,18 +630,22 @@ class EgressStage {
   // order lives under exactly one of them by then (the replaced number if the replace went
   // through, the original if it was refused) and the cancel of the other is superfluous (OUCH
   // 5.0 §2.3: ignored). A cancel of the original alone would miss a replaced order.
-  bool send_cancel(const oms::Order& o) noexcept {
+  // `intent`: the journal record of the decision (written once, before the first message).
+  bool send_cancel(const oms::Order& o, const journal::IntentPayload* intent) noexcept {
     ouch::CancelOrder m;
     m.user_ref_num = o.user_ref;
     m.quantity = 0;
-    if (!send(m)) return false;
+    if (!send(m, intent)) return false;
     if (o.state != oms::OrderState::kPendingReplace || o.pending_user_ref == 0) return true;
     m.user_ref_num = o.pending_user_ref;
-    return send(m);  // on failure the caller tries both again: a repeated cancel is harmless
+    return send(m, nullptr);  // on failure the caller tries both again: a repeated cancel is harmless
   }
 
+  // Encodes `m` into the session's output; with a journal, appends the intent (if any) and the
+  // message's bytes before committing them, so nothing reaches the kernel that the journal does
+  // not hold. A refused append refuses the send (counted).
   template <class M>
-  bool send(const M& m) noexcept {
+  bool send(const M& m, const journal::IntentPayload* intent) noexcept {
     std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
     if (p == nullptr) {  // the output buffer is full: hand it to the kernel and try once more
       flush();
@@ -533,7 +654,15 @@ class EgressStage {
     }
     const std::size_t n = ouch::encode(p, kMaxOuch, m);
     if (n == 0) return false;
-    soup_.commit_unsequenced(n, now_ns());
+    const std::uint64_t now = now_ns();
+    if (journal_ != nullptr) {
+      if ((intent != nullptr && journal_->append(*intent, wall(now)) != journal::AppendStatus::kOk) ||
+          journal_->append_sent({p, n}, wall(now)) != journal::AppendStatus::kOk) {
+        ++counters_.journal_failures;
+        return false;
+      }
+    }
+    soup_.commit_unsequenced(n, now);
     return true;
   }
 
@@ -569,6 +698,10 @@ class EgressStage {
   }
 
   void apply(const ControlRequest& r) noexcept {
+    if (journal_ != nullptr && r.text[0] != '\0' &&
+        journal_->append_command({r.text, ::strnlen(r.text, sizeof r.text)}, wall(now_ns())) != journal::AppendStatus::kOk)
+      ++counters_.journal_failures;
+    if (r.op == ControlRequest::Op::kNote) return;
     if (r.op == ControlRequest::Op::kSetLimits) {
       gate_.set_limits(r.limits);
       return;
@@ -608,7 +741,8 @@ class EgressStage {
         complete = false;
         return;
       }
-      if (send_cancel(o)) {
+      const journal::IntentPayload p = cancel_payload(o);
+      if (send_cancel(o, &p)) {
         oms_.begin_cancel(o, 0);
         ++counters_.kill_cancels;
       } else {
@@ -623,6 +757,7 @@ class EgressStage {
       backend_.close_socket(socket_);
       ++counters_.disconnects;
       tell_orders_lost();
+      journal_session(false);
     }
     socket_ = -1;
     account_known_ = false;
@@ -707,7 +842,10 @@ class EgressStage {
   // (what it replayed meanwhile has been booked).
   void resume_orders_in_doubt() noexcept {
     oms_.for_each_working([&](oms::Order& o) {
-      if (o.cancel_requested && o.state != oms::OrderState::kPendingNew) (void)send_cancel(o);
+      if (o.cancel_requested && o.state != oms::OrderState::kPendingNew) {
+        const journal::IntentPayload p = cancel_payload(o);
+        (void)send_cancel(o, &p);
+      }
     });
   }
 
@@ -776,6 +914,10 @@ class EgressStage {
   std::atomic<bool> logout_requested_{false};
   std::atomic<std::uint32_t> control_applied_{0};
   core::SpscRing<ControlRequest>* control_ = nullptr;
+  journal::JournalWriter* journal_ = nullptr;
+  std::int64_t wall_offset_ns_ = 0;  // CLOCK_REALTIME - monotonic, for the journal's timestamps
+  WorkingOrders working_orders_ = WorkingOrders::kAdopt;
+  std::atomic<RecoveryState> recovery_{RecoveryState::kNone};
   std::uint64_t operator_seq_ = 0;
   bool logout_sent_ = false;
 };

@@ -273,6 +273,37 @@ class StrategyStage {
     }, s.strategy);
   }
 
+  // ---- crash recovery (pipeline/app/recovery.hpp; before the threads start) -----------------
+ public:
+  // A fill the journal holds: booked in the owning context's position (an operator's flatten fill
+  // split as on_flatten_fill does), no strategy callback.
+  void restore_fill(const ExecReport& r) noexcept {
+    if (r.type != ReportType::kFill) return;
+    if (r.strategy == kOperatorStrategy) {
+      if (r.locate >= operator_positions_.size()) return;
+      Quantity rest = r.quantity;
+      for (auto& sp : strategies_) {
+        if (rest == 0) break;
+        const std::int64_t held = sp->ctx.position(r.locate).shares;
+        const std::int64_t closable = r.side == Side::kSell ? held : -held;
+        if (closable <= 0) continue;
+        const Quantity q = closable < static_cast<std::int64_t>(rest) ? static_cast<Quantity>(closable) : rest;
+        rest -= q;
+        sp->ctx.book_flatten(r.locate, r.side, r.price, q);
+      }
+      if (rest != 0) operator_positions_[r.locate].book(r.side, r.price, rest);
+      return;
+    }
+    if (r.strategy < strategies_.size()) strategies_[r.strategy]->ctx.restore_fill(r);
+  }
+  bool adopt(std::uint8_t strategy, const strategy::WorkingOrder& w) noexcept {
+    return strategy < strategies_.size() && strategies_[strategy]->ctx.adopt(w);
+  }
+  void restore_sequence(std::uint8_t strategy, std::uint64_t next_seq) noexcept {
+    if (strategy < strategies_.size()) strategies_[strategy]->ctx.restore_sequence(next_seq);
+  }
+
+ private:
   // A fill of the operator's flatten order: it closes positions the strategies opened. It is
   // booked against the strategies holding the opposite position on that symbol, in the order
   // they were added, each down to zero at most, and each hears of it (on_fill, Fill::flatten);

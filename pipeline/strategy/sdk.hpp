@@ -244,6 +244,28 @@ class Context {
   void book_flatten(Locate locate, Side side, Price price, Quantity quantity) noexcept {
     if (locate < positions_.size()) positions_[locate].book(side, price, quantity);
   }
+  // ---- crash recovery (hftd replayed its journal; before the threads start) -----------------
+  // A fill booked before the crash: moves the position only.
+  void restore_fill(const pipeline::ExecReport& r) noexcept {
+    if (r.locate < positions_.size()) positions_[r.locate].book(r.side, r.price, r.quantity);
+  }
+  // An order still working at the venue, adopted (recovery working_orders = "adopt"): it is in
+  // the projection as if this context had sent it. False when no slot is free.
+  bool adopt(const WorkingOrder& w) noexcept {
+    if (free_.empty() || by_id_.find(w.id) != nullptr) return false;
+    const std::uint32_t slot = free_.back();
+    free_.pop_back();
+    orders_[slot] = w;
+    by_id_.insert(w.id, slot);
+    ++working_;
+    return true;
+  }
+  // Order ids from here on are above every id the journal holds (the order manager refuses a
+  // duplicate id of an order still known).
+  void restore_sequence(std::uint64_t next_seq) noexcept {
+    if (next_seq > next_seq_) next_seq_ = next_seq;
+  }
+
   // Applies a report for one of this strategy's orders; returns the order slot (or nullptr).
   WorkingOrder* apply(const pipeline::ExecReport& r) noexcept;
   [[nodiscard]] std::uint64_t intents_sent() const noexcept { return intents_sent_; }

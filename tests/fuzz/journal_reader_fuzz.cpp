@@ -2,16 +2,21 @@
 // segments (ASan), and what it returns holds together: every record lies inside its segment,
 // sequences run without a gap, and reading twice gives the same answer.
 //
+// Whatever the reader accepts is then replayed into an order manager (hftd's crash recovery,
+// pipeline/app/recovery.hpp): never a crash, and a journal with an error is refused, not replayed.
+//
 // Input: byte 0 picks 1..3 segments; for each but the last, a little-endian uint16 length and
 // that many bytes; the last segment takes the rest.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "pipeline/app/recovery.hpp"
 #include "pipeline/journal/reader.hpp"
 
 namespace {
@@ -72,5 +77,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Outcome a = read(segs);
   const Outcome b = read(segs);
   FUZZ_CHECK(a.records == b.records && a.last == b.last && a.problem == b.problem && a.offset == b.offset);
+  {
+    hft::journal::JournalReader reader = hft::journal::JournalReader::from_memory(segs);
+    hft::oms::OrderManager oms(64, 16, 1);
+    std::uint64_t fills = 0;
+    bool refused = false;
+    try {
+      const hft::app::ReplayResult r = hft::app::replay_journal(reader, oms, [&](const hft::pipeline::ExecReport&) { ++fills; });
+      FUZZ_CHECK(r.records == a.records);
+      FUZZ_CHECK(oms.next_user_ref() >= 1);
+    } catch (const std::runtime_error&) {
+      refused = true;
+    }
+    FUZZ_CHECK(refused == (a.problem != hft::journal::Problem::kNone && a.problem != hft::journal::Problem::kTornTail));
+  }
   return 0;
 }

@@ -151,6 +151,13 @@ int run_status(const Target& t, bool json) {
   return kExitOk;
 }
 
+int run_positions(const Target& t, bool json) {
+  const auto reader = attach(t);
+  const Snapshot s = take_snapshot(*reader, false);
+  std::fputs((json ? positions_json(s) : terminal_safe(format_positions(s))).c_str(), stdout);
+  return kExitOk;
+}
+
 int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool json) {
   const auto reader = attach(t);
   if (watch_seconds <= 0) {
@@ -456,6 +463,11 @@ int main(int argc, char** argv) {
   add_target(status);
   status->add_flag("--json", json, kJsonHelp);
 
+  CLI::App* positions = app.add_subcommand("positions", "per symbol: position, open buy/sell shares, cash, realized P&L");
+  add_target(positions);
+  positions->add_flag("--json", json, "print {\"positions\":[{symbol,position,open_buy,open_sell,cash,realized_pnl}]} "
+                                       "(cash and P&L in 1/10,000 $)");
+
   double watch = 0;
   std::uint64_t count = 0;
   CLI::App* stats = app.add_subcommand("stats", "every counter; with --watch, rates per second");
@@ -518,6 +530,7 @@ int main(int argc, char** argv) {
   try {
     if (status->parsed()) return run_status(target, json);
     if (stats->parsed()) return run_stats(target, watch, count, json);
+    if (positions->parsed()) return run_positions(target, json);
     if (hist->parsed()) return run_hist(target, hgrm_dir, plot_path, json);
     if (halt->parsed()) return run_command(target, CommandOp::kHalt, {}, timeout_ms);
     if (resume->parsed()) return run_command(target, CommandOp::kResume, {}, timeout_ms);

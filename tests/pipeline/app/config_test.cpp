@@ -109,6 +109,27 @@ TEST(HftdConfig, ClearErrors) {
   EXPECT_NE(e.find("powers of two"), std::string::npos) << e;
 }
 
+TEST(HftdConfig, JournalAndRecovery) {
+  auto doc = core::ConfigDocument::parse(std::string("instance = \"a-1\"\n") + kMinimal +
+                                             "[journal]\ndir = \"/tmp/j\"\nsync = \"every\"\n[recovery]\nworking_orders = \"cancel\"\n",
+                                         "hftd.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_TRUE(c.journal.has_value());
+  EXPECT_EQ(c.journal->dir, "/tmp/j");
+  EXPECT_EQ(c.journal->sync.mode, journal::SyncMode::kEvery);
+  EXPECT_EQ(c.working_orders, pipeline::WorkingOrders::kCancel);
+  auto plain = core::ConfigDocument::parse(kMinimal, "hftd.toml");
+  const HftdConfig d = parse_hftd_config(plain->root());
+  EXPECT_FALSE(d.journal.has_value()) << "no [journal]: no journal";
+  EXPECT_EQ(d.working_orders, pipeline::WorkingOrders::kAdopt);
+  std::string e = error_of(std::string(kMinimal) + "[recovery]\nworking_orders = \"keep\"\n");
+  EXPECT_NE(e.find("recovery.working_orders"), std::string::npos) << e;
+  e = error_of(std::string(kMinimal) + "[journal]\nsync = \"every\"\n");
+  EXPECT_NE(e.find("journal.dir"), std::string::npos) << e;
+  e = error_of(std::string("instance = \"a b\"\n") + kMinimal + "[journal]\ndir = \"/tmp/j\"\n");
+  EXPECT_NE(e.find("instance"), std::string::npos) << e;
+}
+
 TEST(HftdConfig, ScriptedStrategyOrders) {
   auto doc = core::ConfigDocument::parse(std::string(kMinimal) + R"(
 [[strategies]]

@@ -139,12 +139,17 @@ histogram_dir = "{hist}"
 [control]
 dir = "{shm}"
 publish_interval_ms = 5
+[journal]               # the write-ahead journal on the hot path: it must allocate nothing either
+dir = "{journal}"
+segment_mb = 1
+sync = "interval:10ms"
 )",
                                          fmt::arg("instance", instance_), fmt::arg("backend", s.backend),
                                          fmt::arg("feed", feed_port), fmt::arg("rerequest", venue_->rerequest_endpoint().port()),
                                          fmt::arg("ouch", venue_->ouch_endpoint().port()), fmt::arg("risk", s.risk),
                                          fmt::arg("strategies", s.strategies), fmt::arg("hist", (dir_ / "hist").string()),
-                                         fmt::arg("shm", (dir_ / "shm").string()));
+                                         fmt::arg("shm", (dir_ / "shm").string()),
+                                         fmt::arg("journal", (dir_ / "journal").string()));
     const auto doc = core::ConfigDocument::parse(toml, "loopback.toml");
     config_ = parse_hftd_config(doc->root());
     venue_->start();
@@ -249,6 +254,8 @@ max_position = 1000)";
   EXPECT_EQ(pipeline_allocations() - before, 0u) << "the pipeline threads allocated after warm-up";
   EXPECT_GT(counter("orders.sent") + counter("orders.replaces_sent"), sent_before) << "the strategy kept trading";
   EXPECT_GT(counter("feed.recovered"), recovered_before) << "gaps kept being filled";
+  EXPECT_GT(counter("journal.records"), 0u) << "intents, OUCH messages and session states are journaled";
+  EXPECT_EQ(counter("journal.append_failures"), 0u);
   for (const auto& c : reader_->counters())
     if (c.name.rfind("risk.rejects.", 0) == 0) {
       EXPECT_EQ(c.value, 0u) << c.name << " while trading within roomy limits; " << state();

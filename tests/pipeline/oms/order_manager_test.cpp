@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/support/alloc_counter.hpp"
 
 namespace hft::oms {
@@ -49,6 +51,53 @@ TEST(OrderManager, LifeOfAnOrderWithFillsAndPosition) {
   EXPECT_EQ(m.by_user_ref(1000), nullptr) << "done orders are forgotten";
   EXPECT_EQ(m.exposure(2).position, 300);
   EXPECT_EQ(m.exposure(2).open_buy, 0);
+}
+
+// Realized P&L at average cost: 100 @ 50.00 + 100 @ 51.00 (average 50.50), sell 150 @ 52.00
+// realizes 150 x 1.50; selling 100 more @ 49.00 closes the last 50 (-1.50 each) and opens 50 short.
+TEST(OrderManager, RealizedPnlAtAverageCost) {
+  OrderManager m(16, 8, 1);
+  ExecReport r{};
+  auto fill = [&](std::uint64_t id, Side side, Price px, Quantity q) {
+    Order* o = m.open(intent(id, side, px, q));
+    ASSERT_NE(o, nullptr);
+    ASSERT_TRUE(m.on_executed(o->user_ref, q, px, r));
+  };
+  fill(1, Side::kBuy, 500'000, 100);
+  fill(2, Side::kBuy, 510'000, 100);
+  EXPECT_EQ(m.realized_pnl(2), 0);
+  fill(3, Side::kSell, 520'000, 150);
+  EXPECT_EQ(m.realized_pnl(2), 150 * 15'000);
+  fill(4, Side::kSell, 490'000, 100);
+  EXPECT_EQ(m.realized_pnl(2), 150 * 15'000 - 50 * 15'000);
+  EXPECT_EQ(m.exposure(2).position, -50);
+  fill(5, Side::kBuy, 480'000, 50);  // the short of 50 @ 49.00 closed @ 48.00
+  EXPECT_EQ(m.exposure(2).position, 0);
+  EXPECT_EQ(m.realized_pnl(2), 150 * 15'000 - 50 * 15'000 + 50 * 10'000);
+  EXPECT_EQ(m.realized_pnl(2), m.cash(2)) << "flat: everything is realized";
+  EXPECT_TRUE(m.active(2));
+  EXPECT_FALSE(m.active(3));
+}
+
+// After a recovery the venue's next UserRefNum says which journaled orders never reached it.
+TEST(OrderManager, ReconcileClosesOrdersTheVenueNeverReceived) {
+  OrderManager m(16, 8, 1);
+  Order* a = m.restore_open(intent(1, Side::kBuy, 500'000, 100), 10);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->user_ref, 10u);
+  ExecReport r{};
+  ASSERT_TRUE(m.on_accepted(10, 1, 500'000, 100, r));
+  ASSERT_EQ(m.restore_replace(*a, 501'000, 100, 11), 11u);
+  Order* b = m.restore_open(intent(2, Side::kSell, 510'000, 100), 12);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(m.next_user_ref(), 13u);
+  std::vector<ExecReport> told;
+  EXPECT_EQ(m.reconcile_unsent(11, [&](const ExecReport& x) { told.push_back(x); }), 2u);
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_EQ(m.open_orders(), 1u) << "the accepted order stays; the unsent new order is closed";
+  EXPECT_EQ(m.by_user_ref(10)->state, OrderState::kLive) << "the unsent replace is dropped";
+  EXPECT_EQ(m.exposure(2).open_sell, 0);
+  EXPECT_EQ(m.next_user_ref(), 13u) << "numbers are never reused, sent or not";
 }
 
 TEST(OrderManager, ReplaceCarriesANewUserRefNumAndMovesExposure) {

@@ -1,0 +1,178 @@
+#include "pipeline/app/recovery.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+#include <string_view>
+
+#include "gateways/ouch/codec.hpp"
+
+namespace hft::app {
+namespace {
+
+using pipeline::ExecReport;
+using pipeline::Price;
+
+// Books the venue's messages as the egress stage does (pipeline/stages/egress_stage.hpp).
+struct Replayer {
+  oms::OrderManager& oms;
+  const std::function<void(const ExecReport&)>& on_fill;
+  ReplayResult& out;
+
+  void on_message(const ouch::OrderAccepted& m) noexcept {
+    ExecReport r{};
+    count(oms.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r));
+  }
+  void on_message(const ouch::OrderReplaced& m) noexcept {
+    ExecReport r{};
+    count(oms.on_replaced(m.orig_user_ref_num, m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price),
+                          m.quantity, r));
+  }
+  void on_message(const ouch::OrderCanceled& m) noexcept {
+    ExecReport r{};
+    count(oms.on_canceled(m.user_ref_num, m.quantity, static_cast<std::uint16_t>(m.reason), r));
+  }
+  void on_message(const ouch::AiqCanceled& m) noexcept {
+    ExecReport r{};
+    count(oms.on_canceled(m.user_ref_num, m.decrement_shares, static_cast<std::uint16_t>(m.reason), r));
+  }
+  void on_message(const ouch::OrderExecuted& m) noexcept {
+    // No venue executes beyond OUCH's own bounds; such a record is not booked (cash stays finite).
+    if (m.price > ouch::kMaxPrice || m.quantity > ouch::kMaxQuantity) {
+      ++out.unknown_replies;
+      return;
+    }
+    ExecReport r{};
+    if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r))) on_fill(r);
+  }
+  void on_message(const ouch::OrderRejected& m) noexcept {
+    ExecReport r{};
+    count(oms.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r));
+  }
+  void on_message(const ouch::AccountQueryResponse& m) noexcept { oms.advance_user_ref(m.next_user_ref_num); }
+  template <class T>
+  void on_message(const T&) noexcept {}
+
+  bool count(bool known) noexcept {
+    if (!known) ++out.unknown_replies;
+    return known;
+  }
+};
+
+void note_order_id(ReplayResult& out, std::uint64_t order_id) {
+  const auto strategy = static_cast<std::size_t>(order_id >> 56);
+  const std::uint64_t seq = order_id & ((std::uint64_t{1} << 56) - 1);
+  if (seq + 1 > out.next_order_seq[strategy]) out.next_order_seq[strategy] = seq + 1;
+}
+
+}  // namespace
+
+ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& oms,
+                            const std::function<void(const ExecReport&)>& on_fill) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ReplayResult out;
+  Replayer replayer{oms, on_fill, out};
+  journal::Record r;
+  while (reader.next(r)) {
+    ++out.records;
+    switch (r.header.type) {
+      case journal::RecordType::kIntent: {
+        journal::IntentPayload p{};
+        if (!r.get(p)) break;
+        ++out.intents;
+        note_order_id(out, p.order_id);
+        pipeline::OrderIntent in{};
+        in.order_id = p.order_id;
+        in.price = p.price;
+        in.quantity = p.quantity;
+        in.locate = p.locate;
+        in.type = static_cast<pipeline::IntentType>(p.intent_type);
+        in.side = static_cast<pipeline::Side>(p.side);
+        in.tif = static_cast<pipeline::TimeInForce>(p.tif);
+        in.strategy = p.strategy;
+        in.post_only = p.post_only != 0;
+        if (in.locate >= oms.locates()) break;
+        switch (in.type) {
+          case pipeline::IntentType::kNew:
+            (void)oms.restore_open(in, p.user_ref_num);
+            break;
+          case pipeline::IntentType::kReplace:
+            if (oms::Order* o = oms.by_id(p.order_id)) (void)oms.restore_replace(*o, p.price, p.quantity, p.user_ref_num);
+            break;
+          case pipeline::IntentType::kCancel:
+            if (oms::Order* o = oms.by_id(p.order_id)) oms.begin_cancel(*o, 0);
+            break;
+        }
+        break;
+      }
+      case journal::RecordType::kRiskRefusal: {
+        journal::RefusalPayload p{};
+        if (r.get(p)) note_order_id(out, p.intent.order_id);
+        ++out.refusals;
+        break;
+      }
+      case journal::RecordType::kOuchSent:
+        ++out.sent;
+        break;
+      case journal::RecordType::kOuchReceived: {
+        journal::BlobPayload head{};
+        std::span<const std::uint8_t> bytes;
+        if (!r.blob(head, bytes)) break;
+        ++out.received;
+        if (head.sequenced != 0 && head.soup_sequence + 1 > out.next_soup_sequence)
+          out.next_soup_sequence = head.soup_sequence + 1;
+        (void)ouch::decode_outbound(bytes.data(), bytes.size(), replayer);
+        break;
+      }
+      case journal::RecordType::kCommand: {
+        journal::BlobPayload head{};
+        std::span<const std::uint8_t> bytes;
+        if (!r.blob(head, bytes)) break;
+        ++out.commands;
+        const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        if (text == "kill") out.kill_switch = true;
+        else if (text == "unkill") out.kill_switch = false;
+        else if (text == "halt" || text == "flatten") out.halted = true;
+        else if (text == "resume") out.halted = false;
+        break;
+      }
+      case journal::RecordType::kSessionState: {
+        journal::SessionStatePayload p{};
+        if (!r.get(p)) break;
+        ++out.session_states;
+        std::string_view s(p.session, sizeof p.session);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
+        while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+        if (!s.empty() && s != out.session) {
+          // Another session of the venue: its numbering starts again.
+          out.session = std::string(s);
+          out.next_soup_sequence = p.next_soup_sequence;
+        } else if (p.next_soup_sequence > out.next_soup_sequence) {
+          out.next_soup_sequence = p.next_soup_sequence;
+        }
+        oms.advance_user_ref(p.next_user_ref_num);
+        break;
+      }
+      case journal::RecordType::kWriterOpened:
+        break;
+    }
+  }
+  if (reader.issue().is_error()) throw std::runtime_error("journal: " + reader.issue().message());
+  if (reader.issue().problem == journal::Problem::kTornTail) {
+    out.torn_bytes = reader.torn_bytes();
+    out.torn = reader.issue().message();
+  }
+  out.next_user_ref = oms.next_user_ref();
+  out.elapsed_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  return out;
+}
+
+std::uint32_t trading_date_of(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  return static_cast<std::uint32_t>((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+}  // namespace hft::app

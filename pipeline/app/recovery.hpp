@@ -1,0 +1,48 @@
+#pragma once
+// Crash recovery from the write-ahead journal (issue 10; docs/journal.md, "Recovery").
+//
+// hftd replays the journal of (instance, trading date) before its threads start: every intent
+// that passed risk re-opens, replaces or cancels its order in the order manager under the
+// UserRefNum it had, and every OUCH message the venue sent is booked again through the same
+// order-manager calls as live, so orders, positions, cash, realized P&L and the UserRefNum counter
+// come back exactly. The fills are handed to `on_fill` (the strategy stage's projection). What the
+// venue sent after the last journaled message is left to the venue: the result says which
+// SoupBinTCP session and sequence to log in at, and the egress stage reconciles at the venue's
+// Account Query answer (pipeline/stages/egress_stage.hpp, finish_recovery).
+//
+// Cold path: allocations and exceptions are fine here.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "pipeline/events.hpp"
+#include "pipeline/journal/reader.hpp"
+#include "pipeline/oms/order_manager.hpp"
+
+namespace hft::app {
+
+struct ReplayResult {
+  std::uint64_t records = 0;           // good records replayed (0: nothing to recover)
+  std::uint64_t intents = 0, refusals = 0, sent = 0, received = 0, commands = 0, session_states = 0;
+  std::uint64_t unknown_replies = 0;   // venue messages the order manager did not know (as live)
+  std::uint64_t next_soup_sequence = 1;  // to request at the login
+  std::string session;                 // SoupBinTCP session name (trimmed; "" = none journaled)
+  std::uint32_t next_user_ref = 1;
+  std::uint64_t torn_bytes = 0;        // a torn tail the reader stopped at (the writer truncates it)
+  std::string torn;                    // its description
+  bool kill_switch = false, halted = false;  // the operator's last kill / halt command
+  // Per strategy index (kOperatorStrategy included): the next order sequence (above every id seen).
+  std::array<std::uint64_t, 256> next_order_seq{};
+  std::uint64_t elapsed_ns = 0;
+};
+
+// Replays `reader` into `oms` (constructed empty). Throws std::runtime_error with the reader's
+// message for a journal with errors (corruption in the middle, a gap, a foreign segment).
+ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& oms,
+                            const std::function<void(const pipeline::ExecReport&)>& on_fill);
+
+// The trading date of a wall-clock time (local time, YYYYMMDD).
+std::uint32_t trading_date_of(std::int64_t unix_seconds);
+
+}  // namespace hft::app
