@@ -17,6 +17,7 @@
 #include "net/epoll_backend.hpp"
 #include "net/uring_backend.hpp"
 #include "pipeline/book/book_set.hpp"
+#include "pipeline/book/snapshot.hpp"
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/control_plane.hpp"
 #include "pipeline/control/publisher.hpp"
@@ -219,6 +220,8 @@ class Pipeline final : public PipelineBase {
     s.recovered = mc.recovered;
     s.lost = mc.lost;
     s.requests = net_.counters().requests_sent;
+    s.snapshot_recoveries = net_.counters().snapshot_recoveries;
+    s.books_json = book::to_json(book::take_snapshot(books_));  // the threads have stopped
     s.book_messages = book_.counters().events;
     s.book_events = book_.counters().depth_events + book_.counters().trade_events;
     const auto& oc = oms_.counters();
