@@ -119,6 +119,15 @@ class Venue {
   // returns its message count. Between requests only (the port calls it from the loop; tests
   // and the benchmark with the loop stopped).
   std::size_t build_snapshot(std::vector<std::uint8_t>& out);
+  // Writes the capture buffer (--capture) out now (benchmarks read the day so far).
+  void feed_flush_capture() noexcept { feed_.sink().flush_capture(); }
+  // Changes the background flow's rate from now on (benchmarks: build a book fast, then trade at
+  // a normal rate). Not with run() on another thread.
+  void set_background_rate(double rate) noexcept {
+    config_.background.rate = rate;
+    bg_base_ns_ = core::monotonic_ns();
+    bg_produced_ = 0;
+  }
   [[nodiscard]] std::uint16_t probe_locate() const noexcept { return static_cast<std::uint16_t>(config_.symbols.size() + 1); }
   [[nodiscard]] VenueSummary summary() const;
   // The engine's books (displayed levels), in locate order; the probe's symbol last.
