@@ -355,6 +355,7 @@ std::vector<int> Appliance::thread_ids() const { return impl_->pipeline->thread_
 std::string Summary::key_values() const {
   std::string s = fmt::format("backend={}\nfeed_packets={}\nfeed_messages={}\ngaps={}\nrecovered={}\nlost={}\nrequests={}\n",
                               backend, feed_packets, feed_messages, gaps, recovered, lost, requests);
+  s += fmt::format("snapshot_recoveries={}\n", snapshot_recoveries);
   s += fmt::format("orders_sent={}\naccepted={}\nfills={}\nfilled_shares={}\ncanceled={}\nvenue_rejects={}\nrisk_rejects={}\n",
                    orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects);
   s += fmt::format("cancels_sent={}\nreplaces_sent={}\n", cancels_sent, replaces_sent);
