@@ -54,7 +54,7 @@ struct Day {
 };
 
 Day& day() {
-  static Day d = [] {
+  static Day instance = [] {
     Day d;
     core::logger().set_level(spdlog::level::warn);
     venue::VenueConfig c;
@@ -90,7 +90,7 @@ Day& day() {
     d.messages = s.itch_messages;
     return d;
   }();
-  return d;
+  return instance;
 }
 
 book::BookConfig book_config() {
