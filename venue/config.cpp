@@ -54,6 +54,8 @@ void parse_feed(const core::ConfigSection& s, VenueConfig& c) {
   c.feed_options.multicast_loop = s.boolean("loop", true);
   c.feed_options.send_buffer = static_cast<int>(s.integer("send_buffer", 0, 0, 1 << 30));
   c.drop_every = static_cast<std::uint32_t>(s.integer("drop_every", 0, 0, 1'000'000));
+  c.drop_burst = static_cast<std::uint64_t>(s.integer("drop_burst", 0, 0, 1ll << 40));
+  c.drop_burst_after = static_cast<std::uint64_t>(s.integer("drop_burst_after", 0, 0, 1ll << 40));
   const bool session_given = s.has("session");
   c.publisher = mold::parse_publisher_config(s);
   if (!session_given) c.publisher.session = mold::SessionId{};  // a new one per start
@@ -246,6 +248,12 @@ VenueConfig parse_venue_config(const core::ConfigSection& root) {
     parse_rerequest(*s, c);
   }
   if (auto s = root.section("order_entry")) parse_order_entry(*s, c);
+  if (auto s = root.section("glimpse")) {
+    if (const std::string listen = s->string("listen", ""); !listen.empty()) c.glimpse = endpoint(*s, "listen", c.ouch);
+    c.glimpse_max_connections = static_cast<std::size_t>(s->integer("max_connections", 8, 1, 1024));
+    c.glimpse_max_connections_per_source = static_cast<std::size_t>(s->integer("max_connections_per_source", 4, 0, 1024));
+    s->reject_unknown_keys();
+  }
   // Generated symbols do not depend on the flow's seed: clients of any run see the same names.
   if (auto s = root.section("symbols")) parse_symbols(*s, c, 1);
   if (auto s = root.section("engine")) parse_engine(*s, c);

@@ -15,6 +15,8 @@
 //   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
 //                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
 //                still served by the re-request server: a lossy link for gap-recovery tests)
+//                drop_burst = 0, drop_burst_after = 0 (one burst of drop_burst message packets kept
+//                off the wire after drop_burst_after of them: beyond the re-request window, a loss)
 //                + MoldUDP64 publisher keys (session, max_payload, max_delay_us, heartbeat_interval_ms,
 //                end_of_session_packets, first_sequence; gateways/moldudp64/publisher.hpp);
 //                session absent: a new name per start (new_session_name() below)
@@ -27,6 +29,8 @@
 //                user_ref_num_policy = "reject" | "ignore"  cancel_on_disconnect = false
 //                + SoupBinTCP server keys (session, heartbeat_interval_ms, timeout_ms, ...;
 //                gateways/soupbintcp/config.hpp); session absent: the feed's per-start name
+//   [glimpse]    listen = "" (e.g. "127.0.0.1:31004"; "": no GLIMPSE port)  max_connections = 8
+//                max_connections_per_source = 4
 //   [[order_entry.users]] username = "HFT01"  password = "hft01pw"  firm = ""
 //                cancel_on_disconnect = (the table's)   (and HFT02 / hft02pw)
 //   [symbols]    names = ["AAA", ..., "HHH"]  |  count = N (generated);  min_price = 100000  max_price = 5000000
@@ -116,6 +120,8 @@ struct VenueConfig {
   net::Endpoint feed = net::parse_endpoint("127.0.0.1:31001");
   net::UdpOptions feed_options;
   std::uint32_t drop_every = 0;             // keep every Nth message packet off the wire (0: none)
+  std::uint64_t drop_burst = 0;             // one burst of this many message packets kept off the wire...
+  std::uint64_t drop_burst_after = 0;       // ...after this many message packets (feed.hpp)
   mold::PublisherConfig publisher;
   net::Endpoint rerequest = net::parse_endpoint("127.0.0.1:31002");
   mold::RerequestConfig rerequest_options;  // session copied from the publisher
@@ -132,6 +138,12 @@ struct VenueConfig {
   std::uint32_t warnings_per_interval = 5;             // this many per interval, then a count
   std::uint32_t max_client_orders = 65536;  // live client orders, all users together
   bool cancel_on_disconnect = false;        // for accounts that do not say (Account::cancel_on_disconnect)
+
+  // GLIMPSE 5.0 snapshots (venue/glimpse.hpp); none: no GLIMPSE port. The order-entry accounts
+  // log in; the order-entry server keys apply (timeouts, login deadline, failed-login lockout).
+  std::optional<net::Endpoint> glimpse;
+  std::size_t glimpse_max_connections = 8;
+  std::size_t glimpse_max_connections_per_source = 4;
 
   std::vector<SymbolSpec> symbols;          // locates 1..N in this order; the probe symbol is N+1
   match::EngineConfig engine;

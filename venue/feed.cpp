@@ -31,16 +31,21 @@ FeedSink::FeedSink(const net::Endpoint& destination, const net::UdpOptions& opti
 ItchFeed::ItchFeed(const VenueConfig& config, VenueClock& clock, std::vector<itch::Symbol> symbols)
     : clock_(clock),
       symbols_(std::move(symbols)),
+      trading_states_(symbols_.size(), 0),
+      directory_test_(symbols_.size(), 0),
       store_(config.store),
-      publisher_(config.publisher, FeedSink(config.feed, config.feed_options, config.capture, config.drop_every), &store_) {}
-
-void ItchFeed::system_event(char code) noexcept {
-  if (std::uint8_t* out = claim('S')) commit('S', itch::encode::system_event(out, header(0), code));
+      publisher_(config.publisher, FeedSink(config.feed, config.feed_options, config.capture, config.drop_every), &store_) {
+  publisher_.sink().set_drop_burst(config.drop_burst_after, config.drop_burst);
 }
 
-void ItchFeed::stock_directory(std::uint16_t locate, bool test_issue) noexcept {
-  std::uint8_t* out = claim('R');
-  if (out == nullptr) return;
+void ItchFeed::system_event(char code) noexcept {
+  if (std::uint8_t* out = claim('S')) {
+    commit('S', itch::encode::system_event(out, header(0), code));
+    last_system_event_ = code;
+  }
+}
+
+itch::StockDirectoryFields ItchFeed::directory(std::uint16_t locate, bool test_issue) const noexcept {
   itch::StockDirectoryFields f;
   f.stock = symbol(locate);
   f.market_category = 'Q';        // NASDAQ Global Select
@@ -50,12 +55,21 @@ void ItchFeed::stock_directory(std::uint16_t locate, bool test_issue) noexcept {
   f.issue_classification = 'C';  // common stock
   f.issue_sub_type = "Z";
   f.authenticity = test_issue ? 'T' : 'P';  // 'T': a test issue (the latency probe's symbol)
-  commit('R', itch::encode::stock_directory(out, header(locate), f));
+  return f;
+}
+
+void ItchFeed::stock_directory(std::uint16_t locate, bool test_issue) noexcept {
+  std::uint8_t* out = claim('R');
+  if (out == nullptr) return;
+  commit('R', itch::encode::stock_directory(out, header(locate), directory(locate, test_issue)));
+  directory_test_[locate - 1] = test_issue ? 'T' : 'P';
 }
 
 void ItchFeed::trading_action(std::uint16_t locate, char state) noexcept {
-  if (std::uint8_t* out = claim('H'))
+  if (std::uint8_t* out = claim('H')) {
     commit('H', itch::encode::stock_trading_action(out, header(locate), symbol(locate), state, ""));
+    trading_states_[locate - 1] = state;
+  }
 }
 
 void ItchFeed::add_order(std::uint16_t locate, std::uint64_t ref, char side, std::uint32_t shares, std::uint32_t price,

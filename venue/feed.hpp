@@ -67,9 +67,25 @@ class FeedSink {
       ++dropped_on_purpose_;
       return true;
     }
+    if (burst_left_ != 0 && header.kind() == mold::PacketKind::kMessages) [[unlikely]] {
+      if (burst_after_ != 0) {
+        --burst_after_;
+      } else {
+        --burst_left_;
+        ++dropped_on_purpose_;
+        return true;
+      }
+    }
     return udp_.send(header, packet);
   }
   [[nodiscard]] std::uint64_t dropped_on_purpose() const noexcept { return dropped_on_purpose_; }
+  // One burst of `count` consecutive message packets kept off the wire after the first `after`
+  // ([feed] drop_burst / drop_burst_after): with a burst longer than the re-request server's
+  // window, receivers lose data for good (snapshot-recovery tests).
+  void set_drop_burst(std::uint64_t after, std::uint64_t count) noexcept {
+    burst_after_ = after;
+    burst_left_ = count;
+  }
 
   // Another reader of every packet (the venue's own book, built from what it publishes). Called
   // once per packet, before the sendto.
@@ -100,6 +116,8 @@ class FeedSink {
   std::uint32_t drop_every_ = 0;
   std::uint32_t since_drop_ = 0;
   std::uint64_t dropped_on_purpose_ = 0;
+  std::uint64_t burst_after_ = 0;
+  std::uint64_t burst_left_ = 0;
 };
 
 struct FeedCounters {
@@ -145,6 +163,14 @@ class ItchFeed {
   [[nodiscard]] const FeedSink& sink() const noexcept { return publisher_.sink(); }
   [[nodiscard]] const itch::Symbol& symbol(std::uint16_t locate) const noexcept { return symbols_[locate - 1]; }
   [[nodiscard]] std::size_t symbol_count() const noexcept { return symbols_.size(); }
+  // The day as published so far (GLIMPSE snapshots repeat it): the last System Event code (0:
+  // none yet), each locate's Stock Directory fields and last Trading Action state (0: none yet).
+  [[nodiscard]] char last_system_event() const noexcept { return last_system_event_; }
+  [[nodiscard]] char trading_state(std::uint16_t locate) const noexcept { return trading_states_[locate - 1]; }
+  [[nodiscard]] bool directory_published(std::uint16_t locate) const noexcept { return directory_test_[locate - 1] != 0; }
+  [[nodiscard]] itch::StockDirectoryFields directory_fields(std::uint16_t locate) const noexcept {
+    return directory(locate, directory_test_[locate - 1] == 'T');
+  }
 
  private:
   // Room for a message of `type` in the current packet (nullptr, counted, once the session ended).
@@ -166,8 +192,13 @@ class ItchFeed {
     return itch::MessageHeader{locate, 0, clock_.since_midnight()};
   }
 
+  [[nodiscard]] itch::StockDirectoryFields directory(std::uint16_t locate, bool test_issue) const noexcept;
+
   VenueClock& clock_;
   std::vector<itch::Symbol> symbols_;
+  std::vector<char> trading_states_;
+  std::vector<char> directory_test_;  // 0: not published; 'T' test issue; 'P' production
+  char last_system_event_ = 0;
   mold::RetransmitStore store_;
   mold::Publisher<FeedSink> publisher_;
   FeedCounters counters_;

@@ -15,14 +15,15 @@
 #include "pipeline/book/book_set.hpp"
 #include "pipeline/book/itch_handler.hpp"
 #include "pipeline/book/snapshot.hpp"
+#include "gateways/itch/glimpse.hpp"
 
 namespace hft::venue {
 namespace {
 
 constexpr std::uint64_t kHousekeepingNs = 10'000'000;  // soup heartbeats and timeouts are 1 s-scale
-constexpr std::uint64_t kStopTag = 1, kTcpTag = 2, kRerequestTag = 3;
+constexpr std::uint64_t kStopTag = 1, kTcpTag = 2, kRerequestTag = 3, kGlimpseTag = 4;
 constexpr int kRerequestRounds = 16;                   // recvmmsg batches per pass
-constexpr unsigned kTcpReady = 1, kRerequestReady = 2;
+constexpr unsigned kTcpReady = 1, kRerequestReady = 2, kGlimpseReady = 4;
 
 soup::ServerConfig server_config(const VenueConfig& c) {
   soup::ServerConfig s = c.order_entry;
@@ -140,11 +141,69 @@ Venue::Venue(VenueConfig config)
   tcp_ = std::make_unique<net::TcpServer<Session>>(
       config_.ouch, options, [this](std::size_t) { return std::make_unique<Session>(context_, port_); });
 
+  if (config_.glimpse) {
+    soup::ServerConfig g = server_config(config_);
+    g.store_messages = 1;  // a GLIMPSE login is for sequence 1; nothing is stored
+    g.store_bytes = g.max_message;
+    glimpse_context_ = std::make_unique<soup::ServerContext>(g);
+    net::TcpServerOptions go = options;
+    go.max_connections = config_.glimpse_max_connections;
+    go.max_connections_per_source = config_.glimpse_max_connections_per_source;
+    glimpse_tcp_ = std::make_unique<net::TcpServer<GlimpseSession>>(*config_.glimpse, go, [this](std::size_t) {
+      return std::make_unique<GlimpseSession>(*glimpse_context_, &Venue::glimpse_build, this, glimpse_counters_);
+    });
+  }
+
   stop_fd_ = net::Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!stop_fd_.valid()) throw std::system_error(errno, std::generic_category(), "eventfd");
   epoll_.add(stop_fd_.get(), EPOLLIN, kStopTag);
   epoll_.add(tcp_->epoll_fd(), EPOLLIN, kTcpTag);
   epoll_.add(rerequest_.fd(), EPOLLIN, kRerequestTag);
+  if (glimpse_tcp_) epoll_.add(glimpse_tcp_->epoll_fd(), EPOLLIN, kGlimpseTag);
+}
+
+// GLIMPSE 5.0 (docs/market-data.md): the day so far, every displayed resting order with its
+// current shares in time priority per level, then the Snapshot message with the feed's next
+// sequence number. Called between requests, so the engine's books are exactly what the feed's
+// messages below that number built.
+std::size_t Venue::build_snapshot(std::vector<std::uint8_t>& out) {
+  std::uint8_t msg[64];
+  std::size_t n = 0;
+  const std::uint64_t ts = clock_.since_midnight();
+  auto put = [&](std::size_t len) {
+    append_sequenced(out, msg, len);
+    ++n;
+  };
+  const itch::MessageHeader day{0, 0, ts};
+  // The System Events of the day so far, in their order (start_of_day / end_of_day).
+  const char last = feed_.last_system_event();
+  for (const char code : {'O', 'S', 'Q', 'M', 'E', 'C'}) {
+    if (last == 0) break;
+    put(itch::encode::system_event(msg, day, code));
+    if (code == last) break;
+  }
+  const auto locates = static_cast<std::uint16_t>(feed_.symbol_count());
+  for (std::uint16_t l = 1; l <= locates; ++l) {
+    if (!feed_.directory_published(l)) continue;
+    const itch::MessageHeader h{l, 0, ts};
+    put(itch::encode::stock_directory(msg, h, feed_.directory_fields(l)));
+    if (const char state = feed_.trading_state(l); state != 0)
+      put(itch::encode::stock_trading_action(msg, h, feed_.symbol(l), state, ""));
+    // Reg SHO: this venue applies no short-sale restriction ('0').
+    const std::string_view sym = feed_.symbol(l).view();
+    put(itch::encode_generic(msg, 'Y', {{"stock_locate", l}, {"timestamp", ts}, {"stock", 0, sym}, {"reg_sho_action", 0, "0"}}));
+  }
+  for (std::uint16_t l = 1; l <= locates; ++l) {
+    const itch::MessageHeader h{l, 0, ts};
+    const itch::Symbol& sym = feed_.symbol(l);
+    engine_.for_each_resting(static_cast<match::SymbolIndex>(l), [&](const match::OrderView& o) {
+      if (o.hidden || o.displayed == 0) return;
+      put(itch::encode::add_order(msg, h, o.ref, match::side_code(o.side), static_cast<std::uint32_t>(o.displayed), sym,
+                                  static_cast<std::uint32_t>(o.price)));
+    });
+  }
+  put(itch::glimpse::encode_snapshot(msg, feed_.next_sequence()));
+  return n;
 }
 
 Venue::~Venue() = default;
@@ -260,6 +319,7 @@ void Venue::start() {
                   "session {} on {}",
                   config_.publisher.session.view(), config_.feed.to_string(), rerequest_endpoint().to_string(),
                   config_.order_entry.session, ouch_endpoint().to_string());
+  if (glimpse_tcp_) core::log::info("hft-exchange: GLIMPSE 5.0 snapshots on {}", glimpse_endpoint().to_string());
   std::string users;
   for (const Account& a : config_.accounts) users += (users.empty() ? "" : ", ") + a.username;
   core::log::info("hft-exchange: users {}; background flow {} msg/s, seed {}; open {}", users, config_.background.rate,
@@ -331,6 +391,7 @@ void Venue::end_of_day() {
     if (done || core::monotonic_ns() >= deadline) break;
   }
   tcp_->shutdown();
+  if (glimpse_tcp_) glimpse_tcp_->shutdown();
   feed_.sink().flush_capture();
 }
 
@@ -364,6 +425,11 @@ void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
   if ((ready & kRerequestReady) != 0) {
     for (int i = 0; i < kRerequestRounds && rerequest_.poll() > 0; ++i) {
     }
+  }
+  // GLIMPSE between requests: what the engine holds is what the feed's messages so far built.
+  if (glimpse_tcp_ && ((ready & kGlimpseReady) != 0 || now >= next_glimpse_poll_ns_ || glimpse_tcp_->active_connections() != 0)) {
+    glimpse_tcp_->poll(0);
+    next_glimpse_poll_ns_ = now + kHousekeepingNs;
   }
   if (trading) {
     probe_.poll(engine_, feed_, clock_, now);
@@ -410,6 +476,7 @@ unsigned Venue::wait(std::uint64_t timeout_ns) noexcept {
       }
       case kTcpTag: ready |= kTcpReady; break;
       case kRerequestTag: ready |= kRerequestReady; break;
+      case kGlimpseTag: ready |= kGlimpseReady; break;
       default: break;
     }
   }
@@ -556,6 +623,7 @@ VenueSummary Venue::summary() const {
   }
   if (executions_) s.executions_file = executions_->stats();
   s.outputs_ok = outputs_ok_;
+  s.glimpse = glimpse_counters_;
   return s;
 }
 
@@ -610,6 +678,13 @@ void Venue::log_summary(const VenueSummary& s) const {
                             internal_rejects_[r]);
   }
   if (!internal.empty()) core::log::info("summary: background requests refused by the engine: {}", internal);
+  if (glimpse_tcp_) {
+    core::log::info("summary: GLIMPSE: {} connections, {} snapshots sent ({} messages, {} bytes; last built in {:.1f} ms), "
+                    "{} completed, {} closed early, {} logins rejected",
+                    s.glimpse.connections, s.glimpse.snapshots, s.glimpse.snapshot_messages, s.glimpse.snapshot_bytes,
+                    static_cast<double>(s.glimpse.last_build_ns) / 1e6, s.glimpse.completed, s.glimpse.closed_early,
+                    s.glimpse.login_rejects);
+  }
   if (probe_.enabled()) {
     core::log::info("summary: probe: {} sent, {} answered, {} timed out, {} untradeable, {} stray answers; wire-to-wire {}",
                     s.probe.sent, s.probe.answered, s.probe.timeouts, s.probe.unanswerable, s.probe.stray,

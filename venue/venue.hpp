@@ -46,6 +46,7 @@
 #include "venue/config.hpp"
 #include "venue/execution_log.hpp"
 #include "venue/feed.hpp"
+#include "venue/glimpse.hpp"
 #include "venue/listener.hpp"
 #include "venue/order_entry.hpp"
 #include "venue/probe.hpp"
@@ -81,6 +82,7 @@ struct VenueSummary {
   ProbeCounters probe;
   std::uint64_t probe_p50_ns = 0, probe_p90_ns = 0, probe_p99_ns = 0, probe_p999_ns = 0, probe_max_ns = 0;
   ExecutionLogStats executions_file;   // --executions
+  GlimpseCounters glimpse;             // --glimpse
   bool outputs_ok = true;              // capture, book dump, histogram and executions written without error
 };
 
@@ -111,6 +113,21 @@ class Venue {
   [[nodiscard]] net::Endpoint feed_destination() const { return config_.feed; }
   [[nodiscard]] net::Endpoint rerequest_endpoint() const { return rerequest_.local_endpoint(); }
   [[nodiscard]] net::Endpoint ouch_endpoint() const { return tcp_->local(); }
+  // The GLIMPSE port (config().glimpse set), else an empty endpoint.
+  [[nodiscard]] net::Endpoint glimpse_endpoint() const { return glimpse_tcp_ ? glimpse_tcp_->local() : net::Endpoint{}; }
+  // Appends a GLIMPSE 5.0 snapshot of the current state (sequenced SoupBinTCP packets) to `out`;
+  // returns its message count. Between requests only (the port calls it from the loop; tests
+  // and the benchmark with the loop stopped).
+  std::size_t build_snapshot(std::vector<std::uint8_t>& out);
+  // Writes the capture buffer (--capture) out now (benchmarks read the day so far).
+  void feed_flush_capture() noexcept { feed_.sink().flush_capture(); }
+  // Changes the background flow's rate from now on (benchmarks: build a book fast, then trade at
+  // a normal rate). Not with run() on another thread.
+  void set_background_rate(double rate) noexcept {
+    config_.background.rate = rate;
+    bg_base_ns_ = core::monotonic_ns();
+    bg_produced_ = 0;
+  }
   [[nodiscard]] std::uint16_t probe_locate() const noexcept { return static_cast<std::uint16_t>(config_.symbols.size() + 1); }
   [[nodiscard]] VenueSummary summary() const;
   // The engine's books (displayed levels), in locate order; the probe's symbol last.
@@ -161,6 +178,9 @@ class Venue {
   // Sleeps until a descriptor is ready or the timeout passes; returns which were ready.
   unsigned wait(std::uint64_t timeout_ns) noexcept;
   void run_background(std::uint64_t now_ns) noexcept;
+  static std::size_t glimpse_build(void* self, std::vector<std::uint8_t>& out) {
+    return static_cast<Venue*>(self)->build_snapshot(out);
+  }
   void count_session_event(const soup::SessionEvent& e) noexcept;
   // soup::log_event, with warnings limited per kind and reason (issue 18: a flood of refused
   // logins is a count, not a line each).
@@ -185,6 +205,9 @@ class Venue {
   std::unique_ptr<ExecutionLog> executions_;
   OuchPort port_;
   std::unique_ptr<net::TcpServer<Session>> tcp_;
+  std::unique_ptr<soup::ServerContext> glimpse_context_;
+  GlimpseCounters glimpse_counters_;
+  std::unique_ptr<net::TcpServer<GlimpseSession>> glimpse_tcp_;
   net::Epoll epoll_;
   net::Fd stop_fd_;
   std::atomic<int> stop_requests_{0};
@@ -195,6 +218,7 @@ class Venue {
   std::uint64_t open_ns_ = 0;           // when the day opened (the duration counts from here)
   std::uint64_t end_ns_ = 0;
   std::uint64_t next_session_poll_ns_ = 0;
+  std::uint64_t next_glimpse_poll_ns_ = 0;
   std::uint64_t bg_base_ns_ = 0;        // the background flow's clock origin
   std::uint64_t bg_produced_ = 0;       // its messages since bg_base_ns_
   std::uint64_t bg_messages_ = 0;       // its messages since the start

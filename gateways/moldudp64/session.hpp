@@ -298,6 +298,17 @@ class Session {
     return true;
   }
 
+  // A receiver that took a snapshot (GLIMPSE, pipeline/stages/net_stage.hpp) before the feed's
+  // first packet: the stream is expected from `sequence` on, so a later first packet opens a gap
+  // that is re-requested like any other. False (nothing changed) once the session has started.
+  bool start_at(std::uint64_t sequence) noexcept {
+    if (started_ || sequence == 0) return false;
+    started_ = true;
+    expected_ = sequence;
+    highest_seen_ = sequence;
+    return true;
+  }
+
   // A suspect jump is being asked about (poll() has a timer to run).
   [[nodiscard]] bool suspect_pending() const noexcept { return suspect_.active; }
   [[nodiscard]] const SuspectJump& suspect() const noexcept { return suspect_; }

@@ -17,6 +17,7 @@
 #include "net/epoll_backend.hpp"
 #include "net/uring_backend.hpp"
 #include "pipeline/book/book_set.hpp"
+#include "pipeline/book/snapshot.hpp"
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/control_plane.hpp"
 #include "pipeline/control/publisher.hpp"
@@ -234,6 +235,8 @@ class Pipeline final : public PipelineBase {
     s.recovered = mc.recovered;
     s.lost = mc.lost;
     s.requests = net_.counters().requests_sent;
+    s.snapshot_recoveries = net_.counters().snapshot_recoveries;
+    s.books_json = book::to_json(book::take_snapshot(books_));  // the threads have stopped
     s.book_messages = book_.counters().events;
     s.book_events = book_.counters().depth_events + book_.counters().trade_events;
     const auto& oc = oms_.counters();
@@ -428,6 +431,7 @@ std::vector<int> Appliance::thread_ids() const { return impl_->pipeline->thread_
 std::string Summary::key_values() const {
   std::string s = fmt::format("backend={}\nfeed_packets={}\nfeed_messages={}\ngaps={}\nrecovered={}\nlost={}\nrequests={}\n",
                               backend, feed_packets, feed_messages, gaps, recovered, lost, requests);
+  s += fmt::format("snapshot_recoveries={}\n", snapshot_recoveries);
   s += fmt::format("orders_sent={}\naccepted={}\nfills={}\nfilled_shares={}\ncanceled={}\nvenue_rejects={}\nrisk_rejects={}\n",
                    orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects);
   s += fmt::format("cancels_sent={}\nreplaces_sent={}\n", cancels_sent, replaces_sent);

@@ -18,6 +18,8 @@ struct Summary {
   std::string arena;
   std::uint64_t feed_packets = 0, feed_messages = 0, gaps = 0, recovered = 0, lost = 0, requests = 0;
   std::uint64_t book_messages = 0, book_events = 0;
+  std::uint64_t snapshot_recoveries = 0;  // books rebuilt from a GLIMPSE snapshot
+  std::string books_json;                 // the final books, as `hft-itch book --format json` / hft-exchange --book-dump
   std::uint64_t orders_sent = 0, cancels_sent = 0, replaces_sent = 0, accepted = 0, fills = 0, filled_shares = 0;
   std::uint64_t venue_rejects = 0, canceled = 0, risk_rejects = 0;
   // Shares of different symbols do not add up: one entry per symbol with a position or cash

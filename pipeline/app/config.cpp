@@ -53,6 +53,7 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     s->reject_unknown_keys();
   }
 
+  std::string glimpse_user, glimpse_password;
   const core::ConfigSection feed = root.require_section("feed");
   c.feed.listen = endpoint(feed, "listen", "127.0.0.1:31001");
   c.feed.interface = feed.string("interface", "");
@@ -85,6 +86,21 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   c.feed.source_silence_ns = static_cast<std::uint64_t>(feed.integer("source_silence_ms", 5000, 100, 3'600'000)) * 1'000'000;
   c.feed.session.max_sequence_jump = static_cast<std::uint64_t>(feed.integer("max_sequence_jump", 1'000'000, 1, 1ll << 62));
   c.feed.session.confirm_packets = static_cast<std::uint32_t>(feed.integer("confirm_packets", 2, 0, 1000));
+  // GLIMPSE 5.0 snapshot recovery (issue 10; pipeline/stages/net_stage.hpp): at start instead of a
+  // replay from sequence 1, and for any data the re-request server could not serve.
+  if (const std::string g = feed.string("glimpse", ""); !g.empty()) {
+    c.feed.glimpse.enabled = true;
+    c.feed.glimpse.endpoint = endpoint(feed, "glimpse", g);
+    if (!feed.has("first_sequence")) c.feed.session.first_sequence = 0;  // the snapshot gives the start
+  }
+  glimpse_user = feed.string("glimpse_user", "");
+  if (glimpse_user.size() > 6) feed.fail("glimpse_user", "must be at most 6 characters (SoupBinTCP)");
+  glimpse_password = feed.string("glimpse_password", "");
+  if (glimpse_password.size() > 10) feed.fail("glimpse_password", "must be at most 10 characters (SoupBinTCP)");
+  c.feed.glimpse.max_bytes = static_cast<std::size_t>(feed.integer("glimpse_max_mb", 64, 1, 65536)) << 20;
+  c.feed.glimpse.buffer_messages = static_cast<std::size_t>(feed.integer("glimpse_buffer_messages", 262144, 16, 1 << 26));
+  c.feed.glimpse.timeout_ns = static_cast<std::uint64_t>(feed.integer("glimpse_timeout_ms", 10000, 10, 3'600'000)) * 1'000'000;
+  c.feed.glimpse.retry_ns = static_cast<std::uint64_t>(feed.integer("glimpse_retry_ms", 200, 1, 600'000)) * 1'000'000;
   feed.reject_unknown_keys();
 
   const core::ConfigSection oe = root.require_section("order_entry");
@@ -93,6 +109,9 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
   if (c.order_entry.soup.username.empty() || c.order_entry.soup.username.size() > 6) oe.fail("user", "must be 1 to 6 characters (SoupBinTCP)");
   c.order_entry.soup.password = oe.string("password", "");
   if (c.order_entry.soup.password.size() > 10) oe.fail("password", "must be at most 10 characters (SoupBinTCP)");
+  // GLIMPSE logs in with the order-entry account unless [feed] names its own.
+  c.feed.glimpse.username = glimpse_user.empty() ? c.order_entry.soup.username : glimpse_user;
+  c.feed.glimpse.password = glimpse_user.empty() ? c.order_entry.soup.password : glimpse_password;
   c.order_entry.soup.session = oe.string("session", "");
   if (c.order_entry.soup.session.size() > 10) oe.fail("session", "must be at most 10 characters");
   c.order_entry.firm = oe.string("firm", "");

@@ -6,6 +6,8 @@
 //   [net]          backend = "auto" | "io_uring" | "epoll", busy_poll, buffer_count, buffer_size,
 //                  socket_busy_poll_us, sqpoll
 //   [feed]         listen, interface, rerequest, session, first_sequence, store_packets, request_timeout_ms,
+//                  glimpse ("HOST:PORT": GLIMPSE 5.0 snapshot recovery), glimpse_user, glimpse_password,
+//                  glimpse_max_mb, glimpse_buffer_messages, glimpse_timeout_ms, glimpse_retry_ms,
 //                  recovery_deadline_ms, kernel_timestamps, receive_buffer_kb
 //   [order_entry]  venue, user, password, session, firm, heartbeat_ms, timeout_ms, reconnect_ms,
 //                  reconnect_max_ms, connect_timeout_ms, new_session_after_refusals,

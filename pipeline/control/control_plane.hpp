@@ -139,6 +139,9 @@ class ControlPlane {
           refuted{counter("feed.suspect_refuted")}, expired{counter("feed.suspect_expired")},
           probes{counter("feed.probes")}, phantom{counter("feed.phantom")},
           feed_sessions{counter("feed.session_changes")}, lost_stale{counter("feed.lost_stale")},
+          snap_recoveries{counter("feed.snapshot_recoveries")}, snap_attempts{counter("feed.snapshot_attempts")},
+          snap_failures{counter("feed.snapshot_failures")}, snap_overflows{counter("feed.snapshot_overflows")},
+          snap_restarts{counter("feed.snapshot_restarts")}, snap_skipped{counter("feed.snapshot_skipped")},
           depth{counter("ring.net_parse.depth", K::kGauge)}, high{counter("ring.net_parse.high_water", K::kGauge)};
       p.add([=, this, hw = std::uint64_t{0}]() mutable {
         datagrams = net_.counters().datagrams;
@@ -165,6 +168,12 @@ class ControlPlane {
         phantom = m.phantom;
         feed_sessions = m.session_changes;
         lost_stale = net_.counters().lost_stale;
+        snap_recoveries = net_.counters().snapshot_recoveries;
+        snap_attempts = net_.counters().snapshot_attempts;
+        snap_failures = net_.counters().snapshot_failures;
+        snap_overflows = net_.counters().snapshot_overflows;
+        snap_restarts = net_.counters().snapshot_restarts;
+        snap_skipped = net_.counters().snapshot_skipped;
         net_.log_events();  // each feed event once, with its numbers, when its counter moved (never per packet)
         const std::uint64_t d = rx_->size_approx();
         hw = d > hw ? d : hw;

@@ -43,10 +43,13 @@
 // publisher) logs each kind of event once with its numbers when its counter has moved.
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -56,6 +59,7 @@
 #include "net/backend.hpp"
 #include "net/socket.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/stages/glimpse_fetch.hpp"
 
 namespace hft::pipeline {
 
@@ -71,6 +75,8 @@ struct FeedConfig {
   bool source_fixed = false;
   sockaddr_in source{};
   std::uint64_t source_silence_ns = 5'000'000'000;  // forget a learned source silent this long
+  // GLIMPSE 5.0 snapshot recovery (issue 10): at start and for any loss (see the top of this file).
+  GlimpseConfig glimpse;
 };
 
 // "IP:PORT" or "IP" (any port). Throws std::invalid_argument.
@@ -85,6 +91,25 @@ struct NetCountersView {
   std::uint64_t source_changes = 0;   // feed source learned (or forgotten after silence and learned again)
   std::uint64_t sources_forgotten = 0;
   std::uint64_t lost_stale = 0;       // times the feed went stale for the rest of the session (data lost)
+  // GLIMPSE snapshot recovery
+  std::uint64_t snapshot_recoveries = 0;  // books rebuilt from a snapshot and the buffered feed: fresh again
+  std::uint64_t snapshot_attempts = 0;    // snapshots requested
+  std::uint64_t snapshot_failures = 0;    // attempts that failed (connect, login, closed, malformed, timeout)
+  std::uint64_t snapshot_overflows = 0;   // the live buffer filled during a recovery: restarted
+  std::uint64_t snapshot_restarts = 0;    // restarted for a loss during the recovery or a snapshot behind the feed
+  std::uint64_t snapshot_skipped = 0;     // live messages already in the snapshot (sequence below it)
+};
+
+// The last snapshot recovery's numbers (log_events()).
+struct SnapshotRecoveryStats {
+  std::uint64_t sequence = 0;        // where the real-time feed took over
+  std::uint64_t messages = 0;        // snapshot messages applied
+  std::uint64_t orders = 0;          // of which Add Orders
+  std::uint64_t buffered = 0;        // live messages held during the recovery
+  std::uint64_t applied = 0;         // of which applied after the snapshot (sequence >= its number)
+  std::uint64_t fetch_ns = 0;        // request to End of Session
+  std::uint64_t total_ns = 0;        // request to fresh
+  std::uint64_t attempts = 0;        // attempts this recovery took
 };
 
 template <class Backend>
@@ -106,9 +131,18 @@ class NetStage {
     o.receive_buffer = config.receive_buffer;
     o.busy_poll_us = config.socket_busy_poll_us;
     socket_ = backend_.add_udp(net::udp_receiver(config.listen, o), config.kernel_timestamps);
+    if (config.glimpse.enabled) {
+      glimpse_ = std::make_unique<GlimpseFetch>(config.glimpse);
+      live_.resize(config.glimpse.buffer_messages);
+      retry_ns_ = config.glimpse.retry_ns;
+      // A late joiner starts from a snapshot instead of replaying the day (issue 10).
+      start_recovery_ = true;
+      want_stale_ = true;
+    }
   }
 
   int poll() noexcept {
+    if (glimpse_ && (recovery_ != Recovery::kNone || start_recovery_)) [[unlikely]] drive_recovery();
     flush_markers();
     const int work = backend_.poll(*this);
     if (session_.in_recovery() || session_.suspect_pending() || work != 0) {
@@ -162,7 +196,8 @@ class NetStage {
     } else if (outcome != mold::PacketOutcome::kMalformed && outcome != mold::PacketOutcome::kSuspect) {
       last_session_ns_ = mono;
     }
-    if (want_stale_ && !lost_ && !session_.in_recovery()) want_stale_ = false;  // the gap is filled
+    if (want_stale_ && !lost_ && !session_.in_recovery() && recovery_ == Recovery::kNone && !start_recovery_)
+      want_stale_ = false;  // the gap is filled
     flush_markers();
   }
   void on_stream_data(int, const std::uint8_t*, std::size_t) noexcept {}
@@ -170,6 +205,14 @@ class NetStage {
 
   // ---- MoldUDP64 session handler (through SessionSink) --------------------------------------
   void deliver(std::uint64_t sequence, const std::uint8_t* bytes, std::size_t length) noexcept {
+    if (recovery_ != Recovery::kNone || start_recovery_) [[unlikely]] {
+      hold_live(sequence, bytes, length);
+      return;
+    }
+    if (sequence < skip_below_) [[unlikely]] {  // already in the snapshot the books were rebuilt from
+      ++counters_.snapshot_skipped;
+      return;
+    }
     RxMessage* m = flush_markers() ? out_.claim() : nullptr;
     if (m == nullptr || length > m->bytes.size()) {
       // The parser fell a whole ring behind (or a message is not ITCH 5.0-sized): a message is
@@ -196,6 +239,9 @@ class NetStage {
   [[nodiscard]] bool stale() const noexcept { return stale_ || want_stale_; }
   // Data was lost in this session: stale until a new session.
   [[nodiscard]] bool lost() const noexcept { return lost_; }
+  // A snapshot recovery is under way (or about to start).
+  [[nodiscard]] bool recovering() const noexcept { return recovery_ != Recovery::kNone || start_recovery_; }
+  [[nodiscard]] const SnapshotRecoveryStats& last_recovery() const noexcept { return last_recovery_; }
   [[nodiscard]] bool in_recovery() const noexcept { return session_.in_recovery(); }
   [[nodiscard]] std::uint64_t next_expected() const noexcept { return session_.next_expected(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
@@ -239,10 +285,35 @@ class NetStage {
                        "all); next expected {}; the books are stale",
                        now.lost - logged_.lost, session_.config().recovery_deadline_ns / 1'000'000, now.lost,
                        session_.next_expected());
-    if (now.lost_stale != logged_.lost_stale)
-      core::log::error("feed: market data lost in session {} (next expected {}): every book is stale and no strategy "
-                       "trades on this feed until a new session rebuilds the books (no snapshot recovery yet); "
-                       "{} times in all", session_name(), session_.next_expected(), now.lost_stale);
+    if (now.lost_stale != logged_.lost_stale) {
+      if (glimpse_) {
+        core::log::error("feed: market data lost in session {} (next expected {}): every book is stale until rebuilt "
+                         "from a GLIMPSE snapshot; {} times in all", session_name(), session_.next_expected(),
+                         now.lost_stale);
+      } else {
+        core::log::error("feed: market data lost in session {} (next expected {}): every book is stale and no strategy "
+                         "trades on this feed until a new session rebuilds the books (no [feed] glimpse configured); "
+                         "{} times in all", session_name(), session_.next_expected(), now.lost_stale);
+      }
+    }
+    if (counters_.snapshot_recoveries != logged_snapshot_.snapshot_recoveries) {
+      const SnapshotRecoveryStats& r = last_recovery_;
+      core::log::info("feed: books rebuilt from a GLIMPSE snapshot: {} messages ({} orders) up to sequence {}, then {} "
+                      "of {} live messages held; fetched in {:.1f} ms, fresh after {:.1f} ms, {} attempts; {} "
+                      "recoveries in all", r.messages, r.orders, r.sequence, r.applied, r.buffered,
+                      static_cast<double>(r.fetch_ns) / 1e6, static_cast<double>(r.total_ns) / 1e6, r.attempts,
+                      counters_.snapshot_recoveries);
+    }
+    if (counters_.snapshot_failures != logged_snapshot_.snapshot_failures)
+      core::log::warn("feed: {} GLIMPSE snapshot attempts failed (last: {}{}); retried every {} ms; {} in all",
+                      counters_.snapshot_failures - logged_snapshot_.snapshot_failures, to_string(last_failure_),
+                      last_failure_errno_ != 0 ? fmt::format(", {}", std::strerror(last_failure_errno_)) : std::string(),
+                      retry_ns_ / 1'000'000, counters_.snapshot_failures);
+    if (counters_.snapshot_overflows != logged_snapshot_.snapshot_overflows ||
+        counters_.snapshot_restarts != logged_snapshot_.snapshot_restarts)
+      core::log::warn("feed: GLIMPSE recovery restarted: {} live-buffer overflows, {} losses during a recovery or "
+                      "snapshots behind the feed (in all)", counters_.snapshot_overflows, counters_.snapshot_restarts);
+    logged_snapshot_ = counters_;
     if (now.session_changes != logged_.session_changes)
       core::log::warn("feed: new MoldUDP64 session {} believed from {} (the old session silent for {} ms, {} "
                       "consecutive in-sequence packets): books reset, stale until rebuilt from sequence 1; {} session "
@@ -270,6 +341,159 @@ class NetStage {
     if (!lost_) ++counters_.lost_stale;
     lost_ = true;
     want_stale_ = true;
+    if (glimpse_) {
+      // A book that lost data is rebuilt from a snapshot. During a recovery, the held live
+      // messages have a hole now: start over.
+      if (recovery_ != Recovery::kNone || start_recovery_) {
+        ++counters_.snapshot_restarts;
+        restart_recovery();
+      } else {
+        start_recovery_ = true;
+      }
+    }
+  }
+
+  // ---- GLIMPSE snapshot recovery (cold: only while the feed is stale) ---------------------------
+  enum class Recovery : std::uint8_t { kNone, kFetching, kWaitRetry, kReplaying };
+  struct LiveMessage {
+    std::uint64_t sequence;
+    std::uint8_t length;
+    std::array<std::uint8_t, 50> bytes;
+  };
+
+  void hold_live(std::uint64_t sequence, const std::uint8_t* bytes, std::size_t length) noexcept {
+    if (live_count_ == live_.size() || length > sizeof(LiveMessage::bytes)) {
+      ++counters_.snapshot_overflows;
+      restart_recovery();
+      return;
+    }
+    LiveMessage& l = live_[(live_head_ + live_count_) % live_.size()];
+    l.sequence = sequence;
+    l.length = static_cast<std::uint8_t>(length);
+    std::memcpy(l.bytes.data(), bytes, length);
+    ++live_count_;
+    ++recovery_stats_.buffered;
+  }
+
+  void restart_recovery() noexcept {
+    live_head_ = live_count_ = 0;
+    recovery_ = Recovery::kNone;
+    start_recovery_ = true;
+    if (glimpse_) glimpse_->abort();
+  }
+
+  std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::pass_rdtsc()); }
+
+  void drive_recovery() noexcept {
+    const std::uint64_t now = now_ns();
+    if (start_recovery_) {
+      start_recovery_ = false;
+      if (recovery_began_ns_ == 0) {
+        recovery_began_ns_ = now;
+        recovery_stats_ = SnapshotRecoveryStats{};
+      }
+      live_head_ = live_count_ = 0;
+      recovery_ = Recovery::kFetching;
+      fetch_began_ns_ = now;
+      ++counters_.snapshot_attempts;
+      ++recovery_stats_.attempts;
+      glimpse_->start(now);
+    }
+    switch (recovery_) {
+      case Recovery::kNone: return;
+      case Recovery::kWaitRetry:
+        if (now - retry_at_ns_ < (std::uint64_t{1} << 63)) start_recovery_ = true;
+        return;
+      case Recovery::kFetching: {
+        const FetchStatus st = glimpse_->poll(now);
+        if (st == FetchStatus::kFailed || st == FetchStatus::kIdle) {
+          ++counters_.snapshot_failures;
+          last_failure_ = glimpse_->failure();
+          last_failure_errno_ = glimpse_->failure_errno();
+          recovery_ = Recovery::kWaitRetry;
+          retry_at_ns_ = now + retry_ns_;
+          live_head_ = live_count_ = 0;  // the next attempt holds the feed from its own start
+          return;
+        }
+        if (st != FetchStatus::kDone) return;
+        snapshot_done(now);
+        return;
+      }
+      case Recovery::kReplaying: replay(now); return;
+    }
+  }
+
+  // The snapshot is complete: it may be applied when every live message from its sequence on is
+  // held or still to come. Messages below it that are still to come are skipped.
+  void snapshot_done(std::uint64_t now) noexcept {
+    const std::uint64_t n = glimpse_->sequence();
+    recovery_stats_.fetch_ns = now - fetch_began_ns_;
+    const bool behind = live_count_ != 0 ? live_[live_head_].sequence > n
+                                         : session_.started() && session_.next_expected() > n;
+    if (behind || n == 0) {  // the feed moved past the snapshot before it was held: a newer one
+      ++counters_.snapshot_restarts;
+      restart_recovery();
+      return;
+    }
+    if (!session_.started()) session_.start_at(n);
+    skip_below_ = n;
+    recovery_stats_.sequence = n;
+    recovery_stats_.orders = glimpse_->counters().add_orders;
+    replay_pos_ = 0;
+    recovery_ = Recovery::kReplaying;
+    pending_reset_ = true;  // the books restart empty, then the snapshot, then the held feed
+    want_stale_ = true;
+    replay(now);
+  }
+
+  // Pushes the snapshot, then the held live messages, into the ring as far as it has room.
+  void replay(std::uint64_t now) noexcept {
+    if (!flush_markers()) return;
+    const std::uint8_t* base = glimpse_->data();
+    while (replay_pos_ < glimpse_->size()) {
+      RxMessage* m = out_.claim();
+      if (m == nullptr) return;
+      const std::uint8_t len = base[replay_pos_];
+      m->origin_tsc = core::pass_rdtsc();
+      m->sequence = 0;
+      m->kernel_delay_ns = 0;
+      m->length = len;
+      m->kind = 0;
+      std::memcpy(m->bytes.data(), base + replay_pos_ + 1, len);
+      out_.publish();
+      replay_pos_ += 1u + len;
+      ++recovery_stats_.messages;
+    }
+    while (live_count_ != 0) {
+      const LiveMessage& l = live_[live_head_];
+      if (l.sequence >= skip_below_) {
+        RxMessage* m = out_.claim();
+        if (m == nullptr) return;
+        m->origin_tsc = core::pass_rdtsc();
+        m->sequence = l.sequence;
+        m->kernel_delay_ns = 0;
+        m->length = l.length;
+        m->kind = 0;
+        std::memcpy(m->bytes.data(), l.bytes.data(), l.length);
+        out_.publish();
+        ++counters_.messages;
+        ++recovery_stats_.applied;
+      } else {
+        ++counters_.snapshot_skipped;
+      }
+      live_head_ = (live_head_ + 1) % live_.size();
+      --live_count_;
+    }
+    // Everything held is applied: the books are whole again.
+    recovery_ = Recovery::kNone;
+    live_head_ = 0;
+    lost_ = false;
+    if (!session_.in_recovery()) want_stale_ = false;
+    recovery_stats_.total_ns = now - recovery_began_ns_;
+    last_recovery_ = recovery_stats_;
+    recovery_began_ns_ = 0;
+    ++counters_.snapshot_recoveries;
+    flush_markers();
   }
 
   // A data packet of another session (see the header comment).
@@ -295,6 +519,14 @@ class NetStage {
     }
     last_source_ns_ = last_session_ns_ = now_ns;
     lost_ = false;
+    if (glimpse_ && (recovery_ != Recovery::kNone || start_recovery_)) {  // the new day rebuilds from 1
+      glimpse_->abort();
+      recovery_ = Recovery::kNone;
+      start_recovery_ = false;
+      recovery_began_ns_ = 0;
+      live_head_ = live_count_ = 0;
+    }
+    skip_below_ = 0;
     pending_reset_ = true;
     want_stale_ = true;
     stale_ = false;  // the reset marker goes first, then "stale" again
@@ -400,6 +632,7 @@ class NetStage {
   int candidate_packets_ = 0;
   sockaddr_in last_foreign_{};
   Logged logged_;
+  NetCountersView logged_snapshot_;
   int socket_ = -1;
   std::uint64_t packet_tsc_ = 0;
   std::uint32_t kernel_delay_ns_ = 0;
@@ -413,6 +646,19 @@ class NetStage {
   std::uint64_t candidate_session_end_ = 0;
   int candidate_session_packets_ = 0;
   NetCountersView counters_;
+  // GLIMPSE snapshot recovery
+  std::unique_ptr<GlimpseFetch> glimpse_;
+  std::vector<LiveMessage> live_;
+  std::size_t live_head_ = 0, live_count_ = 0;
+  Recovery recovery_ = Recovery::kNone;
+  bool start_recovery_ = false;
+  std::uint64_t skip_below_ = 0;
+  std::size_t replay_pos_ = 0;
+  std::uint64_t retry_ns_ = 0, retry_at_ns_ = 0;
+  std::uint64_t recovery_began_ns_ = 0, fetch_began_ns_ = 0;
+  SnapshotRecoveryStats recovery_stats_, last_recovery_;
+  FetchFailure last_failure_ = FetchFailure::kNone;
+  int last_failure_errno_ = 0;
 };
 
 }  // namespace hft::pipeline

@@ -60,7 +60,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 
 struct Flags {
   std::string config;
-  std::optional<std::string> feed, rerequest, ouch;
+  std::optional<std::string> feed, rerequest, ouch, glimpse;
   std::vector<std::string> users;
   std::optional<std::uint32_t> stocks;
   std::optional<std::string> symbols;
@@ -83,6 +83,7 @@ void apply(const Flags& f, hft::venue::VenueConfig& c) {
   if (f.feed) c.feed = parse_endpoint(*f.feed);
   if (f.rerequest) c.rerequest = parse_endpoint(*f.rerequest);
   if (f.ouch) c.ouch = parse_endpoint(*f.ouch);
+  if (f.glimpse) c.glimpse = parse_endpoint(*f.glimpse);
   if (!f.users.empty()) {
     c.accounts.clear();
     for (const std::string& u : f.users) {
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   app.add_option("--feed", f.feed, "ITCH feed destination HOST:PORT, unicast or multicast (default 127.0.0.1:31001)");
   app.add_option("--rerequest", f.rerequest, "MoldUDP64 re-request server listen address (default 127.0.0.1:31002)");
   app.add_option("--ouch", f.ouch, "SoupBinTCP/OUCH listen address (default 127.0.0.1:31003)");
+  app.add_option("--glimpse", f.glimpse, "serve GLIMPSE 5.0 snapshots (SoupBinTCP) on HOST:PORT (default: none)");
   app.add_option("--user", f.users, "order-entry account NAME:PASSWORD[:FIRM] (repeatable; replaces the file's)");
   auto* stocks = app.add_option("--stocks", f.stocks, "trade N generated symbols")->check(CLI::Range(1, 60000));
   auto* symbols = app.add_option("--symbols", f.symbols, "trade these symbols: A,B,...");

@@ -115,6 +115,20 @@ TEST_F(SessionTest, JoinsMidStreamAtTheFirstPacketsSequence) {
   EXPECT_FALSE(session_.in_recovery());
 }
 
+// A snapshot taken before the feed's first packet (GLIMPSE, net_stage.hpp) starts the session at
+// its sequence: a later first packet opens a gap from there, which is re-requested.
+TEST_F(SessionTest, StartAtASnapshotsSequenceMakesALaterFirstPacketAGap) {
+  EXPECT_TRUE(session_.start_at(100));
+  EXPECT_FALSE(session_.start_at(50)) << "only before the session started";
+  EXPECT_EQ(feed(packet(105, 2), 10), PacketOutcome::kBuffered);
+  EXPECT_TRUE(session_.in_recovery());
+  EXPECT_EQ(session_.missing().first, 100u);
+  EXPECT_EQ(session_.missing().end, 105u);
+  EXPECT_EQ(feed(packet(100, 5), 20), PacketOutcome::kDelivered);
+  EXPECT_EQ(rec_.seqs, range(100, 107));
+  EXPECT_FALSE(session_.in_recovery());
+}
+
 TEST_F(SessionTest, OtherSessionsAreCountedAndDropped) {
   feed(packet(1, 2));
   EXPECT_EQ(feed(packet(3, 2, "OTHERSESS1")), PacketOutcome::kSessionMismatch);

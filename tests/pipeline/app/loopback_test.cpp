@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <future>
 #include <map>
@@ -48,6 +50,13 @@ struct Scenario {
   bool probe = false;
   std::string risk;        // the [risk] table's body
   std::string strategies;  // [[strategies]] tables
+  // GLIMPSE snapshot recovery (issue 10)
+  bool glimpse = false;             // the venue serves GLIMPSE and hftd's [feed] glimpse names it
+  std::uint64_t drop_burst = 0;     // the venue keeps one burst of message packets off the wire...
+  std::uint64_t drop_burst_after = 0;
+  std::size_t store_messages = 1 << 20;  // the re-request server's window
+  std::chrono::milliseconds late_join{0};  // the day runs this long before hftd starts
+  std::string feed_extra;           // more [feed] keys
 };
 
 class Loopback : public ::testing::Test {
@@ -83,9 +92,13 @@ class Loopback : public ::testing::Test {
     v.rerequest = net::parse_endpoint("127.0.0.1:0");
     v.ouch = net::parse_endpoint("127.0.0.1:0");
     v.drop_every = s.drop_every;
+    v.drop_burst = s.drop_burst;
+    v.drop_burst_after = s.drop_burst_after;
+    if (s.glimpse) v.glimpse = net::parse_endpoint("127.0.0.1:0");
+    v.book_dump = (dir_ / "venue_books.json").string();
     v.publisher.heartbeat_interval_ns = 50'000'000;
     v.publisher.end_of_session_packets = 2;
-    v.store.max_messages = 1 << 20;
+    v.store.max_messages = s.store_messages;
     v.store.max_bytes = 64u << 20;
     v.accounts = {venue::Account{"HFT01", "hft01pw", "HFTA"}};
     v.symbols = {venue::SymbolSpec{itch::Symbol::from("AAA"), 1'000'000},
@@ -117,6 +130,7 @@ backend = "{backend}"
 listen = "127.0.0.1:{feed}"
 rerequest = "127.0.0.1:{rerequest}"
 request_timeout_ms = 20
+{feed_extra}
 [order_entry]
 venue = "127.0.0.1:{ouch}"
 user = "HFT01"
@@ -149,10 +163,17 @@ sync = "interval:10ms"
                                          fmt::arg("ouch", venue_->ouch_endpoint().port()), fmt::arg("risk", s.risk),
                                          fmt::arg("strategies", s.strategies), fmt::arg("hist", (dir_ / "hist").string()),
                                          fmt::arg("shm", (dir_ / "shm").string()),
-                                         fmt::arg("journal", (dir_ / "journal").string()));
+                                         fmt::arg("journal", (dir_ / "journal").string()),
+                                         fmt::arg("feed_extra", s.glimpse ? fmt::format("glimpse = \"127.0.0.1:{}\"\n{}",
+                                                                                        venue_->glimpse_endpoint().port(), s.feed_extra)
+                                                                          : s.feed_extra));
     const auto doc = core::ConfigDocument::parse(toml, "loopback.toml");
     config_ = parse_hftd_config(doc->root());
     venue_->start();
+    if (s.late_join.count() != 0) {  // the day opens and runs before hftd starts
+      const auto join_at = std::chrono::steady_clock::now() + std::chrono::nanoseconds(v.open_delay_ns) + s.late_join;
+      while (std::chrono::steady_clock::now() < join_at) venue_->step(1'000'000);
+    }
     appliance_ = std::make_unique<Appliance>(config_);
     appliance_->start();
     reader_ = std::make_unique<control::ControlReader>(instance_, (dir_ / "shm").string());
@@ -362,6 +383,111 @@ orders = [ { symbol = "AAA", side = "sell", quantity = 100, price_offset_bps = 3
   EXPECT_EQ(sum.orders_sent, 3u);
   EXPECT_EQ(sum.risk_rejects, 4u);
   EXPECT_EQ(venue_->summary().client_orders, 0u);
+}
+
+// ---- GLIMPSE snapshot recovery (issue 10) ---------------------------------------------------------
+
+constexpr const char* kMarketMaker = R"([[strategies]]
+type = "market_maker"
+symbols = ["AAA", "BBB"]
+quote_size = 100
+max_position = 1000)";
+
+class GlimpseLoopback : public Loopback {
+ protected:
+  // Ends the venue's day (its --book-dump is written), lets hftd take the rest of the feed, stops
+  // it, and returns its summary (books_json: hftd's final books, in the dump's format).
+  Summary end_day_and_stop() {
+    venue_->stop();
+    venue_->stop();
+    venue_->finish();
+    const std::uint64_t last = venue_->summary().itch_messages + 1;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (reader_->feed().next_sequence < last && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    EXPECT_GE(reader_->feed().next_sequence, last) << "hftd did not receive the end of the day; " << state();
+    auto done = std::async(std::launch::async, [this] { return appliance_->stop(); });
+    const Summary sum = done.get();
+    stopped_ = true;
+    return sum;
+  }
+  [[nodiscard]] std::string venue_books() const {
+    std::ifstream in(dir_ / "venue_books.json", std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  // The loss scenario: a burst of 300 message packets (about 1,200 messages at 4,000 messages/s)
+  // kept off the wire against a re-request window of 256 messages: the head of the hole is gone.
+  static Scenario burst_loss(bool glimpse) {
+    Scenario s;
+    s.glimpse = glimpse;
+    s.background_rate = 4000;
+    s.store_messages = 256;
+    s.drop_burst_after = 400;
+    s.drop_burst = 300;
+    s.feed_extra = "recovery_deadline_ms = 200";
+    s.risk = kRoomyRisk;
+    s.strategies = kMarketMaker;
+    return s;
+  }
+};
+
+// The venue drops a burst larger than its retransmission window while hftd runs: the re-request
+// server cannot serve the hole, the session declares it lost, hftd rebuilds every book from a
+// GLIMPSE snapshot (holding the live feed meanwhile), the market maker trades again, and at the
+// end of the day hftd's books are the venue's --book-dump byte for byte.
+TEST_F(GlimpseLoopback, RebuildsTheBooksAfterALossBeyondTheRetransmissionWindow) {
+  start(burst_loss(true));
+  if (HasFatalFailure()) return;
+  // One recovery at start (the snapshot replaces the replay from sequence 1), one for the loss.
+  EXPECT_TRUE(run([&] { return counter("feed.lost") > 0 && counter("feed.snapshot_recoveries") >= 2; }, 20s)) << state();
+  const std::uint64_t sent = counter("orders.sent") + counter("orders.replaces_sent");
+  EXPECT_TRUE(run([&] { return counter("orders.sent") + counter("orders.replaces_sent") > sent + 2; }, 10s))
+      << "the market maker trades again after the recovery; " << state();
+  run_for(500ms);
+  const Summary sum = end_day_and_stop();
+  EXPECT_GT(venue_->summary().dropped_on_purpose, 0u);
+  EXPECT_GT(sum.lost, 0u) << "the burst was beyond the re-request window";
+  EXPECT_GE(sum.snapshot_recoveries, 2u);
+  const std::string dumped = venue_books();
+  ASSERT_FALSE(dumped.empty());
+  EXPECT_EQ(sum.books_json, dumped) << "hftd's books differ from the venue's --book-dump";
+}
+
+// The same loss without [feed] glimpse: the books keep a hole (and the feed stays stale). This is
+// what the test above fails with when snapshot recovery is taken away.
+TEST_F(GlimpseLoopback, WithoutGlimpseTheSameLossLeavesTheBooksWrong) {
+  start(burst_loss(false));
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(run([&] { return counter("feed.lost") > 0; }, 20s)) << state();
+  run_for(500ms);
+  EXPECT_EQ(counter("feed.lost_stale"), 1u);
+  const Summary sum = end_day_and_stop();
+  EXPECT_EQ(sum.snapshot_recoveries, 0u);
+  EXPECT_NE(sum.books_json, venue_books()) << "a hole of ~1,000 messages left the books as they should be?";
+}
+
+// A late joiner: hftd starts 1.5 s into the day and builds its books from a snapshot, not from a
+// replay of the day from sequence 1 (it receives fewer messages than the day had), trades, and
+// ends with the venue's books.
+TEST_F(GlimpseLoopback, ALateJoinerRecoversBySnapshot) {
+  Scenario s;
+  s.glimpse = true;
+  s.background_rate = 4000;
+  s.late_join = 1500ms;
+  s.risk = kRoomyRisk;
+  s.strategies = kMarketMaker;
+  start(s);
+  if (HasFatalFailure()) return;
+  EXPECT_TRUE(run([&] { return counter("feed.snapshot_recoveries") >= 1 && counter("orders.accepted") > 0; }, 20s))
+      << state();
+  run_for(500ms);
+  const Summary sum = end_day_and_stop();
+  EXPECT_GE(sum.snapshot_recoveries, 1u);
+  EXPECT_EQ(sum.lost, 0u);
+  EXPECT_LT(sum.feed_messages, venue_->summary().itch_messages) << "hftd replayed the day instead of the snapshot";
+  EXPECT_GT(venue_->summary().glimpse.snapshot_messages, 100u) << "the snapshot carried the books";
+  const std::string dumped = venue_books();
+  ASSERT_FALSE(dumped.empty());
+  EXPECT_EQ(sum.books_json, dumped) << "hftd's books differ from the venue's --book-dump";
 }
 
 }  // namespace
