@@ -198,6 +198,8 @@ class NetStage {
   [[nodiscard]] bool lost() const noexcept { return lost_; }
   [[nodiscard]] bool in_recovery() const noexcept { return session_.in_recovery(); }
   [[nodiscard]] std::uint64_t next_expected() const noexcept { return session_.next_expected(); }
+  // The MoldUDP64 session being followed (10 characters; blanks before the first packet).
+  [[nodiscard]] std::string_view feed_session() const noexcept { return session_.session().view(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
   [[nodiscard]] bool source_known() const noexcept { return source_known_; }
   [[nodiscard]] const sockaddr_in& source() const noexcept { return source_; }
