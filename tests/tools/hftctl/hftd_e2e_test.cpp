@@ -501,6 +501,80 @@ TEST_F(HftdEndToEnd, AForgedHeartbeatFarAheadDoesNotStopTrading) {
               static_cast<unsigned long long>(feed.next_sequence));
 }
 
+// The same forged heartbeat, but spoofing the feed's own source address and port (a raw socket,
+// root only): what anyone on a multicast segment can send. The source check cannot tell it from
+// the venue; the plausibility bound must: the jump is suspect, probed at the re-request server,
+// refuted or expired, never applied, and hftd trades on.
+TEST_F(HftdEndToEnd, AForgedHeartbeatFromTheFeedsOwnSourceIsSuspectAndTradingGoesOn) {
+  Counters counter(instance_, (dir_ / "shm").string());
+  ASSERT_TRUE(wait_until([&] { return counter("orders.sent") > 0 && counter("feed.packets") > 100; },
+                         std::chrono::seconds(20)))
+      << "hftd never traded" << logs();
+  const int raw = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (raw < 0) GTEST_SKIP() << "a raw socket needs root (CAP_NET_RAW): " << std::strerror(errno);
+  // hftd logs the source it learned: "feed: source learned: 127.0.0.1:PORT (...)".
+  std::uint16_t source_port = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string said = hftd_->out() + hftd_->err();
+        const std::string prefix = "feed: source learned: 127.0.0.1:";
+        const std::size_t at = said.find(prefix);
+        if (at == std::string::npos) return false;
+        source_port = static_cast<std::uint16_t>(std::stoul(said.substr(at + prefix.size())));
+        return true;
+      },
+      std::chrono::seconds(5)))
+      << "hftd did not log the feed source it learned" << logs();
+  const std::string session(control::get_text(counter.reader()->feed().session));
+  ASSERT_EQ(session.size(), 10u) << "no feed session in the control file";
+
+  // IPv4 header (the kernel fills in the checksum, the total length and the id), UDP header
+  // (checksum 0: none), then the MoldUDP64 heartbeat: session, sequence 2^63, count 0.
+  std::array<std::uint8_t, 20 + 8 + 20> p{};
+  p[0] = 0x45;
+  p[8] = 64;              // TTL
+  p[9] = IPPROTO_UDP;
+  const std::uint32_t lo = htonl(INADDR_LOOPBACK);
+  std::memcpy(&p[12], &lo, 4);
+  std::memcpy(&p[16], &lo, 4);
+  const std::uint16_t sport = htons(source_port), dport = htons(feed_port_), ulen = htons(8 + 20);
+  std::memcpy(&p[20], &sport, 2);
+  std::memcpy(&p[22], &dport, 2);
+  std::memcpy(&p[24], &ulen, 2);
+  std::memcpy(&p[28], session.data(), 10);
+  p[38] = 0x80;
+  const std::uint64_t suspect_before = counter("feed.suspect");
+  const sockaddr_in to = loopback(feed_port_);
+  const ssize_t sent = ::sendto(raw, p.data(), p.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  const int send_errno = errno;
+  ::close(raw);
+  ASSERT_EQ(sent, static_cast<ssize_t>(p.size())) << std::strerror(send_errno);
+  EXPECT_TRUE(wait_until([&] { return counter("feed.suspect") > suspect_before; }, std::chrono::seconds(5)))
+      << "the spoofed packet was not counted suspect (feed.foreign " << counter("feed.foreign") << ")" << logs();
+
+  const auto sends = [&] { return counter("orders.sent") + counter("orders.replaces_sent"); };
+  const std::uint64_t before = sends(), next = counter.reader()->feed().next_sequence;
+  EXPECT_TRUE(wait_until([&] { return sends() > before + 5 && counter.reader()->feed().next_sequence > next + 100; },
+                         std::chrono::seconds(10)))
+      << "hftd stopped trading after one spoofed packet" << logs();
+  // Refuted by the re-request server's answer or expired unconfirmed (recovery deadline).
+  EXPECT_TRUE(wait_until([&] { return counter("feed.suspect_refuted") + counter("feed.suspect_expired") >= 1; },
+                         std::chrono::seconds(10)))
+      << "the suspect jump was neither refuted nor expired" << logs();
+  EXPECT_EQ(counter("feed.suspect_confirmed"), 0u);
+  const control::FeedBlock feed = counter.reader()->feed();
+  EXPECT_LT(feed.next_sequence, std::uint64_t{1} << 40) << "the forged sequence was applied";
+  EXPECT_EQ(counter("feed.lost"), 0u);
+  std::printf("spoofed heartbeat from 127.0.0.1:%u: feed.suspect %llu, refuted %llu, expired %llu, probes %llu, "
+              "phantom %llu, next sequence %llu\n",
+              source_port, static_cast<unsigned long long>(counter("feed.suspect")),
+              static_cast<unsigned long long>(counter("feed.suspect_refuted")),
+              static_cast<unsigned long long>(counter("feed.suspect_expired")),
+              static_cast<unsigned long long>(counter("feed.probes")),
+              static_cast<unsigned long long>(counter("feed.phantom")),
+              static_cast<unsigned long long>(feed.next_sequence));
+}
+
 class HftdAfterAnAttack : public HftdEndToEnd {
  protected:
   void SetUp() override {
