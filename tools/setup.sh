@@ -14,6 +14,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev nlohmann-json3-dev
   # protocol checks, latency floor, profiling, plotting, metrics checks
   tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
+  # the fault test of tests/tools/netem_test.sh where the kernel has no sch_netem (nft on the veth)
+  nftables
   # systemd-analyze verify of the service units (tests/tools/systemd); the Debian package
   # (CPack: dpkg-shlibdeps computes Depends, file finds the ELF programs)
   systemd dpkg-dev file

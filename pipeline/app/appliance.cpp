@@ -79,6 +79,7 @@ struct PipelineBase {
   [[nodiscard]] virtual std::string describe() const = 0;
   virtual void control_tick() = 0;
   virtual std::vector<std::string> dump_histograms() = 0;
+  [[nodiscard]] virtual std::string books_json() const = 0;
   [[nodiscard]] virtual std::string control_path() const = 0;
   [[nodiscard]] virtual std::vector<int> thread_ids() const = 0;
 };
@@ -208,6 +209,13 @@ class Pipeline final : public PipelineBase {
     summary_ = collect();
     summary_.files = dump_histograms();
     return summary_;
+  }
+
+  // The books as the venue's --book-dump writes them (book::to_json); only once the threads are
+  // stopped (stop()), since the book stage owns the books while it runs.
+  [[nodiscard]] std::string books_json() const override {
+    if (!stopped_) return {};
+    return book::to_json(book::take_snapshot(books_));
   }
 
   void halt(bool on) noexcept override { control_plane_.halt(on); }
@@ -425,6 +433,7 @@ bool Appliance::ready() const noexcept { return impl_->pipeline->ready(); }
 std::string Appliance::describe() const { return impl_->pipeline->describe(); }
 void Appliance::control_tick() { impl_->pipeline->control_tick(); }
 std::vector<std::string> Appliance::dump_histograms() { return impl_->pipeline->dump_histograms(); }
+std::string Appliance::books_json() const { return impl_->pipeline->books_json(); }
 std::string Appliance::control_path() const { return impl_->pipeline->control_path(); }
 std::vector<int> Appliance::thread_ids() const { return impl_->pipeline->thread_ids(); }
 

@@ -66,6 +66,9 @@ class Appliance {
   void control_tick();
   // Writes every latency histogram as .hgrm into [stats] histogram_dir; returns the files.
   std::vector<std::string> dump_histograms();
+  // After stop(): the final books in the canonical JSON of `hft-itch book --format json` and
+  // `hft-exchange --book-dump` (one line per stock); empty before stop().
+  [[nodiscard]] std::string books_json() const;
   [[nodiscard]] std::string control_path() const;
   // Kernel thread ids of the pipeline's runner threads (tests count their allocations).
   [[nodiscard]] std::vector<int> thread_ids() const;

@@ -181,6 +181,9 @@ class ControlPlane {
         high = hw;
         seq_write(control_->feed().lock, [&] {
           FeedBlock& f = control_->feed();
+          std::string_view session = net_.feed_session();
+          while (!session.empty() && (session.back() == ' ' || session.back() == '\0')) session.remove_suffix(1);
+          put_text(f.session, session);
           f.next_sequence = net_.next_expected();
           f.gaps = m.gaps;
           f.recovered = m.recovered;

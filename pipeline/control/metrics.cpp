@@ -17,7 +17,7 @@ class Exposition {
 
   bool family(std::string_view name, std::string_view type, std::string_view help) {
     if (!names_.insert(std::string(name)).second) return false;
-    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(help), name, type);
     return true;
   }
   // labels: extra `k="v"` pairs, already escaped, comma separated (or empty).
@@ -66,6 +66,18 @@ std::string escape_label_value(std::string_view value) {
     // Control bytes and non-ASCII (a torn or foreign string) would make the scrape invalid
     // UTF-8 or unreadable: hftd's strings are ASCII.
     else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) out += '?';
+    else out += c;
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) out += '?';  // as labels
     else out += c;
   }
   return out;

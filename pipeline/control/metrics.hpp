@@ -33,6 +33,10 @@ inline constexpr std::array<double, 6> kExportedPercentiles = {50.0, 90.0, 99.0,
 std::string metric_name(std::string_view counter_name);
 // A label value with \\, \" and \n escaped (exposition format 0.0.4).
 std::string escape_label_value(std::string_view value);
+// A HELP line's text (format 0.0.4): backslash as \\ and line feed as \n, so that a control-file
+// string inside it (a counter's name) cannot end the line and start a forged sample; other
+// control bytes and non-ASCII become '?', as in label values.
+std::string escape_help(std::string_view text);
 // A float as Prometheus reads it (Go ParseFloat): shortest round-trip text, "+Inf", "NaN".
 std::string prometheus_float(double v);
 

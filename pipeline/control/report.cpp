@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "pipeline/risk/keys.hpp"
 
 namespace hft::control {
@@ -15,12 +16,21 @@ const char* yes_no(std::uint8_t v) noexcept { return v != 0 ? "yes" : "no"; }
 
 std::string microseconds(std::uint64_t ns) { return fmt::format("{:.3f}", static_cast<double>(ns) / 1000.0); }
 
-// Escapes a string for a double-quoted gnuplot string.
+// A text field of the control file, ready for one line of a page: every byte outside printable
+// ASCII escaped (\n, \t, \\, \xHH; core::escape). The file is written by whoever owns the
+// instance: a newline inside a field must not start a line of its own (issue 18).
+std::string field(std::string_view text) { return core::escape(text); }
+std::string field_or_dash(std::string_view text) { return text.empty() ? std::string("-") : field(text); }
+
+// Escapes a string for a double-quoted gnuplot string (one line: a newline would end the command).
 std::string gnuplot_quoted(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';
+    else out += c;
   }
   return out + '"';
 }
@@ -50,16 +60,16 @@ std::string duration_text(std::uint64_t ns) {
 
 std::string format_status(const Snapshot& s) {
   std::string o;
-  o += fmt::format("hftd instance {}: pid {}, {}{}, up {}, heartbeat {:.2f} s ago\n", s.instance, s.pid,
+  o += fmt::format("hftd instance {}: pid {}, {}{}, up {}, heartbeat {:.2f} s ago\n", field(s.instance), s.pid,
                    to_string(s.state), s.alive ? "" : " (NOT ALIVE)", duration_text(s.uptime_ns()),
                    static_cast<double>(s.heartbeat_age_ns()) / 1e9);
-  o += fmt::format("  control file  {}\n", s.path);
-  o += fmt::format("  config        {}\n", s.config_path.empty() ? "-" : s.config_path);
-  o += fmt::format("  version       {}\n", s.version.empty() ? "-" : s.version);
-  o += fmt::format("  backend       {}\n", s.backend.empty() ? "-" : s.backend);
-  o += fmt::format("  io features   {}\n", s.net_features.empty() ? "-" : s.net_features);
-  o += fmt::format("  memory        {}\n", s.arena.empty() ? "-" : s.arena);
-  o += fmt::format("  clock         {}\n", s.clock.empty() ? "-" : s.clock);
+  o += fmt::format("  control file  {}\n", field(s.path));
+  o += fmt::format("  config        {}\n", field_or_dash(s.config_path));
+  o += fmt::format("  version       {}\n", field_or_dash(s.version));
+  o += fmt::format("  backend       {}\n", field_or_dash(s.backend));
+  o += fmt::format("  io features   {}\n", field_or_dash(s.net_features));
+  o += fmt::format("  memory        {}\n", field_or_dash(s.arena));
+  o += fmt::format("  clock         {}\n", field_or_dash(s.clock));
 
   o += "\nthreads\n";
   if (s.threads.empty()) o += "  (none published yet)\n";
@@ -67,25 +77,25 @@ std::string format_status(const Snapshot& s) {
     o += fmt::format("  {:<16} {:>4} {:<6} {:>7} {:>14} {:>14} {:>14} {:>8}  {}\n", "name", "cpu", "idle", "idle%",
                      "passes", "work passes", "work items", "parks", "stages");
     for (const auto& t : s.threads)
-      o += fmt::format("  {:<16} {:>4} {:<6} {:>6.1f}% {:>14} {:>14} {:>14} {:>8}  {}\n", get_text(t.name),
-                       t.cpu < 0 ? std::string("any") : std::to_string(t.cpu), get_text(t.idle), t.idle_ratio * 100.0,
-                       t.passes, t.work_passes, t.work_items, t.parks, get_text(t.stages));
+      o += fmt::format("  {:<16} {:>4} {:<6} {:>6.1f}% {:>14} {:>14} {:>14} {:>8}  {}\n", field(get_text(t.name)),
+                       t.cpu < 0 ? std::string("any") : std::to_string(t.cpu), field(get_text(t.idle)), t.idle_ratio * 100.0,
+                       t.passes, t.work_passes, t.work_items, t.parks, field(get_text(t.stages)));
   }
 
   const FeedBlock& f = s.feed;
   o += "\nfeed\n";
   o += fmt::format("  session {}, next sequence {}, gaps {}, recovered {}, lost {}, stale {}, in recovery {}\n",
-                   get_text(f.session).empty() ? "-" : get_text(f.session), f.next_sequence, f.gaps, f.recovered,
+                   field_or_dash(get_text(f.session)), f.next_sequence, f.gaps, f.recovered,
                    f.lost, yes_no(f.stale), yes_no(f.in_recovery));
 
   const OrderEntryBlock& e = s.order_entry;
   o += "\norder entry\n";
-  o += fmt::format("  venue {}, user {}, session {}\n", get_text(e.venue).empty() ? "-" : get_text(e.venue),
-                   get_text(e.user).empty() ? "-" : get_text(e.user),
-                   get_text(e.session).empty() ? "-" : get_text(e.session));
+  o += fmt::format("  venue {}, user {}, session {}\n", field_or_dash(get_text(e.venue)),
+                   field_or_dash(get_text(e.user)),
+                   field_or_dash(get_text(e.session)));
   o += fmt::format("  connected {}, logged in {}, ready {}, next UserRefNum {}, session sequence {}\n",
                    yes_no(e.connected), yes_no(e.logged_in), yes_no(e.ready), e.next_user_ref, e.session_sequence);
-  o += fmt::format("  last session event: {}\n", get_text(e.last_event).empty() ? "-" : get_text(e.last_event));
+  o += fmt::format("  last session event: {}\n", field_or_dash(get_text(e.last_event)));
   if (e.recovery != 0) o += fmt::format("  crash recovery: {}\n", recovery_text(e.recovery));
 
   const RiskBlock& r = s.risk;
@@ -96,7 +106,7 @@ std::string format_status(const Snapshot& s) {
   for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i) {
     const RiskLimitSlot& l = r.limits[i];
     const bool last = i + 1 == r.limit_count || i + 1 == kRiskLimitSlots;
-    o += fmt::format(" {} {}{}", get_text(l.name),
+    o += fmt::format(" {} {}{}", field(get_text(l.name)),
                      risk::format_risk_value(static_cast<risk::KeyKind>(l.kind), l.decimals, l.value),
                      last ? "\n" : i % 4 == 3 ? ",\n         " : ",");
   }
@@ -113,7 +123,7 @@ std::string format_status(const Snapshot& s) {
       const Pnl pnl = position_pnl(p);
       total = saturating_add(total, pnl.value);
       all_marked = all_marked && pnl.marked;
-      o += fmt::format("  {:<8} {:>6} {:>10} {:>9} {:>9} {:>12} {:>14} {:>12}{}\n", trim_symbol(p.symbol), p.locate,
+      o += fmt::format("  {:<8} {:>6} {:>10} {:>9} {:>9} {:>12} {:>14} {:>12}{}\n", field(trim_symbol(p.symbol)), p.locate,
                        p.position, p.open_buy, p.open_sell, p.reference > 0 ? price4(p.reference) : std::string("-"),
                        usd2(p.cash), usd2(pnl.value), pnl.marked ? "" : " (no reference price: cash only)");
     }
@@ -128,25 +138,25 @@ std::string format_positions(const Snapshot& s) {
                               "cash", "realized P&L");
   if (s.positions.empty()) o += "(no symbol traded today)\n";
   for (const auto& p : s.positions)
-    o += fmt::format("{:<8} {:>10} {:>9} {:>9} {:>16} {:>16}\n", trim_symbol(p.symbol), p.position, p.open_buy, p.open_sell,
+    o += fmt::format("{:<8} {:>10} {:>9} {:>9} {:>16} {:>16}\n", field(trim_symbol(p.symbol)), p.position, p.open_buy, p.open_sell,
                      usd2(p.cash), usd2(p.realized_pnl));
   return o;
 }
 
 std::string format_counters(const Snapshot& s) {
   std::size_t width = 8;
-  for (const auto& c : s.counters) width = std::max(width, c.name.size());
+  for (const auto& c : s.counters) width = std::max(width, field(c.name).size());
   std::string o = fmt::format("{:<{}}  {:>20}\n", "counter", width, "value");
   for (const auto& c : s.counters)
-    o += fmt::format("{:<{}}  {:>20}{}\n", c.name, width, c.value, c.kind == CounterKind::kGauge ? "  (gauge)" : "");
+    o += fmt::format("{:<{}}  {:>20}{}\n", field(c.name), width, c.value, c.kind == CounterKind::kGauge ? "  (gauge)" : "");
   return o;
 }
 
 std::string format_rates(const Snapshot& before, const Snapshot& now) {
   const double dt = static_cast<double>(now.taken_realtime_ns - std::min(before.taken_realtime_ns, now.taken_realtime_ns)) / 1e9;
   std::size_t width = 8;
-  for (const auto& c : now.counters) width = std::max(width, c.name.size());
-  std::string o = fmt::format("hftd {} (pid {}), up {}, over the last {:.2f} s\n", now.instance, now.pid,
+  for (const auto& c : now.counters) width = std::max(width, field(c.name).size());
+  std::string o = fmt::format("hftd {} (pid {}), up {}, over the last {:.2f} s\n", field(now.instance), now.pid,
                               duration_text(now.uptime_ns()), dt);
   o += fmt::format("{:<{}}  {:>20}  {:>14}\n", "counter", width, "value", "per second");
   for (const auto& c : now.counters) {
@@ -157,19 +167,19 @@ std::string format_rates(const Snapshot& before, const Snapshot& now) {
     if (c.kind == CounterKind::kGauge) rate = "(gauge)";
     else if (const CounterValue* b = before.find_counter(c.name); b != nullptr && b->value <= c.value && dt > 0)
       rate = computed = fmt::format("{:.1f}", static_cast<double>(c.value - b->value) / dt);
-    o += fmt::format("{:<{}}  {:>20}  {:>14}\n", c.name, width, c.value, rate);
+    o += fmt::format("{:<{}}  {:>20}  {:>14}\n", field(c.name), width, c.value, rate);
   }
   return o;
 }
 
 std::string format_histogram_table(const Snapshot& s) {
   std::size_t width = 6;
-  for (const auto& h : s.histograms) width = std::max(width, h.name.size());
+  for (const auto& h : s.histograms) width = std::max(width, field(h.name).size());
   std::string o = fmt::format("{:<{}} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}\n", "hop (µs)", width + 1,
                               "count", "p50", "p90", "p99", "p99.9", "p99.99", "max");
   for (const auto& hop : s.histograms) {
     const core::Histogram& h = hop.histogram;
-    o += fmt::format("{:<{}} {:>12}", hop.name, width, h.total_count());
+    o += fmt::format("{:<{}} {:>12}", field(hop.name), width, h.total_count());
     if (h.total_count() == 0) {
       for (int i = 0; i < 6; ++i) o += fmt::format(" {:>11}", "-");
     } else {

@@ -244,6 +244,8 @@ class NetStage {
   [[nodiscard]] const SnapshotRecoveryStats& last_recovery() const noexcept { return last_recovery_; }
   [[nodiscard]] bool in_recovery() const noexcept { return session_.in_recovery(); }
   [[nodiscard]] std::uint64_t next_expected() const noexcept { return session_.next_expected(); }
+  // The MoldUDP64 session being followed (10 characters; blanks before the first packet).
+  [[nodiscard]] std::string_view feed_session() const noexcept { return session_.session().view(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
   [[nodiscard]] bool source_known() const noexcept { return source_known_; }
   [[nodiscard]] const sockaddr_in& source() const noexcept { return source_; }
@@ -261,10 +263,18 @@ class NetStage {
     if (now.source_changes != logged_.source_changes && source_known_)
       core::log::info("feed: source learned: {} ({} consecutive packets delivering messages in sequence)",
                       address(source_), kLearnPackets);
-    if (now.foreign != logged_.foreign)
+    // Foreign datagrams and packets of another session can arrive all the time (a restarted
+    // venue before its session is believed, a neighbour's feed): at most one line a second for
+    // these two, with the count since the last line and the total.
+    const std::uint64_t t = core::monotonic_ns();
+    const bool repeat_ok = t - repeat_logged_ns_ >= kRepeatLogIntervalNs;
+    std::uint64_t foreign_logged = logged_.foreign, mismatches_logged = logged_.mismatches;
+    if (now.foreign != logged_.foreign && repeat_ok) {
+      foreign_logged = now.foreign;
       core::log::warn("feed: {} datagrams from senders other than the feed source {} dropped ({} in all; last from {})",
                       now.foreign - logged_.foreign, source_known_ ? address(source_) : std::string("(not learned)"),
                       now.foreign, address(last_foreign_));
+    }
     if (now.suspect != logged_.suspect) {
       const mold::SuspectJump& j = session_.suspect();
       core::log::warn("feed: {} packets beyond the plausibility bound of {} messages dropped as suspect ({} in all); "
@@ -319,14 +329,20 @@ class NetStage {
                       "consecutive in-sequence packets): books reset, stale until rebuilt from sequence 1; {} session "
                       "changes in all", session_name(), address(source_), source_silence_ns_ / 1'000'000,
                       kNewSessionPackets, now.session_changes);
-    if (now.mismatches != logged_.mismatches)
+    if (now.mismatches != logged_.mismatches && repeat_ok) {
+      mismatches_logged = now.mismatches;
       core::log::warn("feed: {} packets of another MoldUDP64 session dropped ({} in all)", now.mismatches - logged_.mismatches,
                       now.mismatches);
+    }
+    if (foreign_logged != logged_.foreign || mismatches_logged != logged_.mismatches) repeat_logged_ns_ = t;
     logged_ = now;
+    logged_.foreign = foreign_logged;
+    logged_.mismatches = mismatches_logged;
   }
 
  private:
   static constexpr int kLearnPackets = 3;
+  static constexpr std::uint64_t kRepeatLogIntervalNs = 1'000'000'000;
   static constexpr int kNewSessionPackets = 3;
 
   std::string session_name() const {
@@ -633,6 +649,7 @@ class NetStage {
   sockaddr_in last_foreign_{};
   Logged logged_;
   NetCountersView logged_snapshot_;
+  std::uint64_t repeat_logged_ns_ = 0;  // when log_events() last wrote a foreign / other-session line
   int socket_ = -1;
   std::uint64_t packet_tsc_ = 0;
   std::uint32_t kernel_delay_ns_ = 0;

@@ -1,7 +1,9 @@
 // hftd: the trading appliance. `hftd --config FILE` runs the five-stage pipeline until SIGINT or
 // SIGTERM (or --duration); `hftd --check-host` reports what a tuned host needs.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <systemd/sd-daemon.h>
@@ -54,10 +56,13 @@ int main(int argc, char** argv) {
   bool host = false;
   double duration = 0;
   std::string summary_path;
+  std::string book_dump_path;
   app.add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_flag("--check-host", host, "report pass/warn/fail for what a tuned host needs, then exit (1 if any fails)");
   app.add_option("--duration", duration, "stop after this many seconds (default: run until SIGINT/SIGTERM)")->check(CLI::NonNegativeNumber);
   app.add_option("--summary", summary_path, "at exit, also write the summary as key=value lines to FILE");
+  app.add_option("--book-dump", book_dump_path,
+                 "at exit, write the final books to FILE as `hft-exchange --book-dump` does (compare them)");
   app.set_version_flag("--version", std::string("hftd ") + hft::kVersion);
   CLI11_PARSE(app, argc, argv);
 
@@ -118,6 +123,16 @@ int main(int argc, char** argv) {
       }
       std::fputs(summary.key_values().c_str(), f);
       std::fclose(f);
+    }
+    if (!book_dump_path.empty()) {
+      std::ofstream f(book_dump_path, std::ios::binary | std::ios::trunc);
+      f << appliance.books_json();
+      f.close();
+      if (!f) {
+        std::fprintf(stderr, "hftd: cannot write %s\n", book_dump_path.c_str());
+        return 1;
+      }
+      hft::core::log::info("book dump {}", book_dump_path);
     }
     return 0;
   } catch (const hft::core::ConfigError& e) {

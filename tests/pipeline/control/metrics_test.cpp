@@ -262,6 +262,7 @@ TEST_F(MetricsTest, NamesLabelsAndFloats) {
   EXPECT_EQ(metric_name("ring.net-parse depth"), "ring_net_parse_depth");
   EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   EXPECT_EQ(escape_label_value(std::string("x\x01\xff", 3)), "x??");
+  EXPECT_EQ(escape_help("a\\b\nc\"d\x01"), "a\\\\b\\nc\"d?");
   EXPECT_EQ(prometheus_float(0.25), "0.25");
   EXPECT_EQ(prometheus_float(1e-7), "1e-07");
   EXPECT_EQ(prometheus_float(std::numeric_limits<double>::infinity()), "+Inf");
@@ -422,6 +423,83 @@ TEST_F(MetricsTest, HistogramTableAndPlotInputs) {
   EXPECT_NE(gp.find("set logscale y 10"), std::string::npos);
   EXPECT_NE(gp.find("\"90%%\" 10, \"99%%\" 1e2, \"99.9%%\" 1e3"), std::string::npos) << gp;
   EXPECT_NE(gp.find("using 1:2 with lines"), std::string::npos);
+}
+
+// ---- control-file text in the pages and the exposition (issue 18, finding 5) ----------------------
+
+// A snapshot whose every text field carries a newline (and a backslash, a quote, ESC): the
+// control file is written by whoever owns the instance, and a page or a scrape must not take a
+// field's newline for its own.
+Snapshot hostile_snapshot(bool hostile) {
+  const auto t = [&](std::string clean, std::string_view evil) { return hostile ? clean + std::string(evil) : clean; };
+  Snapshot s;
+  s.instance = "unit";
+  s.pid = 42;
+  s.state = DaemonState::kRunning;
+  s.alive = true;
+  s.config_path = t("cfg.toml", "\nhftd instance forged: pid 1, running");
+  s.version = t("1.0", "\n  backend       forged");
+  s.backend = t("epoll", "\\\"\x1b[2J");
+  s.counters = {{t("feed.gaps", "\nforged_metric{instance=\"unit\"} 1"), CounterKind::kCounter, 7},
+                {"orders.open", CounterKind::kGauge, 3}};
+  ThreadSlot th{};
+  put_text(th.name, t("hft-md", "\nforged"));
+  put_text(th.stages, t("net,parse", "\n  forged"));
+  put_text(th.idle, "spin");
+  th.used = 1;
+  s.threads.push_back(th);
+  put_text(s.feed.session, t("SESS", "\nforged"));
+  put_text(s.order_entry.venue, "127.0.0.1:1");
+  put_text(s.order_entry.user, "HFT01");
+  put_text(s.order_entry.last_event, t("logged in", "\nrisk\n  kill switch off, halted no"));
+  s.risk.limit_count = 1;
+  put_text(s.risk.limits[0].name, t("max_order_quantity", "\n forged"));
+  s.risk.limits[0].value = 500;
+  s.risk.limits[0].used = 1;
+  s.histograms.push_back({t("tick_to_trade", "\nforged_hop 1 2 3"), core::Histogram(1, 60'000'000'000ull, 3)});
+  return s;
+}
+
+TEST_F(MetricsTest, ANewlineInsideAFieldDoesNotBreakAPage) {
+  const Snapshot clean = hostile_snapshot(false), evil = hostile_snapshot(true);
+  const std::string status = format_status(evil);
+  EXPECT_EQ(lines_of(status).size(), lines_of(format_status(clean)).size()) << status;
+  for (const auto& line : lines_of(status)) {
+    EXPECT_NE(line.rfind("hftd instance forged", 0), 0u) << "a forged first line:\n" << status;
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << "raw ESC:\n" << status;
+  }
+  EXPECT_NE(status.find("cfg.toml\\nhftd instance forged: pid 1, running"), std::string::npos) << status;
+  EXPECT_NE(status.find("logged in\\nrisk\\n  kill switch off, halted no"), std::string::npos) << status;
+  EXPECT_NE(status.find("epoll\\\\\"\\x1b[2J"), std::string::npos) << status;
+
+  const std::string counters = format_counters(evil);
+  EXPECT_EQ(lines_of(counters).size(), 3u) << "a header and one line per counter:\n" << counters;
+  EXPECT_NE(counters.find("feed.gaps\\nforged_metric"), std::string::npos) << counters;
+  const std::string rates = format_rates(clean, evil);
+  EXPECT_EQ(lines_of(rates).size(), 4u) << "a title, a header and one line per counter:\n" << rates;
+  const std::string table = format_histogram_table(evil);
+  EXPECT_EQ(lines_of(table).size(), 2u) << "a header and one line per hop:\n" << table;
+  EXPECT_NE(table.find("tick_to_trade\\nforged_hop"), std::string::npos) << table;
+  // A plot's title and file name are gnuplot strings: a newline ends the command.
+  const std::string gp = gnuplot_script({PlotSeries{"hop\nsystem \"rm\"", "/tmp/a\nb.dat", 1}}, "/o\n.png", "t\nx");
+  for (const auto& line : lines_of(gp)) EXPECT_NE(line.rfind("system", 0), 0u) << gp;
+  EXPECT_EQ(lines_of(gp).size(), lines_of(gnuplot_script({PlotSeries{"hop", "/tmp/ab.dat", 1}}, "/o.png", "tx")).size())
+      << gp;
+}
+
+TEST_F(MetricsTest, ControlFileTextCannotBreakTheExposition) {
+  const std::string text = render_prometheus(hostile_snapshot(true));
+  EXPECT_EQ(check_exposition(text), "") << text;
+  EXPECT_FALSE(has_line(text, "forged_metric{instance=\"unit\"} 1")) << text;
+  // HELP text escapes backslash and newline (text format 0.0.4); label values also the quote.
+  EXPECT_NE(text.find("# HELP hftd_feed_gaps_forged_metric_instance__unit___1_total hftd counter "
+                      "feed.gaps\\nforged_metric{instance=\"unit\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("thread=\"hft-md\\nforged\""), std::string::npos) << text;
+  EXPECT_NE(text.find("backend=\"epoll\\\\\\\"?[2J\""), std::string::npos) << text;
+  EXPECT_NE(text.find("hop=\"tick_to_trade\\nforged_hop 1 2 3\""), std::string::npos) << text;
+  EXPECT_NE(text.find("limit=\"max_order_quantity\\n forged\""), std::string::npos) << text;
 }
 
 }  // namespace

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
 #include <chrono>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "gateways/itch/encoder.hpp"
 #include "gateways/moldudp64/publisher.hpp"
@@ -239,6 +242,65 @@ TYPED_TEST(NetStageTest, AConfiguredSourceDropsEveryOtherSender) {
   EXPECT_EQ(stage.counters().foreign, 20u);
   EXPECT_EQ(stage.session_counters().packets, 0u);
   EXPECT_EQ(ring.size_approx(), 0u);
+}
+
+
+// Issue 18 (found by tools/soak.sh): while another sender keeps sending (a restarted venue before
+// its new session is believed), the control thread calls log_events() every publish interval
+// (10 ms). One warning per call was 114 lines in 1.5 s; they are summarized, at most one line a
+// second, and none of the count is lost from the lines.
+TYPED_TEST(NetStageTest, DatagramsFromOtherSendersAreSummarizedNotLoggedPerCall) {
+  std::ostringstream log;
+  core::logger().sinks() = {std::make_shared<spdlog::sinks::ostream_sink_mt>(log)};
+  core::logger().set_level(spdlog::level::info);
+  mold::RetransmitStore store(mold::RetransmitStoreConfig{});
+  mold::RerequestConfig rc;
+  rc.session = mold::SessionId::from("TEST000001");
+  mold::RerequestServer server(rc, store, net::parse_endpoint("127.0.0.1:0"));
+  net::BackendOptions bo;
+  TypeParam backend(bo);
+  FeedConfig fc;
+  fc.listen = net::parse_endpoint("127.0.0.1:0");
+  fc.rerequest = server.local_endpoint();
+  fc.source_fixed = true;
+  fc.source = parse_feed_source("127.0.0.2");  // nobody sends from there
+  core::SpscRing<RxMessage> ring(1 << 16);
+  core::Histogram kernel(1, 10'000'000'000ull, 3);
+  NetStage<TypeParam> stage(backend, fc, ring, kernel);
+  stage.on_thread_start();
+  const net::Endpoint feed = net::local_endpoint(backend.native_fd(stage.socket()));
+  mold::PublisherConfig pc;
+  pc.session = rc.session;
+  mold::Publisher<mold::UdpSink> pub(pc, mold::UdpSink(feed), &store);
+  std::uint8_t msg[64];
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 1; i <= 30; ++i) {
+    pub.publish(msg, itch::encode::order_delete(msg, itch::MessageHeader{1, 0, i}, i), i);
+    pub.flush();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (std::chrono::steady_clock::now() < deadline && stage.counters().foreign < i) stage.poll();
+    stage.log_events();  // as the control plane's publisher does, every 10 ms
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(stage.counters().foreign, 30u);
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = log.str().find("from senders other than the feed source", at)) != std::string::npos; ++at)
+    ++lines;
+  core::logger().sinks().clear();
+  EXPECT_GE(lines, 1u) << log.str();
+  EXPECT_LE(static_cast<double>(lines), seconds + 1.0) << "one line per call:\n" << log.str();
+  // After a quiet second the rest is summarized with the total.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+  std::ostringstream tail;
+  core::logger().sinks() = {std::make_shared<spdlog::sinks::ostream_sink_mt>(tail)};
+  stage.log_events();
+  stage.log_events();
+  core::logger().sinks().clear();
+  const std::string t = tail.str();
+  if (lines == 1) {
+    EXPECT_NE(t.find("(30 in all;"), std::string::npos) << log.str() << t;
+  }
+  EXPECT_LE(std::count(t.begin(), t.end(), '\n'), 1) << t;
 }
 
 

@@ -2,14 +2,24 @@
 // ports with a private control directory. Skipped when either program is not built
 // (hft-exchange: build/<preset>/bin, or $HFT_EXCHANGE).
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,9 +142,14 @@ dir = "{shm}"
       notify_ = std::make_unique<hft::testing::NotifySocket>(dir_ / "notify.sock");
       env = {{"NOTIFY_SOCKET", notify_->path().string()}, {"WATCHDOG_USEC", "200000"}};
     }
+    env_ = env;
+    feed_port_ = feed;
+    if (!defer_hftd_) start_hftd();
+  }
+  void start_hftd() {
     hftd_ = std::make_unique<Child>(
         std::vector<std::string>{program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "120"},
-        dir_ / "hftd.out", dir_ / "hftd.err", env);
+        dir_ / "hftd.out", dir_ / "hftd.err", env_);
   }
   void TearDown() override {
     if (hftd_) {
@@ -154,11 +169,15 @@ dir = "{shm}"
     argv.insert(argv.end(), args.begin() + 1, args.end());
     return run(argv, dir_, {}, std::chrono::seconds(30));
   }
-  std::string logs() const { return "\nhftd:\n" + hftd_->out() + hftd_->err() + "\nvenue:\n" + venue_->err(); }
+  std::string logs() const {
+    return "\nhftd:\n" + (hftd_ ? hftd_->out() + hftd_->err() : std::string("(not started)")) + "\nvenue:\n" + venue_->err();
+  }
 
   fs::path dir_;
   std::vector<std::string> venue_argv_;
-  std::uint16_t ouch_port_ = 0;
+  std::uint16_t ouch_port_ = 0, feed_port_ = 0;
+  std::map<std::string, std::string> env_;
+  bool defer_hftd_ = false;  // SetUp leaves hftd to the test (start_hftd())
   std::string instance_;
   std::unique_ptr<Child> venue_, hftd_;
   bool under_systemd_ = false;
@@ -392,6 +411,242 @@ TEST_F(HftdEndToEnd, RecoversFromAVenueRestart) {
   EXPECT_NE(said.find("order entry: session"), std::string::npos) << "the loss was not logged" << logs();
   EXPECT_NE(said.find("new MoldUDP64 session"), std::string::npos) << logs();
   EXPECT_NE(said.find("logged in to the venue's new session"), std::string::npos) << logs();
+}
+
+// A counter of the running hftd through its control file (0 while it cannot be read).
+class Counters {
+ public:
+  Counters(std::string instance, std::string dir) : instance_(std::move(instance)), dir_(std::move(dir)) {}
+  std::uint64_t operator()(const char* name) {
+    try {
+      if (!reader_) reader_ = std::make_unique<control::ControlReader>(instance_, dir_);
+      return reader_->counter(name).value_or(0);
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  control::ControlReader* reader() { return reader_.get(); }
+
+ private:
+  std::string instance_, dir_;
+  std::unique_ptr<control::ControlReader> reader_;
+};
+
+// A UDP or TCP socket of the attacker's, bound to `from` (any 127/8 address is this host).
+int attacker_socket(int type, const char* from) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &a.sin_addr);
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+// Issue 18, finding 1, against the real programs: one MoldUDP64 heartbeat with hftd's own session
+// name and sequence 2^63, sent from another local socket to hftd's feed port while it trades with
+// hft-exchange. Before the fix this froze the feed for the rest of the day (lost 2^63 - n, every
+// real message a duplicate, the market maker's quotes pulled). Now the packet is counted as
+// foreign (not from the feed's source) or suspect, and hftd keeps trading on the real feed.
+TEST_F(HftdEndToEnd, AForgedHeartbeatFarAheadDoesNotStopTrading) {
+  Counters counter(instance_, (dir_ / "shm").string());
+  ASSERT_TRUE(wait_until([&] { return counter("orders.sent") > 0 && counter("feed.packets") > 100; },
+                         std::chrono::seconds(20)))
+      << "hftd never traded" << logs();
+  // The session name as hftd has it: the forged packet must pass the session check.
+  std::string session;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        session = std::string(control::get_text(counter.reader()->feed().session));
+        return session.size() == 10;
+      },
+      std::chrono::seconds(5)))
+      << "no feed session in the control file: '" << session << "'";
+  std::array<std::uint8_t, 20> forged{};
+  std::memcpy(forged.data(), session.data(), 10);
+  forged[10] = 0x80;  // sequence 2^63, big-endian; message count 0: a heartbeat
+  const int fd = attacker_socket(SOCK_DGRAM, "127.0.0.1");
+  ASSERT_GE(fd, 0);
+  const sockaddr_in to = loopback(feed_port_);
+  ASSERT_EQ(::sendto(fd, forged.data(), forged.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to),
+            static_cast<ssize_t>(forged.size()));
+  ::close(fd);
+  EXPECT_TRUE(wait_until([&] { return counter("feed.foreign") + counter("feed.suspect") >= 1; }, std::chrono::seconds(5)))
+      << "the forged packet was neither counted foreign nor suspect" << logs();
+
+  // Trading goes on: the strategy keeps sending, the feed keeps moving, nothing is declared lost.
+  const auto sends = [&] { return counter("orders.sent") + counter("orders.replaces_sent"); };
+  const std::uint64_t sent = sends(), next = counter.reader()->feed().next_sequence;
+  EXPECT_TRUE(wait_until([&] { return sends() > sent + 5 && counter.reader()->feed().next_sequence > next + 100; },
+                         std::chrono::seconds(10)))
+      << "hftd stopped trading after one forged packet" << logs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const control::FeedBlock feed = counter.reader()->feed();
+  EXPECT_LT(feed.next_sequence, std::uint64_t{1} << 40) << "the forged sequence was applied";
+  EXPECT_EQ(feed.lost, 0u);
+  EXPECT_EQ(counter("feed.lost"), 0u);
+  std::printf("forged heartbeat: feed.foreign %llu, feed.suspect %llu, feed.duplicates %llu, next sequence %llu\n",
+              static_cast<unsigned long long>(counter("feed.foreign")),
+              static_cast<unsigned long long>(counter("feed.suspect")),
+              static_cast<unsigned long long>(counter("feed.duplicates")),
+              static_cast<unsigned long long>(feed.next_sequence));
+}
+
+// The same forged heartbeat, but spoofing the feed's own source address and port (a raw socket,
+// root only): what anyone on a multicast segment can send. The source check cannot tell it from
+// the venue; the plausibility bound must: the jump is suspect, probed at the re-request server,
+// refuted or expired, never applied, and hftd trades on.
+TEST_F(HftdEndToEnd, AForgedHeartbeatFromTheFeedsOwnSourceIsSuspectAndTradingGoesOn) {
+  Counters counter(instance_, (dir_ / "shm").string());
+  ASSERT_TRUE(wait_until([&] { return counter("orders.sent") > 0 && counter("feed.packets") > 100; },
+                         std::chrono::seconds(20)))
+      << "hftd never traded" << logs();
+  const int raw = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (raw < 0) GTEST_SKIP() << "a raw socket needs root (CAP_NET_RAW): " << std::strerror(errno);
+  // hftd logs the source it learned: "feed: source learned: 127.0.0.1:PORT (...)".
+  std::uint16_t source_port = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string said = hftd_->out() + hftd_->err();
+        const std::string prefix = "feed: source learned: 127.0.0.1:";
+        const std::size_t at = said.find(prefix);
+        if (at == std::string::npos) return false;
+        source_port = static_cast<std::uint16_t>(std::stoul(said.substr(at + prefix.size())));
+        return true;
+      },
+      std::chrono::seconds(5)))
+      << "hftd did not log the feed source it learned" << logs();
+  const std::string session(control::get_text(counter.reader()->feed().session));
+  ASSERT_EQ(session.size(), 10u) << "no feed session in the control file";
+
+  // IPv4 header (the kernel fills in the checksum, the total length and the id), UDP header
+  // (checksum 0: none), then the MoldUDP64 heartbeat: session, sequence 2^63, count 0.
+  std::array<std::uint8_t, 20 + 8 + 20> p{};
+  p[0] = 0x45;
+  p[8] = 64;              // TTL
+  p[9] = IPPROTO_UDP;
+  const std::uint32_t lo = htonl(INADDR_LOOPBACK);
+  std::memcpy(&p[12], &lo, 4);
+  std::memcpy(&p[16], &lo, 4);
+  const std::uint16_t sport = htons(source_port), dport = htons(feed_port_), ulen = htons(8 + 20);
+  std::memcpy(&p[20], &sport, 2);
+  std::memcpy(&p[22], &dport, 2);
+  std::memcpy(&p[24], &ulen, 2);
+  std::memcpy(&p[28], session.data(), 10);
+  p[38] = 0x80;
+  const std::uint64_t suspect_before = counter("feed.suspect");
+  const sockaddr_in to = loopback(feed_port_);
+  const ssize_t sent = ::sendto(raw, p.data(), p.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  const int send_errno = errno;
+  ::close(raw);
+  ASSERT_EQ(sent, static_cast<ssize_t>(p.size())) << std::strerror(send_errno);
+  EXPECT_TRUE(wait_until([&] { return counter("feed.suspect") > suspect_before; }, std::chrono::seconds(5)))
+      << "the spoofed packet was not counted suspect (feed.foreign " << counter("feed.foreign") << ")" << logs();
+
+  const auto sends = [&] { return counter("orders.sent") + counter("orders.replaces_sent"); };
+  const std::uint64_t before = sends(), next = counter.reader()->feed().next_sequence;
+  EXPECT_TRUE(wait_until([&] { return sends() > before + 5 && counter.reader()->feed().next_sequence > next + 100; },
+                         std::chrono::seconds(10)))
+      << "hftd stopped trading after one spoofed packet" << logs();
+  // Refuted by the re-request server's answer or expired unconfirmed (recovery deadline).
+  EXPECT_TRUE(wait_until([&] { return counter("feed.suspect_refuted") + counter("feed.suspect_expired") >= 1; },
+                         std::chrono::seconds(10)))
+      << "the suspect jump was neither refuted nor expired" << logs();
+  EXPECT_EQ(counter("feed.suspect_confirmed"), 0u);
+  const control::FeedBlock feed = counter.reader()->feed();
+  EXPECT_LT(feed.next_sequence, std::uint64_t{1} << 40) << "the forged sequence was applied";
+  EXPECT_EQ(counter("feed.lost"), 0u);
+  std::printf("spoofed heartbeat from 127.0.0.1:%u: feed.suspect %llu, refuted %llu, expired %llu, probes %llu, "
+              "phantom %llu, next sequence %llu\n",
+              source_port, static_cast<unsigned long long>(counter("feed.suspect")),
+              static_cast<unsigned long long>(counter("feed.suspect_refuted")),
+              static_cast<unsigned long long>(counter("feed.suspect_expired")),
+              static_cast<unsigned long long>(counter("feed.probes")),
+              static_cast<unsigned long long>(counter("feed.phantom")),
+              static_cast<unsigned long long>(feed.next_sequence));
+}
+
+class HftdAfterAnAttack : public HftdEndToEnd {
+ protected:
+  void SetUp() override {
+    defer_hftd_ = true;
+    HftdEndToEnd::SetUp();
+  }
+};
+
+// Issue 18, finding 4, against the real programs: before hftd starts, an attacker holds 24
+// connections to the venue's order-entry port (16 slots) from four addresses, half of them idle,
+// half trickling a login one byte a second (slowloris), and opens new ones as the venue closes
+// them. hftd must still log in and trade. Before the fix the 16 idle connections refused every
+// real login for as long as the attacker wanted.
+TEST_F(HftdAfterAnAttack, IdleAndSlowlorisConnectionsDoNotKeepHftdFromLoggingIn) {
+  constexpr int kConnections = 24;
+  const char* const kSources[] = {"127.0.0.8", "127.0.0.9", "127.0.0.10", "127.0.0.11"};
+  // A SoupBinTCP login request (length 47, 'L', user, password, session, sequence), sent a byte at a time.
+  const std::string login = std::string("\x00\x2f", 2) + "LHFT02 hft02pw             1                   ";
+  struct Conn {
+    int fd = -1;
+    std::size_t sent = 0;
+  };
+  std::vector<Conn> conns(kConnections);
+  const sockaddr_in venue = loopback(ouch_port_);
+  std::atomic<bool> stop{false};
+  std::atomic<int> opened{0}, reopened{0};
+  auto open = [&](int i) {
+    Conn c;
+    c.fd = attacker_socket(SOCK_STREAM, kSources[i % 4]);
+    const timeval limit{1, 0};  // connect() gives up after 1 s (a full backlog)
+    if (c.fd >= 0) ::setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    if (c.fd >= 0 && ::connect(c.fd, reinterpret_cast<const sockaddr*>(&venue), sizeof venue) != 0) {
+      ::close(c.fd);
+      c.fd = -1;
+    }
+    return c;
+  };
+  for (int i = 0; i < kConnections; ++i) {
+    conns[i] = open(i);
+    if (conns[i].fd >= 0) ++opened;
+  }
+  ASSERT_GE(opened.load(), 16) << "the attacker could not open its connections";
+  std::thread attacker([&] {
+    while (!stop.load()) {
+      for (int i = 0; i < kConnections; ++i) {
+        Conn& c = conns[i];
+        char b;
+        const ssize_t r = c.fd < 0 ? 0 : ::recv(c.fd, &b, 1, MSG_DONTWAIT);
+        const bool closed = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        if (closed) {
+          if (c.fd >= 0) ::close(c.fd);
+          c = open(i);
+          ++reopened;
+        } else if (i % 2 == 1 && c.sent + 1 < login.size()) {  // slowloris: never the last byte
+          if (::send(c.fd, login.data() + c.sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) ++c.sent;
+        }
+      }
+      for (int k = 0; k < 10 && !stop.load(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the venue has accepted them
+  start_hftd();
+  Counters counter(instance_, (dir_ / "shm").string());
+  const bool traded = wait_until([&] { return counter("orders.sent") > 0; }, std::chrono::seconds(20));
+  stop = true;
+  attacker.join();
+  for (auto& c : conns)
+    if (c.fd >= 0) ::close(c.fd);
+  EXPECT_TRUE(traded) << "hftd could not log in past the attacker's connections" << logs();
+  std::printf("attacker: %d connections, %d reopened after the venue closed them; hftd: %llu logins refused, %llu connects\n",
+              opened.load(), reopened.load(), static_cast<unsigned long long>(counter("egress.login_refusals")),
+              static_cast<unsigned long long>(counter("egress.connects")));
 }
 
 }  // namespace
