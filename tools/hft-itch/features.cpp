@@ -5,6 +5,7 @@
 // cell (JSON null) while a feature warms up or is undefined.
 #include <charconv>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <algorithm>
 #include <memory>
@@ -58,6 +59,39 @@ SampleSpec parse_sample(const std::string& text) {
   else return bad();
   if (s.mode == Sampling::kTime && s.size < 1) return bad();
   return s;
+}
+
+// A double as the shortest text that reads back as the same double. Most cells are prices,
+// spreads and share counts: decimals with at most five places, written here with integer
+// arithmetic after checking that the text parses back to exactly `x` (a decimal literal reads as
+// the correctly rounded quotient, which is what the division computes). The rest go through
+// std::to_chars (shortest round trip), several times slower.
+char* append_double(char* p, char* end, double x) noexcept {
+  const double y = x * 1e5;
+  if (std::fabs(y) < 9e15) {
+    const auto i = static_cast<std::int64_t>(std::nearbyint(y));
+    if (static_cast<double>(i) / 1e5 == x) {
+      std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-i) : static_cast<std::uint64_t>(i);
+      if (i < 0) *p++ = '-';
+      p = std::to_chars(p, end, u / 100000).ptr;
+      std::uint64_t frac = u % 100000;
+      if (frac != 0) {
+        *p++ = '.';
+        int digits = 5;
+        while (frac % 10 == 0) {
+          frac /= 10;
+          --digits;
+        }
+        for (int d = digits - 1; d >= 0; --d) {
+          p[d] = static_cast<char>('0' + frac % 10);
+          frac /= 10;
+        }
+        p += digits;
+      }
+      return p;
+    }
+  }
+  return std::to_chars(p, end, x).ptr;
 }
 
 // Decides the rows and writes them.
@@ -160,8 +194,7 @@ class RowWriter {
         out_.append(features::feature_name(f));
         out_.append("\":");
         if (values_.has_value(f)) {
-          const auto r = std::to_chars(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]);
-          b.append(num, r.ptr);
+          b.append(num, append_double(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]));
         } else {
           out_.append("null");
         }
@@ -174,8 +207,7 @@ class RowWriter {
       for (const auto f : columns_) {
         out_.put(',');
         if (values_.has_value(f)) {
-          const auto r = std::to_chars(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]);
-          b.append(num, r.ptr);
+          b.append(num, append_double(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]));
         }
       }
       out_.put('\n');
