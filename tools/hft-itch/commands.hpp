@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 
@@ -37,5 +38,16 @@ struct BenchOptions {
   std::uint32_t repeat = 3;
 };
 int run_bench(const InputSpec& in, const BenchOptions& o);
+
+struct FeaturesOptions {
+  std::string symbols;            // comma-separated; empty = every stock
+  std::string sample = "event";   // event | time:1ms | tick:N | volume:N | dollar:N
+  std::string set = "seed";       // seed | all | name,name,...
+  std::string format = "csv";     // csv | jsonl
+  std::string out;                // empty or "-" = stdout
+  std::vector<std::string> params;  // name=value
+  bool verbose = false;
+};
+int run_features(const InputSpec& in, const FeaturesOptions& o);
 
 }  // namespace hft::itch_tool

@@ -8,6 +8,7 @@
 //   hft-itch decode --pcap capture.pcap
 //   hft-itch book day.itch --stock AAPL --depth 5 --until 10:00:00
 //   hft-itch bench day.itch --mode book --repeat 5
+//   hft-itch features day.itch --symbols AAPL --sample time:1ms --out aapl.csv
 #include <charconv>
 #include <cstdio>
 #include <exception>
@@ -133,6 +134,29 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--repeat,-r", bench.repeat, "timed passes")->capture_default_str()->check(CLI::Range(1, 1000));
   bench_cmd->footer(kFooter);
 
+  FeaturesOptions feat;
+  CLI::App* features_cmd = app.add_subcommand(
+      "features", "microstructure features of the books as a table (docs/features.md): CSV or JSON lines");
+  add_input(features_cmd);
+  features_cmd->add_option("--symbols", feat.symbols, "only these stocks, comma-separated (default: all)");
+  features_cmd
+      ->add_option("--sample", feat.sample,
+                   "event: a row per book-changing message while both sides have a price; time:<n>(ns|us|ms|s): a row "
+                   "per stock and interval with activity, at its end; tick:N messages, volume:N shares or dollar:N "
+                   "executed dollars per row")
+      ->capture_default_str();
+  features_cmd->add_option("--set", feat.set, "seed (the 26 of the seed), all, or feature names comma-separated")
+      ->capture_default_str();
+  features_cmd->add_option("--format,-f", feat.format, "csv: header timestamp,symbol,<features>, empty cell while "
+                                                       "warming up; jsonl: one object per row, null while warming up")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"csv", "jsonl"}));
+  features_cmd->add_option("--out,-o", feat.out, "output file (default stdout)");
+  features_cmd->add_option("--param", feat.params, "name=value, repeatable (levels, vol_window, hawkes_beta, frac_d, ...: "
+                                                   "docs/features.md)");
+  features_cmd->add_flag("--verbose,-v", feat.verbose, "print the message and row counts on stderr");
+  features_cmd->footer(kFooter);
+
   try {
     app.parse(argc, argv);
     if (!until_text.empty()) book.until = parse_time(until_text);
@@ -147,6 +171,7 @@ int main(int argc, char** argv) {
     if (decode_cmd->parsed()) return run_decode(in, dec);
     if (book_cmd->parsed()) return run_book(in, book);
     if (bench_cmd->parsed()) return run_bench(in, bench);
+    if (features_cmd->parsed()) return run_features(in, feat);
   } catch (const ToolError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hft-itch: {}\n", e.what());

@@ -19,6 +19,7 @@
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "gateways/itch/messages.hpp"
+#include "pipeline/features/book_driver.hpp"
 #include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/support/test_data.hpp"
@@ -670,6 +671,149 @@ TEST_F(HftItchTest, HelpDescribesCommandsAndExitCodes) {
   EXPECT_EQ(b.code, kExitOk);
   for (const char* word : {"--depth", "--until", "--stock", "--format", "--pcap", "Exit status"}) {
     EXPECT_NE(b.out.find(word), std::string::npos) << word << "\n" << b.out;
+  }
+}
+
+// ---- features ------------------------------------------------------------------------------
+
+std::vector<std::string> split_commas(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = line.find(',', start);
+    cells.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return cells;
+}
+
+// Every row of `hft-itch features --set all` equals the library's values for that stock after that
+// message, computed in this process over the same bytes: same rows (one per book-changing message
+// while both sides have a price), same empty cells, the same doubles (shortest round-trip text).
+TEST_F(HftItchTest, FeaturesCsvEqualsTheLibraryRowByRow) {
+  sim::DayConfig cfg;
+  cfg.messages = 20000;
+  cfg.stocks = 10;
+  cfg.seed = 3;
+  const auto day = sim::generate_binaryfile(cfg);
+  write_file(path("d.itch"), day);
+  const RunResult r = run({"features", path("d.itch").string(), "--set", "all", "--out", path("f.csv").string(),
+                           "--param", "vol_window=5", "--param", "frac_threshold=0.01"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto lines = testing::split_lines(testing::slurp(path("f.csv")));
+  ASSERT_GT(lines.size(), 1000u);
+  std::string header = "timestamp,symbol";
+  for (std::size_t i = 0; i < features::kFeatureCount; ++i)
+    header += fmt::format(",{}", features::feature_name(static_cast<features::Feature>(i)));
+  EXPECT_EQ(lines[0], header);
+
+  features::Params params;
+  params.vol_window = 5;
+  params.frac_threshold = 0.01;
+  book::BookConfig bc;
+  bc.orders = 1u << 16;
+  bc.levels = 1u << 14;
+  bc.max_locate = cfg.stocks;
+  book::BookSet books(bc);
+  features::FeatureEngine engine(params, features::kAllSet, cfg.stocks, cfg.stocks);
+  struct Rows {
+    features::FeatureEngine* engine;
+    book::BookSet* books;
+    std::vector<std::string> want;
+    bool wants(std::uint16_t) { return true; }
+    void before(std::uint16_t, std::uint64_t) {}
+    void after(std::uint16_t l, const features::Event& e) {
+      if (!engine->depth(l)->two_sided()) return;
+      features::Values v;
+      engine->values(l, v);
+      engine->consume(l);
+      const itch::Symbol sym = books->info(l).symbol;
+      std::string line = fmt::format("{},{}", e.timestamp, sym.view());
+      for (std::size_t i = 0; i < features::kFeatureCount; ++i) {
+        line += v.has_value(static_cast<features::Feature>(i)) ? fmt::format(",{}", v.v[i]) : std::string(",");
+      }
+      want.push_back(line);
+    }
+  } rows{&engine, &books, {}};
+  features::FeatureBookHandler<Rows> handler(books, engine, rows);
+  std::size_t off = 0;
+  while (off + 2 <= day.size()) {
+    const std::size_t len = wire::load_be16(day.data() + off);
+    itch::decode_message(day.data() + off + 2, len, handler);
+    off += 2 + len;
+  }
+  ASSERT_EQ(lines.size() - 1, rows.want.size());
+  std::size_t warm = 0;
+  for (std::size_t i = 0; i < rows.want.size(); ++i) {
+    const auto got = split_commas(lines[i + 1]);
+    const auto want = split_commas(rows.want[i]);
+    ASSERT_EQ(got.size(), want.size()) << lines[i + 1];
+    for (std::size_t c = 0; c < got.size(); ++c) {
+      if (c < 2 || got[c].empty() || want[c].empty()) {
+        ASSERT_EQ(got[c], want[c]) << "row " << i + 1 << " column " << c;
+      } else {
+        ASSERT_EQ(std::stod(got[c]), std::stod(want[c])) << "row " << i + 1 << " column " << c;
+      }
+    }
+    if (got[2 + static_cast<std::size_t>(features::Feature::kRealizedVol)].empty()) ++warm;
+  }
+  EXPECT_GT(warm, 0u) << "rows while realized_vol warms up have an empty cell";
+  const std::string text = testing::slurp(path("f.csv"));
+  EXPECT_EQ(text.find("nan"), std::string::npos);
+  EXPECT_EQ(text.find("inf"), std::string::npos);
+}
+
+TEST_F(HftItchTest, FeaturesOfTheRealSnippetBySymbolJsonlAndBars) {
+  HFT_REQUIRE_SHARED_DATA(dir);
+  const std::string file = (dir / "itch" / "12302019_SNIPPET.NASDAQ_ITCH50").string();
+  const RunResult csv = run({"features", file, "--symbols", "VXZ", "--set", "mid,spread,rsi"});
+  ASSERT_EQ(csv.code, kExitOk) << csv.err;
+  const auto lines = testing::split_lines(csv.out);
+  ASSERT_GT(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "timestamp,symbol,mid,spread,rsi");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto cells = split_commas(lines[i]);
+    ASSERT_EQ(cells.size(), 5u) << lines[i];
+    EXPECT_EQ(cells[1], "VXZ");
+    EXPECT_FALSE(cells[2].empty()) << "event rows need both sides";
+  }
+  EXPECT_EQ(split_commas(lines[1])[4], "") << "rsi warms up";
+
+  const RunResult js = run({"features", file, "--symbols", "VXZ", "--set", "mid,spread,rsi", "--format", "jsonl"});
+  ASSERT_EQ(js.code, kExitOk) << js.err;
+  const auto jl = testing::split_lines(js.out);
+  ASSERT_EQ(jl.size(), lines.size() - 1);
+  EXPECT_NE(jl[0].find("\"symbol\":\"VXZ\""), std::string::npos) << jl[0];
+  EXPECT_NE(jl[0].find("\"rsi\":null"), std::string::npos) << jl[0];
+
+  const RunResult bars = run({"features", file, "--sample", "time:1ms", "--set", "mid"});
+  ASSERT_EQ(bars.code, kExitOk) << bars.err;
+  const auto bl = testing::split_lines(bars.out);
+  ASSERT_GT(bl.size(), 2u);
+  std::map<std::string, std::uint64_t> last;
+  for (std::size_t i = 1; i < bl.size(); ++i) {
+    const auto cells = split_commas(bl[i]);
+    const std::uint64_t ts = std::stoull(cells[0]);
+    EXPECT_EQ(ts % 1'000'000, 0u) << bl[i];
+    EXPECT_GT(ts, last[cells[1]]) << "one row per stock and interval: " << bl[i];
+    last[cells[1]] = ts;
+  }
+  for (const auto& sample : {"tick:5", "volume:100", "dollar:1000"}) {
+    const RunResult b = run({"features", file, "--sample", sample});
+    EXPECT_EQ(b.code, kExitOk) << sample << b.err;
+  }
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"--sample", "time:1"},
+                                                               {"--sample", "tick:0"},
+                                                               {"--set", "mid,nope"},
+                                                               {"--param", "vol_window=0"},
+                                                               {"--param", "nope=1"},
+                                                               {"--format", "xml"}}) {
+    std::vector<std::string> args{"features", file};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const RunResult b = run(args);
+    EXPECT_EQ(b.code, kExitUsage) << bad[0] << " " << bad[1];
+    EXPECT_EQ(b.out, "");
   }
 }
 

@@ -1,0 +1,215 @@
+#pragma once
+// Microstructure features computed incrementally on the order-by-order book (docs/features.md).
+//
+// One FeatureEngine holds the state of up to `symbols` stocks, every array allocated by the
+// constructor: update() and values() allocate nothing, take no lock and throw nothing. The caller
+// applies each ITCH message to its book, then hands the engine the L3 event (what the message did
+// to which resting order: book/events of pipeline/book) and the best levels after it (Depth). The
+// engine keeps, per stock: the previous depth (order-flow imbalance), flow sums since the last
+// row (consume()), the series of mid changes (volatility, motion, technical indicators,
+// fractional differentiation) and the series of executions (Hawkes intensities, Kyle's lambda,
+// Amihud, fractional volume).
+//
+// Values never hold NaN or infinity: every feature has an explicit has-value bit, clear while it
+// warms up or when its formula is undefined (an empty side, a zero denominator). Rolling sums of
+// doubles are kept as 128-bit fixed-point integers (each term rounded once, on entry), so a
+// window that slides for a whole day carries no accumulated rounding; sums of prices and sizes
+// are exact integers.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hft::features {
+
+__extension__ using i128 = __int128;  // rolling sums (exact integers and fixed point)
+
+// Column order of the dump: the 26 of the seed set first, in the order, then the rest.
+enum class Feature : std::uint8_t {
+  kMid,
+  kMicroPrice,
+  kWeightedMid,
+  kOfi1,
+  kOfi2,
+  kOfi3,
+  kOfi5,
+  kImbalance,
+  kWeightedImbalance,
+  kBookPressure,
+  kSpread,
+  kRelativeSpread,
+  kRealizedVol,
+  kVelocity,
+  kAcceleration,
+  kHawkesBuy,
+  kHawkesSell,
+  kHawkesRatio,
+  kHawkesExcitation,
+  kKyleLambda,
+  kAmihud,
+  kFracPrice,
+  kFracVolume,
+  kRsi,
+  kMacdSignal,
+  kBollingerPosition,
+  // beyond the seed set
+  kOfiLimit,
+  kOfiCancel,
+  kOfiTrade,
+  kEffectiveSpread,
+  kEntropy,
+  kCount
+};
+inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);
+inline constexpr std::size_t kSeedCount = 26;
+
+// Column names, indexed by Feature.
+[[nodiscard]] std::string_view feature_name(Feature f) noexcept;
+[[nodiscard]] std::optional<Feature> feature_by_name(std::string_view name) noexcept;
+
+// A set of features: bit i = Feature i.
+using FeatureMask = std::uint64_t;
+[[nodiscard]] constexpr FeatureMask bit(Feature f) noexcept { return FeatureMask{1} << static_cast<unsigned>(f); }
+inline constexpr FeatureMask kSeedSet = (FeatureMask{1} << kSeedCount) - 1;
+inline constexpr FeatureMask kAllSet = (FeatureMask{1} << kFeatureCount) - 1;
+// "seed", "all", or comma-separated names; throws std::invalid_argument naming an unknown one.
+[[nodiscard]] FeatureMask parse_set(std::string_view text);
+
+// Parameters (defaults documented in docs/features.md). Windows count observations of the
+// series named; times are ITCH ns, rates per second.
+struct Params {
+  std::uint32_t levels = 5;            // N for weighted_mid, weighted_imbalance, book_pressure, entropy (1..10)
+  double imbalance_decay = 0.5;        // weighted_imbalance: level i (0 = best) weighs exp(-decay * i)
+  std::uint32_t tick = 100;            // book_pressure: price units (1/10,000 $) per tick
+  std::uint32_t vol_window = 100;      // realized_vol: log mid returns
+  std::uint32_t step = 1;              // velocity, acceleration: mid changes per step
+  double hawkes_mu = 0.1;              // baseline intensity, 1/s
+  double hawkes_alpha = 0.5;           // jump of intensity per trade, 1/s
+  double hawkes_beta = 1.0;            // decay rate, 1/s
+  std::uint32_t kyle_window = 50;      // executions
+  std::uint32_t amihud_window = 50;    // executions
+  double frac_d = 0.4;                 // fractional differentiation order
+  double frac_threshold = 1e-5;        // weights kept while |w_k| >= threshold
+  std::uint32_t rsi_period = 14;
+  std::uint32_t macd_fast = 12, macd_slow = 26, macd_signal = 9;
+  std::uint32_t bollinger_window = 20;
+
+  // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
+  // or a value out of range.
+  void set(std::string_view name_equals_value);
+  void validate() const;  // throws std::invalid_argument
+};
+
+// Fractional-differentiation weights w_0 = 1, w_k = -w_{k-1} (d - k + 1) / k, while |w_k| >= threshold.
+[[nodiscard]] std::vector<double> frac_weights(double d, double threshold);
+
+inline constexpr std::uint32_t kMaxLevels = 10;
+
+// The best levels of both sides after a message, best first; price 0 / shares 0 past the last level.
+struct Depth {
+  std::array<std::uint32_t, kMaxLevels> bid_px{}, ask_px{};
+  std::array<std::int64_t, kMaxLevels> bid_sz{}, ask_sz{};
+  [[nodiscard]] bool two_sided() const noexcept { return bid_px[0] != 0 && ask_px[0] != 0; }
+  friend bool operator==(const Depth&, const Depth&) = default;
+};
+
+// What one ITCH message did to the book of its stock.
+enum class EventKind : std::uint8_t {
+  kAdd,      // A, F: `shares` added at `price` on `side`
+  kCancel,   // X: `shares` taken off a resting order of `side`
+  kDelete,   // D: the order's remaining `shares` removed
+  kExecute,  // E, C: `shares` of a resting order of `side` executed at `price` (aggressor: the other side)
+  kReplace,  // U: `shares` (the old order's remaining) removed, `new_shares` added at `price` on `side`
+  kOther,    // anything else that changed the book (a trading state)
+};
+
+struct Event {
+  std::uint64_t timestamp = 0;  // ITCH ns since midnight
+  EventKind kind = EventKind::kOther;
+  std::uint8_t side = 0;        // 0 bid, 1 ask: the side of the resting order
+  std::uint32_t shares = 0;
+  std::uint32_t price = 0;
+  std::uint32_t new_shares = 0;
+};
+
+// The features of one stock. get() is empty while a feature warms up or is undefined.
+struct Values {
+  std::array<double, kFeatureCount> v{};
+  FeatureMask has = 0;
+  [[nodiscard]] bool has_value(Feature f) const noexcept { return (has & bit(f)) != 0; }
+  [[nodiscard]] std::optional<double> get(Feature f) const noexcept {
+    if (!has_value(f)) return std::nullopt;
+    return v[static_cast<std::size_t>(f)];
+  }
+  void set(Feature f, double x) noexcept {
+    v[static_cast<std::size_t>(f)] = x;
+    has |= bit(f);
+  }
+};
+
+struct EngineStats {
+  std::uint64_t updates = 0;
+  std::uint64_t no_slot = 0;      // updates of a stock beyond the `symbols` the engine was sized for
+  std::uint64_t bad_locate = 0;   // locate above max_locate
+};
+
+class FeatureEngine {
+ public:
+  // State for up to `symbols` distinct stocks (slots handed out on a stock's first update) among
+  // locates 1..max_locate. Throws std::invalid_argument on bad parameters.
+  FeatureEngine(const Params& params, FeatureMask wanted, std::uint32_t max_locate, std::uint32_t symbols);
+  ~FeatureEngine();
+  FeatureEngine(const FeatureEngine&) = delete;
+  FeatureEngine& operator=(const FeatureEngine&) = delete;
+
+  // Hot path: one call per book-changing message of `locate`, with the depth after it.
+  void update(std::uint16_t locate, const Event& e, const Depth& after) noexcept;
+  // The features of `locate` now (all empty for a stock never updated).
+  void values(std::uint16_t locate, Values& out) const noexcept;
+  // Starts a new row: the flow sums (ofi_*, effective_spread) restart from zero.
+  void consume(std::uint16_t locate) noexcept;
+
+  [[nodiscard]] FeatureMask wanted() const noexcept { return wanted_; }
+  [[nodiscard]] const Params& params() const noexcept { return params_; }
+  [[nodiscard]] const EngineStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] std::size_t frac_width() const noexcept { return frac_w_.size(); }
+  // The depth last given for `locate` (nullptr if never updated).
+  [[nodiscard]] const Depth* depth(std::uint16_t locate) const noexcept;
+  // Executed shares and notional (1/10,000 $ x shares) seen for `locate` (the samplers' bars).
+  [[nodiscard]] std::uint64_t executed_shares(std::uint16_t locate) const noexcept;
+  [[nodiscard]] double executed_dollars(std::uint16_t locate) const noexcept;
+
+  struct State;  // per stock (features.cpp)
+
+ private:
+  void push_mid(State& s, std::int64_t mid2) noexcept;
+  void push_trade(State& s, const Event& e, const Depth& before, const Depth& after) noexcept;
+
+  Params params_;
+  FeatureMask wanted_;
+  std::uint32_t max_locate_;
+  std::uint32_t capacity_;
+  std::uint32_t used_ = 0;
+  std::vector<std::uint32_t> slot_of_;  // by locate; 0 = none, else slot + 1
+  std::vector<State> states_;
+  // Rings, `capacity_` of each, one after the other.
+  std::uint32_t mid_cap_ = 0, vol_cap_ = 0, kyle_cap_ = 0, amihud_cap_ = 0;
+  std::vector<std::int64_t> mid_ring_;     // mid x 2 (bid + ask, price units), mid_cap_ per stock
+  std::vector<std::int64_t> volume_ring_;  // cumulative executed shares at each execution, mid_cap_ per stock
+  std::vector<i128> vol_ring_;         // fixed-point squared log returns, vol_cap_ per stock
+  std::vector<std::int64_t> kyle_ring_;    // (signed shares, mid x 2 change) pairs, 2 x kyle_cap_ per stock
+  std::vector<i128> amihud_ring_;      // fixed-point |return| / dollar volume, amihud_cap_ per stock
+  std::vector<double> frac_w_;
+  std::array<double, kMaxLevels> level_w_{};  // exp(-decay * i)
+  double hawkes_decay_per_ns_ = 0;
+  EngineStats stats_;
+};
+
+// Fixed point used for rolling sums of doubles: x -> round(x * 2^kFixedBits).
+inline constexpr int kFixedBits = 90;
+
+}  // namespace hft::features
