@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, kFeatureCount> kNames = {
     "entropy",
 };
 
-constexpr double kDollarsPerMid2 = 0.5e-4;  // mid x 2 in price units -> mid in $
+constexpr double kMid2PerDollar = 2e4;  // mid x 2 in price units per $ (division: exact decimals print short)
 constexpr double kFixedScale = 1237940039285380274899124224.0;  // 2^90
 constexpr double kFixedInv = 1.0 / kFixedScale;
 static_assert(kFixedBits == 90);
@@ -216,6 +216,12 @@ std::uint64_t FeatureEngine::executed_shares(std::uint16_t locate) const noexcep
   return states_[slot_of_[locate] - 1].cum_shares;
 }
 
+void FeatureEngine::reset() noexcept {
+  std::fill(slot_of_.begin(), slot_of_.end(), 0u);
+  for (State& s : states_) s = State{};
+  used_ = 0;
+}
+
 double FeatureEngine::executed_dollars(std::uint16_t locate) const noexcept {
   if (locate > max_locate_ || slot_of_[locate] == 0) return 0;
   return states_[slot_of_[locate] - 1].cum_dollars;
@@ -280,7 +286,7 @@ void FeatureEngine::update(std::uint16_t locate, const Event& e, const Depth& af
   }
   if (e.kind == EventKind::kExecute) {
     s.cum_shares += e.shares;
-    s.cum_dollars += double(e.price) * 1e-4 * double(e.shares);
+    s.cum_dollars += double(e.price) / 1e4 * double(e.shares);
     if (wanted_ & kTradeMask) push_trade(s, e, s.depth, after);
   }
   if ((wanted_ & kMidSeriesMask) && after.two_sided()) {
@@ -294,7 +300,7 @@ void FeatureEngine::push_trade(State& s, const Event& e, const Depth& before, co
   // effective spread against the mid before the execution
   if (before.two_sided()) {
     const double mid = 0.5 * (double(before.bid_px[0]) + double(before.ask_px[0]));
-    s.eff_spread = 2.0 * std::fabs(double(e.price) - mid) * 1e-4;
+    s.eff_spread = 2.0 * std::fabs(double(e.price) - mid) / 1e4;
     s.has_eff_spread = true;
   }
   // Hawkes: S(t) = S(t_last) exp(-beta (t - t_last)) + 1 for the aggressor's side.
@@ -348,7 +354,7 @@ void FeatureEngine::push_trade(State& s, const Event& e, const Depth& before, co
     }
     if (amihud_cap_ != 0 && e.shares != 0 && e.price != 0) {
       const double r = std::fabs(std::log(double(mid2) / double(s.trade_mid2)));
-      const double dollar_volume = double(e.price) * 1e-4 * double(e.shares);
+      const double dollar_volume = double(e.price) / 1e4 * double(e.shares);
       const i128 term = to_fixed(r / dollar_volume);
       i128* ring = amihud_ring_.data() + std::size_t{slot} * amihud_cap_;
       const std::size_t at = s.n_amihud % amihud_cap_;
@@ -367,7 +373,7 @@ void FeatureEngine::push_mid(State& s, std::int64_t mid2) noexcept {
   std::int64_t* ring = mid_ring_.data() + std::size_t{s.slot} * mid_cap_;
   const std::uint64_t mask = mid_cap_ - 1;
   ring[n & mask] = mid2;
-  const double x = double(mid2) * kDollarsPerMid2;
+  const double x = double(mid2) / kMid2PerDollar;
 
   if (n >= 1) {
     if (vol_cap_ != 0) {
@@ -426,7 +432,7 @@ void FeatureEngine::push_mid(State& s, std::int64_t mid2) noexcept {
     if (n + 1 >= k) {
       double acc = 0;
       for (std::size_t j = 0; j < k; ++j) acc += frac_w_[j] * double(ring[(n - j) & mask]);
-      s.frac_price = acc * kDollarsPerMid2;
+      s.frac_price = acc / kMid2PerDollar;
     }
   }
   s.last_mid2 = mid2;
@@ -446,9 +452,9 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
 
   if (two) {
     const double mid = 0.5 * (bid + ask);
-    if (w & bit(Feature::kMid)) out.set(Feature::kMid, mid * 1e-4);
+    if (w & bit(Feature::kMid)) out.set(Feature::kMid, mid / 1e4);
     if ((w & bit(Feature::kMicroPrice)) && bq + aq > 0)
-      out.set(Feature::kMicroPrice, (bid * aq + ask * bq) / (bq + aq) * 1e-4);
+      out.set(Feature::kMicroPrice, (bid * aq + ask * bq) / (bq + aq) / 1e4);
     if (w & bit(Feature::kWeightedMid)) {
       double pb = 0, qb = 0, pa = 0, qa = 0;
       for (std::uint32_t i = 0; i < nl; ++i) {
@@ -457,7 +463,7 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
         pa += double(d.ask_px[i]) * double(d.ask_sz[i]);
         qa += double(d.ask_sz[i]);
       }
-      if (qb > 0 && qa > 0) out.set(Feature::kWeightedMid, (pb / qb * qa + pa / qa * qb) / (qa + qb) * 1e-4);
+      if (qb > 0 && qa > 0) out.set(Feature::kWeightedMid, (pb / qb * qa + pa / qa * qb) / (qa + qb) / 1e4);
     }
     if (w & bit(Feature::kBookPressure)) {
       const double mid2 = bid + ask, t2 = 2.0 * params_.tick;
@@ -468,7 +474,7 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
       }
       out.set(Feature::kBookPressure, p);
     }
-    if (w & bit(Feature::kSpread)) out.set(Feature::kSpread, (ask - bid) * 1e-4);
+    if (w & bit(Feature::kSpread)) out.set(Feature::kSpread, (ask - bid) / 1e4);
     if (w & bit(Feature::kRelativeSpread)) out.set(Feature::kRelativeSpread, (ask - bid) / mid * 1e4);
   }
   if ((w & bit(Feature::kImbalance)) && bq + aq > 0) out.set(Feature::kImbalance, (bq - aq) / (bq + aq));
@@ -513,11 +519,11 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
     const std::uint64_t mask = mid_cap_ - 1, k = params_.step;
     const double kd = double(k);
     if ((w & bit(Feature::kVelocity)) && n > k)
-      out.set(Feature::kVelocity, double(ring[(n - 1) & mask] - ring[(n - 1 - k) & mask]) * kDollarsPerMid2 / kd);
+      out.set(Feature::kVelocity, double(ring[(n - 1) & mask] - ring[(n - 1 - k) & mask]) / kMid2PerDollar / kd);
     if ((w & bit(Feature::kAcceleration)) && n > 2 * k)
       out.set(Feature::kAcceleration,
-              double(ring[(n - 1) & mask] - 2 * ring[(n - 1 - k) & mask] + ring[(n - 1 - 2 * k) & mask]) *
-                  kDollarsPerMid2 / (kd * kd));
+              double(ring[(n - 1) & mask] - 2 * ring[(n - 1 - k) & mask] + ring[(n - 1 - 2 * k) & mask]) /
+                  (kMid2PerDollar * kd * kd));
   }
   if ((w & bit(Feature::kFracPrice)) && n >= frac_w_.size()) out.set(Feature::kFracPrice, s.frac_price);
   if ((w & bit(Feature::kRsi)) && n > params_.rsi_period)
@@ -556,7 +562,7 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
     const i128 sxx = m * s.kxx - s.kx * s.kx;
     if (sxx > 0) {
       const i128 sxy = m * s.kxy - s.kx * s.ky;
-      out.set(Feature::kKyleLambda, double(sxy) / double(sxx) * kDollarsPerMid2);
+      out.set(Feature::kKyleLambda, double(sxy) / double(sxx) / kMid2PerDollar);
     }
   }
   if ((w & bit(Feature::kAmihud)) && s.n_amihud >= params_.amihud_window)

@@ -170,6 +170,8 @@ class FeatureEngine {
   void update(std::uint16_t locate, const Event& e, const Depth& after) noexcept;
   // The features of `locate` now (all empty for a stock never updated).
   void values(std::uint16_t locate, Values& out) const noexcept;
+  // Forgets every stock (a new feed session); allocates nothing.
+  void reset() noexcept;
   // Starts a new row: the flow sums (ofi_*, effective_spread) restart from zero.
   void consume(std::uint16_t locate) noexcept;
 

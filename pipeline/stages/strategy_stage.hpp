@@ -19,6 +19,7 @@
 #include "core/histogram.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/features/features.hpp"
 #include "pipeline/stages/subscriptions.hpp"
 #include "pipeline/strategy/registry.hpp"
 #include "pipeline/strategy/sdk.hpp"
@@ -49,8 +50,11 @@ class StrategyStage {
   }
 
   // Start-up only: adds a strategy that trades `symbols` (resolved to locates from the feed's
-  // stock directory as it arrives).
-  void add(std::string name, AnyStrategy s, std::vector<std::string> symbols) {
+  // stock directory as it arrives). `features`: the microstructure features it reads through
+  // ctx.features(locate) (pipeline/features). The stage computes the union of what its strategies
+  // declared, on their stocks only, and nothing when none declared any.
+  void add(std::string name, AnyStrategy s, std::vector<std::string> symbols, features::FeatureMask features = 0,
+           const features::Params& params = {}) {
     const auto index = static_cast<std::uint8_t>(strategies_.size());
     auto e = std::make_unique<Entry>(Entry{std::move(s), strategy::Context(index, std::move(name), &out_, &books_),
                                            std::move(symbols), {}});
@@ -61,8 +65,22 @@ class StrategyStage {
     // that resolving a symbol on the pipeline thread never allocates.
     subscriber_nodes_ += e->symbols.size();
     nodes_.reserve(subscriber_nodes_);
+    e->features = features & features::kAllSet;
+    if (e->features != 0) {
+      feature_union_ |= e->features;
+      feature_slots_ += static_cast<std::uint32_t>(e->symbols.size());
+      if (!feature_engine_) feature_params_ = params;  // the first declaration's parameters
+    }
     strategies_.push_back(std::move(e));
+    if (features != 0) {
+      feature_engine_ = std::make_unique<features::FeatureEngine>(
+          feature_params_, feature_union_, static_cast<std::uint32_t>(books_.size() - 1), feature_slots_);
+      for (auto& st : strategies_) st->ctx.set_features(feature_engine_.get(), st->features);
+    }
   }
+  // The features' engine (nullptr when no strategy declared any) and the time of each update, ns.
+  [[nodiscard]] const features::FeatureEngine* features() const noexcept { return feature_engine_.get(); }
+  [[nodiscard]] const core::Histogram& feature_time() const noexcept { return feature_time_; }
   [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
   [[nodiscard]] const strategy::Context& context(std::size_t i) const noexcept { return strategies_[i]->ctx; }
 
@@ -137,7 +155,29 @@ class StrategyStage {
     strategy::Context ctx;
     std::vector<std::string> symbols;
     std::vector<bool> resolved;
+    features::FeatureMask features = 0;
   };
+
+  // One book event into the features (before the strategies' callbacks read them).
+  void update_features(const BookEvent& e, const features::Event& fe, bool depth) noexcept {
+    const std::uint64_t t0 = core::rdtsc();
+    feature_engine_->consume(e.locate);  // flows are per book event: this one's alone
+    if (depth) {
+      features::Depth d;
+      for (int i = 0; i < kDepth; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        d.bid_px[k] = e.bids[i].price > 0 ? static_cast<std::uint32_t>(e.bids[i].price) : 0;
+        d.bid_sz[k] = d.bid_px[k] != 0 ? e.bids[i].shares : 0;
+        d.ask_px[k] = e.asks[i].price > 0 ? static_cast<std::uint32_t>(e.asks[i].price) : 0;
+        d.ask_sz[k] = d.ask_px[k] != 0 ? e.asks[i].shares : 0;
+      }
+      feature_engine_->update(e.locate, fe, d);
+    } else {
+      const features::Depth* d = feature_engine_->depth(e.locate);
+      feature_engine_->update(e.locate, fe, d != nullptr ? *d : features::Depth{});
+    }
+    feature_time_.record(clock_.to_ns(core::rdtsc() - t0));
+  }
 
   // Symbols become locates when the feed's directory names them (on timer ticks, until every
   // symbol is resolved; each lookup is a few probes of SymbolTable's index, pipeline/symbols.hpp).
@@ -197,6 +237,7 @@ class StrategyStage {
         b.ask_orders = e.ask_orders;
         b.timestamp = e.timestamp;
         b.stale = feed_stale_;
+        if (feature_engine_) update_features(e, features::Event{e.timestamp, features::EventKind::kOther, 0, 0, 0, 0}, true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
           if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
         });
@@ -207,6 +248,13 @@ class StrategyStage {
         ++counters_.trades;
         books_[e.locate].last_trade_price = e.trade_price;
         const strategy::TradePrint t{e.locate, e.trade_price, e.trade_shares, e.trade_side, e.timestamp};
+        if (feature_engine_ && (e.trade_side == 'B' || e.trade_side == 'S') && e.trade_price > 0) {
+          // the resting side is the aggressor's other side
+          update_features(e, features::Event{e.timestamp, features::EventKind::kExecute,
+                                             static_cast<std::uint8_t>(e.trade_side == 'B' ? 1 : 0), e.trade_shares,
+                                             static_cast<std::uint32_t>(e.trade_price), 0},
+                          false);
+        }
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
           if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
         });
@@ -221,6 +269,7 @@ class StrategyStage {
           b.locate = l;
           b.symbol = symbol;
         }
+        if (feature_engine_) feature_engine_->reset();
         [[fallthrough]];
       case BookEventType::kFeedStale:
       case BookEventType::kFeedFresh: {
@@ -356,6 +405,11 @@ class StrategyStage {
   std::size_t subscriber_nodes_ = 0;
   std::size_t unresolved_ = 0;  // (strategy, symbol) pairs not yet found in the directory
   std::vector<std::unique_ptr<Entry>> strategies_;
+  std::unique_ptr<features::FeatureEngine> feature_engine_;
+  features::FeatureMask feature_union_ = 0;
+  features::Params feature_params_;
+  std::uint32_t feature_slots_ = 0;
+  core::Histogram feature_time_{1, 10'000'000'000ull, 3};
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;
   bool feed_stale_ = false;

@@ -29,6 +29,7 @@
 #include "core/id_map.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/features/features.hpp"
 
 namespace hft::strategy {
 
@@ -195,6 +196,19 @@ class Context {
   [[nodiscard]] const BookView& book(Locate locate) const noexcept { return (*books_)[locate]; }
   [[nodiscard]] std::span<const Locate> symbols() const noexcept { return symbols_; }
   [[nodiscard]] std::uint64_t now_ns() const noexcept { return now_ns_; }  // ITCH time of the current event
+  // The microstructure features this strategy declared (StrategyStage::add), of one of its
+  // stocks, as of the current event: the strategy stage updates them from each book event before
+  // the callbacks. A feature not declared is empty; so is every one when none was declared.
+  // docs/features.md lists them; here OFI and the flows are per book event, and the L3
+  // decomposition (ofi_limit/cancel/trade) is not available (book events carry depth and trades).
+  [[nodiscard]] features::Values features(Locate locate) const noexcept {
+    features::Values v;
+    if (features_ != nullptr) {
+      features_->values(locate, v);
+      v.has &= feature_mask_;
+    }
+    return v;
+  }
 
   // ---- own state -------------------------------------------------------------------------
   [[nodiscard]] const Position& position(Locate locate) const noexcept { return positions_[locate]; }
@@ -231,6 +245,10 @@ class Context {
     now_ns_ = now_ns;
   }
   void set_halted(bool halted) noexcept { halted_ = halted; }
+  void set_features(const features::FeatureEngine* engine, features::FeatureMask mask) noexcept {
+    features_ = engine;
+    feature_mask_ = mask;
+  }
   void subscribe(Locate locate) { symbols_.push_back(locate); }
   void init_tables(std::size_t locates) {
     symbols_.reserve(locates);  // subscribe() happens on the pipeline thread as symbols appear
@@ -281,6 +299,8 @@ class Context {
   std::string name_;
   core::SpscRing<pipeline::OrderIntent>* out_;
   const std::vector<BookView>* books_;
+  const features::FeatureEngine* features_ = nullptr;
+  features::FeatureMask feature_mask_ = 0;
   std::vector<Locate> symbols_;
   std::vector<Position> positions_;
   std::vector<WorkingOrder> orders_;  // fixed kMaxOrders slots

@@ -228,6 +228,20 @@ TEST(FeatureEdges, CapacityAndBadLocate) {
   EXPECT_EQ(v.has, 0u);
 }
 
+TEST(FeatureEdges, ResetForgetsEveryStockAndFreesTheSlots) {
+  FeatureEngine e(Params{}, kSeedSet, 10, 1);
+  e.update(1, ev(1, EventKind::kAdd, 0, 100, 100000), book(100000, 100, 100100, 100));
+  e.reset();
+  Values v;
+  e.values(1, v);
+  EXPECT_EQ(v.has, 0u);
+  EXPECT_EQ(e.depth(1), nullptr);
+  e.update(2, ev(2, EventKind::kAdd, 0, 100, 100000), book(100000, 100, 100100, 100));
+  EXPECT_EQ(e.stats().no_slot, 0u) << "the one slot is free again";
+  e.values(2, v);
+  EXPECT_EQ(v.get(Feature::kOfi1), 0.0) << "against the empty book: +100 bid, -100 ask";
+}
+
 TEST(FeatureEdges, NoAllocationPerUpdate) {
   FeatureEngine e(Params{}, kAllSet, 100, 100);
   Values v;

@@ -255,5 +255,93 @@ TEST(StrategyStage, SteadyStateAllocatesNothing) {
   EXPECT_EQ(scope.allocations(), 0u);
 }
 
+// ctx.features(locate): the stage computes what its strategies declared, from the book events,
+// before their callbacks; each strategy sees only its own declaration.
+TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
+  core::SpscRing<BookEvent> books{256};
+  core::SpscRing<ExecReport> reports{256};
+  core::SpscRing<OrderIntent> intents{256};
+  SymbolTable symbols{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
+  symbols.set(9, itch::Symbol::from("ZPROBE").key());
+  stage.add("plain", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"});
+  EXPECT_EQ(stage.features(), nullptr) << "nothing declared: no engine, no cost";
+  const features::FeatureMask mine = features::bit(features::Feature::kMid) | features::bit(features::Feature::kOfi1) |
+                                     features::bit(features::Feature::kHawkesBuy);
+  stage.add("with_features", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"}, mine);
+  stage.add("other", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"},
+            features::bit(features::Feature::kImbalance));
+  ASSERT_NE(stage.features(), nullptr);
+  stage.poll();
+
+  // the same events into an engine of our own
+  features::FeatureEngine ref(features::Params{}, mine | features::bit(features::Feature::kImbalance), 63, 4);
+  auto depth_event = [](std::uint64_t ts, std::int32_t bid, std::uint32_t bq, std::int32_t ask, std::uint32_t aq) {
+    BookEvent e{};
+    e.type = BookEventType::kDepthChange;
+    e.locate = 9;
+    e.timestamp = ts;
+    e.bids[0] = {bid, bq};
+    e.asks[0] = {ask, aq};
+    return e;
+  };
+  auto depth_of = [](const BookEvent& e) {
+    features::Depth d;
+    d.bid_px[0] = static_cast<std::uint32_t>(e.bids[0].price);
+    d.bid_sz[0] = e.bids[0].shares;
+    d.ask_px[0] = static_cast<std::uint32_t>(e.asks[0].price);
+    d.ask_sz[0] = e.asks[0].shares;
+    return d;
+  };
+  const BookEvent e1 = depth_event(1'000'000, 999'900, 300, 1'000'100, 100);
+  const BookEvent e2 = depth_event(2'000'000, 999'900, 500, 1'000'100, 100);
+  BookEvent trade{};
+  trade.type = BookEventType::kTrade;
+  trade.locate = 9;
+  trade.timestamp = 2'500'000;
+  trade.trade_side = 'B';
+  trade.trade_price = 1'000'100;
+  trade.trade_shares = 100;
+  const BookEvent e3 = depth_event(2'500'000, 999'900, 500, 1'000'200, 200);
+  for (const BookEvent& e : {e1, e2, trade, e3}) ASSERT_TRUE(books.try_push(e));
+  while (stage.poll() != 0) {
+  }
+  ref.update(9, {1'000'000, features::EventKind::kOther, 0, 0, 0, 0}, depth_of(e1));
+  ref.consume(9);
+  ref.update(9, {2'000'000, features::EventKind::kOther, 0, 0, 0, 0}, depth_of(e2));
+  ref.consume(9);
+  ref.update(9, {2'500'000, features::EventKind::kExecute, 1, 100, 1'000'100, 0}, depth_of(e2));
+  ref.consume(9);
+  ref.update(9, {2'500'000, features::EventKind::kOther, 0, 0, 0, 0}, depth_of(e3));
+  features::Values want;
+  ref.values(9, want);
+
+  const features::Values got = stage.context(1).features(9);
+  EXPECT_EQ(got.has, mine);
+  EXPECT_EQ(got.get(features::Feature::kMid), want.get(features::Feature::kMid));
+  EXPECT_DOUBLE_EQ(*got.get(features::Feature::kMid), 100.005);
+  EXPECT_EQ(got.get(features::Feature::kOfi1), want.get(features::Feature::kOfi1));
+  EXPECT_EQ(got.get(features::Feature::kOfi1), 100.0)
+      << "the last event alone: the ask of 100 at 100.01 left (+100), the new one at 100.02 is above it (0)";
+  EXPECT_EQ(got.get(features::Feature::kHawkesBuy), want.get(features::Feature::kHawkesBuy));
+  EXPECT_GT(*got.get(features::Feature::kHawkesBuy), 0.1) << "one buyer-initiated trade excites";
+  const features::Values other = stage.context(2).features(9);
+  EXPECT_EQ(other.has, features::bit(features::Feature::kImbalance));
+  EXPECT_EQ(other.get(features::Feature::kImbalance), want.get(features::Feature::kImbalance));
+  EXPECT_EQ(stage.context(0).features(9).has, 0u) << "declared nothing, sees nothing";
+  EXPECT_EQ(stage.feature_time().total_count(), 4u) << "one timed update per book event";
+
+  hft::testing::AllocationScope scope;
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(books.try_push(depth_event(3'000'000 + i, 999'900 - 100 * std::int32_t(i % 3), 100 + i, 1'000'100, 50)));
+    while (stage.poll() != 0) {
+    }
+    (void)stage.context(1).features(9);
+  }
+  EXPECT_EQ(scope.allocations(), 0u) << "features in the stage allocate nothing";
+}
+
 }  // namespace
 }  // namespace hft::pipeline
