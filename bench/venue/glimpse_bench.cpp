@@ -191,13 +191,14 @@ void summarize(const hft::bench::Results& r) {
   const auto* g = get("glimpse/recovery");
   const auto* x = get("replay/from_1");
   if (b == nullptr || g == nullptr || x == nullptr) return;
+  // With ->Unit(kMillisecond), the reported times are milliseconds.
   fmt::print("\n== GLIMPSE recovery of a {:.0f}-order book (median of repetitions) ==\n", b->counter("resting"));
-  fmt::print("venue builds the snapshot: {:.1f} ms ({:.0f} messages, {:.1f} MB)\n", b->real_ns_per_iter / 1e6,
+  fmt::print("venue builds the snapshot: {:.1f} ms ({:.0f} messages, {:.1f} MB)\n", b->real_ns_per_iter,
              b->counter("messages"), b->counter("bytes") / 1e6);
   fmt::print("hftd fetches it over loopback and applies it: {:.1f} ms ({:.0f} orders in the book)\n",
-             g->real_ns_per_iter / 1e6, g->counter("book_orders"));
+             g->real_ns_per_iter, g->counter("book_orders"));
   fmt::print("baseline, replay of the day's {:.0f} messages from sequence 1 (in memory): {:.1f} ms; ratio {:.1f}x\n",
-             x->counter("messages"), x->real_ns_per_iter / 1e6, x->real_ns_per_iter / g->real_ns_per_iter);
+             x->counter("messages"), x->real_ns_per_iter, x->real_ns_per_iter / g->real_ns_per_iter);
   std::filesystem::remove(day().capture);
 }
 
