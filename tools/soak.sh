@@ -11,14 +11,14 @@
 #                  real loss on the kernel path), hftd recovers it from the re-request server.
 #   venue-restart  hft-exchange is killed (SIGKILL) and started again on the same ports: a new
 #                  MoldUDP64 and SoupBinTCP session; hftd must see it and trade again.
-#   hftd-kill9     hftd is killed (SIGKILL) and started again. hftd has no crash recovery yet:
-#                  the new process starts flat (positions and counters restart; its orders of the
-#                  old process rest at the venue until the day ends).
+#   hftd-kill9     hftd is killed (SIGKILL) and started again: it recovers from its write-ahead
+#                  journal (orders, positions, cash, UserRefNum; the venue replays what it missed)
+#                  and rebuilds its books from a GLIMPSE snapshot instead of replaying the day.
 #   calm           nothing.
 # Throughout, the venue also keeps every SOAK_DROP_EVERY-th feed packet off the wire (default
 # 1000; 0 = none), so gap recovery runs all the time.
 #
-# Environment: SOAK_OUT (default build/soak), SOAK_PORT (first of three ports, default 32101),
+# Environment: SOAK_OUT (default build/soak), SOAK_PORT (first of four ports, default 32101),
 # SOAK_RATE (background ITCH messages/s, default 3000), SOAK_SAMPLE (seconds per row, default 60),
 # SOAK_FAULT_EVERY, SOAK_BURST_S, SOAK_DROP_EVERY, SOAK_BIN (default build/release/bin).
 # The binaries are copied into $SOAK_OUT/bin first, so a rebuild during the soak changes nothing.
@@ -45,13 +45,13 @@ sample=${SOAK_SAMPLE:-60}
 fault_every=${SOAK_FAULT_EVERY:-60}
 burst_s=${SOAK_BURST_S:-2}
 drop_every=${SOAK_DROP_EVERY:-1000}
-feed_port=$port rerequest_port=$((port + 1)) ouch_port=$((port + 2))
+feed_port=$port rerequest_port=$((port + 1)) ouch_port=$((port + 2)) glimpse_port=$((port + 3))
 
 for b in hftd hft-exchange hftctl; do
   [ -x "$src_bin/$b" ] || { echo "soak: $src_bin/$b is missing: build first" >&2; exit 1; }
 done
 rm -rf "$out"
-mkdir -p "$out/bin" "$out/shm" "$out/hist" "$out/logs"
+mkdir -p "$out/bin" "$out/shm" "$out/hist" "$out/logs" "$out/journal"
 cp "$src_bin/hftd" "$src_bin/hft-exchange" "$src_bin/hftctl" "$out/bin/"
 out=$(cd "$out" && pwd)
 bin=$out/bin
@@ -70,6 +70,7 @@ backend = "auto"
 listen = "127.0.0.1:$feed_port"
 rerequest = "127.0.0.1:$rerequest_port"
 request_timeout_ms = 20
+glimpse = "127.0.0.1:$glimpse_port"
 [order_entry]
 venue = "127.0.0.1:$ouch_port"
 user = "HFT01"
@@ -101,6 +102,11 @@ stages = ["net", "parse", "book", "strategy", "risk"]
 histogram_dir = "$out/hist"
 [control]
 dir = "$out/shm"
+[journal]
+dir = "$out/journal"
+sync = "interval:10ms"
+[recovery]
+working_orders = "adopt"
 EOF
 
 venue_pid="" hftd_pid="" venue_starts=0 hftd_starts=0 failures=()
@@ -115,7 +121,7 @@ listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 start_venue() {
   venue_starts=$((venue_starts + 1))
   "$bin/hft-exchange" --feed "127.0.0.1:$feed_port" --rerequest "127.0.0.1:$rerequest_port" \
-    --ouch "127.0.0.1:$ouch_port" --symbols AAA,BBB,CCC,DDD --rate "$rate" --duration 0 \
+    --ouch "127.0.0.1:$ouch_port" --glimpse "127.0.0.1:$glimpse_port" --symbols AAA,BBB,CCC,DDD --rate "$rate" --duration 0 \
     --drop-every "$drop_every" --log-level warn >"$out/logs/venue.$venue_starts.log" 2>&1 &
   venue_pid=$!
   for _ in $(seq 300); do listening "$ouch_port" && return 0; sleep 0.1; done
