@@ -124,6 +124,7 @@ class Pipeline final : public PipelineBase {
             symbols_, [this] { return dump_histograms(); }, hop_list().size()}) {
     for (const auto& s : c.strategies) strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols);
     egress_.set_control_ring(&control_ring_);
+    strategy_.set_order_entry_ready(&egress_.ready_flag());
     if (c.journal) open_journal(*c.journal);
     for (const auto& t : c.runtime.threads) {
       std::vector<core::StageRef> refs;

@@ -232,6 +232,7 @@ class ControlPlane {
       const Out events{counter("strategy.book_events")}, trades{counter("strategy.trades")},
           reports{counter("strategy.reports")}, intents{counter("strategy.intents")},
           stale{counter("strategy.refused.stale_book")}, halted{counter("strategy.refused.halted")},
+          down{counter("strategy.refused.not_connected")},
           full{counter("strategy.refused.ring_full")}, depth{counter("ring.strategy_risk.depth", K::kGauge)},
           high{counter("ring.strategy_risk.high_water", K::kGauge)};
       p.add([=, this, hw = std::uint64_t{0}]() mutable {
@@ -239,13 +240,15 @@ class ControlPlane {
         trades = strategy_.counters().trades;
         reports = strategy_.counters().reports;
         intents = strategy_.intents_sent();
-        std::uint64_t s_stale = 0, s_halted = 0, s_full = 0;
+        std::uint64_t s_stale = 0, s_halted = 0, s_full = 0, s_down = 0;
         for (std::size_t i = 0; i < strategy_.size(); ++i) {
           const auto& r = strategy_.context(i).refusals();
           s_stale += r.stale_book;
           s_halted += r.halted;
           s_full += r.ring_full;
+          s_down += r.not_connected;
         }
+        down = s_down;
         stale = s_stale;
         halted = s_halted;
         full = s_full;

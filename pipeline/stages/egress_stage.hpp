@@ -299,6 +299,9 @@ class EgressStage {
   // For other threads (shutdown, control plane): refreshed at the end of every poll.
   [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
+  // The same flag for another stage to read once per pass (the strategy stage refuses new orders
+  // locally while the session is down, instead of sending intents only to have them refused here).
+  [[nodiscard]] const std::atomic<bool>& ready_flag() const noexcept { return published_ready_; }
   [[nodiscard]] bool published_connected() const noexcept { return published_connected_.load(std::memory_order_relaxed); }
   // Polls completed so far, and whether the last one saw the kill switch on with no order working.
   // A caller that turned the switch on waits for two more polls before trusting the flag (the

@@ -86,6 +86,7 @@ class StrategyStage {
 
   int poll() noexcept {
     halted_applied_ = halted_.load(std::memory_order_relaxed);  // one relaxed load per pass
+    entry_down_applied_ = entry_ready_ != nullptr && !entry_ready_->load(std::memory_order_relaxed);
     int work = 0;
     // Latency first: an event that made a strategy send something ends the batch, so the risk
     // stage (next in a fused thread) puts the order on the wire before the rest is looked at.
@@ -112,6 +113,7 @@ class StrategyStage {
       resolve_symbols();
       for (auto& s : strategies_) {
         s->ctx.set_halted(halted_applied_);
+        s->ctx.set_entry_down(entry_down_applied_);
         s->ctx.set_event(0, last_timestamp_);
         std::visit([&](auto& strat) {
           if constexpr (requires { strat.on_timer(s->ctx, now); }) strat.on_timer(s->ctx, now);
@@ -123,6 +125,10 @@ class StrategyStage {
   }
   [[nodiscard]] const char* name() const noexcept { return "strategy"; }
 
+  // The order-entry session's readiness (the egress stage's published flag): while it is down
+  // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)
+  // instead of travelling to the egress stage to be refused there (and journaled) one by one.
+  void set_order_entry_ready(const std::atomic<bool>* ready) noexcept { entry_ready_ = ready; }
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
@@ -214,6 +220,7 @@ class StrategyStage {
     for (std::uint32_t n = subscribers_[locate]; n != kNoNode; n = nodes_[n].next) {
       Entry& s = *strategies_[nodes_[n].strategy];
       s.ctx.set_halted(halted_applied_);
+      s.ctx.set_entry_down(entry_down_applied_);
       s.ctx.set_event(origin_tsc, last_timestamp_);
       const std::uint64_t sent = s.ctx.intents_sent();
       std::visit([&](auto& strat) { f(strat, s.ctx); }, s.strategy);
@@ -373,6 +380,7 @@ class StrategyStage {
       s.ctx.book_flatten(r.locate, r.side, r.price, q);
       ++counters_.flatten_fills_to_strategies;
       s.ctx.set_halted(halted_applied_);
+      s.ctx.set_entry_down(entry_down_applied_);
       s.ctx.set_event(r.origin_tsc, last_timestamp_);
       const strategy::Fill f{r.order_id, r.locate, r.side, r.price, q, 0, true};
       std::visit([&](auto& strat) {
@@ -412,6 +420,8 @@ class StrategyStage {
   core::Histogram feature_time_{1, 10'000'000'000ull, 3};
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;
+  const std::atomic<bool>* entry_ready_ = nullptr;
+  bool entry_down_applied_ = false;
   bool feed_stale_ = false;
   std::uint64_t last_timestamp_ = 0;
   StrategyStageCounters counters_;

@@ -41,6 +41,10 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     ++refusals_.halted;
     return 0;
   }
+  if (entry_down_) {
+    ++refusals_.not_connected;
+    return 0;
+  }
   if (locate >= books_->size() || (*books_)[locate].stale) {
     ++refusals_.stale_book;
     return 0;

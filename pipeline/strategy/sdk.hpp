@@ -233,6 +233,7 @@ class Context {
   // Counters of locally refused actions.
   struct Refusals {
     std::uint64_t stale_book = 0, halted = 0, ring_full = 0, too_many_orders = 0, not_working = 0;
+    std::uint64_t not_connected = 0;  // the order-entry session is down (or still recovering)
   };
   [[nodiscard]] const Refusals& refusals() const noexcept { return refusals_; }
   [[nodiscard]] std::uint8_t index() const noexcept { return index_; }
@@ -245,6 +246,8 @@ class Context {
     now_ns_ = now_ns;
   }
   void set_halted(bool halted) noexcept { halted_ = halted; }
+  // The order-entry session is down or not yet ready (set by the strategy stage once per pass).
+  void set_entry_down(bool down) noexcept { entry_down_ = down; }
   void set_features(const features::FeatureEngine* engine, features::FeatureMask mask) noexcept {
     features_ = engine;
     feature_mask_ = mask;
@@ -313,6 +316,7 @@ class Context {
   std::uint64_t intents_sent_ = 0;
   std::uint64_t last_decision_tsc_ = 0;
   bool halted_ = false;
+  bool entry_down_ = false;
   Refusals refusals_;
 };
 

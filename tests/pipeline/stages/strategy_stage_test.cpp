@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -152,6 +154,26 @@ TEST(StrategyStage, HaltStopsNewOrders) {
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty());
   EXPECT_GE(r.stage.context(1).refusals().halted, 1u);
+}
+
+// While the order-entry session is down (or recovering), new orders are refused in the strategy's
+// context: no intent travels to the egress stage to be refused (and journaled) there. Without
+// this, a market maker sent one intent per book update for the whole outage (28,046 refusals
+// journaled in one soak minute).
+TEST(StrategyStage, NoNewOrdersWhileTheOrderEntrySessionIsDown) {
+  Rig r;
+  std::atomic<bool> ready{false};
+  r.stage.set_order_entry_ready(&ready);
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  r.stage.poll();
+  EXPECT_TRUE(r.drain().empty()) << "an order was sent while the session is down";
+  EXPECT_GE(r.stage.context(1).refusals().not_connected, 1u);
+  ready = true;
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 0, 0)));  // the probe is gone; the next one appears
+  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  r.stage.poll();
+  r.stage.poll();
+  EXPECT_FALSE(r.drain().empty()) << "the session is up again: the probe is answered";
 }
 
 // More strategies on one stock than the old fixed list held (7): every one of them sees the book.
