@@ -9,6 +9,7 @@
 // Sizes are chosen for the ring's cells: a 56-byte event makes a one-cache-line cell
 // (core/spsc_ring.hpp); the two larger events take two lines.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -153,9 +154,22 @@ enum class RejectReason : std::uint16_t {
   kNotConnected,     // order-entry session down
   kUnknownOrder,     // cancel/replace of an order that is not working
   kBacklog,          // the order-entry send buffer is full
+  // pre-trade risk, issue 11 (each off by default: pipeline/risk/keys.hpp)
+  kPriceCollar,      // a buy above the ask (sell below the bid) by more than price_collar_bps
+  kStaleReference,   // no market update on the symbol for reference_max_age_ms
+  kSymbolHalted,     // the feed says the symbol is halted or paused (ITCH 'H')
+  kFatFinger,        // quantity above fat_finger_multiple x the symbol's average trade size
+  kSymbolNotional,   // the symbol's exposure (position + working + this order) at this price
+  kDuplicate,        // same strategy, symbol, side, price and quantity within duplicate_window_ms
+  kMessageRate,      // the message bucket toward the venue is empty
+  kNetPosition,      // net exposure across symbols (shares) beyond max_net_position
+  kGrossPosition,    // gross exposure across symbols (shares) beyond max_gross_position
+  kGrossNotional,    // gross exposure across symbols (USD) beyond max_gross_notional_usd
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };
+// Reason codes below this are counted per reason (risk.rejects.<reason>).
+inline constexpr std::size_t kRejectReasonSlots = 24;
 
 struct ExecReport {
   std::uint64_t origin_tsc;

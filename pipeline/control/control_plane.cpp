@@ -18,6 +18,16 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kNotConnected: return "not_connected";
     case RejectReason::kUnknownOrder: return "unknown_order";
     case RejectReason::kBacklog: return "backlog";
+    case RejectReason::kPriceCollar: return "price_collar";
+    case RejectReason::kStaleReference: return "stale_reference";
+    case RejectReason::kSymbolHalted: return "symbol_halted";
+    case RejectReason::kFatFinger: return "fat_finger";
+    case RejectReason::kSymbolNotional: return "symbol_notional";
+    case RejectReason::kDuplicate: return "duplicate";
+    case RejectReason::kMessageRate: return "message_rate";
+    case RejectReason::kNetPosition: return "net_position";
+    case RejectReason::kGrossPosition: return "gross_position";
+    case RejectReason::kGrossNotional: return "gross_notional";
     case RejectReason::kVenue: return "venue";
   }
   return "other";

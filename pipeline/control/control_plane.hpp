@@ -275,7 +275,7 @@ class ControlPlane {
           r_unsent{counter("recovery.unsent_closed")}, r_cancels{counter("recovery.cancels")},
           depth{counter("ring.risk_strategy.depth", K::kGauge)},
           high{counter("ring.risk_strategy.high_water", K::kGauge)};
-      std::array<Out, 14> rejects{};
+      std::array<Out, pipeline::kRejectReasonSlots> rejects{};
       for (std::size_t r = 1; r < rejects.size(); ++r)
         rejects[r] = Out{counter(fmt::format("risk.rejects.{}", reject_name(static_cast<pipeline::RejectReason>(r))))};
       p.add([=, this, hw = std::uint64_t{0}, logged_overfills = std::uint64_t{0}]() mutable {

@@ -32,7 +32,20 @@ Order* OrderManager::by_user_ref(std::uint32_t user_ref) noexcept {
 
 void OrderManager::add_open(Order& o, std::int64_t shares) noexcept {
   risk::Exposure& e = exposure_[o.locate];
+  const risk::Exposure before = e;
   (o.side == Side::kBuy ? e.open_buy : e.open_sell) += shares;
+  retotal(e, before, o.price);
+}
+
+void OrderManager::retotal(risk::Exposure& e, const risk::Exposure& before, Price price) noexcept {
+  const std::int64_t was = risk::gross_shares(before.position, before.open_buy, before.open_sell);
+  const std::int64_t now = risk::gross_shares(e.position, e.open_buy, e.open_sell);
+  totals_.gross_shares += now - was;
+  totals_.net_long += (e.position + e.open_buy) - (before.position + before.open_buy);
+  totals_.net_short += (e.position - e.open_sell) - (before.position - before.open_sell);
+  const std::int64_t notional = now * (price > 0 ? price : 0);
+  totals_.gross_notional += notional - before.gross_notional;
+  e.gross_notional = notional;
 }
 
 Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
@@ -181,6 +194,7 @@ bool OrderManager::on_replaced(std::uint32_t old_user_ref, std::uint32_t new_use
 
 void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept {
   risk::Exposure& e = exposure_[locate];
+  const risk::Exposure before = e;
   const auto sq = static_cast<std::int64_t>(quantity);
   // Average cost: a fill that adds to the position (or opens it) adds to its cost; one that
   // reduces it realizes price - average cost on the shares it closes; the rest opens the other way.
@@ -207,6 +221,7 @@ void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price 
     e.position -= sq;
     cash_[locate] += sq * price;
   }
+  retotal(e, before, price);
   ++counters_.fills;
   counters_.filled_shares += quantity;
 }

@@ -104,6 +104,8 @@ class OrderManager {
   // Whether `locate` ever had an order or a fill (positions are published for these).
   [[nodiscard]] bool active(Locate locate) const noexcept { return active_[locate] != 0; }
   [[nodiscard]] std::uint32_t open_orders() const noexcept { return open_; }
+  // Exposure across every symbol, kept as running totals (pipeline/risk/risk.hpp).
+  [[nodiscard]] const risk::Totals& totals() const noexcept { return totals_; }
   [[nodiscard]] const OmsCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::uint32_t next_user_ref() const noexcept { return next_user_ref_; }
   // The venue says which UserRefNum comes next for this account (OUCH Account Query Response):
@@ -167,6 +169,8 @@ class OrderManager {
   void remember_closed(const Order& o, std::uint32_t user_ref) noexcept;
   void book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept;
   void add_open(Order& o, std::int64_t shares) noexcept;
+  // Swaps the symbol's old share of the totals for its new one after its exposure changed.
+  void retotal(risk::Exposure& e, const risk::Exposure& before, Price price) noexcept;
   ExecReport report(const Order& o, pipeline::ReportType type) const noexcept;
 
   std::vector<Order> orders_;
@@ -183,6 +187,7 @@ class OrderManager {
   std::vector<std::uint8_t> active_;
   std::uint32_t next_user_ref_;
   std::uint32_t open_ = 0;
+  risk::Totals totals_;
   OmsCounters counters_;
 };
 

@@ -74,6 +74,34 @@ inline constexpr std::array kRiskKeys{
                                           "order-rate token bucket: depth"),
     detail::row<&RiskLimits::require_reference_price>("require_reference_price", KeyKind::kBoolean, 0, 1, false, "",
                                                       "refuse orders on a symbol with no reference price yet"),
+    detail::row<&RiskLimits::price_collar_bps>("price_collar_bps", KeyKind::kInteger, 0, 100'000, true, "bps",
+                                               "farthest a buy may be above the ask (a sell below the bid); 0 = off"),
+    detail::row<&RiskLimits::reference_max_age_ms>("reference_max_age_ms", KeyKind::kInteger, 0, 86'400'000, true, "ms",
+                                                   "refuse orders on a symbol with no market update for this long; 0 = off"),
+    detail::row<&RiskLimits::refuse_halted_symbols>("refuse_halted_symbols", KeyKind::kBoolean, 0, 1, true, "",
+                                                    "refuse orders on a symbol the feed says is halted or paused"),
+    detail::row<&RiskLimits::fat_finger_multiple>("fat_finger_multiple", KeyKind::kNumber, 0, 1e6, true, "x",
+                                                  "largest order as a multiple of the symbol's average trade size; 0 = off"),
+    detail::row<&RiskLimits::max_symbol_notional, 10'000>("max_symbol_notional_usd", KeyKind::kNumber, 0, 1e12, true,
+                                                          "USD", "exposure per symbol (position + working + order) "
+                                                          "x price; 0 = off", 2),
+    detail::row<&RiskLimits::duplicate_window_ms>("duplicate_window_ms", KeyKind::kInteger, 0, 3'600'000, true, "ms",
+                                                  "refuse a repeat of the same order (strategy, symbol, side, price, "
+                                                  "quantity) within this; 0 = off"),
+    detail::row<&RiskLimits::max_messages_per_second>("max_messages_per_second", KeyKind::kNumber, 0, 1e9, true,
+                                                      "messages/s", "message bucket toward the venue, cancels "
+                                                      "included: refill rate; 0 = off"),
+    detail::row<&RiskLimits::message_burst>("message_burst", KeyKind::kInteger, 1, 1e6, true, "messages",
+                                            "message bucket toward the venue: depth"),
+    detail::row<&RiskLimits::max_net_position>("max_net_position", KeyKind::kInteger, 0, 1e12, true, "shares",
+                                               "net position across symbols, long or short, counting what could "
+                                               "still fill; 0 = off"),
+    detail::row<&RiskLimits::max_gross_position>("max_gross_position", KeyKind::kInteger, 0, 1e12, true, "shares",
+                                                 "gross position across symbols, counting what could still fill; "
+                                                 "0 = off"),
+    detail::row<&RiskLimits::max_gross_notional, 10'000>("max_gross_notional_usd", KeyKind::kNumber, 0, 1e12, true,
+                                                         "USD", "gross exposure across symbols at each symbol's last "
+                                                         "order or fill price; 0 = off", 2),
 };
 
 // The row named `name` (without "risk."), or null.

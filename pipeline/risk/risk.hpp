@@ -4,7 +4,11 @@
 //
 // Checks, in order: kill switch, operator halt, max order quantity, max notional, price band
 // around the reference price, position limit per symbol (position plus everything that could
-// still fill on that side), open-order limit, and an order-rate token bucket.
+// still fill on that side), open-order limit, then (issue 11, each off unless configured) the
+// symbol's trading state (ITCH 'H'), a stale market reference, the price collar against the
+// touch, fat finger against the symbol's average trade size, the symbol's notional, gross and
+// net exposure across symbols (net, gross shares, gross notional), duplicate orders, and finally the message-rate bucket toward the venue and the order-rate bucket.
+// Cancels are never refused; they only draw on the message bucket (note_cancel).
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -29,6 +33,18 @@ struct RiskLimits {
   double max_orders_per_second = 2'000;               // token bucket rate
   std::uint32_t order_burst = 200;                    // token bucket depth
   bool require_reference_price = true;                // refuse orders on a symbol with no price yet
+  // Issue 11. Zero (or false) switches a check off.
+  std::int32_t price_collar_bps = 0;          // a buy above the ask (sell below the bid) by more than this
+  std::int64_t reference_max_age_ms = 0;      // no market update for this long: stale
+  bool refuse_halted_symbols = true;          // ITCH 'H' halted ('H') or paused ('P'): refuse new orders
+  double fat_finger_multiple = 0;             // quantity above this x the symbol's average trade size
+  std::int64_t max_symbol_notional = 0;       // 1/10,000 $: |position + working + order| x price per symbol
+  std::int64_t duplicate_window_ms = 0;       // same strategy/symbol/side/price/quantity within this
+  double max_messages_per_second = 0;         // message bucket toward the venue (cancels count): rate
+  std::uint32_t message_burst = 400;          // message bucket: depth
+  std::int64_t max_gross_position = 0;        // shares, across symbols (Totals); 0 = off
+  std::int64_t max_net_position = 0;          // shares, across symbols, long or short; 0 = off
+  std::int64_t max_gross_notional = 0;        // 1/10,000 $, across symbols; 0 = off
 };
 
 // Per-symbol exposure the order manager keeps.
@@ -36,60 +52,187 @@ struct Exposure {
   std::int64_t position = 0;     // signed shares
   std::int64_t open_buy = 0;     // shares working to buy
   std::int64_t open_sell = 0;
+  std::int64_t gross_notional = 0;  // this symbol's share of Totals::gross_notional (1/10,000 $)
 };
 
-// Reference prices (last trade, else mid) written by the book stage and read by risk: one
-// relaxed atomic per stock locate, single writer, so neither side ever waits.
+// The worst case of a symbol's exposure, in shares: every working order on one side filled.
+inline std::int64_t gross_shares(std::int64_t position, std::int64_t open_buy, std::int64_t open_sell) noexcept {
+  const std::int64_t up = position + open_buy, down = position - open_sell;
+  const std::int64_t a = up < 0 ? -up : up, b = down < 0 ? -down : down;
+  return a > b ? a : b;
+}
+
+// Exposure across every symbol, kept as running totals by the order manager (each change of a
+// symbol's exposure swaps that symbol's old share for its new one), so the checks are O(1).
+//   gross_shares:   sum of gross_shares() per symbol
+//   net_long/short: sum of position + open_buy / position - open_sell (the net if every working
+//                   buy / every working sell filled)
+//   gross_notional: sum of gross_shares() x the price of the symbol's last order or fill
+struct Totals {
+  std::int64_t gross_shares = 0;
+  std::int64_t net_long = 0;
+  std::int64_t net_short = 0;
+  std::int64_t gross_notional = 0;
+};
+
+// What risk knows of a symbol's market: the book stage writes it, the egress stage reads it.
+struct MarketView {
+  Price reference = 0;        // last trade, else the mid, else the one side there is; 0 = none
+  Price bid = 0, ask = 0;     // the touch; 0 = that side is empty
+  std::uint64_t updated_tsc = 0;  // when the book stage last changed any of it (0 = never)
+  std::uint32_t avg_trade = 0;    // EWMA of the trade size, shares (0 = no trade yet)
+  char state = ' ';               // ITCH 'H' trading state ('H', 'P', 'Q', 'T'; ' ' = not heard)
+};
+
+// The per-locate market reference table (last trade, touch, update time, average trade size,
+// trading state) written by the book stage and read by risk: relaxed atomics, one cache line per
+// stock locate, single writer, so neither side ever waits. The reference price is the last
+// trade, else the mid, else the one side there is (issue 11: a depth change no longer overwrites
+// the last trade). Fields are read one by one: a reader may see a touch one update newer than
+// the trade, which is as good as the feed is.
 class ReferencePrices {
  public:
-  explicit ReferencePrices(std::size_t locates) : prices_(locates) {}
-  void set(Locate locate, Price price) noexcept {
-    if (locate < prices_.size()) prices_[locate].store(price, std::memory_order_relaxed);
+  explicit ReferencePrices(std::size_t locates) : slots_(locates) {}
+  // A trade print at `price` of `shares` (shares 0: the price alone, e.g. a test or a snapshot).
+  void set(Locate locate, Price price, std::uint32_t shares = 0, std::uint64_t tsc = 0) noexcept {
+    if (locate >= slots_.size()) return;
+    Slot& s = slots_[locate];
+    s.last.store(price, std::memory_order_relaxed);
+    if (shares != 0) {
+      // EWMA, alpha = 1/16, 8 fraction bits (single writer: a plain read-modify-write).
+      std::uint64_t e = s.ewma_fp;
+      const std::uint64_t x = static_cast<std::uint64_t>(shares) << 8;
+      e = e == 0 ? x : e - (e >> 4) + (x >> 4);
+      s.ewma_fp = e;
+      s.avg.store(static_cast<std::uint32_t>(e >> 8 == 0 ? 1 : e >> 8), std::memory_order_relaxed);
+    }
+    if (tsc != 0) s.updated.store(tsc, std::memory_order_relaxed);
   }
+  // The touch after a depth change (0 for an empty side).
+  void set_touch(Locate locate, Price bid, Price ask, std::uint64_t tsc) noexcept {
+    if (locate >= slots_.size()) return;
+    Slot& s = slots_[locate];
+    s.bid.store(bid, std::memory_order_relaxed);
+    s.ask.store(ask, std::memory_order_relaxed);
+    s.updated.store(tsc, std::memory_order_relaxed);
+  }
+  void set_state(Locate locate, char state, std::uint64_t tsc) noexcept {
+    if (locate >= slots_.size()) return;
+    slots_[locate].state.store(state, std::memory_order_relaxed);
+    slots_[locate].updated.store(tsc, std::memory_order_relaxed);
+  }
+  // The reference price: last trade, else the mid, else the one side there is, else 0.
   [[nodiscard]] Price get(Locate locate) const noexcept {
-    return locate < prices_.size() ? prices_[locate].load(std::memory_order_relaxed) : 0;
+    if (locate >= slots_.size()) return 0;
+    const Slot& s = slots_[locate];
+    return reference(s.last.load(std::memory_order_relaxed), s.bid.load(std::memory_order_relaxed),
+                     s.ask.load(std::memory_order_relaxed));
   }
-  [[nodiscard]] std::size_t size() const noexcept { return prices_.size(); }
+  [[nodiscard]] MarketView view(Locate locate) const noexcept {
+    MarketView v;
+    if (locate >= slots_.size()) return v;
+    const Slot& s = slots_[locate];
+    v.bid = s.bid.load(std::memory_order_relaxed);
+    v.ask = s.ask.load(std::memory_order_relaxed);
+    v.reference = reference(s.last.load(std::memory_order_relaxed), v.bid, v.ask);
+    v.updated_tsc = s.updated.load(std::memory_order_relaxed);
+    v.avg_trade = s.avg.load(std::memory_order_relaxed);
+    v.state = s.state.load(std::memory_order_relaxed);
+    return v;
+  }
+  [[nodiscard]] Price last_trade(Locate locate) const noexcept {
+    return locate < slots_.size() ? slots_[locate].last.load(std::memory_order_relaxed) : 0;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
 
  private:
-  std::vector<std::atomic<Price>> prices_;
+  static Price reference(Price last, Price bid, Price ask) noexcept {
+    if (last > 0) return last;
+    if (bid > 0 && ask > 0) return (bid + ask) / 2;
+    return bid > 0 ? bid : ask;
+  }
+  struct alignas(core::kCacheLine) Slot {
+    std::atomic<Price> last{0}, bid{0}, ask{0};
+    std::atomic<std::uint64_t> updated{0};
+    std::atomic<std::uint32_t> avg{0};
+    std::atomic<char> state{' '};
+    std::uint64_t ewma_fp = 0;  // the writer's own
+  };
+  std::vector<Slot> slots_;
 };
 
 class RiskGate {
  public:
   explicit RiskGate(const RiskLimits& limits, double ticks_per_second) noexcept
-      : limits_(limits), ticks_per_second_(ticks_per_second), tokens_(limits.order_burst) {}
+      : limits_(limits), ticks_per_second_(ticks_per_second), tokens_(limits.order_burst),
+        msg_tokens_(limits.message_burst) {
+    derive();
+  }
 
-  // A new order. `now_ticks`: TSC (or clock) ticks for the rate bucket.
-  RejectReason check_new(const pipeline::OrderIntent& in, const Exposure& ex, Price reference,
+  // A new order. `now_ticks`: TSC (or clock) ticks for the rate buckets, the same clock as the
+  // market view's updated_tsc.
+  RejectReason check_new(const pipeline::OrderIntent& in, const Exposure& ex, const MarketView& m,
                          std::uint32_t open_orders, std::uint64_t now_ticks) noexcept {
-    if (const RejectReason r = check_common(in.price, in.quantity, reference); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t q = in.quantity;
     if (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + q > limits_.max_position
                                         : ex.position - ex.open_sell - q < -limits_.max_position)
       return count(RejectReason::kPositionLimit);
     if (open_orders >= limits_.max_open_orders) return count(RejectReason::kOpenOrderLimit);
-    if (!take_token(now_ticks)) return count(RejectReason::kOrderRate);
+    if (const RejectReason r = check_market(in, q, ex, m, now_ticks); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = check_totals(in, q, ex); r != RejectReason::kNone) return count(r);
+    if (duplicate_ticks_ != 0 && duplicate(in, now_ticks)) return count(RejectReason::kDuplicate);
+    if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
+    if (duplicate_ticks_ != 0) remember(in, now_ticks);
     ++passed_;
     return RejectReason::kNone;
+  }
+  // Today's callers and tests that know only a reference price.
+  RejectReason check_new(const pipeline::OrderIntent& in, const Exposure& ex, Price reference,
+                         std::uint32_t open_orders, std::uint64_t now_ticks) noexcept {
+    MarketView m;
+    m.reference = reference;
+    return check_new(in, ex, m, open_orders, now_ticks);
   }
 
   // A replace to `price`/`quantity` of an order with `leaves` working on side `side`.
   // `in.quantity` is the leaves wanted after the replace (not the OUCH total, which counts what
   // already executed; pipeline/events.hpp): the position can grow by at most their difference.
-  RejectReason check_replace(const pipeline::OrderIntent& in, Quantity leaves, const Exposure& ex, Price reference,
+  // The market checks see the replace's new price and the growth of the leaves (a replace that
+  // shrinks the order passes the fat-finger and symbol-notional checks on its growth, zero).
+  RejectReason check_replace(const pipeline::OrderIntent& in, Quantity leaves, const Exposure& ex, const MarketView& m,
                              std::uint64_t now_ticks) noexcept {
-    if (const RejectReason r = check_common(in.price, in.quantity, reference); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t growth = static_cast<std::int64_t>(in.quantity) - static_cast<std::int64_t>(leaves);
     if (growth > 0 && (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + growth > limits_.max_position
                                                        : ex.position - ex.open_sell - growth < -limits_.max_position))
       return count(RejectReason::kPositionLimit);
-    if (!take_token(now_ticks)) return count(RejectReason::kOrderRate);
+    if (const RejectReason r = check_market(in, growth > 0 ? growth : 0, ex, m, now_ticks); r != RejectReason::kNone)
+      return count(r);
+    if (growth > 0)
+      if (const RejectReason r = check_totals(in, growth, ex); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
     ++passed_;
     return RejectReason::kNone;
   }
+  RejectReason check_replace(const pipeline::OrderIntent& in, Quantity leaves, const Exposure& ex, Price reference,
+                             std::uint64_t now_ticks) noexcept {
+    MarketView m;
+    m.reference = reference;
+    return check_replace(in, leaves, ex, m, now_ticks);
+  }
 
-  // Cancels are never refused by limits: they only reduce risk.
+  // Cancels are never refused by limits: they only reduce risk. Each cancel message toward the
+  // venue draws on the message bucket (it may go into debt, down to minus its depth), so that a
+  // flood of cancels holds back the new orders and replaces that follow.
+  void note_cancel(std::uint64_t now_ticks) noexcept {
+    if (msg_rate_ == 0) return;
+    refill_messages(now_ticks);
+    if (msg_tokens_ > -static_cast<double>(limits_.message_burst)) msg_tokens_ -= 1.0;
+  }
+
+  // The order manager's running totals across symbols (null: the cross-symbol checks are off).
+  void set_totals(const Totals* totals) noexcept { totals_ = totals; }
 
   void set_kill_switch(bool on) noexcept { kill_.store(on, std::memory_order_seq_cst); }
   [[nodiscard]] bool kill_switch() const noexcept { return kill_.load(std::memory_order_relaxed); }
@@ -100,6 +243,8 @@ class RiskGate {
   void set_limits(const RiskLimits& limits) noexcept {
     limits_ = limits;
     if (tokens_ > limits_.order_burst) tokens_ = limits_.order_burst;
+    if (msg_tokens_ > limits_.message_burst) msg_tokens_ = limits_.message_burst;
+    derive();
   }
   [[nodiscard]] const RiskLimits& limits() const noexcept { return limits_; }
 
@@ -126,6 +271,97 @@ class RiskGate {
     return RejectReason::kNone;
   }
 
+  // Limits in the gate's own units (ticks), worked out once per change, off the hot path.
+  void derive() noexcept {
+    const double per_ms = ticks_per_second_ / 1000.0;
+    max_age_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.reference_max_age_ms) * per_ms);
+    duplicate_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.duplicate_window_ms) * per_ms);
+    msg_rate_ = limits_.max_messages_per_second / ticks_per_second_;
+  }
+
+  // The issue-11 checks that need the symbol's market. `q`: the shares the order can add.
+  RejectReason check_market(const pipeline::OrderIntent& in, std::int64_t q, const Exposure& ex, const MarketView& m,
+                            std::uint64_t now_ticks) const noexcept {
+    if (limits_.refuse_halted_symbols && (m.state == 'H' || m.state == 'P')) return RejectReason::kSymbolHalted;
+    if (max_age_ticks_ != 0 && (m.updated_tsc == 0 || (now_ticks > m.updated_tsc && now_ticks - m.updated_tsc > max_age_ticks_)))
+      return RejectReason::kStaleReference;
+    const bool buy = in.side == pipeline::Side::kBuy;
+    if (limits_.price_collar_bps != 0) {
+      // Buy above the ask, sell below the bid, by more than the collar (in bps of that touch).
+      if (buy ? m.ask > 0 && (in.price - m.ask) * 10'000 > static_cast<std::int64_t>(limits_.price_collar_bps) * m.ask
+              : m.bid > 0 && (m.bid - in.price) * 10'000 > static_cast<std::int64_t>(limits_.price_collar_bps) * m.bid)
+        return RejectReason::kPriceCollar;
+    }
+    if (limits_.fat_finger_multiple > 0 && m.avg_trade != 0 &&
+        static_cast<double>(q) > limits_.fat_finger_multiple * static_cast<double>(m.avg_trade))
+      return RejectReason::kFatFinger;
+    if (limits_.max_symbol_notional > 0) {
+      const std::int64_t shares = buy ? ex.position + ex.open_buy + q : -(ex.position - ex.open_sell - q);
+      if (shares > 0 && shares * in.price > limits_.max_symbol_notional) return RejectReason::kSymbolNotional;
+    }
+    return RejectReason::kNone;
+  }
+
+  // Gross and net exposure across symbols after this order (`q` shares more on its side).
+  RejectReason check_totals(const pipeline::OrderIntent& in, std::int64_t q, const Exposure& ex) const noexcept {
+    if (totals_ == nullptr) return RejectReason::kNone;
+    const bool buy = in.side == pipeline::Side::kBuy;
+    if (limits_.max_net_position > 0 &&
+        (buy ? totals_->net_long + q > limits_.max_net_position : totals_->net_short - q < -limits_.max_net_position))
+      return RejectReason::kNetPosition;
+    if (limits_.max_gross_position == 0 && limits_.max_gross_notional == 0) return RejectReason::kNone;
+    const std::int64_t after = buy ? gross_shares(ex.position, ex.open_buy + q, ex.open_sell)
+                                   : gross_shares(ex.position, ex.open_buy, ex.open_sell + q);
+    if (limits_.max_gross_position > 0 &&
+        totals_->gross_shares - gross_shares(ex.position, ex.open_buy, ex.open_sell) + after > limits_.max_gross_position)
+      return RejectReason::kGrossPosition;
+    if (limits_.max_gross_notional > 0 &&
+        totals_->gross_notional - ex.gross_notional + after * in.price > limits_.max_gross_notional)
+      return RejectReason::kGrossNotional;
+    return RejectReason::kNone;
+  }
+
+  // A fixed ring of the last kDuplicates orders that passed (no allocation): a runaway loop that
+  // sends the same order again within the window meets its earlier self.
+  static constexpr std::size_t kDuplicates = 16;
+  struct Recent {
+    Price price;
+    std::uint64_t tsc;
+    Quantity quantity;
+    Locate locate;
+    pipeline::Side side;
+    std::uint8_t strategy;
+  };
+  bool duplicate(const pipeline::OrderIntent& in, std::uint64_t now_ticks) const noexcept {
+    for (const Recent& r : recent_)
+      if (r.tsc != 0 && r.price == in.price && r.quantity == in.quantity && r.locate == in.locate &&
+          r.side == in.side && r.strategy == in.strategy && now_ticks - r.tsc <= duplicate_ticks_)
+        return true;
+    return false;
+  }
+  void remember(const pipeline::OrderIntent& in, std::uint64_t now_ticks) noexcept {
+    recent_[recent_next_] = Recent{in.price, now_ticks == 0 ? 1 : now_ticks, in.quantity, in.locate, in.side, in.strategy};
+    recent_next_ = (recent_next_ + 1) % kDuplicates;
+  }
+
+  void refill_messages(std::uint64_t now_ticks) noexcept {
+    if (msg_last_ != 0 && now_ticks > msg_last_) {
+      msg_tokens_ += static_cast<double>(now_ticks - msg_last_) * msg_rate_;
+      if (msg_tokens_ > limits_.message_burst) msg_tokens_ = limits_.message_burst;
+    }
+    msg_last_ = now_ticks;
+  }
+  // The message bucket (when on) and the order bucket; a token is taken only when both have one.
+  RejectReason take_tokens(std::uint64_t now_ticks) noexcept {
+    if (msg_rate_ != 0) {
+      refill_messages(now_ticks);
+      if (msg_tokens_ < 1.0) return RejectReason::kMessageRate;
+    }
+    if (!take_token(now_ticks)) return RejectReason::kOrderRate;
+    if (msg_rate_ != 0) msg_tokens_ -= 1.0;
+    return RejectReason::kNone;
+  }
+
   bool take_token(std::uint64_t now_ticks) noexcept {
     if (last_ticks_ != 0 && now_ticks > last_ticks_) {
       tokens_ += static_cast<double>(now_ticks - last_ticks_) / ticks_per_second_ * limits_.max_orders_per_second;
@@ -148,7 +384,15 @@ class RiskGate {
   double tokens_;
   std::uint64_t last_ticks_ = 0;
   std::uint64_t passed_ = 0;
-  std::array<std::uint64_t, 16> rejects_{};
+  std::array<std::uint64_t, pipeline::kRejectReasonSlots> rejects_{};
+  double msg_tokens_;
+  std::uint64_t msg_last_ = 0;
+  double msg_rate_ = 0;               // message tokens per tick (0: the bucket is off)
+  std::uint64_t max_age_ticks_ = 0;   // 0: off
+  std::uint64_t duplicate_ticks_ = 0; // 0: off
+  std::array<Recent, kDuplicates> recent_{};
+  std::size_t recent_next_ = 0;
+  const Totals* totals_ = nullptr;
   alignas(core::kCacheLine) std::atomic<bool> kill_{false};
   std::atomic<bool> halted_{false};
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Book stage: applies normalized market data (MdEvent) to the full-depth books of every stock,
-// keeps the shared tables other stages read (stock directory -> SymbolTable, trade and mid prices
-// -> risk::ReferencePrices), and publishes BookEvents for the stocks the strategies subscribed to:
+// keeps the shared tables other stages read (stock directory -> SymbolTable; last trade, touch,
+// average trade size, trading state and update time of every stock -> risk::ReferencePrices), and publishes BookEvents for the stocks the strategies subscribed to:
 // the top 5 levels of both sides whenever they change (the book says when: book::DepthSink), and
 // trade prints. Trading states (ITCH 'H': halts, pauses, resumptions) are published for every
 // stock, so a strategy that subscribes later still learns the state. Feed-stale / fresh markers
@@ -127,11 +127,16 @@ class BookStage {
   }
 
   // Publishes the depth if the message changed it (and clears the book's report either way).
+  // Every stock's touch goes to risk's market reference table, subscribed or not.
   void depth_changed(const MdEvent& e, Locate l) noexcept {
     if (!sink_.changed) return;
     sink_.changed = false;
+    const book::Level bid = books_.best(l, book::Side::kBid), ask = books_.best(l, book::Side::kAsk);
+    refs_.set_touch(l, static_cast<Price>(bid.price), static_cast<Price>(ask.price), stamp(e));
     if (subs_.test(l)) publish_depth(e, l);
   }
+  // The time of a market update for risk's staleness check: the packet's TSC (now, if none).
+  static std::uint64_t stamp(const MdEvent& e) noexcept { return e.origin_tsc != 0 ? e.origin_tsc : core::rdtsc(); }
 
   // An execution's aggressor is on the other side of the resting order it hit.
   char aggressor_of(std::uint64_t ref) const noexcept {
@@ -142,7 +147,7 @@ class BookStage {
   void traded(const MdEvent& e, Locate l, char aggressor) noexcept {
     const book::StockInfo info = books_.info(l);
     const std::uint32_t px = info.last_trade.price;
-    if (px != 0) refs_.set(l, static_cast<Price>(px));
+    if (px != 0) refs_.set(l, static_cast<Price>(px), static_cast<std::uint32_t>(info.last_trade.shares), stamp(e));
     if (!subs_.test(l)) {
       depth_changed(e, l);
       return;
@@ -176,12 +181,6 @@ class BookStage {
     }
     out->bid_orders = static_cast<std::uint16_t>(d.bids[0].orders > 0xffff ? 0xffff : d.bids[0].orders);
     out->ask_orders = static_cast<std::uint16_t>(d.asks[0].orders > 0xffff ? 0xffff : d.asks[0].orders);
-    // Before any trade: the mid, or the one side there is (a probe's book has a single order).
-    const Price bid = out->bids[0].price, ask = out->asks[0].price;
-    if (bid > 0 && ask > 0)
-      refs_.set(l, (bid + ask) / 2);
-    else if (refs_.get(l) == 0 && (bid > 0 || ask > 0))
-      refs_.set(l, bid > 0 ? bid : ask);
     publish(out);
     ++counters_.depth_events;
   }
@@ -191,6 +190,7 @@ class BookStage {
     BookEvent* out = claim(e, BookEventType::kTradingState, l);
     if (out == nullptr) return false;
     books_.trading_action(e.timestamp(), l, e.side, sink_);
+    refs_.set_state(l, e.side, stamp(e));
     out->set_trading_state(e.side);
     publish(out);
     ++counters_.trading_states;

@@ -127,6 +127,7 @@ class EgressStage {
       : backend_(backend), config_(config), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols),
         oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this) {
     if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
+    gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
   }
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
@@ -509,7 +510,7 @@ class EgressStage {
       ++counters_.not_connected;
       return refuse(in, RejectReason::kNotConnected);
     }
-    const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), refs_.get(in.locate), oms_.open_orders(),
+    const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), refs_.view(in.locate), oms_.open_orders(),
                                              core::rdtsc());
     if (why != RejectReason::kNone) {
       ++counters_.risk_rejects;
@@ -547,6 +548,7 @@ class EgressStage {
       return refuse(in, RejectReason::kBacklog);
     }
     oms_.begin_cancel(*o, in.origin_tsc);
+    gate_.note_cancel(core::rdtsc());  // never refused; counts toward the message rate
     ++counters_.sent_cancel;
     record_hops(in);
   }
@@ -569,7 +571,7 @@ class EgressStage {
     }
     OrderIntent check = in;
     check.side = o->side;
-    const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), refs_.get(o->locate), core::rdtsc());
+    const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), refs_.view(o->locate), core::rdtsc());
     if (why != RejectReason::kNone) {
       ++counters_.risk_rejects;
       return refuse(in, why);
@@ -747,6 +749,7 @@ class EgressStage {
       const journal::IntentPayload p = cancel_payload(o);
       if (send_cancel(o, &p)) {
         oms_.begin_cancel(o, 0);
+        gate_.note_cancel(core::rdtsc());
         ++counters_.kill_cancels;
       } else {
         complete = false;

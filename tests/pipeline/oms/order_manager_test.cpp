@@ -236,3 +236,51 @@ TEST(OrderManager, SteadyStateAllocatesNothing) {
 
 }  // namespace
 }  // namespace hft::oms
+
+namespace hft::oms {
+namespace {
+
+// Issue 11: the running totals across symbols equal a recomputation from the per-symbol exposure
+// after every step of a mixed life (opens on both sides of two symbols, fills, a cancel).
+TEST(OrderManager, ExposureTotalsAcrossSymbolsFollowEveryChange) {
+  OrderManager m(16, 8, 1000);
+  auto check = [&](const char* when) {
+    risk::Totals t;
+    for (Locate l = 0; l < 8; ++l) {
+      const risk::Exposure& e = m.exposure(l);
+      t.gross_shares += risk::gross_shares(e.position, e.open_buy, e.open_sell);
+      t.net_long += e.position + e.open_buy;
+      t.net_short += e.position - e.open_sell;
+      t.gross_notional += e.gross_notional;
+    }
+    EXPECT_EQ(m.totals().gross_shares, t.gross_shares) << when;
+    EXPECT_EQ(m.totals().net_long, t.net_long) << when;
+    EXPECT_EQ(m.totals().net_short, t.net_short) << when;
+    EXPECT_EQ(m.totals().gross_notional, t.gross_notional) << when;
+  };
+  ExecReport r{};
+  ASSERT_NE(m.open(intent(1, Side::kBuy, 500'000, 300, 2)), nullptr);
+  ASSERT_NE(m.open(intent(2, Side::kSell, 510'000, 100, 2)), nullptr);
+  ASSERT_NE(m.open(intent(3, Side::kSell, 2'000'000, 200, 3)), nullptr);
+  check("opened");
+  EXPECT_EQ(m.totals().gross_shares, 300 + 200);
+  EXPECT_EQ(m.totals().net_long, 300);
+  EXPECT_EQ(m.totals().net_short, -100 - 200);
+  EXPECT_EQ(m.totals().gross_notional, 300 * 510'000 + 200 * 2'000'000) << "at each symbol's last order price";
+  ASSERT_TRUE(m.on_accepted(1000, 1, 500'000, 300, r));
+  ASSERT_TRUE(m.on_accepted(1001, 2, 510'000, 100, r));
+  ASSERT_TRUE(m.on_accepted(1002, 3, 2'000'000, 200, r));
+  ASSERT_TRUE(m.on_executed(1000, 300, 500'000, r));
+  check("bought");
+  EXPECT_EQ(m.totals().net_long, 300 + 0);
+  ASSERT_TRUE(m.on_executed(1002, 50, 2'000'000, r));
+  check("sold part");
+  ASSERT_TRUE(m.on_canceled(1002, 150, 0, r));
+  check("cancelled");
+  EXPECT_EQ(m.totals().gross_shares, 300 + 50);
+  EXPECT_EQ(m.totals().net_long, 300 - 50);
+  EXPECT_EQ(m.totals().net_short, 200 - 50);
+}
+
+}  // namespace
+}  // namespace hft::oms

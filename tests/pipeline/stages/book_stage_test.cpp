@@ -188,6 +188,23 @@ TEST(BookStage, ExecutionsPublishATradeWithTheAggressorAndSetTheReferencePrice) 
   EXPECT_EQ(r.refs.get(5), 1'000'100);
 }
 
+// Issue 11, item 1: the reference price is the last trade, else the mid. A depth change after a
+// trade must not overwrite the trade with the mid.
+TEST(BookStage, TheReferencePriceIsTheLastTradeNotTheMidOfTheNextDepthChange) {
+  Rig r;
+  r.subs.set(5);
+  r.push(MdType::kAdd, 5, 1, 'B', 100, 1'000'000);
+  r.push(MdType::kAdd, 5, 2, 'S', 100, 1'000'400);
+  r.run();
+  EXPECT_EQ(r.refs.get(5), 1'000'200) << "no trade yet: the mid";
+  r.push(MdType::kExecute, 5, 2, ' ', 40, 0, 1);  // trade at the ask
+  r.run();
+  EXPECT_EQ(r.refs.get(5), 1'000'400);
+  r.push(MdType::kAdd, 5, 3, 'B', 100, 1'000'100);  // a better bid: the depth changes
+  r.run();
+  EXPECT_EQ(r.refs.get(5), 1'000'400) << "the last trade stays the reference after a depth change";
+}
+
 TEST(BookStage, FeedMarkersPassThroughAndWaitForRoom) {
   core::SpscRing<MdEvent> in(16);
   core::SpscRing<BookEvent> out(2);

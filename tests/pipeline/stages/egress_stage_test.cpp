@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "gateways/soupbintcp/server.hpp"
@@ -314,6 +315,103 @@ TYPED_TEST(EgressTest, KilledFlatOnlyAfterAPollSawTheSwitch) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].reason, RejectReason::kKillSwitch);
   EXPECT_TRUE(this->venue_.live.empty());
+}
+
+// Issue 11's checks through the real stage: for each, an order just inside its limit reaches the
+// venue and one just outside comes back refused with its reason and never reaches the wire.
+TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  auto& refs = this->refs_;
+  refs.set_touch(3, 999'000, 1'001'000, core::rdtsc());
+  refs.set(3, 1'000'000, 100, core::rdtsc());  // average trade size 100
+  risk::RiskLimits l = this->limits_;
+  l.price_collar_bps = 10;
+  l.fat_finger_multiple = 3;
+  l.duplicate_window_ms = 60'000;
+  l.reference_max_age_ms = 60'000;
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  // Sends a new sell (resting at this venue) and returns its first report's reason (kNone: accepted).
+  auto sell = [&](Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    EXPECT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, Side::kSell, px, qty)));
+    std::optional<ExecReport> got;
+    EXPECT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    }));
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  auto orders_at_venue = [&] { return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'); };
+
+  // Collar: 10 bps of the $99.90 bid is 999 ticks.
+  EXPECT_EQ(sell(998'001, 100), RejectReason::kNone);
+  auto seen = orders_at_venue();
+  EXPECT_EQ(sell(998'000, 100), RejectReason::kPriceCollar);
+  EXPECT_EQ(orders_at_venue(), seen);
+  // Fat finger: 3 x 100 shares.
+  EXPECT_EQ(sell(1'005'000, 300), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(1'005'100, 301), RejectReason::kFatFinger);
+  EXPECT_EQ(orders_at_venue(), seen);
+  // Duplicate: the same order again within the window.
+  EXPECT_EQ(sell(1'005'000, 300), RejectReason::kDuplicate);
+  EXPECT_EQ(orders_at_venue(), seen);
+  // Symbol notional: room for exactly 100 more shares at $100.20.
+  const risk::Exposure ex = this->oms_.exposure(3);
+  l.max_symbol_notional = (ex.open_sell - ex.position + 100) * 1'002'000;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(sell(1'002'000, 100), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(1'002'100, 1), RejectReason::kSymbolNotional);
+  EXPECT_EQ(orders_at_venue(), seen);
+  l.max_symbol_notional = 0;
+  // Halted by the feed, then trading again.
+  refs.set_state(3, 'H', core::rdtsc());
+  this->gate_.set_limits(l);
+  EXPECT_EQ(sell(1'003'000, 10), RejectReason::kSymbolHalted);
+  refs.set_state(3, 'T', core::rdtsc());
+  EXPECT_EQ(sell(1'003'000, 10), RejectReason::kNone);
+  // Stale: no market update for longer than 200 ms.
+  l.reference_max_age_ms = 200;
+  this->gate_.set_limits(l);
+  refs.set_touch(3, 999'000, 1'001'000, core::rdtsc());
+  EXPECT_EQ(sell(1'003'100, 10), RejectReason::kNone);
+  const auto quiet = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+  while (std::chrono::steady_clock::now() < quiet) this->stage_->poll();
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(1'003'200, 10), RejectReason::kStaleReference);
+  EXPECT_EQ(orders_at_venue(), seen);
+  refs.set_touch(3, 999'000, 1'001'000, core::rdtsc());
+  EXPECT_EQ(sell(1'003'200, 10), RejectReason::kNone);
+  // Message rate: a bucket of 3 (no refill to speak of). A cancel uses one and goes out; one new
+  // order fits; the next is refused; a cancel still goes out.
+  l.reference_max_age_ms = 0;
+  l.max_messages_per_second = 0.001;
+  l.message_burst = 3;
+  this->gate_.set_limits(l);
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kCancel, 1, Side::kSell, 0, 0)));
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kCancel, 3, Side::kSell, 0, 0)));
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return this->oms_.by_id(1) == nullptr && this->oms_.by_id(3) == nullptr;
+  }));
+  EXPECT_EQ(sell(1'004'000, 10), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(1'004'100, 10), RejectReason::kMessageRate);
+  EXPECT_EQ(orders_at_venue(), seen);
+  const auto cancels = std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X');
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kCancel, id - 1, Side::kSell, 0, 0)));
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X') > cancels;
+  })) << "a cancel is never refused, whatever the message bucket says";
+  for (const RejectReason r : {RejectReason::kPriceCollar, RejectReason::kFatFinger, RejectReason::kDuplicate,
+                               RejectReason::kSymbolNotional, RejectReason::kSymbolHalted,
+                               RejectReason::kStaleReference, RejectReason::kMessageRate})
+    EXPECT_EQ(this->gate_.rejected(r), 1u) << static_cast<int>(r);
 }
 
 TYPED_TEST(EgressTest, OrdersBeforeLoginAreRefusedNotQueued) {
