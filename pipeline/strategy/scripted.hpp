@@ -92,11 +92,15 @@ class ScriptedStrategy {
         px = ref + ref * o.price_offset_bps / 10'000;
         px -= px % 100;
       }
-      for (std::uint32_t k = 0; k < o.repeat; ++k) {
-        if (o.side == Side::kBuy) ctx.buy(book->locate, px, o.quantity, o.tif);
-        else ctx.sell(book->locate, px, o.quantity, o.tif);
+      // An order the context refuses locally (session down or recovering, book stale, operator
+      // halt, too many orders) was never sent: it is tried again on the next tick. Refusals by
+      // risk or the venue come back as reports and are final.
+      for (; done_[i] < o.repeat; ++done_[i]) {
+        const std::uint64_t id = o.side == Side::kBuy ? ctx.buy(book->locate, px, o.quantity, o.tif)
+                                                      : ctx.sell(book->locate, px, o.quantity, o.tif);
+        if (id == 0) break;
       }
-      sent_[i] = true;
+      sent_[i] = done_[i] == o.repeat;
     }
   }
 
@@ -114,6 +118,7 @@ class ScriptedStrategy {
 
   ScriptedParams p_;
   std::vector<bool> sent_;
+  std::vector<std::uint32_t> done_ = std::vector<std::uint32_t>(p_.orders.size(), 0);  // sent so far of `repeat`
   std::vector<std::size_t> symbol_of_;     // per order: index of its symbol
   std::vector<std::uint64_t> live_since_;  // per symbol: first timer tick it was live (0: not yet)
 };

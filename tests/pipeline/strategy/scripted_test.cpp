@@ -1,5 +1,6 @@
 // The scripted strategy (pipeline/strategy/scripted.hpp): each order's `at_ms` counts from the
 // moment its own symbol's book is live, not from the first symbol that went live.
+// A locally refused order is tried again.
 #include "pipeline/strategy/scripted.hpp"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,33 @@ TEST(ScriptedStrategy, AtMsCountsFromTheOrdersOwnSymbolGoingLive) {
   v = r.drain();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].locate, 6);
+}
+
+}  // namespace
+}  // namespace hft::strategy
+
+namespace hft::strategy {
+namespace {
+
+// An order the context refuses locally (here: the order-entry session is not up yet) was never
+// sent: the next tick tries it again, so "send these orders now" means as soon as it can be sent.
+TEST(ScriptedStrategy, AnOrderRefusedLocallyIsTriedAgainOnTheNextTick) {
+  Rig r;
+  ScriptedParams p;
+  ScriptedOrder o = order("AAA", 0);
+  o.repeat = 2;
+  p.orders = {o};
+  ScriptedStrategy s(p);
+  r.go_live(5);
+  r.ctx.set_entry_down(true);
+  s.on_timer(r.ctx, 1'000'000'000);
+  EXPECT_TRUE(r.drain().empty());
+  EXPECT_EQ(r.ctx.refusals().not_connected, 1u);
+  r.ctx.set_entry_down(false);
+  s.on_timer(r.ctx, 1'010'000'000);
+  EXPECT_EQ(r.drain().size(), 2u) << "both repeats go once the session is up";
+  s.on_timer(r.ctx, 1'020'000'000);
+  EXPECT_TRUE(r.drain().empty()) << "and only once";
 }
 
 }  // namespace
