@@ -132,6 +132,60 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     out.set(Feature::kBookPressure, bp);
     out.set(Feature::kSpread, a - b);
     out.set(Feature::kRelativeSpread, (a - b) / mid * 10000);
+    double wb = 0, wa = 0;  // depth-weighted micro-price: level-1 prices, decayed depth over N levels
+    for (std::uint32_t i = 0; i < nl; ++i) {
+      wb += std::exp(-p.imbalance_decay * i) * double(d.bid_sz[i]);
+      wa += std::exp(-p.imbalance_decay * i) * double(d.ask_sz[i]);
+    }
+    if (wb + wa > 0) out.set(Feature::kMicroPriceDepth, (b * wa + a * wb) / (wb + wa));
+    if (bq + aq > 0) {
+      const double sign = bq > aq ? 1 : bq < aq ? -1 : 0;
+      out.set(Feature::kMicroPriceAdjusted, (b * aq + a * bq) / (bq + aq) + p.mp_adjust * (a - b) * sign);
+    }
+  }
+  // VWAP of vwap_shares walking the displayed levels
+  for (int side = 0; side < 2; ++side) {
+    const auto& lp = side == 0 ? d.ask_px : d.bid_px;
+    const auto& ls = side == 0 ? d.ask_sz : d.bid_sz;
+    double left = p.vwap_shares, cost = 0;
+    for (std::size_t i = 0; i < kMaxLevels && lp[i] != 0 && left > 0; ++i) {
+      const double take = std::min(left, double(ls[i]));
+      cost += take * px(lp[i]);
+      left -= take;
+    }
+    if (left > 0) continue;
+    const double v = cost / p.vwap_shares;
+    out.set(side == 0 ? Feature::kVwapBuy : Feature::kVwapSell, v);
+    if (two) {
+      const double mid = (px(d.bid_px[0]) + px(d.ask_px[0])) / 2;
+      out.set(side == 0 ? Feature::kSlippageBuy : Feature::kSlippageSell, (side == 0 ? v - mid : mid - v) / mid * 1e4);
+    }
+  }
+  // EMD between the depth when the row began and now: integral of |F_prev - F_now| over price
+  if (since > 0) {
+    const Depth& q0 = h[since - 1].depth;
+    std::map<std::uint32_t, std::pair<double, double>> mass;  // price -> (prev shares, now shares)
+    double t0 = 0, t1 = 0;
+    for (std::uint32_t i = 0; i < nl; ++i) {
+      if (q0.bid_sz[i] > 0) mass[q0.bid_px[i]].first += double(q0.bid_sz[i]);
+      if (q0.ask_sz[i] > 0) mass[q0.ask_px[i]].first += double(q0.ask_sz[i]);
+      if (d.bid_sz[i] > 0) mass[d.bid_px[i]].second += double(d.bid_sz[i]);
+      if (d.ask_sz[i] > 0) mass[d.ask_px[i]].second += double(d.ask_sz[i]);
+      t0 += double(q0.bid_sz[i] + q0.ask_sz[i]);
+      t1 += double(d.bid_sz[i] + d.ask_sz[i]);
+    }
+    if (t0 > 0 && t1 > 0) {
+      double emd = 0;
+      for (auto it = mass.begin(); it != mass.end() && std::next(it) != mass.end(); ++it) {
+        double f0 = 0, f1 = 0;  // the two CDFs at this price, from scratch
+        for (auto jt = mass.begin(); jt != std::next(it); ++jt) {
+          f0 += jt->second.first / t0;
+          f1 += jt->second.second / t1;
+        }
+        emd += std::fabs(f0 - f1) * px(std::next(it)->first - it->first);
+      }
+      out.set(Feature::kEmd, emd);
+    }
   }
   {
     const double bq = double(d.bid_sz[0]), aq = double(d.ask_sz[0]);
@@ -155,6 +209,7 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   }
   // Flows since the row began. OFI per Cont, Kukanov & Stoikov, eq. (10) for each level.
   std::array<std::int64_t, 5> ofi{};  // levels 1..5 summed
+  std::array<std::int64_t, 5> ofi_lv{};  // each level alone
   std::int64_t lim = 0, can = 0, trd = 0;
   bool has_eff = false;
   double eff = 0;
@@ -173,6 +228,7 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
       if (pa >= pa0) e += b.ask_sz[i];
       cum += e;
       ofi[i] += cum;
+      ofi_lv[i] += e;
     }
     const Event& ev = h[j].event;
     const std::int64_t s = ev.side == 0 ? 1 : -1;
@@ -196,6 +252,11 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   out.set(Feature::kOfiCancel, double(can));
   out.set(Feature::kOfiTrade, double(trd));
   if (has_eff) out.set(Feature::kEffectiveSpread, eff);
+  {
+    double x = 0;
+    for (std::size_t i = 0; i < 5; ++i) x += p.ofi_weights[i] * double(ofi_lv[i]);
+    out.set(Feature::kOfiIntegrated, x);
+  }
 
   // The series of mid changes, rebuilt from every snapshot.
   std::vector<double> m;
@@ -284,6 +345,24 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     }
     last_mid = mid;
   }
+  // Roll: covariance of successive execution price changes over the last roll_window pairs, exact
+  {
+    std::vector<std::int64_t> prices, dps;
+    for (const Snap& s : h)
+      if (s.event.kind == EventKind::kExecute && s.event.price != 0) prices.push_back(s.event.price);
+    for (std::size_t i = 1; i < prices.size(); ++i) dps.push_back(prices[i] - prices[i - 1]);
+    const std::size_t pairs = dps.size() > 0 ? dps.size() - 1 : 0, rw = p.roll_window;
+    if (pairs >= rw) {
+      i128 sx = 0, sy = 0, sxy = 0;
+      for (std::size_t j = dps.size() - rw; j < dps.size(); ++j) {
+        sx += dps[j];
+        sy += dps[j - 1];
+        sxy += i128{dps[j]} * dps[j - 1];
+      }
+      const i128 cov = i128(rw) * sxy - sx * sy;  // rw^2 x cov
+      if (cov <= 0) out.set(Feature::kRollSpread, 2 * std::sqrt(double(-cov)) / double(rw) / 10000);
+    }
+  }
   if (cum.size() >= w.size()) {
     double f = 0;
     for (std::size_t j = 0; j < w.size(); ++j) f += w[j] * cum[cum.size() - 1 - j];
@@ -330,6 +409,10 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
 double floor_of(Feature f, const Values& n) {
   switch (f) {
     case Feature::kKyleLambda: return 1e-15;
+    case Feature::kEmd: return 1e-12;
+    case Feature::kSlippageBuy:
+    case Feature::kSlippageSell: return 1e-6;
+    case Feature::kMicroPriceAdjusted: return 1e-9 * std::max(1.0, n.v[static_cast<std::size_t>(Feature::kMid)]);
     case Feature::kBollingerPosition: return 1e-9;
     case Feature::kMacdSignal:
     case Feature::kVelocity:
@@ -448,6 +531,10 @@ Params small_windows() {
   p.macd_signal = 3;
   p.bollinger_window = 4;
   p.hawkes_beta = 50;
+  p.roll_window = 3;
+  p.vwap_shares = 300;
+  p.mp_adjust = 0.25;
+  p.ofi_weights = {0.5, 0.25, 0.125, 0.0625, 0.0625};
   return p;
 }
 
