@@ -72,6 +72,8 @@ enum class Feature : std::uint8_t {
   kVwapSell,
   kSlippageBuy,
   kSlippageSell,
+  kRealizedSpread,
+  kHurst,
   kCount
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);
@@ -111,6 +113,9 @@ struct Params {
   std::array<double, 5> ofi_weights{0.2, 0.2, 0.2, 0.2, 0.2};  // ofi_integrated: weight of levels 1..5
   std::uint32_t roll_window = 50;      // roll_spread: pairs of successive execution price changes
   std::uint32_t vwap_shares = 1000;    // vwap_buy/sell, slippage_*_bps: the order walked through the book
+  std::uint64_t realized_delta_ns = 1'000'000'000;  // realized_spread: the mid this long after the execution
+  std::uint32_t hurst_window = 128;    // hurst: log mid returns in the rescaled-range estimate
+  std::uint32_t hurst_every = 32;      // hurst: recomputed every this many mid changes
 
   // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
   // or a value out of range.
@@ -218,6 +223,8 @@ struct Values {
 struct EngineStats {
   std::uint64_t updates = 0;
   std::uint64_t no_slot = 0;      // updates of a stock beyond the `symbols` the engine was sized for
+  std::uint64_t realized_dropped = 0;  // executions whose realized spread was not waited for (more than
+                                       // kRealizedPending within realized_delta_ns of one stock)
   std::uint64_t bad_locate = 0;   // locate above max_locate
 };
 
@@ -248,6 +255,13 @@ class FeatureEngine {
   // Executed shares and notional (1/10,000 $ x shares) seen for `locate` (the samplers' bars).
   [[nodiscard]] std::uint64_t executed_shares(std::uint16_t locate) const noexcept;
   [[nodiscard]] double executed_dollars(std::uint16_t locate) const noexcept;
+  // Change counters of `locate` (all 0 if never updated): the depth (bumped when an update's depth
+  // differs from the last), the mid-change series and the execution series. A feature computed
+  // from one of them alone keeps its value while its counter stays (the dump reuses its text).
+  struct Versions {
+    std::uint64_t depth = 0, mids = 0, executions = 0;
+  };
+  [[nodiscard]] Versions versions(std::uint16_t locate) const noexcept;
 
   struct State;  // per stock (features.cpp)
 
@@ -270,6 +284,9 @@ class FeatureEngine {
   std::vector<std::int64_t> kyle_ring_;    // (signed shares, mid x 2 change) pairs, 2 x kyle_cap_ per stock
   std::vector<i128> amihud_ring_;      // fixed-point |return| / dollar volume, amihud_cap_ per stock
   std::uint32_t roll_cap_ = 0;
+  void resolve_realized(State& s, std::uint64_t now) noexcept;
+  std::vector<std::uint64_t> realized_ring_;  // (time, price | aggressor << 32) pairs, kRealizedPending per stock
+  std::vector<double> hurst_buf_;             // hurst_window returns (scratch)
   std::vector<std::int64_t> roll_ring_;    // (price change, the one before) pairs, 2 x roll_cap_ per stock
   std::vector<double> frac_w_;
   std::array<double, kMaxLevels> level_w_{};  // exp(-decay * i)
@@ -281,6 +298,14 @@ class FeatureEngine {
 // sides) of two books, each normalized to unit mass: the integral of |F_p - F_q| over price, O(levels).
 // Empty when either book has no shares there.
 [[nodiscard]] std::optional<double> emd(const Depth& p, const Depth& q, std::uint32_t levels) noexcept;
+
+// Rescaled-range (Hurst 1951; Mandelbrot & Wallis 1969) estimate of the Hurst exponent of the
+// `n` values r: for chunk sizes s = n, n/2, n/4, ... >= 8, the mean of R/S over the n/s chunks
+// ending at the newest value (R the range of the cumulative deviations from the chunk's mean, S
+// its population standard deviation; chunks with S = 0 skipped); H = the least-squares slope of
+// ln(R/S) on ln(s). Empty with fewer than two sizes. O(n log n), no allocation.
+[[nodiscard]] std::optional<double> hurst_rs(const double* r, std::size_t n) noexcept;
+inline constexpr std::uint32_t kRealizedPending = 256;
 
 // Fixed point used for rolling sums of doubles: x -> round(x * 2^kFixedBits).
 inline constexpr int kFixedBits = 90;

@@ -258,6 +258,33 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     out.set(Feature::kOfiIntegrated, x);
   }
 
+  // Realized spread: each execution j is resolved at the first later update whose time is past
+  // t_j + delta, against the mid before that update; the row shows the last one resolved in it.
+  {
+    const std::size_t last = h.size() - 1;
+    bool has = false;
+    double val = 0;
+    std::size_t best_k = 0;
+    for (std::size_t j = 0; j < h.size(); ++j) {
+      const Event& ev = h[j].event;
+      if (ev.kind != EventKind::kExecute || ev.price == 0) continue;
+      std::size_t k = j + 1;
+      while (k < h.size() && h[k].ts <= ev.timestamp + p.realized_delta_ns) ++k;
+      if (k > last || k < since) continue;  // not resolved yet, or in an earlier row
+      const Depth& before = h[k - 1].depth;
+      if (before.bid_px[0] == 0 || before.ask_px[0] == 0) continue;
+      const double mid = (px(before.bid_px[0]) + px(before.ask_px[0])) / 2;
+      const double sign = ev.side == 1 ? 1 : -1;  // a resting ask executed: buyer-initiated
+      // the last resolved: the latest update k, then the latest execution j
+      if (!has || k >= best_k) {
+        best_k = k;
+        has = true;
+        val = 2 * sign * (px(ev.price) - mid);
+      }
+    }
+    if (has) out.set(Feature::kRealizedSpread, val);
+  }
+
   // The series of mid changes, rebuilt from every snapshot.
   std::vector<double> m;
   for (const Snap& s : h) {
@@ -286,6 +313,51 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     double f = 0;
     for (std::size_t j = 0; j < w.size(); ++j) f += w[j] * m[n - 1 - j];
     out.set(Feature::kFracPrice, f);
+  }
+  // Hurst: R/S over the last hurst_window returns at the last multiple of hurst_every mid changes
+  for (std::size_t nn = n; nn > 0; --nn) {
+    if (nn % p.hurst_every != 0) continue;
+    if (nn - 1 < p.hurst_window) break;
+    std::vector<double> r;
+    for (std::size_t i = nn - p.hurst_window; i < nn; ++i) r.push_back(std::log(m[i] / m[i - 1]));
+    std::vector<std::pair<double, double>> pts;  // (ln size, ln mean R/S)
+    for (std::size_t size = r.size(); size >= 8; size /= 2) {
+      const std::size_t chunks = r.size() / size;
+      std::vector<double> rs;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t from = r.size() - (chunks - c) * size;
+        double mean = 0;
+        for (std::size_t i = 0; i < size; ++i) mean += r[from + i];
+        mean /= size;
+        std::vector<double> y{0.0};  // cumulative deviations, Y_0 = 0
+        double var = 0;
+        for (std::size_t i = 0; i < size; ++i) {
+          y.push_back(y.back() + (r[from + i] - mean));
+          var += (r[from + i] - mean) * (r[from + i] - mean);
+        }
+        const double sd = std::sqrt(var / size);
+        if (sd > 0) rs.push_back((*std::max_element(y.begin(), y.end()) - *std::min_element(y.begin(), y.end())) / sd);
+      }
+      double sum = 0;
+      for (const double x : rs) sum += x;
+      if (!rs.empty() && sum > 0) pts.emplace_back(std::log(double(size)), std::log(sum / rs.size()));
+    }
+    if (pts.size() >= 2) {
+      double mx = 0, my = 0;
+      for (const auto& [x, y] : pts) {
+        mx += x;
+        my += y;
+      }
+      mx /= pts.size();
+      my /= pts.size();
+      double sxy = 0, sxx = 0;
+      for (const auto& [x, y] : pts) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+      }
+      out.set(Feature::kHurst, sxy / sxx);
+    }
+    break;
   }
   if (n > p.rsi_period) {
     double g = 0, l = 0;
@@ -410,6 +482,9 @@ double floor_of(Feature f, const Values& n) {
   switch (f) {
     case Feature::kKyleLambda: return 1e-15;
     case Feature::kEmd: return 1e-12;
+    case Feature::kHurst: return 1e-9;
+    case Feature::kEffectiveSpread:
+    case Feature::kRealizedSpread: return 1e-9 * std::max(1.0, n.v[static_cast<std::size_t>(Feature::kMid)]);
     case Feature::kSlippageBuy:
     case Feature::kSlippageSell: return 1e-6;
     case Feature::kMicroPriceAdjusted: return 1e-9 * std::max(1.0, n.v[static_cast<std::size_t>(Feature::kMid)]);
@@ -535,12 +610,19 @@ Params small_windows() {
   p.vwap_shares = 300;
   p.mp_adjust = 0.25;
   p.ofi_weights = {0.5, 0.25, 0.125, 0.0625, 0.0625};
+  p.realized_delta_ns = 1'000'000;
+  p.hurst_window = 16;
+  p.hurst_every = 4;
   return p;
 }
 
+// (hurst wants hurst_window + 1 mid changes of one stock: the generated days' mids move a few
+// times per thousand messages, so the ten-level run below checks it.)
 void expect_every_feature_seen(const Outcome& o) {
   for (std::size_t i = 0; i < kFeatureCount; ++i)
-    EXPECT_GT(o.had[i], 0u) << feature_name(static_cast<Feature>(i)) << " never had a value";
+    if (static_cast<Feature>(i) != Feature::kHurst) {
+      EXPECT_GT(o.had[i], 0u) << feature_name(static_cast<Feature>(i)) << " never had a value";
+    }
 }
 
 TEST(FeaturesNaive, RealNasdaqSnippetSmallWindows) {
@@ -581,13 +663,67 @@ TEST(FeaturesNaive, GeneratedDayTenLevelsRowsOfFive) {
   p.levels = 10;
   p.frac_threshold = 1e-2;
   p.vol_window = 10;
+  p.realized_delta_ns = 50'000'000;
   const Outcome o = run(sim::generate_binaryfile(c), p, c.stocks, 5);
+  EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kRealizedSpread)], 0u);
   EXPECT_GT(o.updates, 30'000u);
   EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kFracPrice)], 0u);
   EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kRealizedVol)], 0u);
   std::printf("generated, 10 levels: %llu updates, %llu values compared, %llu with frac_price\n",
               (unsigned long long)o.updates, (unsigned long long)o.compared_values,
               (unsigned long long)o.had[static_cast<std::size_t>(Feature::kFracPrice)]);
+}
+
+// A synthetic book whose mid walks (the generated days' mids move too rarely for hurst): every
+// feature against the naive formulas after each update, one row per update.
+TEST(FeaturesNaive, RandomWalkBookEveryFeature) {
+  Params p = small_windows();
+  p.hurst_window = 16;
+  p.hurst_every = 4;
+  FeatureEngine engine(p, kAllSet, 4, 4);
+  std::vector<Snap> h;
+  std::uint64_t state = 7, ts = 34'200'000'000'000;
+  auto rnd = [&](std::uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  std::int64_t bid = 1'000'000;
+  std::array<std::uint64_t, kFeatureCount> had{};
+  Values got;
+  for (int step = 0; step < 1500; ++step) {
+    ts += rnd(2'000'000);
+    bid += (static_cast<std::int64_t>(rnd(3)) - 1) * 100;
+    Depth d;
+    for (std::uint32_t i = 0; i < 5; ++i) {
+      d.bid_px[i] = static_cast<std::uint32_t>(bid - 100 * i);
+      d.bid_sz[i] = static_cast<std::int64_t>(100 * (1 + rnd(5)));
+      d.ask_px[i] = static_cast<std::uint32_t>(bid + 100 * (1 + rnd(2)) + 100 * i);
+      d.ask_sz[i] = static_cast<std::int64_t>(100 * (1 + rnd(5)));
+    }
+    Event e{ts, EventKind::kAdd, static_cast<std::uint8_t>(rnd(2)), 100, d.bid_px[0], 0};
+    if (step % 4 == 0) {
+      e.kind = EventKind::kExecute;
+      e.price = e.side == 0 ? d.bid_px[0] : d.ask_px[0];
+    }
+    engine.update(1, e, d);
+    h.push_back({ts, d, e});
+    engine.values(1, got);
+    const Values want = naive(p, h, h.size() - 1);
+    for (std::size_t i = 0; i < kFeatureCount; ++i) {
+      const auto f = static_cast<Feature>(i);
+      const auto a = got.get(f), b = want.get(f);
+      ASSERT_EQ(a.has_value(), b.has_value()) << feature_name(f) << " at update " << step;
+      if (!a) continue;
+      ++had[i];
+      ASSERT_TRUE(std::isfinite(*a)) << feature_name(f);
+      const double tol = is_integer_feature(f) ? 0 : 1e-9 * std::max(std::fabs(*a), std::fabs(*b)) + floor_of(f, want);
+      ASSERT_LE(std::fabs(*a - *b), tol) << feature_name(f) << " at update " << step << ": engine " << *a << ", naive " << *b;
+    }
+    engine.consume(1);
+  }
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kHurst)], 1000u);
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kRealizedSpread)], 100u);
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kRollSpread)], 0u);
 }
 
 }  // namespace
