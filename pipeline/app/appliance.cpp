@@ -109,6 +109,7 @@ class Pipeline final : public PipelineBase {
         h_wire_(make_histogram(arena_, control_.get(), "decision_to_wire")),
         h_t2t_(make_histogram(arena_, control_.get(), "tick_to_trade")),
         h_send_(make_histogram(arena_, control_.get(), "send_call")),
+        h_features_(make_histogram(arena_, control_.get(), "feature_update")),
         control_ring_(64),
         net_backend_(c.net),
         oe_backend_(c.net),
@@ -122,7 +123,9 @@ class Pipeline final : public PipelineBase {
             control_.get(), c.runtime.threads, runners_, c.order_entry, c.histogram_dir, c.risk, net_, parse_, book_,
             strategy_, egress_, *rx_, *md_, *book_events_, *intents_, *reports_, control_ring_, books_, oms_, gate_, refs_,
             symbols_, [this] { return dump_histograms(); }, hop_list().size()}) {
-    for (const auto& s : c.strategies) strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols);
+    for (const auto& s : c.strategies)
+      strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
+    strategy_.set_feature_histogram(*h_features_);
     egress_.set_control_ring(&control_ring_);
     strategy_.set_order_entry_ready(&egress_.ready_flag());
     if (c.journal) open_journal(*c.journal);
@@ -293,7 +296,7 @@ class Pipeline final : public PipelineBase {
   std::vector<std::pair<const char*, const core::Histogram*>> hop_list() const {
     return {{"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
             {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_},
-            {"send_call", h_send_}};
+            {"send_call", h_send_}, {"feature_update", h_features_}};
   }
 
   void control_tick() override {
@@ -382,6 +385,7 @@ class Pipeline final : public PipelineBase {
   core::Histogram* h_wire_;
   core::Histogram* h_t2t_;
   core::Histogram* h_send_;
+  core::Histogram* h_features_;  // feature-update time of the strategy stage (pipeline/features)
   core::SpscRing<ControlRequest> control_ring_;
   Backend net_backend_;
   Backend oe_backend_;

@@ -143,6 +143,9 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
     spec.params = strategy::parse_params(spec.type, s);
     spec.symbols = strategy::traded_symbols(spec.params);
+    const strategy::FeatureDeclaration fd = strategy::parse_features(s);
+    spec.features = fd.mask;
+    spec.feature_params = fd.params;
     s.reject_unknown_keys();
     c.strategies.push_back(std::move(spec));
   }

@@ -45,6 +45,8 @@ struct StrategySpec {
   std::string name;
   std::vector<std::string> symbols;  // params' traded_symbols()
   strategy::AnyParams params;
+  features::FeatureMask features = 0;  // `features = [...]`: what ctx.features(locate) computes
+  features::Params feature_params;      // `feature_params = ["name=value", ...]`
 };
 
 struct RingSizes {

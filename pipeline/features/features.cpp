@@ -16,7 +16,8 @@ constexpr std::array<std::string_view, kFeatureCount> kNames = {
     "realized_vol", "velocity",    "acceleration",  "hawkes_buy", "hawkes_sell",     "hawkes_ratio",
     "hawkes_excitation", "kyle_lambda", "amihud",   "frac_price", "frac_volume",     "rsi",
     "macd_signal",  "bollinger_position", "ofi_limit", "ofi_cancel", "ofi_trade",  "effective_spread",
-    "entropy",
+    "entropy",      "micro_price_depth", "micro_price_adjusted", "ofi_integrated", "roll_spread", "emd",
+    "vwap_buy",     "vwap_sell",   "slippage_buy_bps", "slippage_sell_bps", "realized_spread", "hurst",
 };
 
 constexpr double kMid2PerDollar = 2e4;  // mid x 2 in price units per $ (division: exact decimals print short)
@@ -31,14 +32,15 @@ std::uint32_t pow2_at_least(std::uint64_t n) noexcept {
   return static_cast<std::uint32_t>(std::bit_ceil(std::max<std::uint64_t>(n, 2)));
 }
 
-constexpr FeatureMask kOfiMask = bit(Feature::kOfi1) | bit(Feature::kOfi2) | bit(Feature::kOfi3) | bit(Feature::kOfi5);
+constexpr FeatureMask kOfiMask = bit(Feature::kOfi1) | bit(Feature::kOfi2) | bit(Feature::kOfi3) | bit(Feature::kOfi5) |
+                                 bit(Feature::kOfiIntegrated);
 constexpr FeatureMask kL3Mask = bit(Feature::kOfiLimit) | bit(Feature::kOfiCancel) | bit(Feature::kOfiTrade);
-constexpr FeatureMask kMidSeriesMask = bit(Feature::kRealizedVol) | bit(Feature::kVelocity) |
+constexpr FeatureMask kMidSeriesMask = bit(Feature::kHurst) | bit(Feature::kRealizedVol) | bit(Feature::kVelocity) |
                                        bit(Feature::kAcceleration) | bit(Feature::kFracPrice) | bit(Feature::kRsi) |
                                        bit(Feature::kMacdSignal) | bit(Feature::kBollingerPosition);
 constexpr FeatureMask kTradeMask = bit(Feature::kHawkesBuy) | bit(Feature::kHawkesSell) | bit(Feature::kHawkesRatio) |
                                    bit(Feature::kKyleLambda) | bit(Feature::kAmihud) | bit(Feature::kFracVolume) |
-                                   bit(Feature::kEffectiveSpread);
+                                   bit(Feature::kEffectiveSpread) | bit(Feature::kRollSpread);
 
 }  // namespace
 
@@ -106,6 +108,34 @@ void Params::set(std::string_view nv) {
   else if (name == "macd_slow") macd_slow = as_uint();
   else if (name == "macd_signal") macd_signal = as_uint();
   else if (name == "bollinger_window") bollinger_window = as_uint();
+  else if (name == "mp_adjust") mp_adjust = as_double();
+  else if (name == "roll_window") roll_window = as_uint();
+  else if (name == "vwap_shares") vwap_shares = as_uint();
+  else if (name == "realized_delta_ns") {
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size())
+      throw std::invalid_argument("parameter realized_delta_ns: '" + value + "' is not a whole number");
+    realized_delta_ns = v;
+  } else if (name == "hurst_window") hurst_window = as_uint();
+  else if (name == "hurst_every") hurst_every = as_uint();
+  else if (name == "ofi_weights") {
+    std::array<double, 5> w{};
+    std::size_t n = 0;
+    for (std::string_view rest = value; n <= 5;) {
+      const std::size_t sep = rest.find_first_of(",/");
+      const std::string item(rest.substr(0, sep));
+      double v = 0;
+      const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+      if (ec != std::errc() || p != item.data() + item.size() || !std::isfinite(v) || n == 5)
+        throw std::invalid_argument("parameter ofi_weights: want 5 numbers separated by ',' or '/', got '" + value + "'");
+      w[n++] = v;
+      if (sep == std::string_view::npos) break;
+      rest.remove_prefix(sep + 1);
+    }
+    if (n != 5) throw std::invalid_argument("parameter ofi_weights: want 5 numbers, got '" + value + "'");
+    ofi_weights = w;
+  }
   else throw std::invalid_argument("unknown parameter '" + std::string(name) + "'");
   validate();
 }
@@ -128,6 +158,14 @@ void Params::validate() const {
       macd_signal > kMaxWindow)
     fail("macd periods must be 1..100000");
   if (bollinger_window < 2 || bollinger_window > kMaxWindow) fail("bollinger_window must be 2..100000");
+  if (!(mp_adjust >= 0 && mp_adjust <= 1)) fail("mp_adjust must be 0..1");
+  if (roll_window < 2 || roll_window > kMaxWindow) fail("roll_window must be 2..100000");
+  if (vwap_shares < 1 || vwap_shares > 100'000'000) fail("vwap_shares must be 1..100000000");
+  if (realized_delta_ns < 1 || realized_delta_ns > 86'400'000'000'000ull) fail("realized_delta_ns must be 1 ns..1 day");
+  if (hurst_window < 16 || hurst_window > 65536) fail("hurst_window must be 16..65536");
+  if (hurst_every < 1 || hurst_every > kMaxWindow) fail("hurst_every must be 1..100000");
+  for (const double x : ofi_weights)
+    if (!(std::fabs(x) <= 1e6)) fail("ofi_weights must be finite, |w| <= 1e6");
 }
 
 std::vector<double> frac_weights(double d, double threshold) {
@@ -140,13 +178,43 @@ std::vector<double> frac_weights(double d, double threshold) {
   return w;
 }
 
+std::optional<double> emd(const Depth& p, const Depth& q, std::uint32_t levels) noexcept {
+  // Both profiles as (price, +mass) and (price, -mass), sorted by price; then the integral of
+  // |F_p - F_q| is the sum over consecutive prices of |running mass| x the gap.
+  std::array<std::pair<std::uint32_t, double>, 4 * kMaxLevels> pts{};
+  std::size_t n = 0;
+  double tp = 0, tq = 0;
+  for (std::uint32_t i = 0; i < levels && i < kMaxLevels; ++i) {
+    tp += double(p.bid_sz[i]) + double(p.ask_sz[i]);
+    tq += double(q.bid_sz[i]) + double(q.ask_sz[i]);
+  }
+  if (!(tp > 0) || !(tq > 0)) return std::nullopt;
+  for (std::uint32_t i = 0; i < levels && i < kMaxLevels; ++i) {
+    if (p.bid_sz[i] > 0) pts[n++] = {p.bid_px[i], double(p.bid_sz[i]) / tp};
+    if (p.ask_sz[i] > 0) pts[n++] = {p.ask_px[i], double(p.ask_sz[i]) / tp};
+    if (q.bid_sz[i] > 0) pts[n++] = {q.bid_px[i], -double(q.bid_sz[i]) / tq};
+    if (q.ask_sz[i] > 0) pts[n++] = {q.ask_px[i], -double(q.ask_sz[i]) / tq};
+  }
+  std::sort(pts.begin(), pts.begin() + static_cast<std::ptrdiff_t>(n),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  double run = 0, sum = 0;
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    run += pts[k].second;
+    sum += std::fabs(run) * double(pts[k + 1].first - pts[k].first);
+  }
+  return sum / 1e4;
+}
+
 struct FeatureEngine::State {
   Depth depth;  // after the last update
+  std::uint64_t depth_version = 0;  // changes of `depth`
   std::uint64_t ts = 0;
   std::uint32_t slot = 0;
   bool seen = false;
   // flows since the last row
   std::array<std::int64_t, 4> ofi{};  // levels 1, 2, 3, 5
+  std::array<std::int64_t, 5> ofi_level{};  // e of each level 1..5 (ofi_integrated)
+  Depth row_depth;  // the depth when the row began (emd)
   std::int64_t ofi_limit = 0, ofi_cancel = 0, ofi_trade = 0;
   double eff_spread = 0;
   bool has_eff_spread = false;
@@ -171,6 +239,16 @@ struct FeatureEngine::State {
   i128 kx = 0, ky = 0, kxy = 0, kxx = 0;
   std::uint64_t n_amihud = 0;
   i128 amihud_sum = 0;
+  std::uint32_t last_exec_px = 0;  // roll_spread: price of the last execution (0: none)
+  std::int64_t last_dp = 0;        // and the change before it
+  std::uint64_t n_dp = 0;          // price changes seen
+  std::uint64_t n_roll = 0;        // pairs pushed
+  std::uint64_t real_head = 0, real_tail = 0;  // pending executions [head, tail) in the realized ring
+  double realized = 0;             // the last realized spread resolved in this row
+  bool has_realized = false;
+  double hurst = 0;
+  bool has_hurst = false;
+  i128 rx = 0, ry = 0, rxy = 0;
 };
 
 FeatureEngine::FeatureEngine(const Params& params, FeatureMask wanted, std::uint32_t max_locate, std::uint32_t symbols)
@@ -185,6 +263,7 @@ FeatureEngine::FeatureEngine(const Params& params, FeatureMask wanted, std::uint
     std::uint64_t need = std::uint64_t{2} * params_.step + 1;
     need = std::max<std::uint64_t>(need, std::uint64_t{params_.bollinger_window} + 1);
     need = std::max<std::uint64_t>(need, 2);
+    if (wanted_ & bit(Feature::kHurst)) need = std::max<std::uint64_t>(need, std::uint64_t{params_.hurst_window} + 1);
     if (wanted_ & bit(Feature::kFracPrice)) need = std::max<std::uint64_t>(need, frac_w_.size());
     mid_cap_ = pow2_at_least(need);
     mid_ring_.assign(std::size_t{mid_cap_} * capacity_, 0);
@@ -201,6 +280,12 @@ FeatureEngine::FeatureEngine(const Params& params, FeatureMask wanted, std::uint
   if (wanted_ & bit(Feature::kAmihud)) {
     amihud_cap_ = params_.amihud_window;
     amihud_ring_.assign(std::size_t{amihud_cap_} * capacity_, 0);
+  }
+  if (wanted_ & bit(Feature::kRealizedSpread)) realized_ring_.assign(std::size_t{kRealizedPending} * 2 * capacity_, 0);
+  if (wanted_ & bit(Feature::kHurst)) hurst_buf_.assign(params_.hurst_window, 0.0);
+  if (wanted_ & bit(Feature::kRollSpread)) {
+    roll_cap_ = params_.roll_window;
+    roll_ring_.assign(std::size_t{roll_cap_} * 2 * capacity_, 0);
   }
 }
 
@@ -231,8 +316,28 @@ void FeatureEngine::consume(std::uint16_t locate) noexcept {
   if (locate > max_locate_ || slot_of_[locate] == 0) return;
   State& s = states_[slot_of_[locate] - 1];
   s.ofi = {};
+  s.ofi_level = {};
+  if (wanted_ & bit(Feature::kEmd)) s.row_depth = s.depth;
   s.ofi_limit = s.ofi_cancel = s.ofi_trade = 0;
   s.has_eff_spread = false;
+  s.has_realized = false;
+}
+
+void FeatureEngine::resolve_realized(State& s, std::uint64_t now) noexcept {
+  // Executions older than now - delta: the mid in force delta after them is the current one.
+  std::uint64_t* ring = realized_ring_.data() + std::size_t{s.slot} * 2 * kRealizedPending;
+  while (s.real_head != s.real_tail) {
+    const std::size_t at = 2 * (s.real_head % kRealizedPending);
+    if (ring[at] + params_.realized_delta_ns >= now) break;
+    if (s.depth.two_sided()) {
+      const double mid = 0.5 * (double(s.depth.bid_px[0]) + double(s.depth.ask_px[0]));
+      const double px = double(ring[at + 1] & 0xffffffffu);
+      const double sign = (ring[at + 1] >> 32) != 0 ? 1.0 : -1.0;
+      s.realized = 2.0 * sign * (px - mid) / 1e4;
+      s.has_realized = true;
+    }
+    ++s.real_head;
+  }
 }
 
 void FeatureEngine::update(std::uint16_t locate, const Event& e, const Depth& after) noexcept {
@@ -254,6 +359,20 @@ void FeatureEngine::update(std::uint16_t locate, const Event& e, const Depth& af
   }
   State& s = states_[slot - 1];
   s.ts = std::max(s.ts, e.timestamp);
+  if (!realized_ring_.empty()) {
+    resolve_realized(s, e.timestamp);
+    if (e.kind == EventKind::kExecute && e.price != 0) {
+      if (s.real_tail - s.real_head == kRealizedPending) {
+        ++s.real_head;  // full: the oldest is not waited for
+        ++stats_.realized_dropped;
+      }
+      std::uint64_t* ring = realized_ring_.data() + std::size_t{s.slot} * 2 * kRealizedPending;
+      const std::size_t at = 2 * (s.real_tail % kRealizedPending);
+      ring[at] = e.timestamp;
+      ring[at + 1] = std::uint64_t{e.price} | (std::uint64_t{e.side == 1 ? 1u : 0u} << 32);  // resting ask: buyer-initiated
+      ++s.real_tail;
+    }
+  }
 
   if (wanted_ & kOfiMask) {
     // Cont, Kukanov & Stoikov (2014), per level: e = q_b 1{P_b >= P_b'} - q_b' 1{P_b <= P_b'}
@@ -261,11 +380,9 @@ void FeatureEngine::update(std::uint16_t locate, const Event& e, const Depth& af
     const Depth& b = s.depth;
     std::int64_t cum = 0;
     for (std::uint32_t i = 0; i < 5; ++i) {
-      const std::uint64_t pb = after.bid_px[i], pb0 = b.bid_px[i];
-      const std::uint64_t pa = after.ask_px[i] == 0 ? ~std::uint64_t{0} : after.ask_px[i];
-      const std::uint64_t pa0 = b.ask_px[i] == 0 ? ~std::uint64_t{0} : b.ask_px[i];
-      cum += (pb >= pb0 ? after.bid_sz[i] : 0) - (pb <= pb0 ? b.bid_sz[i] : 0) - (pa <= pa0 ? after.ask_sz[i] : 0) +
-             (pa >= pa0 ? b.ask_sz[i] : 0);
+      const std::int64_t e_i = ofi_level(b, after, i);
+      s.ofi_level[i] += e_i;
+      cum += e_i;
       if (i < 3) s.ofi[i] += cum;
     }
     s.ofi[3] += cum;
@@ -293,7 +410,16 @@ void FeatureEngine::update(std::uint16_t locate, const Event& e, const Depth& af
     const std::int64_t mid2 = std::int64_t{after.bid_px[0]} + after.ask_px[0];
     if (s.n_mid == 0 || mid2 != s.last_mid2) push_mid(s, mid2);
   }
-  s.depth = after;
+  if (&after != &s.depth && !(after == s.depth)) {  // the driver passes the engine's own depth when unchanged
+    s.depth = after;
+    ++s.depth_version;
+  }
+}
+
+FeatureEngine::Versions FeatureEngine::versions(std::uint16_t locate) const noexcept {
+  if (locate > max_locate_ || slot_of_[locate] == 0) return {};
+  const State& s = states_[slot_of_[locate] - 1];
+  return {s.depth_version, s.n_mid, s.n_exec};
 }
 
 void FeatureEngine::push_trade(State& s, const Event& e, const Depth& before, const Depth& after) noexcept {
@@ -365,6 +491,32 @@ void FeatureEngine::push_trade(State& s, const Event& e, const Depth& before, co
     }
   }
   s.trade_mid2 = mid2;
+
+  // Roll (1984): pairs of successive execution price changes.
+  if (roll_cap_ != 0 && e.price != 0) {
+    if (s.last_exec_px != 0) {
+      const std::int64_t dp = std::int64_t{e.price} - s.last_exec_px;
+      if (s.n_dp >= 1) {
+        std::int64_t* ring = roll_ring_.data() + std::size_t{slot} * 2 * roll_cap_;
+        const std::size_t at = 2 * (s.n_roll % roll_cap_);
+        if (s.n_roll >= roll_cap_) {
+          const i128 ox = ring[at], oy = ring[at + 1];
+          s.rx -= ox;
+          s.ry -= oy;
+          s.rxy -= ox * oy;
+        }
+        ring[at] = dp;
+        ring[at + 1] = s.last_dp;
+        s.rx += dp;
+        s.ry += s.last_dp;
+        s.rxy += i128{dp} * s.last_dp;
+        ++s.n_roll;
+      }
+      s.last_dp = dp;
+      ++s.n_dp;
+    }
+    s.last_exec_px = e.price;
+  }
 }
 
 void FeatureEngine::push_mid(State& s, std::int64_t mid2) noexcept {
@@ -437,6 +589,56 @@ void FeatureEngine::push_mid(State& s, std::int64_t mid2) noexcept {
   }
   s.last_mid2 = mid2;
   s.n_mid = n + 1;
+  if (!hurst_buf_.empty() && (n + 1) % params_.hurst_every == 0 && n >= params_.hurst_window) {
+    const std::uint32_t hw = params_.hurst_window;
+    for (std::uint32_t i = 0; i < hw; ++i) {  // the last hw returns, oldest first
+      const std::uint64_t j = n + 1 - hw + i;   // return j: mid j over mid j - 1
+      hurst_buf_[i] = std::log(double(ring[j & mask]) / double(ring[(j - 1) & mask]));
+    }
+    const auto h = hurst_rs(hurst_buf_.data(), hw);
+    s.has_hurst = h.has_value();
+    s.hurst = h.value_or(0.0);
+  }
+}
+
+std::optional<double> hurst_rs(const double* r, std::size_t n) noexcept {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  int scales = 0;
+  for (std::size_t size = n; size >= 8; size /= 2) {
+    const std::size_t chunks = n / size;
+    double sum_rs = 0;
+    std::size_t used = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const double* x = r + (n - (chunks - c) * size);
+      double mean = 0;
+      for (std::size_t i = 0; i < size; ++i) mean += x[i];
+      mean /= double(size);
+      double y = 0, lo = 0, hi = 0, var = 0;
+      for (std::size_t i = 0; i < size; ++i) {
+        const double dev = x[i] - mean;
+        y += dev;
+        lo = std::min(lo, y);
+        hi = std::max(hi, y);
+        var += dev * dev;
+      }
+      const double sd = std::sqrt(var / double(size));
+      if (!(sd > 0)) continue;
+      sum_rs += (hi - lo) / sd;
+      ++used;
+    }
+    if (used == 0 || !(sum_rs > 0)) continue;
+    const double lx = std::log(double(size)), ly = std::log(sum_rs / double(used));
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+    ++scales;
+  }
+  if (scales < 2) return std::nullopt;
+  const double k = scales;
+  const double den = k * sxx - sx * sx;
+  if (!(den > 0)) return std::nullopt;
+  return (k * sxy - sx * sy) / den;
 }
 
 void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
@@ -448,13 +650,12 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
   const std::uint32_t nl = params_.levels;
   const bool two = d.two_sided();
   const double bid = d.bid_px[0], ask = d.ask_px[0];
-  const double bq = double(d.bid_sz[0]), aq = double(d.ask_sz[0]);
 
   if (two) {
     const double mid = 0.5 * (bid + ask);
     if (w & bit(Feature::kMid)) out.set(Feature::kMid, mid / 1e4);
-    if ((w & bit(Feature::kMicroPrice)) && bq + aq > 0)
-      out.set(Feature::kMicroPrice, (bid * aq + ask * bq) / (bq + aq) / 1e4);
+    if (w & bit(Feature::kMicroPrice))
+      if (const auto mp = micro_price(d)) out.set(Feature::kMicroPrice, *mp);
     if (w & bit(Feature::kWeightedMid)) {
       double pb = 0, qb = 0, pa = 0, qa = 0;
       for (std::uint32_t i = 0; i < nl; ++i) {
@@ -477,7 +678,8 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
     if (w & bit(Feature::kSpread)) out.set(Feature::kSpread, (ask - bid) / 1e4);
     if (w & bit(Feature::kRelativeSpread)) out.set(Feature::kRelativeSpread, (ask - bid) / mid * 1e4);
   }
-  if ((w & bit(Feature::kImbalance)) && bq + aq > 0) out.set(Feature::kImbalance, (bq - aq) / (bq + aq));
+  if (w & bit(Feature::kImbalance))
+    if (const auto im = imbalance(d)) out.set(Feature::kImbalance, *im);
   if (w & bit(Feature::kWeightedImbalance)) {
     double num = 0, den = 0;
     for (std::uint32_t i = 0; i < nl; ++i) {
@@ -508,6 +710,45 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
       }
       out.set(Feature::kEntropy, h);
     }
+  }
+
+  if (two && (w & bit(Feature::kMicroPriceDepth))) {
+    double qb = 0, qa = 0;
+    for (std::uint32_t i = 0; i < nl; ++i) {
+      qb += level_w_[i] * double(d.bid_sz[i]);
+      qa += level_w_[i] * double(d.ask_sz[i]);
+    }
+    if (qb + qa > 0) out.set(Feature::kMicroPriceDepth, (bid * qa + ask * qb) / (qb + qa) / 1e4);
+  }
+  if (w & bit(Feature::kMicroPriceAdjusted)) {
+    if (const auto mp = micro_price(d)) {
+      const double sign = d.bid_sz[0] > d.ask_sz[0] ? 1.0 : d.bid_sz[0] < d.ask_sz[0] ? -1.0 : 0.0;
+      out.set(Feature::kMicroPriceAdjusted, *mp + params_.mp_adjust * (ask - bid) / 1e4 * sign);
+    }
+  }
+  if (w & bit(Feature::kOfiIntegrated)) {
+    double x = 0;
+    for (std::size_t i = 0; i < 5; ++i) x += params_.ofi_weights[i] * double(s.ofi_level[i]);
+    out.set(Feature::kOfiIntegrated, x);
+  }
+  if (w & bit(Feature::kEmd))
+    if (const auto e = emd(s.row_depth, d, nl)) out.set(Feature::kEmd, *e);
+  if (w & (bit(Feature::kVwapBuy) | bit(Feature::kSlippageBuy)))
+    if (const auto v = vwap_to_fill(d, 0, params_.vwap_shares)) {
+      if (w & bit(Feature::kVwapBuy)) out.set(Feature::kVwapBuy, *v);
+      if (two && (w & bit(Feature::kSlippageBuy))) out.set(Feature::kSlippageBuy, (*v * 1e4 - 0.5 * (bid + ask)) / (0.5 * (bid + ask)) * 1e4);
+    }
+  if (w & (bit(Feature::kVwapSell) | bit(Feature::kSlippageSell)))
+    if (const auto v = vwap_to_fill(d, 1, params_.vwap_shares)) {
+      if (w & bit(Feature::kVwapSell)) out.set(Feature::kVwapSell, *v);
+      if (two && (w & bit(Feature::kSlippageSell))) out.set(Feature::kSlippageSell, (0.5 * (bid + ask) - *v * 1e4) / (0.5 * (bid + ask)) * 1e4);
+    }
+  if ((w & bit(Feature::kRealizedSpread)) && s.has_realized) out.set(Feature::kRealizedSpread, s.realized);
+  if ((w & bit(Feature::kHurst)) && s.has_hurst) out.set(Feature::kHurst, s.hurst);
+  if ((w & bit(Feature::kRollSpread)) && s.n_roll >= params_.roll_window) {
+    const i128 m = params_.roll_window;
+    const i128 cov = m * s.rxy - s.rx * s.ry;  // window^2 x covariance, price units^2
+    if (cov <= 0) out.set(Feature::kRollSpread, 2.0 * std::sqrt(double(-cov)) / double(params_.roll_window) / 1e4);
   }
 
   // the series of mid changes

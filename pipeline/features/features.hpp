@@ -15,6 +15,7 @@
 // doubles are kept as 128-bit fixed-point integers (each term rounded once, on entry), so a
 // window that slides for a whole day carries no accumulated rounding; sums of prices and sizes
 // are exact integers.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,17 @@ enum class Feature : std::uint8_t {
   kOfiTrade,
   kEffectiveSpread,
   kEntropy,
+  kMicroPriceDepth,
+  kMicroPriceAdjusted,
+  kOfiIntegrated,
+  kRollSpread,
+  kEmd,
+  kVwapBuy,
+  kVwapSell,
+  kSlippageBuy,
+  kSlippageSell,
+  kRealizedSpread,
+  kHurst,
   kCount
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);
@@ -97,6 +109,13 @@ struct Params {
   std::uint32_t rsi_period = 14;
   std::uint32_t macd_fast = 12, macd_slow = 26, macd_signal = 9;
   std::uint32_t bollinger_window = 20;
+  double mp_adjust = 0.1;              // micro_price_adjusted: MP + mp_adjust * spread * sign(imbalance)
+  std::array<double, 5> ofi_weights{0.2, 0.2, 0.2, 0.2, 0.2};  // ofi_integrated: weight of levels 1..5
+  std::uint32_t roll_window = 50;      // roll_spread: pairs of successive execution price changes
+  std::uint32_t vwap_shares = 1000;    // vwap_buy/sell, slippage_*_bps: the order walked through the book
+  std::uint64_t realized_delta_ns = 1'000'000'000;  // realized_spread: the mid this long after the execution
+  std::uint32_t hurst_window = 128;    // hurst: log mid returns in the rescaled-range estimate
+  std::uint32_t hurst_every = 32;      // hurst: recomputed every this many mid changes
 
   // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
   // or a value out of range.
@@ -116,6 +135,56 @@ struct Depth {
   [[nodiscard]] bool two_sided() const noexcept { return bid_px[0] != 0 && ask_px[0] != 0; }
   friend bool operator==(const Depth&, const Depth&) = default;
 };
+
+// Formulas on one book, shared by the engine's columns and by strategies that price off a book of
+// their own (the market maker prices off the book less its own quotes). Allocation-free.
+//
+// micro_price: (b Q_a + a Q_b) / (Q_b + Q_a) in $, empty unless both sides have a price and shares.
+[[nodiscard]] inline std::optional<double> micro_price(const Depth& d) noexcept {
+  const double bq = double(d.bid_sz[0]), aq = double(d.ask_sz[0]);
+  if (!d.two_sided() || bq + aq <= 0) return std::nullopt;
+  return (double(d.bid_px[0]) * aq + double(d.ask_px[0]) * bq) / (bq + aq) / 1e4;
+}
+// imbalance: (Q_b - Q_a) / (Q_b + Q_a) at level 1, empty when both are 0.
+[[nodiscard]] inline std::optional<double> imbalance(const Depth& d) noexcept {
+  const double bq = double(d.bid_sz[0]), aq = double(d.ask_sz[0]);
+  if (bq + aq <= 0) return std::nullopt;
+  return (bq - aq) / (bq + aq);
+}
+// Cont, Kukanov & Stoikov's e at level i (0 = best) between two depths, in shares:
+// q_b 1{P_b >= P_b'} - q_b' 1{P_b <= P_b'} - q_a 1{P_a <= P_a'} + q_a' 1{P_a >= P_a'} (' = before;
+// an empty ask level sits at +infinity, an empty bid level at 0).
+[[nodiscard]] inline std::int64_t ofi_level(const Depth& before, const Depth& after, std::uint32_t i) noexcept {
+  const std::uint64_t pb = after.bid_px[i], pb0 = before.bid_px[i];
+  const std::uint64_t pa = after.ask_px[i] == 0 ? ~std::uint64_t{0} : after.ask_px[i];
+  const std::uint64_t pa0 = before.ask_px[i] == 0 ? ~std::uint64_t{0} : before.ask_px[i];
+  return (pb >= pb0 ? after.bid_sz[i] : 0) - (pb <= pb0 ? before.bid_sz[i] : 0) - (pa <= pa0 ? after.ask_sz[i] : 0) +
+         (pa >= pa0 ? before.ask_sz[i] : 0);
+}
+// OFI summed over levels 1..n (n <= kMaxLevels).
+[[nodiscard]] inline std::int64_t ofi(const Depth& before, const Depth& after, std::uint32_t n) noexcept {
+  std::int64_t sum = 0;
+  for (std::uint32_t i = 0; i < n && i < kMaxLevels; ++i) sum += ofi_level(before, after, i);
+  return sum;
+}
+
+// The average price ($) of `shares` bought (side 0: walking the asks) or sold (side 1: the bids)
+// against the displayed levels of `d`, best first; empty when they hold fewer shares.
+[[nodiscard]] inline std::optional<double> vwap_to_fill(const Depth& d, int side, std::uint64_t shares) noexcept {
+  if (shares == 0) return std::nullopt;
+  const auto& px = side == 0 ? d.ask_px : d.bid_px;
+  const auto& sz = side == 0 ? d.ask_sz : d.bid_sz;
+  std::uint64_t left = shares;
+  i128 notional = 0;
+  for (std::uint32_t i = 0; i < kMaxLevels && left > 0 && px[i] != 0; ++i) {
+    if (sz[i] <= 0) continue;
+    const std::uint64_t take = std::min<std::uint64_t>(left, static_cast<std::uint64_t>(sz[i]));
+    notional += static_cast<i128>(px[i]) * static_cast<i128>(take);
+    left -= take;
+  }
+  if (left != 0) return std::nullopt;
+  return static_cast<double>(notional) / static_cast<double>(shares) / 1e4;
+}
 
 // What one ITCH message did to the book of its stock.
 enum class EventKind : std::uint8_t {
@@ -154,6 +223,8 @@ struct Values {
 struct EngineStats {
   std::uint64_t updates = 0;
   std::uint64_t no_slot = 0;      // updates of a stock beyond the `symbols` the engine was sized for
+  std::uint64_t realized_dropped = 0;  // executions whose realized spread was not waited for (more than
+                                       // kRealizedPending within realized_delta_ns of one stock)
   std::uint64_t bad_locate = 0;   // locate above max_locate
 };
 
@@ -184,6 +255,13 @@ class FeatureEngine {
   // Executed shares and notional (1/10,000 $ x shares) seen for `locate` (the samplers' bars).
   [[nodiscard]] std::uint64_t executed_shares(std::uint16_t locate) const noexcept;
   [[nodiscard]] double executed_dollars(std::uint16_t locate) const noexcept;
+  // Change counters of `locate` (all 0 if never updated): the depth (bumped when an update's depth
+  // differs from the last), the mid-change series and the execution series. A feature computed
+  // from one of them alone keeps its value while its counter stays (the dump reuses its text).
+  struct Versions {
+    std::uint64_t depth = 0, mids = 0, executions = 0;
+  };
+  [[nodiscard]] Versions versions(std::uint16_t locate) const noexcept;
 
   struct State;  // per stock (features.cpp)
 
@@ -205,11 +283,29 @@ class FeatureEngine {
   std::vector<i128> vol_ring_;         // fixed-point squared log returns, vol_cap_ per stock
   std::vector<std::int64_t> kyle_ring_;    // (signed shares, mid x 2 change) pairs, 2 x kyle_cap_ per stock
   std::vector<i128> amihud_ring_;      // fixed-point |return| / dollar volume, amihud_cap_ per stock
+  std::uint32_t roll_cap_ = 0;
+  void resolve_realized(State& s, std::uint64_t now) noexcept;
+  std::vector<std::uint64_t> realized_ring_;  // (time, price | aggressor << 32) pairs, kRealizedPending per stock
+  std::vector<double> hurst_buf_;             // hurst_window returns (scratch)
+  std::vector<std::int64_t> roll_ring_;    // (price change, the one before) pairs, 2 x roll_cap_ per stock
   std::vector<double> frac_w_;
   std::array<double, kMaxLevels> level_w_{};  // exp(-decay * i)
   double hawkes_decay_per_ns_ = 0;
   EngineStats stats_;
 };
+
+// Earth mover's distance ($) between the share profiles over price of the top `levels` levels (both
+// sides) of two books, each normalized to unit mass: the integral of |F_p - F_q| over price, O(levels).
+// Empty when either book has no shares there.
+[[nodiscard]] std::optional<double> emd(const Depth& p, const Depth& q, std::uint32_t levels) noexcept;
+
+// Rescaled-range (Hurst 1951; Mandelbrot & Wallis 1969) estimate of the Hurst exponent of the
+// `n` values r: for chunk sizes s = n, n/2, n/4, ... >= 8, the mean of R/S over the n/s chunks
+// ending at the newest value (R the range of the cumulative deviations from the chunk's mean, S
+// its population standard deviation; chunks with S = 0 skipped); H = the least-squares slope of
+// ln(R/S) on ln(s). Empty with fewer than two sizes. O(n log n), no allocation.
+[[nodiscard]] std::optional<double> hurst_rs(const double* r, std::size_t n) noexcept;
+inline constexpr std::uint32_t kRealizedPending = 256;
 
 // Fixed point used for rolling sums of doubles: x -> round(x * 2^kFixedBits).
 inline constexpr int kFixedBits = 90;

@@ -80,7 +80,10 @@ class StrategyStage {
   }
   // The features' engine (nullptr when no strategy declared any) and the time of each update, ns.
   [[nodiscard]] const features::FeatureEngine* features() const noexcept { return feature_engine_.get(); }
-  [[nodiscard]] const core::Histogram& feature_time() const noexcept { return feature_time_; }
+  [[nodiscard]] const core::Histogram& feature_time() const noexcept { return *feature_time_; }
+  // Start-up: records the feature-update times into `h` instead (hftd: the control file's
+  // "feature_update" histogram, so hftctl hist and Prometheus show it).
+  void set_feature_histogram(core::Histogram& h) noexcept { feature_time_ = &h; }
   [[nodiscard]] std::size_t size() const noexcept { return strategies_.size(); }
   [[nodiscard]] const strategy::Context& context(std::size_t i) const noexcept { return strategies_[i]->ctx; }
 
@@ -182,7 +185,7 @@ class StrategyStage {
       const features::Depth* d = feature_engine_->depth(e.locate);
       feature_engine_->update(e.locate, fe, d != nullptr ? *d : features::Depth{});
     }
-    feature_time_.record(clock_.to_ns(core::rdtsc() - t0));
+    feature_time_->record(clock_.to_ns(core::rdtsc() - t0));
   }
 
   // Symbols become locates when the feed's directory names them (on timer ticks, until every
@@ -417,7 +420,8 @@ class StrategyStage {
   features::FeatureMask feature_union_ = 0;
   features::Params feature_params_;
   std::uint32_t feature_slots_ = 0;
-  core::Histogram feature_time_{1, 10'000'000'000ull, 3};
+  core::Histogram own_feature_time_{1, 10'000'000'000ull, 3};
+  core::Histogram* feature_time_ = &own_feature_time_;
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;
   const std::atomic<bool>* entry_ready_ = nullptr;

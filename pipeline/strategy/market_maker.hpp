@@ -3,7 +3,7 @@
 // Avellaneda & Stoikov, "High-frequency trading in a limit order book" (2008):
 //   reservation price  r = s - q * gamma * sigma^2 * tau
 //   total spread       delta = gamma * sigma^2 * tau + (2 / gamma) * ln(1 + gamma / k)
-// with s the micro-price, q the inventory in lots, sigma the volatility of s (EWMA, per
+// with s the fair value, q the inventory in lots, sigma the volatility of s (EWMA, per
 // second), tau the horizon, gamma the risk aversion and k the order-arrival decay. Quotes are
 // rounded outward to the tick, never cross the opposite best (post-only), and are replaced when
 // the wanted price moves by at least `replace_ticks`, or topped up to `quote_size` leaves when a
@@ -13,6 +13,12 @@
 // quotes), not the feed's book as is: the venue publishes our quotes like anyone's, and pricing
 // off them chases them (quote flicker: a replace per book update until the order-rate limit
 // refuses them).
+// The fair value s is the features library's level-1 micro-price of that book (pipeline/features:
+// features::micro_price), optionally skewed by its level-1 imbalance I and its order-flow imbalance
+// (Cont, Kukanov & Stoikov's OFI over `ofi_levels` levels, between successive books of the others,
+// decayed with `ofi_halflife_s`):
+//   s = micro_price + tick * (imbalance_skew * I + ofi_skew * tanh(OFI / quote_size))
+// Both skews default to 0 (s = the micro-price).
 // A halted or paused symbol (ITCH 'H') is not quoted: its quotes are pulled when the halt is
 // published, and quoting resumes when trading does (quotation-only periods are quoted).
 #include <algorithm>
@@ -38,6 +44,10 @@ struct MarketMakerParams {
   std::int64_t max_position = 500;  // shares; the side that would grow it is pulled
   int replace_ticks = 1;
   int min_half_spread_ticks = 1;
+  double imbalance_skew = 0;     // ticks of fair value per unit of level-1 imbalance (features::imbalance)
+  double ofi_skew = 0;           // ticks of fair value at saturation of tanh(OFI / quote_size)
+  double ofi_halflife_s = 1.0;   // decay of the OFI sum
+  int ofi_levels = 1;            // OFI over levels 1..n
 
   static constexpr auto fields() {
     using P = MarketMakerParams;
@@ -53,6 +63,10 @@ struct MarketMakerParams {
         param::integer("max_position", &P::max_position, 0, 1'000'000'000),
         param::integer("replace_ticks", &P::replace_ticks, 1, 1'000'000),
         param::integer("min_half_spread_ticks", &P::min_half_spread_ticks, 0, 1'000'000),
+        param::number("imbalance_skew", &P::imbalance_skew, -1e6, 1e6),
+        param::number("ofi_skew", &P::ofi_skew, -1e6, 1e6),
+        param::number("ofi_halflife_s", &P::ofi_halflife_s, 1e-6, 1e6),
+        param::integer("ofi_levels", &P::ofi_levels, 1, pipeline::kDepth),
     };
   }
   [[nodiscard]] std::vector<std::string> traded_symbols() const { return symbols; }
@@ -68,8 +82,8 @@ class MarketMaker {
     if (!book.two_sided() || book.stale) return;
     State& st = state(book.locate);
     const BookView others = others_book(ctx, book, st);
-    const double s = others.micro_price() * 1e-4;  // dollars
     const double t = static_cast<double>(book.timestamp) * 1e-9;
+    const double s = fair_value(others, st, t);  // dollars
     if (st.last_t > 0 && t > st.last_t) {
       const double dt = t - st.last_t;
       const double r = s - st.last_s;
@@ -86,7 +100,7 @@ class MarketMaker {
     if (book.two_sided() && !book.stale && !book.halted()) {
       State& st = state(f.locate);
       const BookView others = others_book(ctx, book, st);
-      quote(ctx, others, st, others.micro_price() * 1e-4);
+      quote(ctx, others, st, skewed(others, st));
     }
   }
 
@@ -97,7 +111,7 @@ class MarketMaker {
     } else if (book.two_sided() && !book.stale) {
       State& st = state(locate);  // back from a halt: no need to wait for a change
       const BookView others = others_book(ctx, book, st);
-      quote(ctx, others, st, others.micro_price() * 1e-4);
+      quote(ctx, others, st, skewed(others, st));
     }
   }
 
@@ -121,6 +135,9 @@ class MarketMaker {
  private:
   struct State {
     double last_s = 0, last_t = 0, var_per_s = 0;
+    double ofi = 0, ofi_t = 0;     // decayed OFI of the others' book, and when it was last updated
+    features::Depth prev{};        // the others' book at the last update (OFI)
+    bool has_prev = false;
     std::uint64_t bid_id = 0, ask_id = 0;
   };
 
@@ -131,6 +148,32 @@ class MarketMaker {
                                   st.ask_id != 0 ? ctx.order(st.ask_id) : nullptr};
     BookView v = book_without(book, own);
     return v.two_sided() ? v : book;
+  }
+
+  // The micro-price of the others' book, skewed; updates the OFI state (once per book event).
+  double fair_value(const BookView& others, State& st, double t) const noexcept {
+    const features::Depth d = depth_of(others);
+    if (p_.ofi_skew != 0) {
+      if (st.has_prev) {
+        const double decay = t > st.ofi_t ? std::exp2(-(t - st.ofi_t) / p_.ofi_halflife_s) : 1.0;
+        st.ofi = st.ofi * decay +
+                 static_cast<double>(features::ofi(st.prev, d, static_cast<std::uint32_t>(p_.ofi_levels)));
+      }
+      st.prev = d;
+      st.has_prev = true;
+      st.ofi_t = t;
+    }
+    return skewed(d, st);
+  }
+  double skewed(const BookView& others, const State& st) const noexcept { return skewed(depth_of(others), st); }
+  double skewed(const features::Depth& d, const State& st) const noexcept {
+    double s = features::micro_price(d).value_or(0.0);  // two-sided here: always a value
+    if (p_.imbalance_skew != 0 || p_.ofi_skew != 0) {
+      const double tick = static_cast<double>(p_.tick) * 1e-4;
+      s += tick * (p_.imbalance_skew * features::imbalance(d).value_or(0.0) +
+                   p_.ofi_skew * std::tanh(st.ofi / static_cast<double>(p_.quote_size)));
+    }
+    return s;
   }
 
   State& state(Locate locate) {

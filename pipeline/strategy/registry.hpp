@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -122,6 +123,46 @@ inline AnyParams parse_params(std::string_view type, const core::ConfigSection& 
 // The symbols a strategy trades (resolved to locates by the strategy stage).
 inline std::vector<std::string> traded_symbols(const AnyParams& p) {
   return std::visit([](const auto& q) { return q.traded_symbols(); }, p);
+}
+
+// The microstructure features a [[strategies]] table declares (read through ctx.features(locate);
+// docs/features.md): `features = ["micro_price", "ofi_1", ...]` (names of the dump's columns, or
+// "seed" / "all") and `feature_params = ["vol_window=50", ...]` (hft-itch features' --param).
+// Neither key: no features, no cost. An unknown name or a bad parameter throws ConfigError naming
+// the file, line and key.
+struct FeatureDeclaration {
+  features::FeatureMask mask = 0;
+  features::Params params;
+};
+inline FeatureDeclaration parse_features(const core::ConfigSection& s) {
+  FeatureDeclaration d;
+  for (const auto& name : s.strings("features")) {
+    if (name == "seed" || name == "all") {
+      d.mask |= features::parse_set(name);
+      continue;
+    }
+    const auto f = features::feature_by_name(name);
+    if (!f) {
+      std::string known;
+      for (std::size_t i = 0; i < features::kFeatureCount; ++i)
+        known.append(i == 0 ? "" : ", ").append(features::feature_name(static_cast<features::Feature>(i)));
+      s.fail("features", "unknown feature \"" + name + "\" (known: seed, all, " + known + ")");
+    }
+    d.mask |= features::bit(*f);
+  }
+  for (const auto& nv : s.strings("feature_params")) {
+    try {
+      d.params.set(nv);
+    } catch (const std::invalid_argument& e) {
+      s.fail("feature_params", e.what());
+    }
+  }
+  try {
+    d.params.validate();
+  } catch (const std::invalid_argument& e) {
+    s.fail("feature_params", e.what());
+  }
+  return d;
 }
 
 // Start-up: the strategy for a set of parameters.

@@ -79,6 +79,19 @@ struct BookView {
   }
 };
 
+// A view's levels as the features library's Depth (pipeline/features: micro_price(), imbalance(),
+// ofi() apply to any book, e.g. a strategy's book less its own quotes).
+[[nodiscard]] inline features::Depth depth_of(const BookView& b) noexcept {
+  features::Depth d;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(pipeline::kDepth); ++i) {
+    d.bid_px[i] = b.bids[i].price > 0 && b.bids[i].shares > 0 ? static_cast<std::uint32_t>(b.bids[i].price) : 0;
+    d.bid_sz[i] = d.bid_px[i] != 0 ? b.bids[i].shares : 0;
+    d.ask_px[i] = b.asks[i].price > 0 && b.asks[i].shares > 0 ? static_cast<std::uint32_t>(b.asks[i].price) : 0;
+    d.ask_sz[i] = d.ask_px[i] != 0 ? b.asks[i].shares : 0;
+  }
+  return d;
+}
+
 struct TradePrint {
   Locate locate;
   Price price;

@@ -104,8 +104,12 @@ class RowWriter {
         mark_(std::size_t{max_locate} + 1, 0) {
     for (std::size_t i = 0; i < features::kFeatureCount; ++i) {
       const auto f = static_cast<features::Feature>(i);
-      if (engine.wanted() & features::bit(f)) columns_.push_back(f);
+      if (!(engine.wanted() & features::bit(f))) continue;
+      columns_.push_back(f);
+      source_.push_back(source_of(f));
+      if (source_.back() != Source::kNone) ++cached_columns_;
     }
+    cache_of_.assign(std::size_t{max_locate} + 1, 0);
   }
 
   void header() {
@@ -176,9 +180,48 @@ class RowWriter {
   std::uint64_t rows() const noexcept { return rows_; }
 
  private:
+  // What a feature is computed from, when that alone: its cell's text is reused while the
+  // engine's counter of that source is unchanged (most cells are unchanged from a stock's previous
+  // row, and formatting a double is the dump's largest cost).
+  enum class Source : std::uint8_t { kNone, kDepth, kMids, kExecutions, kConstant };
+  static Source source_of(features::Feature f) noexcept {
+    using F = features::Feature;
+    switch (f) {
+      case F::kMid: case F::kMicroPrice: case F::kWeightedMid: case F::kImbalance: case F::kWeightedImbalance:
+      case F::kBookPressure: case F::kSpread: case F::kRelativeSpread: case F::kEntropy: case F::kMicroPriceDepth:
+      case F::kMicroPriceAdjusted: case F::kVwapBuy: case F::kVwapSell: case F::kSlippageBuy: case F::kSlippageSell:
+        return Source::kDepth;
+      case F::kRealizedVol: case F::kVelocity: case F::kAcceleration: case F::kFracPrice: case F::kRsi:
+      case F::kMacdSignal: case F::kBollingerPosition: case F::kHurst:
+        return Source::kMids;
+      case F::kKyleLambda: case F::kAmihud: case F::kFracVolume: case F::kRollSpread:
+        return Source::kExecutions;
+      case F::kHawkesExcitation:
+        return Source::kConstant;
+      default:
+        return Source::kNone;
+    }
+  }
+  struct Cell {
+    std::uint64_t key = ~std::uint64_t{0};  // the source's counter when `text` was made
+    std::uint8_t len = 0;                   // 0: empty cell
+    char text[31];
+  };
+  // The cached cells of stock `l` (cached_columns_ of them), made on its first row.
+  Cell* cells_of(std::uint16_t l) {
+    std::uint32_t& at = cache_of_[l];
+    if (at == 0) {
+      cells_.resize(cells_.size() + cached_columns_);
+      at = static_cast<std::uint32_t>(cells_.size() / cached_columns_);
+    }
+    return cells_.data() + std::size_t{at - 1} * cached_columns_;
+  }
+
   void row(std::uint16_t l, std::uint64_t ts) {
     engine_.values(l, values_);
     engine_.consume(l);
+    const features::FeatureEngine::Versions ver = engine_.versions(l);
+    Cell* cell = cached_columns_ != 0 ? cells_of(l) : nullptr;
     ++rows_;
     fmt::memory_buffer& b = out_.buffer();
     const itch::Symbol symbol = books_.info(l).symbol;  // info() returns a copy: keep it alive
@@ -204,11 +247,28 @@ class RowWriter {
       append_uint(ts);
       out_.put(',');
       out_.append(sym);
-      for (const auto f : columns_) {
+      for (std::size_t c = 0; c < columns_.size(); ++c) {
+        const auto f = columns_[c];
         out_.put(',');
-        if (values_.has_value(f)) {
-          b.append(num, append_double(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]));
+        const Source src = source_[c];
+        if (src == Source::kNone) {
+          if (values_.has_value(f))
+            b.append(num, append_double(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]));
+          continue;
         }
+        const std::uint64_t key = src == Source::kDepth ? ver.depth
+                                  : src == Source::kMids ? ver.mids
+                                  : src == Source::kExecutions ? ver.executions
+                                                               : 0;
+        Cell& k = *cell++;
+        if (k.key != key) {
+          k.key = key;
+          k.len = values_.has_value(f) ? static_cast<std::uint8_t>(append_double(k.text, k.text + sizeof k.text,
+                                                                                  values_.v[static_cast<std::size_t>(f)]) -
+                                                                    k.text)
+                                       : 0;
+        }
+        b.append(k.text, k.text + k.len);
       }
       out_.put('\n');
     }
@@ -230,6 +290,10 @@ class RowWriter {
   std::vector<std::uint64_t> bar_;          // by locate: next time boundary, or messages in the bar
   std::vector<double> mark_;                // by locate: executed shares or dollars at the last row
   std::vector<features::Feature> columns_;
+  std::vector<Source> source_;       // by column
+  std::size_t cached_columns_ = 0;   // columns with a source other than kNone
+  std::vector<std::uint32_t> cache_of_;  // by locate: 0 none yet, else 1 + index of its cells
+  std::vector<Cell> cells_;
   features::Values values_;
   std::uint64_t rows_ = 0;
 };

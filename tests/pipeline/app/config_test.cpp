@@ -109,6 +109,30 @@ TEST(HftdConfig, ClearErrors) {
   EXPECT_NE(e.find("powers of two"), std::string::npos) << e;
 }
 
+TEST(HftdConfig, StrategiesDeclareTheirFeatures) {
+  const std::string mm = std::string(kMinimal) + "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"AAPL\"]\n";
+  auto doc = core::ConfigDocument::parse(mm + "features = [\"micro_price\", \"ofi_1\"]\nfeature_params = [\"vol_window=50\"]\n",
+                                         "hftd.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.strategies.size(), 1u);
+  EXPECT_EQ(c.strategies[0].features,
+            features::bit(features::Feature::kMicroPrice) | features::bit(features::Feature::kOfi1));
+  EXPECT_EQ(c.strategies[0].feature_params.vol_window, 50u);
+  auto plain = core::ConfigDocument::parse(mm, "hftd.toml");
+  EXPECT_EQ(parse_hftd_config(plain->root()).strategies[0].features, 0u) << "no key: no features";
+  auto seed = core::ConfigDocument::parse(mm + "features = [\"seed\"]\n", "hftd.toml");
+  EXPECT_EQ(parse_hftd_config(seed->root()).strategies[0].features, features::kSeedSet);
+
+  std::string e = error_of(mm + "features = [\"mid\", \"micro_prise\"]\n");
+  EXPECT_NE(e.find("hftd.toml"), std::string::npos) << e;
+  EXPECT_NE(e.find(":9"), std::string::npos) << "the line of the key: " << e;
+  EXPECT_NE(e.find("strategies[0].features: unknown feature \"micro_prise\""), std::string::npos) << e;
+  e = error_of(mm + "feature_params = [\"vol_window=0\"]\n");
+  EXPECT_NE(e.find("strategies[0].feature_params"), std::string::npos) << e;
+  e = error_of(mm + "feature_params = [\"no_such=1\"]\n");
+  EXPECT_NE(e.find("strategies[0].feature_params"), std::string::npos) << e;
+}
+
 TEST(HftdConfig, JournalAndRecovery) {
   auto doc = core::ConfigDocument::parse(std::string("instance = \"a-1\"\n") + kMinimal +
                                              "[journal]\ndir = \"/tmp/j\"\nsync = \"every\"\n[recovery]\nworking_orders = \"cancel\"\n",

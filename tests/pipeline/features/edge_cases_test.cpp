@@ -258,3 +258,50 @@ TEST(FeatureEdges, NoAllocationPerUpdate) {
 
 }  // namespace
 }  // namespace hft::features
+
+namespace hft::features {
+namespace {
+
+TEST(FeatureEdges, VwapToFillEmdAndRollOnSmallBooks) {
+  Depth d = book(100000, 300, 100200, 100);
+  d.ask_px[1] = 100300;
+  d.ask_sz[1] = 400;
+  EXPECT_EQ(vwap_to_fill(d, 0, 100), 10.02);
+  EXPECT_DOUBLE_EQ(*vwap_to_fill(d, 0, 300), (100200.0 * 100 + 100300.0 * 200) / 300 / 1e4);
+  EXPECT_FALSE(vwap_to_fill(d, 0, 501).has_value()) << "more than the displayed asks";
+  EXPECT_FALSE(vwap_to_fill(d, 1, 301).has_value());
+  EXPECT_FALSE(vwap_to_fill(d, 1, 0).has_value());
+  EXPECT_EQ(emd(d, d, 5), 0.0) << "the same profile";
+  EXPECT_FALSE(emd(d, Depth{}, 5).has_value()) << "an empty book has no profile";
+  // all the mass moves one tick ($0.01) up
+  EXPECT_DOUBLE_EQ(*emd(book(100000, 100, 0, 0), book(100100, 50, 0, 0), 5), 0.01);
+
+  Params p;
+  p.roll_window = 2;
+  p.vwap_shares = 400;
+  FeatureEngine e(p, kAllSet, 10, 10);
+  Values v;
+  e.update(1, ev(1, EventKind::kAdd, 0, 300, 100000), book(100000, 300, 0, 0));
+  e.values(1, v);
+  expect_finite(v);
+  EXPECT_FALSE(v.has_value(Feature::kVwapBuy)) << "no asks";
+  EXPECT_FALSE(v.has_value(Feature::kVwapSell)) << "300 bid shares for 400";
+  EXPECT_FALSE(v.has_value(Feature::kEmd)) << "no row began yet";
+  EXPECT_FALSE(v.has_value(Feature::kMicroPriceDepth));
+  e.consume(1);
+  // executions at 10.00, 10.01, 10.00, 10.01: changes +1, -1, +1 cents: covariance -1 cent^2
+  const std::uint32_t px[] = {100000, 100100, 100000, 100100};
+  for (int i = 0; i < 4; ++i) {
+    e.update(1, ev(10 + i, EventKind::kExecute, 1, 1, px[i]), d);
+    e.values(1, v);
+    expect_finite(v);
+    EXPECT_EQ(v.has_value(Feature::kRollSpread), i == 3) << "two pairs of changes from the fourth execution";
+  }
+  EXPECT_DOUBLE_EQ(*v.get(Feature::kRollSpread), 0.02) << "2 sqrt(1 cent^2)";
+  EXPECT_TRUE(v.has_value(Feature::kEmd));
+  EXPECT_DOUBLE_EQ(*v.get(Feature::kVwapBuy), 10.0275);
+  EXPECT_GT(*v.get(Feature::kSlippageBuy), 0.0);
+}
+
+}  // namespace
+}  // namespace hft::features

@@ -132,6 +132,60 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     out.set(Feature::kBookPressure, bp);
     out.set(Feature::kSpread, a - b);
     out.set(Feature::kRelativeSpread, (a - b) / mid * 10000);
+    double wb = 0, wa = 0;  // depth-weighted micro-price: level-1 prices, decayed depth over N levels
+    for (std::uint32_t i = 0; i < nl; ++i) {
+      wb += std::exp(-p.imbalance_decay * i) * double(d.bid_sz[i]);
+      wa += std::exp(-p.imbalance_decay * i) * double(d.ask_sz[i]);
+    }
+    if (wb + wa > 0) out.set(Feature::kMicroPriceDepth, (b * wa + a * wb) / (wb + wa));
+    if (bq + aq > 0) {
+      const double sign = bq > aq ? 1 : bq < aq ? -1 : 0;
+      out.set(Feature::kMicroPriceAdjusted, (b * aq + a * bq) / (bq + aq) + p.mp_adjust * (a - b) * sign);
+    }
+  }
+  // VWAP of vwap_shares walking the displayed levels
+  for (int side = 0; side < 2; ++side) {
+    const auto& lp = side == 0 ? d.ask_px : d.bid_px;
+    const auto& ls = side == 0 ? d.ask_sz : d.bid_sz;
+    double left = p.vwap_shares, cost = 0;
+    for (std::size_t i = 0; i < kMaxLevels && lp[i] != 0 && left > 0; ++i) {
+      const double take = std::min(left, double(ls[i]));
+      cost += take * px(lp[i]);
+      left -= take;
+    }
+    if (left > 0) continue;
+    const double v = cost / p.vwap_shares;
+    out.set(side == 0 ? Feature::kVwapBuy : Feature::kVwapSell, v);
+    if (two) {
+      const double mid = (px(d.bid_px[0]) + px(d.ask_px[0])) / 2;
+      out.set(side == 0 ? Feature::kSlippageBuy : Feature::kSlippageSell, (side == 0 ? v - mid : mid - v) / mid * 1e4);
+    }
+  }
+  // EMD between the depth when the row began and now: integral of |F_prev - F_now| over price
+  if (since > 0) {
+    const Depth& q0 = h[since - 1].depth;
+    std::map<std::uint32_t, std::pair<double, double>> mass;  // price -> (prev shares, now shares)
+    double t0 = 0, t1 = 0;
+    for (std::uint32_t i = 0; i < nl; ++i) {
+      if (q0.bid_sz[i] > 0) mass[q0.bid_px[i]].first += double(q0.bid_sz[i]);
+      if (q0.ask_sz[i] > 0) mass[q0.ask_px[i]].first += double(q0.ask_sz[i]);
+      if (d.bid_sz[i] > 0) mass[d.bid_px[i]].second += double(d.bid_sz[i]);
+      if (d.ask_sz[i] > 0) mass[d.ask_px[i]].second += double(d.ask_sz[i]);
+      t0 += double(q0.bid_sz[i] + q0.ask_sz[i]);
+      t1 += double(d.bid_sz[i] + d.ask_sz[i]);
+    }
+    if (t0 > 0 && t1 > 0) {
+      double emd = 0;
+      for (auto it = mass.begin(); it != mass.end() && std::next(it) != mass.end(); ++it) {
+        double f0 = 0, f1 = 0;  // the two CDFs at this price, from scratch
+        for (auto jt = mass.begin(); jt != std::next(it); ++jt) {
+          f0 += jt->second.first / t0;
+          f1 += jt->second.second / t1;
+        }
+        emd += std::fabs(f0 - f1) * px(std::next(it)->first - it->first);
+      }
+      out.set(Feature::kEmd, emd);
+    }
   }
   {
     const double bq = double(d.bid_sz[0]), aq = double(d.ask_sz[0]);
@@ -155,6 +209,7 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   }
   // Flows since the row began. OFI per Cont, Kukanov & Stoikov, eq. (10) for each level.
   std::array<std::int64_t, 5> ofi{};  // levels 1..5 summed
+  std::array<std::int64_t, 5> ofi_lv{};  // each level alone
   std::int64_t lim = 0, can = 0, trd = 0;
   bool has_eff = false;
   double eff = 0;
@@ -173,6 +228,7 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
       if (pa >= pa0) e += b.ask_sz[i];
       cum += e;
       ofi[i] += cum;
+      ofi_lv[i] += e;
     }
     const Event& ev = h[j].event;
     const std::int64_t s = ev.side == 0 ? 1 : -1;
@@ -196,6 +252,38 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   out.set(Feature::kOfiCancel, double(can));
   out.set(Feature::kOfiTrade, double(trd));
   if (has_eff) out.set(Feature::kEffectiveSpread, eff);
+  {
+    double x = 0;
+    for (std::size_t i = 0; i < 5; ++i) x += p.ofi_weights[i] * double(ofi_lv[i]);
+    out.set(Feature::kOfiIntegrated, x);
+  }
+
+  // Realized spread: each execution j is resolved at the first later update whose time is past
+  // t_j + delta, against the mid before that update; the row shows the last one resolved in it.
+  {
+    const std::size_t last = h.size() - 1;
+    bool has = false;
+    double val = 0;
+    std::size_t best_k = 0;
+    for (std::size_t j = 0; j < h.size(); ++j) {
+      const Event& ev = h[j].event;
+      if (ev.kind != EventKind::kExecute || ev.price == 0) continue;
+      std::size_t k = j + 1;
+      while (k < h.size() && h[k].ts <= ev.timestamp + p.realized_delta_ns) ++k;
+      if (k > last || k < since) continue;  // not resolved yet, or in an earlier row
+      const Depth& before = h[k - 1].depth;
+      if (before.bid_px[0] == 0 || before.ask_px[0] == 0) continue;
+      const double mid = (px(before.bid_px[0]) + px(before.ask_px[0])) / 2;
+      const double sign = ev.side == 1 ? 1 : -1;  // a resting ask executed: buyer-initiated
+      // the last resolved: the latest update k, then the latest execution j
+      if (!has || k >= best_k) {
+        best_k = k;
+        has = true;
+        val = 2 * sign * (px(ev.price) - mid);
+      }
+    }
+    if (has) out.set(Feature::kRealizedSpread, val);
+  }
 
   // The series of mid changes, rebuilt from every snapshot.
   std::vector<double> m;
@@ -225,6 +313,51 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     double f = 0;
     for (std::size_t j = 0; j < w.size(); ++j) f += w[j] * m[n - 1 - j];
     out.set(Feature::kFracPrice, f);
+  }
+  // Hurst: R/S over the last hurst_window returns at the last multiple of hurst_every mid changes
+  for (std::size_t nn = n; nn > 0; --nn) {
+    if (nn % p.hurst_every != 0) continue;
+    if (nn - 1 < p.hurst_window) break;
+    std::vector<double> r;
+    for (std::size_t i = nn - p.hurst_window; i < nn; ++i) r.push_back(std::log(m[i] / m[i - 1]));
+    std::vector<std::pair<double, double>> pts;  // (ln size, ln mean R/S)
+    for (std::size_t size = r.size(); size >= 8; size /= 2) {
+      const std::size_t chunks = r.size() / size;
+      std::vector<double> rs;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t from = r.size() - (chunks - c) * size;
+        double mean = 0;
+        for (std::size_t i = 0; i < size; ++i) mean += r[from + i];
+        mean /= size;
+        std::vector<double> y{0.0};  // cumulative deviations, Y_0 = 0
+        double var = 0;
+        for (std::size_t i = 0; i < size; ++i) {
+          y.push_back(y.back() + (r[from + i] - mean));
+          var += (r[from + i] - mean) * (r[from + i] - mean);
+        }
+        const double sd = std::sqrt(var / size);
+        if (sd > 0) rs.push_back((*std::max_element(y.begin(), y.end()) - *std::min_element(y.begin(), y.end())) / sd);
+      }
+      double sum = 0;
+      for (const double x : rs) sum += x;
+      if (!rs.empty() && sum > 0) pts.emplace_back(std::log(double(size)), std::log(sum / rs.size()));
+    }
+    if (pts.size() >= 2) {
+      double mx = 0, my = 0;
+      for (const auto& [x, y] : pts) {
+        mx += x;
+        my += y;
+      }
+      mx /= pts.size();
+      my /= pts.size();
+      double sxy = 0, sxx = 0;
+      for (const auto& [x, y] : pts) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+      }
+      out.set(Feature::kHurst, sxy / sxx);
+    }
+    break;
   }
   if (n > p.rsi_period) {
     double g = 0, l = 0;
@@ -284,6 +417,24 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     }
     last_mid = mid;
   }
+  // Roll: covariance of successive execution price changes over the last roll_window pairs, exact
+  {
+    std::vector<std::int64_t> prices, dps;
+    for (const Snap& s : h)
+      if (s.event.kind == EventKind::kExecute && s.event.price != 0) prices.push_back(s.event.price);
+    for (std::size_t i = 1; i < prices.size(); ++i) dps.push_back(prices[i] - prices[i - 1]);
+    const std::size_t pairs = dps.size() > 0 ? dps.size() - 1 : 0, rw = p.roll_window;
+    if (pairs >= rw) {
+      i128 sx = 0, sy = 0, sxy = 0;
+      for (std::size_t j = dps.size() - rw; j < dps.size(); ++j) {
+        sx += dps[j];
+        sy += dps[j - 1];
+        sxy += i128{dps[j]} * dps[j - 1];
+      }
+      const i128 cov = i128(rw) * sxy - sx * sy;  // rw^2 x cov
+      if (cov <= 0) out.set(Feature::kRollSpread, 2 * std::sqrt(double(-cov)) / double(rw) / 10000);
+    }
+  }
   if (cum.size() >= w.size()) {
     double f = 0;
     for (std::size_t j = 0; j < w.size(); ++j) f += w[j] * cum[cum.size() - 1 - j];
@@ -330,6 +481,13 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
 double floor_of(Feature f, const Values& n) {
   switch (f) {
     case Feature::kKyleLambda: return 1e-15;
+    case Feature::kEmd: return 1e-12;
+    case Feature::kHurst: return 1e-9;
+    case Feature::kEffectiveSpread:
+    case Feature::kRealizedSpread: return 1e-9 * std::max(1.0, n.v[static_cast<std::size_t>(Feature::kMid)]);
+    case Feature::kSlippageBuy:
+    case Feature::kSlippageSell: return 1e-6;
+    case Feature::kMicroPriceAdjusted: return 1e-9 * std::max(1.0, n.v[static_cast<std::size_t>(Feature::kMid)]);
     case Feature::kBollingerPosition: return 1e-9;
     case Feature::kMacdSignal:
     case Feature::kVelocity:
@@ -448,12 +606,23 @@ Params small_windows() {
   p.macd_signal = 3;
   p.bollinger_window = 4;
   p.hawkes_beta = 50;
+  p.roll_window = 3;
+  p.vwap_shares = 300;
+  p.mp_adjust = 0.25;
+  p.ofi_weights = {0.5, 0.25, 0.125, 0.0625, 0.0625};
+  p.realized_delta_ns = 1'000'000;
+  p.hurst_window = 16;
+  p.hurst_every = 4;
   return p;
 }
 
+// (hurst wants hurst_window + 1 mid changes of one stock: the generated days' mids move a few
+// times per thousand messages, so the ten-level run below checks it.)
 void expect_every_feature_seen(const Outcome& o) {
   for (std::size_t i = 0; i < kFeatureCount; ++i)
-    EXPECT_GT(o.had[i], 0u) << feature_name(static_cast<Feature>(i)) << " never had a value";
+    if (static_cast<Feature>(i) != Feature::kHurst) {
+      EXPECT_GT(o.had[i], 0u) << feature_name(static_cast<Feature>(i)) << " never had a value";
+    }
 }
 
 TEST(FeaturesNaive, RealNasdaqSnippetSmallWindows) {
@@ -494,13 +663,67 @@ TEST(FeaturesNaive, GeneratedDayTenLevelsRowsOfFive) {
   p.levels = 10;
   p.frac_threshold = 1e-2;
   p.vol_window = 10;
+  p.realized_delta_ns = 50'000'000;
   const Outcome o = run(sim::generate_binaryfile(c), p, c.stocks, 5);
+  EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kRealizedSpread)], 0u);
   EXPECT_GT(o.updates, 30'000u);
   EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kFracPrice)], 0u);
   EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kRealizedVol)], 0u);
   std::printf("generated, 10 levels: %llu updates, %llu values compared, %llu with frac_price\n",
               (unsigned long long)o.updates, (unsigned long long)o.compared_values,
               (unsigned long long)o.had[static_cast<std::size_t>(Feature::kFracPrice)]);
+}
+
+// A synthetic book whose mid walks (the generated days' mids move too rarely for hurst): every
+// feature against the naive formulas after each update, one row per update.
+TEST(FeaturesNaive, RandomWalkBookEveryFeature) {
+  Params p = small_windows();
+  p.hurst_window = 16;
+  p.hurst_every = 4;
+  FeatureEngine engine(p, kAllSet, 4, 4);
+  std::vector<Snap> h;
+  std::uint64_t state = 7, ts = 34'200'000'000'000;
+  auto rnd = [&](std::uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  std::int64_t bid = 1'000'000;
+  std::array<std::uint64_t, kFeatureCount> had{};
+  Values got;
+  for (int step = 0; step < 1500; ++step) {
+    ts += rnd(2'000'000);
+    bid += (static_cast<std::int64_t>(rnd(3)) - 1) * 100;
+    Depth d;
+    for (std::uint32_t i = 0; i < 5; ++i) {
+      d.bid_px[i] = static_cast<std::uint32_t>(bid - 100 * i);
+      d.bid_sz[i] = static_cast<std::int64_t>(100 * (1 + rnd(5)));
+      d.ask_px[i] = static_cast<std::uint32_t>(bid + 100 * (1 + rnd(2)) + 100 * i);
+      d.ask_sz[i] = static_cast<std::int64_t>(100 * (1 + rnd(5)));
+    }
+    Event e{ts, EventKind::kAdd, static_cast<std::uint8_t>(rnd(2)), 100, d.bid_px[0], 0};
+    if (step % 4 == 0) {
+      e.kind = EventKind::kExecute;
+      e.price = e.side == 0 ? d.bid_px[0] : d.ask_px[0];
+    }
+    engine.update(1, e, d);
+    h.push_back({ts, d, e});
+    engine.values(1, got);
+    const Values want = naive(p, h, h.size() - 1);
+    for (std::size_t i = 0; i < kFeatureCount; ++i) {
+      const auto f = static_cast<Feature>(i);
+      const auto a = got.get(f), b = want.get(f);
+      ASSERT_EQ(a.has_value(), b.has_value()) << feature_name(f) << " at update " << step;
+      if (!a) continue;
+      ++had[i];
+      ASSERT_TRUE(std::isfinite(*a)) << feature_name(f);
+      const double tol = is_integer_feature(f) ? 0 : 1e-9 * std::max(std::fabs(*a), std::fabs(*b)) + floor_of(f, want);
+      ASSERT_LE(std::fabs(*a - *b), tol) << feature_name(f) << " at update " << step << ": engine " << *a << ", naive " << *b;
+    }
+    engine.consume(1);
+  }
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kHurst)], 1000u);
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kRealizedSpread)], 100u);
+  EXPECT_GT(had[static_cast<std::size_t>(Feature::kRollSpread)], 0u);
 }
 
 }  // namespace

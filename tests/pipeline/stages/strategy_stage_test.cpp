@@ -296,6 +296,8 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
   stage.add("other", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"},
             features::bit(features::Feature::kImbalance));
   ASSERT_NE(stage.features(), nullptr);
+  core::Histogram published{1, 10'000'000'000ull, 3};  // hftd: the control file's "feature_update"
+  stage.set_feature_histogram(published);
   stage.poll();
 
   // the same events into an engine of our own
@@ -354,6 +356,8 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
   EXPECT_EQ(other.get(features::Feature::kImbalance), want.get(features::Feature::kImbalance));
   EXPECT_EQ(stage.context(0).features(9).has, 0u) << "declared nothing, sees nothing";
   EXPECT_EQ(stage.feature_time().total_count(), 4u) << "one timed update per book event";
+  EXPECT_EQ(published.total_count(), 4u) << "the times go to the histogram hftd publishes";
+  EXPECT_EQ(&stage.feature_time(), &published);
 
   hft::testing::AllocationScope scope;
   for (std::uint32_t i = 0; i < 100; ++i) {

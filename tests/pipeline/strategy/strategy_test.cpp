@@ -128,6 +128,62 @@ TEST(MarketMaker, QuotesBothSidesAroundTheMicroPriceWithoutCrossing) {
   EXPECT_EQ(bid.quantity, 100u);
 }
 
+// Bid and ask of the first quotes of `mm` on `book` (after `warm`, if given, as an earlier book).
+std::pair<Price, Price> first_quotes(MarketMakerParams p, const BookView& book, const BookView* warm = nullptr) {
+  Fixture f;
+  MarketMaker mm(std::move(p));
+  if (warm != nullptr) {
+    f.books[5] = *warm;
+    mm.on_book(f.ctx, f.books[5]);
+    for (const OrderIntent& in : f.drain()) {  // cancel them: the next book quotes afresh
+      const WorkingOrder* o = f.ctx.apply(f.report(ReportType::kRejected, in.order_id, 0, 0, 0));
+      mm.on_order(f.ctx, OrderUpdate{o, in.order_id, ReportType::kRejected, {}, 0});
+    }
+  }
+  f.books[5] = book;
+  mm.on_book(f.ctx, f.books[5]);
+  Price bid = 0, ask = 0;
+  for (const OrderIntent& in : f.drain()) (in.side == Side::kBuy ? bid : ask) = in.price;
+  return {bid, ask};
+}
+
+TEST(MarketMaker, FairValueIsTheLibrarysMicroPriceSkewedByImbalanceAndOfi) {
+  Fixture f;
+  BookView book = f.books[5];
+  book.bids[0] = {999'000, 300};
+  book.asks[0] = {1'001'000, 100};  // micro-price 100.05, imbalance +0.5
+  EXPECT_DOUBLE_EQ(*features::micro_price(depth_of(book)), 100.05);
+  MarketMakerParams p;
+  p.quote_size = 100;
+  const auto [bid0, ask0] = first_quotes(p, book);
+  EXPECT_EQ(bid0, 1'000'300) << "100.05 less a half spread of ~1.3 ticks, floored";
+  EXPECT_EQ(ask0, 1'000'700);
+  MarketMakerParams skewed = p;
+  skewed.imbalance_skew = 4;  // 4 ticks x imbalance 0.5 = 2 ticks up
+  const auto [bid1, ask1] = first_quotes(skewed, book);
+  EXPECT_EQ(bid1, bid0 + 200);
+  EXPECT_EQ(ask1, ask0 + 200);
+
+  // OFI: the same micro-price, but the bid grew 150 -> 300 and the ask 50 -> 100: OFI = 150 - 50 = +100,
+  // tanh(100 / 100) = 0.76 -> 3.05 ticks up
+  BookView before = book;
+  before.bids[0] = {999'000, 150};
+  before.asks[0] = {1'001'000, 50};
+  before.timestamp -= 1000;
+  const auto [bid2, ask2] = first_quotes(p, book, &before);
+  EXPECT_EQ(bid2, bid0) << "no OFI skew by default";
+  EXPECT_EQ(ask2, ask0);
+  MarketMakerParams ofi = p;
+  ofi.ofi_skew = 4;
+  const auto [bid3, ask3] = first_quotes(ofi, book, &before);
+  EXPECT_EQ(bid3, bid0 + 300) << "fair value 100.0805";
+  EXPECT_EQ(ask3, ask0 + 300);
+  BookView fewer = book;
+  fewer.bids[0] = {999'000, 50};
+  const Price bid4 = first_quotes(ofi, fewer, &book).first;
+  EXPECT_LT(bid4, first_quotes(p, fewer, &book).first) << "a shrinking bid is negative OFI: quotes move down";
+}
+
 TEST(MarketMaker, LongInventorySkewsQuotesDownAndPullsTheBidAtTheLimit) {
   Fixture f;
   MarketMakerParams p;
@@ -255,6 +311,7 @@ TEST(BookWithout, RemovesOwnLeavesAndEmptiedLevels) {
 // feed shows back must not make the market maker move them.
 TEST(MarketMaker, ItsOwnQuotesOnTheFeedDoNotMoveItsQuotes) {
   int cases = 0, flickering = 0;
+  for (const double skew : {0.0, 3.0})  // imbalance and OFI skews (features of the others' book)
   for (const Price spread_ticks : {2, 3, 4, 6, 10})
     for (const std::uint32_t bid_size : {100u, 300u, 1000u})
       for (const std::uint32_t ask_size : {100u, 300u, 1000u}) {
@@ -264,6 +321,7 @@ TEST(MarketMaker, ItsOwnQuotesOnTheFeedDoNotMoveItsQuotes) {
         others.asks[0] = {static_cast<std::int32_t>(999'500 + spread_ticks * 100), ask_size};
         MarketMakerParams p;
         p.quote_size = 100;
+        p.imbalance_skew = p.ofi_skew = skew;
         MarketMaker mm(p);
         f.books[5] = others;
         mm.on_book(f.ctx, f.books[5]);
@@ -284,7 +342,7 @@ TEST(MarketMaker, ItsOwnQuotesOnTheFeedDoNotMoveItsQuotes) {
         }
         ++cases;
         if (replaces > 0) ++flickering;
-        EXPECT_EQ(replaces, 0) << "spread " << spread_ticks << " ticks, sizes " << bid_size << " x " << ask_size;
+        EXPECT_EQ(replaces, 0) << "skew " << skew << ", spread " << spread_ticks << " ticks, sizes " << bid_size << " x " << ask_size;
       }
   EXPECT_EQ(flickering, 0) << "of " << cases << " books";
 }

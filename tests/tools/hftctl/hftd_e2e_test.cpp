@@ -109,6 +109,7 @@ type = "market_maker"
 symbols = ["AAA", "BBB", "CCC", "DDD"]
 quote_size = 100
 max_position = 1000
+features = ["micro_price", "ofi_1", "realized_vol"]
 [[threads]]
 name = "hft-pipeline"
 idle = "backoff"
@@ -279,6 +280,7 @@ TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
   r = ctl(hist);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("\ntick_to_trade "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfeature_update "), std::string::npos) << "the strategy declared features: " << r.out;
   int parsed_files = 0;
   for (const auto& e : fs::directory_iterator(hg)) {
     core::HgrmFile f;
@@ -286,7 +288,7 @@ TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
     EXPECT_TRUE(core::parse_hgrm(slurp(e.path()), f, error)) << e.path() << ": " << error;
     ++parsed_files;
   }
-  EXPECT_EQ(parsed_files, 7) << "one per hop";
+  EXPECT_EQ(parsed_files, 8) << "one per hop, and feature_update";
   if (gnuplot) {
     EXPECT_EQ(slurp(png).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   }
@@ -295,6 +297,12 @@ TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
   r = ctl({"metrics", "--once"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("hftd_order_entry_ready{instance=\"" + instance_ + "\"} 1\n"), std::string::npos);
+  EXPECT_NE(r.out.find("hftd_latency_seconds_count{instance=\"" + instance_ + "\",hop=\"feature_update\"} "),
+            std::string::npos)
+      << "the feature-update times in Prometheus";
+  EXPECT_EQ(r.out.find("hftd_latency_seconds_count{instance=\"" + instance_ + "\",hop=\"feature_update\"} 0\n"),
+            std::string::npos)
+      << "and some were recorded";
   if (const auto promtool = on_path("promtool")) {
     std::ofstream(dir_ / "m.txt") << r.out;
     const Result lint = run({"/bin/sh", "-c", promtool->string() + " check metrics < " + (dir_ / "m.txt").string()}, dir_);
