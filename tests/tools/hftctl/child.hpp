@@ -4,11 +4,17 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "tests/support/child_process.hpp"
 
@@ -62,6 +68,36 @@ inline std::string http_get(std::uint16_t port, const std::string& request, int 
   }
   ::close(fd);
   return response;
+}
+
+// hft-exchange for the end-to-end tests: $HFT_EXCHANGE, else this build's.
+inline std::optional<fs::path> exchange_program() {
+  if (const char* env = std::getenv("HFT_EXCHANGE"); env != nullptr && *env != '\0' && fs::exists(env)) return fs::path(env);
+  if (fs::exists(program("hft-exchange"))) return program("hft-exchange");
+  return std::nullopt;
+}
+
+// Polls `done` every 10 ms until it holds or `limit` passes; its last answer.
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// True when a TCP socket listens on `port` (IPv4, any address): /proc/net/tcp, state 0A.
+inline bool tcp_listening(std::uint16_t port) {
+  std::ifstream f("/proc/net/tcp");
+  std::string line;
+  const std::string want = fmt::format(":{:04X} ", port);
+  while (std::getline(f, line)) {
+    const std::size_t local = line.find(':', line.find(':') + 1);  // after "sl:", the local address
+    if (local == std::string::npos) continue;
+    if (line.compare(local, want.size(), want) == 0 && line.find(" 0A ") != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace hft::hftctl_test

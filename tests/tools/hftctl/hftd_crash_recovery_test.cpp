@@ -38,33 +38,6 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<fs::path> exchange_program() {
-  if (const char* env = std::getenv("HFT_EXCHANGE"); env != nullptr && *env != '\0' && fs::exists(env)) return fs::path(env);
-  if (fs::exists(program("hft-exchange"))) return program("hft-exchange");
-  return std::nullopt;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
-
-bool tcp_listening(std::uint16_t port) {
-  std::ifstream f("/proc/net/tcp");
-  std::string line;
-  const std::string want = fmt::format(":{:04X} ", port);
-  while (std::getline(f, line)) {
-    const std::size_t local = line.find(':', line.find(':') + 1);
-    if (local == std::string::npos) continue;
-    if (line.compare(local, want.size(), want) == 0 && line.find(" 0A ") != std::string::npos) return true;
-  }
-  return false;
-}
-
 struct Book {
   std::map<std::string, std::int64_t> shares;  // signed, per symbol
   std::map<std::string, std::int64_t> cash;    // 1/10,000 $
