@@ -58,12 +58,15 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-// Creates (or empties) a segment file, preallocates it, writes its header and maps it.
+// Creates (or replaces) a segment file, preallocates it, writes its header and maps it. The file
+// is made under a temporary name and renamed into place once its header is on disk, so a reader
+// of a live journal (hft-journal while hftd runs) never meets a segment without its header.
 bool create_segment(const std::string& path, const FileHeader& header, JournalWriter::Slot& slot, int dir_fd,
                     std::string& error) noexcept {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    error = fmt::format("{}: cannot create: {}", path, errno_text(errno));
+    error = fmt::format("{}: cannot create: {}", tmp, errno_text(errno));
     return false;
   }
   const auto bytes = static_cast<off_t>(header.segment_bytes);
@@ -77,7 +80,12 @@ bool create_segment(const std::string& path, const FileHeader& header, JournalWr
     return false;
   }
   if (::pwrite(fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) || ::fdatasync(fd) != 0) {
-    error = fmt::format("{}: cannot write the header: {}", path, errno_text(errno));
+    error = fmt::format("{}: cannot write the header: {}", tmp, errno_text(errno));
+    ::close(fd);
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = fmt::format("{}: cannot rename to {}: {}", tmp, path, errno_text(errno));
     ::close(fd);
     return false;
   }
