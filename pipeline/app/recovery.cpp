@@ -144,7 +144,15 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
         while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
         while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
         if (!s.empty() && s != out.session) {
-          // Another session of the venue: its numbering starts again.
+          // Another session of the venue: its numbering starts again, and the old session's orders
+          // are gone, as the live egress stage closed them at that login (session_changed()).
+          if (!out.session.empty()) {
+            oms.for_each_working([&](oms::Order& o) {
+              ExecReport gone{};
+              (void)oms.on_canceled(o.user_ref, o.leaves == 0 ? o.quantity : o.leaves, 0, gone);
+              ++out.closed_old_session;
+            });
+          }
           out.session = std::string(s);
           out.next_soup_sequence = p.next_soup_sequence;
         } else if (p.next_soup_sequence > out.next_soup_sequence) {

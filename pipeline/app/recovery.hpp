@@ -26,6 +26,7 @@ struct ReplayResult {
   std::uint64_t records = 0;           // good records replayed (0: nothing to recover)
   std::uint64_t intents = 0, refusals = 0, sent = 0, received = 0, commands = 0, session_states = 0;
   std::uint64_t unknown_replies = 0;   // venue messages the order manager did not know (as live)
+  std::uint64_t closed_old_session = 0;  // orders closed because a later login was to a new venue session
   std::uint64_t next_soup_sequence = 1;  // to request at the login
   std::string session;                 // SoupBinTCP session name (trimmed; "" = none journaled)
   std::uint32_t next_user_ref = 1;
