@@ -641,12 +641,12 @@ std::optional<double> hurst_rs(const double* r, std::size_t n) noexcept {
   return (k * sxy - sx * sy) / den;
 }
 
-void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
+void FeatureEngine::values(std::uint16_t locate, Values& out, FeatureMask only) const noexcept {
   out.has = 0;
   if (locate > max_locate_ || slot_of_[locate] == 0) return;
   const State& s = states_[slot_of_[locate] - 1];
   const Depth& d = s.depth;
-  const FeatureMask w = wanted_;
+  const FeatureMask w = wanted_ & only;
   const std::uint32_t nl = params_.levels;
   const bool two = d.two_sided();
   const double bid = d.bid_px[0], ask = d.ask_px[0];

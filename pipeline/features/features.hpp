@@ -240,7 +240,10 @@ class FeatureEngine {
   // Hot path: one call per book-changing message of `locate`, with the depth after it.
   void update(std::uint16_t locate, const Event& e, const Depth& after) noexcept;
   // The features of `locate` now (all empty for a stock never updated).
-  void values(std::uint16_t locate, Values& out) const noexcept;
+  void values(std::uint16_t locate, Values& out) const noexcept { values(locate, out, kAllSet); }
+  // Only the features of `only` (and wanted); the others' has-value bits are clear. A caller that
+  // keeps the values it already has (the dump reuses cells whose source is unchanged) computes less.
+  void values(std::uint16_t locate, Values& out, FeatureMask only) const noexcept;
   // Forgets every stock (a new feed session); allocates nothing.
   void reset() noexcept;
   // Starts a new row: the flow sums (ofi_*, effective_spread) restart from zero.

@@ -61,37 +61,107 @@ SampleSpec parse_sample(const std::string& text) {
   return s;
 }
 
-// A double as the shortest text that reads back as the same double. Most cells are prices,
-// spreads and share counts: decimals with at most five places, written here with integer
-// arithmetic after checking that the text parses back to exactly `x` (a decimal literal reads as
-// the correctly rounded quotient, which is what the division computes). The rest go through
-// std::to_chars (shortest round trip), several times slower.
+// Number text for the dump, written with integer arithmetic (std::to_chars's shortest round trip
+// was the dump's largest cost).
+//
+// write_uint: the decimal digits of v, two at a time from a table.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+char* write_uint(char* p, std::uint64_t v) noexcept {
+  char tmp[20];
+  char* t = tmp + sizeof tmp;
+  while (v >= 100) {
+    const std::uint64_t q = v / 100;
+    const auto r = static_cast<unsigned>(v - q * 100);
+    t -= 2;
+    std::memcpy(t, kDigitPairs + 2 * r, 2);
+    v = q;
+  }
+  if (v >= 10) {
+    t -= 2;
+    std::memcpy(t, kDigitPairs + 2 * v, 2);
+  } else {
+    *--t = static_cast<char>('0' + v);
+  }
+  const auto n = static_cast<std::size_t>(tmp + sizeof tmp - t);
+  std::memcpy(p, t, n);
+  return p + n;
+}
+
+// '.' and the `digits` digits of `frac` (leading zeros kept), trailing zeros dropped; nothing
+// when frac is 0.
+char* write_fraction(char* p, std::uint64_t frac, int digits) noexcept {
+  if (frac == 0) return p;
+  *p++ = '.';
+  char* q = p + digits;
+  int left = digits;
+  while (left >= 2) {
+    const std::uint64_t d = frac / 100;
+    q -= 2;
+    std::memcpy(q, kDigitPairs + 2 * (frac - d * 100), 2);
+    frac = d;
+    left -= 2;
+  }
+  if (left == 1) *--q = static_cast<char>('0' + frac);
+  q = p + digits;
+  while (q[-1] == '0') --q;  // frac != 0: a nonzero digit stops it
+  return q;
+}
+
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+constexpr int kSignificant = 12;  // digits of a value that is not a short decimal
+
+// A double as text: exact for decimals with at most five places (prices, spreads, sizes, the
+// integer flows: the text reads back as exactly `x`, checked by dividing), otherwise rounded to
+// 12 significant digits (relative error <= 5e-12; docs/features.md), std::to_chars's shortest
+// round trip only outside 1e-9 <= |x| < 1e15. At most 32 characters.
 char* append_double(char* p, char* end, double x) noexcept {
-  const double y = x * 1e5;
-  if (std::fabs(y) < 9e15) {
+  const double ax = std::fabs(x);
+  if (ax < 9e10) {
+    const double y = x * 1e5;
     const auto i = static_cast<std::int64_t>(std::nearbyint(y));
     if (static_cast<double>(i) / 1e5 == x) {
-      std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-i) : static_cast<std::uint64_t>(i);
+      const std::uint64_t u = i < 0 ? static_cast<std::uint64_t>(-i) : static_cast<std::uint64_t>(i);
       if (i < 0) *p++ = '-';
-      p = std::to_chars(p, end, u / 100000).ptr;
-      std::uint64_t frac = u % 100000;
-      if (frac != 0) {
-        *p++ = '.';
-        int digits = 5;
-        while (frac % 10 == 0) {
-          frac /= 10;
-          --digits;
-        }
-        for (int d = digits - 1; d >= 0; --d) {
-          p[d] = static_cast<char>('0' + frac % 10);
-          frac /= 10;
-        }
-        p += digits;
-      }
-      return p;
+      p = write_uint(p, u / 100000);
+      return write_fraction(p, u % 100000, 5);
     }
   }
-  return std::to_chars(p, end, x).ptr;
+  if (!(ax >= 1e-9 && ax < 1e15)) return std::to_chars(p, end, x).ptr;
+  // e: the decimal exponent of ax (10^e <= ax < 10^(e+1)), -9..14
+  int e = 0;
+  if (ax >= 1) {
+    while (e < 14 && ax >= kPow10[e + 1]) ++e;
+  } else {
+    e = -1;
+    while (e > -9 && ax * kPow10[-e] < 1) --e;
+  }
+  // m: ax scaled to kSignificant digits, 10^11 <= m <= 10^12
+  const int shift = kSignificant - 1 - e;  // -3..20
+  const double scaled = shift >= 0 ? (shift <= 22 ? ax * kPow10[shift] : ax * 1e22 * kPow10[shift - 22])
+                                   : ax / kPow10[-shift];
+  auto m = static_cast<std::uint64_t>(std::nearbyint(scaled));
+  int dec = shift;  // value = m / 10^dec
+  if (m >= 1'000'000'000'000ull) {  // rounded up to 10^12
+    m /= 10;
+    --dec;
+  }
+  if (x < 0) *p++ = '-';
+  if (dec <= 0) {  // an integer: m then -dec zeros
+    p = write_uint(p, m);
+    for (int k = 0; k < -dec; ++k) *p++ = '0';
+    return p;
+  }
+  const auto pow = static_cast<std::uint64_t>(kPow10[dec < 19 ? dec : 0]);
+  if (dec >= 19) {  // 0.000...: below 1e-7 the integer part is 0 and m has all the digits
+    *p++ = '0';
+    return write_fraction(p, m, dec);
+  }
+  p = write_uint(p, m / pow);
+  return write_fraction(p, m % pow, dec);
 }
 
 // Decides the rows and writes them.
@@ -108,6 +178,7 @@ class RowWriter {
       columns_.push_back(f);
       source_.push_back(source_of(f));
       if (source_.back() != Source::kNone) ++cached_columns_;
+      else uncached_mask_ |= features::bit(f);
     }
     cache_of_.assign(std::size_t{max_locate} + 1, 0);
   }
@@ -205,7 +276,7 @@ class RowWriter {
   struct Cell {
     std::uint64_t key = ~std::uint64_t{0};  // the source's counter when `text` was made
     std::uint8_t len = 0;                   // 0: empty cell
-    char text[31];
+    char text[32];
   };
   // The cached cells of stock `l` (cached_columns_ of them), made on its first row.
   Cell* cells_of(std::uint16_t l) {
@@ -218,16 +289,14 @@ class RowWriter {
   }
 
   void row(std::uint16_t l, std::uint64_t ts) {
-    engine_.values(l, values_);
-    engine_.consume(l);
-    const features::FeatureEngine::Versions ver = engine_.versions(l);
-    Cell* cell = cached_columns_ != 0 ? cells_of(l) : nullptr;
     ++rows_;
-    fmt::memory_buffer& b = out_.buffer();
     const itch::Symbol symbol = books_.info(l).symbol;  // info() returns a copy: keep it alive
     const std::string_view sym = symbol.view();
-    char num[32];
     if (jsonl_) {
+      engine_.values(l, values_);
+      engine_.consume(l);
+      fmt::memory_buffer& b = out_.buffer();
+      char num[32];
       out_.append("{\"timestamp\":");
       append_uint(ts);
       out_.append(",\"symbol\":");
@@ -243,36 +312,59 @@ class RowWriter {
         }
       }
       out_.append("}\n");
-    } else {
-      append_uint(ts);
-      out_.put(',');
-      out_.append(sym);
-      for (std::size_t c = 0; c < columns_.size(); ++c) {
-        const auto f = columns_[c];
-        out_.put(',');
-        const Source src = source_[c];
-        if (src == Source::kNone) {
-          if (values_.has_value(f))
-            b.append(num, append_double(num, num + sizeof num, values_.v[static_cast<std::size_t>(f)]));
-          continue;
-        }
-        const std::uint64_t key = src == Source::kDepth ? ver.depth
-                                  : src == Source::kMids ? ver.mids
-                                  : src == Source::kExecutions ? ver.executions
-                                                               : 0;
-        Cell& k = *cell++;
-        if (k.key != key) {
-          k.key = key;
-          k.len = values_.has_value(f) ? static_cast<std::uint8_t>(append_double(k.text, k.text + sizeof k.text,
-                                                                                  values_.v[static_cast<std::size_t>(f)]) -
-                                                                    k.text)
-                                       : 0;
-        }
-        b.append(k.text, k.text + k.len);
-      }
-      out_.put('\n');
+      out_.maybe_flush();
+      return;
     }
+    const features::FeatureEngine::Versions ver = engine_.versions(l);
+    Cell* const cells = cached_columns_ != 0 ? cells_of(l) : nullptr;
+    // Only the features whose cell text is stale are computed.
+    features::FeatureMask stale = uncached_mask_;
+    {
+      const Cell* k = cells;
+      for (std::size_t c = 0; c < columns_.size(); ++c) {
+        if (source_[c] == Source::kNone) continue;
+        if (k->key != key_of(source_[c], ver)) stale |= features::bit(columns_[c]);
+        ++k;
+      }
+    }
+    engine_.values(l, values_, stale);
+    engine_.consume(l);
+    // Written in place: a row is at most 20 + 1 + 8 + 33 bytes per column.
+    fmt::memory_buffer& b = out_.buffer();
+    const std::size_t at = b.size();
+    b.resize(at + 32 + columns_.size() * 33);
+    char* p = b.data() + at;
+    p = write_uint(p, ts);
+    *p++ = ',';
+    std::memcpy(p, sym.data(), sym.size());
+    p += sym.size();
+    Cell* k = cells;
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      const auto f = columns_[c];
+      *p++ = ',';
+      const Source src = source_[c];
+      if (src == Source::kNone) {
+        if (values_.has_value(f)) p = append_double(p, p + 32, values_.v[static_cast<std::size_t>(f)]);
+        continue;
+      }
+      const std::uint64_t key = key_of(src, ver);
+      if (k->key != key) {
+        k->key = key;
+        k->len = values_.has_value(f) ? static_cast<std::uint8_t>(
+                                            append_double(k->text, k->text + 32, values_.v[static_cast<std::size_t>(f)]) -
+                                            k->text)
+                                      : 0;
+      }
+      std::memcpy(p, k->text, sizeof k->text);  // a fixed-size copy; only len bytes are kept
+      p += k->len;
+      ++k;
+    }
+    *p++ = '\n';
+    b.resize(static_cast<std::size_t>(p - b.data()));
     out_.maybe_flush();
+  }
+  static std::uint64_t key_of(Source src, const features::FeatureEngine::Versions& ver) noexcept {
+    return src == Source::kDepth ? ver.depth : src == Source::kMids ? ver.mids : src == Source::kExecutions ? ver.executions : 0;
   }
   void append_uint(std::uint64_t v) {
     char num[24];
@@ -292,6 +384,7 @@ class RowWriter {
   std::vector<features::Feature> columns_;
   std::vector<Source> source_;       // by column
   std::size_t cached_columns_ = 0;   // columns with a source other than kNone
+  features::FeatureMask uncached_mask_ = 0;  // the kNone columns
   std::vector<std::uint32_t> cache_of_;  // by locate: 0 none yet, else 1 + index of its cells
   std::vector<Cell> cells_;
   features::Values values_;
