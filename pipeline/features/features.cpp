@@ -18,6 +18,7 @@ constexpr std::array<std::string_view, kFeatureCount> kNames = {
     "macd_signal",  "bollinger_position", "ofi_limit", "ofi_cancel", "ofi_trade",  "effective_spread",
     "entropy",      "micro_price_depth", "micro_price_adjusted", "ofi_integrated", "roll_spread", "emd",
     "vwap_buy",     "vwap_sell",   "slippage_buy_bps", "slippage_sell_bps", "realized_spread", "hurst",
+    "micro_price_stoikov",
 };
 
 constexpr double kMid2PerDollar = 2e4;  // mid x 2 in price units per $ (division: exact decimals print short)
@@ -119,7 +120,16 @@ void Params::set(std::string_view nv) {
     realized_delta_ns = v;
   } else if (name == "hurst_window") hurst_window = as_uint();
   else if (name == "hurst_every") hurst_every = as_uint();
-  else if (name == "ofi_weights") {
+  else if (name == "stoikov_table") stoikov = StoikovTable::load(value);
+  else if (name == "stoikov_buckets") stoikov_buckets = as_uint();
+  else if (name == "stoikov_spreads") stoikov_spreads = as_uint();
+  else if (name == "ofi_fit_interval_ns") {
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size())
+      throw std::invalid_argument("parameter ofi_fit_interval_ns: '" + value + "' is not a whole number");
+    ofi_fit_interval_ns = v;
+  } else if (name == "ofi_weights") {
     std::array<double, 5> w{};
     std::size_t n = 0;
     for (std::string_view rest = value; n <= 5;) {
@@ -166,6 +176,11 @@ void Params::validate() const {
   if (hurst_every < 1 || hurst_every > kMaxWindow) fail("hurst_every must be 1..100000");
   for (const double x : ofi_weights)
     if (!(std::fabs(x) <= 1e6)) fail("ofi_weights must be finite, |w| <= 1e6");
+  if (stoikov_buckets < 2 || stoikov_buckets > 1000) fail("stoikov_buckets must be 2..1000");
+  if (stoikov_spreads < 1 || stoikov_spreads > 100) fail("stoikov_spreads must be 1..100");
+  if (ofi_fit_interval_ns < 1) fail("ofi_fit_interval_ns must be >= 1");
+  if (!stoikov.empty() && stoikov.adjustment.size() != std::size_t{stoikov.imbalance_buckets} * stoikov.spread_buckets)
+    fail("stoikov table: adjustments do not match buckets x spreads");
 }
 
 std::vector<double> frac_weights(double d, double threshold) {
@@ -743,6 +758,8 @@ void FeatureEngine::values(std::uint16_t locate, Values& out, FeatureMask only) 
       if (w & bit(Feature::kVwapSell)) out.set(Feature::kVwapSell, *v);
       if (two && (w & bit(Feature::kSlippageSell))) out.set(Feature::kSlippageSell, (0.5 * (bid + ask) - *v * 1e4) / (0.5 * (bid + ask)) * 1e4);
     }
+  if (w & bit(Feature::kMicroPriceStoikov))
+    if (const auto adj = params_.stoikov.lookup(d)) out.set(Feature::kMicroPriceStoikov, 0.5 * (bid + ask) / 1e4 + *adj);
   if ((w & bit(Feature::kRealizedSpread)) && s.has_realized) out.set(Feature::kRealizedSpread, s.realized);
   if ((w & bit(Feature::kHurst)) && s.has_hurst) out.set(Feature::kHurst, s.hurst);
   if ((w & bit(Feature::kRollSpread)) && s.n_roll >= params_.roll_window) {

@@ -74,6 +74,7 @@ enum class Feature : std::uint8_t {
   kSlippageSell,
   kRealizedSpread,
   kHurst,
+  kMicroPriceStoikov,
   kCount
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);
@@ -90,6 +91,26 @@ inline constexpr FeatureMask kSeedSet = (FeatureMask{1} << kSeedCount) - 1;
 inline constexpr FeatureMask kAllSet = (FeatureMask{1} << kFeatureCount) - 1;
 // "seed", "all", or comma-separated names; throws std::invalid_argument naming an unknown one.
 [[nodiscard]] FeatureMask parse_set(std::string_view text);
+
+struct Depth;
+
+// Stoikov's micro-price adjustment table, fitted offline (fit.hpp: StoikovFitter), looked up online.
+struct StoikovTable {
+  std::uint32_t imbalance_buckets = 0;  // 0: no table
+  std::uint32_t spread_buckets = 0;
+  std::uint32_t tick = 100;             // price units (1/10,000 $) per tick
+  std::vector<double> adjustment;       // $, [ (spread ticks - 1) * imbalance_buckets + bucket ]
+
+  [[nodiscard]] bool empty() const noexcept { return imbalance_buckets == 0; }
+  // The adjustment ($) for a depth: empty without a table, unless both sides have a price and
+  // shares, or when the spread is not a whole number of ticks in 1..spread_buckets.
+  [[nodiscard]] std::optional<double> lookup(const Depth& d) const noexcept;
+  // Text form: "stoikov_table v1 <imbalance_buckets> <spread_buckets> <tick>" then one line per
+  // spread of imbalance_buckets adjustments. parse() throws std::invalid_argument naming the problem.
+  [[nodiscard]] std::string to_text() const;
+  [[nodiscard]] static StoikovTable parse(std::string_view text);
+  [[nodiscard]] static StoikovTable load(const std::string& path);  // throws std::invalid_argument
+};
 
 // Parameters (defaults documented in docs/features.md). Windows count observations of the
 // series named; times are ITCH ns, rates per second.
@@ -116,6 +137,10 @@ struct Params {
   std::uint64_t realized_delta_ns = 1'000'000'000;  // realized_spread: the mid this long after the execution
   std::uint32_t hurst_window = 128;    // hurst: log mid returns in the rescaled-range estimate
   std::uint32_t hurst_every = 32;      // hurst: recomputed every this many mid changes
+  StoikovTable stoikov;                // micro_price_stoikov (set with stoikov_table=FILE); empty: no value
+  std::uint32_t stoikov_buckets = 10;  // --fit-microprice: imbalance buckets
+  std::uint32_t stoikov_spreads = 2;   // --fit-microprice: spreads of 1..this many ticks
+  std::uint64_t ofi_fit_interval_ns = 1'000'000'000;  // --fit-ofi: the OFI vectors' interval
 
   // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
   // or a value out of range.

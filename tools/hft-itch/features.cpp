@@ -9,6 +9,7 @@
 #include <cstring>
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "commands.hpp"
 #include "pipeline/book/itch_handler.hpp"
 #include "pipeline/features/book_driver.hpp"
+#include "pipeline/features/fit.hpp"
 
 namespace hft::itch_tool {
 namespace {
@@ -260,7 +262,7 @@ class RowWriter {
     switch (f) {
       case F::kMid: case F::kMicroPrice: case F::kWeightedMid: case F::kImbalance: case F::kWeightedImbalance:
       case F::kBookPressure: case F::kSpread: case F::kRelativeSpread: case F::kEntropy: case F::kMicroPriceDepth:
-      case F::kMicroPriceAdjusted: case F::kVwapBuy: case F::kVwapSell: case F::kSlippageBuy: case F::kSlippageSell:
+      case F::kMicroPriceAdjusted: case F::kMicroPriceStoikov: case F::kVwapBuy: case F::kVwapSell: case F::kSlippageBuy: case F::kSlippageSell:
         return Source::kDepth;
       case F::kRealizedVol: case F::kVelocity: case F::kAcceleration: case F::kFracPrice: case F::kRsi:
       case F::kMacdSignal: case F::kBollingerPosition: case F::kHurst:
@@ -391,6 +393,56 @@ class RowWriter {
   std::uint64_t rows_ = 0;
 };
 
+// The offline fits (--fit-microprice, --fit-ofi): sees every book event of the selected stocks.
+class FitHook {
+ public:
+  FitHook(const book::BookSet& books, const features::FeatureEngine& engine, std::vector<itch::Symbol> symbols,
+          std::uint32_t max_locate, const features::Params& p, const FeaturesOptions& o)
+      : books_(books), engine_(engine), symbols_(std::move(symbols)), wanted_state_(std::size_t{max_locate} + 1, 0) {
+    if (!o.fit_microprice.empty())
+      stoikov_.emplace(p.stoikov_buckets, p.stoikov_spreads, p.tick, max_locate);
+    if (!o.fit_ofi.empty()) ofi_.emplace(p.ofi_fit_interval_ns, max_locate);
+  }
+  bool wants(std::uint16_t l) noexcept {
+    if (l >= wanted_state_.size()) return false;
+    std::uint8_t& st = wanted_state_[l];
+    if (st == 0) {
+      st = symbols_.empty() ? 1 : 2;
+      const itch::Symbol s = books_.info(l).symbol;
+      for (const auto& w : symbols_)
+        if (w == s) st = 1;
+    }
+    return st == 1;
+  }
+  void before(std::uint16_t l, std::uint64_t) noexcept {
+    if (!ofi_) return;
+    const features::Depth* d = engine_.depth(l);
+    before_ = d != nullptr ? *d : features::Depth{};
+  }
+  void after(std::uint16_t l, const features::Event& e) {
+    const features::Depth* d = engine_.depth(l);
+    if (d == nullptr) return;
+    if (stoikov_) stoikov_->observe(l, *d);
+    if (ofi_) ofi_->observe(l, e.timestamp, before_, *d);
+  }
+  std::optional<features::StoikovFitter> stoikov_;
+  std::optional<features::OfiPcaFitter> ofi_;
+
+ private:
+  const book::BookSet& books_;
+  const features::FeatureEngine& engine_;
+  std::vector<itch::Symbol> symbols_;
+  std::vector<std::uint8_t> wanted_state_;
+  features::Depth before_;
+};
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) throw ToolError(kExitIo, fmt::format("{}: cannot open for writing", path));
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) throw ToolError(kExitIo, fmt::format("{}: write failed", path));
+}
+
 }  // namespace
 
 int run_features(const InputSpec& in, const FeaturesOptions& o) {
@@ -448,23 +500,8 @@ int run_features(const InputSpec& in, const FeaturesOptions& o) {
       symbols.empty() ? active : std::min(active, static_cast<std::uint32_t>(symbols.size()));
   features::FeatureEngine engine(params, wanted, max_locate, slots);
 
-  std::FILE* f = stdout;
-  if (!o.out.empty() && o.out != "-") {
-    f = std::fopen(o.out.c_str(), "wb");
-    if (f == nullptr) throw ToolError(kExitIo, fmt::format("{}: cannot open for writing", o.out));
-  }
-  struct Closer {
-    std::FILE* f;
-    ~Closer() {
-      if (f != stdout) std::fclose(f);
-    }
-  } closer{f};
-  std::uint64_t rows = 0;
-  {
-    Output out(f);
-    RowWriter writer(*books, engine, out, sample, o.format == "jsonl", symbols, max_locate);
-    writer.header();
-    features::FeatureBookHandler<RowWriter> handler(*books, engine, writer);
+  // Decodes every message of the input into `handler`; the input's report into rep.
+  auto decode_all = [&](auto& handler) {
     itch::DecodeStats stats;
     std::size_t off = 0;
     itch::BlockStreamResult r;
@@ -485,12 +522,52 @@ int run_features(const InputSpec& in, const FeaturesOptions& o) {
       ++stats.truncated;
     }
     r.consumed = off;
-    out.flush();
-    rows = writer.rows();
     if (!in.pcap) {
       rep.itch = stats;
       rep.file = files::describe_binary_file(data.first(scan.cut), r);
     }
+  };
+
+  const bool fitting = !o.fit_microprice.empty() || !o.fit_ofi.empty();
+  std::uint64_t rows = 0;
+  if (fitting) {
+    FitHook hook(*books, engine, symbols, max_locate, params, o);
+    features::FeatureBookHandler<FitHook> handler(*books, engine, hook);
+    decode_all(handler);
+    if (hook.stoikov_) {
+      const features::StoikovTable t = hook.stoikov_->fit();
+      write_text_file(o.fit_microprice, t.to_text());
+      fmt::print(stderr, "hft-itch: micro-price table from {} transitions ({} mid moves): {}\n",
+                 hook.stoikov_->transitions(), hook.stoikov_->mid_moves(), o.fit_microprice);
+    }
+    if (hook.ofi_) {
+      hook.ofi_->finish();
+      const auto r = hook.ofi_->fit();
+      if (!r) throw ToolError(kExitBadInput, "--fit-ofi: fewer than 2 OFI intervals with depth, or no variance");
+      write_text_file(o.fit_ofi, fmt::format("ofi_weights={:.6f},{:.6f},{:.6f},{:.6f},{:.6f}\n", r->weights[0],
+                                             r->weights[1], r->weights[2], r->weights[3], r->weights[4]));
+      fmt::print(stderr, "hft-itch: ofi weights from {} intervals, first component explains {:.1f}% of the variance: {}\n",
+                 hook.ofi_->samples(), 100 * r->explained, o.fit_ofi);
+    }
+  } else {
+    std::FILE* f = stdout;
+    if (!o.out.empty() && o.out != "-") {
+      f = std::fopen(o.out.c_str(), "wb");
+      if (f == nullptr) throw ToolError(kExitIo, fmt::format("{}: cannot open for writing", o.out));
+    }
+    struct Closer {
+      std::FILE* f;
+      ~Closer() {
+        if (f != stdout) std::fclose(f);
+      }
+    } closer{f};
+    Output out(f);
+    RowWriter writer(*books, engine, out, sample, o.format == "jsonl", symbols, max_locate);
+    writer.header();
+    features::FeatureBookHandler<RowWriter> handler(*books, engine, writer);
+    decode_all(handler);
+    out.flush();
+    rows = writer.rows();
   }
   if (books->degraded())
     fmt::print(stderr, "hft-itch: {}: the book pools ran out ({} orders, {} levels): some orders were dropped\n", in.path,

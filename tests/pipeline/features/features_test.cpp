@@ -257,6 +257,18 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     for (std::size_t i = 0; i < 5; ++i) x += p.ofi_weights[i] * double(ofi_lv[i]);
     out.set(Feature::kOfiIntegrated, x);
   }
+  // Stoikov: mid + the table's entry for (spread in ticks, imbalance bucket of Q_b / (Q_b + Q_a))
+  if (!p.stoikov.empty() && two && d.bid_sz[0] > 0 && d.ask_sz[0] > 0 && d.ask_px[0] > d.bid_px[0]) {
+    const std::uint32_t spread = d.ask_px[0] - d.bid_px[0];
+    const std::uint32_t ticks = spread / p.stoikov.tick;
+    if (spread % p.stoikov.tick == 0 && ticks >= 1 && ticks <= p.stoikov.spread_buckets) {
+      const double i = double(d.bid_sz[0]) / double(d.bid_sz[0] + d.ask_sz[0]);
+      std::uint32_t b = 0;
+      while (b + 1 < p.stoikov.imbalance_buckets && i >= double(b + 1) / p.stoikov.imbalance_buckets) ++b;
+      out.set(Feature::kMicroPriceStoikov,
+              (px(d.bid_px[0]) + px(d.ask_px[0])) / 2 + p.stoikov.adjustment[(ticks - 1) * p.stoikov.imbalance_buckets + b]);
+    }
+  }
 
   // Realized spread: each execution j is resolved at the first later update whose time is past
   // t_j + delta, against the mid before that update; the row shows the last one resolved in it.
@@ -613,6 +625,11 @@ Params small_windows() {
   p.realized_delta_ns = 1'000'000;
   p.hurst_window = 16;
   p.hurst_every = 4;
+  // a micro-price table of 4 buckets x 3 spreads of one cent
+  p.stoikov.imbalance_buckets = 4;
+  p.stoikov.spread_buckets = 3;
+  p.stoikov.tick = 100;
+  p.stoikov.adjustment = {-0.003, -0.001, 0.001, 0.003, -0.004, -0.002, 0.002, 0.004, -0.005, 0.0, 0.0, 0.005};
   return p;
 }
 
