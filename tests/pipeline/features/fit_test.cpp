@@ -69,6 +69,30 @@ TEST(StoikovFit, RecoversTheAdjustmentOfAKnownChain) {
   EXPECT_TRUE(v.has_value(Feature::kMid));
 }
 
+// A chain where the moves after the next one matter (the B^k G1 terms): the mid moves every step,
+// up with probability 0.9 from the top bucket (0.1 from the bottom one), and lands in the top
+// bucket after an up move, the bottom one after a down move. The sign of the state decays by
+// p = 2 * 0.9 - 1 = 0.8 per step, so G(top) = d (p + p^2 + ...) = d p / (1 - p) = 4 d (the first
+// move alone, G1, would be 0.8 d).
+TEST(StoikovFit, LaterMovesCountThroughB) {
+  constexpr std::uint32_t n = 10, tick = 100;
+  StoikovFitter fit(n, 1, tick, 1);
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> u01(0, 1);
+  std::uint32_t bid = 5'000'000;
+  bool top = true;
+  for (int step = 0; step < 200'000; ++step) {
+    fit.observe(1, top ? book_at(bid, tick, 95, 5) : book_at(bid, tick, 5, 95));
+    const bool up = u01(rng) < (top ? 0.9 : 0.1);
+    bid = up ? bid + tick : bid - tick;
+    top = up;
+  }
+  const StoikovTable t = fit.fit();
+  EXPECT_NEAR(t.adjustment[n - 1], 0.04, 0.003);
+  EXPECT_NEAR(t.adjustment[0], -0.04, 0.003);
+  for (std::uint32_t k = 1; k + 1 < n; ++k) EXPECT_EQ(t.adjustment[k], 0.0) << "bucket " << k << " never seen";
+}
+
 TEST(StoikovFit, BalancedBookAndBadTables) {
   // an odd number of buckets: the middle one (a balanced book) adjusts by exactly 0
   StoikovFitter fit(5, 1, 100, 1);
