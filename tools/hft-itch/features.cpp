@@ -3,6 +3,7 @@
 // closing on time, message count, executed shares or executed dollars. Columns: timestamp (ITCH
 // ns since midnight), symbol, then the chosen features in the order of docs/features.md; an empty
 // cell (JSON null) while a feature warms up or is undefined.
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cmath>
@@ -18,6 +19,7 @@
 #include "pipeline/book/itch_handler.hpp"
 #include "pipeline/features/book_driver.hpp"
 #include "pipeline/features/fit.hpp"
+#include "pipeline/features/hawkes.hpp"
 
 namespace hft::itch_tool {
 namespace {
@@ -402,6 +404,8 @@ class FitHook {
     if (!o.fit_microprice.empty())
       stoikov_.emplace(p.stoikov_buckets, p.stoikov_spreads, p.tick, max_locate);
     if (!o.fit_ofi.empty()) ofi_.emplace(p.ofi_fit_interval_ns, max_locate);
+    if (!o.fit_hawkes.empty()) trades_.resize(std::size_t{max_locate} + 1);
+    seen_.assign(std::size_t{max_locate} + 1, 0);
   }
   bool wants(std::uint16_t l) noexcept {
     if (l >= wanted_state_.size()) return false;
@@ -420,6 +424,14 @@ class FitHook {
     before_ = d != nullptr ? *d : features::Depth{};
   }
   void after(std::uint16_t l, const features::Event& e) {
+    first_ts_ = std::min(first_ts_, e.timestamp);
+    last_ts_ = std::max(last_ts_, e.timestamp);
+    seen_[l] = 1;
+    if (!trades_.empty() && e.kind == features::EventKind::kExecute) {
+      // one event per aggressive order: executions of one side at one time count once
+      auto& side = trades_[l][e.side == 1 ? 0 : 1];  // a resting ask executed: buyer-initiated (0)
+      if (side.empty() || side.back() != e.timestamp) side.push_back(e.timestamp);
+    }
     const features::Depth* d = engine_.depth(l);
     if (d == nullptr) return;
     if (stoikov_) stoikov_->observe(l, *d);
@@ -427,6 +439,9 @@ class FitHook {
   }
   std::optional<features::StoikovFitter> stoikov_;
   std::optional<features::OfiPcaFitter> ofi_;
+  std::vector<std::array<std::vector<std::uint64_t>, 2>> trades_;  // by locate: buyer-, seller-initiated times
+  std::vector<std::uint8_t> seen_;  // by locate: had a book event
+  std::uint64_t first_ts_ = ~std::uint64_t{0}, last_ts_ = 0;
 
  private:
   const book::BookSet& books_;
@@ -443,12 +458,77 @@ void write_text_file(const std::string& path, const std::string& text) {
   if (std::fclose(f) != 0 || !ok) throw ToolError(kExitIo, fmt::format("{}: write failed", path));
 }
 
+// --fit-hawkes: every stock with a book event is a realization over the input's span of time
+// (first to last book event); the univariate model is fitted to both sides of every stock (the
+// engine's hawkes_buy and hawkes_sell share mu, alpha, beta), the bivariate one to each stock's pair.
+void write_hawkes_fit(const FitHook& hook, const std::string& path) {
+  if (hook.last_ts_ <= hook.first_ts_) throw ToolError(kExitBadInput, "--fit-hawkes: no span of time in the input");
+  const double horizon = double(hook.last_ts_ - hook.first_ts_) / 1e9;
+  std::vector<features::hawkes::Realization> uni;
+  std::vector<features::hawkes::BiRealization> bi;
+  std::size_t stocks = 0;
+  std::array<std::size_t, 2> events{};
+  for (std::size_t l = 0; l < hook.trades_.size(); ++l) {
+    if (hook.seen_[l] == 0) continue;
+    ++stocks;
+    features::hawkes::BiRealization b;
+    b.horizon = horizon;
+    for (int side = 0; side < 2; ++side) {
+      for (const std::uint64_t ts : hook.trades_[l][side]) b.times[side].push_back(double(ts - hook.first_ts_) / 1e9);
+      events[side] += b.times[side].size();
+      uni.push_back({b.times[side], horizon});
+    }
+    bi.push_back(std::move(b));
+  }
+  if (events[0] + events[1] < 10) throw ToolError(kExitBadInput, "--fit-hawkes: fewer than 10 executions");
+  const auto u = features::hawkes::fit(uni);
+  const auto f = features::hawkes::fit(bi);
+  std::string text = fmt::format(
+      "# hft-itch features --fit-hawkes: {} buyer- and {} seller-initiated executions (one per side and time) of {} "
+      "stocks over {:.3f} s\n"
+      "# univariate exponential model, both sides of every stock: log-likelihood {:.6f}, branching ratio {:.6f}\n"
+      "hawkes_mu={:.9g}\nhawkes_alpha={:.9g}\nhawkes_beta={:.9g}\n",
+      events[0], events[1], stocks, horizon, u.log_likelihood, u.params.alpha / u.params.beta, u.params.mu,
+      u.params.alpha, u.params.beta);
+  const char* names[2] = {"buy", "sell"};
+  for (int m = 0; m < 2; ++m)
+    text += fmt::format("# bivariate, {} intensity: mu {:.9g}, alpha from buys {:.9g}, from sells {:.9g}, beta {:.9g} "
+                        "(log-likelihood {:.6f})\n",
+                        names[m], f.params.mu[m], f.params.alpha[m][0], f.params.alpha[m][1], f.params.beta[m],
+                        f.log_likelihood[m]);
+  write_text_file(path, text);
+  fmt::print(stderr, "hft-itch: Hawkes mu {:.6g} alpha {:.6g} beta {:.6g} from {} executions: {}\n", u.params.mu,
+             u.params.alpha, u.params.beta, events[0] + events[1], path);
+}
+
 }  // namespace
 
 int run_features(const InputSpec& in, const FeaturesOptions& o) {
   features::Params params;
   features::FeatureMask wanted = 0;
   try {
+    for (const auto& file : o.param_files) {
+      std::FILE* pf = std::fopen(file.c_str(), "rb");
+      if (pf == nullptr) throw ToolError(kExitIo, fmt::format("{}: cannot open", file));
+      std::string text;
+      char buf[4096];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pf)) > 0 && text.size() < (1u << 20);) text.append(buf, n);
+      std::fclose(pf);
+      std::size_t line_no = 0;
+      for (std::string_view rest = text; !rest.empty();) {
+        const std::size_t nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+        ++line_no;
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+        if (line.empty() || line.front() == '#') continue;
+        try {
+          params.set(line);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(fmt::format("{}:{}: {}", file, line_no, e.what()));
+        }
+      }
+    }
     for (const auto& p : o.params) params.set(p);
     wanted = features::parse_set(o.set);
   } catch (const std::invalid_argument& e) {
@@ -528,7 +608,7 @@ int run_features(const InputSpec& in, const FeaturesOptions& o) {
     }
   };
 
-  const bool fitting = !o.fit_microprice.empty() || !o.fit_ofi.empty();
+  const bool fitting = !o.fit_microprice.empty() || !o.fit_ofi.empty() || !o.fit_hawkes.empty();
   std::uint64_t rows = 0;
   if (fitting) {
     FitHook hook(*books, engine, symbols, max_locate, params, o);
@@ -549,6 +629,7 @@ int run_features(const InputSpec& in, const FeaturesOptions& o) {
       fmt::print(stderr, "hft-itch: ofi weights from {} intervals, first component explains {:.1f}% of the variance: {}\n",
                  hook.ofi_->samples(), 100 * r->explained, o.fit_ofi);
     }
+    if (!hook.trades_.empty()) write_hawkes_fit(hook, o.fit_hawkes);
   } else {
     std::FILE* f = stdout;
     if (!o.out.empty() && o.out != "-") {

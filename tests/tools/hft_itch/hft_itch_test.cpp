@@ -21,6 +21,7 @@
 #include "gateways/itch/encoder.hpp"
 #include "gateways/itch/messages.hpp"
 #include "pipeline/features/book_driver.hpp"
+#include "pipeline/features/fit.hpp"
 #include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/support/test_data.hpp"
@@ -822,6 +823,59 @@ TEST_F(HftItchTest, FeaturesOfTheRealSnippetBySymbolJsonlAndBars) {
     EXPECT_EQ(b.code, kExitUsage) << bad[0] << " " << bad[1];
     EXPECT_EQ(b.out, "");
   }
+}
+
+// The offline fits write files that the features read back: Stoikov's table (antisymmetric in the
+// imbalance), ofi_weights (L1 = 1) and the Hawkes parameters, through --param and --param-file.
+TEST_F(HftItchTest, FeaturesFitsWriteFilesTheFeaturesReadBack) {
+  sim::DayConfig cfg;
+  cfg.messages = 30000;
+  cfg.stocks = 5;
+  cfg.seed = 4;
+  write_file(path("d.itch"), sim::generate_binaryfile(cfg));
+  const std::string day = path("d.itch").string();
+  const RunResult r = run({"features", day, "--fit-microprice", path("mp.txt").string(), "--fit-ofi",
+                           path("ofi.txt").string(), "--fit-hawkes", path("hk.txt").string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "") << "a fit writes no rows";
+
+  const features::StoikovTable t = features::StoikovTable::load(path("mp.txt").string());
+  ASSERT_EQ(t.imbalance_buckets, 10u);
+  ASSERT_EQ(t.spread_buckets, 2u);
+  bool nonzero = false;
+  for (std::uint32_t k = 0; k < t.adjustment.size(); ++k) {
+    const std::uint32_t s = k / 10, b = k % 10;
+    EXPECT_EQ(t.adjustment[k], -t.adjustment[s * 10 + 9 - b]) << k;
+    nonzero |= t.adjustment[k] != 0;
+  }
+  EXPECT_TRUE(nonzero) << testing::slurp(path("mp.txt"));
+
+  const std::string ofi = testing::slurp(path("ofi.txt"));
+  ASSERT_EQ(ofi.rfind("ofi_weights=", 0), 0u) << ofi;
+  double l1 = 0;
+  for (const auto& w : split_commas(ofi.substr(12))) l1 += std::fabs(std::stod(w));
+  EXPECT_NEAR(l1, 1.0, 1e-5) << ofi;
+
+  const std::string hk = testing::slurp(path("hk.txt"));
+  EXPECT_NE(hk.find("\nhawkes_mu="), std::string::npos) << hk;
+  EXPECT_NE(hk.find("\nhawkes_beta="), std::string::npos) << hk;
+
+  const RunResult use = run({"features", day, "--set", "micro_price_stoikov,ofi_integrated,hawkes_excitation",
+                             "--param-file", path("hk.txt").string(), "--param-file", path("ofi.txt").string(),
+                             "--param", "stoikov_table=" + path("mp.txt").string()});
+  ASSERT_EQ(use.code, kExitOk) << use.err;
+  const auto lines = testing::split_lines(use.out);
+  ASSERT_GT(lines.size(), 100u);
+  std::size_t stoikov = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) stoikov += !split_commas(lines[i])[2].empty();
+  EXPECT_GT(stoikov, 0u);
+
+  write_file(path("bad.txt"), std::vector<std::uint8_t>{'#', '\n', 'x', '=', '1', '\n'});
+  const RunResult bad = run({"features", day, "--param-file", path("bad.txt").string()});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_NE(bad.err.find("bad.txt:2"), std::string::npos) << bad.err;
+  const RunResult no_table = run({"features", day, "--param", "stoikov_table=" + path("none.txt").string()});
+  EXPECT_EQ(no_table.code, kExitUsage);
 }
 
 }  // namespace
