@@ -123,6 +123,9 @@ struct Params {
   double hawkes_mu = 0.1;              // baseline intensity, 1/s
   double hawkes_alpha = 0.5;           // jump of intensity per trade, 1/s
   double hawkes_beta = 1.0;            // decay rate, 1/s
+  bool hawkes_power = false;           // hawkes_kernel=power: the power-law kernel (hawkes.hpp) of branching
+  double hawkes_theta = 0.5;           //   ratio alpha/beta, exponent theta and timescale hawkes_tau0 (s),
+  double hawkes_tau0 = 1e-3;           //   as a sum of 24 exponentials; hawkes_kernel=exp (default): alpha e^{-beta t}
   std::uint32_t kyle_window = 50;      // executions
   std::uint32_t amihud_window = 50;    // executions
   double frac_d = 0.4;                 // fractional differentiation order
@@ -318,6 +321,8 @@ class FeatureEngine {
   std::vector<std::int64_t> roll_ring_;    // (price change, the one before) pairs, 2 x roll_cap_ per stock
   std::vector<double> frac_w_;
   std::array<double, kMaxLevels> level_w_{};  // exp(-decay * i)
+  // hawkes_power: the kernel's terms, and per stock their sums for buys then sells (2 x terms)
+  std::vector<double> hk_weight_, hk_rate_per_ns_, hk_sums_;
   double hawkes_decay_per_ns_ = 0;
   EngineStats stats_;
 };

@@ -15,6 +15,7 @@
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "pipeline/features/book_driver.hpp"
+#include "pipeline/features/hawkes.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/pipeline/book/test_util.hpp"
 #include "tests/support/test_data.hpp"
@@ -454,7 +455,12 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   }
   double sb = 0, ss = 0;
   for (const auto& [t, buy] : trades) (buy ? sb : ss) += std::exp(-p.hawkes_beta * double(t_now - t) * 1e-9);
-  const double lb = p.hawkes_mu + p.hawkes_alpha * sb, ls = p.hawkes_mu + p.hawkes_alpha * ss;
+  double lb = p.hawkes_mu + p.hawkes_alpha * sb, ls = p.hawkes_mu + p.hawkes_alpha * ss;
+  if (p.hawkes_power) {  // mu + sum over earlier executions of the kernel at their age
+    const auto kernel = hawkes::Kernel::power_law(p.hawkes_alpha / p.hawkes_beta, p.hawkes_theta, p.hawkes_tau0);
+    lb = ls = p.hawkes_mu;
+    for (const auto& [t, buy] : trades) (buy ? lb : ls) += kernel(double(t_now - t) * 1e-9);
+  }
   out.set(Feature::kHawkesBuy, lb);
   out.set(Feature::kHawkesSell, ls);
   if (lb + ls > 0) out.set(Feature::kHawkesRatio, lb / (lb + ls));
@@ -689,6 +695,23 @@ TEST(FeaturesNaive, GeneratedDayTenLevelsRowsOfFive) {
   std::printf("generated, 10 levels: %llu updates, %llu values compared, %llu with frac_price\n",
               (unsigned long long)o.updates, (unsigned long long)o.compared_values,
               (unsigned long long)o.had[static_cast<std::size_t>(Feature::kFracPrice)]);
+}
+
+// The power-law Hawkes kernel (24 exponentials, O(24) per execution) against the direct sum of
+// the kernel over all earlier executions.
+TEST(FeaturesNaive, GeneratedDayPowerLawHawkes) {
+  sim::DayConfig c;
+  c.messages = 10'000;
+  c.stocks = 4;
+  c.seed = 21;
+  Params p = small_windows();
+  p.set("hawkes_kernel=power");
+  p.hawkes_alpha = 0.6;
+  p.hawkes_beta = 1.0;
+  p.hawkes_tau0 = 1e-2;
+  const Outcome o = run(sim::generate_binaryfile(c), p, c.stocks, 1);
+  EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kHawkesBuy)], 5'000u);
+  EXPECT_THROW(p.set("hawkes_kernel=cubic"), std::invalid_argument);
 }
 
 // A synthetic book whose mid walks (the generated days' mids move too rarely for hurst): every
