@@ -114,21 +114,25 @@ FitResult fit(const std::vector<Realization>& data) {
     for (const auto& r : data) ll += log_likelihood(r, p);
     return std::isfinite(ll) ? -ll : std::numeric_limits<double>::infinity();
   };
-  FitResult best;
-  best.log_likelihood = -std::numeric_limits<double>::infinity();
+  // Starting decay rates: multiples of the event rate, each run roughly (tolerance 1e-6); the best
+  // is refined (1e-10) and restarted from its minimum.
+  Minimum best_start;
+  best_start.value = std::numeric_limits<double>::infinity();
   int evaluations = 0;
-  for (const double scale : {0.1, 1.0, 10.0, 100.0, 1000.0}) {  // starting decay rates: multiples of the event rate
+  for (const double scale : {1.0, 10.0, 100.0, 1000.0}) {
     const double beta = scale * rate;
     Minimum m =
-        nelder_mead(objective, {std::log(0.5 * rate), std::log(0.5 * beta), std::log(beta)}, {1.0, 1.0, 1.0}, 1e-10);
+        nelder_mead(objective, {std::log(0.5 * rate), std::log(0.5 * beta), std::log(beta)}, {1.0, 1.0, 1.0}, 1e-6);
     evaluations += m.evaluations;
-    m = nelder_mead(objective, m.x, {0.1, 0.1, 0.1}, 1e-10);  // a restart from the minimum
-    evaluations += m.evaluations;
-    if (-m.value > best.log_likelihood) {
-      best.log_likelihood = -m.value;
-      best.params = ExpParams{std::exp(m.x[0]), std::exp(m.x[1]), std::exp(m.x[2])};
-    }
+    if (m.value < best_start.value) best_start = m;
   }
+  Minimum m = nelder_mead(objective, best_start.x, {0.3, 0.3, 0.3}, 1e-10);
+  evaluations += m.evaluations;
+  m = nelder_mead(objective, m.x, {0.1, 0.1, 0.1}, 1e-10);
+  evaluations += m.evaluations;
+  FitResult best;
+  best.log_likelihood = -m.value;
+  best.params = ExpParams{std::exp(m.x[0]), std::exp(m.x[1]), std::exp(m.x[2])};
   best.events = events;
   best.evaluations = evaluations;
   return best;
@@ -218,21 +222,22 @@ BiFitResult fit(const std::vector<BiRealization>& data) {
       for (const auto& r : data) ll += log_likelihood(r, p, m);
       return std::isfinite(ll) ? -ll : std::numeric_limits<double>::infinity();
     };
-    double best = -std::numeric_limits<double>::infinity();
-    for (const double scale : {0.1, 1.0, 10.0, 100.0, 1000.0}) {
+    Minimum best_start;
+    best_start.value = std::numeric_limits<double>::infinity();
+    for (const double scale : {1.0, 10.0, 100.0, 1000.0}) {
       const double beta = scale * rate;
-      Minimum mn = nelder_mead(
+      const Minimum mn = nelder_mead(
           objective, {std::log(0.5 * rate), std::log(0.25 * beta), std::log(0.25 * beta), std::log(beta)},
-          {1.0, 1.0, 1.0, 1.0}, 1e-10);
-      mn = nelder_mead(objective, mn.x, {0.1, 0.1, 0.1, 0.1}, 1e-10);
-      if (-mn.value > best) {
-        best = -mn.value;
-        const BiParams p = unpack(mn.x);
-        out.params.mu[m] = p.mu[m];
-        out.params.alpha[m] = p.alpha[m];
-        out.params.beta[m] = p.beta[m];
-      }
+          {1.0, 1.0, 1.0, 1.0}, 1e-6);
+      if (mn.value < best_start.value) best_start = mn;
     }
+    Minimum mn = nelder_mead(objective, best_start.x, {0.3, 0.3, 0.3, 0.3}, 1e-10);
+    mn = nelder_mead(objective, mn.x, {0.1, 0.1, 0.1, 0.1}, 1e-10);
+    const double best = -mn.value;
+    const BiParams p = unpack(mn.x);
+    out.params.mu[m] = p.mu[m];
+    out.params.alpha[m] = p.alpha[m];
+    out.params.beta[m] = p.beta[m];
     out.log_likelihood[m] = best;
   }
   return out;
