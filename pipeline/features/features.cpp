@@ -76,6 +76,18 @@ FeatureMask parse_set(std::string_view text) {
 }
 
 void Params::set(std::string_view nv) {
+  // All or nothing: a rejected value leaves the parameters as they were.
+  Params before = *this;
+  try {
+    set_unchecked(nv);
+    validate();
+  } catch (...) {
+    *this = std::move(before);
+    throw;
+  }
+}
+
+void Params::set_unchecked(std::string_view nv) {
   const std::size_t eq = nv.find('=');
   if (eq == std::string_view::npos) throw std::invalid_argument("--param wants name=value, got '" + std::string(nv) + "'");
   const std::string_view name = nv.substr(0, eq);
@@ -154,7 +166,6 @@ void Params::set(std::string_view nv) {
     ofi_weights = w;
   }
   else throw std::invalid_argument("unknown parameter '" + std::string(name) + "'");
-  validate();
 }
 
 void Params::validate() const {

@@ -146,9 +146,14 @@ struct Params {
   std::uint64_t ofi_fit_interval_ns = 1'000'000'000;  // --fit-ofi: the OFI vectors' interval
 
   // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
-  // or a value out of range.
+  // or a value out of range, and then leaves the parameters unchanged.
   void set(std::string_view name_equals_value);
   void validate() const;  // throws std::invalid_argument
+
+ private:
+  void set_unchecked(std::string_view name_equals_value);
+
+ public:
 };
 
 // Fractional-differentiation weights w_0 = 1, w_k = -w_{k-1} (d - k + 1) / k, while |w_k| >= threshold.
