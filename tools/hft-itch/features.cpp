@@ -181,8 +181,12 @@ class RowWriter {
       if (!(engine.wanted() & features::bit(f))) continue;
       columns_.push_back(f);
       source_.push_back(source_of(f));
-      if (source_.back() != Source::kNone) ++cached_columns_;
-      else uncached_mask_ |= features::bit(f);
+      if (source_.back() != Source::kNone) {
+        ++cached_columns_;
+        source_mask_[static_cast<std::size_t>(source_.back()) - 1] |= features::bit(f);
+      } else {
+        uncached_mask_ |= features::bit(f);
+      }
     }
     cache_of_.assign(std::size_t{max_locate} + 1, 0);
   }
@@ -277,18 +281,22 @@ class RowWriter {
         return Source::kNone;
     }
   }
+  // A cached cell: 32 bytes, two per cache line. The counters its text was made at are kept per
+  // stock and source (keys_), not per cell.
   struct Cell {
-    std::uint64_t key = ~std::uint64_t{0};  // the source's counter when `text` was made
-    std::uint8_t len = 0;                   // 0: empty cell
-    char text[32];
+    std::uint8_t len = 0;  // 0: empty cell
+    char text[31];         // append_double writes at most 24 characters
   };
-  // The cached cells of stock `l` (cached_columns_ of them), made on its first row.
-  Cell* cells_of(std::uint16_t l) {
+  using Keys = std::array<std::uint64_t, 4>;  // by Source - 1: depth, mids, executions, constant
+  // The cached cells of stock `l` (cached_columns_ of them) and their keys, made on its first row.
+  Cell* cells_of(std::uint16_t l, Keys*& keys) {
     std::uint32_t& at = cache_of_[l];
     if (at == 0) {
       cells_.resize(cells_.size() + cached_columns_);
-      at = static_cast<std::uint32_t>(cells_.size() / cached_columns_);
+      keys_.push_back(Keys{~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}, ~std::uint64_t{0}});
+      at = static_cast<std::uint32_t>(keys_.size());
     }
+    keys = &keys_[at - 1];
     return cells_.data() + std::size_t{at - 1} * cached_columns_;
   }
 
@@ -320,17 +328,17 @@ class RowWriter {
       return;
     }
     const features::FeatureEngine::Versions ver = engine_.versions(l);
-    Cell* const cells = cached_columns_ != 0 ? cells_of(l) : nullptr;
+    Keys* keys = nullptr;
+    Cell* const cells = cached_columns_ != 0 ? cells_of(l, keys) : nullptr;
     // Only the features whose cell text is stale are computed.
+    const Keys now{ver.depth, ver.mids, ver.executions, 0};
+    std::array<bool, 4> stale_source{};
     features::FeatureMask stale = uncached_mask_;
-    {
-      const Cell* k = cells;
-      for (std::size_t c = 0; c < columns_.size(); ++c) {
-        if (source_[c] == Source::kNone) continue;
-        if (k->key != key_of(source_[c], ver)) stale |= features::bit(columns_[c]);
-        ++k;
+    if (keys != nullptr)
+      for (std::size_t k = 0; k < 4; ++k) {
+        stale_source[k] = (*keys)[k] != now[k];
+        if (stale_source[k]) stale |= source_mask_[k];
       }
-    }
     engine_.values(l, values_, stale);
     engine_.consume(l);
     // Written in place: a row is at most 20 + 1 + 8 + 33 bytes per column.
@@ -351,11 +359,10 @@ class RowWriter {
         if (values_.has_value(f)) p = append_double(p, p + 32, values_.v[static_cast<std::size_t>(f)]);
         continue;
       }
-      const std::uint64_t key = key_of(src, ver);
-      if (k->key != key) {
-        k->key = key;
+      if (stale_source[static_cast<std::size_t>(src) - 1]) {
         k->len = values_.has_value(f) ? static_cast<std::uint8_t>(
-                                            append_double(k->text, k->text + 32, values_.v[static_cast<std::size_t>(f)]) -
+                                            append_double(k->text, k->text + sizeof k->text,
+                                                          values_.v[static_cast<std::size_t>(f)]) -
                                             k->text)
                                       : 0;
       }
@@ -365,10 +372,8 @@ class RowWriter {
     }
     *p++ = '\n';
     b.resize(static_cast<std::size_t>(p - b.data()));
+    if (keys != nullptr) *keys = now;
     out_.maybe_flush();
-  }
-  static std::uint64_t key_of(Source src, const features::FeatureEngine::Versions& ver) noexcept {
-    return src == Source::kDepth ? ver.depth : src == Source::kMids ? ver.mids : src == Source::kExecutions ? ver.executions : 0;
   }
   void append_uint(std::uint64_t v) {
     char num[24];
@@ -391,6 +396,8 @@ class RowWriter {
   features::FeatureMask uncached_mask_ = 0;  // the kNone columns
   std::vector<std::uint32_t> cache_of_;  // by locate: 0 none yet, else 1 + index of its cells
   std::vector<Cell> cells_;
+  std::vector<Keys> keys_;                     // by cache index
+  std::array<features::FeatureMask, 4> source_mask_{};  // the cached columns of each source
   features::Values values_;
   std::uint64_t rows_ = 0;
 };
