@@ -1,5 +1,7 @@
 #include "pipeline/features/features.hpp"
 
+#include "pipeline/features/hawkes.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -18,6 +20,7 @@ constexpr std::array<std::string_view, kFeatureCount> kNames = {
     "macd_signal",  "bollinger_position", "ofi_limit", "ofi_cancel", "ofi_trade",  "effective_spread",
     "entropy",      "micro_price_depth", "micro_price_adjusted", "ofi_integrated", "roll_spread", "emd",
     "vwap_buy",     "vwap_sell",   "slippage_buy_bps", "slippage_sell_bps", "realized_spread", "hurst",
+    "micro_price_stoikov",
 };
 
 constexpr double kMid2PerDollar = 2e4;  // mid x 2 in price units per $ (division: exact decimals print short)
@@ -73,6 +76,18 @@ FeatureMask parse_set(std::string_view text) {
 }
 
 void Params::set(std::string_view nv) {
+  // All or nothing: a rejected value leaves the parameters as they were.
+  Params before = *this;
+  try {
+    set_unchecked(nv);
+    validate();
+  } catch (...) {
+    *this = std::move(before);
+    throw;
+  }
+}
+
+void Params::set_unchecked(std::string_view nv) {
   const std::size_t eq = nv.find('=');
   if (eq == std::string_view::npos) throw std::invalid_argument("--param wants name=value, got '" + std::string(nv) + "'");
   const std::string_view name = nv.substr(0, eq);
@@ -119,7 +134,21 @@ void Params::set(std::string_view nv) {
     realized_delta_ns = v;
   } else if (name == "hurst_window") hurst_window = as_uint();
   else if (name == "hurst_every") hurst_every = as_uint();
-  else if (name == "ofi_weights") {
+  else if (name == "hawkes_kernel") {
+    if (value != "exp" && value != "power") throw std::invalid_argument("parameter hawkes_kernel: exp or power, got '" + value + "'");
+    hawkes_power = value == "power";
+  } else if (name == "hawkes_theta") hawkes_theta = as_double();
+  else if (name == "hawkes_tau0") hawkes_tau0 = as_double();
+  else if (name == "stoikov_table") stoikov = StoikovTable::load(value);
+  else if (name == "stoikov_buckets") stoikov_buckets = as_uint();
+  else if (name == "stoikov_spreads") stoikov_spreads = as_uint();
+  else if (name == "ofi_fit_interval_ns") {
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || p != value.data() + value.size())
+      throw std::invalid_argument("parameter ofi_fit_interval_ns: '" + value + "' is not a whole number");
+    ofi_fit_interval_ns = v;
+  } else if (name == "ofi_weights") {
     std::array<double, 5> w{};
     std::size_t n = 0;
     for (std::string_view rest = value; n <= 5;) {
@@ -137,7 +166,6 @@ void Params::set(std::string_view nv) {
     ofi_weights = w;
   }
   else throw std::invalid_argument("unknown parameter '" + std::string(name) + "'");
-  validate();
 }
 
 void Params::validate() const {
@@ -166,6 +194,13 @@ void Params::validate() const {
   if (hurst_every < 1 || hurst_every > kMaxWindow) fail("hurst_every must be 1..100000");
   for (const double x : ofi_weights)
     if (!(std::fabs(x) <= 1e6)) fail("ofi_weights must be finite, |w| <= 1e6");
+  if (!(hawkes_theta > 0 && hawkes_theta <= 10) || !(hawkes_tau0 > 0 && hawkes_tau0 <= 86'400))
+    fail("hawkes_theta must be in (0, 10], hawkes_tau0 in (0, 86400] s");
+  if (stoikov_buckets < 2 || stoikov_buckets > 1000) fail("stoikov_buckets must be 2..1000");
+  if (stoikov_spreads < 1 || stoikov_spreads > 100) fail("stoikov_spreads must be 1..100");
+  if (ofi_fit_interval_ns < 1) fail("ofi_fit_interval_ns must be >= 1");
+  if (!stoikov.empty() && stoikov.adjustment.size() != std::size_t{stoikov.imbalance_buckets} * stoikov.spread_buckets)
+    fail("stoikov table: adjustments do not match buckets x spreads");
 }
 
 std::vector<double> frac_weights(double d, double threshold) {
@@ -259,6 +294,13 @@ FeatureEngine::FeatureEngine(const Params& params, FeatureMask wanted, std::uint
   frac_w_ = frac_weights(params_.frac_d, params_.frac_threshold);
   for (std::uint32_t i = 0; i < kMaxLevels; ++i) level_w_[i] = std::exp(-params_.imbalance_decay * i);
   hawkes_decay_per_ns_ = params_.hawkes_beta * 1e-9;
+  if (params_.hawkes_power) {
+    const auto k = hawkes::Kernel::power_law(params_.hawkes_alpha / params_.hawkes_beta, params_.hawkes_theta,
+                                             params_.hawkes_tau0);
+    hk_weight_ = k.weight;
+    for (const double r : k.rate) hk_rate_per_ns_.push_back(r * 1e-9);
+    hk_sums_.assign(2 * hk_weight_.size() * capacity_, 0.0);
+  }
   if (wanted_ & kMidSeriesMask) {
     std::uint64_t need = std::uint64_t{2} * params_.step + 1;
     need = std::max<std::uint64_t>(need, std::uint64_t{params_.bollinger_window} + 1);
@@ -304,6 +346,7 @@ std::uint64_t FeatureEngine::executed_shares(std::uint16_t locate) const noexcep
 void FeatureEngine::reset() noexcept {
   std::fill(slot_of_.begin(), slot_of_.end(), 0u);
   for (State& s : states_) s = State{};
+  std::fill(hk_sums_.begin(), hk_sums_.end(), 0.0);
   used_ = 0;
 }
 
@@ -435,6 +478,18 @@ void FeatureEngine::push_trade(State& s, const Event& e, const Depth& before, co
     const double f = std::exp(-hawkes_decay_per_ns_ * static_cast<double>(dt));
     s.hawkes_buy *= f;
     s.hawkes_sell *= f;
+  }
+  if (!hk_sums_.empty()) {  // the power law: each term's sum decays at its own rate
+    const std::size_t terms = hk_weight_.size();
+    double* sums = hk_sums_.data() + std::size_t{s.slot} * 2 * terms;
+    for (std::size_t k = 0; k < terms; ++k) {
+      if (s.n_exec != 0 && dt != 0) {
+        const double f = std::exp(-hk_rate_per_ns_[k] * static_cast<double>(dt));
+        sums[k] *= f;
+        sums[terms + k] *= f;
+      }
+      sums[e.side == 1 ? k : terms + k] += 1.0;
+    }
   }
   s.hawkes_t = std::max(s.hawkes_t, e.timestamp);
   if (e.side == 1) s.hawkes_buy += 1.0;  // a resting ask executed: buyer-initiated
@@ -641,12 +696,12 @@ std::optional<double> hurst_rs(const double* r, std::size_t n) noexcept {
   return (k * sxy - sx * sy) / den;
 }
 
-void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
+void FeatureEngine::values(std::uint16_t locate, Values& out, FeatureMask only) const noexcept {
   out.has = 0;
   if (locate > max_locate_ || slot_of_[locate] == 0) return;
   const State& s = states_[slot_of_[locate] - 1];
   const Depth& d = s.depth;
-  const FeatureMask w = wanted_;
+  const FeatureMask w = wanted_ & only;
   const std::uint32_t nl = params_.levels;
   const bool two = d.two_sided();
   const double bid = d.bid_px[0], ask = d.ask_px[0];
@@ -743,6 +798,8 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
       if (w & bit(Feature::kVwapSell)) out.set(Feature::kVwapSell, *v);
       if (two && (w & bit(Feature::kSlippageSell))) out.set(Feature::kSlippageSell, (0.5 * (bid + ask) - *v * 1e4) / (0.5 * (bid + ask)) * 1e4);
     }
+  if (w & bit(Feature::kMicroPriceStoikov))
+    if (const auto adj = params_.stoikov.lookup(d)) out.set(Feature::kMicroPriceStoikov, 0.5 * (bid + ask) / 1e4 + *adj);
   if ((w & bit(Feature::kRealizedSpread)) && s.has_realized) out.set(Feature::kRealizedSpread, s.realized);
   if ((w & bit(Feature::kHurst)) && s.has_hurst) out.set(Feature::kHurst, s.hurst);
   if ((w & bit(Feature::kRollSpread)) && s.n_roll >= params_.roll_window) {
@@ -791,8 +848,21 @@ void FeatureEngine::values(std::uint16_t locate, Values& out) const noexcept {
       sb = s.hawkes_buy * f;
       ss = s.hawkes_sell * f;
     }
-    const double lb = params_.hawkes_mu + params_.hawkes_alpha * sb;
-    const double ls = params_.hawkes_mu + params_.hawkes_alpha * ss;
+    double lb = params_.hawkes_mu + params_.hawkes_alpha * sb;
+    double ls = params_.hawkes_mu + params_.hawkes_alpha * ss;
+    if (!hk_sums_.empty()) {
+      lb = ls = params_.hawkes_mu;
+      if (s.n_exec != 0) {
+        const std::size_t terms = hk_weight_.size();
+        const double* sums = hk_sums_.data() + std::size_t{s.slot} * 2 * terms;
+        const double dt = s.ts > s.hawkes_t ? double(s.ts - s.hawkes_t) : 0.0;
+        for (std::size_t k = 0; k < terms; ++k) {
+          const double f = hk_weight_[k] * std::exp(-hk_rate_per_ns_[k] * dt);
+          lb += f * sums[k];
+          ls += f * sums[terms + k];
+        }
+      }
+    }
     if (w & bit(Feature::kHawkesBuy)) out.set(Feature::kHawkesBuy, lb);
     if (w & bit(Feature::kHawkesSell)) out.set(Feature::kHawkesSell, ls);
     if ((w & bit(Feature::kHawkesRatio)) && lb + ls > 0) out.set(Feature::kHawkesRatio, lb / (lb + ls));

@@ -74,6 +74,7 @@ enum class Feature : std::uint8_t {
   kSlippageSell,
   kRealizedSpread,
   kHurst,
+  kMicroPriceStoikov,
   kCount
 };
 inline constexpr std::size_t kFeatureCount = static_cast<std::size_t>(Feature::kCount);
@@ -91,6 +92,26 @@ inline constexpr FeatureMask kAllSet = (FeatureMask{1} << kFeatureCount) - 1;
 // "seed", "all", or comma-separated names; throws std::invalid_argument naming an unknown one.
 [[nodiscard]] FeatureMask parse_set(std::string_view text);
 
+struct Depth;
+
+// Stoikov's micro-price adjustment table, fitted offline (fit.hpp: StoikovFitter), looked up online.
+struct StoikovTable {
+  std::uint32_t imbalance_buckets = 0;  // 0: no table
+  std::uint32_t spread_buckets = 0;
+  std::uint32_t tick = 100;             // price units (1/10,000 $) per tick
+  std::vector<double> adjustment;       // $, [ (spread ticks - 1) * imbalance_buckets + bucket ]
+
+  [[nodiscard]] bool empty() const noexcept { return imbalance_buckets == 0; }
+  // The adjustment ($) for a depth: empty without a table, unless both sides have a price and
+  // shares, or when the spread is not a whole number of ticks in 1..spread_buckets.
+  [[nodiscard]] std::optional<double> lookup(const Depth& d) const noexcept;
+  // Text form: "stoikov_table v1 <imbalance_buckets> <spread_buckets> <tick>" then one line per
+  // spread of imbalance_buckets adjustments. parse() throws std::invalid_argument naming the problem.
+  [[nodiscard]] std::string to_text() const;
+  [[nodiscard]] static StoikovTable parse(std::string_view text);
+  [[nodiscard]] static StoikovTable load(const std::string& path);  // throws std::invalid_argument
+};
+
 // Parameters (defaults documented in docs/features.md). Windows count observations of the
 // series named; times are ITCH ns, rates per second.
 struct Params {
@@ -102,6 +123,9 @@ struct Params {
   double hawkes_mu = 0.1;              // baseline intensity, 1/s
   double hawkes_alpha = 0.5;           // jump of intensity per trade, 1/s
   double hawkes_beta = 1.0;            // decay rate, 1/s
+  bool hawkes_power = false;           // hawkes_kernel=power: the power-law kernel (hawkes.hpp) of branching
+  double hawkes_theta = 0.5;           //   ratio alpha/beta, exponent theta and timescale hawkes_tau0 (s),
+  double hawkes_tau0 = 1e-3;           //   as a sum of 24 exponentials; hawkes_kernel=exp (default): alpha e^{-beta t}
   std::uint32_t kyle_window = 50;      // executions
   std::uint32_t amihud_window = 50;    // executions
   double frac_d = 0.4;                 // fractional differentiation order
@@ -116,11 +140,20 @@ struct Params {
   std::uint64_t realized_delta_ns = 1'000'000'000;  // realized_spread: the mid this long after the execution
   std::uint32_t hurst_window = 128;    // hurst: log mid returns in the rescaled-range estimate
   std::uint32_t hurst_every = 32;      // hurst: recomputed every this many mid changes
+  StoikovTable stoikov;                // micro_price_stoikov (set with stoikov_table=FILE); empty: no value
+  std::uint32_t stoikov_buckets = 10;  // --fit-microprice: imbalance buckets
+  std::uint32_t stoikov_spreads = 2;   // --fit-microprice: spreads of 1..this many ticks
+  std::uint64_t ofi_fit_interval_ns = 1'000'000'000;  // --fit-ofi: the OFI vectors' interval
 
   // name=value (the names of the fields above); throws std::invalid_argument on an unknown name
-  // or a value out of range.
+  // or a value out of range, and then leaves the parameters unchanged.
   void set(std::string_view name_equals_value);
   void validate() const;  // throws std::invalid_argument
+
+ private:
+  void set_unchecked(std::string_view name_equals_value);
+
+ public:
 };
 
 // Fractional-differentiation weights w_0 = 1, w_k = -w_{k-1} (d - k + 1) / k, while |w_k| >= threshold.
@@ -240,7 +273,10 @@ class FeatureEngine {
   // Hot path: one call per book-changing message of `locate`, with the depth after it.
   void update(std::uint16_t locate, const Event& e, const Depth& after) noexcept;
   // The features of `locate` now (all empty for a stock never updated).
-  void values(std::uint16_t locate, Values& out) const noexcept;
+  void values(std::uint16_t locate, Values& out) const noexcept { values(locate, out, kAllSet); }
+  // Only the features of `only` (and wanted); the others' has-value bits are clear. A caller that
+  // keeps the values it already has (the dump reuses cells whose source is unchanged) computes less.
+  void values(std::uint16_t locate, Values& out, FeatureMask only) const noexcept;
   // Forgets every stock (a new feed session); allocates nothing.
   void reset() noexcept;
   // Starts a new row: the flow sums (ofi_*, effective_spread) restart from zero.
@@ -290,6 +326,8 @@ class FeatureEngine {
   std::vector<std::int64_t> roll_ring_;    // (price change, the one before) pairs, 2 x roll_cap_ per stock
   std::vector<double> frac_w_;
   std::array<double, kMaxLevels> level_w_{};  // exp(-decay * i)
+  // hawkes_power: the kernel's terms, and per stock their sums for buys then sells (2 x terms)
+  std::vector<double> hk_weight_, hk_rate_per_ns_, hk_sums_;
   double hawkes_decay_per_ns_ = 0;
   EngineStats stats_;
 };

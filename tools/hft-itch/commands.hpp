@@ -47,6 +47,10 @@ struct FeaturesOptions {
   std::string out;                // empty or "-" = stdout
   std::vector<std::string> params;  // name=value
   bool verbose = false;
+  std::string fit_microprice;  // non-empty: fit Stoikov's table and write it here (no rows)
+  std::string fit_ofi;         // non-empty: fit ofi_integrated's weights and write them here
+  std::string fit_hawkes;      // non-empty: fit the Hawkes parameters and write them here
+  std::vector<std::string> param_files;  // name=value lines, applied before `params`
 };
 int run_features(const InputSpec& in, const FeaturesOptions& o);
 

@@ -155,6 +155,18 @@ int main(int argc, char** argv) {
   features_cmd->add_option("--param", feat.params, "name=value, repeatable (levels, vol_window, hawkes_beta, frac_d, ...: "
                                                    "docs/features.md)");
   features_cmd->add_flag("--verbose,-v", feat.verbose, "print the message and row counts on stderr");
+  features_cmd->add_option("--fit-microprice", feat.fit_microprice,
+                           "instead of rows: fit Stoikov's micro-price adjustment table over the input and write it "
+                           "here (use with --param stoikov_table=FILE; buckets: stoikov_buckets, stoikov_spreads, tick)");
+  features_cmd->add_option("--fit-ofi", feat.fit_ofi,
+                           "instead of rows: fit ofi_integrated's level weights (first principal component of the "
+                           "multi-level OFI over ofi_fit_interval_ns intervals) and write 'ofi_weights=...' here");
+  features_cmd->add_option("--fit-hawkes", feat.fit_hawkes,
+                           "instead of rows: fit the Hawkes intensities of buyer- and seller-initiated executions by "
+                           "maximum likelihood and write 'hawkes_mu=...' lines and the bivariate fit here");
+  features_cmd->add_option("--param-file", feat.param_files,
+                           "name=value lines ('#' comments), as written by --fit-ofi and --fit-hawkes; before --param")
+      ->check(CLI::ExistingFile);
   features_cmd->footer(kFooter);
 
   try {

@@ -45,6 +45,8 @@ TEST(FeatureEdges, NamesAndSets) {
   p.set("vol_window=7");
   EXPECT_EQ(p.vol_window, 7u);
   EXPECT_THROW(p.set("vol_window=0"), std::invalid_argument);
+  EXPECT_EQ(p.vol_window, 7u) << "a rejected value leaves the parameter as it was";
+  EXPECT_NO_THROW(p.validate());
   EXPECT_THROW(p.set("no_such=1"), std::invalid_argument);
   EXPECT_THROW(p.set("frac_d=abc"), std::invalid_argument);
   EXPECT_EQ(frac_weights(0.4, 1e-5).size(), 1458u);

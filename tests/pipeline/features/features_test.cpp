@@ -15,6 +15,7 @@
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "pipeline/features/book_driver.hpp"
+#include "pipeline/features/hawkes.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/pipeline/book/test_util.hpp"
 #include "tests/support/test_data.hpp"
@@ -257,6 +258,18 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
     for (std::size_t i = 0; i < 5; ++i) x += p.ofi_weights[i] * double(ofi_lv[i]);
     out.set(Feature::kOfiIntegrated, x);
   }
+  // Stoikov: mid + the table's entry for (spread in ticks, imbalance bucket of Q_b / (Q_b + Q_a))
+  if (!p.stoikov.empty() && two && d.bid_sz[0] > 0 && d.ask_sz[0] > 0 && d.ask_px[0] > d.bid_px[0]) {
+    const std::uint32_t spread = d.ask_px[0] - d.bid_px[0];
+    const std::uint32_t ticks = spread / p.stoikov.tick;
+    if (spread % p.stoikov.tick == 0 && ticks >= 1 && ticks <= p.stoikov.spread_buckets) {
+      const double i = double(d.bid_sz[0]) / double(d.bid_sz[0] + d.ask_sz[0]);
+      std::uint32_t b = 0;
+      while (b + 1 < p.stoikov.imbalance_buckets && i >= double(b + 1) / p.stoikov.imbalance_buckets) ++b;
+      out.set(Feature::kMicroPriceStoikov,
+              (px(d.bid_px[0]) + px(d.ask_px[0])) / 2 + p.stoikov.adjustment[(ticks - 1) * p.stoikov.imbalance_buckets + b]);
+    }
+  }
 
   // Realized spread: each execution j is resolved at the first later update whose time is past
   // t_j + delta, against the mid before that update; the row shows the last one resolved in it.
@@ -442,7 +455,12 @@ Values naive(const Params& p, const std::vector<Snap>& h, std::size_t since) {
   }
   double sb = 0, ss = 0;
   for (const auto& [t, buy] : trades) (buy ? sb : ss) += std::exp(-p.hawkes_beta * double(t_now - t) * 1e-9);
-  const double lb = p.hawkes_mu + p.hawkes_alpha * sb, ls = p.hawkes_mu + p.hawkes_alpha * ss;
+  double lb = p.hawkes_mu + p.hawkes_alpha * sb, ls = p.hawkes_mu + p.hawkes_alpha * ss;
+  if (p.hawkes_power) {  // mu + sum over earlier executions of the kernel at their age
+    const auto kernel = hawkes::Kernel::power_law(p.hawkes_alpha / p.hawkes_beta, p.hawkes_theta, p.hawkes_tau0);
+    lb = ls = p.hawkes_mu;
+    for (const auto& [t, buy] : trades) (buy ? lb : ls) += kernel(double(t_now - t) * 1e-9);
+  }
   out.set(Feature::kHawkesBuy, lb);
   out.set(Feature::kHawkesSell, ls);
   if (lb + ls > 0) out.set(Feature::kHawkesRatio, lb / (lb + ls));
@@ -613,6 +631,11 @@ Params small_windows() {
   p.realized_delta_ns = 1'000'000;
   p.hurst_window = 16;
   p.hurst_every = 4;
+  // a micro-price table of 4 buckets x 3 spreads of one cent
+  p.stoikov.imbalance_buckets = 4;
+  p.stoikov.spread_buckets = 3;
+  p.stoikov.tick = 100;
+  p.stoikov.adjustment = {-0.003, -0.001, 0.001, 0.003, -0.004, -0.002, 0.002, 0.004, -0.005, 0.0, 0.0, 0.005};
   return p;
 }
 
@@ -672,6 +695,23 @@ TEST(FeaturesNaive, GeneratedDayTenLevelsRowsOfFive) {
   std::printf("generated, 10 levels: %llu updates, %llu values compared, %llu with frac_price\n",
               (unsigned long long)o.updates, (unsigned long long)o.compared_values,
               (unsigned long long)o.had[static_cast<std::size_t>(Feature::kFracPrice)]);
+}
+
+// The power-law Hawkes kernel (24 exponentials, O(24) per execution) against the direct sum of
+// the kernel over all earlier executions.
+TEST(FeaturesNaive, GeneratedDayPowerLawHawkes) {
+  sim::DayConfig c;
+  c.messages = 10'000;
+  c.stocks = 4;
+  c.seed = 21;
+  Params p = small_windows();
+  p.set("hawkes_kernel=power");
+  p.hawkes_alpha = 0.6;
+  p.hawkes_beta = 1.0;
+  p.hawkes_tau0 = 1e-2;
+  const Outcome o = run(sim::generate_binaryfile(c), p, c.stocks, 1);
+  EXPECT_GT(o.had[static_cast<std::size_t>(Feature::kHawkesBuy)], 5'000u);
+  EXPECT_THROW(p.set("hawkes_kernel=cubic"), std::invalid_argument);
 }
 
 // A synthetic book whose mid walks (the generated days' mids move too rarely for hurst): every

@@ -1,5 +1,6 @@
 // hft-itch as a program: every subcommand run as a child process on small generated files and on
 // the real NASDAQ bytes in ../shared/data, checked against independent computations.
+#include <cmath>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "gateways/itch/encoder.hpp"
 #include "gateways/itch/messages.hpp"
 #include "pipeline/features/book_driver.hpp"
+#include "pipeline/features/fit.hpp"
 #include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
 #include "tests/support/test_data.hpp"
@@ -690,7 +692,7 @@ std::vector<std::string> split_commas(const std::string& line) {
 
 // Every row of `hft-itch features --set all` equals the library's values for that stock after that
 // message, computed in this process over the same bytes: same rows (one per book-changing message
-// while both sides have a price), same empty cells, the same doubles (shortest round-trip text).
+// while both sides have a price), same empty cells, the same doubles (exact for short decimals, else to 12 significant digits).
 TEST_F(HftItchTest, FeaturesCsvEqualsTheLibraryRowByRow) {
   sim::DayConfig cfg;
   cfg.messages = 20000;
@@ -753,7 +755,13 @@ TEST_F(HftItchTest, FeaturesCsvEqualsTheLibraryRowByRow) {
       if (c < 2 || got[c].empty() || want[c].empty()) {
         ASSERT_EQ(got[c], want[c]) << "row " << i + 1 << " column " << c;
       } else {
-        ASSERT_EQ(std::stod(got[c]), std::stod(want[c])) << "row " << i + 1 << " column " << c;
+        // exact for decimals of at most five places, else 12 significant digits (docs/features.md)
+        const double g = std::stod(got[c]), w = std::stod(want[c]);
+        ASSERT_LE(std::fabs(g - w), 5e-12 * std::fabs(w)) << "row " << i + 1 << " column " << c << ": " << got[c]
+                                                          << " for " << want[c];
+        if (std::nearbyint(w * 1e5) / 1e5 == w) {
+          ASSERT_EQ(g, w) << "row " << i + 1 << " column " << c;
+        }
       }
     }
     if (got[2 + static_cast<std::size_t>(features::Feature::kRealizedVol)].empty()) ++warm;
@@ -815,6 +823,59 @@ TEST_F(HftItchTest, FeaturesOfTheRealSnippetBySymbolJsonlAndBars) {
     EXPECT_EQ(b.code, kExitUsage) << bad[0] << " " << bad[1];
     EXPECT_EQ(b.out, "");
   }
+}
+
+// The offline fits write files that the features read back: Stoikov's table (antisymmetric in the
+// imbalance), ofi_weights (L1 = 1) and the Hawkes parameters, through --param and --param-file.
+TEST_F(HftItchTest, FeaturesFitsWriteFilesTheFeaturesReadBack) {
+  sim::DayConfig cfg;
+  cfg.messages = 30000;
+  cfg.stocks = 5;
+  cfg.seed = 4;
+  write_file(path("d.itch"), sim::generate_binaryfile(cfg));
+  const std::string day = path("d.itch").string();
+  const RunResult r = run({"features", day, "--fit-microprice", path("mp.txt").string(), "--fit-ofi",
+                           path("ofi.txt").string(), "--fit-hawkes", path("hk.txt").string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "") << "a fit writes no rows";
+
+  const features::StoikovTable t = features::StoikovTable::load(path("mp.txt").string());
+  ASSERT_EQ(t.imbalance_buckets, 10u);
+  ASSERT_EQ(t.spread_buckets, 2u);
+  bool nonzero = false;
+  for (std::uint32_t k = 0; k < t.adjustment.size(); ++k) {
+    const std::uint32_t s = k / 10, b = k % 10;
+    EXPECT_EQ(t.adjustment[k], -t.adjustment[s * 10 + 9 - b]) << k;
+    nonzero |= t.adjustment[k] != 0;
+  }
+  EXPECT_TRUE(nonzero) << testing::slurp(path("mp.txt"));
+
+  const std::string ofi = testing::slurp(path("ofi.txt"));
+  ASSERT_EQ(ofi.rfind("ofi_weights=", 0), 0u) << ofi;
+  double l1 = 0;
+  for (const auto& w : split_commas(ofi.substr(12))) l1 += std::fabs(std::stod(w));
+  EXPECT_NEAR(l1, 1.0, 1e-5) << ofi;
+
+  const std::string hk = testing::slurp(path("hk.txt"));
+  EXPECT_NE(hk.find("\nhawkes_mu="), std::string::npos) << hk;
+  EXPECT_NE(hk.find("\nhawkes_beta="), std::string::npos) << hk;
+
+  const RunResult use = run({"features", day, "--set", "micro_price_stoikov,ofi_integrated,hawkes_excitation",
+                             "--param-file", path("hk.txt").string(), "--param-file", path("ofi.txt").string(),
+                             "--param", "stoikov_table=" + path("mp.txt").string()});
+  ASSERT_EQ(use.code, kExitOk) << use.err;
+  const auto lines = testing::split_lines(use.out);
+  ASSERT_GT(lines.size(), 100u);
+  std::size_t stoikov = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) stoikov += !split_commas(lines[i])[2].empty();
+  EXPECT_GT(stoikov, 0u);
+
+  write_file(path("bad.txt"), std::vector<std::uint8_t>{'#', '\n', 'x', '=', '1', '\n'});
+  const RunResult bad = run({"features", day, "--param-file", path("bad.txt").string()});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_NE(bad.err.find("bad.txt:2"), std::string::npos) << bad.err;
+  const RunResult no_table = run({"features", day, "--param", "stoikov_table=" + path("none.txt").string()});
+  EXPECT_EQ(no_table.code, kExitUsage);
 }
 
 }  // namespace
