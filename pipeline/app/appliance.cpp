@@ -327,6 +327,7 @@ class Pipeline final : public PipelineBase {
     journal_ = std::make_unique<journal::JournalWriter>(
         jc, config_.instance, date_, static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec));
     egress_.set_journal(journal_.get());
+    restore_risk();
     recovering_ = replay_.intents + replay_.received + replay_.session_states != 0;
     if (!recovering_) return;
     for (std::size_t i = 0; i < replay_.next_order_seq.size(); ++i)
@@ -355,6 +356,31 @@ class Pipeline final : public PipelineBase {
     if (replay_.halted) control_plane_.halt(true);
     egress_.begin_recovery(replay_.session, replay_.next_soup_sequence, config_.working_orders,
                            replay_.next_order_seq[kOperatorStrategy]);
+  }
+
+  // Issue 11: the day's `hftctl set risk.*` commands and the circuit breaker survive a restart
+  // through the journal. A journaled value the configuration's table no longer accepts is logged
+  // and skipped (the configured value stays).
+  void restore_risk() {
+    risk::RiskLimits l = gate_.limits();
+    std::size_t applied = 0;
+    for (const auto& [key, value] : replay_.risk_sets) {
+      const risk::SetOutcome o = risk::set_risk_key(l, key, value);
+      if (o.ok) ++applied;
+      else core::log::warn("recovery: journaled `set {}={}` not applied: {}", key, value, o.message);
+    }
+    if (applied != 0) {
+      gate_.set_limits(l);
+      control_plane_.set_limits(l);
+      core::log::info("recovery: {} risk limit change(s) of the day re-applied from the journal", applied);
+    }
+    risk::BreakerCause cause = risk::BreakerCause::kNone;
+    for (const auto c : {risk::BreakerCause::kDailyLoss, risk::BreakerCause::kDrawdown, risk::BreakerCause::kDrawdownPct})
+      if (replay_.breaker == risk::breaker_cause_name(c)) cause = c;
+    egress_.restore_breaker(cause, replay_.breaker_pnl, replay_.has_peak, replay_.peak_pnl);
+    if (cause != risk::BreakerCause::kNone)
+      core::log::warn("recovery: the circuit breaker ({}) tripped at P&L {:.2f} USD is still tripped: only risk-reducing "
+                      "orders until `hftctl risk reset`", replay_.breaker, static_cast<double>(replay_.breaker_pnl) / 1e4);
   }
 
   [[nodiscard]] std::string control_path() const override { return control_ ? control_->path() : std::string(); }

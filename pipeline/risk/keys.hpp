@@ -102,6 +102,18 @@ inline constexpr std::array kRiskKeys{
     detail::row<&RiskLimits::max_gross_notional, 10'000>("max_gross_notional_usd", KeyKind::kNumber, 0, 1e12, true,
                                                          "USD", "gross exposure across symbols at each symbol's last "
                                                          "order or fill price; 0 = off", 2),
+    detail::row<&RiskLimits::max_daily_loss, 10'000>("max_daily_loss_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                     "the day's P&L (realized + unrealized at the mid) at or below "
+                                                     "minus this trips the circuit breaker; 0 = off", 2),
+    detail::row<&RiskLimits::max_drawdown, 10'000>("max_drawdown_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                   "the day's P&L this far below its peak trips the circuit "
+                                                   "breaker; 0 = off", 2),
+    detail::row<&RiskLimits::max_drawdown_pct>("max_drawdown_pct", KeyKind::kNumber, 0, 100, true, "%",
+                                               "the day's P&L this percent of (account_equity_usd + peak) below "
+                                               "its peak trips the circuit breaker; 0 = off"),
+    detail::row<&RiskLimits::account_equity, 10'000>("account_equity_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                     "capital at the day's start (what max_drawdown_pct is a "
+                                                     "percent of); 0 = the percent trigger off", 2),
 };
 
 // The row named `name` (without "risk."), or null.

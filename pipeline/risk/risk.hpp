@@ -45,6 +45,33 @@ struct RiskLimits {
   std::int64_t max_gross_position = 0;        // shares, across symbols (Totals); 0 = off
   std::int64_t max_net_position = 0;          // shares, across symbols, long or short; 0 = off
   std::int64_t max_gross_notional = 0;        // 1/10,000 $, across symbols; 0 = off
+  // The circuit breaker (issue 11): the day's P&L (realized + unrealized at the mid) below
+  // -max_daily_loss, or max_drawdown below the day's peak, or max_drawdown_pct percent of
+  // (account_equity + the peak) below the peak, trips it. 0 = that trigger off.
+  std::int64_t max_daily_loss = 0;            // 1/10,000 $
+  std::int64_t max_drawdown = 0;              // 1/10,000 $
+  double max_drawdown_pct = 0;                // percent
+  std::int64_t account_equity = 0;            // 1/10,000 $: what max_drawdown_pct is a percent of (with the peak)
+};
+
+// Why the circuit breaker is tripped (0: it is not).
+enum class BreakerCause : std::uint8_t { kNone = 0, kDailyLoss = 1, kDrawdown = 2, kDrawdownPct = 3 };
+inline const char* breaker_cause_name(BreakerCause c) noexcept {
+  switch (c) {
+    case BreakerCause::kNone: return "none";
+    case BreakerCause::kDailyLoss: return "daily_loss";
+    case BreakerCause::kDrawdown: return "drawdown";
+    case BreakerCause::kDrawdownPct: return "drawdown_pct";
+  }
+  return "?";
+}
+
+// The P&L the breaker watches, and its state (1/10,000 $).
+struct BreakerState {
+  BreakerCause cause = BreakerCause::kNone;
+  std::int64_t pnl = 0;       // the latest mark
+  std::int64_t peak = 0;      // the day's peak P&L (starts at 0: the day starts flat)
+  std::int64_t trip_pnl = 0;  // the P&L when it tripped
 };
 
 // Per-symbol exposure the order manager keeps.
@@ -175,6 +202,8 @@ class RiskGate {
                          std::uint32_t open_orders, std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t q = in.quantity;
+    // One byte: the breaker (or Storm Guard) allows only orders that reduce the position.
+    if (reduce_only_ != 0 && !reduces(in.side, q, ex)) return count(RejectReason::kLossBreaker);
     if (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + q > limits_.max_position
                                         : ex.position - ex.open_sell - q < -limits_.max_position)
       return count(RejectReason::kPositionLimit);
@@ -204,6 +233,7 @@ class RiskGate {
                              std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t growth = static_cast<std::int64_t>(in.quantity) - static_cast<std::int64_t>(leaves);
+    if (reduce_only_ != 0 && growth > 0) return count(RejectReason::kLossBreaker);
     if (growth > 0 && (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + growth > limits_.max_position
                                                        : ex.position - ex.open_sell - growth < -limits_.max_position))
       return count(RejectReason::kPositionLimit);
@@ -247,6 +277,46 @@ class RiskGate {
     derive();
   }
   [[nodiscard]] const RiskLimits& limits() const noexcept { return limits_; }
+
+  // ---- the daily-loss / drawdown circuit breaker (issue 11) -----------------------------------
+  // The day's P&L, marked by the risk/egress stage on its timer and after fills (never per order).
+  // Returns the cause when this mark trips the breaker (kNone otherwise, and once tripped).
+  BreakerCause mark_pnl(std::int64_t pnl) noexcept {
+    breaker_.pnl = pnl;
+    if (pnl > breaker_.peak) breaker_.peak = pnl;
+    if (breaker_.cause != BreakerCause::kNone) return BreakerCause::kNone;
+    const std::int64_t down = breaker_.peak - pnl;
+    BreakerCause c = BreakerCause::kNone;
+    if (limits_.max_daily_loss > 0 && pnl <= -limits_.max_daily_loss) c = BreakerCause::kDailyLoss;
+    else if (limits_.max_drawdown > 0 && down >= limits_.max_drawdown) c = BreakerCause::kDrawdown;
+    else if (limits_.max_drawdown_pct > 0 && limits_.account_equity > 0 && down > 0 &&
+             static_cast<double>(down) * 100.0 >=
+                 limits_.max_drawdown_pct * static_cast<double>(limits_.account_equity + breaker_.peak))
+      c = BreakerCause::kDrawdownPct;
+    if (c != BreakerCause::kNone) trip(c, pnl);
+    return c;
+  }
+  // Trips the breaker (a mark above, or a restart that finds it tripped in the journal).
+  void trip(BreakerCause c, std::int64_t pnl) noexcept {
+    breaker_.cause = c;
+    breaker_.trip_pnl = pnl;
+    reduce_only_ = 1;
+  }
+  // The operator's `hftctl risk reset`: the breaker closes and the peak starts again at `pnl`.
+  void reset_breaker(std::int64_t pnl) noexcept {
+    breaker_ = BreakerState{BreakerCause::kNone, pnl, pnl, 0};
+    reduce_only_ = 0;
+  }
+  // A restart: the day's peak as journaled (the next mark raises it to the P&L if that is higher).
+  void restore_peak(std::int64_t peak) noexcept { breaker_.peak = peak; }
+  [[nodiscard]] const BreakerState& breaker() const noexcept { return breaker_; }
+  [[nodiscard]] bool reduce_only() const noexcept { return reduce_only_ != 0; }
+  // Whether an order of `q` shares on `side` only brings the position toward flat, counting what
+  // already works on that side (so several reducing orders cannot together flip it).
+  static bool reduces(pipeline::Side side, std::int64_t q, const Exposure& ex) noexcept {
+    return side == pipeline::Side::kBuy ? ex.position < 0 && ex.position + ex.open_buy + q <= 0
+                                        : ex.position > 0 && ex.position - ex.open_sell - q >= 0;
+  }
 
   [[nodiscard]] std::uint64_t rejected(RejectReason r) const noexcept {
     const auto i = static_cast<std::size_t>(r);
@@ -393,6 +463,8 @@ class RiskGate {
   std::array<Recent, kDuplicates> recent_{};
   std::size_t recent_next_ = 0;
   const Totals* totals_ = nullptr;
+  std::uint8_t reduce_only_ = 0;  // 1: only risk-reducing orders (the breaker is tripped)
+  BreakerState breaker_;
   alignas(core::kCacheLine) std::atomic<bool> kill_{false};
   std::atomic<bool> halted_{false};
 };
