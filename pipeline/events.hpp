@@ -166,6 +166,7 @@ enum class RejectReason : std::uint16_t {
   kGrossPosition,    // gross exposure across symbols (shares) beyond max_gross_position
   kGrossNotional,    // gross exposure across symbols (USD) beyond max_gross_notional_usd
   kLossBreaker,      // the daily-loss / drawdown circuit breaker is tripped: only risk-reducing orders
+  kStormGuard,       // Storm Guard in STORM (only risk-reducing orders) or HALT (none) for this symbol or all
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };

@@ -140,6 +140,7 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
           out.breaker.clear();
           out.peak_pnl = 0;
           out.has_peak = false;
+          out.storm_halt = false;
         } else if (text.starts_with("risk breaker ")) {
           // risk breaker CAUSE pnl=P peak=K limit=L
           const std::string t(text.substr(13));
@@ -151,6 +152,8 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
             if (!out.has_peak || peak > out.peak_pnl) out.peak_pnl = peak;
             out.has_peak = true;
           }
+        } else if (text.starts_with("risk storm halt ")) {
+          out.storm_halt = true;
         } else if (text.starts_with("risk peak ")) {
           const std::string t(text.substr(10));
           long long peak = 0;

@@ -41,7 +41,8 @@ struct ReplayResult {
   std::string breaker;
   std::int64_t breaker_pnl = 0;
   std::int64_t peak_pnl = 0;
-  bool has_peak = false;  // a peak was journaled since the day's start or the last reset
+  bool has_peak = false;
+  bool storm_halt = false;  // "risk storm halt ..." since the last "risk reset"  // a peak was journaled since the day's start or the last reset
   std::vector<std::pair<std::string, std::string>> risk_sets;
   // Per strategy index (kOperatorStrategy included): the next order sequence (above every id seen).
   std::array<std::uint64_t, 256> next_order_seq{};

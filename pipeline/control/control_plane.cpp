@@ -29,6 +29,7 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kGrossPosition: return "gross_position";
     case RejectReason::kGrossNotional: return "gross_notional";
     case RejectReason::kLossBreaker: return "loss_breaker";
+    case RejectReason::kStormGuard: return "storm_guard";
     case RejectReason::kVenue: return "venue";
   }
   return "other";

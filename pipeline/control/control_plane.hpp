@@ -345,6 +345,8 @@ class ControlPlane {
       b.open_orders = oms_.open_orders();
       const risk::BreakerState& br = gate_.breaker();
       b.breaker = static_cast<std::uint8_t>(br.cause);
+      b.storm_global = static_cast<std::uint8_t>(egress_.storm_guard().global());
+      b.storm_worst = static_cast<std::uint8_t>(egress_.storm_guard().worst());
       b.pnl = br.pnl;
       b.peak_pnl = br.peak;
       b.trip_pnl = br.trip_pnl;

@@ -118,12 +118,16 @@ struct RiskLimitSlot {
   double value;           // in the key's unit (USD, shares, bps, orders/s; booleans 0 or 1)
 };
 static_assert(sizeof(RiskLimitSlot) == 48);
-inline constexpr std::uint32_t kRiskLimitSlots = 32;
+inline constexpr std::uint32_t kRiskLimitSlots = 48;
 
 // A risk event (issue 11): a refusal with its order, a circuit-breaker trip or reset, a limit
 // change with its old and new values. Binary, formatted by the reader (hftctl risk events), so the
 // egress thread never formats. kind: RiskEventKind.
-enum class RiskEventKind : std::uint8_t { kNone = 0, kRefusal = 1, kBreakerTrip = 2, kBreakerReset = 3, kLimitChange = 4 };
+// kStormTransition: code = the new risk::StormState, side = the old one, strategy = risk::StormCause,
+// name = the symbol ("*": global), a = the driver's value, b = its STORM threshold.
+enum class RiskEventKind : std::uint8_t {
+  kNone = 0, kRefusal = 1, kBreakerTrip = 2, kBreakerReset = 3, kLimitChange = 4, kStormTransition = 5
+};
 struct RiskEventSlot {
   std::uint64_t seq;       // 1, 2, ... (0: unused)
   std::uint64_t wall_ns;   // CLOCK_REALTIME
@@ -149,7 +153,9 @@ struct alignas(64) RiskBlock {
   RiskLimitSlot limits[kRiskLimitSlots];
   // Issue 11: the circuit breaker and the day's P&L (1/10,000 $), and the last risk events.
   std::uint8_t breaker;        // risk::BreakerCause (0: not tripped)
-  std::uint8_t reserved2[7];
+  std::uint8_t storm_global;   // risk::StormState of the global machine
+  std::uint8_t storm_worst;    // the worst of it and every watched symbol's
+  std::uint8_t reserved2[5];
   std::int64_t pnl, peak_pnl, trip_pnl;
   std::int64_t gross_shares, net_long, net_short, gross_notional;  // across symbols (risk::Totals)
   std::uint64_t event_count;   // events so far (the last kRiskEventSlots are in `events`, slot = (seq-1) % N)

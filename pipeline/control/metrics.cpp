@@ -182,6 +182,10 @@ std::string render_prometheus(const Snapshot& s) {
   }
   e.gauge("hftd_risk_breaker_tripped", "1 while the daily-loss / drawdown circuit breaker is tripped (hftctl risk reset)",
           r.breaker != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_storm_guard_state", "Storm Guard's global state: 0 normal, 1 warn, 2 storm, 3 halt",
+          static_cast<double>(r.storm_global));
+  e.gauge("hftd_storm_guard_worst_state", "The worst Storm Guard state, global or of any watched symbol",
+          static_cast<double>(r.storm_worst));
   e.gauge("hftd_risk_pnl_usd", "The day's P&L as the circuit breaker marks it (realized + unrealized at the mid)",
           static_cast<double>(r.pnl) / 1e4);
   e.gauge("hftd_risk_peak_pnl_usd", "The day's peak P&L (drawdown is measured from it)", static_cast<double>(r.peak_pnl) / 1e4);

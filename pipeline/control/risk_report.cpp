@@ -14,6 +14,7 @@
 #include "pipeline/events.hpp"
 #include "pipeline/risk/keys.hpp"
 #include "pipeline/risk/risk.hpp"
+#include "pipeline/risk/storm_guard.hpp"
 
 namespace hft::control {
 
@@ -53,6 +54,7 @@ const char* kind_name(std::uint8_t k) {
     case RiskEventKind::kBreakerTrip: return "breaker_trip";
     case RiskEventKind::kBreakerReset: return "breaker_reset";
     case RiskEventKind::kLimitChange: return "limit_change";
+    case RiskEventKind::kStormTransition: return "storm_transition";
     case RiskEventKind::kNone: break;
   }
   return "?";
@@ -107,6 +109,12 @@ std::string risk_event_text(const RiskEventSlot& e) {
       const std::string n = k != nullptr ? risk::format_risk_value(*k, e.b) : fmt::format("{}", e.b);
       return fmt::format("{} #{} limit risk.{}: {} -> {} (hftctl set)", when, e.seq, name_of(e), o, n);
     }
+    case RiskEventKind::kStormTransition:
+      return fmt::format("{} #{} Storm Guard {}: {} -> {} ({}: {:.4g}, STORM threshold {:.4g})", when, e.seq,
+                         name_of(e) == "*" ? std::string("global") : name_of(e),
+                         risk::storm_state_name(static_cast<risk::StormState>(e.side)),
+                         risk::storm_state_name(static_cast<risk::StormState>(e.code)),
+                         risk::storm_cause_name(static_cast<risk::StormCause>(e.strategy)), e.a, e.b);
     case RiskEventKind::kNone: break;
   }
   return fmt::format("{} #{} event of kind {}", when, e.seq, e.kind);
@@ -123,6 +131,9 @@ std::string format_risk_status(const Snapshot& s) {
   else
     o += fmt::format("  circuit breaker: TRIPPED ({}) at P&L {} USD: only risk-reducing orders until `hftctl risk reset`\n",
                      risk::breaker_cause_name(cause), usd2(r.trip_pnl));
+  o += fmt::format("  Storm Guard: global {}, worst symbol or global {}\n",
+                   risk::storm_state_name(static_cast<risk::StormState>(r.storm_global)),
+                   risk::storm_state_name(static_cast<risk::StormState>(r.storm_worst)));
   o += fmt::format("  day's P&L {} USD (realized + unrealized at the mid), peak {} USD, drawdown {} USD\n", usd2(r.pnl),
                    usd2(r.peak_pnl), usd2(r.peak_pnl - r.pnl));
   o += fmt::format("  exposure across symbols: gross {} shares, net long {} / short {} shares, gross notional {} USD\n",
@@ -176,6 +187,8 @@ std::string risk_status_json(const Snapshot& s) {
          {"kill_switch", r.kill_switch != 0}, {"halted", r.halted != 0}, {"open_orders", r.open_orders},
          {"breaker", {{"tripped", cause != risk::BreakerCause::kNone}, {"cause", risk::breaker_cause_name(cause)},
                       {"trip_pnl_usd", usd(r.trip_pnl)}}},
+         {"storm_guard", {{"global", risk::storm_state_name(static_cast<risk::StormState>(r.storm_global))},
+                          {"worst", risk::storm_state_name(static_cast<risk::StormState>(r.storm_worst))}}},
          {"pnl_usd", usd(r.pnl)}, {"peak_pnl_usd", usd(r.peak_pnl)}, {"drawdown_usd", usd(r.peak_pnl - r.pnl)},
          {"exposure", {{"gross_shares", r.gross_shares}, {"net_long", r.net_long}, {"net_short", r.net_short},
                        {"gross_notional_usd", usd(r.gross_notional)}}},
@@ -211,6 +224,14 @@ std::string risk_events_json(const Snapshot& s) {
         ev["key"] = "risk." + name_of(e);
         ev["old"] = e.a;
         ev["new"] = e.b;
+        break;
+      case RiskEventKind::kStormTransition:
+        ev["scope"] = name_of(e) == "*" ? std::string("global") : name_of(e);
+        ev["from"] = risk::storm_state_name(static_cast<risk::StormState>(e.side));
+        ev["to"] = risk::storm_state_name(static_cast<risk::StormState>(e.code));
+        ev["cause"] = risk::storm_cause_name(static_cast<risk::StormCause>(e.strategy));
+        ev["value"] = e.a;
+        ev["threshold"] = e.b;
         break;
       case RiskEventKind::kNone: break;
     }

@@ -172,6 +172,8 @@ class OrderManager {
     }
     return total;
   }
+  // Symbols that ever had an order, in order of the first (Storm Guard watches them).
+  [[nodiscard]] const std::vector<Locate>& active_list() const noexcept { return active_list_; }
   // Unrealized P&L of `locate` at `mark` (1/10,000 $).
   [[nodiscard]] std::int64_t unrealized_pnl(Locate locate, Price mark) const noexcept {
     const std::int64_t pos = exposure_[locate].position;
@@ -208,7 +210,8 @@ class OrderManager {
   std::vector<std::int64_t> realized_;
   std::vector<std::uint8_t> active_;
   std::vector<std::uint8_t> filled_;     // had a fill (in filled_list_)
-  std::vector<Locate> filled_list_;      // symbols with a fill, in order of the first (reserved: no growth)
+  std::vector<Locate> filled_list_;
+  std::vector<Locate> active_list_;      // symbols with an order (reserved: no growth)      // symbols with a fill, in order of the first (reserved: no growth)
   std::uint32_t next_user_ref_;
   std::uint32_t open_ = 0;
   risk::Totals totals_;

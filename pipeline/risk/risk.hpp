@@ -52,6 +52,17 @@ struct RiskLimits {
   std::int64_t max_drawdown = 0;              // 1/10,000 $
   double max_drawdown_pct = 0;                // percent
   std::int64_t account_equity = 0;            // 1/10,000 $: what max_drawdown_pct is a percent of (with the peak)
+  // Storm Guard (pipeline/risk/storm_guard.hpp): each driver's STORM threshold (WARN at half); 0 = off.
+  double storm_vol_bps = 0;                   // realized volatility of the mid over storm_window_ms
+  std::int64_t storm_window_ms = 1000;
+  double storm_spread_bps = 0;                // the touch's spread
+  std::int64_t storm_feed_gap_ms = 0;         // a feed gap (or snapshot recovery) open this long
+  std::int64_t storm_ack_timeout_ms = 0;      // an order unacknowledged this long, or the session down
+  std::int64_t storm_loss_per_minute = 0;     // 1/10,000 $: the day's P&L fell this much within a minute
+  std::int64_t storm_halt_after_ms = 0;       // STORM held this long becomes HALT; 0 = never
+  std::int64_t storm_min_dwell_ms = 1000;     // least time in a state before stepping down
+  double storm_warn_widen = 2;                // WARN: the market maker's half-spread x this
+  double storm_warn_size = 0.5;               // WARN: its quote size x this
 };
 
 // Why the circuit breaker is tripped (0: it is not).
@@ -202,8 +213,9 @@ class RiskGate {
                          std::uint32_t open_orders, std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t q = in.quantity;
-    // One byte: the breaker (or Storm Guard) allows only orders that reduce the position.
-    if (reduce_only_ != 0 && !reduces(in.side, q, ex)) return count(RejectReason::kLossBreaker);
+    // One byte each: the breaker, and Storm Guard's mode for the symbol.
+    if ((reduce_only_ | storm_mode(in.locate)) != 0)
+      if (const RejectReason r = restricted(in.locate, in.side, q, ex); r != RejectReason::kNone) return count(r);
     if (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + q > limits_.max_position
                                         : ex.position - ex.open_sell - q < -limits_.max_position)
       return count(RejectReason::kPositionLimit);
@@ -233,7 +245,8 @@ class RiskGate {
                              std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t growth = static_cast<std::int64_t>(in.quantity) - static_cast<std::int64_t>(leaves);
-    if (reduce_only_ != 0 && growth > 0) return count(RejectReason::kLossBreaker);
+    if ((reduce_only_ | storm_mode(in.locate)) != 0 && (growth > 0 || storm_mode(in.locate) == 2))
+      return count(reduce_only_ != 0 && storm_mode(in.locate) != 2 ? RejectReason::kLossBreaker : RejectReason::kStormGuard);
     if (growth > 0 && (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + growth > limits_.max_position
                                                        : ex.position - ex.open_sell - growth < -limits_.max_position))
       return count(RejectReason::kPositionLimit);
@@ -310,6 +323,14 @@ class RiskGate {
   // A restart: the day's peak as journaled (the next mark raises it to the P&L if that is higher).
   void restore_peak(std::int64_t peak) noexcept { breaker_.peak = peak; }
   [[nodiscard]] const BreakerState& breaker() const noexcept { return breaker_; }
+  // Storm Guard's per-locate modes (0 normal or warn, 1 only risk-reducing, 2 none), `n` locates.
+  void set_storm_modes(const std::uint8_t* modes, std::size_t n) noexcept {
+    storm_modes_ = modes;
+    storm_locates_ = n;
+  }
+  [[nodiscard]] std::uint8_t storm_mode(Locate l) const noexcept {
+    return storm_modes_ != nullptr && l < storm_locates_ ? storm_modes_[l] : 0;
+  }
   [[nodiscard]] bool reduce_only() const noexcept { return reduce_only_ != 0; }
   // Whether an order of `q` shares on `side` only brings the position toward flat, counting what
   // already works on that side (so several reducing orders cannot together flip it).
@@ -339,6 +360,14 @@ class RiskGate {
     const std::int64_t off = price > reference ? price - reference : reference - price;
     if (off * 10'000 > static_cast<std::int64_t>(limits_.price_band_bps) * reference) return RejectReason::kPriceBand;
     return RejectReason::kNone;
+  }
+
+  // The breaker or Storm Guard restricts this order's symbol: which refusal, if any.
+  [[gnu::noinline]] RejectReason restricted(Locate l, pipeline::Side side, std::int64_t q, const Exposure& ex) const noexcept {
+    const std::uint8_t storm = storm_mode(l);
+    if (storm == 2) return RejectReason::kStormGuard;
+    if (reduces(side, q, ex)) return RejectReason::kNone;
+    return reduce_only_ != 0 ? RejectReason::kLossBreaker : RejectReason::kStormGuard;
   }
 
   // Limits in the gate's own units (ticks), worked out once per change, off the hot path.
@@ -464,6 +493,8 @@ class RiskGate {
   std::size_t recent_next_ = 0;
   const Totals* totals_ = nullptr;
   std::uint8_t reduce_only_ = 0;  // 1: only risk-reducing orders (the breaker is tripped)
+  const std::uint8_t* storm_modes_ = nullptr;
+  std::size_t storm_locates_ = 0;
   BreakerState breaker_;
   alignas(core::kCacheLine) std::atomic<bool> kill_{false};
   std::atomic<bool> halted_{false};

@@ -53,6 +53,7 @@
 #include "pipeline/oms/order_manager.hpp"
 #include "pipeline/risk/keys.hpp"
 #include "pipeline/risk/risk.hpp"
+#include "pipeline/risk/storm_guard.hpp"
 #include "pipeline/symbols.hpp"
 
 namespace hft::pipeline {
@@ -111,6 +112,8 @@ struct EgressCounters {
   std::uint64_t recovery_cancels = 0;       // working orders cancelled at recovery (working_orders = "cancel")
   std::uint64_t breaker_trips = 0;          // the daily-loss / drawdown circuit breaker tripped
   std::uint64_t breaker_cancels = 0;        // working orders cancelled because it tripped
+  std::uint64_t storm_transitions = 0;      // Storm Guard state changes (global and per symbol)
+  std::uint64_t storm_cancels = 0;          // resting orders cancelled on entering STORM
 };
 
 // A risk event as the egress thread records it (binary: formatted by readers, never here). The
@@ -143,9 +146,10 @@ class EgressStage {
               core::SpscRing<ExecReport>& out, risk::RiskGate& gate, const risk::ReferencePrices& refs,
               const SymbolTable& symbols, oms::OrderManager& oms, Hops hops)
       : backend_(backend), config_(config), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols),
-        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this) {
+        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this), storm_(refs.size()) {
     if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
     gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
+    gate_.set_storm_modes(storm_.modes(), refs.size());
   }
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
@@ -271,6 +275,7 @@ class EgressStage {
 
   // ---- OUCH outbound messages -------------------------------------------------------------
   void on_message(const ouch::OrderAccepted& m) noexcept {
+    ack_ns_ = now_ns();
     ExecReport r{};
     if (oms_.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r)) report(r);
   }
@@ -293,6 +298,7 @@ class EgressStage {
     if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) report(r);
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
+    ack_ns_ = now_ns();
     ExecReport r{};
     if (oms_.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
@@ -343,6 +349,12 @@ class EgressStage {
     }
     if (cause != risk::BreakerCause::kNone) gate_.trip(cause, trip_pnl);
   }
+  // Storm Guard (pipeline/risk/storm_guard.hpp): its state, for the control plane and strategies.
+  [[nodiscard]] const risk::StormGuard& storm_guard() const noexcept { return storm_; }
+  // Feed health from the net stage's side (null: the feed driver is off).
+  void set_storm_inputs(const risk::StormInputs* in) noexcept { storm_inputs_ = in; }
+  // A restart found Storm Guard in HALT in the journal (before the threads).
+  void restore_storm_halt() noexcept { storm_.restore_halt(now_ns()); }
   // Operator requests (set risk limits, flatten) from the control thread.
   void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
   // The id of the last request applied (the control thread waits for it before answering).
@@ -760,6 +772,7 @@ class EgressStage {
       const std::int64_t pnl = oms_.day_pnl([this](Locate l) noexcept { return mark_price(l); });
       gate_.reset_breaker(pnl);
       breaker_cancels_pending_ = false;
+      storm_.reset(now_ns(), [&](const risk::StormTransition& t) { storm_transition(t, now_ns()); });
       journaled_peak_ = pnl;
       journal_text("risk peak %lld", static_cast<long long>(pnl));  // after "risk reset" (journaled above)
       RiskEvent& e = next_event(now_ns(), 3);
@@ -835,12 +848,84 @@ class EgressStage {
     const risk::BreakerCause c = gate_.mark_pnl(pnl);
     if (c != risk::BreakerCause::kNone) breaker_tripped(c, now);
     if (breaker_cancels_pending_ && cancel_working(counters_.breaker_cancels)) breaker_cancels_pending_ = false;
+    if (ready()) was_ready_ = true;
+    if (now - last_storm_ns_ >= risk::StormGuard::kEvalIntervalNs) {
+      last_storm_ns_ = now;
+      pnl_minute_[(now / 1'000'000'000) % pnl_minute_.size()] = pnl;  // one sample per second (the last of it)
+      if (storm_.enabled(gate_.limits())) evaluate_storm(now, pnl);
+    }
     // The day's peak is journaled (at most once a second) so that a restart keeps the drawdown.
     const std::int64_t peak = gate_.breaker().peak;
     if (peak != journaled_peak_ && now - peak_journaled_ns_ >= 1'000'000'000) {
       peak_journaled_ns_ = now;
       journaled_peak_ = peak;
       journal_text("risk peak %lld", static_cast<long long>(peak));
+    }
+  }
+  // Storm Guard's evaluation (every 10 ms while any of its drivers is on).
+  void evaluate_storm(std::uint64_t now, std::int64_t pnl) noexcept {
+    const risk::RiskLimits& l = gate_.limits();
+    const auto& active = oms_.active_list();
+    for (; watched_upto_ < active.size(); ++watched_upto_) storm_.watch(active[watched_upto_]);
+    double feed_ms = 0;
+    if (storm_inputs_ != nullptr) {
+      const std::uint64_t since = storm_inputs_->feed_gap_since_ns.load(std::memory_order_relaxed);
+      if (since != 0 && now > since) feed_ms = static_cast<double>(now - since) / 1e6;
+    }
+    double entry_ms = 0;
+    if (l.storm_ack_timeout_ms > 0) {
+      if (was_ready_ && !ready() && !logout_requested_.load(std::memory_order_relaxed)) {
+        entry_ms = static_cast<double>(l.storm_ack_timeout_ms);  // the session is down: at the threshold
+      } else {
+        bool waiting = false;
+        oms_.for_each_working([&](const oms::Order& o) { waiting = waiting || o.state == oms::OrderState::kPendingNew; });
+        if (!waiting) no_pending_ns_ = now;
+        else {
+          const std::uint64_t from = ack_ns_ > no_pending_ns_ ? ack_ns_ : no_pending_ns_;
+          entry_ms = now > from ? static_cast<double>(now - from) / 1e6 : 0;
+        }
+      }
+    }
+    std::int64_t minute_peak = pnl;
+    for (const std::int64_t v : pnl_minute_) minute_peak = v > minute_peak ? v : minute_peak;
+    const double loss_per_minute = static_cast<double>(minute_peak - pnl) / 1e4;
+    storm_.evaluate(
+        now, l, [this](Locate x) noexcept { return mark_price(x); },
+        [this](Locate x) noexcept {
+          const risk::MarketView v = refs_.view(x);
+          return v.bid > 0 && v.ask > v.bid ? static_cast<double>(v.ask - v.bid) * 2e4 / static_cast<double>(v.ask + v.bid) : 0.0;
+        },
+        feed_ms, entry_ms, loss_per_minute, [&](const risk::StormTransition& t) { storm_transition(t, now); });
+  }
+  [[gnu::cold, gnu::noinline]] void storm_transition(const risk::StormTransition& t, std::uint64_t now) noexcept {
+    ++counters_.storm_transitions;
+    const char* sym = "*";
+    char symbol[9] = {};
+    if (t.locate != 0) {
+      std::memcpy(symbol, symbols_.symbol(t.locate).chars.data(), 8);
+      for (int i = 7; i >= 0 && (symbol[i] == ' ' || symbol[i] == '\0'); --i) symbol[i] = '\0';
+      sym = symbol;
+    }
+    journal_text("risk storm %s %s %s value=%.4f threshold=%.4f", risk::storm_state_name(t.to), sym,
+                 risk::storm_cause_name(t.cause), t.value, t.threshold);
+    RiskEvent& e = next_event(now, 5);
+    e.code = static_cast<std::uint8_t>(t.to);
+    e.side = static_cast<std::uint8_t>(t.from);
+    e.strategy = static_cast<std::uint8_t>(t.cause);
+    std::snprintf(e.name, sizeof e.name, "%s", sym);
+    e.a = t.value;
+    e.b = t.threshold;
+    // STORM (or HALT) for a symbol or all: cancel the resting orders it covers.
+    if (t.to >= risk::StormState::kStorm && t.from < risk::StormState::kStorm) {
+      oms_.for_each_working([&](oms::Order& o) {
+        if (o.cancel_requested || o.state == oms::OrderState::kPendingNew || (t.locate != 0 && o.locate != t.locate)) return;
+        const journal::IntentPayload p = cancel_payload(o);
+        if (send_cancel(o, &p)) {
+          oms_.begin_cancel(o, 0);
+          gate_.note_cancel(core::rdtsc());
+          ++counters_.storm_cancels;
+        }
+      });
     }
   }
   // The mid, else the reference price (last trade, else the one side there is).
@@ -1072,6 +1157,13 @@ class EgressStage {
   std::uint64_t peak_journaled_ns_ = 0;
   std::array<RiskEvent, kRiskEvents> events_{};
   std::uint64_t event_count_ = 0;
+  // Storm Guard.
+  risk::StormGuard storm_;
+  const risk::StormInputs* storm_inputs_ = nullptr;
+  std::size_t watched_upto_ = 0;
+  std::uint64_t last_storm_ns_ = 0, ack_ns_ = 0, no_pending_ns_ = 0;
+  bool was_ready_ = false;
+  std::array<std::int64_t, 60> pnl_minute_{};
 };
 
 }  // namespace hft::pipeline
