@@ -31,6 +31,7 @@ struct ScriptedVenue {
   std::uint64_t now = 0;
   std::map<ouch::UserRefNum, std::uint32_t> live;  // UserRefNum -> shares
   int ignored_cancels = 0;
+  bool acknowledge = true;  // false: a venue that stops answering orders (Storm Guard's test)
 
   void on_event(const soup::SessionEvent&) {}
   void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
@@ -51,6 +52,7 @@ struct ScriptedVenue {
   }
   void on_message(const ouch::EnterOrder& o) {
     seen.push_back('O');
+    if (!acknowledge) return;
     ouch::OrderAccepted a;
     a.user_ref_num = o.user_ref_num;
     a.side = o.side;
@@ -500,6 +502,97 @@ TYPED_TEST(EgressTest, LossBreakerTripsCancelsAndAllowsOnlyReducingOrders) {
   EXPECT_EQ(refusal.side, 'B');
   EXPECT_DOUBLE_EQ(refusal.a, 99.01);
   EXPECT_EQ(std::string(refusal.name, 4), "AAPL");
+}
+
+// Issue 11: Storm Guard through the real stage. A venue that stops acknowledging drives the global
+// state to WARN, then STORM (resting orders cancelled, orders that add risk refused), and a
+// dropped feed held past storm_halt_after_ms to HALT (every order refused) until the reset.
+TYPED_TEST(EgressTest, StormGuardOnAVenueThatStopsAcknowledgingAndADroppedFeed) {
+  core::SpscRing<ControlRequest> control(8);
+  this->stage_->set_control_ring(&control);
+  risk::StormInputs inputs;
+  this->stage_->set_storm_inputs(&inputs);
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  risk::RiskLimits l = this->limits_;
+  l.storm_ack_timeout_ms = 200;
+  l.storm_feed_gap_ms = 100;
+  l.storm_halt_after_ms = 300;
+  l.storm_min_dwell_ms = 0;
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  auto send = [&](Side side, Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    EXPECT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, side, px, qty)));
+    std::optional<ExecReport> got;
+    this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    });
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  const auto& storm = this->stage_->storm_guard();
+  // A resting sell, acknowledged; then the venue goes silent and a buy waits for its answer.
+  ASSERT_EQ(send(Side::kSell, 1'010'000, 100), RejectReason::kNone);
+  ASSERT_EQ(this->venue_.live.size(), 1u);
+  this->venue_.acknowledge = false;
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, ++id, Side::kBuy, 990'000, 10)));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kWarn; }));
+  const auto warn_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(warn_ms, 90) << "WARN at half of the 200 ms timeout, not before";
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kStorm; }));
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return this->venue_.live.empty();
+  })) << "STORM cancels the resting orders";
+  const auto orders = std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O');
+  EXPECT_EQ(send(Side::kBuy, 990'000, 10), RejectReason::kStormGuard) << "flat: every order adds risk";
+  EXPECT_EQ(std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'), orders);
+  // The venue answers again (the waiting buy is accepted): back to NORMAL, a level at a time.
+  this->venue_.acknowledge = true;
+  ouch::OrderAccepted late;
+  late.user_ref_num = this->oms_.next_user_ref() - 1;
+  late.side = ouch::Side::kBuy;
+  late.quantity = 10;
+  late.symbol = ouch::Symbol::from("AAPL");
+  late.price = 990'000;
+  late.order_reference_number = 77;
+  this->venue_.reply(late);
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return storm.global() == risk::StormState::kNormal;
+  }));
+  // A dropped feed: a gap open since 150 ms ago is STORM at once, and held 300 ms, HALT.
+  inputs.feed_gap_since_ns.store(core::tsc_clock().to_monotonic_ns(core::rdtsc()) - 150'000'000);
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kStorm; }));
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kHalt; }));
+  inputs.feed_gap_since_ns.store(0);
+  const auto quiet = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < quiet) this->stage_->poll();
+  EXPECT_EQ(storm.global(), risk::StormState::kHalt) << "HALT stays when the feed is back";
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 10), RejectReason::kStormGuard) << "HALT: even a reducing sell (long 0)";
+  ControlRequest reset{};
+  reset.op = ControlRequest::Op::kResetRisk;
+  reset.id = 1;
+  ASSERT_TRUE(control.try_push(reset));
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->control_applied() == 1; }));
+  EXPECT_EQ(storm.global(), risk::StormState::kNormal);
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 10), RejectReason::kNone);
+  // Every transition is an event with its cause.
+  std::vector<std::pair<int, int>> moves;  // (to, cause)
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s) {
+    const RiskEvent& e = this->stage_->risk_event(s);
+    if (e.kind == 5) moves.emplace_back(e.code, e.strategy);
+  }
+  using SS = risk::StormState;
+  using SC = risk::StormCause;
+  const auto m = [](SS s, SC c) { return std::pair<int, int>(static_cast<int>(s), static_cast<int>(c)); };
+  EXPECT_EQ(moves, (std::vector<std::pair<int, int>>{m(SS::kWarn, SC::kOrderEntry), m(SS::kStorm, SC::kOrderEntry),
+                                                      m(SS::kWarn, SC::kCalm), m(SS::kNormal, SC::kCalm),
+                                                      m(SS::kStorm, SC::kFeed), m(SS::kHalt, SC::kHeldStorm),
+                                                      m(SS::kNormal, SC::kReset)}));
 }
 
 // Issue 11: the drawdown triggers, from the day's peak, through the same marks.
