@@ -513,6 +513,7 @@ int main(int argc, char** argv) {
 
   CLI::App* risk = app.add_subcommand("risk", "risk: status (limits, usage, circuit breaker), events, reset");
   risk->require_subcommand(1);
+  add_target(risk);  // `hftctl risk --dir D status` as well as `hftctl risk status --dir D`
   CLI::App* risk_status = risk->add_subcommand("status", "every limit and its usage, the circuit breaker, the day's P&L");
   add_target(risk_status);
   risk_status->add_flag("--json", json, kJsonHelp);
