@@ -355,25 +355,30 @@ class ControlPlane {
       b.net_long = t.net_long;
       b.net_short = t.net_short;
       b.gross_notional = t.gross_notional;
-      // The risk events since the last publish (the last kRiskEventSlots of them).
-      const std::uint64_t n = egress_.risk_event_count();
-      std::uint64_t from = b.event_count + 1;
-      if (n >= kRiskEventSlots && from + kRiskEventSlots <= n) from = n - kRiskEventSlots + 1;
-      for (std::uint64_t seq = from; seq <= n; ++seq) {
-        const pipeline::RiskEvent& e = egress_.risk_event(seq);
-        RiskEventSlot& d = b.events[(seq - 1) % kRiskEventSlots];
-        d.seq = seq;
-        d.wall_ns = e.wall_ns;
-        d.kind = e.kind;
-        d.code = e.code;
-        d.side = e.side;
-        d.strategy = e.strategy;
-        std::memcpy(d.name, e.name, sizeof d.name);
-        d.a = e.a;
-        d.b = e.b;
-        d.c = e.c;
-      }
-      b.event_count = n;
+      // The risk events since the last publish (the last kRiskEventSlots of them), refusals apart.
+      auto copy = [](std::uint64_t& count, RiskEventSlot* slots, std::uint64_t n, auto&& event) {
+        std::uint64_t from = count + 1;
+        if (n >= kRiskEventSlots && from + kRiskEventSlots <= n) from = n - kRiskEventSlots + 1;
+        for (std::uint64_t seq = from; seq <= n; ++seq) {
+          const pipeline::RiskEvent& e = event(seq);
+          RiskEventSlot& d = slots[(seq - 1) % kRiskEventSlots];
+          d.seq = seq;
+          d.wall_ns = e.wall_ns;
+          d.kind = e.kind;
+          d.code = e.code;
+          d.side = e.side;
+          d.strategy = e.strategy;
+          std::memcpy(d.name, e.name, sizeof d.name);
+          d.a = e.a;
+          d.b = e.b;
+          d.c = e.c;
+        }
+        count = n;
+      };
+      copy(b.event_count, b.events, egress_.risk_event_count(),
+           [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.risk_event(seq); });
+      copy(b.refusal_count, b.refusals, egress_.refusal_event_count(),
+           [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.refusal_event(seq); });
     });
     std::uint32_t slot = 0;
     for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {

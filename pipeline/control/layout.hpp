@@ -140,7 +140,7 @@ struct RiskEventSlot {
   double a, b, c;          // refusal: price ($), quantity; trip: P&L, peak, limit ($); reset: P&L; change: old, new
 };
 static_assert(sizeof(RiskEventSlot) == 80);
-inline constexpr std::uint32_t kRiskEventSlots = 32;
+inline constexpr std::uint32_t kRiskEventSlots = 16;
 
 struct alignas(64) RiskBlock {
   SeqLock lock;
@@ -158,8 +158,10 @@ struct alignas(64) RiskBlock {
   std::uint8_t reserved2[5];
   std::int64_t pnl, peak_pnl, trip_pnl;
   std::int64_t gross_shares, net_long, net_short, gross_notional;  // across symbols (risk::Totals)
-  std::uint64_t event_count;   // events so far (the last kRiskEventSlots are in `events`, slot = (seq-1) % N)
+  std::uint64_t event_count;   // events but refusals so far (the last kRiskEventSlots in `events`, slot = (seq-1) % N)
   RiskEventSlot events[kRiskEventSlots];
+  std::uint64_t refusal_count;  // refusals so far, the last ones in `refusals` (a ring of their own)
+  RiskEventSlot refusals[kRiskEventSlots];
 
   // The limit named `name`, or null.
   [[nodiscard]] const RiskLimitSlot* find(std::string_view name) const noexcept {

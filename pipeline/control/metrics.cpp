@@ -194,7 +194,7 @@ std::string render_prometheus(const Snapshot& s) {
           static_cast<double>(r.gross_shares));
   e.gauge("hftd_risk_gross_notional_usd", "Gross exposure across symbols, USD", static_cast<double>(r.gross_notional) / 1e4);
   e.gauge("hftd_risk_events", "Risk events so far (refusals, breaker trips and resets, limit changes)",
-          static_cast<double>(r.event_count));
+          static_cast<double>(r.event_count + r.refusal_count));
 
   // Feed and order-entry session.
   const FeedBlock& f = s.feed;

@@ -74,15 +74,19 @@ std::string name_of(const RiskEventSlot& e) {
   return core::escape(n);
 }
 
-// The events in the block, oldest first.
+// The events in the block (refusals and the rest), oldest first.
 std::vector<RiskEventSlot> events_of(const RiskBlock& r) {
   std::vector<RiskEventSlot> out;
-  const std::uint64_t n = r.event_count;
-  const std::uint64_t first = n > kRiskEventSlots ? n - kRiskEventSlots + 1 : 1;
-  for (std::uint64_t seq = first; seq <= n; ++seq) {
-    const RiskEventSlot& e = r.events[(seq - 1) % kRiskEventSlots];
-    if (e.seq == seq) out.push_back(e);
-  }
+  auto take = [&](std::uint64_t n, const RiskEventSlot* slots) {
+    const std::uint64_t first = n > kRiskEventSlots ? n - kRiskEventSlots + 1 : 1;
+    for (std::uint64_t seq = first; seq <= n; ++seq) {
+      const RiskEventSlot& e = slots[(seq - 1) % kRiskEventSlots];
+      if (e.seq == seq) out.push_back(e);
+    }
+  };
+  take(r.event_count, r.events);
+  take(r.refusal_count, r.refusals);
+  std::stable_sort(out.begin(), out.end(), [](const RiskEventSlot& a, const RiskEventSlot& b) { return a.wall_ns < b.wall_ns; });
   return out;
 }
 
@@ -92,7 +96,7 @@ std::string risk_event_text(const RiskEventSlot& e) {
   const std::string when = utc(e.wall_ns);
   switch (static_cast<RiskEventKind>(e.kind)) {
     case RiskEventKind::kRefusal:
-      return fmt::format("{} #{} refusal {}: {} {} {} @ {:.4f} (strategy {})", when, e.seq,
+      return fmt::format("{} refusal #{} {}: {} {} {} @ {:.4f} (strategy {})", when, e.seq,
                          reject_name(static_cast<pipeline::RejectReason>(e.code)), e.side == 'B' ? "buy" : "sell",
                          static_cast<std::uint64_t>(e.b), name_of(e), e.a, e.strategy);
     case RiskEventKind::kBreakerTrip:
@@ -159,8 +163,9 @@ std::string format_risk_status(const Snapshot& s) {
 
 std::string format_risk_events(const Snapshot& s) {
   const auto events = events_of(s.risk);
-  std::string o = fmt::format("hftd {} (pid {}): {} risk events in all, the last {}:\n", core::escape(s.instance), s.pid,
-                              s.risk.event_count, events.size());
+  std::string o = fmt::format("hftd {} (pid {}): {} risk events in all ({} refusals), the last {}:\n",
+                              core::escape(s.instance), s.pid, s.risk.event_count + s.risk.refusal_count,
+                              s.risk.refusal_count, events.size());
   for (const auto& e : events) o += "  " + risk_event_text(e) + "\n";
   return o;
 }
@@ -238,7 +243,8 @@ std::string risk_events_json(const Snapshot& s) {
     events.push_back(std::move(ev));
   }
   json j{{"schema", kJsonSchemaVersion}, {"kind", "risk_events"}, {"instance", s.instance}, {"pid", s.pid},
-         {"event_count", s.risk.event_count}, {"events", std::move(events)}};
+         {"event_count", s.risk.event_count + s.risk.refusal_count}, {"refusal_count", s.risk.refusal_count},
+         {"events", std::move(events)}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

@@ -335,10 +335,16 @@ class EgressStage {
   [[nodiscard]] std::uint64_t published_polls() const noexcept { return published_polls_.load(std::memory_order_acquire); }
   [[nodiscard]] bool published_killed_flat() const noexcept { return published_killed_flat_.load(std::memory_order_relaxed); }
   // Risk events so far and the event of sequence `seq` (1-based; the last kRiskEvents are kept).
-  // On the egress thread (its control publisher copies them into the control file).
+  // Refusals have a ring of their own, so that a flood of them never hides a breaker trip, a
+  // Storm Guard transition or a limit change. On the egress thread (its control publisher copies
+  // them into the control file).
   static constexpr std::size_t kRiskEvents = 64;
   [[nodiscard]] std::uint64_t risk_event_count() const noexcept { return event_count_; }
   [[nodiscard]] const RiskEvent& risk_event(std::uint64_t seq) const noexcept { return events_[(seq - 1) % kRiskEvents]; }
+  [[nodiscard]] std::uint64_t refusal_event_count() const noexcept { return refusal_count_; }
+  [[nodiscard]] const RiskEvent& refusal_event(std::uint64_t seq) const noexcept {
+    return refusals_[(seq - 1) % kRiskEvents];
+  }
   // The day's P&L is marked this often (and after every fill), off the per-order path.
   static constexpr std::uint64_t kMarkIntervalNs = 1'000'000;
   // A restart found the breaker tripped (or the day's peak) in the journal: before the threads.
@@ -963,7 +969,7 @@ class EgressStage {
     if (journal_->append_command({text, len}, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
   }
   RiskEvent& next_event(std::uint64_t now, std::uint8_t kind) noexcept {
-    RiskEvent& e = events_[event_count_++ % kRiskEvents];
+    RiskEvent& e = kind == 1 ? refusals_[refusal_count_++ % kRiskEvents] : events_[event_count_++ % kRiskEvents];
     e = RiskEvent{};
     e.wall_ns = wall(now);
     e.kind = kind;
@@ -1155,8 +1161,8 @@ class EgressStage {
   bool breaker_cancels_pending_ = false;
   std::int64_t journaled_peak_ = 0;
   std::uint64_t peak_journaled_ns_ = 0;
-  std::array<RiskEvent, kRiskEvents> events_{};
-  std::uint64_t event_count_ = 0;
+  std::array<RiskEvent, kRiskEvents> events_{}, refusals_{};
+  std::uint64_t event_count_ = 0, refusal_count_ = 0;
   // Storm Guard.
   risk::StormGuard storm_;
   const risk::StormInputs* storm_inputs_ = nullptr;

@@ -75,10 +75,11 @@ class FakeDaemon {
       r.peak_pnl = 20 * 10'000;
       r.storm_global = 1;
       r.storm_worst = 2;
-      r.event_count = 3;
+      r.event_count = 2;
       r.events[0] = control::RiskEventSlot{1, 1'796'650'000'000'000'000, 4, 0, 0, 0, 0, "max_daily_loss_usd", 0, 500, 0};
       r.events[1] = control::RiskEventSlot{2, 1'796'650'001'000'000'000, 2, 1, 0, 0, 0, "daily_loss", -501, 20, 500};
-      r.events[2] = control::RiskEventSlot{3, 1'796'650'002'000'000'000, 1, 23, 'B', 1, 0, "AAA     ", 100.25, 100, 0};
+      r.refusal_count = 1;
+      r.refusals[0] = control::RiskEventSlot{1, 1'796'650'002'000'000'000, 1, 23, 'B', 1, 0, "AAA     ", 100.25, 100, 0};
     });
     open_->value.store(6);
     control::PositionSlot* p = cf_.position_slot(0);

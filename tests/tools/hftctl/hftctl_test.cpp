@@ -302,7 +302,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   EXPECT_DOUBLE_EQ(j["drawdown_usd"].get<double>(), 521.0);
   r = ctl({"risk", "events"});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("3 risk events in all"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 risk events in all (1 refusals)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (hftctl set)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("circuit breaker tripped (daily_loss): P&L -501.00 USD, peak 20.00 USD, limit 500 USD"),
             std::string::npos) << r.out;

@@ -323,7 +323,8 @@ TEST_F(HftdCrashRecovery, BreakerAndLimitChangesSurviveARestartUntilReset) {
       << "the breaker never tripped: " << risk_status().dump() << logs();
   const json tripped = risk_status();
   EXPECT_EQ(tripped["breaker"]["cause"], "drawdown") << tripped.dump();
-  EXPECT_GE(tripped["drawdown_usd"].get<double>(), 0.01) << tripped.dump();
+  EXPECT_GE(tripped["peak_pnl_usd"].get<double>() - tripped["breaker"]["trip_pnl_usd"].get<double>(), 0.01 - 1e-9)
+      << "tripped a cent or more below the peak: " << tripped.dump();
   ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, std::chrono::seconds(5)))
       << "the trip cancels every working order" << logs();
   const Result events = hftctl({"risk", "events", "--json"});
