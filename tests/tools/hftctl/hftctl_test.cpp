@@ -306,7 +306,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (hftctl set)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("circuit breaker tripped (daily_loss): P&L -501.00 USD, peak 20.00 USD, limit 500 USD"),
             std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("refusal loss_breaker: buy 100 AAA @ 100.2500 (strategy 1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("refusal #1 loss_breaker: buy 100 AAA @ 100.2500 (strategy 1)"), std::string::npos) << r.out;
   r = ctl({"risk", "events", "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   j = json::parse(r.out);
