@@ -165,11 +165,13 @@ enum class RejectReason : std::uint16_t {
   kNetPosition,      // net exposure across symbols (shares) beyond max_net_position
   kGrossPosition,    // gross exposure across symbols (shares) beyond max_gross_position
   kGrossNotional,    // gross exposure across symbols (USD) beyond max_gross_notional_usd
+  kLossBreaker,      // the daily-loss / drawdown circuit breaker is tripped: only risk-reducing orders
+  kStormGuard,       // Storm Guard in STORM (only risk-reducing orders) or HALT (none) for this symbol or all
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };
 // Reason codes below this are counted per reason (risk.rejects.<reason>).
-inline constexpr std::size_t kRejectReasonSlots = 24;
+inline constexpr std::size_t kRejectReasonSlots = 32;
 
 struct ExecReport {
   std::uint64_t origin_tsc;

@@ -1,3 +1,5 @@
+// all_on includes the circuit breaker's and Storm Guard's byte per order; all_on_storm has every 8th
+// symbol in Storm Guard STORM (the restricted path, mostly refusals there).
 // Pre-trade risk: the full check of a new order by the gate of issue 11 (all of its checks, the
 // new ones on with limits the orders stay inside, and with its defaults: the new ones off) against the gate before
 // it (eight checks, kept here verbatim as the baseline), in the same run. Each check includes
@@ -173,6 +175,12 @@ risk::RiskLimits all_on() {
   l.max_net_position = 1'000'000'000;
   l.max_gross_position = 1'000'000'000;
   l.max_gross_notional = 1'000'000'000 * 10'000ll;
+  // Issue 11, second tranche: the breaker and Storm Guard cost the order one byte each (their
+  // evaluation runs on the stage's timer, not per order).
+  l.max_daily_loss = 1'000'000 * 10'000ll;
+  l.max_drawdown = 1'000'000 * 10'000ll;
+  l.storm_vol_bps = 100;
+  l.storm_spread_bps = 100;
   return l;
 }
 
@@ -280,7 +288,14 @@ struct Baseline {
 struct Current {
   risk::RiskGate gate;
   risk::Totals totals{300'000, 100'000, -50'000, 30'000'000'000};  // elsewhere: $3M gross
-  explicit Current(const risk::RiskLimits& l) : gate(l, ticks_per_second()) { gate.set_totals(&totals); }
+  std::vector<std::uint8_t> storm = std::vector<std::uint8_t>(kLocates, 0);  // Storm Guard's modes
+  // `stormy`: every 8th symbol in STORM (only risk-reducing orders pass there).
+  explicit Current(const risk::RiskLimits& l, bool stormy = false) : gate(l, ticks_per_second()) {
+    gate.set_totals(&totals);
+    gate.set_storm_modes(storm.data(), storm.size());
+    if (stormy)
+      for (std::size_t i = 0; i < storm.size(); i += 8) storm[i] = 1;
+  }
   pipeline::RejectReason operator()(const OrderIntent& in) noexcept {
     Fixture& f = fixture();
     return gate.check_new(in, f.exposure[in.locate], f.market.view(in.locate), 10, core::rdtsc());
@@ -290,16 +305,20 @@ struct Current {
 void BM_Baseline(benchmark::State& s) { Baseline c; loop(s, c); }
 void BM_Defaults(benchmark::State& s) { Current c(permissive()); loop(s, c); }
 void BM_AllOn(benchmark::State& s) { Current c(all_on()); loop(s, c); }
+void BM_AllOnStorm(benchmark::State& s) { Current c(all_on(), true); loop(s, c); }
 void BM_PerBaseline(benchmark::State& s) { Baseline c; per_check(s, c); }
 void BM_PerDefaults(benchmark::State& s) { Current c(permissive()); per_check(s, c); }
 void BM_PerAllOn(benchmark::State& s) { Current c(all_on()); per_check(s, c); }
+void BM_PerAllOnStorm(benchmark::State& s) { Current c(all_on(), true); per_check(s, c); }
 
 BENCHMARK(BM_Baseline)->Name("risk/new_order/baseline_8_checks");
 BENCHMARK(BM_Defaults)->Name("risk/new_order/defaults");
 BENCHMARK(BM_AllOn)->Name("risk/new_order/all_on");
+BENCHMARK(BM_AllOnStorm)->Name("risk/new_order/all_on_storm");
 BENCHMARK(BM_PerBaseline)->Name("risk/per_check/baseline_8_checks")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_PerDefaults)->Name("risk/per_check/defaults")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_PerAllOn)->Name("risk/per_check/all_on")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PerAllOnStorm)->Name("risk/per_check/all_on_storm")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void summarize(const hft::bench::Results& r) {
   auto get = [&](const std::string& name) -> const hft::bench::Result* {
@@ -309,7 +328,7 @@ void summarize(const hft::bench::Results& r) {
   fmt::print("\n== pre-trade risk, full check of a new order ({} orders over {} locates; medians) ==\n", kOrders,
              kLocates);
   const auto* base = get("risk/new_order/baseline_8_checks");
-  for (const char* v : {"baseline_8_checks", "defaults", "all_on"}) {
+  for (const char* v : {"baseline_8_checks", "defaults", "all_on", "all_on_storm"}) {
     const auto* loopr = get(fmt::format("risk/new_order/{}", v));
     const auto* per = get(fmt::format("risk/per_check/{}", v));
     fmt::print("{:18}", v);

@@ -127,6 +127,8 @@ class Pipeline final : public PipelineBase {
       strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
     strategy_.set_feature_histogram(*h_features_);
     egress_.set_control_ring(&control_ring_);
+    egress_.set_storm_inputs(&storm_inputs_);
+    strategy_.set_storm_state(&egress_.storm_guard().published(), c.risk.storm_warn_widen, c.risk.storm_warn_size);
     strategy_.set_order_entry_ready(&egress_.ready_flag());
     if (c.journal) open_journal(*c.journal);
     for (const auto& t : c.runtime.threads) {
@@ -139,6 +141,15 @@ class Pipeline final : public PipelineBase {
         else if (st == "strategy") refs.push_back(core::StageRef::of(strategy_));
         else refs.push_back(core::StageRef::of(egress_));
         if (control_) control_plane_.add_publisher(*publisher, st);
+        // Storm Guard's feed driver: a gap open (or a snapshot recovery, or a stale feed), from the
+        // net thread's side, every publish interval.
+        if (st == "net")
+          publisher->add([this, since = std::uint64_t{0}]() mutable {
+            const bool bad = net_.in_recovery() || net_.recovering() || net_.stale();
+            if (!bad) since = 0;
+            else if (since == 0) since = core::tsc_clock().to_monotonic_ns(core::rdtsc());
+            storm_inputs_.feed_gap_since_ns.store(since, std::memory_order_relaxed);
+          });
       }
       if (!publisher->empty()) refs.push_back(core::StageRef::of(*publisher));
       core::RunnerOptions o;
@@ -327,6 +338,7 @@ class Pipeline final : public PipelineBase {
     journal_ = std::make_unique<journal::JournalWriter>(
         jc, config_.instance, date_, static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec));
     egress_.set_journal(journal_.get());
+    restore_risk();
     recovering_ = replay_.intents + replay_.received + replay_.session_states != 0;
     if (!recovering_) return;
     for (std::size_t i = 0; i < replay_.next_order_seq.size(); ++i)
@@ -357,6 +369,35 @@ class Pipeline final : public PipelineBase {
                            replay_.next_order_seq[kOperatorStrategy]);
   }
 
+  // Issue 11: the day's `hftctl set risk.*` commands and the circuit breaker survive a restart
+  // through the journal. A journaled value the configuration's table no longer accepts is logged
+  // and skipped (the configured value stays).
+  void restore_risk() {
+    risk::RiskLimits l = gate_.limits();
+    std::size_t applied = 0;
+    for (const auto& [key, value] : replay_.risk_sets) {
+      const risk::SetOutcome o = risk::set_risk_key(l, key, value);
+      if (o.ok) ++applied;
+      else core::log::warn("recovery: journaled `set {}={}` not applied: {}", key, value, o.message);
+    }
+    if (applied != 0) {
+      gate_.set_limits(l);
+      control_plane_.set_limits(l);
+      core::log::info("recovery: {} risk limit change(s) of the day re-applied from the journal", applied);
+    }
+    risk::BreakerCause cause = risk::BreakerCause::kNone;
+    for (const auto c : {risk::BreakerCause::kDailyLoss, risk::BreakerCause::kDrawdown, risk::BreakerCause::kDrawdownPct})
+      if (replay_.breaker == risk::breaker_cause_name(c)) cause = c;
+    egress_.restore_breaker(cause, replay_.breaker_pnl, replay_.has_peak, replay_.peak_pnl);
+    if (replay_.storm_halt) {
+      egress_.restore_storm_halt();
+      core::log::warn("recovery: Storm Guard was in HALT: no new orders until `hftctl risk reset`");
+    }
+    if (cause != risk::BreakerCause::kNone)
+      core::log::warn("recovery: the circuit breaker ({}) tripped at P&L {:.2f} USD is still tripped: only risk-reducing "
+                      "orders until `hftctl risk reset`", replay_.breaker, static_cast<double>(replay_.breaker_pnl) / 1e4);
+  }
+
   [[nodiscard]] std::string control_path() const override { return control_ ? control_->path() : std::string(); }
   [[nodiscard]] std::vector<int> thread_ids() const override {
     std::vector<int> ids;
@@ -373,6 +414,7 @@ class Pipeline final : public PipelineBase {
   book::BookSet books_;
   oms::OrderManager oms_;
   risk::RiskGate gate_;
+  risk::StormInputs storm_inputs_;
   core::SpscRing<RxMessage>* rx_;
   core::SpscRing<MdEvent>* md_;
   core::SpscRing<BookEvent>* book_events_;

@@ -1,5 +1,7 @@
 #include "pipeline/app/recovery.hpp"
 
+#include <cstdio>
+
 #include <chrono>
 #include <ctime>
 #include <stdexcept>
@@ -134,6 +136,36 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
         else if (text == "unkill") out.kill_switch = false;
         else if (text == "halt" || text == "flatten") out.halted = true;
         else if (text == "resume") out.halted = false;
+        else if (text == "risk reset") {
+          out.breaker.clear();
+          out.peak_pnl = 0;
+          out.has_peak = false;
+          out.storm_halt = false;
+        } else if (text.starts_with("risk breaker ")) {
+          // risk breaker CAUSE pnl=P peak=K limit=L
+          const std::string t(text.substr(13));
+          char cause[32] = {};
+          long long pnl = 0, peak = 0;
+          if (std::sscanf(t.c_str(), "%31s pnl=%lld peak=%lld", cause, &pnl, &peak) == 3) {
+            out.breaker = cause;
+            out.breaker_pnl = pnl;
+            if (!out.has_peak || peak > out.peak_pnl) out.peak_pnl = peak;
+            out.has_peak = true;
+          }
+        } else if (text.starts_with("risk storm halt ")) {
+          out.storm_halt = true;
+        } else if (text.starts_with("risk peak ")) {
+          const std::string t(text.substr(10));
+          long long peak = 0;
+          if (std::sscanf(t.c_str(), "%lld", &peak) == 1 && (!out.has_peak || peak > out.peak_pnl)) {
+            out.peak_pnl = peak;
+            out.has_peak = true;
+          }
+        } else if (text.starts_with("set ")) {
+          const std::string_view a = text.substr(4);
+          const std::size_t eq = a.find('=');
+          if (eq != std::string_view::npos) out.risk_sets.emplace_back(std::string(a.substr(0, eq)), std::string(a.substr(eq + 1)));
+        }
         break;
       }
       case journal::RecordType::kSessionState: {

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "pipeline/events.hpp"
 #include "pipeline/journal/reader.hpp"
@@ -33,6 +35,15 @@ struct ReplayResult {
   std::uint64_t torn_bytes = 0;        // a torn tail the reader stopped at (the writer truncates it)
   std::string torn;                    // its description
   bool kill_switch = false, halted = false;  // the operator's last kill / halt command
+  // Issue 11: the circuit breaker as last journaled ("risk breaker CAUSE pnl=P peak=K ..." trips
+  // it, "risk reset" closes it; "" = not tripped), the day's peak P&L ("risk peak N", 1/10,000 $),
+  // and every `hftctl set risk.KEY=VALUE` of the day, in order ("set risk.KEY=VALUE").
+  std::string breaker;
+  std::int64_t breaker_pnl = 0;
+  std::int64_t peak_pnl = 0;
+  bool has_peak = false;
+  bool storm_halt = false;  // "risk storm halt ..." since the last "risk reset"  // a peak was journaled since the day's start or the last reset
+  std::vector<std::pair<std::string, std::string>> risk_sets;
   // Per strategy index (kOperatorStrategy included): the next order sequence (above every id seen).
   std::array<std::uint64_t, 256> next_order_seq{};
   std::uint64_t elapsed_ns = 0;

@@ -28,6 +28,8 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kNetPosition: return "net_position";
     case RejectReason::kGrossPosition: return "gross_position";
     case RejectReason::kGrossNotional: return "gross_notional";
+    case RejectReason::kLossBreaker: return "loss_breaker";
+    case RejectReason::kStormGuard: return "storm_guard";
     case RejectReason::kVenue: return "venue";
   }
   return "other";
@@ -42,6 +44,7 @@ std::string command_text(const CommandSlot& c) {
     case CommandOp::kSetRisk: return fmt::format("set {}={}", get_text(c.key), get_text(c.value));
     case CommandOp::kFlatten: return "flatten";
     case CommandOp::kDumpHistograms: return "dump histograms";
+    case CommandOp::kRiskReset: return "risk reset";
     case CommandOp::kNone: break;
   }
   return "?";

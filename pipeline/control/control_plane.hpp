@@ -118,6 +118,8 @@ class ControlPlane {
   ControlPlane& operator=(const ControlPlane&) = delete;
 
   [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_relaxed); }
+  // The limits in force after a restart replayed `hftctl set` commands from the journal.
+  void set_limits(const risk::RiskLimits& l) noexcept { limits_ = l; }
 
   // Operator halt: strategies stop sending (the risk block shows it). Safe from any thread.
   void halt(bool on) noexcept {
@@ -341,6 +343,42 @@ class ControlPlane {
       b.halted = halted_.load(std::memory_order_relaxed) ? 1 : 0;
       write_risk_limits(b, gate_.limits());
       b.open_orders = oms_.open_orders();
+      const risk::BreakerState& br = gate_.breaker();
+      b.breaker = static_cast<std::uint8_t>(br.cause);
+      b.storm_global = static_cast<std::uint8_t>(egress_.storm_guard().global());
+      b.storm_worst = static_cast<std::uint8_t>(egress_.storm_guard().worst());
+      b.pnl = br.pnl;
+      b.peak_pnl = br.peak;
+      b.trip_pnl = br.trip_pnl;
+      const risk::Totals& t = oms_.totals();
+      b.gross_shares = t.gross_shares;
+      b.net_long = t.net_long;
+      b.net_short = t.net_short;
+      b.gross_notional = t.gross_notional;
+      // The risk events since the last publish (the last kRiskEventSlots of them), refusals apart.
+      auto copy = [](std::uint64_t& count, RiskEventSlot* slots, std::uint64_t n, auto&& event) {
+        std::uint64_t from = count + 1;
+        if (n >= kRiskEventSlots && from + kRiskEventSlots <= n) from = n - kRiskEventSlots + 1;
+        for (std::uint64_t seq = from; seq <= n; ++seq) {
+          const pipeline::RiskEvent& e = event(seq);
+          RiskEventSlot& d = slots[(seq - 1) % kRiskEventSlots];
+          d.seq = seq;
+          d.wall_ns = e.wall_ns;
+          d.kind = e.kind;
+          d.code = e.code;
+          d.side = e.side;
+          d.strategy = e.strategy;
+          std::memcpy(d.name, e.name, sizeof d.name);
+          d.a = e.a;
+          d.b = e.b;
+          d.c = e.c;
+        }
+        count = n;
+      };
+      copy(b.event_count, b.events, egress_.risk_event_count(),
+           [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.risk_event(seq); });
+      copy(b.refusal_count, b.refusals, egress_.refusal_event_count(),
+           [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.refusal_event(seq); });
     });
     std::uint32_t slot = 0;
     for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {
@@ -464,6 +502,17 @@ class ControlPlane {
   std::pair<bool, std::string> run_command(const CommandSlot& c) {
     using Op = CommandOp;
     if (c.op == Op::kHalt || c.op == Op::kResume || c.op == Op::kKill || c.op == Op::kUnkill) journal_command(c);
+    if (c.op == Op::kRiskReset) {
+      // On the egress thread (the gate's owner), journaled there as "risk reset" first.
+      const risk::BreakerState before = gate_.breaker();  // a racy read, for the answer only
+      pipeline::ControlRequest r{};
+      r.op = pipeline::ControlRequest::Op::kResetRisk;
+      put_text(r.text, "risk reset");
+      if (!to_egress(r)) return {false, "the risk/egress thread did not answer within 2 s"};
+      if (before.cause == risk::BreakerCause::kNone) return {true, "circuit breaker was not tripped; the P&L peak starts again"};
+      return {true, fmt::format("circuit breaker ({}) reset: new orders allowed; the P&L peak starts again",
+                                risk::breaker_cause_name(before.cause))};
+    }
     switch (c.op) {
       case Op::kHalt:
         halt(true);
@@ -496,6 +545,7 @@ class ControlPlane {
                                      histogram_dir_)};
         return {true, fmt::format("wrote {} histograms to {}", files.size(), histogram_dir_)};
       }
+      case Op::kRiskReset:
       case Op::kNone: break;
     }
     return {false, "unknown command"};

@@ -80,7 +80,9 @@ std::string status_json(const Snapshot& s) {
                                                                               : json(l.value);
   }
   j["risk"] = {{"kill_switch", r.kill_switch != 0}, {"halted", r.halted != 0}, {"open_orders", r.open_orders},
-               {"limits", std::move(limits)}};
+               {"limits", std::move(limits)},
+               {"breaker", risk::breaker_cause_name(static_cast<risk::BreakerCause>(r.breaker))},
+               {"pnl_usd", usd(r.pnl)}, {"peak_pnl_usd", usd(r.peak_pnl)}};
   json positions = json::array();
   std::int64_t total = 0;
   bool all_marked = true;

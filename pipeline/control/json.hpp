@@ -20,6 +20,8 @@ std::string positions_json(const Snapshot& s);
 // One `stats --watch --json` refresh (a line of JSON Lines): values now and per-second rates since `before`.
 std::string rates_json(const Snapshot& before, const Snapshot& now);
 // Per hop: count and percentiles in nanoseconds; `files`: the .hgrm and plot files written.
+std::string risk_status_json(const Snapshot& s);
+std::string risk_events_json(const Snapshot& s);
 std::string histograms_json(const Snapshot& s, const std::vector<std::string>& files);
 
 }  // namespace hft::control

@@ -118,7 +118,29 @@ struct RiskLimitSlot {
   double value;           // in the key's unit (USD, shares, bps, orders/s; booleans 0 or 1)
 };
 static_assert(sizeof(RiskLimitSlot) == 48);
-inline constexpr std::uint32_t kRiskLimitSlots = 32;
+inline constexpr std::uint32_t kRiskLimitSlots = 48;
+
+// A risk event (issue 11): a refusal with its order, a circuit-breaker trip or reset, a limit
+// change with its old and new values. Binary, formatted by the reader (hftctl risk events), so the
+// egress thread never formats. kind: RiskEventKind.
+// kStormTransition: code = the new risk::StormState, side = the old one, strategy = risk::StormCause,
+// name = the symbol ("*": global), a = the driver's value, b = its STORM threshold.
+enum class RiskEventKind : std::uint8_t {
+  kNone = 0, kRefusal = 1, kBreakerTrip = 2, kBreakerReset = 3, kLimitChange = 4, kStormTransition = 5
+};
+struct RiskEventSlot {
+  std::uint64_t seq;       // 1, 2, ... (0: unused)
+  std::uint64_t wall_ns;   // CLOCK_REALTIME
+  std::uint8_t kind;       // RiskEventKind
+  std::uint8_t code;       // refusal: pipeline::RejectReason; breaker trip: risk::BreakerCause
+  std::uint8_t side;       // refusal: 'B' / 'S'
+  std::uint8_t strategy;   // refusal: the strategy index (255: the operator)
+  std::uint32_t reserved;
+  char name[32];           // refusal: the symbol; limit change: the key; trip/reset: who ("pnl" / "hftctl")
+  double a, b, c;          // refusal: price ($), quantity; trip: P&L, peak, limit ($); reset: P&L; change: old, new
+};
+static_assert(sizeof(RiskEventSlot) == 80);
+inline constexpr std::uint32_t kRiskEventSlots = 16;
 
 struct alignas(64) RiskBlock {
   SeqLock lock;
@@ -129,6 +151,17 @@ struct alignas(64) RiskBlock {
   std::uint32_t limit_count;  // slots of `limits` in use, from the first
   std::uint32_t reserved1;
   RiskLimitSlot limits[kRiskLimitSlots];
+  // Issue 11: the circuit breaker and the day's P&L (1/10,000 $), and the last risk events.
+  std::uint8_t breaker;        // risk::BreakerCause (0: not tripped)
+  std::uint8_t storm_global;   // risk::StormState of the global machine
+  std::uint8_t storm_worst;    // the worst of it and every watched symbol's
+  std::uint8_t reserved2[5];
+  std::int64_t pnl, peak_pnl, trip_pnl;
+  std::int64_t gross_shares, net_long, net_short, gross_notional;  // across symbols (risk::Totals)
+  std::uint64_t event_count;   // events but refusals so far (the last kRiskEventSlots in `events`, slot = (seq-1) % N)
+  RiskEventSlot events[kRiskEventSlots];
+  std::uint64_t refusal_count;  // refusals so far, the last ones in `refusals` (a ring of their own)
+  RiskEventSlot refusals[kRiskEventSlots];
 
   // The limit named `name`, or null.
   [[nodiscard]] const RiskLimitSlot* find(std::string_view name) const noexcept {
@@ -183,6 +216,7 @@ enum class CommandOp : std::uint8_t {
   kSetRisk,      // key = value
   kFlatten,      // cancel all and close every position at the reference price band
   kDumpHistograms,
+  kRiskReset,    // the circuit breaker closes (issue 11)
 };
 
 enum class CommandState : std::uint32_t { kFree = 0, kClaimed = 1, kPending = 2, kTaken = 3, kDone = 4 };

@@ -180,6 +180,21 @@ std::string render_prometheus(const Snapshot& s) {
     for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i)
       e.sample("hftd_risk_limit", label("limit", get_text(r.limits[i].name)), r.limits[i].value);
   }
+  e.gauge("hftd_risk_breaker_tripped", "1 while the daily-loss / drawdown circuit breaker is tripped (hftctl risk reset)",
+          r.breaker != 0 ? 1.0 : 0.0);
+  e.gauge("hftd_storm_guard_state", "Storm Guard's global state: 0 normal, 1 warn, 2 storm, 3 halt",
+          static_cast<double>(r.storm_global));
+  e.gauge("hftd_storm_guard_worst_state", "The worst Storm Guard state, global or of any watched symbol",
+          static_cast<double>(r.storm_worst));
+  e.gauge("hftd_risk_pnl_usd", "The day's P&L as the circuit breaker marks it (realized + unrealized at the mid)",
+          static_cast<double>(r.pnl) / 1e4);
+  e.gauge("hftd_risk_peak_pnl_usd", "The day's peak P&L (drawdown is measured from it)", static_cast<double>(r.peak_pnl) / 1e4);
+  e.gauge("hftd_risk_drawdown_usd", "The day's peak P&L minus the P&L", static_cast<double>(r.peak_pnl - r.pnl) / 1e4);
+  e.gauge("hftd_risk_gross_shares", "Gross exposure across symbols, shares, counting working orders",
+          static_cast<double>(r.gross_shares));
+  e.gauge("hftd_risk_gross_notional_usd", "Gross exposure across symbols, USD", static_cast<double>(r.gross_notional) / 1e4);
+  e.gauge("hftd_risk_events", "Risk events so far (refusals, breaker trips and resets, limit changes)",
+          static_cast<double>(r.event_count + r.refusal_count));
 
   // Feed and order-entry session.
   const FeedBlock& f = s.feed;

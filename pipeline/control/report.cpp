@@ -102,6 +102,10 @@ std::string format_status(const Snapshot& s) {
   o += "\nrisk\n";
   o += fmt::format("  kill switch {}, halted {}, open orders {}\n", r.kill_switch != 0 ? "ON" : "off", yes_no(r.halted),
                    r.open_orders);
+  o += fmt::format("  circuit breaker {}, day's P&L {} USD (peak {})\n",
+                   r.breaker != 0 ? fmt::format("TRIPPED ({})", risk::breaker_cause_name(static_cast<risk::BreakerCause>(r.breaker)))
+                                  : std::string("closed"),
+                   usd2(r.pnl), usd2(r.peak_pnl));
   o += "  limits:";
   for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i) {
     const RiskLimitSlot& l = r.limits[i];

@@ -26,6 +26,12 @@ std::string format_positions(const Snapshot& s);
 // One `stats --watch` refresh: values now, and per-second rates of the counters since `before`
 // (gauges are shown as values). A counter that went backwards (daemon restarted) shows no rate.
 std::string format_rates(const Snapshot& before, const Snapshot& now);
+// `hftctl risk status`: every limit with its usage where the daemon publishes one, the circuit
+// breaker and the day's P&L. `hftctl risk events`: the last risk events, oldest first.
+std::string format_risk_status(const Snapshot& s);
+std::string format_risk_events(const Snapshot& s);
+// One event as a line (no newline).
+std::string risk_event_text(const RiskEventSlot& e);
 
 // The percentiles of the latency table, in the order of its columns.
 inline constexpr double kTablePercentiles[] = {50.0, 90.0, 99.0, 99.9, 99.99};

@@ -15,8 +15,11 @@ OrderManager::OrderManager(std::size_t max_orders, std::size_t locates, std::uin
       cost_(locates, 0),
       realized_(locates, 0),
       active_(locates, 0),
+      filled_(locates, 0),
       next_user_ref_(first_user_ref == 0 ? 1 : first_user_ref) {
   free_.reserve(max_orders);
+  filled_list_.reserve(locates);  // never grows past this: no allocation on a fill
+  active_list_.reserve(locates);
   for (std::size_t i = max_orders; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
 }
 
@@ -71,6 +74,7 @@ Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
   o.state = OrderState::kPendingNew;
   o.strategy = in.strategy;
   add_open(o, in.quantity);
+  if (active_[in.locate] == 0) active_list_.push_back(in.locate);
   active_[in.locate] = 1;
   ++open_;
   ++counters_.sent_new;
@@ -213,7 +217,12 @@ void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price 
     if (closed == held) cost = 0;
     if (sq > closed) cost = (signed_q > 0 ? 1 : -1) * (sq - closed) * price;
   }
+  if (active_[locate] == 0) active_list_.push_back(locate);
   active_[locate] = 1;
+  if (filled_[locate] == 0) {
+    filled_[locate] = 1;
+    filled_list_.push_back(locate);
+  }
   if (side == Side::kBuy) {
     e.position += sq;
     cash_[locate] -= sq * price;

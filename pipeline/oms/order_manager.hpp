@@ -156,6 +156,30 @@ class OrderManager {
   }
   [[nodiscard]] std::size_t locates() const noexcept { return exposure_.size(); }
 
+  // The day's P&L in 1/10,000 $: realized (average cost) plus unrealized of every open position
+  // marked at `mark(locate)` (the mid; a symbol with no mark counts at its average cost, i.e. 0
+  // unrealized). Visits only the symbols that ever had a fill (the risk/egress stage calls it on
+  // its timer, off the per-order path; issue 11: daily loss and drawdown).
+  template <class Mark>
+  [[nodiscard]] std::int64_t day_pnl(Mark&& mark) const noexcept {
+    std::int64_t total = 0;
+    for (const Locate l : filled_list_) {
+      total += realized_[l];
+      const std::int64_t pos = exposure_[l].position;
+      if (pos == 0) continue;
+      const Price m = mark(l);
+      if (m > 0) total += pos * m - cost_[l];
+    }
+    return total;
+  }
+  // Symbols that ever had an order, in order of the first (Storm Guard watches them).
+  [[nodiscard]] const std::vector<Locate>& active_list() const noexcept { return active_list_; }
+  // Unrealized P&L of `locate` at `mark` (1/10,000 $).
+  [[nodiscard]] std::int64_t unrealized_pnl(Locate locate, Price mark) const noexcept {
+    const std::int64_t pos = exposure_[locate].position;
+    return pos == 0 || mark <= 0 ? 0 : pos * mark - cost_[locate];
+  }
+
  private:
   // A closed order, remembered by UserRefNum so that a late execution is still booked.
   struct ClosedOrder {
@@ -185,6 +209,9 @@ class OrderManager {
   std::vector<std::int64_t> cost_;      // signed cost of the open position (+ long, - short), 1/10,000 $
   std::vector<std::int64_t> realized_;
   std::vector<std::uint8_t> active_;
+  std::vector<std::uint8_t> filled_;     // had a fill (in filled_list_)
+  std::vector<Locate> filled_list_;
+  std::vector<Locate> active_list_;      // symbols with an order (reserved: no growth)      // symbols with a fill, in order of the first (reserved: no growth)
   std::uint32_t next_user_ref_;
   std::uint32_t open_ = 0;
   risk::Totals totals_;

@@ -102,6 +102,43 @@ inline constexpr std::array kRiskKeys{
     detail::row<&RiskLimits::max_gross_notional, 10'000>("max_gross_notional_usd", KeyKind::kNumber, 0, 1e12, true,
                                                          "USD", "gross exposure across symbols at each symbol's last "
                                                          "order or fill price; 0 = off", 2),
+    detail::row<&RiskLimits::max_daily_loss, 10'000>("max_daily_loss_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                     "the day's P&L (realized + unrealized at the mid) at or below "
+                                                     "minus this trips the circuit breaker; 0 = off", 2),
+    detail::row<&RiskLimits::max_drawdown, 10'000>("max_drawdown_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                   "the day's P&L this far below its peak trips the circuit "
+                                                   "breaker; 0 = off", 2),
+    detail::row<&RiskLimits::max_drawdown_pct>("max_drawdown_pct", KeyKind::kNumber, 0, 100, true, "%",
+                                               "the day's P&L this percent of (account_equity_usd + peak) below "
+                                               "its peak trips the circuit breaker; 0 = off"),
+    detail::row<&RiskLimits::account_equity, 10'000>("account_equity_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                     "capital at the day's start (what max_drawdown_pct is a "
+                                                     "percent of); 0 = the percent trigger off", 2),
+    detail::row<&RiskLimits::storm_vol_bps>("storm_vol_bps", KeyKind::kNumber, 0, 1e6, true, "bps",
+                                            "Storm Guard: realized volatility of a symbol's mid over storm_window_ms "
+                                            "for STORM (WARN at half); 0 = off"),
+    detail::row<&RiskLimits::storm_window_ms>("storm_window_ms", KeyKind::kInteger, 20, 1'280, true, "ms",
+                                              "Storm Guard: the volatility window (sampled every 10 ms)"),
+    detail::row<&RiskLimits::storm_spread_bps>("storm_spread_bps", KeyKind::kNumber, 0, 1e6, true, "bps",
+                                               "Storm Guard: a symbol's spread for STORM (WARN at half); 0 = off"),
+    detail::row<&RiskLimits::storm_feed_gap_ms>("storm_feed_gap_ms", KeyKind::kInteger, 0, 3'600'000, true, "ms",
+                                                "Storm Guard: a feed gap or snapshot recovery open this long for STORM "
+                                                "(WARN at half); 0 = off"),
+    detail::row<&RiskLimits::storm_ack_timeout_ms>("storm_ack_timeout_ms", KeyKind::kInteger, 0, 3'600'000, true, "ms",
+                                                   "Storm Guard: an order unacknowledged this long, or the session "
+                                                   "down, for STORM (WARN at half); 0 = off"),
+    detail::row<&RiskLimits::storm_loss_per_minute, 10'000>("storm_loss_per_minute_usd", KeyKind::kNumber, 0, 1e12,
+                                                            true, "USD", "Storm Guard: the day's P&L falling this much "
+                                                            "within a minute for STORM (WARN at half); 0 = off", 2),
+    detail::row<&RiskLimits::storm_halt_after_ms>("storm_halt_after_ms", KeyKind::kInteger, 0, 86'400'000, true, "ms",
+                                                  "Storm Guard: STORM held this long becomes HALT (until hftctl risk "
+                                                  "reset); 0 = never"),
+    detail::row<&RiskLimits::storm_min_dwell_ms>("storm_min_dwell_ms", KeyKind::kInteger, 0, 3'600'000, true, "ms",
+                                                 "Storm Guard: least time in a state before stepping down"),
+    detail::row<&RiskLimits::storm_warn_widen>("storm_warn_widen", KeyKind::kNumber, 1, 100, true, "x",
+                                               "Storm Guard WARN: the market maker's half-spread times this"),
+    detail::row<&RiskLimits::storm_warn_size>("storm_warn_size", KeyKind::kNumber, 0, 1, true, "x",
+                                              "Storm Guard WARN: the market maker's quote size times this"),
 };
 
 // The row named `name` (without "risk."), or null.

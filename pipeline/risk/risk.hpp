@@ -45,6 +45,44 @@ struct RiskLimits {
   std::int64_t max_gross_position = 0;        // shares, across symbols (Totals); 0 = off
   std::int64_t max_net_position = 0;          // shares, across symbols, long or short; 0 = off
   std::int64_t max_gross_notional = 0;        // 1/10,000 $, across symbols; 0 = off
+  // The circuit breaker (issue 11): the day's P&L (realized + unrealized at the mid) below
+  // -max_daily_loss, or max_drawdown below the day's peak, or max_drawdown_pct percent of
+  // (account_equity + the peak) below the peak, trips it. 0 = that trigger off.
+  std::int64_t max_daily_loss = 0;            // 1/10,000 $
+  std::int64_t max_drawdown = 0;              // 1/10,000 $
+  double max_drawdown_pct = 0;                // percent
+  std::int64_t account_equity = 0;            // 1/10,000 $: what max_drawdown_pct is a percent of (with the peak)
+  // Storm Guard (pipeline/risk/storm_guard.hpp): each driver's STORM threshold (WARN at half); 0 = off.
+  double storm_vol_bps = 0;                   // realized volatility of the mid over storm_window_ms
+  std::int64_t storm_window_ms = 1000;
+  double storm_spread_bps = 0;                // the touch's spread
+  std::int64_t storm_feed_gap_ms = 0;         // a feed gap (or snapshot recovery) open this long
+  std::int64_t storm_ack_timeout_ms = 0;      // an order unacknowledged this long, or the session down
+  std::int64_t storm_loss_per_minute = 0;     // 1/10,000 $: the day's P&L fell this much within a minute
+  std::int64_t storm_halt_after_ms = 0;       // STORM held this long becomes HALT; 0 = never
+  std::int64_t storm_min_dwell_ms = 1000;     // least time in a state before stepping down
+  double storm_warn_widen = 2;                // WARN: the market maker's half-spread x this
+  double storm_warn_size = 0.5;               // WARN: its quote size x this
+};
+
+// Why the circuit breaker is tripped (0: it is not).
+enum class BreakerCause : std::uint8_t { kNone = 0, kDailyLoss = 1, kDrawdown = 2, kDrawdownPct = 3 };
+inline const char* breaker_cause_name(BreakerCause c) noexcept {
+  switch (c) {
+    case BreakerCause::kNone: return "none";
+    case BreakerCause::kDailyLoss: return "daily_loss";
+    case BreakerCause::kDrawdown: return "drawdown";
+    case BreakerCause::kDrawdownPct: return "drawdown_pct";
+  }
+  return "?";
+}
+
+// The P&L the breaker watches, and its state (1/10,000 $).
+struct BreakerState {
+  BreakerCause cause = BreakerCause::kNone;
+  std::int64_t pnl = 0;       // the latest mark
+  std::int64_t peak = 0;      // the day's peak P&L (starts at 0: the day starts flat)
+  std::int64_t trip_pnl = 0;  // the P&L when it tripped
 };
 
 // Per-symbol exposure the order manager keeps.
@@ -175,6 +213,9 @@ class RiskGate {
                          std::uint32_t open_orders, std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t q = in.quantity;
+    // One byte each: the breaker, and Storm Guard's mode for the symbol.
+    if ((reduce_only_ | storm_mode(in.locate)) != 0)
+      if (const RejectReason r = restricted(in.locate, in.side, q, ex); r != RejectReason::kNone) return count(r);
     if (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + q > limits_.max_position
                                         : ex.position - ex.open_sell - q < -limits_.max_position)
       return count(RejectReason::kPositionLimit);
@@ -204,6 +245,8 @@ class RiskGate {
                              std::uint64_t now_ticks) noexcept {
     if (const RejectReason r = check_common(in.price, in.quantity, m.reference); r != RejectReason::kNone) return count(r);
     const std::int64_t growth = static_cast<std::int64_t>(in.quantity) - static_cast<std::int64_t>(leaves);
+    if ((reduce_only_ | storm_mode(in.locate)) != 0 && (growth > 0 || storm_mode(in.locate) == 2))
+      return count(reduce_only_ != 0 && storm_mode(in.locate) != 2 ? RejectReason::kLossBreaker : RejectReason::kStormGuard);
     if (growth > 0 && (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + growth > limits_.max_position
                                                        : ex.position - ex.open_sell - growth < -limits_.max_position))
       return count(RejectReason::kPositionLimit);
@@ -248,6 +291,54 @@ class RiskGate {
   }
   [[nodiscard]] const RiskLimits& limits() const noexcept { return limits_; }
 
+  // ---- the daily-loss / drawdown circuit breaker (issue 11) -----------------------------------
+  // The day's P&L, marked by the risk/egress stage on its timer and after fills (never per order).
+  // Returns the cause when this mark trips the breaker (kNone otherwise, and once tripped).
+  BreakerCause mark_pnl(std::int64_t pnl) noexcept {
+    breaker_.pnl = pnl;
+    if (pnl > breaker_.peak) breaker_.peak = pnl;
+    if (breaker_.cause != BreakerCause::kNone) return BreakerCause::kNone;
+    const std::int64_t down = breaker_.peak - pnl;
+    BreakerCause c = BreakerCause::kNone;
+    if (limits_.max_daily_loss > 0 && pnl <= -limits_.max_daily_loss) c = BreakerCause::kDailyLoss;
+    else if (limits_.max_drawdown > 0 && down >= limits_.max_drawdown) c = BreakerCause::kDrawdown;
+    else if (limits_.max_drawdown_pct > 0 && limits_.account_equity > 0 && down > 0 &&
+             static_cast<double>(down) * 100.0 >=
+                 limits_.max_drawdown_pct * static_cast<double>(limits_.account_equity + breaker_.peak))
+      c = BreakerCause::kDrawdownPct;
+    if (c != BreakerCause::kNone) trip(c, pnl);
+    return c;
+  }
+  // Trips the breaker (a mark above, or a restart that finds it tripped in the journal).
+  void trip(BreakerCause c, std::int64_t pnl) noexcept {
+    breaker_.cause = c;
+    breaker_.trip_pnl = pnl;
+    reduce_only_ = 1;
+  }
+  // The operator's `hftctl risk reset`: the breaker closes and the peak starts again at `pnl`.
+  void reset_breaker(std::int64_t pnl) noexcept {
+    breaker_ = BreakerState{BreakerCause::kNone, pnl, pnl, 0};
+    reduce_only_ = 0;
+  }
+  // A restart: the day's peak as journaled (the next mark raises it to the P&L if that is higher).
+  void restore_peak(std::int64_t peak) noexcept { breaker_.peak = peak; }
+  [[nodiscard]] const BreakerState& breaker() const noexcept { return breaker_; }
+  // Storm Guard's per-locate modes (0 normal or warn, 1 only risk-reducing, 2 none), `n` locates.
+  void set_storm_modes(const std::uint8_t* modes, std::size_t n) noexcept {
+    storm_modes_ = modes;
+    storm_locates_ = n;
+  }
+  [[nodiscard]] std::uint8_t storm_mode(Locate l) const noexcept {
+    return storm_modes_ != nullptr && l < storm_locates_ ? storm_modes_[l] : 0;
+  }
+  [[nodiscard]] bool reduce_only() const noexcept { return reduce_only_ != 0; }
+  // Whether an order of `q` shares on `side` only brings the position toward flat, counting what
+  // already works on that side (so several reducing orders cannot together flip it).
+  static bool reduces(pipeline::Side side, std::int64_t q, const Exposure& ex) noexcept {
+    return side == pipeline::Side::kBuy ? ex.position < 0 && ex.position + ex.open_buy + q <= 0
+                                        : ex.position > 0 && ex.position - ex.open_sell - q >= 0;
+  }
+
   [[nodiscard]] std::uint64_t rejected(RejectReason r) const noexcept {
     const auto i = static_cast<std::size_t>(r);
     return i < rejects_.size() ? rejects_[i] : 0;
@@ -269,6 +360,14 @@ class RiskGate {
     const std::int64_t off = price > reference ? price - reference : reference - price;
     if (off * 10'000 > static_cast<std::int64_t>(limits_.price_band_bps) * reference) return RejectReason::kPriceBand;
     return RejectReason::kNone;
+  }
+
+  // The breaker or Storm Guard restricts this order's symbol: which refusal, if any.
+  [[gnu::noinline]] RejectReason restricted(Locate l, pipeline::Side side, std::int64_t q, const Exposure& ex) const noexcept {
+    const std::uint8_t storm = storm_mode(l);
+    if (storm == 2) return RejectReason::kStormGuard;
+    if (reduces(side, q, ex)) return RejectReason::kNone;
+    return reduce_only_ != 0 ? RejectReason::kLossBreaker : RejectReason::kStormGuard;
   }
 
   // Limits in the gate's own units (ticks), worked out once per change, off the hot path.
@@ -393,6 +492,10 @@ class RiskGate {
   std::array<Recent, kDuplicates> recent_{};
   std::size_t recent_next_ = 0;
   const Totals* totals_ = nullptr;
+  std::uint8_t reduce_only_ = 0;  // 1: only risk-reducing orders (the breaker is tripped)
+  const std::uint8_t* storm_modes_ = nullptr;
+  std::size_t storm_locates_ = 0;
+  BreakerState breaker_;
   alignas(core::kCacheLine) std::atomic<bool> kill_{false};
   std::atomic<bool> halted_{false};
 };

@@ -31,6 +31,8 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <cstdint>
 #include <ctime>
@@ -49,7 +51,9 @@
 #include "pipeline/events.hpp"
 #include "pipeline/journal/writer.hpp"
 #include "pipeline/oms/order_manager.hpp"
+#include "pipeline/risk/keys.hpp"
 #include "pipeline/risk/risk.hpp"
+#include "pipeline/risk/storm_guard.hpp"
 #include "pipeline/symbols.hpp"
 
 namespace hft::pipeline {
@@ -74,8 +78,9 @@ struct OrderEntryConfig {
 // Operator requests applied on the egress thread (from hftd's control thread, through a ring).
 // kNote: an operator command applied elsewhere (kill, halt, ...), journaled here, on the one
 // thread that writes the journal, before the control thread applies it.
+// kResetRisk: `hftctl risk reset` (the circuit breaker closes; the P&L peak starts again).
 struct ControlRequest {
-  enum class Op : std::uint8_t { kSetLimits, kFlatten, kNote } op;
+  enum class Op : std::uint8_t { kSetLimits, kFlatten, kNote, kResetRisk } op;
   std::uint32_t id;
   risk::RiskLimits limits;
   char text[96];  // the command as hftd's log shows it (NUL-terminated)
@@ -105,6 +110,22 @@ struct EgressCounters {
   std::uint64_t journal_failures = 0;       // appends the journal refused (orders refused with them)
   std::uint64_t recovered_unsent = 0;       // journaled orders the venue never received (closed at recovery)
   std::uint64_t recovery_cancels = 0;       // working orders cancelled at recovery (working_orders = "cancel")
+  std::uint64_t breaker_trips = 0;          // the daily-loss / drawdown circuit breaker tripped
+  std::uint64_t breaker_cancels = 0;        // working orders cancelled because it tripped
+  std::uint64_t storm_transitions = 0;      // Storm Guard state changes (global and per symbol)
+  std::uint64_t storm_cancels = 0;          // resting orders cancelled on entering STORM
+};
+
+// A risk event as the egress thread records it (binary: formatted by readers, never here). The
+// control plane copies the last ones into the control file (control::RiskEventSlot, same fields).
+struct RiskEvent {
+  std::uint64_t wall_ns = 0;
+  std::uint8_t kind = 0;      // control::RiskEventKind
+  std::uint8_t code = 0;
+  std::uint8_t side = 0;
+  std::uint8_t strategy = 0;
+  char name[32] = {};
+  double a = 0, b = 0, c = 0;
 };
 
 template <class Backend>
@@ -125,9 +146,10 @@ class EgressStage {
               core::SpscRing<ExecReport>& out, risk::RiskGate& gate, const risk::ReferencePrices& refs,
               const SymbolTable& symbols, oms::OrderManager& oms, Hops hops)
       : backend_(backend), config_(config), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols),
-        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this) {
+        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this), storm_(refs.size()) {
     if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
     gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
+    gate_.set_storm_modes(storm_.modes(), refs.size());
   }
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
@@ -169,6 +191,7 @@ class EgressStage {
     // The pass's start time serves an idle poll; after orders or replies (stamped with fresh reads)
     // the session must not see a time before them.
     if (work != 0) now = now_ns();
+    mark_risk(now);
     if (socket_ < 0) {
       reconnect(now);
     } else {
@@ -252,6 +275,7 @@ class EgressStage {
 
   // ---- OUCH outbound messages -------------------------------------------------------------
   void on_message(const ouch::OrderAccepted& m) noexcept {
+    ack_ns_ = now_ns();
     ExecReport r{};
     if (oms_.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r)) report(r);
   }
@@ -274,6 +298,7 @@ class EgressStage {
     if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) report(r);
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
+    ack_ns_ = now_ns();
     ExecReport r{};
     if (oms_.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
@@ -309,6 +334,33 @@ class EgressStage {
   // value it first reads may come from a poll that began before the switch).
   [[nodiscard]] std::uint64_t published_polls() const noexcept { return published_polls_.load(std::memory_order_acquire); }
   [[nodiscard]] bool published_killed_flat() const noexcept { return published_killed_flat_.load(std::memory_order_relaxed); }
+  // Risk events so far and the event of sequence `seq` (1-based; the last kRiskEvents are kept).
+  // Refusals have a ring of their own, so that a flood of them never hides a breaker trip, a
+  // Storm Guard transition or a limit change. On the egress thread (its control publisher copies
+  // them into the control file).
+  static constexpr std::size_t kRiskEvents = 64;
+  [[nodiscard]] std::uint64_t risk_event_count() const noexcept { return event_count_; }
+  [[nodiscard]] const RiskEvent& risk_event(std::uint64_t seq) const noexcept { return events_[(seq - 1) % kRiskEvents]; }
+  [[nodiscard]] std::uint64_t refusal_event_count() const noexcept { return refusal_count_; }
+  [[nodiscard]] const RiskEvent& refusal_event(std::uint64_t seq) const noexcept {
+    return refusals_[(seq - 1) % kRiskEvents];
+  }
+  // The day's P&L is marked this often (and after every fill), off the per-order path.
+  static constexpr std::uint64_t kMarkIntervalNs = 1'000'000;
+  // A restart found the breaker tripped (or the day's peak) in the journal: before the threads.
+  void restore_breaker(risk::BreakerCause cause, std::int64_t trip_pnl, bool has_peak, std::int64_t peak) noexcept {
+    if (has_peak) {
+      gate_.restore_peak(peak);
+      journaled_peak_ = peak;
+    }
+    if (cause != risk::BreakerCause::kNone) gate_.trip(cause, trip_pnl);
+  }
+  // Storm Guard (pipeline/risk/storm_guard.hpp): its state, for the control plane and strategies.
+  [[nodiscard]] const risk::StormGuard& storm_guard() const noexcept { return storm_; }
+  // Feed health from the net stage's side (null: the feed driver is off).
+  void set_storm_inputs(const risk::StormInputs* in) noexcept { storm_inputs_ = in; }
+  // A restart found Storm Guard in HALT in the journal (before the threads).
+  void restore_storm_halt() noexcept { storm_.restore_halt(now_ns()); }
   // Operator requests (set risk limits, flatten) from the control thread.
   void set_control_ring(core::SpscRing<ControlRequest>* ring) noexcept { control_ = ring; }
   // The id of the last request applied (the control thread waits for it before answering).
@@ -491,6 +543,15 @@ class EgressStage {
       p.intent = intent_payload(in, 0, 0);
       p.reason = static_cast<std::uint16_t>(reason);
       if (journal_->append(p, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
+    }
+    {
+      RiskEvent& e = next_event(now_ns(), 1);
+      e.code = static_cast<std::uint8_t>(reason);
+      e.side = in.side == Side::kBuy ? 'B' : 'S';
+      e.strategy = in.strategy;
+      std::memcpy(e.name, symbols_.symbol(in.locate).chars.data(), 8);
+      e.a = static_cast<double>(in.price) / 1e4;
+      e.b = static_cast<double>(in.quantity);
     }
     ExecReport r{};
     r.origin_tsc = in.origin_tsc;
@@ -708,7 +769,23 @@ class EgressStage {
       ++counters_.journal_failures;
     if (r.op == ControlRequest::Op::kNote) return;
     if (r.op == ControlRequest::Op::kSetLimits) {
+      limit_changes(gate_.limits(), r.limits);
       gate_.set_limits(r.limits);
+      return;
+    }
+    if (r.op == ControlRequest::Op::kResetRisk) {
+      const risk::BreakerState before = gate_.breaker();
+      const std::int64_t pnl = oms_.day_pnl([this](Locate l) noexcept { return mark_price(l); });
+      gate_.reset_breaker(pnl);
+      breaker_cancels_pending_ = false;
+      storm_.reset(now_ns(), [&](const risk::StormTransition& t) { storm_transition(t, now_ns()); });
+      journaled_peak_ = pnl;
+      journal_text("risk peak %lld", static_cast<long long>(pnl));  // after "risk reset" (journaled above)
+      RiskEvent& e = next_event(now_ns(), 3);
+      e.code = static_cast<std::uint8_t>(before.cause);
+      std::snprintf(e.name, sizeof e.name, "hftctl");
+      e.a = static_cast<double>(pnl) / 1e4;
+      e.b = static_cast<double>(before.peak) / 1e4;
       return;
     }
     // Flatten: cancel everything, then close each position with an IOC order at the edge of the
@@ -739,6 +816,13 @@ class EgressStage {
   // (the next poll sees them live), and a cancel that found no room is retried on the next poll.
   void kill_all(std::uint64_t) noexcept {
     if (!ready()) return;
+    const bool complete = cancel_working(counters_.kill_cancels);
+    kill_done_ = gate_.kill_switch() && complete;
+  }
+  // Cancels every working order not being cancelled yet; false when some could not be (pending
+  // acceptance, or no room in the output): the caller tries again on a later poll.
+  bool cancel_working(std::uint64_t& counter) noexcept {
+    if (!ready()) return false;
     bool complete = true;
     oms_.for_each_working([&](oms::Order& o) {
       if (o.cancel_requested) return;
@@ -750,12 +834,146 @@ class EgressStage {
       if (send_cancel(o, &p)) {
         oms_.begin_cancel(o, 0);
         gate_.note_cancel(core::rdtsc());
-        ++counters_.kill_cancels;
+        ++counter;
       } else {
         complete = false;
       }
     });
-    kill_done_ = gate_.kill_switch() && complete;
+    return complete;
+  }
+
+  // ---- the circuit breaker (issue 11) --------------------------------------------------------
+  // Marks the day's P&L every kMarkIntervalNs and after fills; a mark that trips the breaker
+  // cancels every working order (retried until done) and records the event.
+  void mark_risk(std::uint64_t now) noexcept {
+    const std::uint64_t fills = oms_.counters().fills;
+    if (fills == marked_fills_ && now - last_mark_ns_ < kMarkIntervalNs) return;
+    marked_fills_ = fills;
+    last_mark_ns_ = now;
+    const std::int64_t pnl = oms_.day_pnl([this](Locate l) noexcept { return mark_price(l); });
+    const risk::BreakerCause c = gate_.mark_pnl(pnl);
+    if (c != risk::BreakerCause::kNone) breaker_tripped(c, now);
+    if (breaker_cancels_pending_ && cancel_working(counters_.breaker_cancels)) breaker_cancels_pending_ = false;
+    if (ready()) was_ready_ = true;
+    if (now - last_storm_ns_ >= risk::StormGuard::kEvalIntervalNs) {
+      last_storm_ns_ = now;
+      pnl_minute_[(now / 1'000'000'000) % pnl_minute_.size()] = pnl;  // one sample per second (the last of it)
+      if (storm_.enabled(gate_.limits())) evaluate_storm(now, pnl);
+    }
+    // The day's peak is journaled (at most once a second) so that a restart keeps the drawdown.
+    const std::int64_t peak = gate_.breaker().peak;
+    if (peak != journaled_peak_ && now - peak_journaled_ns_ >= 1'000'000'000) {
+      peak_journaled_ns_ = now;
+      journaled_peak_ = peak;
+      journal_text("risk peak %lld", static_cast<long long>(peak));
+    }
+  }
+  // Storm Guard's evaluation (every 10 ms while any of its drivers is on).
+  void evaluate_storm(std::uint64_t now, std::int64_t pnl) noexcept {
+    const risk::RiskLimits& l = gate_.limits();
+    const auto& active = oms_.active_list();
+    for (; watched_upto_ < active.size(); ++watched_upto_) storm_.watch(active[watched_upto_]);
+    double feed_ms = 0;
+    if (storm_inputs_ != nullptr) {
+      const std::uint64_t since = storm_inputs_->feed_gap_since_ns.load(std::memory_order_relaxed);
+      if (since != 0 && now > since) feed_ms = static_cast<double>(now - since) / 1e6;
+    }
+    double entry_ms = 0;
+    if (l.storm_ack_timeout_ms > 0) {
+      if (was_ready_ && !ready() && !logout_requested_.load(std::memory_order_relaxed)) {
+        entry_ms = static_cast<double>(l.storm_ack_timeout_ms);  // the session is down: at the threshold
+      } else {
+        bool waiting = false;
+        oms_.for_each_working([&](const oms::Order& o) { waiting = waiting || o.state == oms::OrderState::kPendingNew; });
+        if (!waiting) no_pending_ns_ = now;
+        else {
+          const std::uint64_t from = ack_ns_ > no_pending_ns_ ? ack_ns_ : no_pending_ns_;
+          entry_ms = now > from ? static_cast<double>(now - from) / 1e6 : 0;
+        }
+      }
+    }
+    std::int64_t minute_peak = pnl;
+    for (const std::int64_t v : pnl_minute_) minute_peak = v > minute_peak ? v : minute_peak;
+    const double loss_per_minute = static_cast<double>(minute_peak - pnl) / 1e4;
+    storm_.evaluate(
+        now, l, [this](Locate x) noexcept { return mark_price(x); },
+        [this](Locate x) noexcept {
+          const risk::MarketView v = refs_.view(x);
+          return v.bid > 0 && v.ask > v.bid ? static_cast<double>(v.ask - v.bid) * 2e4 / static_cast<double>(v.ask + v.bid) : 0.0;
+        },
+        feed_ms, entry_ms, loss_per_minute, [&](const risk::StormTransition& t) { storm_transition(t, now); });
+  }
+  [[gnu::cold, gnu::noinline]] void storm_transition(const risk::StormTransition& t, std::uint64_t now) noexcept {
+    ++counters_.storm_transitions;
+    const char* sym = "*";
+    char symbol[9] = {};
+    if (t.locate != 0) {
+      std::memcpy(symbol, symbols_.symbol(t.locate).chars.data(), 8);
+      for (int i = 7; i >= 0 && (symbol[i] == ' ' || symbol[i] == '\0'); --i) symbol[i] = '\0';
+      sym = symbol;
+    }
+    journal_text("risk storm %s %s %s value=%.4f threshold=%.4f", risk::storm_state_name(t.to), sym,
+                 risk::storm_cause_name(t.cause), t.value, t.threshold);
+    RiskEvent& e = next_event(now, 5);
+    e.code = static_cast<std::uint8_t>(t.to);
+    e.side = static_cast<std::uint8_t>(t.from);
+    e.strategy = static_cast<std::uint8_t>(t.cause);
+    std::snprintf(e.name, sizeof e.name, "%s", sym);
+    e.a = t.value;
+    e.b = t.threshold;
+    // STORM (or HALT) for a symbol or all: cancel the resting orders it covers.
+    if (t.to >= risk::StormState::kStorm && t.from < risk::StormState::kStorm) {
+      oms_.for_each_working([&](oms::Order& o) {
+        if (o.cancel_requested || o.state == oms::OrderState::kPendingNew || (t.locate != 0 && o.locate != t.locate)) return;
+        const journal::IntentPayload p = cancel_payload(o);
+        if (send_cancel(o, &p)) {
+          oms_.begin_cancel(o, 0);
+          gate_.note_cancel(core::rdtsc());
+          ++counters_.storm_cancels;
+        }
+      });
+    }
+  }
+  // The mid, else the reference price (last trade, else the one side there is).
+  Price mark_price(Locate l) const noexcept {
+    const risk::MarketView v = refs_.view(l);
+    return v.bid > 0 && v.ask > 0 ? (v.bid + v.ask) / 2 : v.reference;
+  }
+  [[gnu::cold, gnu::noinline]] void breaker_tripped(risk::BreakerCause c, std::uint64_t now) noexcept {
+    ++counters_.breaker_trips;
+    breaker_cancels_pending_ = true;
+    const risk::BreakerState& b = gate_.breaker();
+    const risk::RiskLimits& l = gate_.limits();
+    const std::int64_t limit = c == risk::BreakerCause::kDailyLoss ? l.max_daily_loss
+                               : c == risk::BreakerCause::kDrawdown ? l.max_drawdown
+                                                                    : static_cast<std::int64_t>(l.max_drawdown_pct * 10'000);
+    journal_text("risk breaker %s pnl=%lld peak=%lld limit=%lld", risk::breaker_cause_name(c),
+                 static_cast<long long>(b.trip_pnl), static_cast<long long>(b.peak), static_cast<long long>(limit));
+    RiskEvent& e = next_event(now, 2);
+    e.code = static_cast<std::uint8_t>(c);
+    std::snprintf(e.name, sizeof e.name, "%s", risk::breaker_cause_name(c));
+    e.a = static_cast<double>(b.trip_pnl) / 1e4;
+    e.b = static_cast<double>(b.peak) / 1e4;
+    e.c = c == risk::BreakerCause::kDrawdownPct ? l.max_drawdown_pct : static_cast<double>(limit) / 1e4;
+  }
+  // A command record of text (cold: trips, peaks); snprintf into the stack, no allocation.
+  [[gnu::format(printf, 2, 3)]] void journal_text(const char* format, ...) noexcept {
+    if (journal_ == nullptr) return;
+    char text[128];
+    va_list args;
+    va_start(args, format);
+    const int n = std::vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    if (n <= 0) return;
+    const std::size_t len = static_cast<std::size_t>(n) < sizeof text ? static_cast<std::size_t>(n) : sizeof text - 1;
+    if (journal_->append_command({text, len}, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
+  }
+  RiskEvent& next_event(std::uint64_t now, std::uint8_t kind) noexcept {
+    RiskEvent& e = kind == 1 ? refusals_[refusal_count_++ % kRiskEvents] : events_[event_count_++ % kRiskEvents];
+    e = RiskEvent{};
+    e.wall_ns = wall(now);
+    e.kind = kind;
+    return e;
   }
 
   void drop_connection(std::uint64_t now) noexcept {
@@ -868,6 +1086,18 @@ class EgressStage {
     });
   }
 
+  // One event per limit that changed (the key table says which members are limits).
+  [[gnu::cold]] void limit_changes(const risk::RiskLimits& before, const risk::RiskLimits& after) noexcept {
+    for (const risk::RiskKey& k : risk::kRiskKeys) {
+      const double o = k.get(before), n = k.get(after);
+      if (o == n) continue;
+      RiskEvent& e = next_event(now_ns(), 4);
+      std::snprintf(e.name, sizeof e.name, "%.*s", static_cast<int>(k.name.size()), k.name.data());
+      e.a = o;
+      e.b = n;
+    }
+  }
+
   static constexpr std::size_t kMaxOuch = 256;
 
   Backend& backend_;
@@ -926,6 +1156,20 @@ class EgressStage {
   std::atomic<RecoveryState> recovery_{RecoveryState::kNone};
   std::uint64_t operator_seq_ = 0;
   bool logout_sent_ = false;
+  // The circuit breaker's marks (mark_risk) and the risk events.
+  std::uint64_t marked_fills_ = 0, last_mark_ns_ = 0;
+  bool breaker_cancels_pending_ = false;
+  std::int64_t journaled_peak_ = 0;
+  std::uint64_t peak_journaled_ns_ = 0;
+  std::array<RiskEvent, kRiskEvents> events_{}, refusals_{};
+  std::uint64_t event_count_ = 0, refusal_count_ = 0;
+  // Storm Guard.
+  risk::StormGuard storm_;
+  const risk::StormInputs* storm_inputs_ = nullptr;
+  std::size_t watched_upto_ = 0;
+  std::uint64_t last_storm_ns_ = 0, ack_ns_ = 0, no_pending_ns_ = 0;
+  bool was_ready_ = false;
+  std::array<std::int64_t, 60> pnl_minute_{};
 };
 
 }  // namespace hft::pipeline

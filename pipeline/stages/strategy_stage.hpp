@@ -90,6 +90,7 @@ class StrategyStage {
   int poll() noexcept {
     halted_applied_ = halted_.load(std::memory_order_relaxed);  // one relaxed load per pass
     entry_down_applied_ = entry_ready_ != nullptr && !entry_ready_->load(std::memory_order_relaxed);
+    if (storm_state_ != nullptr) storm_applied_.state = storm_state_->load(std::memory_order_relaxed);
     int work = 0;
     // Latency first: an event that made a strategy send something ends the batch, so the risk
     // stage (next in a fused thread) puts the order on the wire before the rest is looked at.
@@ -132,6 +133,13 @@ class StrategyStage {
   // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)
   // instead of travelling to the egress stage to be refused there (and journaled) one by one.
   void set_order_entry_ready(const std::atomic<bool>* ready) noexcept { entry_ready_ = ready; }
+  // Storm Guard's published worst state (the egress stage's), read once per pass, and the WARN
+  // factors strategies see in ctx.storm() (issue 11).
+  void set_storm_state(const std::atomic<std::uint8_t>* state, double widen, double size) noexcept {
+    storm_state_ = state;
+    storm_applied_.widen = widen;
+    storm_applied_.size = size;
+  }
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
@@ -224,6 +232,7 @@ class StrategyStage {
       Entry& s = *strategies_[nodes_[n].strategy];
       s.ctx.set_halted(halted_applied_);
       s.ctx.set_entry_down(entry_down_applied_);
+      s.ctx.set_storm(storm_applied_);
       s.ctx.set_event(origin_tsc, last_timestamp_);
       const std::uint64_t sent = s.ctx.intents_sent();
       std::visit([&](auto& strat) { f(strat, s.ctx); }, s.strategy);
@@ -425,6 +434,8 @@ class StrategyStage {
   std::atomic<bool> halted_{false};
   bool halted_applied_ = false;
   const std::atomic<bool>* entry_ready_ = nullptr;
+  const std::atomic<std::uint8_t>* storm_state_ = nullptr;
+  strategy::Context::Storm storm_applied_;
   bool entry_down_applied_ = false;
   bool feed_stale_ = false;
   std::uint64_t last_timestamp_ = 0;

@@ -199,8 +199,13 @@ class MarketMaker {
     const double risk = p_.gamma * sigma * sigma * p_.horizon_s;
     const double r = s - q * risk;
     const double tick = static_cast<double>(p_.tick) * 1e-4;
-    const double half = std::max(0.5 * (risk + (2.0 / p_.gamma) * std::log1p(p_.gamma / p_.k)),
-                                 p_.min_half_spread_ticks * tick);
+    double half = std::max(0.5 * (risk + (2.0 / p_.gamma) * std::log1p(p_.gamma / p_.k)),
+                           p_.min_half_spread_ticks * tick);
+    // Storm Guard WARN (issue 11): wider quotes, smaller sizes, by the configured factors.
+    const bool warn = ctx.storm().state == 1;
+    if (warn) half *= ctx.storm().widen;
+    size_ = warn ? std::max<Quantity>(1, static_cast<Quantity>(static_cast<double>(p_.quote_size) * ctx.storm().size))
+                 : p_.quote_size;
     Price bid = static_cast<Price>(std::floor((r - half) / tick)) * p_.tick;
     Price ask = static_cast<Price>(std::ceil((r + half) / tick)) * p_.tick;
     bid = std::min(bid, book.best_ask() - p_.tick);  // post-only: never cross
@@ -218,16 +223,17 @@ class MarketMaker {
       return;
     }
     if (o == nullptr) {
-      id = side == Side::kBuy ? ctx.buy(locate, price, p_.quote_size, TimeInForce::kDay, true)
-                              : ctx.sell(locate, price, p_.quote_size, TimeInForce::kDay, true);
+      id = side == Side::kBuy ? ctx.buy(locate, price, size_, TimeInForce::kDay, true)
+                              : ctx.sell(locate, price, size_, TimeInForce::kDay, true);
       return;
     }
     if (o->state != OrderState::kWorking) return;  // an answer is pending: wait for it
     const Price moved = o->price > price ? o->price - price : price - o->price;
-    if (moved >= p_.replace_ticks * p_.tick || o->leaves < p_.quote_size / 2) ctx.replace(id, price, p_.quote_size);
+    if (moved >= p_.replace_ticks * p_.tick || o->leaves < size_ / 2 || o->leaves > size_) ctx.replace(id, price, size_);
   }
 
   MarketMakerParams p_;
+  Quantity size_ = 0;  // the quote size of this quote (quote_size, shrunk in Storm Guard WARN)
   std::vector<std::pair<Locate, State>> states_;
 };
 

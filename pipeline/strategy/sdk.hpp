@@ -253,7 +253,18 @@ class Context {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] bool halted() const noexcept { return halted_; }
 
+  // ---- Storm Guard (issue 11; pipeline/risk/storm_guard.hpp) -------------------------------------
+  // The worst Storm Guard state (0 normal, 1 WARN, 2 STORM, 3 HALT) as of this pass, and the
+  // configured WARN factors: a quoting strategy widens its half-spread by `widen` and shrinks its
+  // size by `size` in WARN (the market maker does); in STORM only risk-reducing orders pass risk.
+  struct Storm {
+    std::uint8_t state = 0;
+    double widen = 1, size = 1;
+  };
+  [[nodiscard]] const Storm& storm() const noexcept { return storm_; }
+
   // ---- stage side (not for strategies) ----------------------------------------------------
+  void set_storm(const Storm& s) noexcept { storm_ = s; }
   void set_event(std::uint64_t origin_tsc, std::uint64_t now_ns) noexcept {
     origin_tsc_ = origin_tsc;
     now_ns_ = now_ns;
@@ -316,6 +327,7 @@ class Context {
   core::SpscRing<pipeline::OrderIntent>* out_;
   const std::vector<BookView>* books_;
   const features::FeatureEngine* features_ = nullptr;
+  Storm storm_;
   features::FeatureMask feature_mask_ = 0;
   std::vector<Locate> symbols_;
   std::vector<Position> positions_;

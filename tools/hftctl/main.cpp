@@ -158,6 +158,16 @@ int run_positions(const Target& t, bool json) {
   return kExitOk;
 }
 
+// `hftctl risk status|events [--json]` (issue 11).
+int run_risk_view(const Target& t, bool events, bool json) {
+  const auto reader = attach(t);
+  const Snapshot s = take_snapshot(*reader, false);
+  const std::string out = events ? (json ? risk_events_json(s) : terminal_safe(format_risk_events(s)))
+                                 : (json ? risk_status_json(s) : terminal_safe(format_risk_status(s)));
+  std::fputs(out.c_str(), stdout);
+  return kExitOk;
+}
+
 int run_stats(const Target& t, double watch_seconds, std::uint64_t count, bool json) {
   const auto reader = attach(t);
   if (watch_seconds <= 0) {
@@ -356,6 +366,7 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
       if (end != value.c_str() + value.size()) return kExitOk;  // hftd accepted what this hftctl cannot read
       return risk_shows(expected_limit(key, v), fmt::format("{} = {}", key, value));
     }
+    case CommandOp::kRiskReset: return risk_shows([](const RiskBlock& b) { return b.breaker == 0; }, "the breaker closed");
     case CommandOp::kDumpHistograms:
     case CommandOp::kNone: break;
   }
@@ -500,6 +511,21 @@ int main(int argc, char** argv) {
   CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
   CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
 
+  CLI::App* risk = app.add_subcommand("risk", "risk: status (limits, usage, circuit breaker), events, reset");
+  risk->require_subcommand(1);
+  add_target(risk);  // `hftctl risk --dir D status` as well as `hftctl risk status --dir D`
+  CLI::App* risk_status = risk->add_subcommand("status", "every limit and its usage, the circuit breaker, the day's P&L");
+  add_target(risk_status);
+  risk_status->add_flag("--json", json, kJsonHelp);
+  CLI::App* risk_events = risk->add_subcommand("events", "the last risk events: refusals, breaker trips and resets, limit changes");
+  add_target(risk_events);
+  risk_events->add_flag("--json", json, kJsonHelp);
+  CLI::App* risk_reset = risk->add_subcommand("reset", "close the tripped circuit breaker (the P&L peak starts again)");
+  add_target(risk_reset);
+  risk_reset->add_option("--timeout-ms", timeout_ms, "how long to wait for hftd's answer and for the effect")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600'000));
+
   std::string listen;
   bool once = false;
   CLI::App* metrics = app.add_subcommand("metrics", "serve Prometheus metrics over HTTP (GET /metrics)");
@@ -540,6 +566,9 @@ int main(int argc, char** argv) {
     if (flatten->parsed()) return run_command(target, CommandOp::kFlatten, {}, timeout_ms);
     if (dump->parsed()) return run_command(target, CommandOp::kDumpHistograms, {}, timeout_ms);
     if (metrics->parsed()) return run_metrics(target, listen, once);
+    if (risk_status->parsed()) return run_risk_view(target, false, json);
+    if (risk_events->parsed()) return run_risk_view(target, true, json);
+    if (risk_reset->parsed()) return run_command(target, CommandOp::kRiskReset, {}, timeout_ms);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));

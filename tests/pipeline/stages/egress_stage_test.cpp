@@ -31,6 +31,7 @@ struct ScriptedVenue {
   std::uint64_t now = 0;
   std::map<ouch::UserRefNum, std::uint32_t> live;  // UserRefNum -> shares
   int ignored_cancels = 0;
+  bool acknowledge = true;  // false: a venue that stops answering orders (Storm Guard's test)
 
   void on_event(const soup::SessionEvent&) {}
   void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
@@ -51,6 +52,7 @@ struct ScriptedVenue {
   }
   void on_message(const ouch::EnterOrder& o) {
     seen.push_back('O');
+    if (!acknowledge) return;
     ouch::OrderAccepted a;
     a.user_ref_num = o.user_ref_num;
     a.side = o.side;
@@ -412,6 +414,215 @@ TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
                                RejectReason::kSymbolNotional, RejectReason::kSymbolHalted,
                                RejectReason::kStaleReference, RejectReason::kMessageRate})
     EXPECT_EQ(this->gate_.rejected(r), 1u) << static_cast<int>(r);
+}
+
+// Issue 11: the daily-loss circuit breaker through the real stage. The day's P&L (realized +
+// unrealized at the mid) just above -max_daily_loss leaves it closed; just at it trips it: every
+// working order is cancelled at the venue, an order that adds risk is refused (and never reaches
+// the wire), one that reduces the position still goes out, until the operator's reset.
+TYPED_TEST(EgressTest, LossBreakerTripsCancelsAndAllowsOnlyReducingOrders) {
+  core::SpscRing<ControlRequest> control(8);
+  this->stage_->set_control_ring(&control);
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  auto& refs = this->refs_;
+  refs.set_touch(3, 999'000, 1'001'000, core::rdtsc());
+  risk::RiskLimits l = this->limits_;
+  l.max_daily_loss = 99 * 10'000;  // $99
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  auto send = [&](Side side, Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    EXPECT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, side, px, qty)));
+    std::optional<ExecReport> got;
+    EXPECT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    }));
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  auto orders_at_venue = [&] { return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'); };
+  // Long 100 at $100.00 (the venue fills the buy) and a resting buy of 10 at $99.90.
+  ASSERT_EQ(send(Side::kBuy, 1'000'000, 100), RejectReason::kNone);
+  ASSERT_TRUE(this->run_until([&] { return this->oms_.exposure(3).position == 100; }));
+  ASSERT_EQ(send(Side::kBuy, 999'000, 10), RejectReason::kNone);
+  ASSERT_EQ(this->venue_.live.size(), 1u);
+  // Mid $99.0101: P&L -$98.99, just inside.
+  refs.set_touch(3, 990'100, 990'102, core::rdtsc());
+  const auto settle = [&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      this->server_->poll(0);
+      this->stage_->poll();
+    }
+  };
+  settle();
+  EXPECT_EQ(this->gate_.breaker().pnl, -989'900);
+  EXPECT_EQ(this->gate_.breaker().cause, risk::BreakerCause::kNone);
+  EXPECT_FALSE(this->gate_.reduce_only());
+  // Mid $99.0099: P&L -$99.01, just outside: tripped, the resting buy cancelled at the venue.
+  refs.set_touch(3, 990'098, 990'100, core::rdtsc());
+  ASSERT_TRUE(this->run_until([&] { return this->gate_.breaker().cause == risk::BreakerCause::kDailyLoss; }));
+  EXPECT_EQ(this->gate_.breaker().trip_pnl, -990'100);
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return this->venue_.live.empty() && this->oms_.open_orders() == 0;
+  })) << "the breaker cancels every working order";
+  EXPECT_EQ(this->stage_->counters().breaker_trips, 1u);
+  EXPECT_EQ(this->stage_->counters().breaker_cancels, 1u);
+  auto seen = orders_at_venue();
+  EXPECT_EQ(send(Side::kBuy, 990'100, 1), RejectReason::kLossBreaker) << "adds to the long";
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 101), RejectReason::kLossBreaker) << "would flip the position short";
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 60), RejectReason::kNone) << "reduces the long";
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 40), RejectReason::kNone) << "reduces it to flat (counting the working sell)";
+  seen = orders_at_venue();
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 1), RejectReason::kLossBreaker) << "the working sells already flatten it";
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(this->gate_.rejected(RejectReason::kLossBreaker), 3u);
+  // The operator's reset: orders that add risk go out again; the peak starts at the P&L then.
+  ControlRequest reset{};
+  reset.op = ControlRequest::Op::kResetRisk;
+  reset.id = 1;
+  ASSERT_TRUE(control.try_push(reset));
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->control_applied() == 1; }));
+  EXPECT_EQ(this->gate_.breaker().cause, risk::BreakerCause::kNone);
+  EXPECT_EQ(this->gate_.breaker().peak, -990'100);
+  EXPECT_EQ(send(Side::kBuy, 990'000, 1), RejectReason::kNone);
+  // The events: the trip and the reset; the refusals (a ring of their own) with their values.
+  std::vector<std::uint8_t> kinds;
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s) kinds.push_back(this->stage_->risk_event(s).kind);
+  EXPECT_EQ(kinds, (std::vector<std::uint8_t>{2, 3}));
+  EXPECT_EQ(this->stage_->refusal_event_count(), 3u);
+  const RiskEvent& trip = this->stage_->risk_event(1);
+  EXPECT_DOUBLE_EQ(trip.a, -99.01);
+  EXPECT_DOUBLE_EQ(trip.c, 99.0);
+  const RiskEvent& refusal = this->stage_->refusal_event(1);
+  EXPECT_EQ(refusal.code, static_cast<std::uint8_t>(RejectReason::kLossBreaker));
+  EXPECT_EQ(refusal.side, 'B');
+  EXPECT_DOUBLE_EQ(refusal.a, 99.01);
+  EXPECT_EQ(std::string(refusal.name, 4), "AAPL");
+}
+
+// Issue 11: Storm Guard through the real stage. A venue that stops acknowledging drives the global
+// state to WARN, then STORM (resting orders cancelled, orders that add risk refused), and a
+// dropped feed held past storm_halt_after_ms to HALT (every order refused) until the reset.
+TYPED_TEST(EgressTest, StormGuardOnAVenueThatStopsAcknowledgingAndADroppedFeed) {
+  core::SpscRing<ControlRequest> control(8);
+  this->stage_->set_control_ring(&control);
+  risk::StormInputs inputs;
+  this->stage_->set_storm_inputs(&inputs);
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  risk::RiskLimits l = this->limits_;
+  l.storm_ack_timeout_ms = 200;
+  l.storm_feed_gap_ms = 100;
+  l.storm_halt_after_ms = 300;
+  l.storm_min_dwell_ms = 0;
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  auto send = [&](Side side, Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    EXPECT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, side, px, qty)));
+    std::optional<ExecReport> got;
+    this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    });
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  const auto& storm = this->stage_->storm_guard();
+  // A resting sell, acknowledged; then the venue goes silent and a buy waits for its answer.
+  ASSERT_EQ(send(Side::kSell, 1'010'000, 100), RejectReason::kNone);
+  ASSERT_EQ(this->venue_.live.size(), 1u);
+  this->venue_.acknowledge = false;
+  ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, ++id, Side::kBuy, 990'000, 10)));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kWarn; }));
+  const auto warn_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(warn_ms, 90) << "WARN at half of the 200 ms timeout, not before";
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kStorm; }));
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return this->venue_.live.empty();
+  })) << "STORM cancels the resting orders";
+  const auto orders = std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O');
+  EXPECT_EQ(send(Side::kBuy, 990'000, 10), RejectReason::kStormGuard) << "flat: every order adds risk";
+  EXPECT_EQ(std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'), orders);
+  // The venue answers again (the waiting buy is accepted): back to NORMAL, a level at a time.
+  this->venue_.acknowledge = true;
+  ouch::OrderAccepted late;
+  late.user_ref_num = this->oms_.next_user_ref() - 1;
+  late.side = ouch::Side::kBuy;
+  late.quantity = 10;
+  late.symbol = ouch::Symbol::from("AAPL");
+  late.price = 990'000;
+  late.order_reference_number = 77;
+  this->venue_.reply(late);
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    return storm.global() == risk::StormState::kNormal;
+  }));
+  // A dropped feed: a gap open since 150 ms ago is STORM at once, and held 300 ms, HALT.
+  inputs.feed_gap_since_ns.store(core::tsc_clock().to_monotonic_ns(core::rdtsc()) - 150'000'000);
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kStorm; }));
+  ASSERT_TRUE(this->run_until([&] { return storm.global() == risk::StormState::kHalt; }));
+  inputs.feed_gap_since_ns.store(0);
+  const auto quiet = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < quiet) this->stage_->poll();
+  EXPECT_EQ(storm.global(), risk::StormState::kHalt) << "HALT stays when the feed is back";
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 10), RejectReason::kStormGuard) << "HALT: even a reducing sell (long 0)";
+  ControlRequest reset{};
+  reset.op = ControlRequest::Op::kResetRisk;
+  reset.id = 1;
+  ASSERT_TRUE(control.try_push(reset));
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->control_applied() == 1; }));
+  EXPECT_EQ(storm.global(), risk::StormState::kNormal);
+  EXPECT_EQ(send(Side::kSell, 1'010'000, 10), RejectReason::kNone);
+  // Every transition is an event with its cause.
+  std::vector<std::pair<int, int>> moves;  // (to, cause)
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s) {
+    const RiskEvent& e = this->stage_->risk_event(s);
+    if (e.kind == 5) moves.emplace_back(e.code, e.strategy);
+  }
+  using SS = risk::StormState;
+  using SC = risk::StormCause;
+  const auto m = [](SS s, SC c) { return std::pair<int, int>(static_cast<int>(s), static_cast<int>(c)); };
+  EXPECT_EQ(moves, (std::vector<std::pair<int, int>>{m(SS::kWarn, SC::kOrderEntry), m(SS::kStorm, SC::kOrderEntry),
+                                                      m(SS::kWarn, SC::kCalm), m(SS::kNormal, SC::kCalm),
+                                                      m(SS::kStorm, SC::kFeed), m(SS::kHalt, SC::kHeldStorm),
+                                                      m(SS::kNormal, SC::kReset)}));
+}
+
+// Issue 11: the drawdown triggers, from the day's peak, through the same marks.
+TEST(LossBreaker, DrawdownFromThePeakAbsoluteAndPercent) {
+  risk::RiskLimits l;
+  l.max_drawdown = 500 * 10'000;  // $500 below the peak
+  risk::RiskGate g(l, 1e9);
+  EXPECT_EQ(g.mark_pnl(2'000 * 10'000), risk::BreakerCause::kNone);
+  EXPECT_EQ(g.mark_pnl(1'500 * 10'000 + 1), risk::BreakerCause::kNone) << "$499.9999 below the peak";
+  EXPECT_EQ(g.mark_pnl(1'500 * 10'000), risk::BreakerCause::kDrawdown) << "$500 below the peak";
+  EXPECT_EQ(g.mark_pnl(0), risk::BreakerCause::kNone) << "tripped once";
+  EXPECT_TRUE(g.reduce_only());
+  g.reset_breaker(0);
+  EXPECT_FALSE(g.reduce_only());
+  EXPECT_EQ(g.breaker().peak, 0);
+  // 5% of ($100,000 equity + the $1,000 peak) = $5,050.
+  l.max_drawdown = 0;
+  l.max_drawdown_pct = 5;
+  l.account_equity = 100'000 * 10'000ll;
+  g.set_limits(l);
+  EXPECT_EQ(g.mark_pnl(1'000 * 10'000), risk::BreakerCause::kNone);
+  EXPECT_EQ(g.mark_pnl(-4'050 * 10'000 + 1), risk::BreakerCause::kNone);
+  EXPECT_EQ(g.mark_pnl(-4'050 * 10'000), risk::BreakerCause::kDrawdownPct);
+  // A daily loss with no peak: the loss alone.
+  risk::RiskLimits d;
+  d.max_daily_loss = 1'000 * 10'000;
+  risk::RiskGate h(d, 1e9);
+  EXPECT_EQ(h.mark_pnl(-1'000 * 10'000 + 1), risk::BreakerCause::kNone);
+  EXPECT_EQ(h.mark_pnl(-1'000 * 10'000), risk::BreakerCause::kDailyLoss);
 }
 
 TYPED_TEST(EgressTest, OrdersBeforeLoginAreRefusedNotQueued) {

@@ -66,8 +66,20 @@ class FakeDaemon {
       l.max_orders_per_second = 2000;
       l.order_burst = 200;
       l.require_reference_price = true;
+      l.max_daily_loss = 500 * 10'000;
       control::write_risk_limits(r, l);
       r.open_orders = 6;
+      // Issue 11: a tripped breaker and three risk events.
+      r.breaker = 1;  // daily_loss
+      r.pnl = r.trip_pnl = -501 * 10'000;
+      r.peak_pnl = 20 * 10'000;
+      r.storm_global = 1;
+      r.storm_worst = 2;
+      r.event_count = 2;
+      r.events[0] = control::RiskEventSlot{1, 1'796'650'000'000'000'000, 4, 0, 0, 0, 0, "max_daily_loss_usd", 0, 500, 0};
+      r.events[1] = control::RiskEventSlot{2, 1'796'650'001'000'000'000, 2, 1, 0, 0, 0, "daily_loss", -501, 20, 500};
+      r.refusal_count = 1;
+      r.refusals[0] = control::RiskEventSlot{1, 1'796'650'002'000'000'000, 1, 23, 'B', 1, 0, "AAA     ", 100.25, 100, 0};
     });
     open_->value.store(6);
     control::PositionSlot* p = cf_.position_slot(0);
@@ -144,6 +156,7 @@ class FakeDaemon {
         case CommandOp::kUnkill: r.kill_switch = 0; msg = "kill switch off"; break;
         case CommandOp::kFlatten: r.halted = 1; msg = "flattening"; break;
         case CommandOp::kDumpHistograms: msg = "wrote 3 histograms to /tmp"; break;
+        case CommandOp::kRiskReset: r.breaker = 0; msg = "circuit breaker (daily_loss) reset"; break;
         case CommandOp::kSetRisk: {
           const std::string key(control::get_text(c->key)), value(control::get_text(c->value));
           char* end = nullptr;

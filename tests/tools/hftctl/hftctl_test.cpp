@@ -282,6 +282,44 @@ TEST_F(HftctlTest, VersionComesFromCMake) {
   EXPECT_EQ(r.out, std::string("hftctl ") + hft::kVersion + "\n");
 }
 
+// Issue 11: `hftctl risk status|events [--json]` and `risk reset` against the fake daemon's risk block.
+TEST_F(HftctlTest, RiskStatusEventsAndReset) {
+  using nlohmann::json;
+  FakeDaemon d("rk", shm());
+  Result r = ctl({"risk", "status"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("circuit breaker: TRIPPED (daily_loss) at P&L -501.00 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Storm Guard: global warn, worst symbol or global storm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_daily_loss_usd"), std::string::npos) << r.out;
+  r = ctl({"risk", "status", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["breaker"]["tripped"].get<bool>());
+  EXPECT_EQ(j["breaker"]["cause"], "daily_loss");
+  EXPECT_DOUBLE_EQ(j["limits"]["max_daily_loss_usd"]["value"].get<double>(), 500.0);
+  EXPECT_DOUBLE_EQ(j["limits"]["max_daily_loss_usd"]["usage"].get<double>(), 501.0) << "the loss is the usage";
+  EXPECT_DOUBLE_EQ(j["limits"]["max_open_orders"]["usage"].get<double>(), 6.0);
+  EXPECT_DOUBLE_EQ(j["drawdown_usd"].get<double>(), 521.0);
+  r = ctl({"risk", "events"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("3 risk events in all (1 refusals)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (hftctl set)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("circuit breaker tripped (daily_loss): P&L -501.00 USD, peak 20.00 USD, limit 500 USD"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("refusal #1 loss_breaker: buy 100 AAA @ 100.2500 (strategy 1)"), std::string::npos) << r.out;
+  r = ctl({"risk", "events", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = json::parse(r.out);
+  ASSERT_EQ(j["events"].size(), 3u) << r.out;
+  EXPECT_EQ(j["events"][0]["kind"], "limit_change");
+  EXPECT_EQ(j["events"][0]["key"], "risk.max_daily_loss_usd");
+  EXPECT_EQ(j["events"][2]["reason"], "loss_breaker");
+  EXPECT_EQ(j["events"][2]["symbol"], "AAA");
+  r = ctl({"risk", "reset"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(d.file().risk().breaker, 0);
+}
+
 TEST_F(HftctlTest, CommandsTakeEffect) {
   FakeDaemon d("c", shm());
   Result r = ctl({"halt"});

@@ -297,5 +297,82 @@ TEST_F(HftdCrashRecovery, PositionsMatchTheVenueAfterTwentyKillNines) {
   venue_.reset();
 }
 
+
+// Issue 11: the circuit breaker and the day's `hftctl set` changes survive a restart (through the
+// journal) until the operator resets it. The market maker trades against the venue's flow; a
+// drawdown limit of one cent trips the breaker at the first dip of the day's P&L below its peak.
+TEST_F(HftdCrashRecovery, BreakerAndLimitChangesSurviveARestartUntilReset) {
+  auto hftctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{program("hftctl").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--dir", (dir_ / "shm").string(), "--instance", instance_});
+    return run(argv, dir_, {}, std::chrono::seconds(10));
+  };
+  auto risk_status = [&]() -> json {
+    const Result r = hftctl({"risk", "status", "--json"});
+    const json j = json::parse(r.out, nullptr, false);
+    return j.is_discarded() ? json::object() : j;
+  };
+  start_hftd("adopt");
+  auto reader = await_running(std::chrono::seconds(20));
+  ASSERT_TRUE(reader != nullptr) << "hftd never came up running and ready" << logs();
+  ASSERT_EQ(hftctl({"set", "risk.max_order_quantity=900"}).rc, 0) << logs();
+  ASSERT_EQ(hftctl({"set", "risk.max_drawdown_usd=0.01"}).rc, 0) << logs();
+  ASSERT_TRUE(wait_until([&] { return risk_status().value("breaker", json::object()).value("tripped", false); },
+                         std::chrono::seconds(20)))
+      << "the breaker never tripped: " << risk_status().dump() << logs();
+  const json tripped = risk_status();
+  EXPECT_EQ(tripped["breaker"]["cause"], "drawdown") << tripped.dump();
+  EXPECT_GE(tripped["peak_pnl_usd"].get<double>() - tripped["breaker"]["trip_pnl_usd"].get<double>(), 0.01 - 1e-9)
+      << "tripped a cent or more below the peak: " << tripped.dump();
+  ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, std::chrono::seconds(5)))
+      << "the trip cancels every working order" << logs();
+  const Result events = hftctl({"risk", "events", "--json"});
+  const json ev = json::parse(events.out, nullptr, false);
+  ASSERT_FALSE(ev.is_discarded()) << events.out << events.err;
+  std::set<std::string> kinds;
+  for (const auto& e : ev["events"]) kinds.insert(e["kind"].get<std::string>());
+  EXPECT_TRUE(kinds.count("breaker_trip") && kinds.count("limit_change")) << ev.dump();
+
+  // A clean restart: the breaker is still tripped, the limits are as set.
+  reader.reset();
+  hftd_->signal(SIGTERM);
+  EXPECT_EQ(hftd_->finish(std::chrono::seconds(15)), 0) << logs();
+  start_hftd("adopt");
+  reader = await_running(std::chrono::seconds(20));
+  ASSERT_TRUE(reader != nullptr) << "hftd never came up again" << logs();
+  json again;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        again = risk_status();
+        return again.contains("limits") && again["limits"]["max_order_quantity"]["value"] == 900;
+      },
+      std::chrono::seconds(5)))
+      << again.dump() << logs();
+  EXPECT_TRUE(again["breaker"]["tripped"].get<bool>()) << "the breaker closed across a restart: " << again.dump() << logs();
+  EXPECT_EQ(again["breaker"]["cause"], "drawdown");
+  EXPECT_DOUBLE_EQ(again["limits"]["max_drawdown_usd"]["value"].get<double>(), 0.01);
+
+  // The operator switches the trigger off and resets: closed, and still closed after a restart.
+  ASSERT_EQ(hftctl({"set", "risk.max_drawdown_usd=0"}).rc, 0) << logs();
+  const Result reset = hftctl({"risk", "reset"});
+  ASSERT_EQ(reset.rc, 0) << reset.out << reset.err << logs();
+  EXPECT_FALSE(risk_status()["breaker"]["tripped"].get<bool>());
+  reader.reset();
+  hftd_->signal(SIGTERM);
+  EXPECT_EQ(hftd_->finish(std::chrono::seconds(15)), 0) << logs();
+  start_hftd("adopt");
+  reader = await_running(std::chrono::seconds(20));
+  ASSERT_TRUE(reader != nullptr) << logs();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        again = risk_status();
+        return again.contains("breaker");
+      },
+      std::chrono::seconds(5)));
+  EXPECT_FALSE(again["breaker"]["tripped"].get<bool>()) << again.dump() << logs();
+  EXPECT_EQ(again["limits"]["max_drawdown_usd"]["value"].get<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace hft::hftctl_test
