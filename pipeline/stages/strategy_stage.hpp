@@ -249,6 +249,7 @@ class StrategyStage {
         b.stale = feed_stale_;
         if (feature_engine_) update_features(e, features::Event{e.timestamp, features::EventKind::kOther, 0, 0, 0, 0}, true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          ctx.trigger_stops(b, false);  // held stops on the touch (nothing to do when none held)
           if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
         });
         return;
@@ -266,6 +267,7 @@ class StrategyStage {
                           false);
         }
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          ctx.trigger_stops(books_[e.locate], true);  // held stops on the last trade
           if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
         });
         return;
