@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "pipeline/strategy/execution.hpp"
 #include "pipeline/strategy/market_maker.hpp"
 #include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/probe.hpp"
@@ -58,7 +59,8 @@ using Registry = TypeList<
     Entry<"probe", ProbeStrategy, ProbeParams>,
     Entry<"market_maker", MarketMaker, MarketMakerParams>,
     Entry<"scripted", ScriptedStrategy, ScriptedParams>,
-    Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>>;
+    Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>,
+    Entry<"execution", Execution, ExecutionParams>>;
 // -----------------------------------------------------------------------------------------------
 
 using AnyStrategy = Registry::AnyStrategy;
