@@ -246,7 +246,23 @@ class Execution {
 
   // Starts a parent order; its id, or 0 when every slot holds an active parent or the quantity
   // or duration is 0. A finished parent's slot is reused (oldest first) once all are taken.
-  std::uint32_t start(const ParentSpec& spec) noexcept {
+  // Does this strategy work parent orders on `symbol` (one of its symbols)?
+  [[nodiscard]] bool trades(const std::array<char, 8>& symbol) const noexcept {
+    for (const auto& s : p_.symbols) {
+      std::array<char, 8> a{};
+      std::memcpy(a.data(), s.data(), std::min<std::size_t>(8, s.size()));
+      bool same = true;
+      for (std::size_t i = 0; i < 8; ++i)
+        same = same && (a[i] == '\0' ? ' ' : a[i]) == (symbol[i] == '\0' ? ' ' : symbol[i]);
+      if (same) return true;
+    }
+    return false;
+  }
+  // hftctl strategy set (pipeline/strategy/params.hpp param::set).
+  ExecutionParams& mutable_params() noexcept { return p_; }
+  // `id`: the parent's id (the strategy stage numbers the operator's parents); 0: the next of
+  // this strategy's own (config parents, from 1,000,001).
+  std::uint32_t start(const ParentSpec& spec, std::uint32_t id = 0) noexcept {
     if (spec.quantity == 0 || spec.duration_ns == 0) return 0;
     Parent* slot = nullptr;
     for (Parent& q : parents_)
@@ -259,7 +275,7 @@ class Execution {
         if (!q.active() && (slot == nullptr || q.id < slot->id)) slot = &q;
     if (slot == nullptr) return 0;
     *slot = Parent{};
-    slot->id = ++next_id_;
+    slot->id = id != 0 ? id : ++next_id_;
     slot->spec = spec;
     slot->rng = (p_.seed + 0x9E3779B97F4A7C15ull * slot->id) | 1;
     return slot->id;
@@ -456,7 +472,7 @@ class Execution {
 
   ExecutionParams p_;
   std::array<Parent, kMaxParents> parents_{};
-  std::uint32_t next_id_ = 0;
+  std::uint32_t next_id_ = 1'000'000;
   std::vector<bool> config_started_;
   std::vector<std::uint64_t> live_since_;
 };

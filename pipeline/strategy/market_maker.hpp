@@ -100,12 +100,22 @@ struct MarketMakerParams {
     };
   }
   [[nodiscard]] std::vector<std::string> traded_symbols() const { return symbols; }
+  // After a run-time change (hftctl strategy set): "" or why the combination is refused.
+  [[nodiscard]] std::string validate() const {
+    if (vol_pull_ratio > 0 && vol_widen_ratio > 0 && vol_pull_ratio <= vol_widen_ratio)
+      return "vol_pull_ratio (" + std::to_string(vol_pull_ratio) + ") must be above vol_widen_ratio (" +
+             std::to_string(vol_widen_ratio) + ")";
+    if (quote_size > max_position && max_position > 0)
+      return "quote_size " + std::to_string(quote_size) + " is above max_position " + std::to_string(max_position);
+    return {};
+  }
 };
 
 class MarketMaker {
  public:
   explicit MarketMaker(MarketMakerParams p) : p_(std::move(p)) { states_.reserve(p_.symbols.size() + 1); }
   [[nodiscard]] const MarketMakerParams& params() const noexcept { return p_; }
+  MarketMakerParams& mutable_params() noexcept { return p_; }  // hftctl strategy set
 
   // Why the last quote() of a symbol pulled its quotes (tests, status).
   enum class Pull : std::uint8_t { kNone, kHalted, kStale, kSpread, kVolatility };

@@ -167,6 +167,14 @@ inline FeatureDeclaration parse_features(const core::ConfigSection& s) {
   return d;
 }
 
+// The `type` name of a strategy (hftctl strategy list).
+inline std::string_view type_name(const AnyStrategy& s) noexcept {
+  return []<class... E>(TypeList<E...>*, std::size_t i) {
+    constexpr std::string_view names[] = {E::kType...};
+    return i < sizeof...(E) ? names[i] : std::string_view("?");
+  }(static_cast<Registry*>(nullptr), s.index());
+}
+
 // Start-up: the strategy for a set of parameters.
 inline AnyStrategy make_strategy(const AnyParams& p) {
   return std::visit(

@@ -41,6 +41,10 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     ++refusals_.halted;
     return 0;
   }
+  if (paused_) {
+    ++refusals_.paused;
+    return 0;
+  }
   if (entry_down_) {
     ++refusals_.not_connected;
     return 0;
@@ -70,7 +74,8 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
   if (!push(in)) return 0;
   const std::uint32_t slot = free_.back();
   free_.pop_back();
-  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0};
+  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0, in.decision_tsc, false};
+  ++new_orders_;
   by_id_.insert(id, slot);
   ++working_;
   return id;
@@ -105,6 +110,10 @@ bool Context::replace(std::uint64_t order_id, Price price, Quantity qty) noexcep
     ++refusals_.halted;
     return false;
   }
+  if (paused_) {
+    ++refusals_.paused;
+    return false;
+  }
   if ((*books_)[o->locate].stale) {
     ++refusals_.stale_book;
     return false;
@@ -137,6 +146,11 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
   // order this context no longer tracks.
   if (r.type == ReportType::kFill && r.locate < positions_.size()) positions_[r.locate].book(r.side, r.price, r.quantity);
   WorkingOrder* o = find(r.order_id);
+  if (r.type == ReportType::kFill) {
+    last_fill_first_ = o != nullptr && !o->any_fill;
+    last_fill_sent_tsc_ = o != nullptr ? o->sent_tsc : 0;
+    if (o != nullptr) o->any_fill = true;
+  }
   if (o == nullptr) return nullptr;
   switch (r.type) {
     case ReportType::kAccepted:

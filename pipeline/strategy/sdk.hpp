@@ -112,6 +112,8 @@ struct WorkingOrder {
   OrderState state = OrderState::kDone;
   Price pending_price = 0;       // for kPendingReplace
   Quantity pending_quantity = 0; // leaves asked for by the replace in flight
+  std::uint64_t sent_tsc = 0;    // when the new order was decided (performance: time to fill)
+  bool any_fill = false;
 };
 
 // The book as the others quote it: `book` less the leaves of the given resting orders (those
@@ -293,6 +295,7 @@ class Context {
     std::uint64_t stale_book = 0, halted = 0, ring_full = 0, too_many_orders = 0, not_working = 0;
     std::uint64_t not_connected = 0;  // the order-entry session is down (or still recovering)
     std::uint64_t no_market = 0;      // a market order with no opposite side to price it from
+    std::uint64_t paused = 0;         // the strategy is paused or stopped (hftctl strategy pause|stop)
   };
   [[nodiscard]] const Refusals& refusals() const noexcept { return refusals_; }
   [[nodiscard]] std::uint8_t index() const noexcept { return index_; }
@@ -305,6 +308,19 @@ class Context {
     now_ns_ = now_ns;
   }
   void set_halted(bool halted) noexcept { halted_ = halted; }
+  // hftctl strategy pause|stop: new orders and replaces refused (cancels still go).
+  void set_paused(bool paused) noexcept { paused_ = paused; }
+  [[nodiscard]] bool paused() const noexcept { return paused_; }
+  // Drops every held stop (hftctl strategy stop).
+  void clear_stops() noexcept {
+    stops_.fill(HeldStop{});
+    stops_held_ = 0;
+  }
+  // New orders sent (performance), and of the last fill applied: was it its order's first, and
+  // when the order was decided.
+  [[nodiscard]] std::uint64_t new_orders() const noexcept { return new_orders_; }
+  [[nodiscard]] bool last_fill_first() const noexcept { return last_fill_first_; }
+  [[nodiscard]] std::uint64_t last_fill_sent_tsc() const noexcept { return last_fill_sent_tsc_; }
   // The order-entry session is down or not yet ready (set by the strategy stage once per pass).
   void set_entry_down(bool down) noexcept { entry_down_ = down; }
   void set_features(const features::FeatureEngine* engine, features::FeatureMask mask) noexcept {
@@ -382,6 +398,10 @@ class Context {
   std::uint64_t intents_sent_ = 0;
   std::uint64_t last_decision_tsc_ = 0;
   bool halted_ = false;
+  bool paused_ = false;
+  bool last_fill_first_ = false;
+  std::uint64_t last_fill_sent_tsc_ = 0;
+  std::uint64_t new_orders_ = 0;
   bool entry_down_ = false;
   Refusals refusals_;
   std::array<HeldStop, kMaxStops> stops_{};

@@ -38,6 +38,7 @@
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
 #include "pipeline/risk/keys.hpp"
+#include "tools/hftctl/strategy_commands.hpp"
 
 extern char** environ;
 
@@ -358,6 +359,7 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
     }
     case CommandOp::kDumpHistograms:
     case CommandOp::kNone: break;
+    default: break;  // algo / strategy commands: tools/hftctl/strategy_commands.cpp
   }
   return kExitOk;
 }
@@ -499,6 +501,11 @@ int main(int argc, char** argv) {
   }
   CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
   CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
+  hftctl::StrategyCommands strategy_commands;  // algo start|status|cancel, strategy list|start|stop|pause|set
+  strategy_commands.add(app, [&](CLI::App* cmd) {
+    add_target(cmd);
+    cmd->add_option("--timeout-ms", timeout_ms, "how long to wait for hftd's answer")->check(CLI::Range(1, 600'000));
+  });
 
   std::string listen;
   bool once = false;
@@ -540,6 +547,7 @@ int main(int argc, char** argv) {
     if (flatten->parsed()) return run_command(target, CommandOp::kFlatten, {}, timeout_ms);
     if (dump->parsed()) return run_command(target, CommandOp::kDumpHistograms, {}, timeout_ms);
     if (metrics->parsed()) return run_metrics(target, listen, once);
+    if (const auto rc = strategy_commands.run([&] { return attach(target); }, timeout_ms)) return *rc;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));
