@@ -21,10 +21,12 @@
 #include "core/config.hpp"
 #include "pipeline/strategy/execution.hpp"
 #include "pipeline/strategy/market_maker.hpp"
+#include "pipeline/strategy/momentum.hpp"
 #include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/probe.hpp"
 #include "pipeline/strategy/scripted.hpp"
 #include "pipeline/strategy/spread_capture.hpp"
+#include "pipeline/strategy/stat_arb.hpp"
 
 namespace hft::strategy {
 
@@ -60,7 +62,9 @@ using Registry = TypeList<
     Entry<"market_maker", MarketMaker, MarketMakerParams>,
     Entry<"scripted", ScriptedStrategy, ScriptedParams>,
     Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>,
-    Entry<"execution", Execution, ExecutionParams>>;
+    Entry<"execution", Execution, ExecutionParams>,
+    Entry<"momentum", Momentum, MomentumParams>,
+    Entry<"stat_arb", StatArb, StatArbParams>>;
 // -----------------------------------------------------------------------------------------------
 
 using AnyStrategy = Registry::AnyStrategy;
