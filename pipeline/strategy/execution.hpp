@@ -32,9 +32,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/strategy/params.hpp"
@@ -151,37 +153,51 @@ struct VolumeProfile {
     }
     return sum;
   }
-  // Reads `time,volume` rows (a header row and blank lines skipped). Throws std::runtime_error
-  // naming the line on anything else.
+  // Reads `time,volume` rows (a header row, comment lines (#) and blank lines skipped). Throws
+  // std::runtime_error naming the file and line on anything else (tests/fuzz/volume_profile_fuzz.cpp).
   static VolumeProfile load(const std::string& path);
+  static VolumeProfile parse(std::string_view text, const std::string& name);
 };
 
 inline VolumeProfile VolumeProfile::load(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open profile " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse(text, path);
+}
+
+inline VolumeProfile VolumeProfile::parse(std::string_view text, const std::string& path) {
   VolumeProfile p;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
+  std::size_t pos = 0;
+  for (int n = 1; pos < text.size() || n == 1; ++n) {
+    if (pos >= text.size()) break;
+    const std::size_t nl = text.find('\n', pos);
+    std::string line(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#' || (n == 1 && line.rfind("time", 0) == 0)) continue;
+    const auto bad = [&] {
+      std::string shown = line.substr(0, 80);
+      for (char& c : shown)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      return std::runtime_error(path + ":" + std::to_string(n) + ": expected \"HH:MM[:SS],volume\", got \"" + shown + "\"");
+    };
     const auto comma = line.find(',');
+    if (comma == std::string::npos || line.find('\0') != std::string::npos) throw bad();
     unsigned h = 0, m = 0, s = 0;
     char extra = 0;
     const std::string t = line.substr(0, comma);
-    const int got = std::sscanf(t.c_str(), "%u:%u:%u%c", &h, &m, &s, &extra);
-    double v = -1;
-    if (comma != std::string::npos) {
-      const std::string text = line.substr(comma + 1);
-      char* end = nullptr;
-      v = std::strtod(text.c_str(), &end);
-      while (end != nullptr && (*end == ' ' || *end == '\t')) ++end;
-      if (end == text.c_str() || end == nullptr || *end != '\0') v = -1;
-    }
-    if ((got != 2 && got != 3) || h > 23 || m > 59 || s > 59 || !(v >= 0) || !std::isfinite(v))
-      throw std::runtime_error(path + ":" + std::to_string(n) + ": expected \"HH:MM[:SS],volume\", got \"" + line + "\"");
+    const int got = std::sscanf(t.c_str(), "%2u:%2u:%2u%c", &h, &m, &s, &extra);
+    const std::string vtext = line.substr(comma + 1);
+    char* end = nullptr;
+    double v = std::strtod(vtext.c_str(), &end);
+    while (end != nullptr && (*end == ' ' || *end == '\t')) ++end;
+    if (end == vtext.c_str() || end == nullptr || *end != '\0') v = -1;
+    if ((got != 2 && got != 3) || h > 23 || m > 59 || s > 59 || !(v >= 0) || !std::isfinite(v) || v > 1e15) throw bad();
     const std::uint32_t at = h * 3600 + m * 60 + s;
     if (!p.start_s.empty() && at <= p.start_s.back())
       throw std::runtime_error(path + ":" + std::to_string(n) + ": bins must be in increasing time order");
+    if (p.start_s.size() >= 86'400) throw std::runtime_error(path + ": more bins than seconds in a day");
     p.start_s.push_back(at);
     p.volume.push_back(v);
   }
