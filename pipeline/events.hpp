@@ -127,6 +127,9 @@ struct OrderIntent {
   TimeInForce tif;
   std::uint8_t strategy;       // index of the strategy that owns the order
   bool post_only;
+  // kNew: OUCH 5.0 MinQty (appendage tag 3): the order executes only if at least this much fills
+  // at once; 0 none. A FOK is an IOC with min_quantity = quantity (strategy::Context::fok).
+  std::uint32_t min_quantity;
 };
 static_assert(sizeof(OrderIntent) <= 56 && std::is_trivially_copyable_v<OrderIntent>);
 

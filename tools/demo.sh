@@ -6,7 +6,11 @@
 #  3. trades for DEMO_SECONDS (default 20), the venue dropping every DEMO_DROP_EVERY-th feed packet
 #     on purpose (default 2000; hftd recovers them from the re-request server), stops both cleanly,
 #  4. prints what happened: feed, gaps, orders, position and P&L, internal tick-to-trade, and the
-#     venue's wire-to-wire latency from its probe against the kernel floor.
+#     venue's wire-to-wire latency from its probe against the kernel floor;
+#  5. meanwhile runs a TWAP parent order through `hftctl algo start` (DEMO_TWAP_SHARES, default 1500
+#     shares of AAA bought over DEMO_TWAP_SECONDS, default 15 s; 0 shares: none) and prints a line
+#     per strategy (P&L, fills) and per parent order (fills, shortfall). The demo's risk limit is
+#     2,000 shares per symbol, and the market maker may hold 1,000 of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +23,8 @@ drop_every=${DEMO_DROP_EVERY:-2000}
 # DEMO_JOURNAL_SYNC, default "interval:10ms"); each run starts from an empty journal directory.
 journal=${DEMO_JOURNAL:-0}
 journal_sync=${DEMO_JOURNAL_SYNC:-interval:10ms}
+twap_shares=${DEMO_TWAP_SHARES:-1500}
+twap_seconds=${DEMO_TWAP_SECONDS:-15}
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.hgrm "$out"/summary.txt
 
@@ -72,7 +78,20 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 grep -q "order entry ready" "$out/hftd.log" || { echo "demo: hftd did not log in to the venue:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
+instance=$(sed -n 's/^instance *= *"\(.*\)".*/\1/p' "$config" | head -1)
+ctl() { "$bin/hftctl" "$@" --instance "${instance:-demo}"; }
+if [ "$twap_shares" -gt 0 ] && [ -x "$bin/hftctl" ]; then
+  if twap_id=$(ctl algo start twap --symbol AAA --side buy --quantity "$twap_shares" --duration "${twap_seconds}s" 2>"$out/algo.err"); then
+    echo "    TWAP parent order $twap_id: buy $twap_shares AAA over ${twap_seconds} s (hftctl algo status $twap_id)"
+  else
+    echo "    TWAP not started: $(cat "$out/algo.err")"
+  fi
+fi
 for ((t = 5; t <= seconds; t += 5)); do sleep 5; echo "    ... trading ${t} s"; done
+if [ -x "$bin/hftctl" ]; then
+  ctl strategy list --json >"$out/strategies.json" 2>/dev/null || true
+  ctl algo status --json >"$out/algos.json" 2>/dev/null || true
+fi
 kill -TERM $hftd
 wait $hftd || { echo "demo: hftd failed:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
 kill -TERM $venue 2>/dev/null || true
@@ -101,5 +120,11 @@ printf '%-26s %s\n' "wire-to-wire (venue probe)" "${probe:-no probe answered}"
 if [ -n "$w2w" ]; then
   printf '%-26s %s us (UDP + TCP one-way p50); wire-to-wire p50 / floor = %s\n' "kernel floor (sockperf)" "$floor" \
     "$(awk -v w="$w2w" -v f="$floor" 'BEGIN { printf "%.2f", w / f }')"
+fi
+if command -v jq >/dev/null && [ -s "$out/strategies.json" ]; then
+  jq -r '.strategies[] | "strategy \(.name) (\(.type), \(.state))|P&L \(.pnl * 100 | round / 100) USD (realized \(.realized_pnl * 100 | round / 100), unrealized \(.unrealized_pnl * 100 | round / 100)); \(.orders) orders, \(.fills) fills, \(.volume_shares) shares, fill ratio \(.fill_ratio * 1000 | round / 10)%"' \
+    "$out/strategies.json" | while IFS='|' read -r who what; do printf '%-26s %s\n' "$who" "$what"; done
+  [ -s "$out/algos.json" ] && jq -r '.algos[] | "\(.algo) \(.id) \(.side) \(.symbol)|\(.state): \(.filled)/\(.quantity) filled at \(.avg_price * 10000 | round / 10000) (arrival \(.arrival_price * 10000 | round / 10000)); shortfall \(.shortfall_bps * 100 | round / 100) bps, vs market VWAP \(.slippage_bps * 100 | round / 100) bps; participation \(.participation * 1000 | round / 10)%"' \
+    "$out/algos.json" | while IFS='|' read -r who what; do printf '%-26s %s\n' "$who" "$what"; done
 fi
 echo "logs and histograms: $out/ (hftd.log, venue.log, probe.hgrm), build/hftd/*.hgrm"

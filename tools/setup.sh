@@ -19,6 +19,8 @@ packages=(
   # systemd-analyze verify of the service units (tests/tools/systemd); the Debian package
   # (CPack: dpkg-shlibdeps computes Depends, file finds the ELF programs)
   systemd dpkg-dev file
+  # the demo's per-strategy lines (tools/demo.sh reads hftctl's --json)
+  jq
 )
 
 missing=()

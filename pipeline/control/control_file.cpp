@@ -119,6 +119,10 @@ ControlFile::ControlFile(std::string_view instance, const ControlSizes& sizes, c
   off = oe_off + sizeof(OrderEntryBlock);
   const std::uint32_t commands_off = align64(off);
   off = commands_off + std::uint64_t{sizes.commands} * sizeof(CommandSlot);
+  const std::uint32_t algos_off = align64(off);
+  off = algos_off + std::uint64_t{sizes.algos} * sizeof(AlgoSlot);
+  const std::uint32_t strategies_off = align64(off);
+  off = strategies_off + std::uint64_t{sizes.strategies} * sizeof(StrategySlot);
   size_ = align64(off);
 
   // Own the instance: open (or create) the file and take its lock. Held: a living hftd owns the
@@ -200,6 +204,10 @@ ControlFile::ControlFile(std::string_view instance, const ControlSizes& sizes, c
   h.order_entry_offset = oe_off;
   h.command_slots = sizes.commands;
   h.commands_offset = commands_off;
+  h.algo_slots = sizes.algos;
+  h.algos_offset = algos_off;
+  h.strategy_slots = sizes.strategies;
+  h.strategies_offset = strategies_off;
   // The magic goes in last: a reader that sees it sees a complete header.
   std::atomic_thread_fence(std::memory_order_release);
   std::memcpy(h.magic, kMagic, sizeof kMagic);
@@ -246,6 +254,12 @@ FeedBlock& ControlFile::feed() noexcept { return *at<FeedBlock>(header_->feed_of
 OrderEntryBlock& ControlFile::order_entry() noexcept { return *at<OrderEntryBlock>(header_->order_entry_offset); }
 CommandSlot* ControlFile::command_slot(std::uint32_t i) noexcept {
   return i < header_->command_slots ? at<CommandSlot>(header_->commands_offset) + i : nullptr;
+}
+AlgoSlot* ControlFile::algo_slot(std::uint32_t i) noexcept {
+  return i < header_->algo_slots ? at<AlgoSlot>(header_->algos_offset) + i : nullptr;
+}
+StrategySlot* ControlFile::strategy_slot(std::uint32_t i) noexcept {
+  return i < header_->strategy_slots ? at<StrategySlot>(header_->strategies_offset) + i : nullptr;
 }
 
 void ControlFile::heartbeat() noexcept { header_->heartbeat_realtime_ns.store(realtime_ns(), std::memory_order_release); }
@@ -350,7 +364,10 @@ std::string ControlReader::check_sections() const {
                  fits("positions", h.positions_offset, h.position_slots, sizeof(PositionSlot)),
                  fits("risk", h.risk_offset, 1, sizeof(RiskBlock)), fits("feed", h.feed_offset, 1, sizeof(FeedBlock)),
                  fits("order entry", h.order_entry_offset, 1, sizeof(OrderEntryBlock)),
-                 fits("commands", h.commands_offset, h.command_slots, sizeof(CommandSlot))})
+                 fits("commands", h.commands_offset, h.command_slots, sizeof(CommandSlot)),
+                 h.algo_slots == 0 ? std::string() : fits("algos", h.algos_offset, h.algo_slots, sizeof(AlgoSlot)),
+                 h.strategy_slots == 0 ? std::string()
+                                       : fits("strategies", h.strategies_offset, h.strategy_slots, sizeof(StrategySlot))})
     if (!r.empty()) return r;
   return {};
 }
@@ -432,6 +449,26 @@ std::vector<PositionSlot> ControlReader::positions() const {
   const auto* p = at<PositionSlot>(header_->positions_offset);
   for (std::uint32_t i = 0; i < header_->position_slots; ++i) {
     PositionSlot copy;
+    if (seq_read(p[i], copy) && copy.used) out.push_back(copy);
+  }
+  return out;
+}
+
+std::vector<AlgoSlot> ControlReader::algos() const {
+  std::vector<AlgoSlot> out;
+  const auto* p = at<AlgoSlot>(header_->algos_offset);
+  for (std::uint32_t i = 0; i < header_->algo_slots; ++i) {
+    AlgoSlot copy;
+    if (seq_read(p[i], copy) && copy.used) out.push_back(copy);
+  }
+  return out;
+}
+
+std::vector<StrategySlot> ControlReader::strategies() const {
+  std::vector<StrategySlot> out;
+  const auto* p = at<StrategySlot>(header_->strategies_offset);
+  for (std::uint32_t i = 0; i < header_->strategy_slots; ++i) {
+    StrategySlot copy;
     if (seq_read(p[i], copy) && copy.used) out.push_back(copy);
   }
   return out;

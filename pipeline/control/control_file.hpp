@@ -20,6 +20,8 @@ struct ControlSizes {
   std::uint32_t threads = 16;
   std::uint32_t positions = 256;
   std::uint32_t commands = 32;
+  std::uint32_t algos = 64;
+  std::uint32_t strategies = 32;
 };
 
 // Where control files live: $HFT_CONTROL_DIR, else /dev/shm.
@@ -52,6 +54,8 @@ class ControlFile {
   OrderEntryBlock& order_entry() noexcept;
   CommandSlot* command_slot(std::uint32_t i) noexcept;
   [[nodiscard]] std::uint32_t command_slots() const noexcept { return header_->command_slots; }
+  AlgoSlot* algo_slot(std::uint32_t i) noexcept;
+  StrategySlot* strategy_slot(std::uint32_t i) noexcept;
 
   void set_state(DaemonState s) noexcept { header_->state.store(static_cast<std::uint32_t>(s), std::memory_order_release); }
   void heartbeat() noexcept;
@@ -109,6 +113,8 @@ class ControlReader {
   [[nodiscard]] RiskBlock risk() const;
   [[nodiscard]] FeedBlock feed() const;
   [[nodiscard]] OrderEntryBlock order_entry() const;
+  [[nodiscard]] std::vector<AlgoSlot> algos() const;
+  [[nodiscard]] std::vector<StrategySlot> strategies() const;
 
   // Sends a command and waits (up to timeout_ms) for the daemon's answer.
   CommandResult command(CommandOp op, std::string_view key = {}, std::string_view value = {}, int timeout_ms = 3000);

@@ -45,6 +45,12 @@ std::string command_text(const CommandSlot& c) {
     case CommandOp::kFlatten: return "flatten";
     case CommandOp::kDumpHistograms: return "dump histograms";
     case CommandOp::kRiskReset: return "risk reset";
+    case CommandOp::kAlgoStart: return fmt::format("algo start {} {}", get_text(c.key), get_text(c.value));
+    case CommandOp::kAlgoCancel: return fmt::format("algo cancel {}", get_text(c.key));
+    case CommandOp::kStrategyStart: return fmt::format("strategy start {}", get_text(c.key));
+    case CommandOp::kStrategyStop: return fmt::format("strategy stop {}", get_text(c.key));
+    case CommandOp::kStrategyPause: return fmt::format("strategy pause {}", get_text(c.key));
+    case CommandOp::kStrategySet: return fmt::format("strategy set {} {}", get_text(c.key), get_text(c.value));
     case CommandOp::kNone: break;
   }
   return "?";

@@ -10,7 +10,10 @@
 // control_tick, run_command and set_risk run on hftd's main (control) thread.
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -259,6 +262,8 @@ class ControlPlane {
         depth = d;
         high = hw;
       });
+      // Parent orders and per-strategy performance (hftctl algo status, strategy list; Prometheus).
+      p.add([this] { publish_strategies(); });
     } else {
       const Out sent{counter("orders.sent")}, accepted{counter("orders.accepted")}, rejected{counter("orders.rejected_by_venue")},
           canceled{counter("orders.canceled")}, replaced{counter("orders.replaced")}, fills{counter("orders.fills")},
@@ -545,10 +550,145 @@ class ControlPlane {
                                      histogram_dir_)};
         return {true, fmt::format("wrote {} histograms to {}", files.size(), histogram_dir_)};
       }
+      case Op::kAlgoStart:
+      case Op::kAlgoCancel:
+      case Op::kStrategyStart:
+      case Op::kStrategyStop:
+      case Op::kStrategyPause:
+      case Op::kStrategySet: return strategy_command(c);
       case Op::kRiskReset:
       case Op::kNone: break;
     }
     return {false, "unknown command"};
+  }
+
+  // On the strategy thread (its publisher): the parent orders and the strategies' performance.
+  void publish_strategies() {
+    const std::uint64_t mono = core::monotonic_ns();
+    const auto real = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+    const auto to_real = [&](std::uint64_t t) { return t == 0 ? 0 : real - (mono > t ? mono - t : 0) + (t > mono ? t - mono : 0); };
+    std::uint32_t i = 0;
+    strategy_.for_each_parent([&](const std::string& name, const strategy::Parent& q) {
+      AlgoSlot* a = control_->algo_slot(i++);
+      if (a == nullptr) return;
+      seq_write(a->lock, [&] {
+        a->id = q.id;
+        a->used = 1;
+        a->algo = static_cast<std::uint8_t>(q.spec.algo);
+        a->side = static_cast<std::uint8_t>(q.spec.side);
+        a->state = static_cast<std::uint8_t>(q.state);
+        std::memcpy(a->symbol, q.spec.symbol.data(), sizeof a->symbol);
+        put_text(a->strategy, name);
+        a->quantity = q.spec.quantity;
+        a->filled = q.filled;
+        a->limit = q.spec.limit;
+        a->max_participation = q.spec.max_participation;
+        a->avg_price = q.avg_price();
+        a->arrival = static_cast<double>(q.arrival);
+        a->market_vwap = q.market_vwap();
+        a->shortfall_bps = q.shortfall_bps();
+        a->slippage_bps = q.slippage_bps();
+        a->participation = q.participation();
+        a->start_realtime_ns = to_real(q.start_ns);
+        a->end_realtime_ns = to_real(q.end_ns);
+        a->children = q.children;
+        a->crosses = q.crosses;
+      });
+    });
+    std::uint32_t j = 0;
+    strategy_.for_each_strategy([&](const std::string& name, std::string_view type, pipeline::RunState state,
+                                     const strategy::Performance& perf, double unrealized, std::uint64_t orders) {
+      StrategySlot* t = control_->strategy_slot(j++);
+      if (t == nullptr) return;
+      seq_write(t->lock, [&] {
+        t->used = 1;
+        t->state = static_cast<std::uint8_t>(state);
+        put_text(t->name, name);
+        put_text(t->type, type);
+        t->realized_pnl = perf.realized();
+        t->unrealized_pnl = unrealized;
+        t->volume_usd = perf.volume_usd();
+        t->volume_shares = perf.volume_shares();
+        t->orders = orders;
+        t->fills = perf.fills();
+        t->cancels = perf.cancels();
+        t->rejects = perf.rejects();
+        t->fill_ratio = perf.fill_ratio(orders);
+        t->avg_time_to_fill_us = perf.avg_time_to_fill_us();
+        t->round_trips = perf.round_trips();
+        t->wins = perf.wins();
+        t->win_rate = perf.win_rate();
+        t->sharpe = perf.sharpe();
+        t->max_drawdown = perf.max_drawdown();
+        t->position = perf.total_shares();
+      });
+    });
+  }
+
+  // hftctl algo / strategy: parsed here (cold), applied on the strategy thread, waited for (2 s).
+  std::pair<bool, std::string> strategy_command(const CommandSlot& c) {
+    using Op = CommandOp;
+    pipeline::StrategyCommand cmd{};
+    const std::string key(get_text(c.key)), value(get_text(c.value));
+    switch (c.op) {
+      case Op::kAlgoStart: {
+        cmd.op = pipeline::StrategyCommand::Op::kAlgoStart;
+        if (key != "twap" && key != "vwap") return {false, fmt::format("unknown algo \"{}\" (twap, vwap)", key)};
+        cmd.spec.algo = key == "vwap" ? strategy::Algo::kVwap : strategy::Algo::kTwap;
+        char sym[16] = {}, side[8] = {};
+        unsigned long long qty = 0, duration_ms = 0, limit = 0;
+        long long delay_ms = 0;
+        double part = 0;
+        if (std::sscanf(value.c_str(), "%15s %7s %llu %llu %lld %llu %lf", sym, side, &qty, &duration_ms, &delay_ms,
+                        &limit, &part) != 7)
+          return {false, fmt::format("malformed algo start \"{}\"", value)};
+        const std::string_view side_text(side);
+        if (side_text != "buy" && side_text != "sell") return {false, fmt::format("side \"{}\": buy or sell", side_text)};
+        if (std::strlen(sym) > 8) return {false, fmt::format("symbol \"{}\": 1 to 8 characters", sym)};
+        if (qty == 0 || qty > 1'000'000'000) return {false, fmt::format("quantity {} is out of range [1, 1000000000]", qty)};
+        if (duration_ms == 0) return {false, "the duration must be positive"};
+        if (delay_ms < 0) return {false, "the start time is in the past"};
+        if (part < 0 || part > 1) return {false, fmt::format("max participation {} is out of range [0, 1]", part)};
+        std::memcpy(cmd.spec.symbol.data(), sym, std::strlen(sym));
+        cmd.spec.side = side_text == "buy" ? pipeline::Side::kBuy : pipeline::Side::kSell;
+        cmd.spec.quantity = static_cast<pipeline::Quantity>(qty);
+        cmd.spec.duration_ns = duration_ms * 1'000'000ull;
+        cmd.spec.start_ns = static_cast<std::uint64_t>(delay_ms) * 1'000'000ull;  // a delay until applied
+        cmd.spec.limit = static_cast<pipeline::Price>(limit);
+        cmd.spec.max_participation = part;
+        const auto t = std::chrono::system_clock::now() + std::chrono::milliseconds(delay_ms);
+        const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+        std::tm local{};
+        ::localtime_r(&tt, &local);
+        cmd.spec.start_tod_s = static_cast<std::uint32_t>(local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec);
+        break;
+      }
+      case Op::kAlgoCancel: {
+        cmd.op = pipeline::StrategyCommand::Op::kAlgoCancel;
+        unsigned long id = 0;
+        const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+        if (ec != std::errc() || end != key.data() + key.size() || id == 0 || id > 0xFFFFFFFFul)
+          return {false, fmt::format("\"{}\" is not a parent order id", key)};
+        cmd.parent_id = static_cast<std::uint32_t>(id);
+        break;
+      }
+      case Op::kStrategyStart: cmd.op = pipeline::StrategyCommand::Op::kStart; break;
+      case Op::kStrategyStop: cmd.op = pipeline::StrategyCommand::Op::kStop; break;
+      case Op::kStrategyPause: cmd.op = pipeline::StrategyCommand::Op::kPause; break;
+      case Op::kStrategySet: cmd.op = pipeline::StrategyCommand::Op::kSet; break;
+      default: return {false, "unknown command"};
+    }
+    put_text(cmd.name, key);
+    put_text(cmd.arg, value);
+    cmd.id = ++strategy_seq_;
+    if (!strategy_.post(cmd)) return {false, "the strategy thread's command queue is full; try again"};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (strategy_.applied() != cmd.id) {
+      if (std::chrono::steady_clock::now() > deadline) return {false, "the strategy thread did not answer within 2 s"};
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return strategy_.result();
   }
 
   std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value) {
@@ -594,6 +734,7 @@ class ControlPlane {
   std::size_t hop_count_;
   std::atomic<bool> halted_{false};
   std::uint32_t control_seq_ = 0;
+  std::uint32_t strategy_seq_ = 0;
   std::uint64_t described_events_ = 0;  // session events already formatted into the control file
   struct Stuck {
     CommandState state = CommandState::kFree;

@@ -58,6 +58,10 @@ struct alignas(64) Header {
   std::uint32_t risk_offset, reserved2;
   std::uint32_t command_slots, commands_offset;
   std::uint32_t feed_offset, order_entry_offset;
+  // Strategy library (issue 13): parent orders of the execution strategies and per-strategy
+  // performance (0 slots in a file written before these sections existed).
+  std::uint32_t algo_slots, algos_offset;
+  std::uint32_t strategy_slots, strategies_offset;
 };
 static_assert(sizeof(Header) <= 4096);
 
@@ -217,6 +221,13 @@ enum class CommandOp : std::uint8_t {
   kFlatten,      // cancel all and close every position at the reference price band
   kDumpHistograms,
   kRiskReset,    // the circuit breaker closes (issue 11)
+  // Strategy library (issue 13), applied on the strategy thread:
+  kAlgoStart,      // key: "twap"/"vwap"; value: "SYMBOL buy|sell QTY DURATION_MS DELAY_MS LIMIT MAXPART"
+  kAlgoCancel,     // key: parent id
+  kStrategyStart,  // key: strategy name
+  kStrategyStop,   // cancels its orders
+  kStrategyPause,  // no new decisions; its orders stay
+  kStrategySet,    // key: strategy name; value: "param=value"
 };
 
 enum class CommandState : std::uint32_t { kFree = 0, kClaimed = 1, kPending = 2, kTaken = 3, kDone = 4 };
@@ -233,6 +244,47 @@ struct alignas(64) CommandSlot {
   char result[120];
 };
 static_assert(sizeof(CommandSlot) == 256);
+
+// A parent order of an execution strategy (pipeline/strategy/execution.hpp), published by the
+// strategy thread.
+struct alignas(64) AlgoSlot {
+  SeqLock lock;
+  std::uint32_t id;
+  std::uint8_t used;
+  std::uint8_t algo;   // 0 twap, 1 vwap
+  std::uint8_t side;   // 0 buy, 1 sell
+  std::uint8_t state;  // strategy::ParentState: 0 pending, 1 working, 2 done, 3 canceled, 4 expired
+  char symbol[8];
+  char strategy[24];
+  std::uint64_t quantity, filled;
+  std::int64_t limit;            // 1/10,000 $; 0 none
+  double max_participation;
+  double avg_price, arrival, market_vwap;  // 1/10,000 $
+  double shortfall_bps, slippage_bps, participation;
+  std::uint64_t start_realtime_ns, end_realtime_ns;
+  std::uint32_t children, crosses;
+};
+
+// Per-strategy state and performance, published by the strategy thread.
+struct alignas(64) StrategySlot {
+  SeqLock lock;
+  std::uint8_t used;
+  std::uint8_t state;  // 0 running, 1 paused, 2 stopped
+  std::uint8_t reserved[6];
+  char name[32];
+  char type[24];
+  double realized_pnl, unrealized_pnl;  // dollars; unrealized marked at mid
+  double volume_usd;
+  std::uint64_t volume_shares;
+  std::uint64_t orders, fills, cancels, rejects;
+  double fill_ratio;                    // orders with at least one fill / orders
+  double avg_time_to_fill_us;
+  std::uint64_t round_trips, wins;
+  double win_rate;
+  double sharpe;                        // of per-minute P&L changes (not annualized)
+  double max_drawdown;                  // dollars
+  std::int64_t position;                // shares, all symbols
+};
 
 // Copies a string into a fixed char field, always NUL-terminated.
 template <std::size_t N>

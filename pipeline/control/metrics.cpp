@@ -228,6 +228,32 @@ std::string render_prometheus(const Snapshot& s) {
   for (const auto& p : s.positions) total = saturating_add(total, position_pnl(p).value);
   e.gauge("hftd_portfolio_pnl_usd", "P&L of every position, marked at the reference prices", usd(total));
 
+  // Strategies (issue 13): performance per strategy instance.
+  if (!s.strategies.empty()) {
+    auto per_strategy = [&](const char* name, const char* type, const char* help, auto value) {
+      if (!e.family(name, type, help)) return;
+      for (const auto& t : s.strategies) e.sample(name, label("strategy", get_text(t.name)), value(t));
+    };
+    using T = StrategySlot;
+    per_strategy("hftd_strategy_realized_pnl_usd", "gauge", "Realized P&L of a strategy (average cost)",
+                 [](const T& t) { return t.realized_pnl; });
+    per_strategy("hftd_strategy_unrealized_pnl_usd", "gauge", "Unrealized P&L of a strategy, marked at mid",
+                 [](const T& t) { return t.unrealized_pnl; });
+    per_strategy("hftd_strategy_volume_shares_total", "counter", "Shares a strategy traded", [](const T& t) { return t.volume_shares; });
+    per_strategy("hftd_strategy_orders_total", "counter", "New orders a strategy sent", [](const T& t) { return t.orders; });
+    per_strategy("hftd_strategy_fills_total", "counter", "Fills of a strategy's orders", [](const T& t) { return t.fills; });
+    per_strategy("hftd_strategy_cancels_total", "counter", "A strategy's orders canceled", [](const T& t) { return t.cancels; });
+    per_strategy("hftd_strategy_rejects_total", "counter", "A strategy's orders or changes rejected", [](const T& t) { return t.rejects; });
+    per_strategy("hftd_strategy_fill_ratio", "gauge", "Orders with a fill / orders", [](const T& t) { return t.fill_ratio; });
+    per_strategy("hftd_strategy_avg_time_to_fill_seconds", "gauge", "Mean time from sending an order to its first fill",
+                 [](const T& t) { return t.avg_time_to_fill_us * 1e-6; });
+    per_strategy("hftd_strategy_win_rate", "gauge", "Round trips closed at a profit / round trips", [](const T& t) { return t.win_rate; });
+    per_strategy("hftd_strategy_sharpe", "gauge", "Sharpe ratio of per-minute P&L changes (not annualized)",
+                 [](const T& t) { return t.sharpe; });
+    per_strategy("hftd_strategy_max_drawdown_usd", "gauge", "Largest fall of total P&L from its peak", [](const T& t) { return t.max_drawdown; });
+    per_strategy("hftd_strategy_running", "gauge", "1 running, 0 paused or stopped", [](const T& t) { return t.state == 0 ? 1.0 : 0.0; });
+  }
+
   // Threads.
   if (!s.threads.empty()) {
     if (e.family("hftd_thread_idle_ratio", "gauge", "Share of a runner thread's passes that found no work"))

@@ -92,6 +92,7 @@ Snapshot take_snapshot(const ControlReader& reader, bool with_histograms) {
   s.feed = reader.feed();
   s.order_entry = reader.order_entry();
   s.positions = reader.positions();
+  s.strategies = reader.strategies();
   s.taken_realtime_ns = realtime_now_ns();
   return s;
 }

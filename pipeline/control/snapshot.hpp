@@ -38,6 +38,7 @@ struct Snapshot {
   FeedBlock feed{};
   OrderEntryBlock order_entry{};
   std::vector<PositionSlot> positions;
+  std::vector<StrategySlot> strategies;  // per-strategy performance (issue 13)
 
   [[nodiscard]] std::uint64_t uptime_ns() const noexcept {
     return taken_realtime_ns > start_realtime_ns ? taken_realtime_ns - start_realtime_ns : 0;

@@ -688,6 +688,7 @@ class EgressStage {
     m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
     if (firm_) m.options.set_firm(*firm_);
     if (in.post_only) m.options.set_post_only('P');
+    if (in.min_quantity != 0) m.options.set_min_qty(in.min_quantity);  // FOK: IOC + MinQty = quantity
     return m;
   }
 

@@ -9,6 +9,8 @@
 // made a strategy send something.
 #include <array>
 #include <atomic>
+#include <charconv>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +23,7 @@
 #include "pipeline/events.hpp"
 #include "pipeline/features/features.hpp"
 #include "pipeline/stages/subscriptions.hpp"
+#include "pipeline/strategy/performance.hpp"
 #include "pipeline/strategy/registry.hpp"
 #include "pipeline/strategy/sdk.hpp"
 #include "pipeline/symbols.hpp"
@@ -35,6 +38,22 @@ struct StrategyStageCounters {
   std::uint64_t operator_fills = 0;  // fills of the operator's own orders (flatten)
   std::uint64_t flatten_fills_to_strategies = 0;  // parts of those booked against a strategy's position
 };
+
+// A command of the operator for the strategy thread (hftctl algo / strategy; the control thread
+// posts it with StrategyStage::post and waits for applied() to reach its id).
+struct StrategyCommand {
+  enum class Op : std::uint8_t { kAlgoStart, kAlgoCancel, kStart, kStop, kPause, kSet };
+  std::uint32_t id = 0;
+  Op op = Op::kAlgoStart;
+  char name[32] = {};   // the strategy (start/stop/pause/set)
+  char arg[64] = {};    // set: "key=value"
+  strategy::ParentSpec spec{};  // algo start; spec.start_ns is a delay from when it is applied
+  std::uint32_t parent_id = 0;  // algo cancel
+};
+enum class RunState : std::uint8_t { kRunning, kPaused, kStopped };
+[[nodiscard]] constexpr const char* to_string(RunState s) noexcept {
+  return s == RunState::kRunning ? "running" : s == RunState::kPaused ? "paused" : "stopped";
+}
 
 class StrategyStage {
  public:
@@ -57,8 +76,9 @@ class StrategyStage {
            const features::Params& params = {}) {
     const auto index = static_cast<std::uint8_t>(strategies_.size());
     auto e = std::make_unique<Entry>(Entry{std::move(s), strategy::Context(index, std::move(name), &out_, &books_),
-                                           std::move(symbols), {}});
+                                           std::move(symbols), {}, 0, RunState::kRunning, {}});
     e->ctx.init_tables(books_.size());
+    e->perf.init(books_.size());
     e->resolved.assign(e->symbols.size(), false);
     unresolved_ += e->symbols.size();
     // Every (strategy, symbol) pair can become one subscriber node: reserve them all now, so
@@ -115,7 +135,12 @@ class StrategyStage {
     if (now >= next_timer_) {
       next_timer_ = now + timer_interval_ns_;
       resolve_symbols();
+      apply_commands(now);
+      const bool sample = now - last_sample_ns_ >= 100'000'000;
+      if (sample) last_sample_ns_ = now;
       for (auto& s : strategies_) {
+        if (sample) sample_performance(*s, now);
+        if (s->state == RunState::kStopped) continue;
         s->ctx.set_halted(halted_applied_);
         s->ctx.set_entry_down(entry_down_applied_);
         s->ctx.set_event(0, last_timestamp_);
@@ -173,7 +198,127 @@ class StrategyStage {
     std::vector<std::string> symbols;
     std::vector<bool> resolved;
     features::FeatureMask features = 0;
+    RunState state = RunState::kRunning;
+    strategy::Performance perf;
   };
+
+  // Total P&L of a strategy now (realized + unrealized at mid), dollars.
+  [[nodiscard]] double total_pnl(const Entry& s) const noexcept {
+    return s.perf.realized() + s.perf.unrealized(s.ctx.symbols(), [&](Locate l) {
+      const strategy::BookView& b = books_[l];
+      return b.two_sided() ? b.mid() * 1e-4 : 0.0;
+    });
+  }
+  void sample_performance(Entry& s, std::uint64_t now) noexcept { s.perf.sample(total_pnl(s), now); }
+
+  // Operator commands, on this thread (once per timer tick; hftctl waits on applied()).
+  void apply_commands(std::uint64_t now) noexcept {
+    StrategyCommand c;
+    while (commands_.try_pop(c)) {
+      result_ok_ = apply_command(c, now);
+      applied_.store(c.id, std::memory_order_release);
+    }
+  }
+  Entry* entry_named(const char* name) noexcept {
+    for (auto& s : strategies_)
+      if (s->ctx.name() == name) return s.get();
+    return nullptr;
+  }
+  template <class... A>
+  void say(const char* fmt, A... a) noexcept {
+    std::snprintf(result_, sizeof result_, fmt, a...);
+  }
+  bool apply_command(const StrategyCommand& c, std::uint64_t now) noexcept {
+    using Op = StrategyCommand::Op;
+    if (c.op == Op::kAlgoStart) {
+      for (auto& s : strategies_) {
+        if (s->state != RunState::kRunning) continue;
+        bool took = false;
+        std::uint32_t id = 0;
+        std::visit([&](auto& strat) {
+          if constexpr (requires { strat.start(c.spec, 1u); strat.trades(c.spec.symbol); }) {
+            if (!strat.trades(c.spec.symbol)) return;
+            took = true;
+            strategy::ParentSpec spec = c.spec;
+            spec.start_ns = now + c.spec.start_ns;
+            id = strat.start(spec, next_parent_id_ + 1);
+          }
+        }, s->strategy);
+        if (!took) continue;
+        if (id == 0) {
+          say("%s: no free parent order slot", s->ctx.name().c_str());
+          return false;
+        }
+        ++next_parent_id_;
+        say("%u", id);
+        return true;
+      }
+      say("no running execution strategy trades %.8s (add one to [[strategies]] with the symbol)", c.spec.symbol.data());
+      return false;
+    }
+    if (c.op == Op::kAlgoCancel) {
+      for (auto& s : strategies_) {
+        bool done = false;
+        std::visit([&](auto& strat) {
+          if constexpr (requires { strat.cancel(s->ctx, 1u); }) done = strat.cancel(s->ctx, c.parent_id);
+        }, s->strategy);
+        if (done) {
+          say("parent %u canceled", c.parent_id);
+          return true;
+        }
+      }
+      say("no working parent order %u", c.parent_id);
+      return false;
+    }
+    Entry* e = entry_named(c.name);
+    if (e == nullptr) {
+      std::string names;
+      for (auto& s : strategies_) names.append(names.empty() ? "" : ", ").append(s->ctx.name());
+      say("no strategy named \"%s\" (running: %s)", c.name, names.c_str());
+      return false;
+    }
+    switch (c.op) {
+      case Op::kStart:
+        e->state = RunState::kRunning;
+        e->ctx.set_paused(false);
+        say("%s running", c.name);
+        return true;
+      case Op::kPause:
+        e->state = RunState::kPaused;
+        e->ctx.set_paused(true);
+        say("%s paused: no new orders or replaces; its %zu working orders stay", c.name, e->ctx.working_count());
+        return true;
+      case Op::kStop:
+        e->state = RunState::kStopped;
+        e->ctx.set_paused(true);
+        e->ctx.clear_stops();
+        say("%s stopped: %zu working orders being canceled", c.name, e->ctx.working_count());
+        e->ctx.cancel_all();
+        return true;
+      case Op::kSet: {
+        const std::string_view arg(c.arg, ::strnlen(c.arg, sizeof c.arg));
+        const auto eq = arg.find('=');
+        if (eq == std::string_view::npos || eq == 0) {
+          say("expected key=value, got \"%s\"", c.arg);
+          return false;
+        }
+        std::string err = "this strategy has no run-time parameters";
+        std::visit([&](auto& strat) {
+          if constexpr (requires { strat.mutable_params(); })
+            err = strategy::param::set(strat.mutable_params(), arg.substr(0, eq), arg.substr(eq + 1));
+        }, e->strategy);
+        if (!err.empty()) {
+          say("%s: refused: %s", c.name, err.c_str());
+          return false;
+        }
+        say("%s: %s", c.name, c.arg);
+        return true;
+      }
+      default: break;
+    }
+    say("unknown command");
+    return false;
+  }
 
   // One book event into the features (before the strategies' callbacks read them).
   void update_features(const BookEvent& e, const features::Event& fe, bool depth) noexcept {
@@ -230,6 +375,7 @@ class StrategyStage {
   void each_subscriber(Locate locate, std::uint64_t origin_tsc, std::uint64_t stage_tsc, F&& f) noexcept {
     for (std::uint32_t n = subscribers_[locate]; n != kNoNode; n = nodes_[n].next) {
       Entry& s = *strategies_[nodes_[n].strategy];
+      if (s.state == RunState::kStopped) continue;
       s.ctx.set_halted(halted_applied_);
       s.ctx.set_entry_down(entry_down_applied_);
       s.ctx.set_storm(storm_applied_);
@@ -258,6 +404,7 @@ class StrategyStage {
         b.stale = feed_stale_;
         if (feature_engine_) update_features(e, features::Event{e.timestamp, features::EventKind::kOther, 0, 0, 0, 0}, true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          ctx.trigger_stops(b, false);  // held stops on the touch (nothing to do when none held)
           if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
         });
         return;
@@ -275,6 +422,7 @@ class StrategyStage {
                           false);
         }
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          ctx.trigger_stops(books_[e.locate], true);  // held stops on the last trade
           if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
         });
         return;
@@ -329,6 +477,16 @@ class StrategyStage {
     Entry& s = *strategies_[r.strategy];
     s.ctx.set_event(r.origin_tsc, last_timestamp_);
     const strategy::WorkingOrder* o = s.ctx.apply(r);
+    if (r.type == ReportType::kFill) {
+      const std::uint64_t sent = s.ctx.last_fill_sent_tsc();
+      const bool first = s.ctx.last_fill_first() && sent != 0;
+      s.perf.on_fill(r.locate, r.side, r.price, r.quantity, first,
+                     first ? static_cast<double>(clock_.to_ns(core::rdtsc() - sent)) : 0.0);
+    } else if (r.type == ReportType::kCanceled) {
+      s.perf.on_cancel();
+    } else if (r.type == ReportType::kRejected) {
+      s.perf.on_reject();
+    }
     std::visit([&](auto& strat) {
       if (r.type == ReportType::kFill) {
         const strategy::Fill f{r.order_id, r.locate, r.side, r.price, r.quantity, r.leaves};
@@ -343,6 +501,35 @@ class StrategyStage {
 
   // ---- crash recovery (pipeline/app/recovery.hpp; before the threads start) -----------------
  public:
+  // ---- operator commands and status (hftctl algo / strategy) --------------------------------
+  // Control thread: queues a command (false when the queue is full); its outcome is ready once
+  // applied() == cmd.id (acquire), in result().
+  bool post(const StrategyCommand& cmd) noexcept { return commands_.try_push(cmd); }
+  [[nodiscard]] std::uint32_t applied() const noexcept { return applied_.load(std::memory_order_acquire); }
+  [[nodiscard]] std::pair<bool, std::string> result() const { return {result_ok_, std::string(result_)}; }
+  // Strategy thread (the control file's publisher) or tests: every parent order of the execution
+  // strategies, as f(strategy name, const strategy::Parent&).
+  template <class F>
+  void for_each_parent(F&& f) const {
+    for (const auto& s : strategies_)
+      std::visit([&](const auto& strat) {
+        if constexpr (requires { strat.parents(); })
+          for (const strategy::Parent& p : strat.parents())
+            if (p.id != 0) f(s->ctx.name(), p);
+      }, s->strategy);
+  }
+  // Strategy thread or tests: f(name, type, state, performance, unrealized P&L in dollars, position).
+  template <class F>
+  void for_each_strategy(F&& f) const {
+    for (const auto& s : strategies_)
+      f(s->ctx.name(), strategy::type_name(s->strategy), s->state, s->perf, total_pnl(*s) - s->perf.realized(),
+        s->ctx.new_orders());
+  }
+  [[nodiscard]] RunState run_state(std::size_t i) const noexcept { return strategies_[i]->state; }
+  [[nodiscard]] const strategy::Performance& performance(std::size_t i) const noexcept { return strategies_[i]->perf; }
+  // Tests: the strategy object of entry i (std::get_if on the variant).
+  template <class S>
+  [[nodiscard]] S* strategy_as(std::size_t i) noexcept { return std::get_if<S>(&strategies_[i]->strategy); }
   // A fill the journal holds: booked in the owning context's position (an operator's flatten fill
   // split as on_flatten_fill does), no strategy callback.
   void restore_fill(const ExecReport& r) noexcept {
@@ -440,6 +627,12 @@ class StrategyStage {
   bool feed_stale_ = false;
   std::uint64_t last_timestamp_ = 0;
   StrategyStageCounters counters_;
+  core::SpscRing<StrategyCommand> commands_{16};
+  std::atomic<std::uint32_t> applied_{0};
+  bool result_ok_ = false;
+  char result_[120] = {};
+  std::uint32_t next_parent_id_ = 0;
+  std::uint64_t last_sample_ns_ = 0;
 };
 
 }  // namespace hft::pipeline

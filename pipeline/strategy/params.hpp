@@ -14,6 +14,8 @@
 // for type and range, and every error names the file, line and key (core/config.hpp). Cold code
 // only: nothing here runs on the hot path.
 #include <array>
+#include <charconv>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,6 +38,15 @@ struct Integer {
   void read(const core::ConfigSection& s, P& p) const {
     p.*member = static_cast<T>(s.integer(key, static_cast<std::int64_t>(p.*member), min, max));
   }
+  std::string set(P& p, std::string_view v) const {
+    std::int64_t x = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || end != v.data() + v.size()) return std::string(key) + ": \"" + std::string(v) + "\" is not an integer";
+    if (x < min || x > max)
+      return std::string(key) + ": " + std::to_string(x) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+    p.*member = static_cast<T>(x);
+    return {};
+  }
 };
 
 template <class P>
@@ -44,6 +55,16 @@ struct Number {
   double P::*member;
   double min, max;
   void read(const core::ConfigSection& s, P& p) const { p.*member = s.number(key, p.*member, min, max); }
+  std::string set(P& p, std::string_view v) const {
+    const std::string text(v);
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(x == x)) return std::string(key) + ": \"" + text + "\" is not a number";
+    if (x < min || x > max)
+      return std::string(key) + ": " + text + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+    p.*member = x;
+    return {};
+  }
 };
 
 template <class P>
@@ -51,6 +72,11 @@ struct Flag {
   std::string_view key;
   bool P::*member;
   void read(const core::ConfigSection& s, P& p) const { p.*member = s.boolean(key, p.*member); }
+  std::string set(P& p, std::string_view v) const {
+    if (v != "true" && v != "false") return std::string(key) + ": expected true or false, got \"" + std::string(v) + "\"";
+    p.*member = v == "true";
+    return {};
+  }
 };
 
 // One stock symbol; `required` or defaulted to the struct's value.
@@ -148,6 +174,39 @@ constexpr auto tables(std::string_view key, std::vector<E> P::*m, std::size_t mi
 template <class P>
 void read(const core::ConfigSection& s, P& p) {
   std::apply([&](const auto&... field) { (field.read(s, p), ...); }, P::fields());
+}
+
+// Changes one parameter of `p` at run time (hftctl strategy set NAME key=value), checked as the
+// config checks it (type, range) and then by the struct's own validate() if it has one (a
+// std::string: empty when fine). Returns "" when applied, else why not (naming the key and the
+// refused value); `p` is unchanged then. Symbols, choices and tables are fixed at start-up.
+template <class P>
+std::string set(P& p, std::string_view key, std::string_view value) {
+  P copy = p;
+  std::string err;
+  bool found = false;
+  std::string known;
+  std::apply(
+      [&](const auto&... field) {
+        const auto one = [&](const auto& f) {
+          known += known.empty() ? "" : ", ";
+          known += f.key;
+          if (found || f.key != key) return;
+          found = true;
+          if constexpr (requires { f.set(copy, value); }) err = f.set(copy, value);
+          else err = std::string(key) + " cannot be changed at run time";
+        };
+        (one(field), ...);
+      },
+      P::fields());
+  if (!found) return "unknown parameter \"" + std::string(key) + "\" (known: " + known + ")";
+  if (!err.empty()) return err;
+  if constexpr (requires { copy.validate(); }) {
+    err = copy.validate();
+    if (!err.empty()) return err;
+  }
+  p = std::move(copy);
+  return {};
 }
 
 template <class P, class E>

@@ -19,11 +19,14 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "pipeline/strategy/execution.hpp"
 #include "pipeline/strategy/market_maker.hpp"
+#include "pipeline/strategy/momentum.hpp"
 #include "pipeline/strategy/params.hpp"
 #include "pipeline/strategy/probe.hpp"
 #include "pipeline/strategy/scripted.hpp"
 #include "pipeline/strategy/spread_capture.hpp"
+#include "pipeline/strategy/stat_arb.hpp"
 
 namespace hft::strategy {
 
@@ -58,7 +61,10 @@ using Registry = TypeList<
     Entry<"probe", ProbeStrategy, ProbeParams>,
     Entry<"market_maker", MarketMaker, MarketMakerParams>,
     Entry<"scripted", ScriptedStrategy, ScriptedParams>,
-    Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>>;
+    Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>,
+    Entry<"execution", Execution, ExecutionParams>,
+    Entry<"momentum", Momentum, MomentumParams>,
+    Entry<"stat_arb", StatArb, StatArbParams>>;
 // -----------------------------------------------------------------------------------------------
 
 using AnyStrategy = Registry::AnyStrategy;
@@ -163,6 +169,14 @@ inline FeatureDeclaration parse_features(const core::ConfigSection& s) {
     s.fail("feature_params", e.what());
   }
   return d;
+}
+
+// The `type` name of a strategy (hftctl strategy list).
+inline std::string_view type_name(const AnyStrategy& s) noexcept {
+  return []<class... E>(TypeList<E...>*, std::size_t i) {
+    constexpr std::string_view names[] = {E::kType...};
+    return i < sizeof...(E) ? names[i] : std::string_view("?");
+  }(static_cast<Registry*>(nullptr), s.index());
 }
 
 // Start-up: the strategy for a set of parameters.

@@ -36,9 +36,13 @@ bool Context::push(const OrderIntent& intent) noexcept {
 }
 
 std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif,
-                                  bool post_only) noexcept {
+                                  bool post_only, Quantity min_qty, std::uint64_t preassigned) noexcept {
   if (halted_) {
     ++refusals_.halted;
+    return 0;
+  }
+  if (paused_) {
+    ++refusals_.paused;
     return 0;
   }
   if (entry_down_) {
@@ -53,7 +57,7 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     ++refusals_.too_many_orders;
     return 0;
   }
-  const std::uint64_t id = (static_cast<std::uint64_t>(index_) << 56) | next_seq_++;
+  const std::uint64_t id = preassigned != 0 ? preassigned : (static_cast<std::uint64_t>(index_) << 56) | next_seq_++;
   OrderIntent in{};
   in.origin_tsc = origin_tsc_;
   in.decision_tsc = core::rdtsc();
@@ -66,10 +70,12 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
   in.tif = tif;
   in.strategy = index_;
   in.post_only = post_only;
+  in.min_quantity = min_qty;
   if (!push(in)) return 0;
   const std::uint32_t slot = free_.back();
   free_.pop_back();
-  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0};
+  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0, in.decision_tsc, false};
+  ++new_orders_;
   by_id_.insert(id, slot);
   ++working_;
   return id;
@@ -104,6 +110,10 @@ bool Context::replace(std::uint64_t order_id, Price price, Quantity qty) noexcep
     ++refusals_.halted;
     return false;
   }
+  if (paused_) {
+    ++refusals_.paused;
+    return false;
+  }
   if ((*books_)[o->locate].stale) {
     ++refusals_.stale_book;
     return false;
@@ -136,6 +146,11 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
   // order this context no longer tracks.
   if (r.type == ReportType::kFill && r.locate < positions_.size()) positions_[r.locate].book(r.side, r.price, r.quantity);
   WorkingOrder* o = find(r.order_id);
+  if (r.type == ReportType::kFill) {
+    last_fill_first_ = o != nullptr && !o->any_fill;
+    last_fill_sent_tsc_ = o != nullptr ? o->sent_tsc : 0;
+    if (o != nullptr) o->any_fill = true;
+  }
   if (o == nullptr) return nullptr;
   switch (r.type) {
     case ReportType::kAccepted:
@@ -168,6 +183,88 @@ WorkingOrder* Context::apply(const pipeline::ExecReport& r) noexcept {
   // Done at zero leaves, as in the order manager (which closes a replace to zero too).
   if (o->leaves == 0 && r.type != ReportType::kAccepted) release(*o);
   return o;
+}
+
+Price Context::marketable_price(Locate locate, Side side, std::int32_t collar_bps) const noexcept {
+  if (locate >= books_->size()) return 0;
+  const BookView& b = (*books_)[locate];
+  const Price touch = side == Side::kBuy ? b.best_ask() : b.best_bid();
+  if (touch <= 0 || (side == Side::kBuy ? b.asks[0].shares : b.bids[0].shares) == 0) return 0;
+  const Price collar = static_cast<Price>(static_cast<std::int64_t>(touch) * collar_bps / 10'000);
+  // Rounded toward the touch onto the penny grid: never beyond the collar.
+  if (side == Side::kBuy) {
+    const Price p = touch + collar;
+    return std::max<Price>(p - p % 100, touch);
+  }
+  const Price p = touch - collar;
+  return std::min<Price>(p % 100 == 0 ? p : p + (100 - p % 100), touch);
+}
+
+std::uint64_t Context::market(Locate locate, Side side, Quantity qty, std::int32_t collar_bps) noexcept {
+  const Price px = marketable_price(locate, side, collar_bps);
+  if (px <= 0) {
+    ++refusals_.no_market;
+    return 0;
+  }
+  return submit_new(locate, side, px, qty, TimeInForce::kIoc, false);
+}
+
+std::uint64_t Context::stop(Locate locate, Side side, Quantity qty, Price stop_price, Price limit_price,
+                            StopTrigger trigger, std::int32_t collar_bps) noexcept {
+  if (locate >= books_->size() || qty == 0 || stop_price <= 0) return 0;
+  for (HeldStop& s : stops_) {
+    if (s.id != 0) continue;
+    s = HeldStop{(static_cast<std::uint64_t>(index_) << 56) | next_seq_++, locate, side, trigger, qty,
+                 stop_price, limit_price, collar_bps};
+    ++stops_held_;
+    return s.id;
+  }
+  ++refusals_.too_many_orders;
+  return 0;
+}
+
+bool Context::cancel_stop(std::uint64_t id) noexcept {
+  for (HeldStop& s : stops_) {
+    if (s.id != id || id == 0) continue;
+    s = HeldStop{};
+    --stops_held_;
+    return true;
+  }
+  return false;
+}
+
+const HeldStop* Context::held_stop(std::uint64_t id) const noexcept {
+  for (const HeldStop& s : stops_)
+    if (s.id == id && id != 0) return &s;
+  return nullptr;
+}
+
+void Context::trigger_stops_slow(const BookView& book, bool on_trade) noexcept {
+  for (HeldStop& s : stops_) {
+    if (s.id == 0 || s.locate != book.locate) continue;
+    bool hit = false;
+    if (s.trigger == StopTrigger::kLastTrade) {
+      if (!on_trade || book.last_trade_price <= 0) continue;
+      hit = s.side == Side::kBuy ? book.last_trade_price >= s.stop_price : book.last_trade_price <= s.stop_price;
+    } else {
+      if (on_trade) continue;
+      hit = s.side == Side::kBuy ? book.asks[0].shares > 0 && book.best_ask() >= s.stop_price
+                                 : book.bids[0].shares > 0 && book.best_bid() <= s.stop_price;
+    }
+    if (!hit) continue;
+    std::uint64_t sent = 0;
+    if (s.limit_price > 0) {
+      sent = submit_new(s.locate, s.side, s.limit_price, s.quantity, TimeInForce::kDay, false, 0, s.id);
+    } else {
+      const Price px = marketable_price(s.locate, s.side, s.collar_bps);
+      if (px > 0) sent = submit_new(s.locate, s.side, px, s.quantity, TimeInForce::kIoc, false, 0, s.id);
+      else ++refusals_.no_market;
+    }
+    if (sent == 0) continue;  // stays held: tried again on the next event
+    s = HeldStop{};
+    --stops_held_;
+    ++stops_triggered_;
+  }
 }
 
 }  // namespace hft::strategy

@@ -112,6 +112,8 @@ struct WorkingOrder {
   OrderState state = OrderState::kDone;
   Price pending_price = 0;       // for kPendingReplace
   Quantity pending_quantity = 0; // leaves asked for by the replace in flight
+  std::uint64_t sent_tsc = 0;    // when the new order was decided (performance: time to fill)
+  bool any_fill = false;
 };
 
 // The book as the others quote it: `book` less the leaves of the given resting orders (those
@@ -181,6 +183,24 @@ struct Position {
   }
 };
 
+// A stop or stop-limit order held by the appliance (NASDAQ has none): it triggers on the last
+// trade (a buy stop at a print at or above its stop price, a sell stop at or below) or on the
+// touch (a buy stop when the best ask reaches the stop price, a sell stop when the best bid does),
+// checked by the strategy stage before the strategy's own callback for that event. Triggered, it
+// is sent as an order like any other (and meets pre-trade risk): a stop as a market order (an IOC
+// at a collared marketable limit, Context::market), a stop-limit as a day limit order at its limit.
+enum class StopTrigger : std::uint8_t { kLastTrade, kTouch };
+struct HeldStop {
+  std::uint64_t id = 0;  // the order id it is sent under when triggered (0: slot free)
+  Locate locate = 0;
+  Side side = Side::kBuy;
+  StopTrigger trigger = StopTrigger::kLastTrade;
+  Quantity quantity = 0;
+  Price stop_price = 0;
+  Price limit_price = 0;  // 0: a stop (market when triggered)
+  std::int32_t collar_bps = 50;
+};
+
 // What a strategy sees and does. One per strategy instance, owned by the strategy stage.
 //
 // Its orders and positions are a projection, not a second ledger. The order manager of the
@@ -236,6 +256,33 @@ class Context {
   std::uint64_t sell(Locate locate, Price price, Quantity qty, TimeInForce tif = TimeInForce::kDay, bool post_only = false) noexcept {
     return submit_new(locate, Side::kSell, price, qty, tif, post_only);
   }
+  // Order types (each a new order through pre-trade risk like buy()/sell()):
+  // IOC; FOK = IOC with OUCH MinQty = qty (NASDAQ: MinQty must be a round lot, else the venue
+  // rejects it); post-only day order (OUCH PostOnly 'P'); market = an IOC at the opposite best
+  // moved `collar_bps` through it (a marketable limit, collared: never worse than that), refused
+  // locally (refusals().no_market) when the opposite side is empty.
+  std::uint64_t ioc(Locate locate, Side side, Price price, Quantity qty) noexcept {
+    return submit_new(locate, side, price, qty, TimeInForce::kIoc, false);
+  }
+  std::uint64_t fok(Locate locate, Side side, Price price, Quantity qty) noexcept {
+    return submit_new(locate, side, price, qty, TimeInForce::kIoc, false, qty);
+  }
+  std::uint64_t post_only(Locate locate, Side side, Price price, Quantity qty) noexcept {
+    return submit_new(locate, side, price, qty, TimeInForce::kDay, true);
+  }
+  std::uint64_t market(Locate locate, Side side, Quantity qty, std::int32_t collar_bps = 50) noexcept;
+  // The collared marketable limit of a market order now (0: no opposite side), on the penny grid.
+  [[nodiscard]] Price marketable_price(Locate locate, Side side, std::int32_t collar_bps = 50) const noexcept;
+  // A stop (limit_price 0) or stop-limit held here until triggered (see HeldStop); returns the id
+  // its order will carry, 0 when all kMaxStops slots are taken. cancel_stop() before it triggers.
+  static constexpr std::size_t kMaxStops = 32;
+  std::uint64_t stop(Locate locate, Side side, Quantity qty, Price stop_price, Price limit_price = 0,
+                     StopTrigger trigger = StopTrigger::kLastTrade, std::int32_t collar_bps = 50) noexcept;
+  bool cancel_stop(std::uint64_t id) noexcept;
+  [[nodiscard]] const HeldStop* held_stop(std::uint64_t id) const noexcept;
+  [[nodiscard]] std::size_t stops_held() const noexcept { return stops_held_; }
+  [[nodiscard]] std::uint64_t stops_triggered() const noexcept { return stops_triggered_; }
+
   bool cancel(std::uint64_t order_id) noexcept;
   // `qty`: the shares to leave working after the replace (the leaves), whatever executed before.
   // The egress stage turns it into OUCH 5.0's total (executed + qty). A replace to the current
@@ -247,6 +294,8 @@ class Context {
   struct Refusals {
     std::uint64_t stale_book = 0, halted = 0, ring_full = 0, too_many_orders = 0, not_working = 0;
     std::uint64_t not_connected = 0;  // the order-entry session is down (or still recovering)
+    std::uint64_t no_market = 0;      // a market order with no opposite side to price it from
+    std::uint64_t paused = 0;         // the strategy is paused or stopped (hftctl strategy pause|stop)
   };
   [[nodiscard]] const Refusals& refusals() const noexcept { return refusals_; }
   [[nodiscard]] std::uint8_t index() const noexcept { return index_; }
@@ -270,6 +319,19 @@ class Context {
     now_ns_ = now_ns;
   }
   void set_halted(bool halted) noexcept { halted_ = halted; }
+  // hftctl strategy pause|stop: new orders and replaces refused (cancels still go).
+  void set_paused(bool paused) noexcept { paused_ = paused; }
+  [[nodiscard]] bool paused() const noexcept { return paused_; }
+  // Drops every held stop (hftctl strategy stop).
+  void clear_stops() noexcept {
+    stops_.fill(HeldStop{});
+    stops_held_ = 0;
+  }
+  // New orders sent (performance), and of the last fill applied: was it its order's first, and
+  // when the order was decided.
+  [[nodiscard]] std::uint64_t new_orders() const noexcept { return new_orders_; }
+  [[nodiscard]] bool last_fill_first() const noexcept { return last_fill_first_; }
+  [[nodiscard]] std::uint64_t last_fill_sent_tsc() const noexcept { return last_fill_sent_tsc_; }
   // The order-entry session is down or not yet ready (set by the strategy stage once per pass).
   void set_entry_down(bool down) noexcept { entry_down_ = down; }
   void set_features(const features::FeatureEngine* engine, features::FeatureMask mask) noexcept {
@@ -311,13 +373,20 @@ class Context {
     if (next_seq > next_seq_) next_seq_ = next_seq;
   }
 
+  // Sends the held stops of `book.locate` its last trade (on_trade) or its touch triggers. A
+  // triggered stop refused locally (e.g. a stale book) stays held and is tried again next event.
+  void trigger_stops(const BookView& book, bool on_trade) noexcept {
+    if (stops_held_ != 0) trigger_stops_slow(book, on_trade);
+  }
   // Applies a report for one of this strategy's orders; returns the order slot (or nullptr).
   WorkingOrder* apply(const pipeline::ExecReport& r) noexcept;
   [[nodiscard]] std::uint64_t intents_sent() const noexcept { return intents_sent_; }
   [[nodiscard]] std::uint64_t last_decision_tsc() const noexcept { return last_decision_tsc_; }
 
  private:
-  std::uint64_t submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only) noexcept;
+  std::uint64_t submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only,
+                           Quantity min_qty = 0, std::uint64_t id = 0) noexcept;
+  void trigger_stops_slow(const BookView& book, bool on_trade) noexcept;
   bool push(const pipeline::OrderIntent& intent) noexcept;
   WorkingOrder* find(std::uint64_t id) noexcept;
   void release(WorkingOrder& o) noexcept;
@@ -341,8 +410,15 @@ class Context {
   std::uint64_t intents_sent_ = 0;
   std::uint64_t last_decision_tsc_ = 0;
   bool halted_ = false;
+  bool paused_ = false;
+  bool last_fill_first_ = false;
+  std::uint64_t last_fill_sent_tsc_ = 0;
+  std::uint64_t new_orders_ = 0;
   bool entry_down_ = false;
   Refusals refusals_;
+  std::array<HeldStop, kMaxStops> stops_{};
+  std::size_t stops_held_ = 0;
+  std::uint64_t stops_triggered_ = 0;
 };
 
 }  // namespace hft::strategy

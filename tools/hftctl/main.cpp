@@ -38,6 +38,7 @@
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
 #include "pipeline/risk/keys.hpp"
+#include "tools/hftctl/strategy_commands.hpp"
 
 extern char** environ;
 
@@ -369,6 +370,7 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
     case CommandOp::kRiskReset: return risk_shows([](const RiskBlock& b) { return b.breaker == 0; }, "the breaker closed");
     case CommandOp::kDumpHistograms:
     case CommandOp::kNone: break;
+    default: break;  // algo / strategy commands: tools/hftctl/strategy_commands.cpp
   }
   return kExitOk;
 }
@@ -510,6 +512,11 @@ int main(int argc, char** argv) {
   }
   CLI::App* flatten = add_command("flatten", "halt, cancel every working order and close every position");
   CLI::App* dump = add_command("dump", "hftd writes its latency histograms as .hgrm files");
+  hftctl::StrategyCommands strategy_commands;  // algo start|status|cancel, strategy list|start|stop|pause|set
+  strategy_commands.add(app, [&](CLI::App* cmd) {
+    add_target(cmd);
+    cmd->add_option("--timeout-ms", timeout_ms, "how long to wait for hftd's answer")->check(CLI::Range(1, 600'000));
+  });
 
   CLI::App* risk = app.add_subcommand("risk", "risk: status (limits, usage, circuit breaker), events, reset");
   risk->require_subcommand(1);
@@ -569,6 +576,7 @@ int main(int argc, char** argv) {
     if (risk_status->parsed()) return run_risk_view(target, false, json);
     if (risk_events->parsed()) return run_risk_view(target, true, json);
     if (risk_reset->parsed()) return run_command(target, CommandOp::kRiskReset, {}, timeout_ms);
+    if (const auto rc = strategy_commands.run([&] { return attach(target); }, timeout_ms)) return *rc;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));

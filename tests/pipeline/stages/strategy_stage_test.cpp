@@ -10,6 +10,10 @@
 
 #include "tests/support/alloc_counter.hpp"
 
+#include <cstdio>
+#include <cstring>
+#include <tuple>
+
 namespace hft::pipeline {
 namespace {
 
@@ -367,6 +371,195 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
     (void)stage.context(1).features(9);
   }
   EXPECT_EQ(scope.allocations(), 0u) << "features in the stage allocate nothing";
+}
+
+}  // namespace
+}  // namespace hft::pipeline
+
+namespace hft::pipeline {
+namespace {
+
+// The strategy library's strategies (issue 13) in the stage's steady state: the market maker with
+// its ladder and guards, a working TWAP, momentum and a stat-arb pair, with book events, trades,
+// timer ticks and the venue's answers (accepted; IOCs filled, cancels done) allocate nothing once
+// warm. A stage timer of 0 ns runs on_timer on every pass.
+TEST(StrategyStage, TheLibrarysStrategiesAllocateNothingInSteadyState) {
+  core::SpscRing<BookEvent> books{256};
+  core::SpscRing<ExecReport> reports{1024};
+  core::SpscRing<OrderIntent> intents{1024};
+  SymbolTable symbols{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  StrategyStage stage{books, reports, intents, symbols, subs, hop, 0};
+  symbols.set(5, itch::Symbol::from("AAPL").key());
+  symbols.set(6, itch::Symbol::from("MSFT").key());
+  strategy::MarketMakerParams mm;
+  mm.symbols = {"AAPL"};
+  mm.levels = 3;
+  mm.min_edge_ticks = 1;
+  mm.stale_ms = 500;
+  mm.max_spread_ticks = 50;
+  mm.vol_widen_ratio = 2;
+  mm.vol_pull_ratio = 5;
+  mm.max_position = 1'000'000;
+  stage.add("mm", strategy::make_strategy(mm), mm.traded_symbols());
+  strategy::ExecutionParams ex;
+  ex.symbols = {"AAPL"};
+  ex.slice_s = 0.001;
+  stage.add("exec", strategy::make_strategy(ex), ex.traded_symbols());
+  strategy::MomentumParams mo;
+  mo.symbols = {"AAPL"};
+  mo.bar_s = 0.001;
+  mo.breakout_bars = 5;
+  mo.volume_mult = 0;
+  stage.add("momentum", strategy::make_strategy(mo), mo.traded_symbols());
+  strategy::StatArbParams sa;
+  sa.leg_a = "AAPL";
+  sa.leg_b = "MSFT";
+  sa.window = 20;
+  sa.sample_s = 0.001;
+  sa.entry_z = 1;
+  sa.exit_z = 0.2;
+  sa.max_position = 100;
+  stage.add("pair", strategy::make_strategy(sa), sa.traded_symbols());
+  stage.poll();  // resolves the symbols
+  StrategyCommand start{};
+  start.id = 1;
+  start.op = StrategyCommand::Op::kAlgoStart;
+  std::memcpy(start.spec.symbol.data(), "AAPL", 4);
+  start.spec.quantity = 2'000;
+  start.spec.duration_ns = 20'000'000;  // the on_timer clock is the monotonic one: 20 ms of this test
+  ASSERT_TRUE(stage.post(start));
+
+  std::uint64_t ts = 34'200'000'000'000;
+  const auto pass = [&](int i) {
+    ts += 1'000'000;  // 1 ms of feed time per pass
+    for (Locate l : {Locate{5}, Locate{6}}) {
+      BookEvent e{};
+      e.type = BookEventType::kDepthChange;
+      e.locate = l;
+      e.timestamp = ts;
+      const std::int32_t mid = (l == 5 ? 1'000'000 : 2'000'000) + 100 * static_cast<std::int32_t>((i * 7 + l) % 13);
+      e.bids[0] = {mid - 100, 500};
+      e.asks[0] = {mid + 100, 500};
+      EXPECT_TRUE(books.try_push(e));
+      BookEvent t = e;
+      t.type = BookEventType::kTrade;
+      t.trade_price = mid;
+      t.trade_shares = 300;
+      t.trade_side = 'B';
+      EXPECT_TRUE(books.try_push(t));
+    }
+    for (int k = 0; k < 4; ++k) stage.poll();
+    OrderIntent in;
+    while (intents.try_pop(in)) {  // the venue: accept, fill IOCs, confirm cancels and replaces
+      ExecReport r{};
+      r.order_id = in.order_id;
+      r.locate = in.locate;
+      r.side = in.side;
+      r.strategy = in.strategy;
+      r.price = in.price;
+      r.quantity = in.quantity;
+      r.leaves = in.quantity;
+      r.type = in.type == IntentType::kNew ? ReportType::kAccepted
+               : in.type == IntentType::kReplace ? ReportType::kReplaced
+                                                 : ReportType::kCanceled;
+      if (in.type == IntentType::kCancel) r.leaves = 0;
+      EXPECT_TRUE(reports.try_push(r));
+      if (in.type == IntentType::kNew && in.tif == TimeInForce::kIoc) {
+        r.type = ReportType::kFill;
+        r.leaves = 0;
+        EXPECT_TRUE(reports.try_push(r));
+      }
+    }
+    stage.poll();
+  };
+  for (int i = 0; i < 300; ++i) pass(i);  // warm: every state vector reached its size
+  ASSERT_EQ(stage.applied(), 1u);
+  start.id = 2;  // a second parent, worked while allocations are counted
+  start.spec.quantity = 100'000;
+  start.spec.duration_ns = 30'000'000;
+  ASSERT_TRUE(stage.post(start));
+  const hft::testing::AllocationScope scope;
+  for (int i = 300; i < 2300; ++i) pass(i);
+  EXPECT_EQ(scope.allocations(), 0u);
+  std::uint64_t orders = 0;
+  stage.for_each_strategy([&](const std::string&, std::string_view, RunState, const strategy::Performance&, double,
+                              std::uint64_t n) { orders += n; });
+  EXPECT_GT(orders, 100u) << "the strategies traded: the test proved something";
+  bool parent = false;
+  stage.for_each_parent([&](const std::string&, const strategy::Parent& p) { parent = parent || (p.id == 2 && p.filled > 0); });
+  EXPECT_TRUE(parent) << "the TWAP worked";
+}
+
+// hftctl strategy pause|stop|start|set through the stage's command queue.
+TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
+  Rig r;
+  const auto command = [&](StrategyCommand::Op op, const char* name, const char* arg = "") {
+    static std::uint32_t id = 100;
+    StrategyCommand c{};
+    c.id = ++id;
+    c.op = op;
+    std::snprintf(c.name, sizeof c.name, "%s", name);
+    std::snprintf(c.arg, sizeof c.arg, "%s", arg);
+    EXPECT_TRUE(r.stage.post(c));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (r.stage.applied() != c.id && std::chrono::steady_clock::now() < deadline) r.stage.poll();  // on a timer tick
+    EXPECT_EQ(r.stage.applied(), c.id);
+    return r.stage.result();
+  };
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  auto quotes = r.drain();
+  ASSERT_EQ(quotes.size(), 2u);
+  for (const auto& q : quotes) {
+    ExecReport a{};
+    a.type = ReportType::kAccepted;
+    a.order_id = q.order_id;
+    a.locate = q.locate;
+    a.side = q.side;
+    a.price = q.price;
+    a.quantity = q.quantity;
+    a.leaves = q.quantity;
+    a.strategy = q.strategy;
+    ASSERT_TRUE(r.reports.try_push(a));
+  }
+  r.stage.poll();
+  auto [ok, msg] = command(StrategyCommand::Op::kPause, "mm");
+  EXPECT_TRUE(ok) << msg;
+  EXPECT_EQ(r.stage.run_state(0), RunState::kPaused);
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'000, 1'001'000)));  // would move both quotes
+  r.stage.poll();
+  EXPECT_TRUE(r.drain().empty()) << "paused: no replaces";
+  std::tie(ok, msg) = command(StrategyCommand::Op::kStop, "mm");
+  EXPECT_TRUE(ok);
+  const auto cancels = r.drain();
+  ASSERT_EQ(cancels.size(), 2u) << "stop cancels its orders";
+  EXPECT_EQ(cancels[0].type, IntentType::kCancel);
+  std::tie(ok, msg) = command(StrategyCommand::Op::kSet, "mm", "gamma=0");
+  EXPECT_FALSE(ok);
+  EXPECT_NE(msg.find("gamma: 0 is out of range"), std::string::npos) << msg;
+  std::tie(ok, msg) = command(StrategyCommand::Op::kSet, "mm", "quote_size=200");
+  EXPECT_TRUE(ok) << msg;
+  std::tie(ok, msg) = command(StrategyCommand::Op::kStart, "nobody");
+  EXPECT_FALSE(ok);
+  EXPECT_NE(msg.find("no strategy named \"nobody\" (running: mm, probe)"), std::string::npos) << msg;
+  std::tie(ok, msg) = command(StrategyCommand::Op::kStart, "mm");
+  EXPECT_TRUE(ok);
+  for (const auto& c : cancels) {  // the cancels are answered
+    ExecReport a{};
+    a.type = ReportType::kCanceled;
+    a.order_id = c.order_id;
+    a.locate = c.locate;
+    a.strategy = c.strategy;
+    ASSERT_TRUE(r.reports.try_push(a));
+  }
+  r.stage.poll();
+  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  r.stage.poll();
+  const auto v = r.drain();
+  ASSERT_EQ(v.size(), 2u) << "running again: it quotes, at the new size";
+  EXPECT_EQ(v[0].quantity, 200u);
 }
 
 }  // namespace

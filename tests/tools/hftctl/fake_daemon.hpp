@@ -175,6 +175,7 @@ class FakeDaemon {
           break;
         }
         case CommandOp::kNone: ok = false; msg = "unknown command"; break;
+        default: ok = false; msg = "not in the fake daemon"; break;  // algo / strategy commands
       }
       if (ok && options_.effect) {
         control::seq_write(cf_.risk().lock, [&] {

@@ -82,6 +82,11 @@ symbols = ["AAA", "BBB", "CCC", "DDD"]
 quote_size = 100
 max_position = 1000
 features = ["micro_price", "ofi_1", "realized_vol"]
+[[strategies]]
+type = "execution"
+name = "exec"
+symbols = ["AAA", "BBB", "CCC", "DDD"]
+slice_s = 0.5
 [[threads]]
 name = "hft-pipeline"
 idle = "backoff"
@@ -99,7 +104,7 @@ dir = "{shm}"
     venue_argv_ = {venue->string(), "--feed", fmt::format("127.0.0.1:{}", feed), "--rerequest",
                    fmt::format("127.0.0.1:{}", rerequest), "--ouch", fmt::format("127.0.0.1:{}", ouch),
                    "--symbols", "AAA,BBB,CCC,DDD", "--rate", "3000", "--duration", "120",
-                   "--log-level", "warn"};
+                   "--log-level", "warn", "--executions", (dir_ / "executions.jsonl").string()};
     ouch_port_ = ouch;
     venue_ = std::make_unique<Child>(venue_argv_, dir_ / "venue.out", dir_ / "venue.err");
     // hftd refuses to start when the venue does not answer, and the venue's start-up (its pools
@@ -311,6 +316,97 @@ TEST_F(HftdEndToEnd, ObserveAndSteerATradingDaemon) {
 // with the same instance. It must refuse, naming the first's pid, and leave the first's control
 // file alone: once resumed, hftctl reaches the first again. Only after the first dies may another
 // take the name.
+// Issue 13: a TWAP parent order started through `hftctl algo start`, watched to completion through
+// `hftctl algo status --json`, its fills checked in the venue's own records (--executions). The
+// market maker is stopped first (`hftctl strategy stop`: its quotes are canceled), so every later
+// execution of the user is the TWAP's. `hftctl strategy set` refuses an out-of-range value by name.
+TEST_F(HftdEndToEnd, ATwapStartedThroughHftctlCompletesAndTheVenueRecordsItsFills) {
+  // Two-word commands: --dir and --instance belong to the subcommand, so they go last.
+  const auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv{program("hftctl").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (const std::string& a : std::vector<std::string>{"--dir", (dir_ / "shm").string(), "--instance", instance_})
+      argv.push_back(a);
+    return run(argv, dir_, {}, std::chrono::seconds(30));
+  };
+  std::unique_ptr<control::ControlReader> reader;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        try {
+          if (!reader) reader = std::make_unique<control::ControlReader>(instance_, (dir_ / "shm").string());
+          return reader->order_entry().ready != 0 && reader->counter("orders.sent").value_or(0) > 0;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(20)))
+      << "hftd never got ready and sent orders" << logs();
+  Result r = ctl({"strategy", "list", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("name":"market_maker","type":"market_maker","state":"running")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("name":"exec","type":"execution")"), std::string::npos) << r.out;
+  r = ctl({"strategy", "stop", "market_maker"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, std::chrono::seconds(10)))
+      << "the market maker's quotes were not canceled" << logs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the venue's last lines of the market maker
+  const auto venue_buys = [&] {
+    std::ifstream in(dir_ / "executions.jsonl");
+    std::string line;
+    std::vector<std::string> lines;
+    while (std::getline(in, line))
+      if (!line.empty() && line.back() == '}' && line.find(R"("user":"HFT01")") != std::string::npos) lines.push_back(line);
+    return lines;
+  };
+  const std::size_t before = venue_buys().size();
+
+  r = ctl({"algo", "start", "twap", "--symbol", "AAA", "--side", "buy", "--quantity", "500", "--duration", "4s"});
+  ASSERT_EQ(r.rc, 0) << r.err << logs();
+  const std::string id = r.out.substr(0, r.out.find('\n'));
+  ASSERT_FALSE(id.empty());
+  std::string status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const Result s = ctl({"algo", "status", id, "--json"});
+        status = s.out;
+        return s.rc == 0 && (status.find(R"("state":"done")") != std::string::npos ||
+                             status.find(R"("state":"expired")") != std::string::npos);
+      },
+      std::chrono::seconds(20)))
+      << status << logs();
+  EXPECT_NE(status.find(R"("state":"done")"), std::string::npos) << status;
+  EXPECT_NE(status.find(R"("quantity":500,"filled":500,"remaining":0)"), std::string::npos) << status;
+  EXPECT_NE(status.find(R"("arrival_price":)"), std::string::npos) << status;
+
+  // The venue's records: the user's executions since, all AAA buys, 500 shares in all.
+  long long shares = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        shares = 0;
+        const auto lines = venue_buys();
+        for (std::size_t i = before; i < lines.size(); ++i) {
+          const auto& l = lines[i];
+          EXPECT_NE(l.find(R"("symbol":"AAA","side":"B")"), std::string::npos) << l;
+          const auto q = l.find(R"("quantity":)");
+          if (q != std::string::npos) shares += std::atoll(l.c_str() + q + 11);
+        }
+        return shares >= 500;
+      },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(shares, 500) << "the venue executed exactly the parent's quantity for HFT01";
+
+  r = ctl({"strategy", "set", "exec", "randomize=2"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("randomize: 2 is out of range [0"), std::string::npos) << r.err;
+  r = ctl({"strategy", "set", "exec", "randomize=0.1"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = ctl({"strategy", "list"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("stopped"), std::string::npos) << r.out;
+  std::printf("%s", r.out.c_str());
+  std::printf("%s", ctl({"algo", "status"}).out.c_str());
+}
+
 TEST_F(HftdEndToEnd, ASecondDaemonNeverDisplacesAStoppedOne) {
   const std::string shm = (dir_ / "shm").string();
   const auto alive_pid = [&]() -> pid_t {
