@@ -23,7 +23,7 @@ install(CODE "
   else()
     set(HFT_SYSCONFDIR \"\${hft_prefix}/etc\")
   endif()
-  foreach(unit hftd@.service hft-exchange@.service)
+  foreach(unit hftd@.service hft-exchange@.service hft-journal-follow@.service)
     configure_file(\"${PROJECT_SOURCE_DIR}/systemd/\${unit}.in\"
                    \"\$ENV{DESTDIR}\${hft_prefix}/lib/systemd/system/\${unit}\" @ONLY)
     message(STATUS \"Installing: \$ENV{DESTDIR}\${hft_prefix}/lib/systemd/system/\${unit}\")

@@ -19,6 +19,9 @@ packages=(
   # systemd-analyze verify of the service units (tests/tools/systemd); the Debian package
   # (CPack: dpkg-shlibdeps computes Depends, file finds the ELF programs)
   systemd dpkg-dev file
+  # data and access (docs/data.md): SQLite and ClickHouse back ends of hft-journal load, the
+  # dashboard's headless-browser test
+  libsqlite3-dev sqlite3 clickhouse-server chromium
 )
 
 missing=()
