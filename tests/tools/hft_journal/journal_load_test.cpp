@@ -21,36 +21,14 @@
 
 #include "data/sink.hpp"
 #include "tests/support/clickhouse_server.hpp"
-#include "tests/tools/hftctl/child.hpp"
+#include "tests/tools/hftctl/trading_run.hpp"
 
 namespace hft::hftctl_test {
 namespace {
 
 using nlohmann::json;
 
-struct Venue {
-  std::int64_t executions = 0, shares = 0, cash = 0;
-  std::map<std::string, std::int64_t> position;
-};
-
-Venue venue_executions(const fs::path& file, const std::string& user) {
-  Venue v;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line.back() != '}') continue;
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || j.value("user", "") != user) continue;
-    const auto q = j.at("quantity").get<std::int64_t>();
-    const auto px = j.at("price").get<std::int64_t>();
-    const bool buy = j.at("side").get<std::string>() == "B";
-    ++v.executions;
-    v.shares += q;
-    v.cash += buy ? -q * px : q * px;
-    v.position[j.at("symbol").get<std::string>()] += buy ? q : -q;
-  }
-  return v;
-}
+using Venue = VenueFills;
 
 // What a store holds, by the same measures.
 Venue stored(data::Sink& s) {
@@ -79,117 +57,45 @@ std::string describe(const Venue& v) {
 class JournalLoad : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto venue = exchange_program();
-    if (!fs::exists(program("hftd")) || !fs::exists(program("hft-journal")) || !venue)
-      GTEST_SKIP() << "needs hftd, hft-journal and hft-exchange built (or $HFT_EXCHANGE)";
-    dir_ = fs::temp_directory_path() / ("hft_journal_load_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    for (const char* d : {"shm", "hist", "journal", "ch"}) fs::create_directories(dir_ / d);
-    instance_ = "load" + std::to_string(::getpid());
-    const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
-    std::ofstream(dir_ / "hftd.toml") << fmt::format(R"(instance = "{instance}"
-[memory]
-size_mb = 32
-hugepages = "normal"
-[log]
-level = "info"
-[net]
-backend = "epoll"
-[feed]
-listen = "127.0.0.1:{feed}"
-rerequest = "127.0.0.1:{rerequest}"
-request_timeout_ms = 20
-[order_entry]
-venue = "127.0.0.1:{ouch}"
-user = "HFT01"
-password = "hft01pw"
-reconnect_ms = 50
-connect_timeout_ms = 200
-[book]
-orders = 65536
-levels = 16384
-max_locate = 64
-[risk]
-max_order_quantity = 1000
-max_notional_usd = 250000
-price_band_bps = 500
-max_position = 5000
-max_open_orders = 100
-max_orders_per_second = 2000
-order_burst = 200
-[[strategies]]
-type = "market_maker"
-symbols = ["AAA", "BBB", "CCC", "DDD"]
-quote_size = 100
-max_position = 2000
-[[threads]]
-name = "hft-pipeline"
-idle = "backoff"
-stages = ["net", "parse", "book", "strategy", "risk"]
-[stats]
-histogram_dir = "{hist}"
-shutdown_wait_ms = 3000
-[control]
-dir = "{shm}"
-publish_interval_ms = 5
-[journal]
-dir = "{journal}"
-segment_mb = 1
-sync = "none"
-)",
-                                                     fmt::arg("instance", instance_), fmt::arg("feed", feed),
-                                                     fmt::arg("rerequest", rerequest), fmt::arg("ouch", ouch),
-                                                     fmt::arg("hist", (dir_ / "hist").string()),
-                                                     fmt::arg("shm", (dir_ / "shm").string()),
-                                                     fmt::arg("journal", (dir_ / "journal").string()));
-    executions_ = dir_ / "executions.jsonl";
-    std::ofstream(dir_ / "venue.toml") << "[background]\nexecute = 300\nlevels = 4\n";
-    venue_ = std::make_unique<Child>(
-        std::vector<std::string>{venue->string(), "--config", (dir_ / "venue.toml").string(), "--feed",
-                                 fmt::format("127.0.0.1:{}", feed), "--rerequest", fmt::format("127.0.0.1:{}", rerequest),
-                                 "--ouch", fmt::format("127.0.0.1:{}", ouch), "--symbols", "AAA,BBB,CCC,DDD", "--rate",
-                                 "2000", "--duration", "120", "--executions", executions_.string(), "--json",
-                                 "--log-level", "warn"},
-        dir_ / "venue.out", dir_ / "venue.err");
-    ASSERT_TRUE(wait_until([&] { return tcp_listening(ouch); }, std::chrono::seconds(20)))
-        << "hft-exchange never listened on its OUCH port\n" << venue_->err();
+    if (!fs::exists(program("hft-journal"))) GTEST_SKIP() << "needs hft-journal built";
+    run_ = std::make_unique<TradingRun>("hft_journal_load");
+    if (!run_->why().empty()) GTEST_SKIP() << run_->why();
+    dir_ = run_->dir;
+    fs::create_directories(dir_ / "ch");
+    instance_ = run_->instance;
+    executions_ = run_->executions;
   }
   void TearDown() override {
-    for (auto* c : {&follow_, &hftd_, &venue_})
-      if (*c) {
-        (*c)->signal(SIGTERM);
-        (*c)->finish(std::chrono::seconds(10));
-      }
-    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+    if (follow_) {
+      follow_->signal(SIGTERM);
+      follow_->finish(std::chrono::seconds(10));
+    }
+    if (run_ && HasFailure()) run_->keep();
+    run_.reset();
   }
   Result journal(std::vector<std::string> args) {
     args.insert(args.begin(), program("hft-journal").string());
     return run(args, dir_, {}, std::chrono::seconds(60));
   }
-  std::vector<std::string> segments() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir_ / "journal"))
-      if (e.path().extension() == ".hjl") out.push_back(e.path().string());
-    return out;
-  }
+  std::vector<std::string> segments() const { return run_->segments(); }
   std::string logs() const {
-    return fmt::format("\nhftd:\n{}{}\nvenue:\n{}\nfollow:\n{}{}", hftd_ ? hftd_->out() : "", hftd_ ? hftd_->err() : "",
-                       venue_ ? venue_->err() : "", follow_ ? follow_->out() : "", follow_ ? follow_->err() : "");
+    return run_->logs() + fmt::format("\nfollow:\n{}{}", follow_ ? follow_->out() : "", follow_ ? follow_->err() : "");
   }
 
+  std::unique_ptr<TradingRun> run_;
   fs::path dir_, executions_;
   std::string instance_;
-  std::unique_ptr<Child> venue_, hftd_, follow_;
+  std::unique_ptr<Child> follow_;
 };
 
 TEST_F(JournalLoad, SqliteAndClickHouseHoldTheVenuesExecutionsOnce) {
-  hftd_ = std::make_unique<Child>(std::vector<std::string>{program("hftd").string(), "--config", (dir_ / "hftd.toml").string()},
-                                  dir_ / "hftd.out", dir_ / "hftd.err");
+  run_->start_hftd();
+  auto& hftd_ = run_->hftd;
   // follow tails the live journal from hftd's first record (the files appear once hftd opens it).
   ASSERT_TRUE(wait_until([&] { return !segments().empty(); }, std::chrono::seconds(20))) << "no journal segment" << logs();
   follow_ = std::make_unique<Child>(
       std::vector<std::string>{program("hft-journal").string(), "follow", "--dir", (dir_ / "journal").string(), "--instance",
-                               instance_, "--date", fs::path(segments().front()).stem().string().substr(instance_.size() + 1, 8),
+                               instance_, "--date", run_->journal_date(),
                                "--sqlite", (dir_ / "follow.db").string(), "--poll-ms", "50"},
       dir_ / "follow.out", dir_ / "follow.err");
   ASSERT_TRUE(wait_until([&] { return venue_executions(executions_, "HFT01").executions >= 12; }, std::chrono::seconds(20)))
