@@ -8,6 +8,8 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <regex>
+#include <sstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -161,7 +163,7 @@ TEST_F(HftctlServe, PerClientRateLimit) {
 
 // Headless Chromium on the dashboard: the DOM after `budget_ms` of page time (in out) and a
 // screenshot of a second load.
-Result run_chromium(const fs::path& chromium, const std::string& url, const fs::path& shot, int budget_ms = 6000) {
+Result run_chromium(const fs::path& chromium, const std::string& url, const fs::path& shot, int budget_ms = 4000) {
   const fs::path profile = shot.parent_path() / "chromium-profile";
   const std::vector<std::string> common{chromium.string(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                         "--no-first-run", "--user-data-dir=" + profile.string(),
@@ -188,6 +190,44 @@ websocket::stream<asio::ip::tcp::socket> ws_connect(asio::io_context& io, std::u
   return ws;
 }
 
+// data/grafana/hft.json: every metric its expressions name is in a live scrape of `hftctl
+// metrics`, and promtool parses every expression (as recording rules).
+void check_grafana_against_a_live_scrape(const TradingRun& run, const fs::path& dir) {
+  const Result scrape = hft::hftctl_test::run({program("hftctl").string(), "metrics", "--once", "--dir", (run.dir / "shm").string(),
+                                               "--instance", run.instance},
+                                              dir, {}, std::chrono::seconds(10));
+  ASSERT_EQ(scrape.rc, 0) << scrape.err;
+  std::set<std::string> served;
+  std::istringstream lines(scrape.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') served.insert(line.substr(0, line.find_first_of("{ ")));
+  const json dash = json::parse(slurp(fs::path(HFT_SOURCE_DIR) / "data" / "grafana" / "hft.json"));
+  std::string rules = "groups:\n- name: grafana\n  rules:\n";
+  int n = 0;
+  const std::regex metric("hftd_[A-Za-z0-9_]+");
+  for (const auto& panel : dash.at("panels")) {
+    for (const auto& target : panel.at("targets")) {
+      const std::string expr = target.at("expr").get<std::string>();
+      int names = 0;
+      for (auto it = std::sregex_iterator(expr.begin(), expr.end(), metric); it != std::sregex_iterator(); ++it, ++names)
+        EXPECT_TRUE(served.count(it->str())) << panel.value("title", "") << ": " << it->str() << " is not served by hftctl metrics";
+      EXPECT_GT(names, 0) << expr;
+      std::string quoted;
+      for (const char c : expr) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+      rules += fmt::format("  - record: grafana:expr:{}\n    expr: '{}'\n", ++n, quoted);
+    }
+  }
+  EXPECT_GT(n, 20);
+  const auto promtool = on_path("promtool");
+  if (!promtool) {
+    std::printf("promtool not installed (Debian prometheus package): expressions not parsed\n");
+    return;
+  }
+  std::ofstream(dir / "grafana_rules.yml") << rules;
+  const Result check = hft::hftctl_test::run({promtool->string(), "check", "rules", (dir / "grafana_rules.yml").string()}, dir);
+  EXPECT_EQ(check.rc, 0) << check.out << check.err << rules;
+}
+
 TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
   TradingRun run("hftctl_serve");
   if (!run.why().empty()) GTEST_SKIP() << run.why();
@@ -207,6 +247,8 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
   EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/latency").j.value("kind", ""), "hist");
   ASSERT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/orders").j.size() > 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/orders?strategy=300").status, 400);
+
+  check_grafana_against_a_live_scrape(run, dir_);
 
   // The WebSocket: refused without the token; with it, events arrive.
   asio::io_context io;
