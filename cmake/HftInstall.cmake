@@ -37,6 +37,10 @@ install(FILES config/hftd-2core.toml config/hftd-4core.toml config/hftd-5core.to
         DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/hft/examples)
 install(PROGRAMS perf/record.sh perf/stat.sh perf/flamegraph.sh DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/perf)
 install(FILES perf/common.sh DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/perf)
+# hftctl serve's dashboard (found at ../share/hft/dashboard from the program) and the Grafana
+# dashboard to import (docs/data.md).
+install(FILES data/dashboard/index.html DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/dashboard)
+install(FILES data/grafana/hft.json DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/grafana)
 
 # ---- Debian package ------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
