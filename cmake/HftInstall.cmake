@@ -23,7 +23,7 @@ install(CODE "
   else()
     set(HFT_SYSCONFDIR \"\${hft_prefix}/etc\")
   endif()
-  foreach(unit hftd@.service hft-exchange@.service)
+  foreach(unit hftd@.service hft-exchange@.service hft-journal-follow@.service)
     configure_file(\"${PROJECT_SOURCE_DIR}/systemd/\${unit}.in\"
                    \"\$ENV{DESTDIR}\${hft_prefix}/lib/systemd/system/\${unit}\" @ONLY)
     message(STATUS \"Installing: \$ENV{DESTDIR}\${hft_prefix}/lib/systemd/system/\${unit}\")
@@ -37,6 +37,10 @@ install(FILES config/hftd-2core.toml config/hftd-4core.toml config/hftd-5core.to
         DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/hft/examples)
 install(PROGRAMS perf/record.sh perf/stat.sh perf/flamegraph.sh DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/perf)
 install(FILES perf/common.sh DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/perf)
+# hftctl serve's dashboard (found at ../share/hft/dashboard from the program) and the Grafana
+# dashboard to import (docs/data.md).
+install(FILES data/dashboard/index.html DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/dashboard)
+install(FILES data/grafana/hft.json DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/hft/grafana)
 
 # ---- Debian package ------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)

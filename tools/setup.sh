@@ -21,6 +21,9 @@ packages=(
   systemd dpkg-dev file
   # the demo's per-strategy lines (tools/demo.sh reads hftctl's --json)
   jq
+  # data and access (docs/data.md): SQLite and ClickHouse back ends of hft-journal load, the
+  # dashboard's headless-browser test
+  libsqlite3-dev sqlite3 clickhouse-server chromium
 )
 
 missing=()

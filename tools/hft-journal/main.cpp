@@ -3,11 +3,18 @@
 //   hft-journal dump /var/lib/hftd/journal/hftd-a-20240607-*.hjl          # one line per record
 //   hft-journal dump --json FILE...                                         # one JSON object per line
 //   hft-journal verify FILE... [--date 20240607] [--instance hftd-a] [--truncate]
+//   hft-journal load FILE... --sqlite hft.db | --clickhouse http://127.0.0.1:8123    # into tables (docs/data.md)
+//   hft-journal follow --dir /var/lib/hft/journal --instance hftd-a [--date D] --sqlite hft.db
 //
 // Exit status: 0 clean; 1 I/O error; 2 usage; 3 the journal has a problem (verify: any, including
 // a torn tail not truncated; dump: an error, a torn tail is only reported).
+#include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +22,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "data/journal_loader.hpp"
+#include "data/sink.hpp"
 #include "gateways/ouch/codec.hpp"
 #include "pipeline/events.hpp"
 #include "pipeline/journal/reader.hpp"
@@ -266,6 +275,83 @@ int verify(const std::vector<std::string>& files, std::optional<std::uint32_t> d
   return exit_for(issue);
 }
 
+struct Target {
+  std::string sqlite, clickhouse;
+};
+
+std::unique_ptr<data::Sink> open_sink(const Target& t) {
+  auto sink = t.clickhouse.empty() ? data::open_sqlite(t.sqlite) : data::open_clickhouse(t.clickhouse);
+  sink->create_schema();
+  return sink;
+}
+
+void print_stats(const data::LoadStats& s, double seconds, std::string_view kind) {
+  std::string per;
+  for (std::size_t t = 0; t < data::kTableCount; ++t)
+    if (s.rows[t] != 0) per += fmt::format(" {}={}", data::table(static_cast<data::TableId>(t)).name, s.rows[t]);
+  fmt::print("{} records, {} rows into {} ({:.0f} rows/s), {} already stored{}\n", s.records, s.total_rows(), kind,
+             seconds > 0 ? static_cast<double>(s.total_rows()) / seconds : 0.0, s.skipped_rows, per);
+  std::fflush(stdout);
+}
+
+int load(const std::vector<std::string>& files, const Target& target, std::size_t batch) {
+  auto sink = open_sink(target);
+  JournalReader reader = JournalReader::open(files);
+  data::JournalLoader loader(*sink, batch);
+  const auto t0 = std::chrono::steady_clock::now();
+  loader.load(reader);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  print_stats(loader.stats(), secs, sink->kind());
+  const Issue& issue = reader.issue();
+  if (issue.ok()) return kExitOk;
+  fmt::print(stderr, "hft-journal: {}\n", issue.message());
+  return issue.problem == Problem::kTornTail ? kExitOk : exit_for(issue);
+}
+
+std::atomic<bool> g_stop{false};
+void on_stop(int) { g_stop.store(true); }
+
+std::uint32_t today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  return static_cast<std::uint32_t>((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+// Reopens the live journal every `poll_ms` and loads what is new, until SIGTERM/SIGINT. A torn
+// tail is where the writer is (or stopped): the next poll reads past it once it is written.
+int follow(const std::string& dir, const std::string& instance, std::optional<std::uint32_t> date, const Target& target,
+           std::size_t batch, int poll_ms) {
+  std::signal(SIGTERM, on_stop);
+  std::signal(SIGINT, on_stop);
+  auto sink = open_sink(target);
+  data::JournalLoader loader(*sink, batch);
+  const std::uint32_t day = date.value_or(today());
+  fmt::print("following {}/{}-{}-*.hjl into {}\n", dir, instance, day, sink->kind());
+  std::fflush(stdout);
+  std::uint64_t reported = 0;
+  auto next_report = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    JournalReader reader = JournalReader::open_dir(dir, instance, day);
+    loader.load(reader);
+    if (reader.issue().is_error() && reader.issue().problem != Problem::kIo) {
+      fmt::print(stderr, "hft-journal: {}\n", reader.issue().message());
+      return kExitBad;
+    }
+    if (loader.stats().records != reported && std::chrono::steady_clock::now() >= next_report) {
+      reported = loader.stats().records;
+      next_report = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      print_stats(loader.stats(), 0, sink->kind());
+    }
+    for (int waited = 0; waited < poll_ms && !g_stop.load(); waited += 10)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  JournalReader last = JournalReader::open_dir(dir, instance, day);  // what was written before the signal
+  loader.load(last);
+  print_stats(loader.stats(), 0, sink->kind());
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,6 +374,28 @@ int main(int argc, char** argv) {
   v->add_option("--date", date, "refuse segments of another trading date (YYYYMMDD)");
   v->add_option("--instance", instance, "refuse segments of another instance");
   v->add_flag("--truncate", truncate, "zero a torn tail after the last good record (and remove segments after it)");
+  Target target;
+  std::size_t batch = 5000;
+  auto add_target = [&](CLI::App* c) {
+    auto* sq = c->add_option("--sqlite", target.sqlite, "SQLite database file (created when absent)");
+    auto* ch = c->add_option("--clickhouse", target.clickhouse, "ClickHouse HTTP URL, e.g. http://127.0.0.1:8123/?database=hft");
+    sq->excludes(ch);
+    c->add_option("--batch", batch, "rows per insert batch")->check(CLI::Range(1, 1000000));
+    c->callback([&, c] {
+      if (target.sqlite.empty() && target.clickhouse.empty()) throw CLI::RequiredError("--sqlite or --clickhouse");
+    });
+  };
+  auto* l = app.add_subcommand("load", "load records into SQLite or ClickHouse tables (idempotent: the journal sequence is the key)");
+  l->add_option("files", files, "segment files")->required()->check(CLI::ExistingFile);
+  add_target(l);
+  std::string dir;
+  int poll_ms = 200;
+  auto* fo = app.add_subcommand("follow", "tail a live journal and load it continuously until SIGTERM");
+  fo->add_option("--dir", dir, "journal directory ([journal] dir of hftd)")->required();
+  fo->add_option("--instance", instance, "hftd instance")->required();
+  fo->add_option("--date", date, "trading date YYYYMMDD (default: today, local time)");
+  fo->add_option("--poll-ms", poll_ms, "how often to look for new records")->check(CLI::Range(10, 60000));
+  add_target(fo);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -296,6 +404,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (d->parsed()) return dump(files, json);
+    if (l->parsed()) return load(files, target, batch);
+    if (fo->parsed()) return follow(dir, *instance, date, target, batch, poll_ms);
     return verify(files, date, instance, truncate);
   } catch (const std::exception& e) {
     fmt::print(stderr, "hft-journal: {}\n", e.what());

@@ -30,6 +30,7 @@
 
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "data/api/service.hpp"
 #include "net/socket.hpp"
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/json.hpp"
@@ -78,6 +79,21 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
     std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(end - now, std::chrono::milliseconds(20)));
   }
   return false;
+}
+
+// The dashboard's files: beside the program in a build (../../data/dashboard is not known at run
+// time, so the build defines it), else the installed share/hft/dashboard.
+std::string default_dashboard_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "hft" / "dashboard";
+    if (std::filesystem::exists(installed / "index.html")) return installed.string();
+  }
+#ifdef HFT_DASHBOARD_SOURCE_DIR
+  if (std::filesystem::exists(std::filesystem::path(HFT_DASHBOARD_SOURCE_DIR) / "index.html")) return HFT_DASHBOARD_SOURCE_DIR;
+#endif
+  return "";
 }
 
 struct Target {
@@ -444,6 +460,41 @@ int run_metrics(const Target& t, const std::string& listen, bool once) {
   return kExitOk;
 }
 
+
+// ---- serve (docs/data.md) -----------------------------------------------------------------------
+
+int run_serve(const Target& t, const std::string& listen, const std::string& token_file, const std::string& journal_dir,
+              std::optional<std::uint32_t> date, const std::string& static_dir, const hft::data::api::ServerConfig& limits) {
+  hft::data::api::ServeOptions o;
+  o.server = limits;
+  o.instance = resolve_instance(t);
+  o.control_dir = t.dir;
+  o.token_file = token_file;
+  o.journal_dir = journal_dir;
+  o.date = date;
+  const hft::net::Endpoint ep = hft::net::parse_endpoint(listen);
+  const std::string text = ep.to_string();
+  o.server.address = text.substr(0, text.rfind(':'));
+  o.server.port = static_cast<std::uint16_t>(std::stoi(text.substr(text.rfind(':') + 1)));
+  o.server.static_dir = static_dir;
+  if (o.server.address.rfind("127.", 0) != 0)
+    fmt::print(stderr, "hftctl: warning: serving on {}, not loopback: anyone who can reach it can read hftd's state "
+                       "(commands still need the token)\n", o.server.address);
+  install_stop_handlers();
+  ::signal(SIGPIPE, SIG_IGN);
+  hft::data::api::serve(o, g_stop, [&](std::uint16_t port) {
+    fmt::print("hftctl: serving the API of hftd instance '{}' at http://{}:{}/api/v1/hft/ (events: /ws/hft{})\n", o.instance,
+               o.server.address, port, static_dir.empty() ? "" : ", dashboard: /");
+    std::fflush(stdout);
+  }, [](const hft::data::api::ServerStats& st) {
+    fmt::print("hftctl: stopped after {} requests ({} rate-limited, {} bad, {} unauthorized, {} connections refused); "
+               "{} WebSocket clients, {} events sent, {} slow clients dropped\n",
+               st.requests.load(), st.rate_limited.load(), st.bad_requests.load(), st.unauthorized.load(),
+               st.rejected_connections.load(), st.ws_clients.load(), st.ws_messages.load(), st.ws_dropped.load());
+  });
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -540,6 +591,25 @@ int main(int argc, char** argv) {
   metrics->add_option("--listen,-l", listen, "HOST:PORT to serve on (e.g. 127.0.0.1:9464)");
   metrics->add_flag("--once", once, "print one exposition to stdout and exit");
 
+  std::string token_file, journal_dir, static_dir = default_dashboard_dir();
+  std::optional<std::uint32_t> serve_date;
+  std::string serve_listen = "127.0.0.1:8090";
+  CLI::App* serve = app.add_subcommand("serve", "REST API, WebSocket event stream and dashboard over HTTP (docs/data.md)");
+  add_target(serve);
+  serve->add_option("--listen,-l", serve_listen, "HOST:PORT (loopback by default; a warning otherwise)")->capture_default_str();
+  serve->add_option("--token-file", token_file, "bearer token for commands and /ws/hft (the file must be mode 0600)")->required();
+  serve->add_option("--journal", journal_dir, "hftd's journal directory: orders, fills and risk events for the API and events");
+  serve->add_option("--date", serve_date, "the journal's trading date YYYYMMDD (default: today)");
+  serve->add_option("--static", static_dir, "the dashboard's files (\"\" serves none)")->capture_default_str();
+  hft::data::api::ServerConfig serve_limits;
+  serve->add_option("--rate", serve_limits.rate_per_second, "requests per second per client address")->capture_default_str();
+  serve->add_option("--burst", serve_limits.burst, "request burst per client address")->capture_default_str();
+  serve->add_option("--max-connections", serve_limits.max_connections, "open connections (HTTP and WebSocket)")->capture_default_str();
+  serve->add_option("--ws-send-buffer", serve_limits.ws_send_buffer, "SO_SNDBUF of WebSocket connections (0: the kernel's)");
+  serve->add_option("--ws-queue-bytes", serve_limits.ws_queue_bytes,
+                    "event bytes waiting for one WebSocket client before it is dropped (close 1008)")
+      ->capture_default_str();
+
   // CLI11 2.1 reports a misspelt command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;
@@ -577,6 +647,7 @@ int main(int argc, char** argv) {
     if (risk_events->parsed()) return run_risk_view(target, true, json);
     if (risk_reset->parsed()) return run_command(target, CommandOp::kRiskReset, {}, timeout_ms);
     if (const auto rc = strategy_commands.run([&] { return attach(target); }, timeout_ms)) return *rc;
+    if (serve->parsed()) return run_serve(target, serve_listen, token_file, journal_dir, serve_date, static_dir, serve_limits);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hftctl: {}\n", hft::core::escape(e.what()));

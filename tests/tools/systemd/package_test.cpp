@@ -126,7 +126,8 @@ TEST_F(Package, HoldsTheProgramsUnitsProfileDocsAndExamples) {
         "./usr/share/doc/hft/docs/operations.md", "./usr/share/doc/hft/examples/hftd-2core.toml",
         "./usr/share/doc/hft/examples/hftd-5core.toml", "./usr/share/doc/hft/examples/example.toml",
         "./usr/share/doc/hft/examples/sysctl.d-90-hft.conf", "./usr/share/hft/perf/record.sh",
-        "./usr/share/hft/perf/common.sh"})
+        "./usr/share/hft/perf/common.sh", "./usr/lib/systemd/system/hft-journal-follow@.service",
+        "./usr/share/hft/dashboard/index.html", "./usr/share/hft/grafana/hft.json"})
     expected.emplace_back(f);
   for (const auto& f : expected) EXPECT_TRUE(files.count(f)) << f << " is not in the package:\n" << out;
   for (const auto& f : files) {

@@ -56,13 +56,18 @@ TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   std::string text = slurp(src);
   ASSERT_FALSE(text.empty()) << src;
 
-  for (const char* directive :
-       {"Type=notify", "WatchdogSec=", "CPUAffinity=", "LimitMEMLOCK=infinity", "LimitRTPRIO=", "NoNewPrivileges=yes",
-        "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "RestrictAddressFamilies=", "CapabilityBoundingSet="})
+  const bool loader = unit.rfind("hft-journal-follow", 0) == 0;  // the journal loader: no trading daemon
+  const std::vector<const char*> required =
+      loader ? std::vector<const char*>{"CPUAffinity=", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+                                        "PrivateTmp=yes", "RestrictAddressFamilies=", "After=hftd@%i.service"}
+             : std::vector<const char*>{"Type=notify", "WatchdogSec=", "CPUAffinity=", "LimitMEMLOCK=infinity", "LimitRTPRIO=",
+                                        "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                                        "RestrictAddressFamilies=", "CapabilityBoundingSet="};
+  for (const char* directive : required)
     EXPECT_NE(text.find(std::string("\n") + directive), std::string::npos) << unit << " lacks " << directive;
 
   // Point ExecStart at this build's program (verify checks that it exists and is executable).
-  const std::string program = unit.rfind("hftd", 0) == 0 ? "hftd" : "hft-exchange";
+  const std::string program = loader ? "hft-journal" : unit.rfind("hftd", 0) == 0 ? "hftd" : "hft-exchange";
   if (!fs::exists(build_bin() / program)) GTEST_SKIP() << program << " is not built";
   // The template's placeholders, as `cmake --install` fills them (cmake/HftInstall.cmake), with
   // the programs' directory this build's.
@@ -90,7 +95,7 @@ TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   EXPECT_EQ(ours, "") << "systemd-analyze verify on " << instance << ":\n" << out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Units, SystemdUnits, ::testing::Values("hftd@.service", "hft-exchange@.service"),
+INSTANTIATE_TEST_SUITE_P(Units, SystemdUnits, ::testing::Values("hftd@.service", "hft-exchange@.service", "hft-journal-follow@.service"),
                          [](const auto& p) {
                            std::string n = p.param;
                            for (char& c : n)

@@ -1,0 +1,334 @@
+// hftctl serve (docs/data.md): the REST API, the WebSocket event stream and the dashboard, against
+// a live hftd and hft-exchange on loopback; and the server's limits and security without a daemon.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/tools/hftctl/trading_run.hpp"
+
+namespace hft::hftctl_test {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+constexpr const char* kToken = "test-token-0123456789abcdef";
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  json j;
+};
+
+Reply request(std::uint16_t port, const std::string& method, const std::string& target, const std::string& extra = "",
+              const std::string& body = "") {
+  const std::string raw = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{}Content-Length: {}\r\n\r\n{}",
+                                      method, target, extra, body.size(), body);
+  const std::string resp = http_get(port, raw);
+  Reply r;
+  if (resp.size() > 12) r.status = std::atoi(resp.c_str() + 9);
+  const std::size_t b = resp.find("\r\n\r\n");
+  if (b != std::string::npos) r.body = resp.substr(b + 4);
+  r.j = json::parse(r.body, nullptr, false);
+  return r;
+}
+
+fs::path token_file(const fs::path& dir, mode_t mode) {
+  const fs::path p = dir / fmt::format("token{:o}", mode);
+  std::ofstream(p) << kToken << "\n";
+  ::chmod(p.c_str(), mode);
+  return p;
+}
+
+// `hftctl serve` on a free port; waits until it listens.
+struct Serve {
+  Serve(const fs::path& dir, std::vector<std::string> args) : port(free_port(SOCK_STREAM)) {
+    std::vector<std::string> argv{program("hftctl").string(), "serve", "--listen", fmt::format("127.0.0.1:{}", port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    child = std::make_unique<Child>(argv, dir / fmt::format("serve{}.out", port), dir / fmt::format("serve{}.err", port));
+    listening = wait_until([&] { return tcp_listening(port); }, std::chrono::seconds(10));
+  }
+  std::string stop() {
+    child->signal(SIGTERM);
+    child->finish(std::chrono::seconds(10));
+    return child->out() + child->err();
+  }
+  std::uint16_t port;
+  std::unique_ptr<Child> child;
+  bool listening = false;
+};
+
+class HftctlServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(program("hftctl"))) GTEST_SKIP() << "needs hftctl built";
+    dir_ = fs::temp_directory_path() / ("hftctl_serve_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "shm");
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  fs::path dir_;
+};
+
+TEST_F(HftctlServe, RefusesATokenFileOthersCanRead) {
+  const Result r = run({program("hftctl").string(), "serve", "--listen", fmt::format("127.0.0.1:{}", free_port(SOCK_STREAM)),
+                        "--dir", (dir_ / "shm").string(), "--instance", "nobody", "--token-file", token_file(dir_, 0644).string()},
+                       dir_, {}, std::chrono::seconds(10));
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.err.find("must be 0600"), std::string::npos) << r.err;
+}
+
+TEST_F(HftctlServe, LimitsAndErrorsAreJson) {
+  Serve s(dir_, {"--dir", (dir_ / "shm").string(), "--instance", "nobody", "--token-file", token_file(dir_, 0600).string(),
+                 "--rate", "1000", "--burst", "1000", "--max-connections", "4"});
+  ASSERT_TRUE(s.listening) << s.stop();
+  // No daemon: 503 with the reason, as JSON.
+  Reply r = request(s.port, "GET", "/api/v1/hft/status");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.j.value("error", "").find("not running"), std::string::npos) << r.body;
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/nope").status, 404);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/orders").status, 503);  // no journal followed
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/orders?strategy=x").status, 400);
+  // Mutations need the token.
+  r = request(s.port, "POST", "/api/v1/hft/halt");
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(r.j.value("status", 0), 401) << r.body;
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", "Authorization: Bearer wrong-token-0123456789\r\n").status, 401);
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", fmt::format("Authorization: Bearer {}\r\n", kToken)).status, 503);
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/strategies/mm/stop", fmt::format("Authorization: Bearer {}\r\n", kToken)).status, 501);
+  // Size limits.
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", "", std::string(20000, 'x')).status, 413);
+  std::string many;
+  for (int i = 0; i < 80; ++i) many += fmt::format("X-H{}: v\r\n", i);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/status", many).status, 431);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/status", "X-Big: " + std::string(10000, 'a') + "\r\n").status, 431);
+  EXPECT_EQ(request(s.port, "GARBAGE\x01", "/").status, 400);
+  // The dashboard is served.
+  r = request(s.port, "GET", "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("/ws/hft"), std::string::npos);
+  EXPECT_EQ(request(s.port, "GET", "/../CMakeLists.txt").status, 404);
+  // Connection limit: idle connections hold their places; the next one is answered 503.
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(s.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted (not a timing check: a late accept only delays)
+  EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").status == 503; }, std::chrono::seconds(5)));
+  r = request(s.port, "GET", "/api/v1/hft/status");
+  EXPECT_NE(r.body.find("too many connections"), std::string::npos) << r.body;
+  for (const int fd : idle) ::close(fd);
+  const std::string out = s.stop();
+  EXPECT_NE(out.find("connections refused"), std::string::npos) << out;
+}
+
+TEST_F(HftctlServe, PerClientRateLimit) {
+  Serve s(dir_, {"--dir", (dir_ / "shm").string(), "--instance", "nobody", "--token-file", token_file(dir_, 0600).string(),
+                 "--rate", "1", "--burst", "5"});
+  ASSERT_TRUE(s.listening) << s.stop();
+  int limited = 0;
+  for (int i = 0; i < 12; ++i) {
+    const Reply r = request(s.port, "GET", "/api/v1/hft/status");
+    if (r.status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 5);  // a burst of 5, then 1 a second: at most 5 + the seconds elapsed pass
+  s.stop();
+}
+
+// Headless Chromium on the dashboard: the DOM after `budget_ms` of page time (in out) and a
+// screenshot of a second load.
+Result run_chromium(const fs::path& chromium, const std::string& url, const fs::path& shot, int budget_ms = 4000) {
+  const fs::path profile = shot.parent_path() / "chromium-profile";
+  const std::vector<std::string> common{chromium.string(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                        "--no-first-run", "--user-data-dir=" + profile.string(),
+                                        fmt::format("--virtual-time-budget={}", budget_ms), "--window-size=1280,900"};
+  auto dom_args = common;
+  dom_args.push_back("--dump-dom");
+  dom_args.push_back(url);
+  Result dom = run(dom_args, shot.parent_path(), {{"HOME", shot.parent_path().string()}}, std::chrono::seconds(40));
+  auto shot_args = common;
+  shot_args.push_back("--screenshot=" + shot.string());
+  shot_args.push_back(url.substr(0, url.find('&')));  // no click this time
+  const Result s = run(shot_args, shot.parent_path(), {{"HOME", shot.parent_path().string()}}, std::chrono::seconds(40));
+  dom.err += s.err;
+  return dom;
+}
+
+websocket::stream<asio::ip::tcp::socket> ws_connect(asio::io_context& io, std::uint16_t port, const std::string& target,
+                                                    int rcvbuf = 0) {
+  websocket::stream<asio::ip::tcp::socket> ws(io);
+  ws.next_layer().open(asio::ip::tcp::v4());
+  if (rcvbuf > 0) ws.next_layer().set_option(asio::socket_base::receive_buffer_size(rcvbuf));
+  ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  ws.handshake("127.0.0.1", target);
+  return ws;
+}
+
+// data/grafana/hft.json: every metric its expressions name is in a live scrape of `hftctl
+// metrics`, and promtool parses every expression (as recording rules).
+void check_grafana_against_a_live_scrape(const TradingRun& run, const fs::path& dir) {
+  const Result scrape = hft::hftctl_test::run({program("hftctl").string(), "metrics", "--once", "--dir", (run.dir / "shm").string(),
+                                               "--instance", run.instance},
+                                              dir, {}, std::chrono::seconds(10));
+  ASSERT_EQ(scrape.rc, 0) << scrape.err;
+  std::set<std::string> served;
+  std::istringstream lines(scrape.out);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] != '#') served.insert(line.substr(0, line.find_first_of("{ ")));
+  const json dash = json::parse(slurp(fs::path(HFT_SOURCE_DIR) / "data" / "grafana" / "hft.json"));
+  std::string rules = "groups:\n- name: grafana\n  rules:\n";
+  int n = 0;
+  const std::regex metric("hftd_[A-Za-z0-9_]+");
+  for (const auto& panel : dash.at("panels")) {
+    for (const auto& target : panel.at("targets")) {
+      const std::string expr = target.at("expr").get<std::string>();
+      int names = 0;
+      for (auto it = std::sregex_iterator(expr.begin(), expr.end(), metric); it != std::sregex_iterator(); ++it, ++names)
+        EXPECT_TRUE(served.count(it->str())) << panel.value("title", "") << ": " << it->str() << " is not served by hftctl metrics";
+      EXPECT_GT(names, 0) << expr;
+      std::string quoted;
+      for (const char c : expr) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+      rules += fmt::format("  - record: grafana:expr:{}\n    expr: '{}'\n", ++n, quoted);
+    }
+  }
+  EXPECT_GT(n, 20);
+  const auto promtool = on_path("promtool");
+  if (!promtool) {
+    std::printf("promtool not installed (Debian prometheus package): expressions not parsed\n");
+    return;
+  }
+  std::ofstream(dir / "grafana_rules.yml") << rules;
+  const Result check = hft::hftctl_test::run({promtool->string(), "check", "rules", (dir / "grafana_rules.yml").string()}, dir);
+  EXPECT_EQ(check.rc, 0) << check.out << check.err << rules;
+}
+
+TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
+  TradingRun run("hftctl_serve");
+  if (!run.why().empty()) GTEST_SKIP() << run.why();
+  run.start_hftd();
+  ASSERT_TRUE(wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(20))) << run.logs();
+  Serve s(dir_, {"--dir", (run.dir / "shm").string(), "--instance", run.instance, "--token-file", token_file(dir_, 0600).string(),
+                 "--journal", (run.dir / "journal").string(), "--date", run.journal_date(), "--ws-queue-bytes", "32768",
+                 "--ws-send-buffer", "4096"});
+  ASSERT_TRUE(s.listening) << s.stop();
+  const std::string auth = fmt::format("Authorization: Bearer {}\r\n", kToken);
+
+  Reply r = request(s.port, "GET", "/api/v1/hft/status");
+  ASSERT_EQ(r.status, 200) << r.body << s.stop() << run.logs();
+  EXPECT_EQ(r.j.value("kind", ""), "status");
+  EXPECT_EQ(r.j.value("instance", ""), run.instance);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/positions").j.contains("positions"), true);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/latency").j.value("kind", ""), "hist");
+  ASSERT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/orders").j.size() > 0; }, std::chrono::seconds(10)));
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/orders?strategy=300").status, 400);
+
+  check_grafana_against_a_live_scrape(run, dir_);
+
+  // The WebSocket: refused without the token; with it, events arrive.
+  asio::io_context io;
+  EXPECT_THROW(ws_connect(io, s.port, "/ws/hft"), beast::system_error);
+  auto fast = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken));
+  std::mutex mu;
+  std::set<std::string> types;
+  std::atomic<std::uint64_t> fast_events{0};
+  std::string fast_end;
+  std::thread reader([&] {
+    try {
+      for (;;) {
+        beast::flat_buffer b;
+        fast.read(b);
+        const json e = json::parse(beast::buffers_to_string(b.data()), nullptr, false);
+        std::lock_guard lock(mu);
+        types.insert(e.value("type", ""));
+        if (e.contains("events"))
+          for (const auto& ev : e["events"]) types.insert(ev.value("type", ""));
+        ++fast_events;
+      }
+    } catch (const beast::system_error& e) {
+      std::lock_guard lock(mu);
+      fast_end = e.code().message();
+    }
+  });
+  auto slow = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken), 4096);  // never reads until the end
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mu);
+        return types.count("order") && types.count("status") && types.count("latency");
+      },
+      std::chrono::seconds(15)))
+      << "event types seen: " << types.size();
+
+  // The dashboard in headless Chromium: waits for a fill, clicks Halt, and hftd is halted.
+  const auto chromium = on_path("chromium");
+  if (chromium) {
+    ASSERT_TRUE(wait_until([&] { return run.fills().executions >= 2; }, std::chrono::seconds(20))) << run.logs();
+    const std::string url = fmt::format("http://127.0.0.1:{}/#token={}&click=halt-button&after=1", s.port, kToken);
+    const fs::path shot = dir_ / "dashboard.png";
+    const Result c = run_chromium(*chromium, url, shot);
+    EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false); },
+                           std::chrono::seconds(5)))
+        << "the dashboard's Halt click did not halt hftd\n" << c.out << c.err;
+    EXPECT_NE(c.out.find("halt:200"), std::string::npos) << "the page did not record the halt answer";
+    EXPECT_NE(c.out.find("<td>"), std::string::npos) << "no table rows on the page";
+    EXPECT_TRUE(fs::exists(shot)) << c.err;
+    if (const char* keep = std::getenv("HFT_DASHBOARD_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+  } else {
+    std::printf("dashboard part skipped: chromium is not installed (tools/setup.sh installs it)\n");
+  }
+  // Halt and resume through the API.
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", auth).status, 200);
+  EXPECT_TRUE(request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false));
+  r = request(s.port, "POST", "/api/v1/hft/resume", auth);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(wait_until([&] { return !request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", true); },
+                         std::chrono::seconds(5)));
+
+  // The slow client was dropped; the fast one still gets events.
+  const std::uint64_t seen = fast_events.load();
+  EXPECT_TRUE(wait_until([&] { return fast_events.load() > seen + 2; }, std::chrono::seconds(10))) << fast_end << s.child->err();
+  bool slow_closed = false;
+  timeval tv{3, 0};  // a client still served would block here: 3 s, then the read fails with EAGAIN
+  ::setsockopt(slow.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  try {
+    for (int i = 0; i < 100000; ++i) {
+      beast::flat_buffer b;
+      slow.read(b);
+    }
+  } catch (const beast::system_error& e) {
+    slow_closed = e.code() != asio::error::would_block && e.code() != asio::error::try_again;
+    std::printf("slow client: %s (close code %d)\n", e.code().message().c_str(), static_cast<int>(slow.reason().code));
+  }
+  EXPECT_TRUE(slow_closed);
+  const std::string out = s.stop();
+  reader.join();  // the server's close ends the fast client's read
+  EXPECT_EQ(out.find(" 0 slow clients dropped"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace hft::hftctl_test
