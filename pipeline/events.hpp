@@ -82,6 +82,20 @@ enum class BookEventType : std::uint8_t {
   kFeedFresh,
   kTradingState, // ITCH 'H' on any stock, subscribed or not: trading_state() says which
   kFeedReset,    // a new feed session: every book is empty and stale until kFeedFresh
+  // An order-book message of a subscribed stock that left its top kDepth levels as they were:
+  // carries only the message's L3 fact (l3_kind() ...), not the depth (the last kDepthChange's holds).
+  kOrder,
+};
+
+// What one order-book message did to the book, read from the resting order before the message
+// changed it (the L3 fact the features' OFI decomposition needs: pipeline/features).
+enum class L3Kind : std::uint8_t {
+  kNone,     // no fact (the event was not caused by an order-book message, or its order was unknown)
+  kAdd,      // A, F: l3_shares() added at l3_price() on l3_side()
+  kCancel,   // X: l3_shares() taken off a resting order (clamped to what rested)
+  kDelete,   // D: the order's remaining l3_shares() removed
+  kExecute,  // E, C: l3_shares() of a resting order executed at l3_price() (E: its price; C: the message's)
+  kReplace,  // U: the old order's remaining l3_shares() removed, l3_new_shares() added (0 if refused)
 };
 
 struct BookEvent {
@@ -104,6 +118,27 @@ struct BookEvent {
   // kTradingState: ITCH 'H' Trading State: 'H' halted, 'P' paused, 'Q' quotation only, 'T' trading.
   [[nodiscard]] char trading_state() const noexcept { return static_cast<char>(trade_shares); }
   void set_trading_state(char state) noexcept { trade_shares = static_cast<unsigned char>(state); }
+
+  // kDepthChange, kOrder: the L3 fact of the message that caused the event, kept in the three
+  // trade_* fields such an event leaves unused (the event stays within its two cache lines):
+  // trade_side = kind | resting side << 7 (0 bid, 1 ask); trade_shares = the shares;
+  // trade_price = the price, except for kReplace, where it holds the new order's shares (a
+  // replace's price is not carried). A depth event of an execution carries kExecute: the preceding
+  // kTrade event is the same message.
+  [[nodiscard]] L3Kind l3_kind() const noexcept { return static_cast<L3Kind>(static_cast<std::uint8_t>(trade_side) & 0x7f); }
+  [[nodiscard]] std::uint8_t l3_side() const noexcept { return static_cast<std::uint8_t>(static_cast<std::uint8_t>(trade_side) >> 7); }
+  [[nodiscard]] std::uint32_t l3_shares() const noexcept { return trade_shares; }
+  [[nodiscard]] std::uint32_t l3_price() const noexcept {
+    return l3_kind() == L3Kind::kReplace ? 0 : static_cast<std::uint32_t>(trade_price);
+  }
+  [[nodiscard]] std::uint32_t l3_new_shares() const noexcept {
+    return l3_kind() == L3Kind::kReplace ? static_cast<std::uint32_t>(trade_price) : 0;
+  }
+  void set_l3(L3Kind kind, std::uint8_t side, std::uint32_t price, std::uint32_t shares, std::uint32_t new_shares) noexcept {
+    trade_side = static_cast<char>(static_cast<std::uint8_t>(kind) | (side != 0 ? 0x80 : 0));
+    trade_shares = shares;
+    trade_price = static_cast<std::int32_t>(kind == L3Kind::kReplace ? new_shares : price);
+  }
 };
 static_assert(sizeof(BookEvent) <= 120 && std::is_trivially_copyable_v<BookEvent>);
 

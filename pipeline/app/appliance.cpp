@@ -261,7 +261,7 @@ class Pipeline final : public PipelineBase {
     s.snapshot_recoveries = net_.counters().snapshot_recoveries;
     s.books_json = book::to_json(book::take_snapshot(books_));  // the threads have stopped
     s.book_messages = book_.counters().events;
-    s.book_events = book_.counters().depth_events + book_.counters().trade_events;
+    s.book_events = book_.counters().depth_events + book_.counters().trade_events + book_.counters().order_events;
     const auto& oc = oms_.counters();
     s.orders_sent = oc.sent_new;
     s.cancels_sent = oc.sent_cancel;

@@ -24,6 +24,7 @@ namespace hft::pipeline {
 
 struct BookStageCounters {
   std::uint64_t events = 0, depth_events = 0, trade_events = 0, trading_states = 0, overflow = 0, resets = 0;
+  std::uint64_t order_events = 0;  // kOrder: L3 facts of messages that left the top levels as they were
 };
 
 class BookStage {
@@ -74,6 +75,8 @@ class BookStage {
     const std::uint64_t ts = e.timestamp();
     books_.set_rx_tsc(e.origin_tsc);
     const auto price = static_cast<std::uint32_t>(e.price);
+    l3_ = L3Fact{};
+    if (subs_.test(l)) l3_fact(e, l, price);
     switch (e.type) {
       case MdType::kAdd: books_.add_order(ts, l, e.ref, e.side, e.shares, price, sink_); break;
       case MdType::kExecute: {
@@ -90,7 +93,13 @@ class BookStage {
       }
       case MdType::kCancel: books_.cancel(ts, l, e.ref, e.shares, sink_); break;
       case MdType::kDelete: books_.remove(ts, l, e.ref, sink_); break;
-      case MdType::kReplace: books_.replace(ts, l, e.ref, e.aux, e.shares, price, sink_); break;
+      case MdType::kReplace: {
+        const std::uint64_t refused = books_.stats().duplicate_order + books_.stats().bad_quantity;
+        books_.replace(ts, l, e.ref, e.aux, e.shares, price, sink_);
+        // A replace the book refused after removing the old order still removed it.
+        if (books_.stats().duplicate_order + books_.stats().bad_quantity != refused) l3_.new_shares = 0;
+        break;
+      }
       case MdType::kTrade:
         books_.trade(ts, l, e.shares, price, e.aux, 'P');
         traded(e, l, ' ');  // 'P' carries no usable side since 2014 (spec revision log)
@@ -126,10 +135,49 @@ class BookStage {
     return true;
   }
 
-  // Publishes the depth if the message changed it (and clears the book's report either way).
-  // Every stock's touch goes to risk's market reference table, subscribed or not.
+  // The L3 fact of an order-book message of a subscribed stock, read from the resting order before
+  // the message changes it (the same rules as the features' book driver: pipeline/features/book_driver.hpp).
+  struct L3Fact {
+    L3Kind kind = L3Kind::kNone;
+    std::uint8_t side = 0;
+    std::uint32_t price = 0, shares = 0, new_shares = 0;
+  };
+  void l3_fact(const MdEvent& e, Locate l, std::uint32_t price) noexcept {
+    if (e.type == MdType::kAdd) {
+      if (e.shares != 0 && price != 0 && (e.side == 'B' || e.side == 'S'))
+        l3_ = L3Fact{L3Kind::kAdd, static_cast<std::uint8_t>(e.side == 'S'), price, e.shares, 0};
+      return;
+    }
+    L3Kind kind;
+    switch (e.type) {
+      case MdType::kExecute:
+      case MdType::kExecutePrice: kind = L3Kind::kExecute; break;
+      case MdType::kCancel: kind = L3Kind::kCancel; break;
+      case MdType::kDelete: kind = L3Kind::kDelete; break;
+      case MdType::kReplace: kind = L3Kind::kReplace; break;
+      default: return;
+    }
+    const book::Order* o = books_.find_order(e.ref);
+    if (o == nullptr || o->locate != l) return;
+    const std::uint32_t rest = o->shares;
+    l3_.kind = kind;
+    l3_.side = o->side;
+    l3_.price = e.type == MdType::kExecutePrice ? price : o->price;
+    l3_.shares = kind == L3Kind::kDelete || kind == L3Kind::kReplace ? rest : e.shares < rest ? e.shares : rest;
+    if (kind == L3Kind::kReplace) {
+      l3_.price = price;
+      l3_.new_shares = e.shares;
+    }
+  }
+
+  // Publishes the depth if the message changed it (and clears the book's report either way), or
+  // else the message's L3 fact alone (kOrder). Every stock's touch goes to risk's market
+  // reference table, subscribed or not.
   void depth_changed(const MdEvent& e, Locate l) noexcept {
-    if (!sink_.changed) return;
+    if (!sink_.changed) {
+      if (l3_.kind != L3Kind::kNone) publish_order(e, l);
+      return;
+    }
     sink_.changed = false;
     const book::Level bid = books_.best(l, book::Side::kBid), ask = books_.best(l, book::Side::kAsk);
     refs_.set_touch(l, static_cast<Price>(bid.price), static_cast<Price>(ask.price), stamp(e));
@@ -181,8 +229,19 @@ class BookStage {
     }
     out->bid_orders = static_cast<std::uint16_t>(d.bids[0].orders > 0xffff ? 0xffff : d.bids[0].orders);
     out->ask_orders = static_cast<std::uint16_t>(d.asks[0].orders > 0xffff ? 0xffff : d.asks[0].orders);
+    out->set_l3(l3_.kind, l3_.side, l3_.price, l3_.shares, l3_.new_shares);
     publish(out);
     ++counters_.depth_events;
+  }
+  void publish_order(const MdEvent& e, Locate l) noexcept {
+    BookEvent* out = claim(e, BookEventType::kOrder, l);
+    if (out == nullptr) {
+      ++counters_.overflow;
+      return;
+    }
+    out->set_l3(l3_.kind, l3_.side, l3_.price, l3_.shares, l3_.new_shares);
+    publish(out);
+    ++counters_.order_events;
   }
 
   // ITCH 'H' (spec 1.2.2): 'H' halted, 'P' paused, 'Q' quotation only, 'T' trading.
@@ -235,6 +294,7 @@ class BookStage {
   core::Histogram& hop_;
   const core::TscClock& clock_;
   DepthWatch sink_;
+  L3Fact l3_;  // of the message being applied (subscribed stocks only)
   std::uint32_t published_ = 0;  // events published by the message being applied
   BookStageCounters counters_;
 };

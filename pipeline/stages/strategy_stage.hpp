@@ -341,6 +341,16 @@ class StrategyStage {
     feature_time_->record(clock_.to_ns(core::rdtsc() - t0));
   }
 
+  // The L3 fact a book event carries, as the features' event (kOther when it carries none).
+  static features::Event l3_event(const BookEvent& e) noexcept {
+    static constexpr features::EventKind kKinds[] = {features::EventKind::kOther, features::EventKind::kAdd,
+                                                     features::EventKind::kCancel, features::EventKind::kDelete,
+                                                     features::EventKind::kExecute, features::EventKind::kReplace};
+    const auto k = static_cast<std::size_t>(e.l3_kind());
+    return features::Event{e.timestamp, k < std::size(kKinds) ? kKinds[k] : features::EventKind::kOther, e.l3_side(),
+                           e.l3_shares(), e.l3_price(), e.l3_new_shares()};
+  }
+
   // Symbols become locates when the feed's directory names them (on timer ticks, until every
   // symbol is resolved; each lookup is a few probes of SymbolTable's index, pipeline/symbols.hpp).
   void resolve_symbols() noexcept {
@@ -402,7 +412,7 @@ class StrategyStage {
         b.ask_orders = e.ask_orders;
         b.timestamp = e.timestamp;
         b.stale = feed_stale_;
-        if (feature_engine_) update_features(e, features::Event{e.timestamp, features::EventKind::kOther, 0, 0, 0, 0}, true);
+        if (feature_engine_) update_features(e, l3_event(e), true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
           ctx.trigger_stops(b, false);  // held stops on the touch (nothing to do when none held)
           if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
@@ -414,19 +424,18 @@ class StrategyStage {
         ++counters_.trades;
         books_[e.locate].last_trade_price = e.trade_price;
         const strategy::TradePrint t{e.locate, e.trade_price, e.trade_shares, e.trade_side, e.timestamp};
-        if (feature_engine_ && (e.trade_side == 'B' || e.trade_side == 'S') && e.trade_price > 0) {
-          // the resting side is the aggressor's other side
-          update_features(e, features::Event{e.timestamp, features::EventKind::kExecute,
-                                             static_cast<std::uint8_t>(e.trade_side == 'B' ? 1 : 0), e.trade_shares,
-                                             static_cast<std::uint32_t>(e.trade_price), 0},
-                          false);
-        }
+        // The features take the execution from the L3 fact of the event that follows (the depth
+        // after it, or kOrder): one update per message, as the features' book driver makes.
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
           ctx.trigger_stops(books_[e.locate], true);  // held stops on the last trade
           if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
         });
         return;
       }
+      case BookEventType::kOrder:
+        // An order-book message below the top levels: its L3 fact into the features, depth as it was.
+        if (feature_engine_ && e.locate < books_.size()) update_features(e, l3_event(e), false);
+        return;
       case BookEventType::kFeedReset:
         // A new feed session (net_stage.hpp): the old day's depth is gone; stale until rebuilt.
         for (auto& b : books_) {

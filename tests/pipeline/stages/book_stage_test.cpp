@@ -117,19 +117,39 @@ TEST(BookStage, PublishesDepthOnlyForSubscribedStocksAndOnlyOnChange) {
   EXPECT_EQ(last.asks[0].price, 1'000'100);
   EXPECT_EQ(last.asks[0].shares, 200u);
   EXPECT_EQ(r.refs.get(5), 1'000'050) << "mid as the reference price before any trade";
-  // A change below the top 5 levels publishes nothing.
+  EXPECT_EQ(last.l3_kind(), L3Kind::kAdd) << "the depth event carries the message's L3 fact";
+  EXPECT_EQ(last.l3_side(), 0);
+  EXPECT_EQ(last.l3_price(), 990'000u);
+  EXPECT_EQ(last.l3_shares(), 50u);
+  // A change below the top 5 levels publishes no depth, only the message's L3 fact (kOrder).
   for (int i = 0; i < 5; ++i) r.push(MdType::kAdd, 5, 10 + static_cast<std::uint64_t>(i), 'B', 10, 980'000 - 100 * i);
   r.run();
   r.drain();
   r.push(MdType::kAdd, 5, 20, 'B', 10, 900'000);
   r.push(MdType::kCancel, 5, 20, ' ', 5, 0);
   r.push(MdType::kDelete, 5, 20, ' ', 0, 0);
+  r.push(MdType::kCancel, 5, 999, ' ', 5, 0);  // an unknown order: no fact, nothing published
   r.run();
-  EXPECT_TRUE(r.drain().empty());
+  v = r.drain();
+  ASSERT_EQ(v.size(), 3u);
+  for (const BookEvent& o : v) EXPECT_EQ(o.type, BookEventType::kOrder);
+  EXPECT_EQ(v[0].l3_kind(), L3Kind::kAdd);
+  EXPECT_EQ(v[0].l3_price(), 900'000u);
+  EXPECT_EQ(v[0].l3_shares(), 10u);
+  EXPECT_EQ(v[1].l3_kind(), L3Kind::kCancel);
+  EXPECT_EQ(v[1].l3_shares(), 5u);
+  EXPECT_EQ(v[2].l3_kind(), L3Kind::kDelete);
+  EXPECT_EQ(v[2].l3_shares(), 5u) << "what was left of the order";
+  EXPECT_EQ(r.stage.counters().order_events, 5u) << "and two of the five adds above, below the top 5";
   // A replace that puts back the same shares at the same price leaves the depth as it was.
   r.push(MdType::kReplace, 5, 4, ' ', 50, 990'000, 30);
   r.run();
-  EXPECT_TRUE(r.drain().empty());
+  v = r.drain();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].type, BookEventType::kOrder);
+  EXPECT_EQ(v[0].l3_kind(), L3Kind::kReplace);
+  EXPECT_EQ(v[0].l3_shares(), 50u);
+  EXPECT_EQ(v[0].l3_new_shares(), 50u);
   r.push(MdType::kReplace, 5, 30, ' ', 60, 990'000, 31);
   r.run();
   v = r.drain();

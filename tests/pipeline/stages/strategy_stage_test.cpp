@@ -332,7 +332,10 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
   trade.trade_side = 'B';
   trade.trade_price = 1'000'100;
   trade.trade_shares = 100;
-  const BookEvent e3 = depth_event(2'500'000, 999'900, 500, 1'000'200, 200);
+  // the execution's depth event carries its L3 fact (the resting ask executed): the features take
+  // the execution there, with the depth after it, as hft-itch's book driver does
+  BookEvent e3 = depth_event(2'500'000, 999'900, 500, 1'000'200, 200);
+  e3.set_l3(L3Kind::kExecute, 1, 1'000'100, 100, 0);
   for (const BookEvent& e : {e1, e2, trade, e3}) ASSERT_TRUE(books.try_push(e));
   while (stage.poll() != 0) {
   }
@@ -340,9 +343,7 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
   ref.consume(9);
   ref.update(9, {2'000'000, features::EventKind::kOther, 0, 0, 0, 0}, depth_of(e2));
   ref.consume(9);
-  ref.update(9, {2'500'000, features::EventKind::kExecute, 1, 100, 1'000'100, 0}, depth_of(e2));
-  ref.consume(9);
-  ref.update(9, {2'500'000, features::EventKind::kOther, 0, 0, 0, 0}, depth_of(e3));
+  ref.update(9, {2'500'000, features::EventKind::kExecute, 1, 100, 1'000'100, 0}, depth_of(e3));
   features::Values want;
   ref.values(9, want);
 
@@ -359,8 +360,8 @@ TEST(StrategyStage, FeaturesDeclaredByAStrategyAreComputedFromBookEvents) {
   EXPECT_EQ(other.has, features::bit(features::Feature::kImbalance));
   EXPECT_EQ(other.get(features::Feature::kImbalance), want.get(features::Feature::kImbalance));
   EXPECT_EQ(stage.context(0).features(9).has, 0u) << "declared nothing, sees nothing";
-  EXPECT_EQ(stage.feature_time().total_count(), 4u) << "one timed update per book event";
-  EXPECT_EQ(published.total_count(), 4u) << "the times go to the histogram hftd publishes";
+  EXPECT_EQ(stage.feature_time().total_count(), 3u) << "one timed update per message (the trade waits for its depth)";
+  EXPECT_EQ(published.total_count(), 3u) << "the times go to the histogram hftd publishes";
   EXPECT_EQ(&stage.feature_time(), &published);
 
   hft::testing::AllocationScope scope;
