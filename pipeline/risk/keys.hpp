@@ -139,6 +139,9 @@ inline constexpr std::array kRiskKeys{
                                                "Storm Guard WARN: the market maker's half-spread times this"),
     detail::row<&RiskLimits::storm_warn_size>("storm_warn_size", KeyKind::kNumber, 0, 1, true, "x",
                                               "Storm Guard WARN: the market maker's quote size times this"),
+    detail::row<&RiskLimits::price_collar_ticks>("price_collar_ticks", KeyKind::kInteger, 0, 1e9, true, "ticks",
+                                                 "farthest a buy may be above the ask (a sell below the bid) in "
+                                                 "ticks of 1/10,000 $; 0 = off"),
 };
 
 // The row named `name` (without "risk."), or null.

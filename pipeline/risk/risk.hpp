@@ -63,6 +63,9 @@ struct RiskLimits {
   std::int64_t storm_min_dwell_ms = 1000;     // least time in a state before stepping down
   double storm_warn_widen = 2;                // WARN: the market maker's half-spread x this
   double storm_warn_size = 0.5;               // WARN: its quote size x this
+  // Issue 11, third tranche. Zero switches a check off.
+  std::int64_t price_collar_ticks = 0;        // the collar in ticks (1/10,000 $) beyond the touch; with
+                                              // price_collar_bps both apply (the tighter refuses)
 };
 
 // Why the circuit breaker is tripped (0: it is not).
@@ -391,6 +394,10 @@ class RiskGate {
               : m.bid > 0 && (m.bid - in.price) * 10'000 > static_cast<std::int64_t>(limits_.price_collar_bps) * m.bid)
         return RejectReason::kPriceCollar;
     }
+    if (limits_.price_collar_ticks != 0 &&
+        (buy ? m.ask > 0 && in.price - m.ask > limits_.price_collar_ticks
+             : m.bid > 0 && m.bid - in.price > limits_.price_collar_ticks))
+      return RejectReason::kPriceCollar;
     if (limits_.fat_finger_multiple > 0 && m.avg_trade != 0 &&
         static_cast<double>(q) > limits_.fat_finger_multiple * static_cast<double>(m.avg_trade))
       return RejectReason::kFatFinger;

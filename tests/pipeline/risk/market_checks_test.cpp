@@ -184,6 +184,31 @@ TEST(RiskMarketChecks, MessageRateCountsCancelsButNeverRefusesThem) {
   EXPECT_EQ(g.rejected(RejectReason::kOrderRate), 0u) << "the order bucket lent no token to a refused order";
 }
 
+TEST(RiskMarketChecks, PriceCollarInTicks) {
+  RiskLimits l = wide();
+  l.price_collar_ticks = 500;  // $0.05 beyond the touch
+  RiskGate g(l, kTicksPerSecond);
+  const MarketView m = market();
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kAsk + 500, 10), Exposure{}, m, 0, 1), RejectReason::kNone);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kAsk + 501, 10), Exposure{}, m, 0, 2), RejectReason::kPriceCollar);
+  EXPECT_EQ(g.check_new(order(Side::kSell, kBid - 500, 10), Exposure{}, m, 0, 3), RejectReason::kNone);
+  EXPECT_EQ(g.check_new(order(Side::kSell, kBid - 501, 10), Exposure{}, m, 0, 4), RejectReason::kPriceCollar);
+  EXPECT_EQ(g.check_replace(order(Side::kSell, kBid - 501, 10), 10, Exposure{}, m, 5), RejectReason::kPriceCollar);
+  // With the bps collar too, the tighter of the two refuses: 10 bps of the ~$100 ask is ~1,000 ticks.
+  l.price_collar_bps = 10;
+  g.set_limits(l);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kAsk + 501, 10), Exposure{}, m, 0, 6), RejectReason::kPriceCollar);
+  l.price_collar_ticks = 5'000;
+  g.set_limits(l);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kAsk + 1001, 10), Exposure{}, m, 0, 7), RejectReason::kPriceCollar);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kAsk + 900, 10), Exposure{}, m, 0, 8), RejectReason::kNone);
+  EXPECT_EQ(g.rejected(RejectReason::kPriceCollar), 5u);
+  RiskLimits k;
+  EXPECT_EQ(k.price_collar_ticks, 0) << "off by default";
+  EXPECT_TRUE(set_risk_key(k, "risk.price_collar_ticks", "250").ok);
+  EXPECT_EQ(k.price_collar_ticks, 250);
+}
+
 TEST(RiskMarketChecks, TheFullCheckAllocatesNothing) {
   RiskLimits l = wide();
   l.price_collar_bps = 10;

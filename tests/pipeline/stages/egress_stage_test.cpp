@@ -353,6 +353,17 @@ TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
   auto seen = orders_at_venue();
   EXPECT_EQ(sell(998'000, 100), RejectReason::kPriceCollar);
   EXPECT_EQ(orders_at_venue(), seen);
+  // Collar in ticks: 500 ticks below the $99.90 bid passes, 501 is refused (the bps collar off).
+  l.price_collar_bps = 0;
+  l.price_collar_ticks = 500;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(sell(998'500, 100), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(998'499, 100), RejectReason::kPriceCollar);
+  EXPECT_EQ(orders_at_venue(), seen);
+  l.price_collar_ticks = 0;
+  l.price_collar_bps = 10;
+  this->gate_.set_limits(l);
   // Fat finger: 3 x 100 shares.
   EXPECT_EQ(sell(1'005'000, 300), RejectReason::kNone);
   seen = orders_at_venue();
@@ -410,7 +421,8 @@ TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
     this->drain();
     return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X') > cancels;
   })) << "a cancel is never refused, whatever the message bucket says";
-  for (const RejectReason r : {RejectReason::kPriceCollar, RejectReason::kFatFinger, RejectReason::kDuplicate,
+  EXPECT_EQ(this->gate_.rejected(RejectReason::kPriceCollar), 2u) << "bps and ticks";
+  for (const RejectReason r : {RejectReason::kFatFinger, RejectReason::kDuplicate,
                                RejectReason::kSymbolNotional, RejectReason::kSymbolHalted,
                                RejectReason::kStaleReference, RejectReason::kMessageRate})
     EXPECT_EQ(this->gate_.rejected(r), 1u) << static_cast<int>(r);
