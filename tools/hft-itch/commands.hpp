@@ -54,4 +54,12 @@ struct FeaturesOptions {
 };
 int run_features(const InputSpec& in, const FeaturesOptions& o);
 
+struct ProfileOptions {
+  std::string bins = "1m";  // Ns | Nm | Nh
+  std::string symbol;       // empty = every stock
+  std::string out;          // empty or "-" = stdout
+  bool verbose = false;
+};
+int run_profile(const InputSpec& in, const ProfileOptions& o);
+
 }  // namespace hft::itch_tool

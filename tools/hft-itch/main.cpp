@@ -9,6 +9,7 @@
 //   hft-itch book day.itch --stock AAPL --depth 5 --until 10:00:00
 //   hft-itch bench day.itch --mode book --repeat 5
 //   hft-itch features day.itch --symbols AAPL --sample time:1ms --out aapl.csv
+//   hft-itch profile day.itch --bins 1m --out profile.csv
 #include <charconv>
 #include <cstdio>
 #include <exception>
@@ -169,6 +170,16 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   features_cmd->footer(kFooter);
 
+  ProfileOptions prof;
+  CLI::App* profile_cmd = app.add_subcommand(
+      "profile", "intraday volume profile (executed shares by bin of ITCH time) as the CSV the VWAP strategy reads");
+  add_input(profile_cmd);
+  profile_cmd->add_option("--bins", prof.bins, "bin width: Ns, Nm or Nh (1s to 24h)")->capture_default_str();
+  profile_cmd->add_option("--symbol", prof.symbol, "only this stock (default: all)");
+  profile_cmd->add_option("--out,-o", prof.out, "output file (default stdout)");
+  profile_cmd->add_flag("--verbose,-v", prof.verbose, "print executions, shares and bins on stderr");
+  profile_cmd->footer(kFooter);
+
   try {
     app.parse(argc, argv);
     if (!until_text.empty()) book.until = parse_time(until_text);
@@ -184,6 +195,7 @@ int main(int argc, char** argv) {
     if (book_cmd->parsed()) return run_book(in, book);
     if (bench_cmd->parsed()) return run_bench(in, bench);
     if (features_cmd->parsed()) return run_features(in, feat);
+    if (profile_cmd->parsed()) return run_profile(in, prof);
   } catch (const ToolError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hft-itch: {}\n", e.what());

@@ -41,7 +41,8 @@ TEST(HftdConfig, ShippedExamplesParse) {
     const HftdConfig two = load_hftd_config(dir + "hftd-2core.toml");
     EXPECT_EQ(two.runtime.threads.size(), 1u);
     EXPECT_EQ(two.runtime.threads[0].stages.size(), 5u);
-    EXPECT_EQ(two.strategies.size(), 2u);
+    ASSERT_EQ(two.strategies.size(), 3u);  // probe, market maker, and the execution strategy (hftctl algo)
+    EXPECT_EQ(two.strategies[2].name, "exec");
     EXPECT_EQ(two.feed.session.first_sequence, 1u) << "late joiners replay the session";
   }
   if (may_use({1, 2})) {

@@ -4,7 +4,8 @@
 // book, the counterparty's fills) and the strategy's position from the execution reports.
 // Order types: limit (day), IOC, market (IOC at a collared marketable limit), FOK (IOC with OUCH
 // MinQty = quantity), post-only, and the stops the appliance holds (stop on the last trade,
-// stop-limit on the touch), triggered by the strategy stage.
+// stop-limit on the touch), triggered by the strategy stage. Every test runs over both backends
+// (io_uring, skipped where the kernel lacks it, and epoll).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "net/epoll_backend.hpp"
+#include "net/uring_backend.hpp"
 #include "pipeline/stages/egress_stage.hpp"
 #include "pipeline/stages/strategy_stage.hpp"
 #include "tests/venue/venue_test_util.hpp"
@@ -22,11 +24,17 @@ namespace {
 
 using venue::testing::OuchClient;
 
+template <class B>
 class OrderTypesWire : public ::testing::Test {
  protected:
   static constexpr Locate kLocate = 1;  // the venue's first symbol
 
   void SetUp() override {
+    if constexpr (B::kKind == net::BackendKind::kIoUring) {
+      const auto f = net::probe_io_uring();
+      if (!f.available || !f.multishot_recv || !f.provided_buffer_ring) GTEST_SKIP() << f.describe();
+    }
+    backend_ = std::make_unique<B>(net::BackendOptions{});
     feed_ = std::make_unique<venue::testing::FeedReceiver>(0);
     venue_ = std::make_unique<venue::Venue>(venue::testing::test_config(feed_->port()));
     venue_->start();
@@ -38,8 +46,8 @@ class OrderTypesWire : public ::testing::Test {
     oc.venue = venue_->ouch_endpoint();
     oc.soup.username = "BOB";
     oc.soup.password = "b";
-    egress_ = std::make_unique<EgressStage<net::EpollBackend>>(backend_, oc, intents_, reports_, gate_, refs_, symbols_,
-                                                               oms_, EgressStage<net::EpollBackend>::Hops{&d2w_, &t2t_, &send_});
+    egress_ = std::make_unique<EgressStage<B>>(*backend_, oc, intents_, reports_, gate_, refs_, symbols_, oms_,
+                                               typename EgressStage<B>::Hops{&d2w_, &t2t_, &send_});
     egress_->on_thread_start();
     books_[kLocate].locate = kLocate;
     books_[kLocate].stale = false;
@@ -53,6 +61,7 @@ class OrderTypesWire : public ::testing::Test {
   }
   void TearDown() override {
     if (carol_) carol_->disconnect();
+    if (!venue_) return;
     venue_->stop();
     venue_->finish();
   }
@@ -107,7 +116,7 @@ class OrderTypesWire : public ::testing::Test {
   ouch::UserRefNum carol_ref_ = 0;
   std::string symbol_;
   Price ref_ = 0;
-  net::EpollBackend backend_{net::BackendOptions{}};
+  std::unique_ptr<B> backend_;
   core::SpscRing<OrderIntent> intents_{256};
   core::SpscRing<ExecReport> reports_{256};
   risk::RiskLimits limits_ = [] {
@@ -122,13 +131,26 @@ class OrderTypesWire : public ::testing::Test {
   SymbolTable symbols_{16};
   oms::OrderManager oms_{64, 16, 1};
   core::Histogram d2w_{1, 10'000'000'000ull, 3}, t2t_{1, 10'000'000'000ull, 3}, send_{1, 10'000'000'000ull, 3};
-  std::unique_ptr<EgressStage<net::EpollBackend>> egress_;
+  std::unique_ptr<EgressStage<B>> egress_;
   std::vector<strategy::BookView> books_ = std::vector<strategy::BookView>(16);
   strategy::Context ctx_{0, "types", &intents_, &books_};
   std::vector<ExecReport> seen_;
+
+  // The tests, run by each backend below.
+  void t_DayLimitRestsAndIocDoesNot();
+  void t_MarketOrderTakesTheTouchWithinItsCollar();
+  void t_FillOrKillTakesAllOrNothing();
+  void t_PostOnlyNeverTakes();
+  void t_StopTriggersOnTheLastTradeAndStopLimitOnTheTouch();
 };
 
-TEST_F(OrderTypesWire, DayLimitRestsAndIocDoesNot) {
+using Backends = ::testing::Types<net::UringBackend, net::EpollBackend>;
+TYPED_TEST_SUITE(OrderTypesWire, Backends);
+
+
+TYPED_TEST(OrderTypesWire, DayLimitRestsAndIocDoesNot) { this->t_DayLimitRestsAndIocDoesNot(); }
+template <class B>
+void OrderTypesWire<B>::t_DayLimitRestsAndIocDoesNot() {
   const Price px = ref_ - 1000;
   const auto day = ctx_.buy(kLocate, px, 100);
   ASSERT_NE(day, 0u);
@@ -142,7 +164,9 @@ TEST_F(OrderTypesWire, DayLimitRestsAndIocDoesNot) {
   EXPECT_EQ(venue_shares(true, px), 100u);
 }
 
-TEST_F(OrderTypesWire, MarketOrderTakesTheTouchWithinItsCollar) {
+TYPED_TEST(OrderTypesWire, MarketOrderTakesTheTouchWithinItsCollar) { this->t_MarketOrderTakesTheTouchWithinItsCollar(); }
+template <class B>
+void OrderTypesWire<B>::t_MarketOrderTakesTheTouchWithinItsCollar() {
   const Price ask = ref_ + 500;
   carol_rests(ouch::Side::kSell, 100, ask);
   const Price far = ask + (ask / 10'000 + 1) * 100;  // 1% and a penny away: beyond a 50 bps collar
@@ -165,7 +189,9 @@ TEST_F(OrderTypesWire, MarketOrderTakesTheTouchWithinItsCollar) {
   EXPECT_EQ(ctx_.refusals().no_market, 1u);
 }
 
-TEST_F(OrderTypesWire, FillOrKillTakesAllOrNothing) {
+TYPED_TEST(OrderTypesWire, FillOrKillTakesAllOrNothing) { this->t_FillOrKillTakesAllOrNothing(); }
+template <class B>
+void OrderTypesWire<B>::t_FillOrKillTakesAllOrNothing() {
   const Price ask = ref_ + 500;
   carol_rests(ouch::Side::kSell, 100, ask);
   const auto kill = ctx_.fok(kLocate, Side::kBuy, ask, 200);
@@ -180,7 +206,9 @@ TEST_F(OrderTypesWire, FillOrKillTakesAllOrNothing) {
   EXPECT_EQ(venue_shares(false, ask), 0u);
 }
 
-TEST_F(OrderTypesWire, PostOnlyNeverTakes) {
+TYPED_TEST(OrderTypesWire, PostOnlyNeverTakes) { this->t_PostOnlyNeverTakes(); }
+template <class B>
+void OrderTypesWire<B>::t_PostOnlyNeverTakes() {
   const Price ask = ref_ + 500;
   carol_rests(ouch::Side::kSell, 100, ask);
   const auto cross = ctx_.post_only(kLocate, Side::kBuy, ask, 100);
@@ -193,7 +221,9 @@ TEST_F(OrderTypesWire, PostOnlyNeverTakes) {
   EXPECT_EQ(venue_shares(true, ask - 100), 100u) << "one below the ask rests";
 }
 
-TEST_F(OrderTypesWire, StopTriggersOnTheLastTradeAndStopLimitOnTheTouch) {
+TYPED_TEST(OrderTypesWire, StopTriggersOnTheLastTradeAndStopLimitOnTheTouch) { this->t_StopTriggersOnTheLastTradeAndStopLimitOnTheTouch(); }
+template <class B>
+void OrderTypesWire<B>::t_StopTriggersOnTheLastTradeAndStopLimitOnTheTouch() {
   const Price ask = ref_ + 500;
   carol_rests(ouch::Side::kSell, 100, ask);
   strategy::BookView& b = books_[kLocate];

@@ -20,6 +20,7 @@
 #include "gateways/itch/decoder.hpp"
 #include "gateways/itch/encoder.hpp"
 #include "gateways/itch/messages.hpp"
+#include "pipeline/strategy/execution.hpp"
 #include "pipeline/features/book_driver.hpp"
 #include "pipeline/features/fit.hpp"
 #include "venue/sim/day_generator.hpp"
@@ -876,6 +877,63 @@ TEST_F(HftItchTest, FeaturesFitsWriteFilesTheFeaturesReadBack) {
   EXPECT_NE(bad.err.find("bad.txt:2"), std::string::npos) << bad.err;
   const RunResult no_table = run({"features", day, "--param", "stoikov_table=" + path("none.txt").string()});
   EXPECT_EQ(no_table.code, kExitUsage);
+}
+
+// ---- profile -----------------------------------------------------------------------------------
+
+// Executed shares by minute, counted independently of the tool: E, printable C, P.
+struct ExecutedByMinute {
+  std::map<std::uint64_t, std::uint64_t> by_minute;
+  std::uint64_t total = 0;
+  void add(std::uint64_t ts, std::uint64_t n) {
+    by_minute[ts / 60'000'000'000ull] += n;
+    total += n;
+  }
+  void on_order_executed(const itch::OrderExecuted& m) { add(m.timestamp(), m.executed_shares()); }
+  void on_order_executed_with_price(const itch::OrderExecutedWithPrice& m) {
+    if (m.printable() == 'Y') add(m.timestamp(), m.executed_shares());
+  }
+  void on_trade(const itch::Trade& m) { add(m.timestamp(), m.shares()); }
+};
+
+TEST_F(HftItchTest, ProfileSumsToTheDaysExecutedVolumeAndTheVwapStrategyReadsIt) {
+  sim::DayConfig cfg;
+  cfg.messages = 60000;
+  cfg.stocks = 5;
+  cfg.seed = 11;
+  const std::vector<std::uint8_t> day = sim::generate_binaryfile(cfg);
+  write_file(path("day.itch"), day);
+  ExecutedByMinute expected;
+  itch::DecodeStats stats;
+  for (std::size_t off = 0; off + 2 <= day.size();) {
+    const std::size_t len = wire::load_be16(day.data() + off);
+    itch::decode_message(day.data() + off + 2, len, expected, stats);
+    off += 2 + len;
+  }
+  ASSERT_GT(expected.total, 0u);
+
+  const RunResult r = run({"profile", path("day.itch").string(), "--bins", "1m", "--out", path("profile.csv").string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  // The VWAP strategy's own reader (ExecutionParams loads `profile` through it).
+  const strategy::VolumeProfile p = strategy::VolumeProfile::load(path("profile.csv").string());
+  ASSERT_FALSE(p.empty());
+  double sum = 0;
+  for (std::size_t i = 0; i < p.start_s.size(); ++i) {
+    sum += p.volume[i];
+    EXPECT_EQ(p.start_s[i] % 60, 0u);
+    const auto it = expected.by_minute.find(p.start_s[i] / 60);
+    EXPECT_EQ(p.volume[i], it == expected.by_minute.end() ? 0.0 : static_cast<double>(it->second)) << "bin " << i;
+  }
+  EXPECT_EQ(sum, static_cast<double>(expected.total));
+  EXPECT_EQ(p.cumulative(86'400.0), static_cast<double>(expected.total));
+  EXPECT_EQ(p.start_s.front() / 60, expected.by_minute.begin()->first);
+  EXPECT_EQ(p.start_s.back() / 60, expected.by_minute.rbegin()->first);
+
+  // Bad bin widths are usage errors.
+  for (const char* bins : {"0m", "1x", "25h", "m"}) {
+    const RunResult bad = run({"profile", path("day.itch").string(), "--bins", bins});
+    EXPECT_EQ(bad.code, kExitUsage) << bins;
+  }
 }
 
 }  // namespace
