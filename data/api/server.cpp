@@ -1,6 +1,7 @@
 #include "data/api/server.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -120,6 +121,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void drop() {
     closing_ = true;
     ++server_.stats.ws_dropped;
+    beast::error_code peer_ec;
+    const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(peer_ec);
+    std::fprintf(stderr, "hftctl: dropped a slow WebSocket client %s (%zu event bytes waiting)\n",
+                 peer_ec ? "?" : (peer.address().to_string() + ":" + std::to_string(peer.port())).c_str(), queued_bytes_);
     queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());  // the one being written stays until it completes
     server_.clients.erase(shared_from_this());
     if (!writing_) return close_now();

@@ -234,7 +234,7 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
   run.start_hftd();
   ASSERT_TRUE(wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(20))) << run.logs();
   Serve s(dir_, {"--dir", (run.dir / "shm").string(), "--instance", run.instance, "--token-file", token_file(dir_, 0600).string(),
-                 "--journal", (run.dir / "journal").string(), "--date", run.journal_date(), "--ws-queue-bytes", "32768",
+                 "--journal", (run.dir / "journal").string(), "--date", run.journal_date(), "--ws-queue-bytes", "65536",
                  "--ws-send-buffer", "4096"});
   ASSERT_TRUE(s.listening) << s.stop();
   const std::string auth = fmt::format("Authorization: Bearer {}\r\n", kToken);
@@ -253,7 +253,9 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
   // The WebSocket: refused without the token; with it, events arrive.
   asio::io_context io;
   EXPECT_THROW(ws_connect(io, s.port, "/ws/hft"), beast::system_error);
-  auto fast = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken));
+  // The fast client has a large receive buffer: a test thread starved for seconds on the loaded
+  // host (Chromium runs meanwhile) must not look slow.
+  auto fast = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken), 4 << 20);
   std::mutex mu;
   std::set<std::string> types;
   std::atomic<std::uint64_t> fast_events{0};
@@ -275,6 +277,17 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
       fast_end = e.code().message();
     }
   });
+  // However the test ends (an ASSERT returns early), the server is stopped, which ends the read.
+  struct Join {
+    Serve& s;
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) {
+        s.stop();
+        t.join();
+      }
+    }
+  } join{s, reader};
   auto slow = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken), 4096);  // never reads until the end
   EXPECT_TRUE(wait_until(
       [&] {
@@ -303,13 +316,18 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
   }
   // Halt and resume through the API.
   EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", auth).status, 200);
-  EXPECT_TRUE(request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false));
+  EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false); },
+                         std::chrono::seconds(5)));
   r = request(s.port, "POST", "/api/v1/hft/resume", auth);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(wait_until([&] { return !request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", true); },
                          std::chrono::seconds(5)));
 
-  // The slow client was dropped; the fast one still gets events.
+  // The slow client is dropped (its queue passes 64 KiB after its small window fills); the fast
+  // one still gets events.
+  EXPECT_TRUE(wait_until([&] { return s.child->err().find("dropped a slow WebSocket client") != std::string::npos; },
+                         std::chrono::seconds(20)))
+      << s.child->err();
   const std::uint64_t seen = fast_events.load();
   EXPECT_TRUE(wait_until([&] { return fast_events.load() > seen + 2; }, std::chrono::seconds(10))) << fast_end << s.child->err();
   bool slow_closed = false;
