@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <atomic>
 #include <fstream>
@@ -228,36 +229,68 @@ void check_grafana_against_a_live_scrape(const TradingRun& run, const fs::path& 
   EXPECT_EQ(check.rc, 0) << check.out << check.err << rules;
 }
 
-TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
-  TradingRun run("hftctl_serve");
-  if (!run.why().empty()) GTEST_SKIP() << run.why();
-  run.start_hftd();
-  ASSERT_TRUE(wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(20))) << run.logs();
-  Serve s(dir_, {"--dir", (run.dir / "shm").string(), "--instance", run.instance, "--token-file", token_file(dir_, 0600).string(),
-                 "--journal", (run.dir / "journal").string(), "--date", run.journal_date(), "--ws-queue-bytes", "65536",
-                 "--ws-send-buffer", "4096"});
-  ASSERT_TRUE(s.listening) << s.stop();
+std::string tail(const std::string& s, std::size_t n = 3000) { return s.size() > n ? "..." + s.substr(s.size() - n) : s; }
+
+// The page's text without its markup (what a reader of the dashboard saw), for failure messages.
+std::string dom_text(const std::string& html) {
+  std::string out;
+  bool in_tag = false;
+  for (const char c : html) {
+    if (c == '<') in_tag = true;
+    else if (c == '>') { in_tag = false; out += ' '; }
+    else if (!in_tag) out += c;
+  }
+  out = std::regex_replace(out, std::regex("\\s+"), " ");
+  return tail(out, 4000);
+}
+
+// hftd and hft-exchange on loopback, trading (its journal has begun), and `hftctl serve` on it.
+struct LiveServe {
+  explicit LiveServe(const fs::path& dir, const char* name, std::vector<std::string> extra = {}) : run(name) {
+    if (!run.why().empty()) return;
+    run.start_hftd();
+    journal = wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(30));
+    if (!journal) return;
+    std::vector<std::string> args{"--dir", (run.dir / "shm").string(), "--instance", run.instance, "--token-file",
+                                  token_file(dir, 0600).string(), "--journal", (run.dir / "journal").string(), "--date",
+                                  run.journal_date()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    serve = std::make_unique<Serve>(dir, args);
+  }
+  // hftd's and the venue's log tails and serve's output, for failure messages.
+  std::string logs() const { return tail(run.logs()) + "\nhftctl serve:\n" + (serve ? tail(serve->child->err()) : ""); }
+  TradingRun run;
+  bool journal = false;
+  std::unique_ptr<Serve> serve;
+};
+
+TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
+  LiveServe live(dir_, "hftctl_serve_ws", {"--ws-queue-bytes", "65536", "--ws-send-buffer", "4096"});
+  if (!live.run.why().empty()) GTEST_SKIP() << live.run.why();
+  ASSERT_TRUE(live.journal) << "hftd wrote no journal segment" << live.logs();
+  Serve& s = *live.serve;
+  ASSERT_TRUE(s.listening) << live.logs();
   const std::string auth = fmt::format("Authorization: Bearer {}\r\n", kToken);
 
   Reply r = request(s.port, "GET", "/api/v1/hft/status");
-  ASSERT_EQ(r.status, 200) << r.body << s.stop() << run.logs();
+  ASSERT_EQ(r.status, 200) << r.body << live.logs();
   EXPECT_EQ(r.j.value("kind", ""), "status");
-  EXPECT_EQ(r.j.value("instance", ""), run.instance);
+  EXPECT_EQ(r.j.value("instance", ""), live.run.instance);
   EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/positions").j.contains("positions"), true);
   EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/latency").j.value("kind", ""), "hist");
-  ASSERT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/orders").j.size() > 0; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/orders").j.size() > 0; }, std::chrono::seconds(20)))
+      << "no orders from the journal: " << request(s.port, "GET", "/api/v1/hft/orders").body << live.logs();
   EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/orders?strategy=300").status, 400);
-
-  check_grafana_against_a_live_scrape(run, dir_);
 
   // The WebSocket: refused without the token; with it, events arrive.
   asio::io_context io;
   EXPECT_THROW(ws_connect(io, s.port, "/ws/hft"), beast::system_error);
   // The fast client has a large receive buffer: a test thread starved for seconds on the loaded
-  // host (Chromium runs meanwhile) must not look slow.
+  // host must not look slow.
   auto fast = ws_connect(io, s.port, fmt::format("/ws/hft?token={}", kToken), 4 << 20);
   std::mutex mu;
   std::set<std::string> types;
+  std::deque<std::string> last_frames;  // the last few, for failure messages
   std::atomic<std::uint64_t> fast_events{0};
   std::string fast_end;
   std::thread reader([&] {
@@ -265,11 +298,14 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
       for (;;) {
         beast::flat_buffer b;
         fast.read(b);
-        const json e = json::parse(beast::buffers_to_string(b.data()), nullptr, false);
+        const std::string text = beast::buffers_to_string(b.data());
+        const json e = json::parse(text, nullptr, false);
         std::lock_guard lock(mu);
         types.insert(e.value("type", ""));
         if (e.contains("events"))
           for (const auto& ev : e["events"]) types.insert(ev.value("type", ""));
+        last_frames.push_back(text.substr(0, 400));
+        if (last_frames.size() > 5) last_frames.pop_front();
         ++fast_events;
       }
     } catch (const beast::system_error& e) {
@@ -277,6 +313,14 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
       fast_end = e.code().message();
     }
   });
+  const auto seen_ws = [&] {
+    std::lock_guard lock(mu);
+    std::string out = fmt::format("\n{} frames; types seen:", fast_events.load());
+    for (const auto& t : types) out += " " + t;
+    out += "; reader ended: " + (fast_end.empty() ? std::string("no") : fast_end) + "\nlast frames:\n";
+    for (const auto& f : last_frames) out += f + "\n";
+    return out;
+  };
   // However the test ends (an ASSERT returns early), the server is stopped, which ends the read.
   struct Join {
     Serve& s;
@@ -294,43 +338,29 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
         std::lock_guard lock(mu);
         return types.count("order") && types.count("status") && types.count("latency");
       },
-      std::chrono::seconds(15)))
-      << "event types seen: " << types.size();
+      std::chrono::seconds(20)))
+      << seen_ws() << live.logs();
 
-  // The dashboard in headless Chromium: waits for a fill, clicks Halt, and hftd is halted.
-  const auto chromium = on_path("chromium");
-  if (chromium) {
-    ASSERT_TRUE(wait_until([&] { return run.fills().executions >= 2; }, std::chrono::seconds(20))) << run.logs();
-    const std::string url = fmt::format("http://127.0.0.1:{}/#token={}&click=halt-button&after=1", s.port, kToken);
-    const fs::path shot = dir_ / "dashboard.png";
-    const Result c = run_chromium(*chromium, url, shot);
-    EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false); },
-                           std::chrono::seconds(5)))
-        << "the dashboard's Halt click did not halt hftd\n" << c.out << c.err;
-    EXPECT_NE(c.out.find("halt:200"), std::string::npos) << "the page did not record the halt answer";
-    EXPECT_NE(c.out.find("<td>"), std::string::npos) << "no table rows on the page";
-    EXPECT_TRUE(fs::exists(shot)) << c.err;
-    if (const char* keep = std::getenv("HFT_DASHBOARD_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
-  } else {
-    std::printf("dashboard part skipped: chromium is not installed (tools/setup.sh installs it)\n");
-  }
   // Halt and resume through the API.
   EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", auth).status, 200);
   EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false); },
-                         std::chrono::seconds(5)));
+                         std::chrono::seconds(10)))
+      << request(s.port, "GET", "/api/v1/hft/status").body << live.logs();
   r = request(s.port, "POST", "/api/v1/hft/resume", auth);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(wait_until([&] { return !request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", true); },
-                         std::chrono::seconds(5)));
+                         std::chrono::seconds(10)))
+      << request(s.port, "GET", "/api/v1/hft/status").body << live.logs();
 
   // The slow client is dropped (its queue passes 64 KiB after its small window fills); the fast
   // one still gets events.
   EXPECT_TRUE(wait_until([&] { return s.child->err().find("dropped a slow WebSocket client") != std::string::npos; },
-                         std::chrono::seconds(20)))
-      << s.child->err();
+                         std::chrono::seconds(30)))
+      << seen_ws() << live.logs();
   const std::uint64_t seen = fast_events.load();
-  EXPECT_TRUE(wait_until([&] { return fast_events.load() > seen + 2; }, std::chrono::seconds(10))) << fast_end << s.child->err();
+  EXPECT_TRUE(wait_until([&] { return fast_events.load() > seen + 2; }, std::chrono::seconds(15))) << seen_ws() << live.logs();
   bool slow_closed = false;
+  std::string slow_end = "still open after 100000 frames";
   timeval tv{3, 0};  // a client still served would block here: 3 s, then the read fails with EAGAIN
   ::setsockopt(slow.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   try {
@@ -340,12 +370,47 @@ TEST_F(HftctlServe, LiveDaemonApiEventsAndDashboard) {
     }
   } catch (const beast::system_error& e) {
     slow_closed = e.code() != asio::error::would_block && e.code() != asio::error::try_again;
-    std::printf("slow client: %s (close code %d)\n", e.code().message().c_str(), static_cast<int>(slow.reason().code));
+    slow_end = fmt::format("{} (close code {})", e.code().message(), static_cast<int>(slow.reason().code));
   }
-  EXPECT_TRUE(slow_closed);
+  EXPECT_TRUE(slow_closed) << "slow client: " << slow_end;
   const std::string out = s.stop();
   reader.join();  // the server's close ends the fast client's read
-  EXPECT_EQ(out.find(" 0 slow clients dropped"), std::string::npos) << out;
+  EXPECT_EQ(out.find(" 0 slow clients dropped"), std::string::npos) << tail(out);
+}
+
+// The dashboard in headless Chromium: waits for a fill, clicks Halt, and hftd is halted.
+TEST_F(HftctlServe, LiveDaemonDashboardHaltsInChromium) {
+  const auto chromium = on_path("chromium");
+  if (!chromium) GTEST_SKIP() << "chromium is not installed (tools/setup.sh installs it)";
+  LiveServe live(dir_, "hftctl_serve_dash");
+  if (!live.run.why().empty()) GTEST_SKIP() << live.run.why();
+  ASSERT_TRUE(live.journal) << "hftd wrote no journal segment" << live.logs();
+  Serve& s = *live.serve;
+  ASSERT_TRUE(s.listening) << live.logs();
+  ASSERT_TRUE(wait_until([&] { return live.run.fills().executions >= 2; }, std::chrono::seconds(30)))
+      << "fewer than 2 fills at the venue" << live.logs();
+  const std::string url = fmt::format("http://127.0.0.1:{}/#token={}&click=halt-button&after=1", s.port, kToken);
+  const fs::path shot = dir_ / "dashboard.png";
+  const Result c = run_chromium(*chromium, url, shot);
+  const std::string page = "\npage text: " + dom_text(c.out) + "\nchromium stderr: " + tail(c.err, 1500);
+  EXPECT_TRUE(wait_until([&] { return request(s.port, "GET", "/api/v1/hft/status").j["risk"].value("halted", false); },
+                         std::chrono::seconds(10)))
+      << "the dashboard's Halt click did not halt hftd" << page << live.logs();
+  EXPECT_NE(c.out.find("halt:200"), std::string::npos) << "the page did not record the halt answer" << page;
+  EXPECT_NE(c.out.find("<td>"), std::string::npos) << "no table rows on the page" << page;
+  EXPECT_TRUE(fs::exists(shot)) << c.err;
+  if (const char* keep = std::getenv("HFT_DASHBOARD_SCREENSHOT")) fs::copy_file(shot, keep, fs::copy_options::overwrite_existing);
+  s.stop();
+}
+
+// data/grafana/hft.json against a live hftd's scrape, and promtool.
+TEST_F(HftctlServe, LiveDaemonGrafanaExpressions) {
+  TradingRun run("hftctl_serve_graf");
+  if (!run.why().empty()) GTEST_SKIP() << run.why();
+  run.start_hftd();
+  ASSERT_TRUE(wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(30))) << tail(run.logs());
+  check_grafana_against_a_live_scrape(run, dir_);
+  if (HasFailure()) std::printf("%s\n", tail(run.logs()).c_str());
 }
 
 }  // namespace
