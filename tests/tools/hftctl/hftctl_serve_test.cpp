@@ -195,14 +195,33 @@ websocket::stream<asio::ip::tcp::socket> ws_connect(asio::io_context& io, std::u
 // data/grafana/hft.json: every metric its expressions name is in a live scrape of `hftctl
 // metrics`, and promtool parses every expression (as recording rules).
 void check_grafana_against_a_live_scrape(const TradingRun& run, const fs::path& dir) {
-  const Result scrape = hft::hftctl_test::run({program("hftctl").string(), "metrics", "--once", "--dir", (run.dir / "shm").string(),
-                                               "--instance", run.instance},
-                                              dir, {}, std::chrono::seconds(10));
-  ASSERT_EQ(scrape.rc, 0) << scrape.err;
+  // Per-symbol series (positions, P&L) appear with the first fill: scrape until the expressions'
+  // metrics are all there (or the deadline passes, and the check below names the missing ones).
+  const json dash0 = json::parse(slurp(fs::path(HFT_SOURCE_DIR) / "data" / "grafana" / "hft.json"));
+  std::set<std::string> wanted;
+  const std::regex metric0("hftd_[A-Za-z0-9_]+");
+  for (const auto& panel : dash0.at("panels"))
+    for (const auto& target : panel.at("targets")) {
+      const std::string expr = target.at("expr").get<std::string>();
+      for (auto it = std::sregex_iterator(expr.begin(), expr.end(), metric0); it != std::sregex_iterator(); ++it) wanted.insert(it->str());
+    }
+  Result scrape;
   std::set<std::string> served;
-  std::istringstream lines(scrape.out);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line[0] != '#') served.insert(line.substr(0, line.find_first_of("{ ")));
+  wait_until(
+      [&] {
+        scrape = hft::hftctl_test::run({program("hftctl").string(), "metrics", "--once", "--dir", (run.dir / "shm").string(),
+                                        "--instance", run.instance},
+                                       dir, {}, std::chrono::seconds(10));
+        served.clear();
+        std::istringstream lines(scrape.out);
+        for (std::string line; std::getline(lines, line);)
+          if (!line.empty() && line[0] != '#') served.insert(line.substr(0, line.find_first_of("{ ")));
+        for (const auto& w : wanted)
+          if (!served.count(w)) return false;
+        return scrape.rc == 0;
+      },
+      std::chrono::seconds(30));
+  ASSERT_EQ(scrape.rc, 0) << scrape.err;
   const json dash = json::parse(slurp(fs::path(HFT_SOURCE_DIR) / "data" / "grafana" / "hft.json"));
   std::string rules = "groups:\n- name: grafana\n  rules:\n";
   int n = 0;
