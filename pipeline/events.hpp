@@ -205,6 +205,8 @@ enum class RejectReason : std::uint16_t {
   kGrossNotional,    // gross exposure across symbols (USD) beyond max_gross_notional_usd
   kLossBreaker,      // the daily-loss / drawdown circuit breaker is tripped: only risk-reducing orders
   kStormGuard,       // Storm Guard in STORM (only risk-reducing orders) or HALT (none) for this symbol or all
+  kRestricted,       // the symbol is on the restricted list ([risk] restricted_symbols)
+  kBuyingPower,      // long positions + working buys (USD) across symbols beyond max_buying_power_usd
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };

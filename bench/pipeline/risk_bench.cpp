@@ -181,6 +181,11 @@ risk::RiskLimits all_on() {
   l.max_drawdown = 1'000'000 * 10'000ll;
   l.storm_vol_bps = 100;
   l.storm_spread_bps = 100;
+  // Third tranche: the collar in ticks, buying power, a restricted list of 8 symbols the orders
+  // never name (the full scan is paid).
+  l.price_collar_ticks = 10'000;
+  l.max_buying_power = 1'000'000'000 * 10'000ll;
+  for (std::uint32_t i = 0; i < 8; ++i) l.restricted[l.restricted_count++] = 0x5A5A5A5A00000000ull + i;
   return l;
 }
 
@@ -298,7 +303,9 @@ struct Current {
   }
   pipeline::RejectReason operator()(const OrderIntent& in) noexcept {
     Fixture& f = fixture();
-    return gate.check_new(in, f.exposure[in.locate], f.market.view(in.locate), 10, core::rdtsc());
+    risk::MarketView m = f.market.view(in.locate);
+    m.symbol = 0x4141414100000000ull + in.locate;  // as the egress stage fills it (SymbolTable)
+    return gate.check_new(in, f.exposure[in.locate], m, 10, core::rdtsc());
   }
 };
 

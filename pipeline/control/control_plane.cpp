@@ -30,6 +30,8 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kGrossNotional: return "gross_notional";
     case RejectReason::kLossBreaker: return "loss_breaker";
     case RejectReason::kStormGuard: return "storm_guard";
+    case RejectReason::kRestricted: return "restricted";
+    case RejectReason::kBuyingPower: return "buying_power";
     case RejectReason::kVenue: return "venue";
   }
   return "other";

@@ -49,6 +49,9 @@ void OrderManager::retotal(risk::Exposure& e, const risk::Exposure& before, Pric
   const std::int64_t notional = now * (price > 0 ? price : 0);
   totals_.gross_notional += notional - before.gross_notional;
   e.gross_notional = notional;
+  const std::int64_t buys = ((e.position > 0 ? e.position : 0) + e.open_buy) * (price > 0 ? price : 0);
+  totals_.buying_power += buys - before.buy_notional;
+  e.buy_notional = buys;
 }
 
 Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/config.hpp"
+#include "gateways/itch/messages.hpp"
 
 namespace hft::risk {
 
@@ -53,6 +54,15 @@ void parse_risk_section(const core::ConfigSection& r, RiskLimits& limits) {
       case KeyKind::kNumber: k.set(limits, r.number(k.name, k.get(limits), k.min, k.max)); break;
       case KeyKind::kBoolean: k.set(limits, r.boolean(k.name, k.get(limits) != 0) ? 1.0 : 0.0); break;
     }
+  }
+  const std::vector<std::string> restricted = r.strings("restricted_symbols");
+  if (restricted.size() > RiskLimits::kMaxRestricted)
+    r.fail("restricted_symbols", fmt::format("{} symbols, at most {}", restricted.size(), RiskLimits::kMaxRestricted));
+  limits.restricted_count = 0;
+  for (const std::string& name : restricted) {
+    if (name.empty() || name.size() > 8)
+      r.fail("restricted_symbols", fmt::format("\"{}\" is not a symbol of 1 to 8 characters", name));
+    limits.restricted[limits.restricted_count++] = itch::Symbol::from(name).key();
   }
   r.reject_unknown_keys();
 }

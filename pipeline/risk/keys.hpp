@@ -142,6 +142,9 @@ inline constexpr std::array kRiskKeys{
     detail::row<&RiskLimits::price_collar_ticks>("price_collar_ticks", KeyKind::kInteger, 0, 1e9, true, "ticks",
                                                  "farthest a buy may be above the ask (a sell below the bid) in "
                                                  "ticks of 1/10,000 $; 0 = off"),
+    detail::row<&RiskLimits::max_buying_power, 10'000>("max_buying_power_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
+                                                       "long positions + working buys across symbols at each symbol's "
+                                                       "last order or fill price; 0 = off", 2),
 };
 
 // The row named `name` (without "risk."), or null.

@@ -66,6 +66,18 @@ struct RiskLimits {
   // Issue 11, third tranche. Zero switches a check off.
   std::int64_t price_collar_ticks = 0;        // the collar in ticks (1/10,000 $) beyond the touch; with
                                               // price_collar_bps both apply (the tighter refuses)
+  // The restricted list ([risk] restricted_symbols): new orders and replaces on these symbols are
+  // refused (kRestricted). Each entry is an ITCH/OUCH symbol word (8 bytes, space padded:
+  // itch::Symbol::key()); start-up only.
+  static constexpr std::size_t kMaxRestricted = 64;
+  std::int64_t max_buying_power = 0;          // 1/10,000 $: (long shares + working buys) x price, across symbols; 0 = off
+  std::array<std::uint64_t, kMaxRestricted> restricted{};
+  std::uint32_t restricted_count = 0;
+  [[nodiscard]] bool is_restricted(std::uint64_t symbol_word) const noexcept {
+    for (std::uint32_t i = 0; i < restricted_count; ++i)
+      if (restricted[i] == symbol_word) return true;
+    return false;
+  }
 };
 
 // Why the circuit breaker is tripped (0: it is not).
@@ -94,6 +106,7 @@ struct Exposure {
   std::int64_t open_buy = 0;     // shares working to buy
   std::int64_t open_sell = 0;
   std::int64_t gross_notional = 0;  // this symbol's share of Totals::gross_notional (1/10,000 $)
+  std::int64_t buy_notional = 0;    // this symbol's share of Totals::buying_power (1/10,000 $)
 };
 
 // The worst case of a symbol's exposure, in shares: every working order on one side filled.
@@ -114,6 +127,7 @@ struct Totals {
   std::int64_t net_long = 0;
   std::int64_t net_short = 0;
   std::int64_t gross_notional = 0;
+  std::int64_t buying_power = 0;  // sum of (max(position, 0) + open_buy) x the symbol's last order or fill price
 };
 
 // What risk knows of a symbol's market: the book stage writes it, the egress stage reads it.
@@ -123,6 +137,7 @@ struct MarketView {
   std::uint64_t updated_tsc = 0;  // when the book stage last changed any of it (0 = never)
   std::uint32_t avg_trade = 0;    // EWMA of the trade size, shares (0 = no trade yet)
   char state = ' ';               // ITCH 'H' trading state ('H', 'P', 'Q', 'T'; ' ' = not heard)
+  std::uint64_t symbol = 0;       // the symbol word (itch::Symbol::key()) when the caller knows it; 0 = unknown
 };
 
 // The per-locate market reference table (last trade, touch, update time, average trade size,
@@ -384,6 +399,7 @@ class RiskGate {
   // The issue-11 checks that need the symbol's market. `q`: the shares the order can add.
   RejectReason check_market(const pipeline::OrderIntent& in, std::int64_t q, const Exposure& ex, const MarketView& m,
                             std::uint64_t now_ticks) const noexcept {
+    if (limits_.restricted_count != 0 && m.symbol != 0 && limits_.is_restricted(m.symbol)) return RejectReason::kRestricted;
     if (limits_.refuse_halted_symbols && (m.state == 'H' || m.state == 'P')) return RejectReason::kSymbolHalted;
     if (max_age_ticks_ != 0 && (m.updated_tsc == 0 || (now_ticks > m.updated_tsc && now_ticks - m.updated_tsc > max_age_ticks_)))
       return RejectReason::kStaleReference;
@@ -415,6 +431,10 @@ class RiskGate {
     if (limits_.max_net_position > 0 &&
         (buy ? totals_->net_long + q > limits_.max_net_position : totals_->net_short - q < -limits_.max_net_position))
       return RejectReason::kNetPosition;
+    if (buy && limits_.max_buying_power > 0 &&
+        totals_->buying_power - ex.buy_notional + ((ex.position > 0 ? ex.position : 0) + ex.open_buy + q) * in.price >
+            limits_.max_buying_power)
+      return RejectReason::kBuyingPower;
     if (limits_.max_gross_position == 0 && limits_.max_gross_notional == 0) return RejectReason::kNone;
     const std::int64_t after = buy ? gross_shares(ex.position, ex.open_buy + q, ex.open_sell)
                                    : gross_shares(ex.position, ex.open_buy, ex.open_sell + q);

@@ -566,12 +566,19 @@ class EgressStage {
     report(r);
   }
 
+  // The symbol's market view for the gate, with its symbol word when a restricted list is set.
+  risk::MarketView market(Locate l) const noexcept {
+    risk::MarketView m = refs_.view(l);
+    if (gate_.limits().restricted_count != 0) m.symbol = symbols_.symbol(l).key();
+    return m;
+  }
+
   void handle_new(const OrderIntent& in, std::uint64_t) noexcept {
     if (!ready()) {
       ++counters_.not_connected;
       return refuse(in, RejectReason::kNotConnected);
     }
-    const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), refs_.view(in.locate), oms_.open_orders(),
+    const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), market(in.locate), oms_.open_orders(),
                                              core::rdtsc());
     if (why != RejectReason::kNone) {
       ++counters_.risk_rejects;
@@ -632,7 +639,7 @@ class EgressStage {
     }
     OrderIntent check = in;
     check.side = o->side;
-    const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), refs_.view(o->locate), core::rdtsc());
+    const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), market(o->locate), core::rdtsc());
     if (why != RejectReason::kNone) {
       ++counters_.risk_rejects;
       return refuse(in, why);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "gateways/itch/messages.hpp"
 #include "pipeline/control/risk_block.hpp"
 
 namespace hft::risk {
@@ -104,6 +105,27 @@ TEST(RiskKeys, ConfigSectionFollowsTheTable) {
       ADD_FAILURE() << k.name << " accepted " << k.max * 10;
     } catch (const core::ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("risk." + std::string(k.name)), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RiskKeys, RestrictedSymbolsFromConfig) {
+  auto doc = core::ConfigDocument::parse("[risk]\nrestricted_symbols = [\"XYZ\", \"ABCDEFGH\"]\n", "t.toml");
+  RiskLimits l;
+  parse_risk_section(*doc->root().section("risk"), l);
+  ASSERT_EQ(l.restricted_count, 2u);
+  EXPECT_TRUE(l.is_restricted(itch::Symbol::from("XYZ").key()));
+  EXPECT_TRUE(l.is_restricted(itch::Symbol::from("ABCDEFGH").key()));
+  EXPECT_FALSE(l.is_restricted(itch::Symbol::from("XY").key()));
+  EXPECT_EQ(RiskLimits{}.restricted_count, 0u) << "empty by default";
+  for (const char* bad : {"[risk]\nrestricted_symbols = [\"TOOLONGNAME\"]\n", "[risk]\nrestricted_symbols = [\"\"]\n"}) {
+    auto d = core::ConfigDocument::parse(bad, "t.toml");
+    RiskLimits m;
+    try {
+      parse_risk_section(*d->root().section("risk"), m);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const core::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("risk.restricted_symbols"), std::string::npos) << e.what();
     }
   }
 }

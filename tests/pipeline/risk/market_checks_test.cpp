@@ -209,6 +209,51 @@ TEST(RiskMarketChecks, PriceCollarInTicks) {
   EXPECT_EQ(k.price_collar_ticks, 250);
 }
 
+TEST(RiskMarketChecks, RestrictedList) {
+  RiskLimits l = wide();
+  const std::uint64_t xyz = 0x2020202020'5A5958ull;  // "XYZ     " as a little-endian word
+  const std::uint64_t abc = 0x2020202020'434241ull;
+  l.restricted[0] = xyz;
+  l.restricted_count = 1;
+  RiskGate g(l, kTicksPerSecond);
+  MarketView m = market();
+  m.symbol = abc;
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 10), Exposure{}, m, 0, 1), RejectReason::kNone);
+  m.symbol = xyz;
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 10), Exposure{}, m, 0, 2), RejectReason::kRestricted);
+  EXPECT_EQ(g.check_new(order(Side::kSell, kAsk, 10), Exposure{}, m, 0, 3), RejectReason::kRestricted);
+  EXPECT_EQ(g.check_replace(order(Side::kSell, kAsk, 5), 10, Exposure{}, m, 4), RejectReason::kRestricted);
+  EXPECT_EQ(g.rejected(RejectReason::kRestricted), 3u);
+}
+
+TEST(RiskMarketChecks, BuyingPower) {
+  RiskLimits l = wide();
+  l.max_buying_power = 100 * kBid;  // 100 shares at $100.00
+  RiskGate g(l, kTicksPerSecond);
+  Totals t;
+  g.set_totals(&t);
+  const MarketView m = market();
+  // Another symbol holds 60 shares' worth; this one is flat.
+  t.buying_power = 60 * kBid;
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 40), Exposure{}, m, 0, 1), RejectReason::kNone);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 41), Exposure{}, m, 0, 2), RejectReason::kBuyingPower);
+  // This symbol long 20 with 10 working to buy (its share counted once, at the order's price).
+  Exposure ex;
+  ex.position = 20;
+  ex.open_buy = 10;
+  ex.buy_notional = 30 * kBid;
+  t.buying_power = 60 * kBid + ex.buy_notional;
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 10), ex, m, 0, 3), RejectReason::kNone);
+  EXPECT_EQ(g.check_new(order(Side::kBuy, kBid, 11), ex, m, 0, 4), RejectReason::kBuyingPower);
+  EXPECT_EQ(g.check_new(order(Side::kSell, kAsk, 500), ex, m, 0, 5), RejectReason::kNone) << "a sell uses none";
+  EXPECT_EQ(g.check_replace(order(Side::kBuy, kBid, 21), 10, ex, m, 6), RejectReason::kBuyingPower);
+  EXPECT_EQ(g.rejected(RejectReason::kBuyingPower), 3u);
+  RiskLimits k;
+  EXPECT_EQ(k.max_buying_power, 0) << "off by default";
+  EXPECT_TRUE(set_risk_key(k, "risk.max_buying_power_usd", "2500000").ok);
+  EXPECT_EQ(k.max_buying_power, 2'500'000 * 10'000ll);
+}
+
 TEST(RiskMarketChecks, TheFullCheckAllocatesNothing) {
   RiskLimits l = wide();
   l.price_collar_bps = 10;

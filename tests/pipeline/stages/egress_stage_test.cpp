@@ -422,6 +422,50 @@ TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
     return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X') > cancels;
   })) << "a cancel is never refused, whatever the message bucket says";
   EXPECT_EQ(this->gate_.rejected(RejectReason::kPriceCollar), 2u) << "bps and ticks";
+  // Restricted list: locate 3's symbol on it refuses; another symbol on it does not.
+  l.max_messages_per_second = 0;
+  l.restricted[0] = itch::Symbol::from("NOPE").key();
+  l.restricted_count = 1;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(sell(1'004'200, 10), RejectReason::kNone);
+  l.restricted[1] = this->symbols_.symbol(3).key();
+  ASSERT_NE(l.restricted[1], 0u) << "locate 3 has a symbol";
+  l.restricted_count = 2;
+  this->gate_.set_limits(l);
+  seen = orders_at_venue();
+  EXPECT_EQ(sell(1'004'300, 10), RejectReason::kRestricted);
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(this->gate_.rejected(RejectReason::kRestricted), 1u);
+  l.restricted_count = 0;
+  // Buying power: room for exactly 10 more shares to buy at $99.00 (resting, below the bid).
+  {
+    const risk::Exposure bx = this->oms_.exposure(3);
+    l.max_buying_power = this->oms_.totals().buying_power - bx.buy_notional +
+                         ((bx.position > 0 ? bx.position : 0) + bx.open_buy + 10) * 990'000;
+    this->gate_.set_limits(l);
+    const std::uint64_t my = ++id;
+    ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, Side::kBuy, 990'000, 10)));
+    std::optional<ExecReport> got;
+    ASSERT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    }));
+    EXPECT_NE(got->type, ReportType::kRejected) << static_cast<int>(got->reason);
+    seen = orders_at_venue();
+    const std::uint64_t my2 = ++id;
+    ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my2, Side::kBuy, 990'000, 1)));
+    std::optional<ExecReport> got2;
+    ASSERT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my2 && !got2) got2 = r;
+      return got2.has_value();
+    }));
+    EXPECT_EQ(got2->reason, RejectReason::kBuyingPower);
+    EXPECT_EQ(orders_at_venue(), seen);
+    l.max_buying_power = 0;
+    this->gate_.set_limits(l);
+  }
   for (const RejectReason r : {RejectReason::kFatFinger, RejectReason::kDuplicate,
                                RejectReason::kSymbolNotional, RejectReason::kSymbolHalted,
                                RejectReason::kStaleReference, RejectReason::kMessageRate})
