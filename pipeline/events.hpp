@@ -225,6 +225,7 @@ struct ExecReport {
   RejectReason reason;
   std::uint16_t venue_code;  // OUCH reject reason / cancel reason code
   std::uint8_t strategy;
+  char liquidity;  // fills: the venue's OUCH liquidity flag ('A' added, 'R' removed, ...; 0 unknown)
 };
 static_assert(sizeof(ExecReport) <= 56 && std::is_trivially_copyable_v<ExecReport>);
 

@@ -123,8 +123,10 @@ class Pipeline final : public PipelineBase {
             control_.get(), c.runtime.threads, runners_, c.order_entry, c.histogram_dir, c.risk, net_, parse_, book_,
             strategy_, egress_, *rx_, *md_, *book_events_, *intents_, *reports_, control_ring_, books_, oms_, gate_, refs_,
             symbols_, [this] { return dump_histograms(); }, hop_list().size()}) {
-    for (const auto& s : c.strategies)
+    for (const auto& s : c.strategies) {
       strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
+      strategy_.set_fees(s.fee_add_per_share, s.fee_remove_per_share);
+    }
     strategy_.set_feature_histogram(*h_features_);
     egress_.set_control_ring(&control_ring_);
     egress_.set_storm_inputs(&storm_inputs_);

@@ -141,6 +141,8 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
       s.fail("type", "expected one of " + strategy::registered_types() + ", got \"" + spec.type + "\"");
     spec.name = s.string("name", spec.type);
     if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
+    spec.fee_add_per_share = s.number("fee_add_per_share", 0, -1, 1);
+    spec.fee_remove_per_share = s.number("fee_remove_per_share", 0, -1, 1);
     spec.params = strategy::parse_params(spec.type, s);
     spec.symbols = strategy::traded_symbols(spec.params);
     const strategy::FeatureDeclaration fd = strategy::parse_features(s);

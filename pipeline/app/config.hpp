@@ -47,6 +47,8 @@ struct StrategySpec {
   strategy::AnyParams params;
   features::FeatureMask features = 0;  // `features = [...]`: what ctx.features(locate) computes
   features::Params feature_params;      // `feature_params = ["name=value", ...]`
+  double fee_add_per_share = 0;         // dollars per share on fills adding liquidity (< 0: rebate)
+  double fee_remove_per_share = 0;      // dollars per share on every other fill
 };
 
 struct RingSizes {

@@ -295,7 +295,10 @@ class EgressStage {
   }
   void on_message(const ouch::OrderExecuted& m) noexcept {
     ExecReport r{};
-    if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) report(r);
+    if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) {
+      r.liquidity = m.liquidity_flag;
+      report(r);
+    }
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
     ack_ns_ = now_ns();

@@ -72,6 +72,11 @@ class StrategyStage {
   // stock directory as it arrives). `features`: the microstructure features it reads through
   // ctx.features(locate) (pipeline/features). The stage computes the union of what its strategies
   // declared, on their stocks only, and nothing when none declared any.
+  // Start-up only: fees of the most recently added strategy (Performance::set_fees).
+  void set_fees(double add_per_share, double remove_per_share) noexcept {
+    if (!strategies_.empty()) strategies_.back()->perf.set_fees(add_per_share, remove_per_share);
+  }
+
   void add(std::string name, AnyStrategy s, std::vector<std::string> symbols, features::FeatureMask features = 0,
            const features::Params& params = {}) {
     const auto index = static_cast<std::uint8_t>(strategies_.size());
@@ -490,7 +495,7 @@ class StrategyStage {
       const std::uint64_t sent = s.ctx.last_fill_sent_tsc();
       const bool first = s.ctx.last_fill_first() && sent != 0;
       s.perf.on_fill(r.locate, r.side, r.price, r.quantity, first,
-                     first ? static_cast<double>(clock_.to_ns(core::rdtsc() - sent)) : 0.0);
+                     first ? static_cast<double>(clock_.to_ns(core::rdtsc() - sent)) : 0.0, r.liquidity);
     } else if (r.type == ReportType::kCanceled) {
       s.perf.on_cancel();
     } else if (r.type == ReportType::kRejected) {

@@ -7,7 +7,10 @@
 //    one fill / orders; average time to the first fill of an order (send -> fill report, TSC);
 //  * round trips (flat -> flat, or a flip) and wins (a round trip closed with a positive P&L);
 //  * Sharpe of the per-minute changes of total P&L (mean / standard deviation, per minute, not
-//    annualized) and the maximum drawdown of total P&L (sampled on fills and every 100 ms).
+//    annualized) and the maximum drawdown of total P&L (sampled on fills and every 100 ms);
+//  * fees, when configured (set_fees: dollars per share, a negative fee is a rebate): a fill the
+//    venue flags as adding liquidity (OUCH liquidity flag 'A') pays `add`, any other fill
+//    `remove`. Realized P&L is net of fees (fees() is their sum).
 // Updates are O(1) per report and per sample; nothing allocates after init().
 #include <algorithm>
 #include <cmath>
@@ -27,13 +30,21 @@ class Performance {
     trip_pnl_.assign(locates, 0.0);
   }
 
+  void set_fees(double add_per_share, double remove_per_share) noexcept {
+    fee_add_ = add_per_share;
+    fee_remove_ = remove_per_share;
+  }
   void on_cancel() noexcept { ++cancels_; }
   void on_reject() noexcept { ++rejects_; }
   // A fill; `first_of_order` with its time since the order was sent.
   void on_fill(pipeline::Locate l, pipeline::Side side, pipeline::Price px, pipeline::Quantity q, bool first_of_order,
-               double ns_since_sent) noexcept {
+               double ns_since_sent, char liquidity = 0) noexcept {
     if (l >= shares_.size() || q == 0) return;
     ++fills_;
+    const double fee = static_cast<double>(q) * (liquidity == 'A' ? fee_add_ : fee_remove_);
+    fees_ += fee;
+    realized_ -= fee;
+    trip_pnl_[l] -= fee;  // a round trip's win is net of its fees
     volume_shares_ += q;
     volume_usd_ += static_cast<double>(px) * 1e-4 * q;
     if (first_of_order) {
@@ -92,7 +103,8 @@ class Performance {
     minute_start_ns_ = now_ns;
   }
 
-  [[nodiscard]] double realized() const noexcept { return realized_; }
+  [[nodiscard]] double realized() const noexcept { return realized_; }  // net of fees
+  [[nodiscard]] double fees() const noexcept { return fees_; }
   [[nodiscard]] std::uint64_t fills() const noexcept { return fills_; }
   [[nodiscard]] std::uint64_t cancels() const noexcept { return cancels_; }
   [[nodiscard]] std::uint64_t rejects() const noexcept { return rejects_; }
@@ -128,6 +140,7 @@ class Performance {
   std::vector<std::int64_t> shares_;
   std::vector<double> trip_pnl_;
   double realized_ = 0;
+  double fee_add_ = 0, fee_remove_ = 0, fees_ = 0;
   std::uint64_t fills_ = 0, cancels_ = 0, rejects_ = 0, filled_orders_ = 0;
   std::uint64_t volume_shares_ = 0;
   double volume_usd_ = 0, fill_time_sum_ns_ = 0;

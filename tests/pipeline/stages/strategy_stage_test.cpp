@@ -565,3 +565,38 @@ TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
 
 }  // namespace
 }  // namespace hft::pipeline
+
+namespace hft::pipeline {
+namespace {
+
+// Fees per share: a fill the venue flags as adding liquidity pays fee_add (here a rebate), any
+// other fill fee_remove; realized P&L and a round trip's win are net of them.
+TEST(StrategyPerformance, FeesAndRebatesPerShareAreInTheNetPnl) {
+  strategy::Performance p;
+  p.init(4);
+  p.set_fees(-0.002, 0.003);  // 0.2 cent rebate adding, 0.3 cent fee removing
+  p.on_fill(1, Side::kBuy, 100'0000, 100, true, 0, 'A');   // add 100 @ 100.00: +0.20 rebate
+  EXPECT_NEAR(p.fees(), -0.20, 1e-9);
+  EXPECT_NEAR(p.realized(), 0.20, 1e-9);
+  p.on_fill(1, Side::kSell, 100'0100, 100, true, 0, 'R');  // take 100 @ 100.01: +1.00 gross, -0.30
+  EXPECT_NEAR(p.fees(), 0.10, 1e-9);
+  EXPECT_NEAR(p.realized(), 1.00 - 0.10, 1e-9);
+  EXPECT_EQ(p.round_trips(), 1u);
+  EXPECT_EQ(p.wins(), 1u);
+  // A round trip whose gross profit the fees eat is not a win; an unknown flag pays the remove fee.
+  p.on_fill(2, Side::kBuy, 50'0000, 100, true, 0, 'R');
+  p.on_fill(2, Side::kSell, 50'0001, 100, true, 0, 0);  // +0.01 gross, -0.60 in fees
+  EXPECT_NEAR(p.fees(), 0.70, 1e-9);
+  EXPECT_NEAR(p.realized(), 1.01 - 0.70, 1e-9);
+  EXPECT_EQ(p.round_trips(), 2u);
+  EXPECT_EQ(p.wins(), 1u);
+  // Without fees configured, nothing is charged.
+  strategy::Performance q;
+  q.init(4);
+  q.on_fill(1, Side::kBuy, 100'0000, 100, true, 0, 'R');
+  EXPECT_EQ(q.fees(), 0.0);
+  EXPECT_EQ(q.realized(), 0.0);
+}
+
+}  // namespace
+}  // namespace hft::pipeline
