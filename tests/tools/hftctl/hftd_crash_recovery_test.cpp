@@ -32,6 +32,7 @@
 
 #include "pipeline/control/control_file.hpp"
 #include "tests/tools/hftctl/child.hpp"
+#include "tests/tools/hftctl/trading_run.hpp"
 
 namespace hft::hftctl_test {
 namespace {
@@ -97,64 +98,9 @@ class HftdCrashRecovery : public ::testing::Test {
     instance_ = "crash" + std::to_string(::getpid());
     const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
     for (const char* mode : {"adopt", "cancel"}) {
-      std::ofstream(dir_ / fmt::format("hftd-{}.toml", mode)) << fmt::format(R"(instance = "{instance}"
-[memory]
-size_mb = 32
-hugepages = "normal"
-[log]
-level = "info"
-[net]
-backend = "epoll"
-[feed]
-listen = "127.0.0.1:{feed}"
-rerequest = "127.0.0.1:{rerequest}"
-request_timeout_ms = 20
-[order_entry]
-venue = "127.0.0.1:{ouch}"
-user = "HFT01"
-password = "hft01pw"
-reconnect_ms = 50
-connect_timeout_ms = 200
-[book]
-orders = 65536
-levels = 16384
-max_locate = 64
-[risk]
-max_order_quantity = 1000
-max_notional_usd = 250000
-price_band_bps = 500
-max_position = 5000
-max_open_orders = 100
-max_orders_per_second = 2000
-order_burst = 200
-[[strategies]]
-type = "market_maker"
-symbols = ["AAA", "BBB", "CCC", "DDD"]
-quote_size = 100
-max_position = 2000
-[[threads]]
-name = "hft-pipeline"
-idle = "backoff"
-stages = ["net", "parse", "book", "strategy", "risk"]
-[stats]
-histogram_dir = "{hist}"
-shutdown_wait_ms = 3000
-[control]
-dir = "{shm}"
-publish_interval_ms = 5
-[journal]
-dir = "{journal}"
-segment_mb = 1
-sync = "none"
-[recovery]
-working_orders = "{mode}"
-)",
-                                                                              fmt::arg("instance", instance_), fmt::arg("feed", feed),
-                                                                              fmt::arg("rerequest", rerequest), fmt::arg("ouch", ouch),
-                                                                              fmt::arg("hist", (dir_ / "hist").string()),
-                                                                              fmt::arg("shm", (dir_ / "shm").string()),
-                                                                              fmt::arg("journal", (dir_ / "journal").string()),
-                                                                              fmt::arg("mode", mode));
+      std::ofstream(dir_ / fmt::format("hftd-{}.toml", mode))
+          << journaled_market_maker_config(instance_, feed, rerequest, ouch, dir_)
+          << fmt::format("[recovery]\nworking_orders = \"{}\"\n", mode);
     }
     executions_ = dir_ / "executions.jsonl";
     // Takers cross the spread often (a quarter of the flow's actions rather than NASDAQ's 3%) and

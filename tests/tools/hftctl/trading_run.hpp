@@ -44,21 +44,12 @@ inline VenueFills venue_executions(const fs::path& file, const std::string& user
   return v;
 }
 
-class TradingRun {
- public:
-  // Empty why() when both programs exist; the venue is started and listening on return.
-  explicit TradingRun(const std::string& tag) {
-    const auto venue = exchange_program();
-    if (!fs::exists(program("hftd")) || !venue) {
-      why_ = "needs hftd and hft-exchange built (or $HFT_EXCHANGE)";
-      return;
-    }
-    dir = fs::temp_directory_path() / (tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    for (const char* d : {"shm", "hist", "journal"}) fs::create_directories(dir / d);
-    instance = tag.substr(0, 8) + std::to_string(::getpid());
-    const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
-    std::ofstream(dir / "hftd.toml") << fmt::format(R"(instance = "{instance}"
+// hftd's configuration for these runs: the market maker on AAA-DDD over epoll, its control file,
+// histograms and write-ahead journal under `dir` (shm/, hist/, journal/). Tests append sections.
+inline std::string journaled_market_maker_config(const std::string& instance, std::uint16_t feed,
+                                                 std::uint16_t rerequest, std::uint16_t ouch,
+                                                 const fs::path& dir) {
+  return fmt::format(R"(instance = "{instance}"
 [memory]
 size_mb = 32
 hugepages = "normal"
@@ -108,11 +99,26 @@ dir = "{journal}"
 segment_mb = 1
 sync = "none"
 )",
-                                                    fmt::arg("instance", instance), fmt::arg("feed", feed),
-                                                    fmt::arg("rerequest", rerequest), fmt::arg("ouch", ouch),
-                                                    fmt::arg("hist", (dir / "hist").string()),
-                                                    fmt::arg("shm", (dir / "shm").string()),
-                                                    fmt::arg("journal", (dir / "journal").string()));
+                     fmt::arg("instance", instance), fmt::arg("feed", feed), fmt::arg("rerequest", rerequest),
+                     fmt::arg("ouch", ouch), fmt::arg("hist", (dir / "hist").string()),
+                     fmt::arg("shm", (dir / "shm").string()), fmt::arg("journal", (dir / "journal").string()));
+}
+
+class TradingRun {
+ public:
+  // Empty why() when both programs exist; the venue is started and listening on return.
+  explicit TradingRun(const std::string& tag) {
+    const auto venue = exchange_program();
+    if (!fs::exists(program("hftd")) || !venue) {
+      why_ = "needs hftd and hft-exchange built (or $HFT_EXCHANGE)";
+      return;
+    }
+    dir = fs::temp_directory_path() / (tag + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    for (const char* d : {"shm", "hist", "journal"}) fs::create_directories(dir / d);
+    instance = tag.substr(0, 8) + std::to_string(::getpid());
+    const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
+    std::ofstream(dir / "hftd.toml") << journaled_market_maker_config(instance, feed, rerequest, ouch, dir);
     executions = dir / "executions.jsonl";
     std::ofstream(dir / "venue.toml") << "[background]\nexecute = 300\nlevels = 4\n";
     venue_ = std::make_unique<Child>(
