@@ -286,6 +286,8 @@ class RiskGate {
   // Cancels are never refused by limits: they only reduce risk. Each cancel message toward the
   // venue draws on the message bucket (it may go into debt, down to minus its depth), so that a
   // flood of cancels holds back the new orders and replaces that follow.
+  // Whether cancels count toward a message rate (callers skip the clock read when they do not).
+  bool counts_messages() const noexcept { return msg_rate_ != 0; }
   void note_cancel(std::uint64_t now_ticks) noexcept {
     if (msg_rate_ == 0) return;
     refill_messages(now_ticks);

@@ -619,7 +619,7 @@ class EgressStage {
       return refuse(in, RejectReason::kBacklog);
     }
     oms_.begin_cancel(*o, in.origin_tsc);
-    gate_.note_cancel(core::rdtsc());  // never refused; counts toward the message rate
+    if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());  // never refused; counts toward the message rate
     ++counters_.sent_cancel;
     record_hops(in);
   }
@@ -844,7 +844,7 @@ class EgressStage {
       const journal::IntentPayload p = cancel_payload(o);
       if (send_cancel(o, &p)) {
         oms_.begin_cancel(o, 0);
-        gate_.note_cancel(core::rdtsc());
+        if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
         ++counter;
       } else {
         complete = false;
@@ -939,7 +939,7 @@ class EgressStage {
         const journal::IntentPayload p = cancel_payload(o);
         if (send_cancel(o, &p)) {
           oms_.begin_cancel(o, 0);
-          gate_.note_cancel(core::rdtsc());
+          if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
           ++counters_.storm_cancels;
         }
       });
