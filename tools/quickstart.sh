@@ -16,12 +16,28 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 step() { printf '\n==> %s\n' "$*"; }
 
-step "set-up (Debian packages)"
-bash tools/setup.sh
+step "set-up (Debian packages: the build's now, the rest in the background during the release build)"
+bash tools/setup.sh build
+mkdir -p build
+bash tools/setup.sh all >build/setup.log 2>&1 &
+setup_pid=$!
+# Never leave apt half-done: a failed build still waits for the background set-up.
+trap '[ -n "${setup_pid:-}" ] && wait "$setup_pid" 2>/dev/null || true' EXIT
+finish_setup() {
+  step "set-up (the rest of the Debian packages)"
+  if ! wait "$setup_pid"; then
+    cat build/setup.log >&2
+    echo "tools/setup.sh failed (log above, build/setup.log)" >&2
+    exit 1
+  fi
+  setup_pid=""
+  tail -n 1 build/setup.log
+}
 
 step "release build"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
+finish_setup
 
 if [ "$mode" = demo ]; then
   step "loopback trading demo: hft-exchange + hftd"

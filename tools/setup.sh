@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Installs every Debian package the project needs to build, test, run the demo and profile.
+# Installs every Debian package the project needs to build, test, run the demo and profile
+# (`tools/setup.sh build`: only those the build needs).
 # Idempotent: when every package is present it changes nothing and makes no network call.
 # Works as root on a fresh Debian 12 (bookworm); as another user it uses sudo when present.
 set -euo pipefail
 
-packages=(
-  # build
-  cmake ninja-build pkg-config g++ clang-14 libclang-rt-14-dev
-  # core set
-  liburing-dev libnuma-dev libhwloc-dev hwloc numactl libboost-dev libfmt-dev
+# What configuring and building the release and asan presets needs (`tools/setup.sh build`): CI
+# installs these first and the rest while the first build runs (tools/quickstart.sh).
+build_packages=(
+  cmake ninja-build pkg-config g++
+  # the linker (cmake/HftOptions.cmake: mold, else lld, else GNU ld)
+  mold
+  liburing-dev libnuma-dev libhwloc-dev libboost-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # configuration, logging, CLI, capture, service integration
   libtomlplusplus-dev libcli11-dev libspdlog-dev libpcap-dev libsystemd-dev nlohmann-json3-dev
+  libsqlite3-dev
+)
+
+packages=(
+  "${build_packages[@]}"
+  # the fuzz preset
+  clang-14 libclang-rt-14-dev
+  # core set
+  hwloc numactl
   # protocol checks, latency floor, profiling, plotting, metrics checks
   tshark sockperf valgrind linux-perf gnuplot-nox prometheus iproute2 procps
   # the fault test of tests/tools/netem_test.sh where the kernel has no sch_netem (nft on the veth)
@@ -23,8 +34,13 @@ packages=(
   jq
   # data and access (docs/data.md): SQLite and ClickHouse back ends of hft-journal load, the
   # dashboard's headless-browser test
-  libsqlite3-dev sqlite3 clickhouse-server chromium
+  sqlite3 clickhouse-server chromium
 )
+case "${1:-all}" in
+  build) packages=("${build_packages[@]}") ;;
+  all) ;;
+  *) echo "usage: tools/setup.sh [build|all]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -17,7 +17,7 @@ using test::Bytes;
 using test::decode;
 using test::message_bytes;
 
-const SessionId kSession = SessionId::from("RETRANS001");
+const SessionId kRetransSession = SessionId::from("RETRANS001");
 
 // 100 messages of 50 bytes (52-byte blocks): 27 fit a 1,472-byte packet (20 + 27 x 52 = 1,424).
 constexpr std::size_t kLen = 50;
@@ -40,7 +40,7 @@ void fill(RetransmitStore& store, std::uint64_t from, std::uint64_t to, std::siz
 
 RerequestConfig server_config() {
   RerequestConfig c;
-  c.session = kSession;
+  c.session = kRetransSession;
   return c;
 }
 
@@ -53,7 +53,7 @@ Bytes request_bytes(const SessionId& session, std::uint64_t seq, std::uint16_t c
 // The reply answers [seq, seq + n) with the stored bytes.
 void expect_messages(const test::Decoded& d, std::uint64_t seq, std::size_t n, std::size_t len = kLen) {
   ASSERT_TRUE(d.ok);
-  EXPECT_EQ(d.header.session, kSession);
+  EXPECT_EQ(d.header.session, kRetransSession);
   EXPECT_EQ(d.header.sequence, seq);
   ASSERT_EQ(d.messages.size(), n);
   for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(d.messages[i], message_bytes(seq + i, len)) << "message " << seq + i;
@@ -63,7 +63,7 @@ class MoldRequestHandler : public ::testing::Test {
  protected:
   MoldRequestHandler() : store_(store_config()), handler_(server_config(), store_) { fill(store_, 1, kPublished); }
 
-  RequestHandler::Reply ask(std::uint64_t seq, std::uint16_t count, const SessionId& session = kSession) {
+  RequestHandler::Reply ask(std::uint64_t seq, std::uint16_t count, const SessionId& session = kRetransSession) {
     const Bytes req = request_bytes(session, seq, count);
     return handler_.handle(req.data(), req.size(), out_.data());
   }
@@ -121,7 +121,7 @@ TEST(MoldRequestHandlerLimits, CapsMessagesPerRequest) {
   c.max_messages_per_request = 4;
   RequestHandler h(c, store);
   std::array<std::uint8_t, kMaxPayload> out{};
-  const Bytes req = request_bytes(kSession, 20, 10);
+  const Bytes req = request_bytes(kRetransSession, 20, 10);
   const auto r = h.handle(req.data(), req.size(), out.data());
   ASSERT_EQ(r.outcome, RequestOutcome::kAnswered);
   expect_messages(decode({out.data(), r.length}), 20, 4);
@@ -136,7 +136,7 @@ TEST(MoldRequestHandlerLimits, ReplyBudgetIsConfigurable) {
   c.max_payload = 20 + 3 * 52;  // exactly three messages
   RequestHandler h(c, store);
   std::array<std::uint8_t, kMaxPayload> out{};
-  const Bytes req = request_bytes(kSession, 1, 50);
+  const Bytes req = request_bytes(kRetransSession, 1, 50);
   const auto r = h.handle(req.data(), req.size(), out.data());
   EXPECT_EQ(r.length, c.max_payload);
   expect_messages(decode({out.data(), r.length}), 1, 3);
@@ -149,7 +149,7 @@ TEST(MoldRequestHandlerLimits, MessageLargerThanTheReplyBudgetIsCountedNotSent) 
   c.max_payload = 100;  // a misconfiguration: smaller than the feed's packets
   RequestHandler h(c, store);
   std::array<std::uint8_t, kMaxPayload> out{};
-  const Bytes req = request_bytes(kSession, 2, 1);
+  const Bytes req = request_bytes(kRetransSession, 2, 1);
   const auto r = h.handle(req.data(), req.size(), out.data());
   EXPECT_EQ(r.outcome, RequestOutcome::kTooLarge);
   EXPECT_EQ(r.length, 0u);
@@ -163,7 +163,7 @@ TEST_F(MoldRequestHandler, BeyondThePublishedRangeGetsTheNextSequence) {
   auto d = reply(r);
   EXPECT_EQ(d.header.kind(), PacketKind::kHeartbeat);
   EXPECT_EQ(d.header.sequence, 101u);
-  EXPECT_EQ(d.header.session, kSession);
+  EXPECT_EQ(d.header.session, kRetransSession);
   r = ask(~std::uint64_t{0}, 1);
   EXPECT_EQ(r.outcome, RequestOutcome::kBeyondRange);
 
@@ -193,16 +193,16 @@ TEST_F(MoldRequestHandler, IgnoresOtherSessionsEmptyAndEvictedRequests) {
   RetransmitStore small(store_config(50));
   fill(small, 1, kPublished);
   RequestHandler h(server_config(), small);
-  const Bytes evicted = request_bytes(kSession, 50, 10);
+  const Bytes evicted = request_bytes(kRetransSession, 50, 10);
   EXPECT_EQ(h.handle(evicted.data(), evicted.size(), out_.data()).outcome, RequestOutcome::kUnavailable);
-  const Bytes held = request_bytes(kSession, 51, 10);
+  const Bytes held = request_bytes(kRetransSession, 51, 10);
   const auto r = h.handle(held.data(), held.size(), out_.data());
   expect_messages(decode({out_.data(), r.length}), 51, 10);
   EXPECT_EQ(h.stats().unavailable, 1u);
 }
 
 TEST_F(MoldRequestHandler, IgnoresMalformedDatagrams) {
-  const Bytes good = request_bytes(kSession, 1, 1);
+  const Bytes good = request_bytes(kRetransSession, 1, 1);
   for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{19}, std::size_t{21}, std::size_t{64}}) {
     Bytes b = good;
     b.resize(len, 0);
@@ -217,7 +217,7 @@ TEST_F(MoldRequestHandler, IgnoresMalformedDatagrams) {
 
 TEST_F(MoldRequestHandler, HandlingAllocatesNothing) {
   ASSERT_TRUE(testing::counting_active());
-  const Bytes reqs[] = {request_bytes(kSession, 1, 100), request_bytes(kSession, 50, 3), request_bytes(kSession, 200, 1),
+  const Bytes reqs[] = {request_bytes(kRetransSession, 1, 100), request_bytes(kRetransSession, 50, 3), request_bytes(kRetransSession, 200, 1),
                         request_bytes(SessionId::from("X"), 1, 1), Bytes(7, 1)};
   testing::AllocationScope scope;
   std::size_t bytes = 0;
@@ -278,7 +278,7 @@ TEST_F(MoldRerequestServerUdp, AnswersEachRequestWithTheRequestedBytes) {
   RerequestServer server(server_config(), store_, net::parse_endpoint("127.0.0.1:0"));
   const net::Endpoint where = server.local_endpoint();
   Client client;
-  client.send(where, request_bytes(kSession, 42, 3));
+  client.send(where, request_bytes(kRetransSession, 42, 3));
   auto reply = client.receive(server);
   ASSERT_TRUE(reply.has_value());
   expect_messages(decode(*reply), 42, 3);
@@ -286,7 +286,7 @@ TEST_F(MoldRerequestServerUdp, AnswersEachRequestWithTheRequestedBytes) {
   // A whole-range request comes back in MTU-sized parts; the client re-requests the rest.
   std::uint64_t next = 1;
   while (next <= kPublished) {
-    client.send(where, request_bytes(kSession, next, static_cast<std::uint16_t>(kPublished - next + 1)));
+    client.send(where, request_bytes(kRetransSession, next, static_cast<std::uint16_t>(kPublished - next + 1)));
     reply = client.receive(server);
     ASSERT_TRUE(reply.has_value());
     ASSERT_LE(reply->size(), kMaxPayload);
@@ -309,8 +309,8 @@ TEST_F(MoldRerequestServerUdp, CountsAndIgnoresBadRequests) {
   client.send(where, Bytes(19, 'x'));                                 // short
   client.send(where, Bytes(1400, 'x'));                               // long (truncated on read)
   client.send(where, request_bytes(SessionId::from("OTHERSESS1"), 5, 1));  // wrong session
-  client.send(where, request_bytes(kSession, 5, 0));                  // empty request
-  client.send(where, request_bytes(kSession, 7, 2));
+  client.send(where, request_bytes(kRetransSession, 5, 0));                  // empty request
+  client.send(where, request_bytes(kRetransSession, 7, 2));
   const auto reply = client.receive(server);
   ASSERT_TRUE(reply.has_value());
   expect_messages(decode(*reply), 7, 2);
@@ -320,7 +320,7 @@ TEST_F(MoldRerequestServerUdp, CountsAndIgnoresBadRequests) {
   EXPECT_EQ(server.stats().answered, 1u);
 
   // Beyond the range: a heartbeat telling where the feed is.
-  client.send(where, request_bytes(kSession, 1000, 5));
+  client.send(where, request_bytes(kRetransSession, 1000, 5));
   const auto hb = client.receive(server);
   ASSERT_TRUE(hb.has_value());
   const auto d = decode(*hb);
@@ -334,8 +334,8 @@ TEST_F(MoldRerequestServerUdp, RepliesGoBackToEachRequester) {
   const net::Endpoint where = server.local_endpoint();
   Client a;
   Client b;
-  a.send(where, request_bytes(kSession, 3, 1));
-  b.send(where, request_bytes(kSession, 60, 2));
+  a.send(where, request_bytes(kRetransSession, 3, 1));
+  b.send(where, request_bytes(kRetransSession, 60, 2));
   const auto ra = a.receive(server);
   const auto rb = b.receive(server);
   ASSERT_TRUE(ra.has_value());
@@ -350,7 +350,7 @@ TEST_F(MoldRerequestServerUdp, ReadsABoundedBatchPerPoll) {
   RerequestServer server(c, store_, net::parse_endpoint("127.0.0.1:0"));
   const net::Endpoint where = server.local_endpoint();
   Client client;
-  for (std::uint64_t i = 1; i <= 10; ++i) client.send(where, request_bytes(kSession, i, 1));
+  for (std::uint64_t i = 1; i <= 10; ++i) client.send(where, request_bytes(kRetransSession, i, 1));
   // Loopback delivers synchronously: all ten are queued once sendto returns.
   EXPECT_EQ(server.poll(), 4);
   EXPECT_EQ(server.poll(), 4);
@@ -369,7 +369,7 @@ TEST_F(MoldRerequestServerUdp, PollAllocatesNothing) {
   RerequestServer server(server_config(), store_, net::parse_endpoint("127.0.0.1:0"));
   const net::Endpoint where = server.local_endpoint();
   Client client;
-  const Bytes req = request_bytes(kSession, 10, 20);
+  const Bytes req = request_bytes(kRetransSession, 10, 20);
   std::uint8_t buf[2048];
   int replies = 0;
   testing::AllocationScope scope;

@@ -157,7 +157,7 @@ TEST(SoupFramer, NoAllocationWhileFraming) {
   Framer f(Direction::kServerToClient, 1024);
   const auto bytes = stream_of(kServerPackets);
   std::size_t packets = 0;
-  testing::AllocationScope scope;
+  ::hft::testing::AllocationScope scope;
   for (int round = 0; round < 100; ++round) {
     for (std::size_t off = 0; off < bytes.size(); off += 7) {
       const std::size_t n = std::min<std::size_t>(7, bytes.size() - off);

@@ -75,7 +75,7 @@ TEST(SoupStore, ByteRingWrapsAndEvictsAgainstAModel) {
 
 TEST(SoupStore, ReserveCommitInPlaceAndNoAllocation) {
   SequencedStore s(1024, 1 << 16, 256);
-  testing::AllocationScope scope;
+  ::hft::testing::AllocationScope scope;
   for (int i = 0; i < 10000; ++i) {
     std::uint8_t* p = s.reserve(256);
     ASSERT_NE(p, nullptr);

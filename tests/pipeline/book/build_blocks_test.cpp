@@ -13,7 +13,7 @@
 namespace hft::book {
 namespace {
 
-struct RecordingSink {
+struct BlockRecordingSink {
   std::vector<TopOfBook> tops;
   void on_top_of_book(const TopOfBook& e) { tops.push_back(e); }
 };
@@ -37,8 +37,8 @@ BookConfig config(std::uint32_t orders) {
 void expect_equivalent(const std::vector<std::uint8_t>& data, std::uint32_t orders, bool stop_at_empty = false) {
   BookSet a(config(orders));
   BookSet b(config(orders));
-  RecordingSink sa;
-  RecordingSink sb;
+  BlockRecordingSink sa;
+  BlockRecordingSink sb;
   ItchBookHandler ha(a, sa);
   ItchBookHandler hb(b, sb);
   itch::DecodeStats da;
