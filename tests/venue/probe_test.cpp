@@ -19,13 +19,13 @@ namespace {
 
 class ProbeTest : public VenueFixture {};
 
-std::string temp_path(const std::string& name) {
+std::string probe_temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("hft_venue_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
 TEST_F(ProbeTest, UnansweredProbesAlternateSidesAndAreRemovedAfterTheTimeout) {
   Venue& v = make([](VenueConfig& c) {
-    c.probe.histogram = temp_path("unanswered.hgrm");
+    c.probe.histogram = probe_temp_path("unanswered.hgrm");
     c.probe.interval_ns = 2'000'000;
     c.probe.timeout_ns = 10'000'000;
   });
@@ -52,7 +52,7 @@ TEST(LatencyProbe, AnsweringClientFillsTheHistogramAndTheHgrmParses) {
   const auto probe_locate = static_cast<std::uint16_t>(c.symbols.size() + 1);
   ProbeAnswerer answerer(probe_locate);
   c.feed = net::parse_endpoint("127.0.0.1:" + std::to_string(answerer.port()));
-  c.probe.histogram = temp_path("answered.hgrm");
+  c.probe.histogram = probe_temp_path("answered.hgrm");
   c.probe.interval_ns = 1'000'000;
   c.probe.timeout_ns = 100'000'000;
   c.background.rate = 5000;  // ordinary packets between the probes

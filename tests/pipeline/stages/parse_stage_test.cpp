@@ -18,7 +18,7 @@ RxMessage rx(const std::uint8_t* msg, std::size_t len, std::uint64_t tsc) {
   return m;
 }
 
-struct Rig {
+struct ParseRig {
   core::SpscRing<RxMessage> in{64};
   core::SpscRing<MdEvent> out{64};
   core::Histogram hop{1, 1'000'000'000, 3};
@@ -26,7 +26,7 @@ struct Rig {
 };
 
 TEST(ParseStage, NormalizesOrderFlowMessages) {
-  Rig r;
+  ParseRig r;
   std::uint8_t b[64];
   const itch::MessageHeader h{7, 1, 34'200'000'000'123ull};
   const auto sym = itch::Symbol::from("AAPL");
@@ -71,7 +71,7 @@ TEST(ParseStage, NormalizesOrderFlowMessages) {
 }
 
 TEST(ParseStage, BadBytesAreCountedAndNotForwarded) {
-  Rig r;
+  ParseRig r;
   const std::uint8_t junk[3] = {'A', 1, 2};
   const std::uint8_t unknown[5] = {'z', 0, 0, 0, 0};
   ASSERT_TRUE(r.in.try_push(rx(junk, sizeof junk, 1)));
@@ -105,7 +105,7 @@ TEST(ParseStage, FullOutputRingHoldsInputBack) {
 }
 
 TEST(ParseStage, AllocatesNothing) {
-  Rig r;
+  ParseRig r;
   std::uint8_t b[64];
   const auto len = itch::encode::add_order(b, itch::MessageHeader{1, 0, 1}, 1, 'S', 1, itch::Symbol::from("X"), 1);
   const hft::testing::AllocationScope scope;

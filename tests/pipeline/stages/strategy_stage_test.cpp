@@ -17,7 +17,7 @@
 namespace hft::pipeline {
 namespace {
 
-struct Rig {
+struct StrategyRig {
   core::SpscRing<BookEvent> books{256};
   core::SpscRing<ExecReport> reports{256};
   core::SpscRing<OrderIntent> intents{256};
@@ -26,7 +26,7 @@ struct Rig {
   core::Histogram hop{1, 10'000'000'000ull, 3};
   StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
 
-  Rig() {
+  StrategyRig() {
     symbols.set(5, itch::Symbol::from("AAPL").key());
     symbols.set(9, itch::Symbol::from("ZPROBE").key());
     strategy::MarketMakerParams mm;
@@ -55,21 +55,21 @@ struct Rig {
 };
 
 TEST(StrategyStage, ResolvesSymbolsAndSubscribesTheBookStage) {
-  Rig r;
+  StrategyRig r;
   EXPECT_TRUE(r.subs.test(5));
   EXPECT_TRUE(r.subs.test(9));
   EXPECT_FALSE(r.subs.test(6));
 }
 
 TEST(StrategyStage, BookEventsReachOnlyTheirSubscribers) {
-  Rig r;
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  StrategyRig r;
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   auto v = r.drain();
   ASSERT_EQ(v.size(), 2u) << "the market maker quotes both sides";
   EXPECT_EQ(v[0].strategy, 0);
   EXPECT_EQ(r.hop.total_count(), 1u) << "book -> decision recorded";
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   v = r.drain();
   ASSERT_EQ(v.size(), 1u) << "the probe answers";
@@ -78,8 +78,8 @@ TEST(StrategyStage, BookEventsReachOnlyTheirSubscribers) {
 }
 
 TEST(StrategyStage, ReportsGoToTheOwnerAndStaleFeedPullsQuotes) {
-  Rig r;
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  StrategyRig r;
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   const auto quotes = r.drain();
   ASSERT_EQ(quotes.size(), 2u);
@@ -106,13 +106,13 @@ TEST(StrategyStage, ReportsGoToTheOwnerAndStaleFeedPullsQuotes) {
   EXPECT_EQ(cancels[0].type, IntentType::kCancel);
   EXPECT_TRUE(r.stage.book(5).stale);
   // While stale, a new depth event does not make the market maker quote.
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'800, 1'000'200)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'800, 1'000'200)));
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty());
 }
 
 TEST(StrategyStage, TradingStatesReachTheBookViewAndTheSubscribersCallback) {
-  Rig r;
+  StrategyRig r;
   auto state = [](Locate l, char c) {
     BookEvent e{};
     e.type = BookEventType::kTradingState;
@@ -120,7 +120,7 @@ TEST(StrategyStage, TradingStatesReachTheBookViewAndTheSubscribersCallback) {
     e.set_trading_state(c);
     return e;
   };
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   const auto quotes = r.drain();
   ASSERT_EQ(quotes.size(), 2u);
@@ -152,9 +152,9 @@ TEST(StrategyStage, TradingStatesReachTheBookViewAndTheSubscribersCallback) {
 }
 
 TEST(StrategyStage, HaltStopsNewOrders) {
-  Rig r;
+  StrategyRig r;
   r.stage.set_halted(true);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty());
   EXPECT_GE(r.stage.context(1).refusals().halted, 1u);
@@ -165,16 +165,16 @@ TEST(StrategyStage, HaltStopsNewOrders) {
 // this, a market maker sent one intent per book update for the whole outage (28,046 refusals
 // journaled in one soak minute).
 TEST(StrategyStage, NoNewOrdersWhileTheOrderEntrySessionIsDown) {
-  Rig r;
+  StrategyRig r;
   std::atomic<bool> ready{false};
   r.stage.set_order_entry_ready(&ready);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty()) << "an order was sent while the session is down";
   EXPECT_GE(r.stage.context(1).refusals().not_connected, 1u);
   ready = true;
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 0, 0)));  // the probe is gone; the next one appears
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 0, 0)));  // the probe is gone; the next one appears
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   r.stage.poll();
   EXPECT_FALSE(r.drain().empty()) << "the session is up again: the probe is answered";
@@ -182,7 +182,7 @@ TEST(StrategyStage, NoNewOrdersWhileTheOrderEntrySessionIsDown) {
 
 // More strategies on one stock than the old fixed list held (7): every one of them sees the book.
 TEST(StrategyStage, AnyNumberOfStrategiesShareASymbol) {
-  Rig r;
+  StrategyRig r;
   for (int i = 0; i < 10; ++i) r.stage.add("probe" + std::to_string(i), strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE"});
   r.stage.add("twice", strategy::ProbeStrategy(strategy::ProbeParams{}), {"ZPROBE", "ZPROBE"});
   // The next timer tick resolves the new strategies' symbols.
@@ -191,7 +191,7 @@ TEST(StrategyStage, AnyNumberOfStrategiesShareASymbol) {
     r.stage.poll();
   }
   ASSERT_GE(r.stage.counters().timers, 2u);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   const auto v = r.drain();
   ASSERT_EQ(v.size(), 12u) << "the first probe, ten more, and the one that lists the symbol twice answers once";
@@ -202,7 +202,7 @@ TEST(StrategyStage, AnyNumberOfStrategiesShareASymbol) {
 // operator ledger. A strategy's fill is booked from the report even when its context no longer
 // tracks the order, so the strategy side sums to what the order manager booked.
 TEST(StrategyStage, EveryFillIsBookedOnTheStrategySide) {
-  Rig r;
+  StrategyRig r;
   ExecReport f{};
   f.type = ReportType::kFill;
   f.order_id = (std::uint64_t{kOperatorStrategy} << 56) | 1;
@@ -235,7 +235,7 @@ TEST(StrategyStage, EveryFillIsBookedOnTheStrategySide) {
 // market maker flattened at its position limit would keep believing it is there: after a resume
 // it would skew its quotes and never quote the side that grows the position again.
 TEST(StrategyStage, FlattenFillsReachTheStrategiesThatHeldThePosition) {
-  Rig r;
+  StrategyRig r;
   ExecReport g{};
   g.type = ReportType::kFill;
   g.order_id = 77;
@@ -261,20 +261,20 @@ TEST(StrategyStage, FlattenFillsReachTheStrategiesThatHeldThePosition) {
   EXPECT_EQ(r.stage.total_position(5).shares, -100) << "the strategy side still sums to the order manager's";
   EXPECT_EQ(r.stage.total_position(5).cash, -500 * 1'000'000 + 600 * 1'000'100);
   // Flat again, the market maker quotes both sides.
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   const auto v = r.drain();
   ASSERT_EQ(v.size(), 2u) << "bid and ask: the strategy knows it is no longer at its position limit";
 }
 
 TEST(StrategyStage, SteadyStateAllocatesNothing) {
-  Rig r;
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  StrategyRig r;
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   r.drain();
   const hft::testing::AllocationScope scope;
   for (int i = 0; i < 5000; ++i) {
-    ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900 - 100 * (i % 3), 1'000'100)));
+    ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900 - 100 * (i % 3), 1'000'100)));
     r.stage.poll();
     r.drain();
   }
@@ -495,7 +495,7 @@ TEST(StrategyStage, TheLibrarysStrategiesAllocateNothingInSteadyState) {
 
 // hftctl strategy pause|stop|start|set through the stage's command queue.
 TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
-  Rig r;
+  StrategyRig r;
   const auto command = [&](StrategyCommand::Op op, const char* name, const char* arg = "") {
     static std::uint32_t id = 100;
     StrategyCommand c{};
@@ -509,7 +509,7 @@ TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
     EXPECT_EQ(r.stage.applied(), c.id);
     return r.stage.result();
   };
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   auto quotes = r.drain();
   ASSERT_EQ(quotes.size(), 2u);
@@ -529,7 +529,7 @@ TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
   auto [ok, msg] = command(StrategyCommand::Op::kPause, "mm");
   EXPECT_TRUE(ok) << msg;
   EXPECT_EQ(r.stage.run_state(0), RunState::kPaused);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'000, 1'001'000)));  // would move both quotes
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'000, 1'001'000)));  // would move both quotes
   r.stage.poll();
   EXPECT_TRUE(r.drain().empty()) << "paused: no replaces";
   std::tie(ok, msg) = command(StrategyCommand::Op::kStop, "mm");
@@ -556,7 +556,7 @@ TEST(StrategyStage, OperatorCommandsPauseStopStartAndSetAStrategy) {
     ASSERT_TRUE(r.reports.try_push(a));
   }
   r.stage.poll();
-  ASSERT_TRUE(r.books.try_push(Rig::depth(5, 999'900, 1'000'100)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
   r.stage.poll();
   const auto v = r.drain();
   ASSERT_EQ(v.size(), 2u) << "running again: it quotes, at the new size";

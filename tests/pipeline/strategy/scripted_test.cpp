@@ -10,11 +10,11 @@ namespace {
 
 using pipeline::OrderIntent;
 
-struct Rig {
+struct ScriptedRig {
   core::SpscRing<OrderIntent> out{64};
   std::vector<BookView> books = std::vector<BookView>(16);
   Context ctx{0, "scripted", &out, &books};
-  Rig() {
+  ScriptedRig() {
     ctx.init_tables(16);
     name(5, "AAA");
     name(6, "BBB");
@@ -49,24 +49,24 @@ ScriptedOrder order(const char* symbol, std::uint32_t at_ms) {
 }
 
 TEST(ScriptedStrategy, AtMsCountsFromTheOrdersOwnSymbolGoingLive) {
-  Rig r;
+  ScriptedRig r;
   ScriptedParams p;
   p.orders = {order("AAA", 0), order("BBB", 100)};
   ScriptedStrategy s(p);
-  constexpr std::uint64_t kMs = 1'000'000;
+  constexpr std::uint64_t kMillis = 1'000'000;
 
   r.go_live(5);  // AAA live at t = 1 s; BBB not yet
-  s.on_timer(r.ctx, 1'000 * kMs);
+  s.on_timer(r.ctx, 1'000 * kMillis);
   auto v = r.drain();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].locate, 5);
 
   r.go_live(6);  // BBB live at t = 5 s: its order is due at 5.1 s, not at 1.1 s
-  s.on_timer(r.ctx, 5'000 * kMs);
+  s.on_timer(r.ctx, 5'000 * kMillis);
   EXPECT_TRUE(r.drain().empty()) << "BBB's at_ms = 100 counts from BBB going live";
-  s.on_timer(r.ctx, 5'099 * kMs);
+  s.on_timer(r.ctx, 5'099 * kMillis);
   EXPECT_TRUE(r.drain().empty());
-  s.on_timer(r.ctx, 5'100 * kMs);
+  s.on_timer(r.ctx, 5'100 * kMillis);
   v = r.drain();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].locate, 6);
@@ -81,7 +81,7 @@ namespace {
 // An order the context refuses locally (here: the order-entry session is not up yet) was never
 // sent: the next tick tries it again, so "send these orders now" means as soon as it can be sent.
 TEST(ScriptedStrategy, AnOrderRefusedLocallyIsTriedAgainOnTheNextTick) {
-  Rig r;
+  ScriptedRig r;
   ScriptedParams p;
   ScriptedOrder o = order("AAA", 0);
   o.repeat = 2;

@@ -11,7 +11,7 @@
 namespace hft::pipeline {
 namespace {
 
-struct Rig {
+struct SpreadRig {
   core::SpscRing<BookEvent> books{256};
   core::SpscRing<ExecReport> reports{256};
   core::SpscRing<OrderIntent> intents{256};
@@ -20,7 +20,7 @@ struct Rig {
   core::Histogram hop{1, 10'000'000'000ull, 3};
   StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
 
-  explicit Rig(strategy::SpreadCaptureParams p) {
+  explicit SpreadRig(strategy::SpreadCaptureParams p) {
     symbols.set(7, itch::Symbol::from("AAA").key());
     stage.add("sc", strategy::make_strategy(p), p.traded_symbols());  // as hftd builds it
     stage.poll();  // the first timer tick resolves AAA to locate 7
@@ -65,7 +65,7 @@ strategy::SpreadCaptureParams params() {
 }
 
 TEST(SpreadCapture, ImprovesAWideSpreadAndPullsWhenItNarrows) {
-  Rig r(params());
+  SpreadRig r(params());
   EXPECT_TRUE(r.book(1'000'000, 1'000'200).empty()) << "2 ticks wide: below min_spread_ticks";
   auto v = r.book(1'000'000, 1'000'500);  // 5 ticks wide
   ASSERT_EQ(v.size(), 2u);
@@ -99,7 +99,7 @@ TEST(SpreadCapture, ImprovesAWideSpreadAndPullsWhenItNarrows) {
 }
 
 TEST(SpreadCapture, StopsBuyingAtTheMaximumPosition) {
-  Rig r(params());
+  SpreadRig r(params());
   auto v = r.book(1'000'000, 1'000'500);
   ASSERT_EQ(v.size(), 2u);
   r.answer(v[0], ReportType::kAccepted, 100);
@@ -116,7 +116,7 @@ TEST(SpreadCapture, StopsBuyingAtTheMaximumPosition) {
 }
 
 TEST(SpreadCapture, PullsEverythingWhenTheFeedGoesStale) {
-  Rig r(params());
+  SpreadRig r(params());
   auto v = r.book(1'000'000, 1'000'500);
   ASSERT_EQ(v.size(), 2u);
   for (const auto& in : v) r.answer(in, ReportType::kAccepted, in.quantity);

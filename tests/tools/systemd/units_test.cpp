@@ -24,7 +24,7 @@ fs::path build_bin() { return hft::testing::program_path("hftd").parent_path(); 
 std::string slurp(const fs::path& p) { return hft::testing::read_file(p); }
 
 // Runs a shell command; returns its exit status and what it printed (stdout and stderr).
-int run(const std::string& cmd, std::string& out) {
+int run_command(const std::string& cmd, std::string& out) {
   out.clear();
   FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
   if (p == nullptr) return -1;
@@ -38,7 +38,7 @@ class SystemdUnits : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     std::string ignored;
-    if (run("command -v systemd-analyze", ignored) != 0)
+    if (run_command("command -v systemd-analyze", ignored) != 0)
       GTEST_SKIP() << "systemd-analyze is not installed (tools/setup.sh installs the systemd package)";
     dir_ = fs::temp_directory_path() / ("hft_units_" + std::to_string(::getpid()) + "_" + GetParam());
     fs::remove_all(dir_);
@@ -84,7 +84,7 @@ TEST_P(SystemdUnits, VerifyPassesAndTheRequiredDirectivesArePresent) {
   std::ofstream(dir_ / instance) << text;
 
   std::string out;
-  const int rc = run("SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no '" + (dir_ / instance).string() + "'", out);
+  const int rc = run_command("SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no '" + (dir_ / instance).string() + "'", out);
   // Anything it says about our unit is a problem (it also prints lines about the host's own units
   // when they are broken; those are not ours).
   std::string ours;
