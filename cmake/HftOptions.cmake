@@ -42,7 +42,8 @@ option(HFT_UNITY "Unity builds of the test binaries (batches of HFT_UNITY_BATCH 
 set(HFT_UNITY_BATCH 8 CACHE STRING "Sources per unity translation unit")
 
 # The linker: mold, else lld, where the compiler accepts it (the many test binaries link the
-# whole appliance each; GNU ld spends seconds on each). HFT_LINKER=default keeps the compiler's.
+# whole appliance each: GNU ld took twice mold's CPU and three times its wall time on one,
+# docs/build.md). HFT_LINKER=default keeps the compiler's.
 set(HFT_LINKER "auto" CACHE STRING "auto (mold, then lld), mold, lld or default")
 include(CheckLinkerFlag)
 if(HFT_LINKER STREQUAL "auto")
