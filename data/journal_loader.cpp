@@ -262,7 +262,7 @@ bool JournalLoader::strategy_note(std::uint64_t seq, std::int64_t ts, const std:
     double realized = 0, unrealized = 0, fees = 0;
     std::uint64_t fills = 0;
     std::int64_t position = 0;
-    if (!(in >> name >> state >> realized >> unrealized >> fees >> fills >> position)) return false;
+    if (!(in >> state >> realized >> unrealized >> fees >> fills >> position)) return false;
     add(TableId::kStrategies, seq, ts,
         {std::string(), std::int64_t{0}, std::move(name), std::move(state), std::string("snapshot"), money(realized),
          money(unrealized), money(fees), static_cast<std::int64_t>(fills), position});
