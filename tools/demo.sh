@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=build/release/bin
+bin=${DEMO_BIN:-build/release/bin}  # DEMO_BIN: another build's programs
 out=build/demo
 seconds=${DEMO_SECONDS:-20}
 # The venue keeps every Nth feed packet off the wire so that gap recovery shows (0: lossless).
@@ -88,7 +88,7 @@ grep -q "order entry ready" "$out/hftd.log" || { echo "demo: hftd did not log in
 instance=$(sed -n 's/^instance *= *"\(.*\)".*/\1/p' "$config" | head -1)
 if [ "$clients" = 1 ]; then
   for b in hftctl hft-journal; do [ -x "$bin/$b" ] || { echo "demo: $bin/$b is missing (DEMO_CLIENTS=1)" >&2; exit 1; }; done
-  (umask 077; head -c 24 /dev/urandom | base64 >"$out/token")
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n" >"$out/token")
   rm -f "$out"/follow.db*
   taskset -c 0 "$bin/hftctl" serve --instance "${instance:-demo}" --token-file "$out/token" --journal "$out/journal" \
     --listen 127.0.0.1:31095 >"$out/serve.log" 2>&1 & pids+=($!)

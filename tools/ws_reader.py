@@ -13,7 +13,6 @@ import signal
 import socket
 import struct
 import sys
-import urllib.parse
 
 stop = False
 
@@ -46,7 +45,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     sock = socket.create_connection((host, port), timeout=5)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws/hft?token={urllib.parse.quote(token)} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    sock.sendall((f"GET /ws/hft?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                   f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
     head = b""

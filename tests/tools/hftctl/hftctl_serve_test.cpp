@@ -441,12 +441,15 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
   r = request(s.port, "GET", "/api/v1/hft/strategies");
   ASSERT_EQ(r.status, 200) << r.body;
   std::set<std::string> names;
-  for (const auto& st : r.j["strategies"]) names.insert(st.value("name", ""));
+  if (r.j.contains("strategies"))
+    for (const auto& st : r.j["strategies"]) names.insert(st.value("name", ""));
   EXPECT_EQ(names, (std::set<std::string>{"market_maker", "manual", "exec"})) << r.body;
   const auto state_of = [&](const std::string& name) {
-    for (const auto& st : request(s.port, "GET", "/api/v1/hft/strategies").j["strategies"])
-      if (st.value("name", "") == name) return st;
-    return json();
+    const Reply rr = request(s.port, "GET", "/api/v1/hft/strategies");
+    if (rr.j.is_object() && rr.j.contains("strategies"))
+      for (const auto& st : rr.j["strategies"])
+        if (st.value("name", "") == name) return st;
+    return json::object();
   };
   r = request(s.port, "POST", "/api/v1/hft/strategies/market_maker/stop", auth);
   EXPECT_EQ(r.status, 200) << r.body;
@@ -462,8 +465,10 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
   double px = 0;
   ASSERT_TRUE(wait_until(
       [&] {
-        for (const auto& f : request(s.port, "GET", "/api/v1/hft/fills").j)
-          if (f.value("symbol", "") == "AAA" && f.contains("price")) px = f["price"].is_number() ? f["price"].get<double>() : 0;
+        const Reply rf = request(s.port, "GET", "/api/v1/hft/fills");
+        if (rf.j.is_array())
+          for (const auto& f : rf.j)
+            if (f.is_object() && f.value("symbol", "") == "AAA" && f.contains("price") && f["price"].is_number()) px = f["price"].get<double>();
         return px > 0;
       },
       std::chrono::seconds(20)))
@@ -491,11 +496,13 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
   ASSERT_EQ(r.status, 201) << r.body << live.logs();
   const int algo_id = r.j.value("id", 0);
   EXPECT_GT(algo_id, 0) << r.body;
-  json algo;
+  json algo = json::object();
   EXPECT_TRUE(wait_until(
       [&] {
-        for (const auto& a : request(s.port, "GET", "/api/v1/hft/algos").j["algos"])
-          if (a.value("id", 0) == algo_id) algo = a;
+        const Reply ra = request(s.port, "GET", "/api/v1/hft/algos");
+        if (ra.j.is_object() && ra.j.contains("algos"))
+          for (const auto& a : ra.j["algos"])
+            if (a.value("id", 0) == algo_id) algo = a;
         return algo.value("state", "") == "done" || algo.value("state", "") == "expired";
       },
       std::chrono::seconds(20)))
@@ -562,10 +569,16 @@ TEST_F(HftctlServe, LiveDaemonDashboardHaltsInChromium) {
   EXPECT_NE(c.out.find("stop-market_maker:200"), std::string::npos) << "the page did not record the stop answer" << page;
   EXPECT_NE(c.out.find(R"(id="strategy-market_maker" data-state="stopped")"), std::string::npos)
       << "the strategies table does not show the market maker stopped" << page;
-  bool stopped = false;
-  for (const auto& st : request(s.port, "GET", "/api/v1/hft/strategies").j["strategies"])
-    stopped |= st.value("name", "") == "market_maker" && st.value("state", "") == "stopped";
-  EXPECT_TRUE(stopped) << request(s.port, "GET", "/api/v1/hft/strategies").body;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        bool stopped = false;
+        const Reply st = request(s.port, "GET", "/api/v1/hft/strategies");
+        if (st.j.is_object() && st.j.contains("strategies"))
+          for (const auto& x : st.j["strategies"]) stopped |= x.value("name", "") == "market_maker" && x.value("state", "") == "stopped";
+        return stopped;
+      },
+      std::chrono::seconds(10)))
+      << request(s.port, "GET", "/api/v1/hft/strategies").body;
   EXPECT_NE(c.out.find("<td>"), std::string::npos) << "no table rows on the page" << page;
   if (keep) {
     EXPECT_TRUE(fs::exists(shot)) << c.err;
