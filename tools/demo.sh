@@ -91,7 +91,7 @@ if [ "$clients" = 1 ]; then
   (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n" >"$out/token")
   rm -f "$out"/follow.db*
   taskset -c 0 "$bin/hftctl" serve --instance "${instance:-demo}" --token-file "$out/token" --journal "$out/journal" \
-    --listen 127.0.0.1:31095 >"$out/serve.log" 2>&1 & pids+=($!)
+    --listen 127.0.0.1:31095 >"$out/serve.log" 2>&1 & server=$!; pids+=($server)
   taskset -c 0 "$bin/hft-journal" follow --dir "$out/journal" --instance "${instance:-demo}" --sqlite "$out/follow.db" \
     >"$out/follow.log" 2>&1 & follower=$!; pids+=($follower)
   for _ in $(seq 100); do ss -Hltn "sport = :31095" 2>/dev/null | grep -q . && break; sleep 0.1; done
@@ -118,8 +118,8 @@ fi
 kill -TERM $hftd
 wait $hftd || { echo "demo: hftd failed:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
 if [ "$clients" = 1 ]; then
-  kill -TERM $follower 2>/dev/null || true; wait $follower 2>/dev/null || true
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  # The venue is stopped below, once (a second SIGTERM would cut its probe summary short).
+  kill -TERM $follower $server 2>/dev/null || true; wait $follower $server 2>/dev/null || true
 fi
 kill -TERM $venue 2>/dev/null || true
 wait $venue || true
@@ -127,7 +127,7 @@ trap - EXIT
 
 kv() { sed -n "s/^$1=//p" "$out/summary.txt"; }
 us() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1000 }'; }
-probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue.log" | tail -1)
+probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue.log" | tail -1 || true)
 w2w=$(echo "$probe" | sed -n 's/wire-to-wire p50 \([0-9.]*\) us.*/\1/p')
 
 echo
