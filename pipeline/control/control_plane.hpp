@@ -426,6 +426,14 @@ class ControlPlane {
     });
   }
 
+  // At a clean stop (orders canceled, threads still running): the last snapshot of each strategy
+  // that changed since the previous one, however recent that was.
+  void journal_final_snapshots() {
+    last_snapshot_ns_ = 0;
+    journal_strategy_snapshots(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count()));
+  }
+
   void control_tick() {
     if (!control_) return;
     control_->heartbeat();
