@@ -196,7 +196,10 @@ TEST_F(HftctlServe, ACommandWaitingForHftdDoesNotHoldUpOtherClients) {
         pending = d.file().command_slot(i);
     return pending != nullptr;
   };
-  ASSERT_TRUE(wait_until(find_pending, std::chrono::seconds(5))) << "the halt never reached the control file";
+  if (!wait_until(find_pending, std::chrono::seconds(5))) {
+    poster.join();  // (a joinable thread must not outlive the test)
+    FAIL() << "the halt never reached the control file: " << post.status << " " << post.body;
+  }
   const Reply get = request(s.port, "GET", "/api/v1/hft/status");
   const bool still_pending = pending->state.load() == static_cast<std::uint32_t>(control::CommandState::kPending);
   // Answer it now, as hftd would.
