@@ -329,7 +329,7 @@ struct LiveServe {
     std::ofstream(run.dir / "hftd.toml", std::ios::app) << R"(
 [[strategies]]
 type = "manual"
-symbols = ["AAA", "BBB"]
+symbols = ["AAA", "BBB", "CCC", "DDD"]
 [[strategies]]
 type = "execution"
 name = "exec"
@@ -463,30 +463,34 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(wait_until([&] { return state_of("market_maker").value("state", "") == "running"; }, std::chrono::seconds(10)));
 
-  // A manual order: placed through the manual strategy and risk, seen in the journal's orders,
-  // canceled by its id. Priced 3 % under the last AAA fill, inside the 5 % price band, so it rests.
+  // A manual order: placed through the manual strategy and risk, seen in its order count,
+  // canceled by its id. Priced 3 % under the symbol's last fill, inside the 5 % price band, so it rests.
   double px = 0;
+  std::string sym;
   ASSERT_TRUE(wait_until(
       [&] {
         const Reply rf = request(s.port, "GET", "/api/v1/hft/fills");
         if (rf.j.is_array())
           for (const auto& f : rf.j)
-            if (f.is_object() && f.value("symbol", "") == "AAA" && f.contains("price") && f["price"].is_number()) px = f["price"].get<double>();
-        return px > 0;
+            if (f.is_object() && f.contains("price") && f["price"].is_number() && f.contains("symbol")) {
+              px = f["price"].get<double>();
+              sym = f.value("symbol", "");
+            }
+        return px > 0 && !sym.empty();
       },
       std::chrono::seconds(20)))
-      << "no AAA fill in the journal: " << request(s.port, "GET", "/api/v1/hft/fills").body << live.logs();
+      << "no fill in the journal: " << request(s.port, "GET", "/api/v1/hft/fills").body << live.logs();
   const double limit = std::floor(px * 0.97 / 100) / 100;  // journal prices are in 1/10,000 $; dollars with cents
   r = request(s.port, "POST", "/api/v1/hft/orders", auth,
-              fmt::format(R"({{"symbol":"AAA","side":"buy","quantity":100,"price":{:.2f}}})", limit));
+              fmt::format(R"({{"symbol":"{}","side":"buy","quantity":100,"price":{:.2f}}})", sym, limit));
   ASSERT_EQ(r.status, 201) << r.body << live.logs();
   const std::string order_id = r.j.value("order_id", "");
   ASSERT_FALSE(order_id.empty()) << r.body;
   EXPECT_TRUE(wait_until([&] { return state_of("manual").value("orders", 0) == 1; }, std::chrono::seconds(10)))
       << state_of("manual").dump();
-  r = request(s.port, "POST", "/api/v1/hft/orders", auth, R"({"symbol":"CCC","side":"buy","quantity":100,"price":10})");
-  EXPECT_EQ(r.status, 409) << r.body;  // CCC is not the manual strategy's
-  EXPECT_NE(r.j.value("error", "").find("no running manual strategy trades CCC"), std::string::npos) << r.body;
+  r = request(s.port, "POST", "/api/v1/hft/orders", auth, R"({"symbol":"ZZZ","side":"buy","quantity":100,"price":10})");
+  EXPECT_EQ(r.status, 409) << r.body;  // ZZZ is not the manual strategy's
+  EXPECT_NE(r.j.value("error", "").find("no running manual strategy trades ZZZ"), std::string::npos) << r.body;
   r = request(s.port, "DELETE", "/api/v1/hft/orders/" + order_id, auth);
   EXPECT_EQ(r.status, 200) << r.body << live.logs();
   EXPECT_TRUE(wait_until([&] { return state_of("manual").value("cancels", 0) == 1; }, std::chrono::seconds(10)))
