@@ -1,5 +1,8 @@
 #include "data/journal_loader.hpp"
 
+#include <cmath>
+#include <sstream>
+
 #include <functional>
 #include <span>
 
@@ -191,6 +194,7 @@ void JournalLoader::on_record(const journal::Record& r, std::string_view instanc
       if (!r.blob(head, bytes)) break;
       std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
       std::string verb = text.substr(0, text.find(' '));
+      if (strategy_note(seq, ts, text)) break;
       add(TableId::kRiskEvents, seq, ts,
           {std::string(), std::string("command"), std::int64_t{0}, std::move(verb), std::int64_t{0}, std::string(), std::int64_t{0},
            std::int64_t{0}, std::move(text)});
@@ -242,6 +246,45 @@ void JournalLoader::on_record(const journal::Record& r, std::string_view instanc
     case RecordType::kWriterOpened:
       break;
   }
+}
+
+// hftd's notes about strategies (pipeline/control/control_plane.hpp): "strategy start|stop|pause
+// NAME = answer", "strategy set NAME k=v = answer" and "snapshot NAME STATE REALIZED UNREALIZED
+// FEES FILLS POSITION" become hft_strategies rows, "signal NAME SIGNAL VALUE" an hft_signals row
+// (name "NAME.SIGNAL", value x 10,000). False for any other text.
+bool JournalLoader::strategy_note(std::uint64_t seq, std::int64_t ts, const std::string& text) {
+  std::istringstream in(text);
+  std::string word, name;
+  in >> word >> name;
+  const auto money = [](double usd) { return static_cast<std::int64_t>(std::llround(usd * 1e4)); };
+  if (word == "snapshot") {
+    std::string state;
+    double realized = 0, unrealized = 0, fees = 0;
+    std::uint64_t fills = 0;
+    std::int64_t position = 0;
+    if (!(in >> state >> realized >> unrealized >> fees >> fills >> position)) return false;
+    add(TableId::kStrategies, seq, ts,
+        {std::string(), std::int64_t{0}, std::move(name), std::move(state), std::string("snapshot"), money(realized),
+         money(unrealized), money(fees), static_cast<std::int64_t>(fills), position});
+    return true;
+  }
+  if (word == "signal") {
+    std::string signal;
+    double value = 0;
+    if (!(in >> signal >> value)) return false;
+    add(TableId::kSignals, seq, ts, {std::string(), std::int64_t{0}, name + "." + signal, money(value)});
+    return true;
+  }
+  if (word != "strategy") return false;
+  const std::string verb = name;
+  in >> name;
+  std::string state = verb == "start" ? "running" : verb == "stop" ? "stopped" : verb == "pause" ? "paused" : "";
+  if (verb == "set") in >> state;  // the assignment
+  if (name.empty() || state.empty()) return false;
+  add(TableId::kStrategies, seq, ts,
+      {std::string(), std::int64_t{0}, std::move(name), std::move(state), verb, std::int64_t{0}, std::int64_t{0}, std::int64_t{0},
+       std::int64_t{0}, std::int64_t{0}});
+  return true;
 }
 
 }  // namespace hft::data

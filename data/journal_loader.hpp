@@ -64,6 +64,7 @@ class JournalLoader {
 
   void start_journal(std::string_view instance, std::uint32_t date);
   void add(TableId t, std::uint64_t seq, std::int64_t ts, Row&& rest);
+  bool strategy_note(std::uint64_t seq, std::int64_t ts, const std::string& text);
   void book_fill(const journal::Record& r, std::uint32_t user_ref, std::uint32_t qty, std::int64_t price,
                  std::uint64_t match, char liquidity, std::uint64_t soup_seq);
 

@@ -30,10 +30,15 @@ std::vector<Table> make_tables() {
   t.push_back({TableId::kPositions, "hft_positions",
                with_key({{"symbol", kString}, {"position", kInt64}, {"cash", kInt64}, {"realized_pnl", kInt64},
                          {"fills", kUInt64}, {"shares", kUInt64}})});
-  // Strategy state changes (start, stop, parameters): no journal record carries them yet.
+  // Strategy state: the operator's changes (event "start", "stop", "pause", "set": state is the
+  // state it leaves, or the assignment) and hftd's snapshots (event "snapshot", once a second
+  // when anything changed), from the journal's notes. P&L and fees in 1/10,000 $.
   t.push_back({TableId::kStrategies, "hft_strategies",
-               with_key({{"symbol", kString}, {"strategy", kUInt8}, {"name", kString}, {"state", kString}})});
-  // Strategy signals: no journal record carries them yet.
+               with_key({{"symbol", kString}, {"strategy", kUInt8}, {"name", kString}, {"state", kString},
+                         {"event", kString}, {"realized_pnl", kInt64}, {"unrealized_pnl", kInt64}, {"fees", kInt64},
+                         {"fills", kUInt64}, {"position", kInt64}})});
+  // Strategy signals (a stat-arb's z-score, a momentum strategy's trend in bps), journaled once a
+  // second when they moved: name "STRATEGY.SIGNAL", value x 10,000.
   t.push_back({TableId::kSignals, "hft_signals",
                with_key({{"symbol", kString}, {"strategy", kUInt8}, {"name", kString}, {"value", kInt64}})});
   // Pre-trade risk refusals, venue rejects and operator commands (kill, halt, resume, set).

@@ -7,14 +7,15 @@
 #     on purpose (default 2000; hftd recovers them from the re-request server), stops both cleanly,
 #  4. prints what happened: feed, gaps, orders, position and P&L, internal tick-to-trade, and the
 #     venue's wire-to-wire latency from its probe against the kernel floor;
-#  5. meanwhile runs a TWAP parent order through `hftctl algo start` (DEMO_TWAP_SHARES, default 1500
+#  5. meanwhile runs a TWAP parent order through `hftctl algo start` (DEMO_TWAP_SHARES, default 5000
 #     shares of AAA bought over DEMO_TWAP_SECONDS, default 15 s; 0 shares: none) and prints a line
-#     per strategy (P&L, fills) and per parent order (fills, shortfall). The demo's risk limit is
-#     2,000 shares per symbol, and the market maker may hold 1,000 of them.
+#     per strategy (P&L, fills, fees; for the execution strategy its parent orders' shortfall) and
+#     per parent order. The demo's risk limit is 7,000 shares per symbol, and the market maker may
+#     hold 1,000 of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=build/release/bin
+bin=${DEMO_BIN:-build/release/bin}  # DEMO_BIN: another build's programs
 out=build/demo
 seconds=${DEMO_SECONDS:-20}
 # The venue keeps every Nth feed packet off the wire so that gap recovery shows (0: lossless).
@@ -23,7 +24,13 @@ drop_every=${DEMO_DROP_EVERY:-2000}
 # DEMO_JOURNAL_SYNC, default "interval:10ms"); each run starts from an empty journal directory.
 journal=${DEMO_JOURNAL:-0}
 journal_sync=${DEMO_JOURNAL_SYNC:-interval:10ms}
-twap_shares=${DEMO_TWAP_SHARES:-1500}
+# DEMO_CLIENTS=1: the data side runs against hftd while it trades (implies DEMO_JOURNAL=1):
+# `hftctl serve` (REST, WebSocket, dashboard on 127.0.0.1:31095), `hft-journal follow` loading the
+# live journal into build/demo/follow.db, and a WebSocket client reading every event
+# (tools/ws_reader.py), all on CPU 0 with the venue; the summary then says what they did.
+clients=${DEMO_CLIENTS:-0}
+[ "$clients" = 1 ] && journal=1
+twap_shares=${DEMO_TWAP_SHARES:-5000}
 twap_seconds=${DEMO_TWAP_SECONDS:-15}
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.hgrm "$out"/summary.txt
@@ -79,6 +86,18 @@ for _ in $(seq 100); do
 done
 grep -q "order entry ready" "$out/hftd.log" || { echo "demo: hftd did not log in to the venue:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
 instance=$(sed -n 's/^instance *= *"\(.*\)".*/\1/p' "$config" | head -1)
+if [ "$clients" = 1 ]; then
+  for b in hftctl hft-journal; do [ -x "$bin/$b" ] || { echo "demo: $bin/$b is missing (DEMO_CLIENTS=1)" >&2; exit 1; }; done
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n" >"$out/token")
+  rm -f "$out"/follow.db*
+  taskset -c 0 "$bin/hftctl" serve --instance "${instance:-demo}" --token-file "$out/token" --journal "$out/journal" \
+    --listen 127.0.0.1:31095 >"$out/serve.log" 2>&1 & server=$!; pids+=($server)
+  taskset -c 0 "$bin/hft-journal" follow --dir "$out/journal" --instance "${instance:-demo}" --sqlite "$out/follow.db" \
+    >"$out/follow.log" 2>&1 & follower=$!; pids+=($follower)
+  for _ in $(seq 100); do ss -Hltn "sport = :31095" 2>/dev/null | grep -q . && break; sleep 0.1; done
+  taskset -c 0 python3 tools/ws_reader.py 127.0.0.1 31095 "$(cat "$out/token")" >"$out/ws.log" 2>&1 & wsreader=$!; pids+=($wsreader)
+  echo "    data side: hftctl serve on 127.0.0.1:31095 (dashboard http://127.0.0.1:31095/#token=...), hft-journal follow, a WebSocket reader"
+fi
 ctl() { "$bin/hftctl" "$@" --instance "${instance:-demo}"; }
 if [ "$twap_shares" -gt 0 ] && [ -x "$bin/hftctl" ]; then
   if twap_id=$(ctl algo start twap --symbol AAA --side buy --quantity "$twap_shares" --duration "${twap_seconds}s" 2>"$out/algo.err"); then
@@ -92,15 +111,23 @@ if [ -x "$bin/hftctl" ]; then
   ctl strategy list --json >"$out/strategies.json" 2>/dev/null || true
   ctl algo status --json >"$out/algos.json" 2>/dev/null || true
 fi
+if [ "$clients" = 1 ]; then
+  api=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' http://127.0.0.1:31095/api/v1/hft/status || true)
+  kill -TERM $wsreader 2>/dev/null || true; wait $wsreader 2>/dev/null || true
+fi
 kill -TERM $hftd
 wait $hftd || { echo "demo: hftd failed:" >&2; tail -20 "$out/hftd.log" >&2; exit 1; }
+if [ "$clients" = 1 ]; then
+  # The venue is stopped below, once (a second SIGTERM would cut its probe summary short).
+  kill -TERM $follower $server 2>/dev/null || true; wait $follower $server 2>/dev/null || true
+fi
 kill -TERM $venue 2>/dev/null || true
 wait $venue || true
 trap - EXIT
 
 kv() { sed -n "s/^$1=//p" "$out/summary.txt"; }
 us() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1000 }'; }
-probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue.log" | tail -1)
+probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue.log" | tail -1 || true)
 w2w=$(echo "$probe" | sed -n 's/wire-to-wire p50 \([0-9.]*\) us.*/\1/p')
 
 echo
@@ -122,9 +149,16 @@ if [ -n "$w2w" ]; then
     "$(awk -v w="$w2w" -v f="$floor" 'BEGIN { printf "%.2f", w / f }')"
 fi
 if command -v jq >/dev/null && [ -s "$out/strategies.json" ]; then
-  jq -r '.strategies[] | "strategy \(.name) (\(.type), \(.state))|P&L \(.pnl * 100 | round / 100) USD (realized \(.realized_pnl * 100 | round / 100), unrealized \(.unrealized_pnl * 100 | round / 100)); \(.orders) orders, \(.fills) fills, \(.volume_shares) shares, fill ratio \(.fill_ratio * 1000 | round / 10)%"' \
+  algos=$out/algos.json; [ -s "$algos" ] || echo '{"algos":[]}' >"$algos"
+  jq -r --slurpfile a "$algos" '.strategies[] | . as $s | ([$a[0].algos[] | select(.strategy == $s.name)]) as $p
+    | "strategy \(.name) (\(.type), \(.state))|P&L \(.pnl * 100 | round / 100) USD (realized \(.realized_pnl * 100 | round / 100), unrealized \(.unrealized_pnl * 100 | round / 100), fees \((.fees // 0) * 100 | round / 100)); \(.orders) orders, \(.fills) fills, \(.volume_shares) shares, fill ratio \(.fill_ratio * 1000 | round / 10)%"
+      + (if ($p | length) > 0 then "; parent orders: " + ([$p[] | "\(.id) \(.filled)/\(.quantity) shortfall \(.shortfall_bps * 100 | round / 100) bps"] | join(", ")) else "" end)' \
     "$out/strategies.json" | while IFS='|' read -r who what; do printf '%-26s %s\n' "$who" "$what"; done
   [ -s "$out/algos.json" ] && jq -r '.algos[] | "\(.algo) \(.id) \(.side) \(.symbol)|\(.state): \(.filled)/\(.quantity) filled at \(.avg_price * 10000 | round / 10000) (arrival \(.arrival_price * 10000 | round / 10000)); shortfall \(.shortfall_bps * 100 | round / 100) bps, vs market VWAP \(.slippage_bps * 100 | round / 100) bps; participation \(.participation * 1000 | round / 10)%"' \
     "$out/algos.json" | while IFS='|' read -r who what; do printf '%-26s %s\n' "$who" "$what"; done
+fi
+if [ "$clients" = 1 ]; then
+  printf '%-26s %s; GET status at the end: %s; follow: %s\n' "data side" "$(tail -1 "$out/ws.log" 2>/dev/null)" "${api:-?}" \
+    "$(grep -o '[0-9]* rows into sqlite[^,]*' "$out/follow.log" | tail -1)"
 fi
 echo "logs and histograms: $out/ (hftd.log, venue.log, probe.hgrm), build/hftd/*.hgrm"

@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -10,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace hft::data::api {
@@ -49,6 +53,123 @@ bool same(std::string_view a, std::string_view b) {
 }
 
 Response ok_json(std::string body) { return {200, std::move(body), "application/json"}; }
+
+// A command's outcome: 200/201 {"ok":true,"message":...,extra} or 409 (404 when nothing matched).
+Response outcome(bool ok, const std::string& message, int ok_status = 200, nlohmann::json extra = nlohmann::json::object()) {
+  if (!ok) return error(message.starts_with("no working order") || message.starts_with("no strategy named") ? 404 : 409, message);
+  extra["ok"] = true;
+  extra["message"] = message;
+  return {ok_status, extra.dump() + "\n", "application/json"};
+}
+
+bool name_ok(std::string_view n) {
+  return !n.empty() && n.size() < 32 && std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+  });
+}
+bool symbol_ok(const std::string& s) {
+  return !s.empty() && s.size() <= 8 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'; });
+}
+
+// The JSON body of a POST as an object, or why not.
+std::optional<nlohmann::json> body_object(const std::string& body, std::string& why) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    why = "the body must be a JSON object";
+    return std::nullopt;
+  }
+  return j;
+}
+// Field readers: false and a message naming the field when missing (if required) or mistyped.
+bool get_string(const nlohmann::json& j, const char* key, std::string& out, bool required, std::string& why) {
+  if (!j.contains(key)) {
+    if (required) why = fmt::format("\"{}\" is required", key);
+    return !required;
+  }
+  if (!j[key].is_string()) {
+    why = fmt::format("\"{}\" must be a string", key);
+    return false;
+  }
+  out = j[key].get<std::string>();
+  return true;
+}
+bool get_number(const nlohmann::json& j, const char* key, double& out, double lo, double hi, bool required, std::string& why) {
+  if (!j.contains(key)) {
+    if (required) why = fmt::format("\"{}\" is required", key);
+    return !required;
+  }
+  if (!j[key].is_number()) {
+    why = fmt::format("\"{}\" must be a number", key);
+    return false;
+  }
+  out = j[key].get<double>();
+  if (!std::isfinite(out) || out < lo || out > hi) {
+    why = fmt::format("\"{}\" must be in [{}, {}]", key, lo, hi);
+    return false;
+  }
+  return true;
+}
+bool get_side(const nlohmann::json& j, bool& buy, std::string& why) {
+  std::string side;
+  if (!get_string(j, "side", side, true, why)) return false;
+  if (side != "buy" && side != "sell") {
+    why = "\"side\" must be \"buy\" or \"sell\"";
+    return false;
+  }
+  buy = side == "buy";
+  return true;
+}
+
+// POST /orders: {"symbol":"AAA","side":"buy","quantity":100,"price":101.25,"tif":"day"|"ioc"}.
+Response place_order(Backend& b, const Request& r) {
+  std::string why;
+  const auto j = body_object(r.body, why);
+  if (!j) return error(400, why);
+  Backend::ManualOrder o;
+  std::string tif = "day";
+  double qty = 0, price = 0;
+  if (!get_string(*j, "symbol", o.symbol, true, why) || !get_side(*j, o.buy, why) ||
+      !get_number(*j, "quantity", qty, 1, 1'000'000, true, why) || !get_number(*j, "price", price, 0.0001, 200'000, true, why) ||
+      !get_string(*j, "tif", tif, false, why))
+    return error(400, why);
+  if (!symbol_ok(o.symbol)) return error(400, "\"symbol\" must be 1 to 8 characters A-Z, 0-9 or .");
+  if (qty != std::floor(qty)) return error(400, "\"quantity\" must be a whole number of shares");
+  if (tif != "day" && tif != "ioc") return error(400, "\"tif\" must be \"day\" or \"ioc\"");
+  o.quantity = static_cast<std::uint64_t>(qty);
+  o.price = std::llround(price * 1e4);
+  o.ioc = tif == "ioc";
+  std::string message;
+  const bool ok = b.place_order(o, message);
+  return outcome(ok, message, 201, ok ? nlohmann::json{{"order_id", message}} : nlohmann::json::object());
+}
+
+// POST /algos: {"algo":"twap"|"vwap","symbol","side","quantity","duration_s"[,"limit_price"][,"max_participation"]}.
+Response start_algo(Backend& b, const Request& r) {
+  std::string why;
+  const auto j = body_object(r.body, why);
+  if (!j) return error(400, why);
+  Backend::AlgoStart a;
+  double qty = 0, duration = 0, limit = 0, part = 0;
+  if (!get_string(*j, "algo", a.algo, true, why) || !get_string(*j, "symbol", a.symbol, true, why) || !get_side(*j, a.buy, why) ||
+      !get_number(*j, "quantity", qty, 1, 1'000'000'000, true, why) ||
+      !get_number(*j, "duration_s", duration, 0.001, 86'400, true, why) ||
+      !get_number(*j, "limit_price", limit, 0, 200'000, false, why) ||
+      !get_number(*j, "max_participation", part, 0, 1, false, why))
+    return error(400, why);
+  if (a.algo != "twap" && a.algo != "vwap") return error(400, "\"algo\" must be \"twap\" or \"vwap\"");
+  if (!symbol_ok(a.symbol)) return error(400, "\"symbol\" must be 1 to 8 characters A-Z, 0-9 or .");
+  if (qty != std::floor(qty)) return error(400, "\"quantity\" must be a whole number of shares");
+  a.quantity = static_cast<std::uint64_t>(qty);
+  a.duration_ms = static_cast<std::uint64_t>(std::llround(duration * 1e3));
+  a.limit_price = std::llround(limit * 1e4);
+  a.max_participation = part;
+  std::string message;
+  const bool ok = b.start_algo(a, message);
+  nlohmann::json extra = nlohmann::json::object();
+  if (ok) extra["id"] = std::strtoull(message.c_str(), nullptr, 10);
+  return outcome(ok, message, 201, extra);
+}
+
 
 }  // namespace
 
@@ -90,7 +211,8 @@ Response Router::handle(const Request& r) {
         if (auto j = backend_.recent_json(table, strategy)) return ok_json(std::move(*j));
         return error(503, "this server follows no journal (hftctl serve --journal DIR)");
       }
-      if (rest == "/strategies") return error(501, "hftd does not publish its strategies yet");
+      if (rest == "/strategies") return ok_json(backend_.strategies_json());
+      if (rest == "/algos") return ok_json(backend_.algos_json());
       return error(404, "no such endpoint");
     }
     if (r.method == "POST") {
@@ -101,13 +223,30 @@ Response Router::handle(const Request& r) {
           return error(409, message);
         }
       }
-      if (rest == "/orders") return error(501, "manual orders need the strategy SDK's manual-order strategy (not yet in hftd)");
-      if (rest.starts_with("/strategies/") && (rest.ends_with("/start") || rest.ends_with("/stop")))
-        return error(501, "strategy start/stop is not in the control file yet");
-      if (rest == "/algo/start" || rest.starts_with("/algo")) return error(501, "algorithms are not in the control file yet");
+      if (rest == "/orders") return place_order(backend_, r);
+      if (rest == "/algos") return start_algo(backend_, r);
+      if (rest.starts_with("/strategies/")) {
+        const std::string_view tail = rest.substr(12);
+        const std::size_t slash = tail.find('/');
+        const std::string_view name = tail.substr(0, slash), verb = slash == std::string_view::npos ? "" : tail.substr(slash + 1);
+        if (verb != "start" && verb != "stop") return error(404, "no such endpoint (strategies/{name}/start or /stop)");
+        if (!name_ok(name)) return error(400, "a strategy name is 1 to 31 characters A-Z, a-z, 0-9, _ - .");
+        std::string message;
+        const bool ok = backend_.strategy_command(verb, name, message);
+        return outcome(ok, message);
+      }
       return error(404, "no such endpoint");
     }
-    if (r.method == "DELETE" && rest.starts_with("/orders/")) return error(501, "cancel by order id is not in the control file yet");
+    if (r.method == "DELETE" && rest.starts_with("/orders/")) {
+      const std::string_view id_text = rest.substr(8);
+      std::uint64_t id = 0;
+      const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+      if (id_text.empty() || ec != std::errc() || end != id_text.data() + id_text.size() || id == 0)
+        return error(400, "the order id must be a positive decimal number");
+      std::string message;
+      const bool ok = backend_.cancel_order(id, message);
+      return outcome(ok, message);
+    }
     return error(405, "method not allowed on this endpoint");
   } catch (const std::exception& e) {
     return error(503, e.what());

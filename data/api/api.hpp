@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,53 @@ class Backend {
   // An operator command through the control file ("kill", "unkill", "halt", "resume", "flatten"):
   // true and hftd's answer, or false and why.
   virtual bool command(std::string_view verb, std::string& message) = 0;
+
+  // Strategy library (issues 13 and 16), through the control file like hftctl. The defaults
+  // answer "not available" (503) for a back end without a daemon.
+  // {"strategies":[...]} as `hftctl strategy list --json`, and {"algos":[...]} as `hftctl algo status --json`.
+  [[nodiscard]] virtual std::string strategies_json() { throw std::runtime_error("no strategies here"); }
+  [[nodiscard]] virtual std::string algos_json() { throw std::runtime_error("no parent orders here"); }
+  // `hftctl strategy start|stop NAME`: verb "start" or "stop".
+  virtual bool strategy_command(std::string_view verb, std::string_view name, std::string& message) {
+    (void)verb, (void)name;
+    message = "not available";
+    return false;
+  }
+  // `hftctl order new`: a limit order of the `manual` strategy (SDK and risk like any order);
+  // on success `message` is its order id.
+  struct ManualOrder {
+    std::string symbol;
+    bool buy = true;
+    std::uint64_t quantity = 0;
+    std::int64_t price = 0;  // 1/10,000 $
+    bool ioc = false;
+  };
+  virtual bool place_order(const ManualOrder& order, std::string& message) {
+    (void)order;
+    message = "not available";
+    return false;
+  }
+  // `hftctl order cancel ID`: any strategy's working order.
+  virtual bool cancel_order(std::uint64_t order_id, std::string& message) {
+    (void)order_id;
+    message = "not available";
+    return false;
+  }
+  // `hftctl algo start`: on success `message` is the parent order's id.
+  struct AlgoStart {
+    std::string algo;  // "twap" / "vwap"
+    std::string symbol;
+    bool buy = true;
+    std::uint64_t quantity = 0;
+    std::uint64_t duration_ms = 0;
+    std::int64_t limit_price = 0;  // 1/10,000 $; 0 none
+    double max_participation = 0;
+  };
+  virtual bool start_algo(const AlgoStart& algo, std::string& message) {
+    (void)algo;
+    message = "not available";
+    return false;
+  }
 };
 
 // Splits "path?query" and reads one query parameter ("" when absent).

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -60,6 +61,10 @@ struct Server::Impl {
   std::set<std::shared_ptr<WsSession>> clients;
   std::vector<std::unique_ptr<asio::steady_timer>> timers;
   std::vector<std::shared_ptr<std::function<void()>>> loops;
+  // Mutating requests (POST, DELETE: commands to hftd, which may wait up to 2 s for its answer)
+  // run here, one at a time, so reads and the WebSocket stream of other clients never wait on
+  // them. Last member: joined before the io_context it posts the replies to goes away.
+  asio::thread_pool commands{1};
 
   void accept();
   void send_all(std::shared_ptr<const std::string> msg);
@@ -216,9 +221,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string_view path = path_of(target);
     if (path.starts_with(kPrefix)) {
       Request r{std::string(req.method_string()), target, auth, req.body()};
-      Response res = server_.router.handle(r);
-      if (res.status == 401) ++server_.stats.unauthorized;
-      return reply(std::move(res), keep, version);
+      if (req.method() == http::verb::get || req.method() == http::verb::head) {
+        Response res = server_.router.handle(r);
+        if (res.status == 401) ++server_.stats.unauthorized;
+        return reply(std::move(res), keep, version);
+      }
+      // This connection waits for its answer (no pipelining); the others go on.
+      asio::post(server_.commands, [self = shared_from_this(), r = std::move(r), keep, version]() mutable {
+        auto res = std::make_shared<Response>(self->server_.router.handle(r));
+        asio::post(self->stream_.get_executor(), [self, res, keep, version] {
+          if (res->status == 401) ++self->server_.stats.unauthorized;
+          self->reply(std::move(*res), keep, version);
+        });
+      });
+      return;
     }
     if ((req.method() == http::verb::get || req.method() == http::verb::head) && !server_.config.static_dir.empty()) {
       std::string name(path == "/" ? "index.html" : path.substr(1));

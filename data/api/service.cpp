@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "data/journal_loader.hpp"
@@ -98,6 +99,8 @@ class ControlBackend final : public Backend {
     const TableId t = table == "orders" ? TableId::kOrders : table == "fills" ? TableId::kFills : TableId::kRiskEvents;
     return events_->recent(t, strategy);
   }
+  // Commands run on the server's command thread (server.cpp), with a reader of their own, so a
+  // command waiting up to 2 s for hftd's answer never holds up the other clients' reads.
   bool command(std::string_view verb, std::string& message) override {
     using control::CommandOp;
     const CommandOp op = verb == "kill" ? CommandOp::kKill
@@ -105,27 +108,53 @@ class ControlBackend final : public Backend {
                          : verb == "halt" ? CommandOp::kHalt
                          : verb == "resume" ? CommandOp::kResume
                                             : CommandOp::kFlatten;
-    const control::CommandResult r = reader().command(op, {}, {}, 2000);
-    message = r.message;
-    return r.ok;
+    return send(op, {}, {}, message);
+  }
+  std::string strategies_json() override { return control::strategies_json(reader().strategies()); }
+  std::string algos_json() override { return control::algos_json(reader().algos()); }
+  bool strategy_command(std::string_view verb, std::string_view name, std::string& message) override {
+    return send(verb == "start" ? control::CommandOp::kStrategyStart : control::CommandOp::kStrategyStop, std::string(name), {},
+                message);
+  }
+  bool place_order(const ManualOrder& o, std::string& message) override {
+    return send(control::CommandOp::kOrderNew, o.symbol,
+                fmt::format("{} {} {} {}", o.buy ? "buy" : "sell", o.quantity, o.price, o.ioc ? "ioc" : "day"), message);
+  }
+  bool cancel_order(std::uint64_t id, std::string& message) override {
+    return send(control::CommandOp::kOrderCancel, std::to_string(id), {}, message);
+  }
+  bool start_algo(const AlgoStart& a, std::string& message) override {
+    // As `hftctl algo start` sends it: SYMBOL SIDE QTY DURATION_MS DELAY_MS LIMIT MAXPART.
+    return send(control::CommandOp::kAlgoStart, a.algo,
+                fmt::format("{} {} {} {} 0 {} {}", a.symbol, a.buy ? "buy" : "sell", a.quantity, a.duration_ms, a.limit_price,
+                            a.max_participation),
+                message);
   }
 
  private:
-  control::ControlReader& reader() {
-    if (reader_ == nullptr || !reader_->alive()) {
-      reader_.reset();
+  static control::ControlReader& attach(std::unique_ptr<control::ControlReader>& r, const std::string& instance,
+                                        const std::string& dir) {
+    if (r == nullptr || !r->alive()) {
+      r.reset();
       try {
-        reader_ = std::make_unique<control::ControlReader>(instance_, dir_);
+        r = std::make_unique<control::ControlReader>(instance, dir);
       } catch (const std::exception& e) {
         throw std::runtime_error(std::string("hftd is not running: ") + e.what());
       }
     }
-    return *reader_;
+    return *r;
+  }
+  control::ControlReader& reader() { return attach(reader_, instance_, dir_); }
+  bool send(control::CommandOp op, const std::string& key, const std::string& value, std::string& message) {
+    const control::CommandResult r = attach(command_reader_, instance_, dir_).command(op, key, value, 2000);
+    message = r.message;
+    return r.ok;
   }
   control::Snapshot snapshot(bool histograms) { return control::take_snapshot(reader(), histograms); }
 
   std::string instance_, dir_;
-  std::unique_ptr<control::ControlReader> reader_;
+  std::unique_ptr<control::ControlReader> reader_;          // the server thread's
+  std::unique_ptr<control::ControlReader> command_reader_;  // the command thread's
   EventSink* events_ = nullptr;
 };
 
@@ -159,10 +188,12 @@ void serve(const ServeOptions& o, const std::atomic<bool>& stop, const std::func
     });
   }
   server.every(1000, [&] {
-    for (const bool latency : {false, true}) {
+    for (const char* kind : {"status", "latency", "strategies"}) {
       try {
-        json j = json::parse(latency ? backend.latency_json() : backend.status_json());
-        j["type"] = latency ? "latency" : "status";
+        const std::string_view k(kind);
+        json j = json::parse(k == "status" ? backend.status_json() : k == "latency" ? backend.latency_json() : backend.strategies_json());
+        if (k == "strategies") j["algos"] = json::parse(backend.algos_json())["algos"];
+        j["type"] = kind;
         server.broadcast(j.dump());
       } catch (const std::exception& e) {
         server.broadcast(json{{"type", "status"}, {"up", false}, {"error", e.what()}}.dump());

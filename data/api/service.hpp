@@ -5,6 +5,7 @@
 //   {"type":"events","events":[{"type":"order"|"fill"|"position"|"risk_event", ...columns}]}  per journal poll
 //   {"type":"latency", ...histograms}   every second
 //   {"type":"status", ...status}        every second
+//   {"type":"strategies","strategies":[...],"algos":[...]}  every second (hftctl strategy list / algo status --json)
 #include <atomic>
 #include <cstdint>
 #include <functional>

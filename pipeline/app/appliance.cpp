@@ -215,6 +215,9 @@ class Pipeline final : public PipelineBase {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const std::uint32_t left = egress_.published_open_orders();
     if (left != 0) core::log::warn("shutdown: {} orders still working after {} ms", left, config_.shutdown_wait_ns / 1'000'000);
+    // The strategies' last state into the journal (hft_strategies), after their orders' cancels.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a publish of the strategy slots after the cancels
+    if (control_) control_plane_.journal_final_snapshots();
     // The order-entry session is logged out by its own thread (an io_uring ring has one issuer).
     egress_.request_logout();
     const auto logout_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);

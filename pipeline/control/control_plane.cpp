@@ -53,6 +53,8 @@ std::string command_text(const CommandSlot& c) {
     case CommandOp::kStrategyStop: return fmt::format("strategy stop {}", get_text(c.key));
     case CommandOp::kStrategyPause: return fmt::format("strategy pause {}", get_text(c.key));
     case CommandOp::kStrategySet: return fmt::format("strategy set {} {}", get_text(c.key), get_text(c.value));
+    case CommandOp::kOrderNew: return fmt::format("order new {} {}", get_text(c.key), get_text(c.value));
+    case CommandOp::kOrderCancel: return fmt::format("order cancel {}", get_text(c.key));
     case CommandOp::kNone: break;
   }
   return "?";

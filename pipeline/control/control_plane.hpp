@@ -12,6 +12,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <cstdint>
@@ -425,6 +426,14 @@ class ControlPlane {
     });
   }
 
+  // At a clean stop (orders canceled, threads still running): the last snapshot of each strategy
+  // that changed since the previous one, however recent that was.
+  void journal_final_snapshots() {
+    last_snapshot_ns_ = 0;
+    journal_strategy_snapshots(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count()));
+  }
+
   void control_tick() {
     if (!control_) return;
     control_->heartbeat();
@@ -449,6 +458,7 @@ class ControlPlane {
     }
     const std::uint64_t now = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::system_clock::now().time_since_epoch()).count());
+    journal_strategy_snapshots(now);
     for (std::uint32_t i = 0; i < control_->command_slots(); ++i) {
       CommandSlot* c = control_->command_slot(i);
       const auto st = static_cast<CommandState>(c->state.load(std::memory_order_acquire));
@@ -496,12 +506,43 @@ class ControlPlane {
 
   // Journals an operator command on the egress thread (the journal's one writer) before it takes
   // effect. Without a journal, or when the egress thread does not answer, the command still applies.
-  void journal_command(const CommandSlot& c) {
+  void journal_command(const CommandSlot& c) { journal_note(command_text(c)); }
+  void journal_note(const std::string& text) {
     if (egress_.journal() == nullptr) return;
     pipeline::ControlRequest r{};
     r.op = pipeline::ControlRequest::Op::kNote;
-    put_text(r.text, command_text(c));
-    if (!to_egress(r)) core::log::warn("hftctl command {}: not journaled (the risk/egress thread did not answer)", command_text(c));
+    put_text(r.text, text);
+    if (!to_egress(r)) core::log::warn("{}: not journaled (the risk/egress thread did not answer)", text);
+  }
+
+  // Issue 16 (hft_strategies): once a second, each strategy whose published state or performance
+  // changed is journaled as a note "snapshot NAME STATE REALIZED UNREALIZED FEES FILLS POSITION"
+  // (dollars, 4 decimals): formatted here on the control thread from the control file's strategy
+  // slots, written by the egress thread (the journal's one writer) like an operator command.
+  void journal_strategy_snapshots(std::uint64_t now_ns) {
+    if (egress_.journal() == nullptr || now_ns - last_snapshot_ns_ < 1'000'000'000ull) return;
+    last_snapshot_ns_ = now_ns;
+    for (std::uint32_t i = 0;; ++i) {
+      const StrategySlot* slot = control_->strategy_slot(i);
+      if (slot == nullptr) break;
+      StrategySlot t{};
+      if (!seq_read(*slot, t) || t.used == 0) continue;
+      static constexpr const char* kStates[] = {"running", "paused", "stopped"};
+      std::string text = fmt::format("snapshot {} {} {:.4f} {:.4f} {:.4f} {} {}", get_text(t.name), t.state < 3 ? kStates[t.state] : "?",
+                                     t.realized_pnl, t.unrealized_pnl, t.fees, t.fills, t.position);
+      if (snapshots_.size() <= i) snapshots_.resize(i + 1);
+      if (signals_.size() <= i) signals_.resize(i + 1);
+      if (snapshots_[i] != text) {
+        journal_note(text);
+        snapshots_[i] = std::move(text);
+      }
+      // hft_signals: "signal NAME SIGNAL VALUE" when the strategy has one and it moved.
+      if (t.signal_name[0] == '\0' || !std::isfinite(t.signal)) continue;
+      std::string sig = fmt::format("signal {} {} {:.4f}", get_text(t.name), get_text(t.signal_name), t.signal);
+      if (signals_[i] == sig) continue;
+      journal_note(sig);
+      signals_[i] = std::move(sig);
+    }
   }
 
   std::pair<bool, std::string> run_command(const CommandSlot& c) {
@@ -555,7 +596,15 @@ class ControlPlane {
       case Op::kStrategyStart:
       case Op::kStrategyStop:
       case Op::kStrategyPause:
-      case Op::kStrategySet: return strategy_command(c);
+      case Op::kStrategySet:
+      case Op::kOrderNew:
+      case Op::kOrderCancel: {
+        auto result = strategy_command(c);
+        // Journaled once applied (hft_strategies; hft_risk_events for algos and orders), with
+        // the answer (a parent or order id).
+        if (result.first) journal_note(fmt::format("{} = {}", command_text(c), result.second));
+        return result;
+      }
       case Op::kRiskReset:
       case Op::kNone: break;
     }
@@ -622,6 +671,11 @@ class ControlPlane {
         t->sharpe = perf.sharpe();
         t->max_drawdown = perf.max_drawdown();
         t->position = perf.total_shares();
+        t->fees = perf.fees();
+        strategy_.signal_of(j - 1, [&](const char* signal, double value) {
+          put_text(t->signal_name, signal);
+          t->signal = value;
+        });
       });
     });
   }
@@ -677,6 +731,34 @@ class ControlPlane {
       case Op::kStrategyStop: cmd.op = pipeline::StrategyCommand::Op::kStop; break;
       case Op::kStrategyPause: cmd.op = pipeline::StrategyCommand::Op::kPause; break;
       case Op::kStrategySet: cmd.op = pipeline::StrategyCommand::Op::kSet; break;
+      case Op::kOrderNew: {
+        cmd.op = pipeline::StrategyCommand::Op::kOrder;
+        char side[8] = {}, tif[8] = {};
+        unsigned long long qty = 0, price = 0;
+        char extra = 0;
+        if (std::sscanf(value.c_str(), "%7s %llu %llu %7s %c", side, &qty, &price, tif, &extra) != 4)
+          return {false, fmt::format("malformed order \"{}\" (buy|sell QTY PRICE_TICKS day|ioc)", value)};
+        const std::string_view side_text(side), tif_text(tif);
+        if (side_text != "buy" && side_text != "sell") return {false, fmt::format("side \"{}\": buy or sell", side_text)};
+        if (tif_text != "day" && tif_text != "ioc") return {false, fmt::format("time in force \"{}\": day or ioc", tif_text)};
+        if (key.empty() || key.size() > 8) return {false, fmt::format("symbol \"{}\": 1 to 8 characters", key)};
+        if (qty == 0 || qty > 1'000'000) return {false, fmt::format("quantity {} is out of range [1, 1000000]", qty)};
+        if (price == 0 || price > 2'000'000'000ull) return {false, fmt::format("price {} ticks is out of range", price)};
+        std::memcpy(cmd.spec.symbol.data(), key.data(), key.size());
+        cmd.spec.side = side_text == "buy" ? pipeline::Side::kBuy : pipeline::Side::kSell;
+        cmd.spec.quantity = static_cast<pipeline::Quantity>(qty);
+        cmd.spec.limit = static_cast<pipeline::Price>(price);
+        cmd.ioc = tif_text == "ioc";
+        break;
+      }
+      case Op::kOrderCancel: {
+        cmd.op = pipeline::StrategyCommand::Op::kCancelOrder;
+        unsigned long long id = 0;
+        const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+        if (ec != std::errc() || end != key.data() + key.size() || id == 0) return {false, fmt::format("\"{}\" is not an order id", key)};
+        cmd.order_id = id;
+        break;
+      }
       default: return {false, "unknown command"};
     }
     put_text(cmd.name, key);
@@ -741,6 +823,9 @@ class ControlPlane {
     std::uint64_t since = 0;
   };
   std::vector<Stuck> stuck_;  // command slots not free, as the control thread last saw them
+  std::uint64_t last_snapshot_ns_ = 0;
+  std::vector<std::string> snapshots_;  // the last strategy snapshot journaled, per strategy slot
+  std::vector<std::string> signals_;    // the last signal journaled, per strategy slot
 };
 
 }  // namespace hft::control

@@ -1,6 +1,8 @@
 #include "pipeline/control/json.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,7 +45,81 @@ void add_counters(json& j, const Snapshot& s) {
   j["gauges"] = std::move(gauges);
 }
 
+std::string jstr(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+std::string number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+std::string symbol_text(const char (&s)[8]) {
+  std::string out(s, ::strnlen(s, 8));
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+const char* parent_state_name(std::uint8_t s) {
+  static constexpr const char* kNames[] = {"pending", "working", "done", "canceled", "expired"};
+  return s < 5 ? kNames[s] : "?";
+}
+const char* run_state_text(std::uint8_t s) {
+  static constexpr const char* kNames[] = {"running", "paused", "stopped"};
+  return s < 3 ? kNames[s] : "?";
+}
+
 }  // namespace
+
+std::string algo_json(const AlgoSlot& a) {
+  return fmt::format(
+      "{{\"id\":{},\"strategy\":{},\"algo\":\"{}\",\"symbol\":{},\"side\":\"{}\",\"state\":\"{}\",\"quantity\":{},"
+      "\"filled\":{},\"remaining\":{},\"avg_price\":{},\"arrival_price\":{},\"shortfall_bps\":{},\"market_vwap\":{},"
+      "\"slippage_bps\":{},\"participation\":{},\"limit_price\":{},\"max_participation\":{},\"children\":{},"
+      "\"crosses\":{},\"start_realtime_ns\":{},\"end_realtime_ns\":{}}}",
+      a.id, jstr(get_text(a.strategy)), a.algo == 1 ? "vwap" : "twap", jstr(symbol_text(a.symbol)),
+      a.side == 0 ? "buy" : "sell", parent_state_name(a.state), a.quantity, a.filled,
+      a.quantity > a.filled ? a.quantity - a.filled : 0, number(a.avg_price * 1e-4), number(a.arrival * 1e-4),
+      number(a.shortfall_bps), number(a.market_vwap * 1e-4), number(a.slippage_bps),
+      number(a.participation), number(static_cast<double>(a.limit) * 1e-4), number(a.max_participation),
+      a.children, a.crosses, a.start_realtime_ns, a.end_realtime_ns);
+}
+
+std::string strategy_json(const StrategySlot& s) {
+  return fmt::format(
+      "{{\"name\":{},\"type\":{},\"state\":\"{}\",\"realized_pnl\":{},\"unrealized_pnl\":{},\"pnl\":{},"
+      "\"volume_shares\":{},\"volume_usd\":{},\"orders\":{},\"fills\":{},\"cancels\":{},\"rejects\":{},"
+      "\"fill_ratio\":{},\"avg_time_to_fill_us\":{},\"round_trips\":{},\"wins\":{},\"win_rate\":{},\"sharpe\":{},"
+      "\"max_drawdown\":{},\"position\":{},\"fees\":{},\"signal_name\":{},\"signal\":{}}}",
+      jstr(get_text(s.name)), jstr(get_text(s.type)), run_state_text(s.state), number(s.realized_pnl),
+      number(s.unrealized_pnl), number(s.realized_pnl + s.unrealized_pnl), s.volume_shares,
+      number(s.volume_usd), s.orders, s.fills, s.cancels, s.rejects, number(s.fill_ratio),
+      number(s.avg_time_to_fill_us), s.round_trips, s.wins, number(s.win_rate), number(s.sharpe),
+      number(s.max_drawdown), s.position, number(s.fees), jstr(get_text(s.signal_name)), number(s.signal));
+}
+
+std::string strategies_json(const std::vector<StrategySlot>& strategies) {
+  std::string out = "{\"strategies\":[";
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    if (i != 0) out += ',';
+    out += strategy_json(strategies[i]);
+  }
+  return out + "]}\n";
+}
+
+std::string algos_json(const std::vector<AlgoSlot>& algos) {
+  std::string out = "{\"algos\":[";
+  for (std::size_t i = 0; i < algos.size(); ++i) {
+    if (i != 0) out += ',';
+    out += algo_json(algos[i]);
+  }
+  return out + "]}\n";
+}
 
 std::string status_json(const Snapshot& s) {
   json j = header(s, "status");

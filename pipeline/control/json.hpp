@@ -24,4 +24,12 @@ std::string risk_status_json(const Snapshot& s);
 std::string risk_events_json(const Snapshot& s);
 std::string histograms_json(const Snapshot& s, const std::vector<std::string>& files);
 
+// Strategy library (issue 13), shared by hftctl and the API: one strategy's state and performance
+// ({"name","type","state","realized_pnl",...,"position","fees"}; dollars) and one parent order;
+// the lists as {"strategies":[...]} and {"algos":[...]} (with a newline).
+std::string strategy_json(const StrategySlot& s);
+std::string algo_json(const AlgoSlot& a);
+std::string strategies_json(const std::vector<StrategySlot>& strategies);
+std::string algos_json(const std::vector<AlgoSlot>& algos);
+
 }  // namespace hft::control

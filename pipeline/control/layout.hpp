@@ -11,7 +11,7 @@
 //  * commands go the other way: hftctl claims a free slot with a compare-and-swap, fills it, marks
 //    it pending; hftd's control thread applies it and writes the outcome back into the slot.
 //
-// Layout version 2; offsets are in the header so a reader needs no compile-time sizes but these
+// Layout version 3; offsets are in the header so a reader needs no compile-time sizes but these
 // record formats. A reader refuses a file with another magic or layout version.
 #include <atomic>
 #include <cstddef>
@@ -23,7 +23,7 @@
 namespace hft::control {
 
 inline constexpr char kMagic[8] = {'H', 'F', 'T', 'D', 'C', 'T', 'L', '1'};
-inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: self-describing risk limits
+inline constexpr std::uint32_t kLayoutVersion = 3;  // 2: self-describing risk limits; 3: StrategySlot::fees, signal
 
 // kRecovering: the journal was replayed; the venue's replay and the reconciliation are under way
 // (strategies do not trade yet).
@@ -228,6 +228,9 @@ enum class CommandOp : std::uint8_t {
   kStrategyStop,   // cancels its orders
   kStrategyPause,  // no new decisions; its orders stay
   kStrategySet,    // key: strategy name; value: "param=value"
+  // Manual orders (issue 16), placed by a `manual` strategy through the SDK and risk:
+  kOrderNew,       // key: symbol; value: "buy|sell QTY PRICE_TICKS day|ioc"; answer: the order id
+  kOrderCancel,    // key: order id (any strategy's working order)
 };
 
 enum class CommandState : std::uint32_t { kFree = 0, kClaimed = 1, kPending = 2, kTaken = 3, kDone = 4 };
@@ -284,6 +287,9 @@ struct alignas(64) StrategySlot {
   double sharpe;                        // of per-minute P&L changes (not annualized)
   double max_drawdown;                  // dollars
   std::int64_t position;                // shares, all symbols
+  double fees;                          // dollars paid (negative: rebates earned); realized_pnl is net of them
+  char signal_name[16];                 // the strategy's signal ("z", "trend_bps"; "" none) and its value
+  double signal;
 };
 
 // Copies a string into a fixed char field, always NUL-terminated.

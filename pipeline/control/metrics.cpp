@@ -251,6 +251,8 @@ std::string render_prometheus(const Snapshot& s) {
     per_strategy("hftd_strategy_sharpe", "gauge", "Sharpe ratio of per-minute P&L changes (not annualized)",
                  [](const T& t) { return t.sharpe; });
     per_strategy("hftd_strategy_max_drawdown_usd", "gauge", "Largest fall of total P&L from its peak", [](const T& t) { return t.max_drawdown; });
+    per_strategy("hftd_strategy_fees_usd", "gauge", "Fees a strategy paid (negative: rebates), already in its realized P&L",
+                 [](const T& t) { return t.fees; });
     per_strategy("hftd_strategy_running", "gauge", "1 running, 0 paused or stopped", [](const T& t) { return t.state == 0 ? 1.0 : 0.0; });
   }
 

@@ -42,13 +42,17 @@ struct StrategyStageCounters {
 // A command of the operator for the strategy thread (hftctl algo / strategy; the control thread
 // posts it with StrategyStage::post and waits for applied() to reach its id).
 struct StrategyCommand {
-  enum class Op : std::uint8_t { kAlgoStart, kAlgoCancel, kStart, kStop, kPause, kSet };
+  enum class Op : std::uint8_t { kAlgoStart, kAlgoCancel, kStart, kStop, kPause, kSet, kOrder, kCancelOrder };
   std::uint32_t id = 0;
   Op op = Op::kAlgoStart;
   char name[32] = {};   // the strategy (start/stop/pause/set)
   char arg[64] = {};    // set: "key=value"
   strategy::ParentSpec spec{};  // algo start; spec.start_ns is a delay from when it is applied
   std::uint32_t parent_id = 0;  // algo cancel
+  // kOrder: a manual strategy's limit order (spec.symbol, side, quantity, limit; `ioc`);
+  // kCancelOrder: any strategy's working order `order_id`.
+  std::uint64_t order_id = 0;
+  bool ioc = false;
 };
 enum class RunState : std::uint8_t { kRunning, kPaused, kStopped };
 [[nodiscard]] constexpr const char* to_string(RunState s) noexcept {
@@ -273,6 +277,41 @@ class StrategyStage {
         }
       }
       say("no working parent order %u", c.parent_id);
+      return false;
+    }
+    if (c.op == Op::kOrder) {
+      for (auto& s : strategies_) {
+        auto* m = std::get_if<strategy::ManualOrders>(&s->strategy);
+        if (m == nullptr || s->state != RunState::kRunning || strategy::ManualOrders::locate_of(s->ctx, c.spec.symbol) < 0)
+          continue;
+        const char* why = "";
+        const std::uint64_t id = m->place(s->ctx, c.spec.symbol, c.spec.side, c.spec.quantity, c.spec.limit, c.ioc, why);
+        if (id == 0) {
+          say("%s: refused: %s", s->ctx.name().c_str(), why);
+          return false;
+        }
+        say("%llu", static_cast<unsigned long long>(id));
+        return true;
+      }
+      say("no running manual strategy trades %.8s (add [[strategies]] type = \"manual\" with the symbol)", c.spec.symbol.data());
+      return false;
+    }
+    if (c.op == Op::kCancelOrder) {
+      for (auto& s : strategies_) {
+        const strategy::WorkingOrder* o = s->ctx.order(c.order_id);
+        if (o == nullptr) continue;
+        if (o->state == strategy::OrderState::kPendingCancel) {
+          say("order %llu is already being canceled", static_cast<unsigned long long>(c.order_id));
+          return false;
+        }
+        if (!s->ctx.cancel(c.order_id)) {
+          say("order %llu: the order queue is full; try again", static_cast<unsigned long long>(c.order_id));
+          return false;
+        }
+        say("order %llu of %s: cancel sent", static_cast<unsigned long long>(c.order_id), s->ctx.name().c_str());
+        return true;
+      }
+      say("no working order %llu", static_cast<unsigned long long>(c.order_id));
       return false;
     }
     Entry* e = entry_named(c.name);
@@ -538,6 +577,17 @@ class StrategyStage {
     for (const auto& s : strategies_)
       f(s->ctx.name(), strategy::type_name(s->strategy), s->state, s->perf, total_pnl(*s) - s->perf.realized(),
         s->ctx.new_orders());
+  }
+  // Strategy thread (the publisher): f(signal name, value) for strategy i when it has a signal().
+  template <class F>
+  void signal_of(std::size_t i, F&& f) const {
+    if (i >= strategies_.size()) return;
+    std::visit([&](const auto& strat) {
+      if constexpr (requires { strat.signal(); }) {
+        const auto [name, value] = strat.signal();
+        f(name, value);
+      }
+    }, strategies_[i]->strategy);
   }
   [[nodiscard]] RunState run_state(std::size_t i) const noexcept { return strategies_[i]->state; }
   [[nodiscard]] const strategy::Performance& performance(std::size_t i) const noexcept { return strategies_[i]->perf; }

@@ -15,6 +15,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "pipeline/strategy/params.hpp"
@@ -63,6 +64,9 @@ class Momentum {
   MomentumParams& mutable_params() noexcept { return p_; }
   enum class Exit : std::uint8_t { kNone, kStop, kTake, kTime };
   [[nodiscard]] Exit last_exit() const noexcept { return last_exit_; }
+  // Its signal, published to the control file and journaled (hft_signals): the fast EMA's lead
+  // over the slow one on the last symbol updated, in bps.
+  [[nodiscard]] std::pair<const char*, double> signal() const noexcept { return {"trend_bps", trend_bps_}; }
   [[nodiscard]] std::uint64_t entries() const noexcept { return entries_; }
 
   void on_trade(Context&, const TradePrint& t) noexcept {
@@ -82,6 +86,7 @@ class Momentum {
       const double dt = t - s.last_t;
       s.fast += (1 - std::exp(-dt / p_.fast_s)) * (mid - s.fast);
       s.slow += (1 - std::exp(-dt / p_.slow_s)) * (mid - s.slow);
+      trend_bps_ = s.slow > 0 ? (s.fast - s.slow) / s.slow * 1e4 : 0.0;
     }
     s.last_t = t;
     while (t - s.bar_start >= p_.bar_s) close_bar(s, mid);
@@ -178,6 +183,7 @@ class Momentum {
 
   MomentumParams p_;
   std::vector<std::pair<Locate, State>> states_;
+  double trend_bps_ = 0;
   Exit last_exit_ = Exit::kNone;
   std::uint64_t entries_ = 0;
 };

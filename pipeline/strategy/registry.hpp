@@ -20,6 +20,7 @@
 
 #include "core/config.hpp"
 #include "pipeline/strategy/execution.hpp"
+#include "pipeline/strategy/manual.hpp"
 #include "pipeline/strategy/market_maker.hpp"
 #include "pipeline/strategy/momentum.hpp"
 #include "pipeline/strategy/params.hpp"
@@ -64,7 +65,8 @@ using Registry = TypeList<
     Entry<"spread_capture", SpreadCapture, SpreadCaptureParams>,
     Entry<"execution", Execution, ExecutionParams>,
     Entry<"momentum", Momentum, MomentumParams>,
-    Entry<"stat_arb", StatArb, StatArbParams>>;
+    Entry<"stat_arb", StatArb, StatArbParams>,
+    Entry<"manual", ManualOrders, ManualParams>>;
 // -----------------------------------------------------------------------------------------------
 
 using AnyStrategy = Registry::AnyStrategy;

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "pipeline/strategy/params.hpp"
@@ -63,6 +64,8 @@ class StatArb {
   StatArbParams& mutable_params() noexcept { return p_; }
   [[nodiscard]] double beta() const noexcept { return beta_; }
   [[nodiscard]] double z() const noexcept { return z_; }
+  // Its signal, published to the control file and journaled (hft_signals): the spread's z-score.
+  [[nodiscard]] std::pair<const char*, double> signal() const noexcept { return {"z", z_}; }
   [[nodiscard]] int samples() const noexcept { return n_; }
   [[nodiscard]] std::uint64_t refused_stale() const noexcept { return refused_stale_; }
 

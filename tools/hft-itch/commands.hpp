@@ -62,4 +62,16 @@ struct ProfileOptions {
 };
 int run_profile(const InputSpec& in, const ProfileOptions& o);
 
+// hft-itch ticks: the day's books into hft_market_ticks (ticks.cpp).
+struct TicksOptions {
+  std::string sqlite;      // a SQLite file, or
+  std::string clickhouse;  // http://host:port of a ClickHouse server
+  std::uint32_t levels = 5;
+  std::string every = "change";  // change | an interval: 100ms, 1s, 1m
+  std::string instance = "itch";
+  std::uint32_t date = 0;  // YYYYMMDD
+  std::size_t batch = 5000;
+};
+int run_ticks(const InputSpec& in, const TicksOptions& o);
+
 }  // namespace hft::itch_tool

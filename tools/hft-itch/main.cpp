@@ -180,6 +180,22 @@ int main(int argc, char** argv) {
   profile_cmd->add_flag("--verbose,-v", prof.verbose, "print executions, shares and bins on stderr");
   profile_cmd->footer(kFooter);
 
+  TicksOptions ticks;
+  CLI::App* ticks_cmd = app.add_subcommand(
+      "ticks", "the books' top N levels at each change (or sampled) into hft_market_ticks of SQLite or ClickHouse");
+  add_input(ticks_cmd);
+  ticks_cmd->add_option("--sqlite", ticks.sqlite, "a SQLite database file (created when absent)");
+  ticks_cmd->add_option("--clickhouse", ticks.clickhouse, "a ClickHouse server, http://host:port");
+  ticks_cmd->add_option("--levels", ticks.levels, "levels per side, 1 to 10")->capture_default_str();
+  ticks_cmd->add_option("--every", ticks.every, "'change': a row at each change of those levels; or an interval of "
+                                                "ITCH time (100ms, 1s, 1m): a stock's book at the end of each "
+                                                "interval in which it changed")
+      ->capture_default_str();
+  ticks_cmd->add_option("--instance", ticks.instance, "the rows' instance column")->capture_default_str();
+  ticks_cmd->add_option("--date", ticks.date, "the trading date, YYYYMMDD")->required()->check(CLI::Range(19700101, 99991231));
+  ticks_cmd->add_option("--batch", ticks.batch, "rows per insert")->capture_default_str()->check(CLI::Range(1, 1'000'000));
+  ticks_cmd->footer(kFooter);
+
   try {
     app.parse(argc, argv);
     if (!until_text.empty()) book.until = parse_time(until_text);
@@ -196,6 +212,7 @@ int main(int argc, char** argv) {
     if (bench_cmd->parsed()) return run_bench(in, bench);
     if (features_cmd->parsed()) return run_features(in, feat);
     if (profile_cmd->parsed()) return run_profile(in, prof);
+    if (ticks_cmd->parsed()) return run_ticks(in, ticks);
   } catch (const ToolError& e) {
     std::fflush(stdout);
     fmt::print(stderr, "hft-itch: {}\n", e.what());

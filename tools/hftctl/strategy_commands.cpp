@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "pipeline/control/json.hpp"
 
 namespace hftctl {
 
@@ -28,21 +29,6 @@ const char* run_state_name(std::uint8_t s) {
   static constexpr const char* kNames[] = {"running", "paused", "stopped"};
   return s < 3 ? kNames[s] : "?";
 }
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 std::string symbol_of(const char (&s)[8]) {
   std::string out(s, ::strnlen(s, 8));
   while (!out.empty() && out.back() == ' ') out.pop_back();
@@ -62,33 +48,6 @@ int send(const std::unique_ptr<ControlReader>& reader, CommandOp op, const std::
   }
   if (answer != nullptr) *answer = r.message;
   return kExitOk;
-}
-
-std::string algo_json(const AlgoSlot& a) {
-  return fmt::format(
-      "{{\"id\":{},\"strategy\":{},\"algo\":\"{}\",\"symbol\":{},\"side\":\"{}\",\"state\":\"{}\",\"quantity\":{},"
-      "\"filled\":{},\"remaining\":{},\"avg_price\":{},\"arrival_price\":{},\"shortfall_bps\":{},\"market_vwap\":{},"
-      "\"slippage_bps\":{},\"participation\":{},\"limit_price\":{},\"max_participation\":{},\"children\":{},"
-      "\"crosses\":{},\"start_realtime_ns\":{},\"end_realtime_ns\":{}}}",
-      a.id, json_string(get_text(a.strategy)), a.algo == 1 ? "vwap" : "twap", json_string(symbol_of(a.symbol)),
-      a.side == 0 ? "buy" : "sell", state_name(a.state), a.quantity, a.filled,
-      a.quantity > a.filled ? a.quantity - a.filled : 0, json_number(a.avg_price * 1e-4), json_number(a.arrival * 1e-4),
-      json_number(a.shortfall_bps), json_number(a.market_vwap * 1e-4), json_number(a.slippage_bps),
-      json_number(a.participation), json_number(static_cast<double>(a.limit) * 1e-4), json_number(a.max_participation),
-      a.children, a.crosses, a.start_realtime_ns, a.end_realtime_ns);
-}
-
-std::string strategy_json(const StrategySlot& s) {
-  return fmt::format(
-      "{{\"name\":{},\"type\":{},\"state\":\"{}\",\"realized_pnl\":{},\"unrealized_pnl\":{},\"pnl\":{},"
-      "\"volume_shares\":{},\"volume_usd\":{},\"orders\":{},\"fills\":{},\"cancels\":{},\"rejects\":{},"
-      "\"fill_ratio\":{},\"avg_time_to_fill_us\":{},\"round_trips\":{},\"wins\":{},\"win_rate\":{},\"sharpe\":{},"
-      "\"max_drawdown\":{},\"position\":{}}}",
-      json_string(get_text(s.name)), json_string(get_text(s.type)), run_state_name(s.state), json_number(s.realized_pnl),
-      json_number(s.unrealized_pnl), json_number(s.realized_pnl + s.unrealized_pnl), s.volume_shares,
-      json_number(s.volume_usd), s.orders, s.fills, s.cancels, s.rejects, json_number(s.fill_ratio),
-      json_number(s.avg_time_to_fill_us), s.round_trips, s.wins, json_number(s.win_rate), json_number(s.sharpe),
-      json_number(s.max_drawdown), s.position);
 }
 
 }  // namespace
@@ -154,6 +113,19 @@ void StrategyCommands::add(CLI::App& app, const std::function<void(CLI::App*)>& 
   add_target(set_);
   set_->add_option("NAME", name_, "the strategy's name")->required();
   set_->add_option("ASSIGNMENT", assignment_, "key=value")->required();
+
+  CLI::App* order = app.add_subcommand("order", "manual orders through a `manual` strategy (SDK and risk like any order)");
+  order->require_subcommand(1);
+  order_new_ = order->add_subcommand("new", "send a limit order; prints its order id");
+  add_target(order_new_);
+  order_new_->add_option("--symbol", symbol_, "the stock (one of a manual strategy's symbols)")->required();
+  order_new_->add_option("--side", side_, "buy or sell")->required()->check(CLI::IsMember({"buy", "sell"}));
+  order_new_->add_option("--quantity", quantity_, "shares")->required()->check(CLI::Range(1, 1'000'000));
+  order_new_->add_option("--price", price_, "limit price in dollars")->required();
+  order_new_->add_flag("--ioc", ioc_, "immediate or cancel (default: a day order)");
+  order_cancel_ = order->add_subcommand("cancel", "cancel a working order (any strategy's) by its order id");
+  add_target(order_cancel_);
+  order_cancel_->add_option("ID", order_id_, "the order id")->required();
 }
 
 std::optional<int> StrategyCommands::run(const std::function<std::unique_ptr<ControlReader>()>& attach, int timeout_ms) {
@@ -204,6 +176,31 @@ std::optional<int> StrategyCommands::run(const std::function<std::unique_ptr<Con
     fmt::print("{}\n", text(answer));
     return kExitOk;
   }
+  if (order_new_->parsed()) {
+    const auto price = parse_price(price_);
+    if (!price) {
+      fmt::print(stderr, "hftctl: --price \"{}\": expected dollars, e.g. 101.25\n", text(price_));
+      return kExitUsage;
+    }
+    if (symbol_.empty() || symbol_.size() > 8) {
+      fmt::print(stderr, "hftctl: --symbol: 1 to 8 characters\n");
+      return kExitUsage;
+    }
+    std::string answer;
+    const auto reader = attach();
+    const std::string value = fmt::format("{} {} {} {}", side_, quantity_, *price, ioc_ ? "ioc" : "day");
+    if (const int rc = send(reader, CommandOp::kOrderNew, symbol_, value, timeout_ms, &answer); rc != kExitOk) return rc;
+    fmt::print("{}\n", text(answer));
+    return kExitOk;
+  }
+  if (order_cancel_->parsed()) {
+    std::string answer;
+    const auto reader = attach();
+    if (const int rc = send(reader, CommandOp::kOrderCancel, std::to_string(order_id_), {}, timeout_ms, &answer); rc != kExitOk)
+      return rc;
+    fmt::print("{}\n", text(answer));
+    return kExitOk;
+  }
   if (algo_cancel_->parsed()) {
     std::string answer;
     const auto reader = attach();
@@ -230,9 +227,7 @@ std::optional<int> StrategyCommands::run(const std::function<std::unique_ptr<Con
       return kExitError;
     }
     if (json_) {
-      std::string out = "{\"algos\":[";
-      for (std::size_t i = 0; i < algos.size(); ++i) out += (i ? "," : "") + algo_json(algos[i]);
-      fmt::print("{}]}}\n", out);
+      fmt::print("{}", algos_json(algos));
       return kExitOk;
     }
     if (algos.empty()) {
@@ -254,19 +249,17 @@ std::optional<int> StrategyCommands::run(const std::function<std::unique_ptr<Con
     const auto reader = attach();
     const auto strategies = reader->strategies();
     if (json_) {
-      std::string out = "{\"strategies\":[";
-      for (std::size_t i = 0; i < strategies.size(); ++i) out += (i ? "," : "") + strategy_json(strategies[i]);
-      fmt::print("{}]}}\n", out);
+      fmt::print("{}", strategies_json(strategies));
       return kExitOk;
     }
-    fmt::print("{:<16} {:<14} {:<8} {:>11} {:>11} {:>9} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>6} {:>7} {:>9}\n", "NAME",
+    fmt::print("{:<16} {:<14} {:<8} {:>11} {:>11} {:>9} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>6} {:>7} {:>9} {:>9}\n", "NAME",
                "TYPE", "STATE", "REALIZED$", "UNREAL$", "VOLUME", "ORDERS", "FILLS", "CANCELS", "REJECTS", "FILL%",
-               "TTF_US", "WIN%", "SHARPE", "MAXDD$");
+               "TTF_US", "WIN%", "SHARPE", "MAXDD$", "FEES$");
     for (const StrategySlot& s : strategies)
-      fmt::print("{:<16} {:<14} {:<8} {:>11.2f} {:>11.2f} {:>9} {:>7} {:>7} {:>7} {:>7} {:>6.1f} {:>9.1f} {:>6.1f} {:>7.2f} {:>9.2f}\n",
+      fmt::print("{:<16} {:<14} {:<8} {:>11.2f} {:>11.2f} {:>9} {:>7} {:>7} {:>7} {:>7} {:>6.1f} {:>9.1f} {:>6.1f} {:>7.2f} {:>9.2f} {:>9.2f}\n",
                  text(get_text(s.name)), text(get_text(s.type)), run_state_name(s.state), s.realized_pnl,
                  s.unrealized_pnl, s.volume_shares, s.orders, s.fills, s.cancels, s.rejects, s.fill_ratio * 100,
-                 s.avg_time_to_fill_us, s.win_rate * 100, s.sharpe, s.max_drawdown);
+                 s.avg_time_to_fill_us, s.win_rate * 100, s.sharpe, s.max_drawdown, s.fees);
     return kExitOk;
   }
   const std::pair<CLI::App*, CommandOp> simple[] = {

@@ -35,6 +35,12 @@ class StrategyCommands {
   double max_participation_ = 0;
   std::uint32_t id_ = 0;
   bool json_ = false;
+  // `order new|cancel` (issue 16): manual orders through a `manual` strategy.
+  CLI::App* order_new_ = nullptr;
+  CLI::App* order_cancel_ = nullptr;
+  std::string price_;
+  bool ioc_ = false;
+  std::uint64_t order_id_ = 0;
 };
 
 // "10m", "15s", "1h", "500ms", "90" (seconds) -> milliseconds; nullopt when malformed.

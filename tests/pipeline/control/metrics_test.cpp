@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "pipeline/control/control_file.hpp"
+#include "pipeline/control/json.hpp"
 #include "pipeline/control/risk_block.hpp"
 #include "pipeline/control/report.hpp"
 #include "pipeline/control/snapshot.hpp"
@@ -228,6 +229,36 @@ TEST_F(MetricsTest, ExpositionHasTheExactSeries) {
   EXPECT_TRUE(has_line(text, "hftd_latency_seconds_count{instance=\"unit\",hop=\"send_call\"} 0"));
   EXPECT_TRUE(has_line(text, "hftd_latency_percentile_seconds{instance=\"unit\",hop=\"tick_to_trade\",percentile=\"50\"} 5e-08"));
   EXPECT_EQ(text.find("hop=\"send_call\",percentile"), std::string::npos) << "no percentiles of an empty hop";
+}
+
+// Issue 13: each strategy's performance, fees shown apart (realized P&L is already net of them),
+// in the exposition and in the JSON hftctl strategy list --json and the API serve.
+TEST_F(MetricsTest, StrategiesShowTheirFeesApart) {
+  KnownFile f(dir_);
+  StrategySlot* t = f.cf.strategy_slot(0);
+  ASSERT_NE(t, nullptr);
+  seq_write(t->lock, [&] {
+    t->used = 1;
+    t->state = 2;
+    put_text(t->name, "mm");
+    put_text(t->type, "market_maker");
+    t->realized_pnl = 40.5;
+    t->fills = 3;
+    t->fees = 12.25;
+    put_text(t->signal_name, "z");
+    t->signal = -2.5;
+  });
+  ControlReader r("unit", dir_.string());
+  const Snapshot s = take_snapshot(r);
+  const std::string text = render_prometheus(s);
+  EXPECT_EQ(check_exposition(text), "") << text;
+  EXPECT_TRUE(has_line(text, "# TYPE hftd_strategy_fees_usd gauge")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_strategy_fees_usd{instance=\"unit\",strategy=\"mm\"} 12.25")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_strategy_realized_pnl_usd{instance=\"unit\",strategy=\"mm\"} 40.5")) << text;
+  const std::string j = strategies_json(s.strategies);
+  EXPECT_NE(j.find(R"({"strategies":[{"name":"mm","type":"market_maker","state":"stopped","realized_pnl":40.5,)"),
+            std::string::npos) << j;
+  EXPECT_NE(j.find(R"("fees":12.25,"signal_name":"z","signal":-2.5}]})"), std::string::npos) << j;
 }
 
 TEST_F(MetricsTest, BucketsAreCumulativeMonotoneAndEndAtTheCount) {

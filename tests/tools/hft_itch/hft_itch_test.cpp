@@ -10,11 +10,13 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "gateways/common/endian.hpp"
 #include "gateways/itch/decoder.hpp"
@@ -25,6 +27,8 @@
 #include "pipeline/features/fit.hpp"
 #include "venue/sim/day_generator.hpp"
 #include "tests/pipeline/book/reference_book.hpp"
+#include "data/sink.hpp"
+#include "tests/support/clickhouse_server.hpp"
 #include "tests/support/test_data.hpp"
 #include "tests/tools/hft_itch/mini_json.hpp"
 #include "tests/tools/hft_itch/tool_runner.hpp"
@@ -895,6 +899,141 @@ struct ExecutedByMinute {
   }
   void on_trade(const itch::Trade& m) { add(m.timestamp(), m.shares()); }
 };
+
+// ---- ticks -------------------------------------------------------------------------------------
+
+// A reference book replayed message by message: after each order message, the touched stock's
+// top `n` levels, recorded when they differ from the last recorded (what hft-itch ticks writes
+// at each change).
+struct ExpectedTicks {
+  book::testing::ReferenceBook ref;
+  std::uint32_t n = 5;
+  std::map<std::uint16_t, std::string> last;
+  std::vector<std::string> rows;  // "locate|[bid px]|[bid sz]|[ask px]|[ask sz]" in order
+  void after(std::uint16_t locate) {
+    std::string bp = "[", bs = "[", ap = "[", as = "[";
+    const auto side = [&](book::Side sd, std::string& px, std::string& sz) {
+      std::vector<book::Level> l(n);
+      l.resize(ref.top(locate, sd, l));
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        px += fmt::format("{}{}", i ? "," : "", l[i].price);
+        sz += fmt::format("{}{}", i ? "," : "", l[i].shares);
+      }
+      px += "]";
+      sz += "]";
+    };
+    side(book::Side::kBid, bp, bs);
+    side(book::Side::kAsk, ap, as);
+    std::string row = fmt::format("{}|{}|{}|{}|{}", locate, bp, bs, ap, as);
+    std::string& prev = last[locate];
+    if (prev.empty()) prev = fmt::format("{}|[]|[]|[]|[]", locate);
+    if (row == prev) return;
+    prev = row;
+    rows.push_back(std::move(row));
+  }
+  void on_add_order(const itch::AddOrder& m) { ref.on_add_order(m); after(m.stock_locate()); }
+  void on_order_executed(const itch::OrderExecuted& m) { ref.on_order_executed(m); after(m.stock_locate()); }
+  void on_order_executed_with_price(const itch::OrderExecutedWithPrice& m) { ref.on_order_executed_with_price(m); after(m.stock_locate()); }
+  void on_order_cancel(const itch::OrderCancel& m) { ref.on_order_cancel(m); after(m.stock_locate()); }
+  void on_order_delete(const itch::OrderDelete& m) { ref.on_order_delete(m); after(m.stock_locate()); }
+  void on_order_replace(const itch::OrderReplace& m) { ref.on_order_replace(m); after(m.stock_locate()); }
+};
+
+std::vector<std::string> sqlite_rows(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {"cannot open " + db.string()};
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        const auto* t = sqlite3_column_text(st, c);
+        if (c != 0) row += '|';
+        row += t ? reinterpret_cast<const char*>(t) : "";
+      }
+      out.push_back(std::move(row));
+    }
+  } else {
+    out.push_back(std::string("bad query: ") + sqlite3_errmsg(h));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
+}
+
+TEST_F(HftItchTest, TicksOfTheRealSnippetAreTheReferenceBooksChangesAndLoadOnce) {
+  HFT_REQUIRE_SHARED_DATA(dir);
+  const std::string file = (dir / "itch" / "12302019_SNIPPET.NASDAQ_ITCH50").string();
+  ExpectedTicks expected;
+  {
+    std::ifstream in(file, std::ios::binary);
+    const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    itch::DecodeStats stats;
+    for (std::size_t off = 0; off + 2 <= bytes.size();) {
+      const std::size_t len = wire::load_be16(bytes.data() + off);
+      if (off + 2 + len > bytes.size()) break;
+      itch::decode_message(bytes.data() + off + 2, len, expected, stats);
+      off += 2 + len;
+    }
+  }
+  ASSERT_GT(expected.rows.size(), 100u);
+  const fs::path db = path("ticks.db");
+  RunResult r = run({"ticks", file, "--sqlite", db.string(), "--date", "20191230"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find(fmt::format("{} rows into sqlite hft_market_ticks", expected.rows.size())), std::string::npos) << r.out;
+  const auto rows = sqlite_rows(db, "SELECT locate, bid_px, bid_sz, ask_px, ask_sz FROM hft_market_ticks ORDER BY seq");
+  ASSERT_EQ(rows.size(), expected.rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(rows[i], expected.rows[i]) << "row " << i;
+  EXPECT_EQ(sqlite_rows(db, "SELECT count(*) FROM hft_market_ticks WHERE symbol = '' OR instance != 'itch' OR trading_date != 20191230"),
+            std::vector<std::string>{"0"});
+  // Loading again writes nothing.
+  r = run({"ticks", file, "--sqlite", db.string(), "--date", "20191230"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find(fmt::format("0 rows into sqlite hft_market_ticks ({} already there)", expected.rows.size())), std::string::npos)
+      << r.out;
+  // Sampled every 1 ms of ITCH time: at most one row per stock and interval, each the stock's last
+  // change in it; the snippet spans 2.4 ms, so every row's interval is 34,200,000 to 34,200,002.
+  const fs::path db2 = path("sampled.db");
+  r = run({"ticks", file, "--sqlite", db2.string(), "--date", "20191230", "--every", "1ms", "--levels", "3", "--instance", "s"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto sampled = sqlite_rows(db2, "SELECT seq / 65536, locate, seq % 65536, ts_ns FROM hft_market_ticks ORDER BY seq");
+  ASSERT_FALSE(sampled.empty());
+  EXPECT_LT(sampled.size(), rows.size());
+  for (const auto& row : sampled) {
+    std::istringstream in(row);
+    std::string interval, locate, low, ts;
+    std::getline(in, interval, '|');
+    std::getline(in, locate, '|');
+    std::getline(in, low, '|');
+    std::getline(in, ts, '|');
+    EXPECT_EQ(locate, low) << row;
+    EXPECT_GE(std::stoull(interval), 34'200'000u) << row;
+    EXPECT_LE(std::stoull(interval), 34'200'002u) << row;
+    EXPECT_EQ(std::stoull(ts), (std::stoull(interval) + 1) * 1'000'000) << row;
+  }
+  EXPECT_EQ(run({"ticks", file, "--date", "20191230"}).code, kExitUsage);
+
+  // ClickHouse: the same rows (arrays as Array(Int64) / Array(UInt32)), loaded once.
+  testing::ClickHouseServer ch(path("ch"));
+  if (!ch.available()) {
+    std::printf("clickhouse part skipped: %s\n", ch.why().c_str());
+    return;
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    r = run({"ticks", file, "--clickhouse", ch.url(), "--date", "20191230", "--batch", "100"});
+    ASSERT_EQ(r.code, kExitOk) << r.err;
+  }
+  auto chdb = data::open_clickhouse(ch.url());
+  auto lite = data::open_sqlite(db.string());
+  const std::string count = "SELECT count(*) FROM hft_market_ticks";
+  EXPECT_EQ(chdb->query_int(count), static_cast<std::int64_t>(expected.rows.size()));
+  const std::string best_bids = "SELECT sum(seq * 7 + locate) FROM hft_market_ticks";
+  EXPECT_EQ(chdb->query_int(best_bids), lite->query_int(best_bids));
+  EXPECT_EQ(chdb->query_int("SELECT sum(length(ask_px) + length(bid_sz)) FROM hft_market_ticks"),
+            lite->query_int("SELECT sum(json_array_length(ask_px) + json_array_length(bid_sz)) FROM hft_market_ticks"));
+  EXPECT_EQ(run({"ticks", file, "--sqlite", db.string(), "--date", "20191230", "--every", "soon"}).code, kExitUsage);
+}
 
 TEST_F(HftItchTest, ProfileSumsToTheDaysExecutedVolumeAndTheVwapStrategyReadsIt) {
   sim::DayConfig cfg;

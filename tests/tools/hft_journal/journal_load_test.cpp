@@ -19,7 +19,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "data/journal_loader.hpp"
 #include "data/sink.hpp"
+#include "pipeline/journal/writer.hpp"
 #include "tests/support/clickhouse_server.hpp"
 #include "tests/tools/hftctl/trading_run.hpp"
 
@@ -138,6 +140,8 @@ TEST_F(JournalLoad, SqliteAndClickHouseHoldTheVenuesExecutionsOnce) {
     EXPECT_EQ(describe(stored(*db)), describe(venue)) << "load into SQLite";
     EXPECT_GT(db->query_int("SELECT count(*) FROM hft_orders WHERE event = 'new'"), 0);
     EXPECT_EQ(db->query_int("SELECT count(DISTINCT match_number * 4294967296 + user_ref_num) FROM hft_fills"), venue.executions);
+    // hftd journals a snapshot of each strategy once a second when it changed (hft_strategies).
+    EXPECT_GT(db->query_int("SELECT count(*) FROM hft_strategies WHERE event = 'snapshot' AND name = 'market_maker' AND fills > 0"), 0);
   }
 
   // ClickHouse: the same rows, loaded twice.
@@ -159,6 +163,42 @@ TEST_F(JournalLoad, SqliteAndClickHouseHoldTheVenuesExecutionsOnce) {
     const std::string count = fmt::format("SELECT count(*) FROM {}", t.name);
     EXPECT_EQ(db->query_int(count), lite->query_int(count)) << t.name;
   }
+}
+
+// hftd's strategy notes (control_plane.hpp: an operator's strategy command once applied, and the
+// periodic snapshots and signals) become hft_strategies and hft_signals rows; any other note stays a risk-event command row.
+TEST(JournalLoadNotes, StrategyCommandsAndSnapshotsFillHftStrategies) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("hft_notes_{}", ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    journal::JournalConfig c;
+    c.dir = dir.string();
+    c.segment_bytes = 64 << 10;
+    journal::JournalWriter w(c, "notes", 20261207, 1);
+    for (const char* text : {"strategy stop mm = mm stopped: 2 working orders being canceled",
+                             "snapshot mm stopped 12.3400 -1.5000 0.2500 7 -100", "strategy set exec randomize=0.1 = exec: randomize=0.1",
+                             "halt", "strategy start mm = mm running", "signal pairs z -2.1500"})
+      ASSERT_EQ(w.append_command(text, 1'000'000'000), journal::AppendStatus::kOk);
+  }
+  auto db = data::open_sqlite((dir / "notes.db").string());
+  db->create_schema();
+  data::JournalLoader loader(*db);
+  journal::JournalReader reader = journal::JournalReader::open_dir(dir.string(), "notes", 20261207);
+  loader.load(reader);
+  loader.flush();
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_strategies"), 4);
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_strategies WHERE name = 'mm' AND event = 'stop' AND state = 'stopped'"), 1);
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_strategies WHERE name = 'mm' AND event = 'start' AND state = 'running'"), 1);
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_strategies WHERE name = 'exec' AND event = 'set' AND state = 'randomize=0.1'"), 1);
+  EXPECT_EQ(db->query_int("SELECT realized_pnl FROM hft_strategies WHERE event = 'snapshot'"), 123'400);
+  EXPECT_EQ(db->query_int("SELECT unrealized_pnl FROM hft_strategies WHERE event = 'snapshot'"), -15'000);
+  EXPECT_EQ(db->query_int("SELECT fees FROM hft_strategies WHERE event = 'snapshot'"), 2'500);
+  EXPECT_EQ(db->query_int("SELECT fills * 1000 + position FROM hft_strategies WHERE event = 'snapshot'"), 7'000 - 100);
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_risk_events WHERE kind = 'command' AND reason = 'halt'"), 1);
+  EXPECT_EQ(db->query_int("SELECT count(*) FROM hft_signals"), 1);
+  EXPECT_EQ(db->query_int("SELECT value FROM hft_signals WHERE name = 'pairs.z'"), -21'500);
+  fs::remove_all(dir);
 }
 
 }  // namespace

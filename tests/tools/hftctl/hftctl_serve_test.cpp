@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <atomic>
@@ -22,6 +23,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/tools/hftctl/fake_daemon.hpp"
 #include "tests/tools/hftctl/trading_run.hpp"
 
 namespace hft::hftctl_test {
@@ -116,7 +118,22 @@ TEST_F(HftctlServe, LimitsAndErrorsAreJson) {
   EXPECT_EQ(r.j.value("status", 0), 401) << r.body;
   EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", "Authorization: Bearer wrong-token-0123456789\r\n").status, 401);
   EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", fmt::format("Authorization: Bearer {}\r\n", kToken)).status, 503);
-  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/strategies/mm/stop", fmt::format("Authorization: Bearer {}\r\n", kToken)).status, 501);
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/strategies/mm/stop", fmt::format("Authorization: Bearer {}\r\n", kToken)).status, 503);
+  EXPECT_EQ(request(s.port, "GET", "/api/v1/hft/strategies").status, 503);
+  // Bodies and ids are validated before anything reaches hftd.
+  const std::string auth = fmt::format("Authorization: Bearer {}\r\n", kToken);
+  r = request(s.port, "POST", "/api/v1/hft/orders", auth, R"({"symbol":"AAA","side":"up","quantity":100,"price":10})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.j.value("error", "").find("side"), std::string::npos) << r.body;
+  r = request(s.port, "POST", "/api/v1/hft/orders", auth, R"({"symbol":"AAA","side":"buy","quantity":1.5,"price":10})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/orders", auth, "not json").status, 400);
+  r = request(s.port, "POST", "/api/v1/hft/algos", auth, R"({"algo":"twap","symbol":"AAA","side":"buy","quantity":100})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.j.value("error", "").find("duration_s"), std::string::npos) << r.body;
+  EXPECT_EQ(request(s.port, "DELETE", "/api/v1/hft/orders/12x", auth).status, 400);
+  EXPECT_EQ(request(s.port, "DELETE", "/api/v1/hft/orders/12").status, 401);
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/strategies/a%20b/stop", auth).status, 400);
   // Size limits.
   EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/halt", "", std::string(20000, 'x')).status, 413);
   std::string many;
@@ -162,8 +179,46 @@ TEST_F(HftctlServe, PerClientRateLimit) {
   s.stop();
 }
 
+// A command waiting for hftd's answer (up to 2 s) holds up no other client: a GET is answered
+// while the POST's command is still pending in the control file.
+TEST_F(HftctlServe, ACommandWaitingForHftdDoesNotHoldUpOtherClients) {
+  FakeDaemon::Options o;
+  o.answer = false;  // this test answers the command itself, after the GET
+  FakeDaemon d("quiet", (dir_ / "shm").string(), o);
+  Serve s(dir_, {"--dir", (dir_ / "shm").string(), "--instance", "quiet", "--token-file", token_file(dir_, 0600).string()});
+  ASSERT_TRUE(s.listening) << s.stop();
+  Reply post;
+  std::thread poster([&] { post = request(s.port, "POST", "/api/v1/hft/halt", fmt::format("Authorization: Bearer {}\r\n", kToken)); });
+  control::CommandSlot* pending = nullptr;
+  const auto find_pending = [&] {
+    for (std::uint32_t i = 0; i < d.file().command_slots(); ++i)
+      if (d.file().command_slot(i)->state.load() == static_cast<std::uint32_t>(control::CommandState::kPending))
+        pending = d.file().command_slot(i);
+    return pending != nullptr;
+  };
+  if (!wait_until(find_pending, std::chrono::seconds(5))) {
+    poster.join();  // (a joinable thread must not outlive the test)
+    FAIL() << "the halt never reached the control file: " << post.status << " " << post.body;
+  }
+  const Reply get = request(s.port, "GET", "/api/v1/hft/status");
+  const bool still_pending = pending->state.load() == static_cast<std::uint32_t>(control::CommandState::kPending);
+  // Answer it now, as hftd would.
+  std::uint32_t expected = static_cast<std::uint32_t>(control::CommandState::kPending);
+  if (pending->state.compare_exchange_strong(expected, static_cast<std::uint32_t>(control::CommandState::kTaken))) {
+    pending->ok = 1;
+    control::put_text(pending->result, "strategies halted");
+    pending->state.store(static_cast<std::uint32_t>(control::CommandState::kDone));
+  }
+  poster.join();
+  EXPECT_EQ(get.status, 200) << get.body;
+  EXPECT_TRUE(still_pending) << "the GET was answered only after the POST's command had ended";
+  EXPECT_EQ(post.status, still_pending ? 200 : 409) << post.body;
+  s.stop();
+}
+
 // Headless Chromium on the dashboard: the DOM after `budget_ms` of page time (in out), and, when
-// `shot` is not empty, a screenshot of a second load (another Chromium start: ~5 s on 2 loaded cores).
+// `shot` is not empty, a screenshot of the same load (one Chromium start: the new headless mode
+// runs --dump-dom and --screenshot together; a second start only if no screenshot came of it).
 Result run_chromium(const fs::path& chromium, const std::string& url, const fs::path& dir, const fs::path& shot, int budget_ms = 4000) {
   const fs::path profile = dir / "chromium-profile";
   const std::vector<std::string> common{chromium.string(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -171,9 +226,10 @@ Result run_chromium(const fs::path& chromium, const std::string& url, const fs::
                                         fmt::format("--virtual-time-budget={}", budget_ms), "--window-size=1280,900"};
   auto dom_args = common;
   dom_args.push_back("--dump-dom");
+  if (!shot.empty()) dom_args.push_back("--screenshot=" + shot.string());
   dom_args.push_back(url);
   Result dom = run(dom_args, dir, {{"HOME", dir.string()}}, std::chrono::seconds(40));
-  if (shot.empty()) return dom;
+  if (shot.empty() || fs::exists(shot)) return dom;
   auto shot_args = common;
   shot_args.push_back("--screenshot=" + shot.string());
   shot_args.push_back(url.substr(0, url.find('&')));  // no click this time
@@ -268,6 +324,18 @@ std::string dom_text(const std::string& html) {
 struct LiveServe {
   explicit LiveServe(const fs::path& dir, const char* name, std::vector<std::string> extra = {}) : run(name) {
     if (!run.why().empty()) return;
+    // Beside the market maker: the manual-order strategy (POST /orders) and an execution
+    // strategy (POST /algos).
+    std::ofstream(run.dir / "hftd.toml", std::ios::app) << R"(
+[[strategies]]
+type = "manual"
+symbols = ["AAA", "BBB", "CCC", "DDD"]
+[[strategies]]
+type = "execution"
+name = "exec"
+symbols = ["AAA", "BBB"]
+slice_s = 0.25
+)";
     run.start_hftd();
     journal = wait_until([&] { return !run.journal_date().empty(); }, std::chrono::seconds(30));
     if (!journal) return;
@@ -372,6 +440,90 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
                          std::chrono::seconds(10)))
       << request(s.port, "GET", "/api/v1/hft/status").body << live.logs();
 
+  // Strategies (issue 13 through the API): listed, stopped and started again.
+  r = request(s.port, "GET", "/api/v1/hft/strategies");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::set<std::string> names;
+  if (r.j.contains("strategies"))
+    for (const auto& st : r.j["strategies"]) names.insert(st.value("name", ""));
+  EXPECT_EQ(names, (std::set<std::string>{"market_maker", "manual", "exec"})) << r.body;
+  const auto state_of = [&](const std::string& name) {
+    const Reply rr = request(s.port, "GET", "/api/v1/hft/strategies");
+    if (rr.j.is_object() && rr.j.contains("strategies"))
+      for (const auto& st : rr.j["strategies"])
+        if (st.value("name", "") == name) return st;
+    return json::object();
+  };
+  r = request(s.port, "POST", "/api/v1/hft/strategies/market_maker/stop", auth);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(wait_until([&] { return state_of("market_maker").value("state", "") == "stopped"; }, std::chrono::seconds(10)))
+      << state_of("market_maker").dump();
+  EXPECT_EQ(request(s.port, "POST", "/api/v1/hft/strategies/nobody/stop", auth).status, 404);
+  r = request(s.port, "POST", "/api/v1/hft/strategies/market_maker/start", auth);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(wait_until([&] { return state_of("market_maker").value("state", "") == "running"; }, std::chrono::seconds(10)));
+
+  // A manual order: placed through the manual strategy and risk, seen in its order count,
+  // canceled by its id. Priced 3 % under the symbol's last fill, inside the 5 % price band, so it rests.
+  double px = 0;
+  std::string sym;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const Reply rf = request(s.port, "GET", "/api/v1/hft/fills");
+        if (rf.j.is_array())
+          for (const auto& f : rf.j)
+            if (f.is_object() && f.contains("price") && f["price"].is_number() && f.contains("symbol")) {
+              px = f["price"].get<double>();
+              sym = f.value("symbol", "");
+            }
+        return px > 0 && !sym.empty();
+      },
+      std::chrono::seconds(20)))
+      << "no fill in the journal: " << request(s.port, "GET", "/api/v1/hft/fills").body << live.logs();
+  const double limit = std::floor(px * 0.97 / 100) / 100;  // journal prices are in 1/10,000 $; dollars with cents
+  r = request(s.port, "POST", "/api/v1/hft/orders", auth,
+              fmt::format(R"({{"symbol":"{}","side":"buy","quantity":100,"price":{:.2f}}})", sym, limit));
+  ASSERT_EQ(r.status, 201) << r.body << live.logs();
+  const std::string order_id = r.j.value("order_id", "");
+  ASSERT_FALSE(order_id.empty()) << r.body;
+  EXPECT_TRUE(wait_until([&] { return state_of("manual").value("orders", 0) == 1; }, std::chrono::seconds(10)))
+      << state_of("manual").dump();
+  r = request(s.port, "POST", "/api/v1/hft/orders", auth, R"({"symbol":"ZZZ","side":"buy","quantity":100,"price":10})");
+  EXPECT_EQ(r.status, 409) << r.body;  // ZZZ is not the manual strategy's
+  EXPECT_NE(r.j.value("error", "").find("no running manual strategy trades ZZZ"), std::string::npos) << r.body;
+  r = request(s.port, "DELETE", "/api/v1/hft/orders/" + order_id, auth);
+  EXPECT_EQ(r.status, 200) << r.body << live.logs();
+  EXPECT_TRUE(wait_until([&] { return state_of("manual").value("cancels", 0) == 1; }, std::chrono::seconds(10)))
+      << state_of("manual").dump() << live.logs();
+  EXPECT_EQ(request(s.port, "DELETE", "/api/v1/hft/orders/" + order_id, auth).status, 404);
+
+  // A TWAP through POST /algos, worked to the end by the execution strategy.
+  r = request(s.port, "POST", "/api/v1/hft/algos", auth,
+              R"({"algo":"twap","symbol":"AAA","side":"buy","quantity":200,"duration_s":2})");
+  ASSERT_EQ(r.status, 201) << r.body << live.logs();
+  const int algo_id = r.j.value("id", 0);
+  EXPECT_GT(algo_id, 0) << r.body;
+  json algo = json::object();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const Reply ra = request(s.port, "GET", "/api/v1/hft/algos");
+        if (ra.j.is_object() && ra.j.contains("algos"))
+          for (const auto& a : ra.j["algos"])
+            if (a.value("id", 0) == algo_id) algo = a;
+        return algo.value("state", "") == "done" || algo.value("state", "") == "expired";
+      },
+      std::chrono::seconds(20)))
+      << algo.dump() << live.logs();
+  EXPECT_EQ(algo.value("state", ""), "done") << algo.dump();
+  EXPECT_EQ(algo.value("filled", 0), 200) << algo.dump();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        std::lock_guard lock(mu);
+        return types.count("strategies") != 0;
+      },
+      std::chrono::seconds(10)))
+      << seen_ws();
+
   // The slow client is dropped (its queue passes 64 KiB after its small window fills); the fast
   // one still gets events.
   EXPECT_TRUE(wait_until([&] { return s.child->err().find("dropped a slow WebSocket client") != std::string::npos; },
@@ -398,7 +550,8 @@ TEST_F(HftctlServe, LiveDaemonRestAndWebSocket) {
   EXPECT_EQ(out.find(" 0 slow clients dropped"), std::string::npos) << tail(out);
 }
 
-// The dashboard in headless Chromium: waits for a fill, clicks Halt, and hftd is halted.
+// The dashboard in headless Chromium: waits for a fill, clicks stop on the market maker and sees
+// it stopped, clicks Halt, and hftd is halted.
 TEST_F(HftctlServe, LiveDaemonDashboardHaltsInChromium) {
   const auto chromium = on_path("chromium");
   if (!chromium) GTEST_SKIP() << "chromium is not installed (tools/setup.sh installs it)";
@@ -409,8 +562,9 @@ TEST_F(HftctlServe, LiveDaemonDashboardHaltsInChromium) {
   ASSERT_TRUE(s.listening) << live.logs();
   ASSERT_TRUE(wait_until([&] { return live.run.fills().executions >= 2; }, std::chrono::seconds(30)))
       << "fewer than 2 fills at the venue" << live.logs();
-  const std::string url = fmt::format("http://127.0.0.1:{}/#token={}&click=halt-button&after=1", s.port, kToken);
-  // A screenshot only when asked for (HFT_DASHBOARD_SCREENSHOT=FILE): a second Chromium start.
+  // Clicks stop on the market maker (once the strategies table shows it), then Halt.
+  const std::string url = fmt::format("http://127.0.0.1:{}/#token={}&click=stop-market_maker,halt-button&after=1", s.port, kToken);
+  // A screenshot only when asked for (HFT_DASHBOARD_SCREENSHOT=FILE), of the same page load.
   const char* keep = std::getenv("HFT_DASHBOARD_SCREENSHOT");
   const fs::path shot = keep ? dir_ / "dashboard.png" : fs::path();
   const Result c = run_chromium(*chromium, url, dir_, shot);
@@ -419,6 +573,19 @@ TEST_F(HftctlServe, LiveDaemonDashboardHaltsInChromium) {
                          std::chrono::seconds(10)))
       << "the dashboard's Halt click did not halt hftd" << page << live.logs();
   EXPECT_NE(c.out.find("halt:200"), std::string::npos) << "the page did not record the halt answer" << page;
+  EXPECT_NE(c.out.find("stop-market_maker:200"), std::string::npos) << "the page did not record the stop answer" << page;
+  EXPECT_NE(c.out.find(R"(id="strategy-market_maker" data-state="stopped")"), std::string::npos)
+      << "the strategies table does not show the market maker stopped" << page;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        bool stopped = false;
+        const Reply st = request(s.port, "GET", "/api/v1/hft/strategies");
+        if (st.j.is_object() && st.j.contains("strategies"))
+          for (const auto& x : st.j["strategies"]) stopped |= x.value("name", "") == "market_maker" && x.value("state", "") == "stopped";
+        return stopped;
+      },
+      std::chrono::seconds(10)))
+      << request(s.port, "GET", "/api/v1/hft/strategies").body;
   EXPECT_NE(c.out.find("<td>"), std::string::npos) << "no table rows on the page" << page;
   if (keep) {
     EXPECT_TRUE(fs::exists(shot)) << c.err;

@@ -400,6 +400,14 @@ TEST_F(HftdEndToEnd, ATwapStartedThroughHftctlCompletesAndTheVenueRecordsItsFill
       std::chrono::seconds(5)));
   EXPECT_EQ(shares, 500) << "the venue executed exactly the parent's quantity for HFT01";
 
+  // Manual orders need a `manual` strategy (none here): refused by name (the API's test places one).
+  r = ctl({"order", "new", "--symbol", "AAA", "--side", "buy", "--quantity", "100", "--price", "1.00"});
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.err.find("no running manual strategy trades AAA"), std::string::npos) << r.err;
+  r = ctl({"order", "cancel", "12345"});
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.err.find("no working order 12345"), std::string::npos) << r.err;
+
   r = ctl({"strategy", "set", "exec", "randomize=2"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("randomize: 2 is out of range [0"), std::string::npos) << r.err;
@@ -797,6 +805,12 @@ class StrategyLoopback : public HftdEndToEnd {
                            std::chrono::seconds(5)))
         << name << " counts " << mine << " shares filled, the venue executed " << venue << logs();
     EXPECT_GT(venue, 0);
+    // The strategy's signal, published with its performance (journaled as hft_signals rows).
+    if (name != "market_maker") {
+      const Result list = ctl2({"strategy", "list", "--json"});
+      EXPECT_NE(list.out.find(fmt::format(R"("signal_name":"{}")", name == "stat_arb" ? "z" : "trend_bps")), std::string::npos)
+          << list.out;
+    }
     std::printf("%s", ctl2({"strategy", "list"}).out.c_str());
   }
 };
