@@ -384,6 +384,27 @@ class ControlPlane {
            [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.risk_event(seq); });
       copy(b.refusal_count, b.refusals, egress_.refusal_event_count(),
            [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.refusal_event(seq); });
+      for (std::uint8_t i = 0; i < kStrategyRiskSlots && i < risk::kMaxStrategyLimits; ++i) {
+        StrategyRiskSlot& d = b.strategies[i];
+        const risk::StrategyLedger* sl = gate_.strategy_ledger(i);
+        const risk::StrategyLimits& lim = gate_.limits().strategy[i];
+        d.used = sl != nullptr && lim.any() ? 1 : 0;
+        if (d.used == 0) continue;
+        d.tripped = gate_.strategy_tripped(i) ? 1 : 0;
+        d.max_position = lim.max_position;
+        d.max_notional = lim.max_notional;
+        d.max_loss = lim.max_loss;
+        d.max_orders_per_second = lim.max_orders_per_second;
+        std::int64_t worst = 0;
+        for (const pipeline::Locate l : oms_.active_list()) {
+          const risk::Exposure& e = sl->exposure[l];
+          const std::int64_t g = risk::gross_shares(e.position, e.open_buy, e.open_sell);
+          worst = g > worst ? g : worst;
+        }
+        d.position = worst;
+        d.gross_notional = sl->gross_notional;
+        d.pnl = gate_.strategy_pnl(i);
+      }
     });
     std::uint32_t slot = 0;
     for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {

@@ -114,6 +114,8 @@ struct EgressCounters {
   std::uint64_t breaker_cancels = 0;        // working orders cancelled because it tripped
   std::uint64_t storm_transitions = 0;      // Storm Guard state changes (global and per symbol)
   std::uint64_t storm_cancels = 0;          // resting orders cancelled on entering STORM
+  std::uint64_t strategy_loss_trips = 0;    // per-strategy loss limits tripped (risk_max_loss_usd)
+  std::uint64_t strategy_loss_cancels = 0;  // that strategy's working orders cancelled because of it
 };
 
 // A risk event as the egress thread records it (binary: formatted by readers, never here). The
@@ -150,6 +152,15 @@ class EgressStage {
     if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
     gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
     gate_.set_storm_modes(storm_.modes(), refs.size());
+    track_strategy_limits();
+  }
+
+  // Keeps a ledger of its own for each strategy the limits give per-strategy limits, and hands it
+  // to the gate (cold: allocates; the constructor, or a test after it changed the limits).
+  void track_strategy_limits() {
+    for (std::size_t s = 0; s < risk::kMaxStrategyLimits; ++s)
+      if (gate_.limits().strategy[s].any())
+        gate_.set_strategy_ledger(static_cast<std::uint8_t>(s), oms_.track_strategy(static_cast<std::uint8_t>(s)));
   }
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
@@ -865,6 +876,7 @@ class EgressStage {
     const risk::BreakerCause c = gate_.mark_pnl(pnl);
     if (c != risk::BreakerCause::kNone) breaker_tripped(c, now);
     if (breaker_cancels_pending_ && cancel_working(counters_.breaker_cancels)) breaker_cancels_pending_ = false;
+    mark_strategies(now);
     if (ready()) was_ready_ = true;
     if (now - last_storm_ns_ >= risk::StormGuard::kEvalIntervalNs) {
       last_storm_ns_ = now;
@@ -878,6 +890,48 @@ class EgressStage {
       journaled_peak_ = peak;
       journal_text("risk peak %lld", static_cast<long long>(peak));
     }
+  }
+  // Per-strategy loss limits: each strategy with one is marked with the P&L of its own ledger; a
+  // trip cancels that strategy's working orders (retried until none is left) and lets only its
+  // risk-reducing orders through until `hftctl risk reset`.
+  void mark_strategies(std::uint64_t now) noexcept {
+    for (std::uint8_t s = 0; s < risk::kMaxStrategyLimits; ++s) {
+      const risk::StrategyLedger* sl = gate_.strategy_ledger(s);
+      if (sl == nullptr) continue;
+      const std::int64_t pnl = sl->pnl([this](Locate l) noexcept { return mark_price(l); });
+      if (gate_.mark_strategy_pnl(s, pnl)) strategy_loss_tripped(s, pnl, now);
+      if ((strategy_cancels_pending_ >> s) & 1u) {
+        bool complete = true;
+        oms_.for_each_working([&](oms::Order& o) {
+          if (o.strategy != s || o.cancel_requested) return;
+          if (o.state == oms::OrderState::kPendingNew) {
+            complete = false;
+            return;
+          }
+          const journal::IntentPayload p = cancel_payload(o);
+          if (ready() && send_cancel(o, &p)) {
+            oms_.begin_cancel(o, 0);
+            if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
+            ++counters_.strategy_loss_cancels;
+          } else {
+            complete = false;
+          }
+        });
+        if (complete) strategy_cancels_pending_ &= ~(1u << s);
+      }
+    }
+  }
+  [[gnu::cold, gnu::noinline]] void strategy_loss_tripped(std::uint8_t s, std::int64_t pnl, std::uint64_t now) noexcept {
+    ++counters_.strategy_loss_trips;
+    strategy_cancels_pending_ |= 1u << s;
+    const std::int64_t limit = gate_.limits().strategy[s].max_loss;
+    journal_text("risk strategy_loss %u pnl=%lld limit=%lld", static_cast<unsigned>(s), static_cast<long long>(pnl),
+                 static_cast<long long>(limit));
+    RiskEvent& e = next_event(now, 6);
+    e.strategy = s;
+    std::snprintf(e.name, sizeof e.name, "strategy_loss");
+    e.a = static_cast<double>(pnl) / 1e4;
+    e.c = static_cast<double>(limit) / 1e4;
   }
   // Storm Guard's evaluation (every 10 ms while any of its drivers is on).
   void evaluate_storm(std::uint64_t now, std::int64_t pnl) noexcept {
@@ -1170,6 +1224,7 @@ class EgressStage {
   // The circuit breaker's marks (mark_risk) and the risk events.
   std::uint64_t marked_fills_ = 0, last_mark_ns_ = 0;
   bool breaker_cancels_pending_ = false;
+  std::uint32_t strategy_cancels_pending_ = 0;  // bit s: strategy s tripped its loss limit, orders to cancel
   std::int64_t journaled_peak_ = 0;
   std::uint64_t peak_journaled_ns_ = 0;
   std::array<RiskEvent, kRiskEvents> events_{}, refusals_{};

@@ -80,6 +80,9 @@ class FakeDaemon {
       r.events[1] = control::RiskEventSlot{2, 1'796'650'001'000'000'000, 2, 1, 0, 0, 0, "daily_loss", -501, 20, 500};
       r.refusal_count = 1;
       r.refusals[0] = control::RiskEventSlot{1, 1'796'650'002'000'000'000, 1, 23, 'B', 1, 0, "AAA     ", 100.25, 100, 0};
+      // Per-strategy limits of strategy index 1 (issue 11), its loss limit tripped.
+      r.strategies[1] = control::StrategyRiskSlot{1, 1, {}, 300, 50'000 * 10'000, 200 * 10'000, 5, 250, 25'000 * 10'000,
+                                                  -201 * 10'000};
     });
     open_->value.store(6);
     control::PositionSlot* p = cf_.position_slot(0);
