@@ -553,7 +553,16 @@ class ControlPlane {
       case Op::kUnkill:
         gate_.set_kill_switch(false);
         return {true, "kill switch off"};
-      case Op::kSetRisk: return set_risk(std::string(get_text(c.key)), std::string(get_text(c.value)));
+      case Op::kSetRisk: {
+        // hftctl appends " by uid N (user)" to the value (who asked, for the limit-change event).
+        std::string value(get_text(c.value));
+        std::string who;
+        if (const std::size_t by = value.find(" by "); by != std::string::npos) {
+          who = value.substr(by + 4);
+          value.resize(by);
+        }
+        return set_risk(std::string(get_text(c.key)), value, who);
+      }
       case Op::kFlatten: {
         if (gate_.kill_switch()) return {false, "the kill switch is on: `hftctl unkill` first (flatten sends orders)"};
         halt(true);
@@ -712,7 +721,8 @@ class ControlPlane {
     return strategy_.result();
   }
 
-  std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value) {
+  // `who`: the user hftctl says asked ("uid 1000 (alice)"), for the limit-change event.
+  std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value, const std::string& who = {}) {
     risk::RiskLimits l = limits_;
     risk::SetOutcome o = risk::set_risk_key(l, key, value);  // pipeline/risk/keys.hpp
     if (!o.ok) return {false, std::move(o.message)};
@@ -720,8 +730,10 @@ class ControlPlane {
     r.op = pipeline::ControlRequest::Op::kSetLimits;
     r.limits = l;
     put_text(r.text, fmt::format("set {}={}", key, value));
+    put_text(r.who, who.empty() ? std::string("hftctl set") : who);
     if (!to_egress(r)) return {false, "the risk/egress thread did not apply it within 2 s"};
     limits_ = l;
+    strategy_.set_storm_factors(l.storm_warn_widen, l.storm_warn_size);  // ctx.storm() of every strategy
     return {true, std::move(o.message)};
   }
 

@@ -112,7 +112,14 @@ std::string risk_event_text(const RiskEventSlot& e) {
       const risk::RiskKey* k = risk::find_risk_key(name_of(e));
       const std::string o = k != nullptr ? risk::format_risk_value(*k, e.a) : fmt::format("{}", e.a);
       const std::string n = k != nullptr ? risk::format_risk_value(*k, e.b) : fmt::format("{}", e.b);
-      return fmt::format("{} #{} limit risk.{}: {} -> {} (hftctl set)", when, e.seq, name_of(e), o, n);
+      // Who asked follows the key after its NUL (pipeline/stages/egress_stage.hpp limit_changes).
+      const std::size_t key_len = ::strnlen(e.name, sizeof e.name);
+      const std::string who = key_len + 1 < sizeof e.name ? std::string(::strnlen(e.name + key_len + 1, sizeof e.name - key_len - 1) != 0
+                                                                             ? e.name + key_len + 1 : "hftctl set") : "hftctl set";
+      if (name_of(e) == "restricted_symbols")
+        return fmt::format("{} #{} limit risk.restricted_symbols: {} -> {} symbols (by {})", when, e.seq, e.a, e.b,
+                           core::escape(who));
+      return fmt::format("{} #{} limit risk.{}: {} -> {} (by {})", when, e.seq, name_of(e), o, n, core::escape(who));
     }
     case RiskEventKind::kStormTransition:
       return fmt::format("{} #{} Storm Guard {}: {} -> {} ({}: {:.4g}, STORM threshold {:.4g})", when, e.seq,
@@ -259,6 +266,12 @@ std::string risk_events_json(const Snapshot& s) {
         ev["key"] = "risk." + name_of(e);
         ev["old"] = e.a;
         ev["new"] = e.b;
+        {
+          const std::size_t n = ::strnlen(e.name, sizeof e.name);
+          ev["by"] = n + 1 < sizeof e.name && e.name[n + 1] != '\0'
+                         ? std::string(e.name + n + 1, ::strnlen(e.name + n + 1, sizeof e.name - n - 1))
+                         : std::string("hftctl set");
+        }
         break;
       case RiskEventKind::kStormTransition:
         ev["scope"] = name_of(e) == "*" ? std::string("global") : name_of(e);

@@ -40,6 +40,7 @@ struct Order {
   std::uint64_t order_id = 0;       // the strategy's id
   std::uint64_t origin_tsc = 0;     // packet that caused the latest intent on this order
   std::uint64_t venue_ref = 0;      // the venue's order reference number (OUCH Accepted)
+  std::uint64_t sent_ns = 0;        // when its Enter Order went to the session (Storm Guard's ack latency)
   Price price = 0;
   Price pending_price = 0;
   Quantity quantity = 0;

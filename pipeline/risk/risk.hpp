@@ -79,6 +79,9 @@ struct RiskLimits {
   std::int64_t storm_min_dwell_ms = 1000;     // least time in a state before stepping down
   double storm_warn_widen = 2;                // WARN: the market maker's half-spread x this
   double storm_warn_size = 0.5;               // WARN: its quote size x this
+  double storm_reject_rate_pct = 0;           // the venue's rejects, % of its answers over storm_entry_window_ms
+  double storm_ack_p99_ms = 0;                // p99 acknowledgement latency over storm_entry_window_ms
+  std::int64_t storm_entry_window_ms = 5000;  // the order-entry health window
   // Issue 11, third tranche. Zero switches a check off.
   std::int64_t price_collar_ticks = 0;        // the collar in ticks (1/10,000 $) beyond the touch; with
                                               // price_collar_bps both apply (the tighter refuses)

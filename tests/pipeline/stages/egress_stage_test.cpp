@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -32,6 +33,7 @@ struct ScriptedVenue {
   std::map<ouch::UserRefNum, std::uint32_t> live;  // UserRefNum -> shares
   int ignored_cancels = 0;
   bool acknowledge = true;  // false: a venue that stops answering orders (Storm Guard's test)
+  bool reject_new = false;  // true: every Enter Order is rejected (Storm Guard's reject-rate test)
 
   void on_event(const soup::SessionEvent&) {}
   void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
@@ -53,6 +55,13 @@ struct ScriptedVenue {
   void on_message(const ouch::EnterOrder& o) {
     seen.push_back('O');
     if (!acknowledge) return;
+    if (reject_new) {
+      ouch::OrderRejected r;
+      r.user_ref_num = o.user_ref_num;
+      r.reason = ouch::RejectReason::kHalted;
+      reply(r);
+      return;
+    }
     ouch::OrderAccepted a;
     a.user_ref_num = o.user_ref_num;
     a.side = o.side;
@@ -605,6 +614,45 @@ TYPED_TEST(EgressTest, RegShoRefusesShortSalesAtOrBelowTheBid) {
   this->refs_.set_state(3, 'H', core::rdtsc());
   EXPECT_EQ(send(Side::kBuy, 999'000, 1), RejectReason::kSymbolHalted) << "halted still refuses";
   EXPECT_EQ(this->gate_.rejected(RejectReason::kShortSaleRestricted), 2u);
+}
+
+// Issue 11: Storm Guard's reject-rate driver through the real stage: a venue that starts
+// rejecting every order takes the global state to STORM once the rejects reach the threshold
+// share of at least 10 answers in the window; the transition is an event with that cause.
+TYPED_TEST(EgressTest, StormGuardRejectRateOfTheVenue) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  risk::RiskLimits l = this->limits_;
+  l.storm_reject_rate_pct = 50;
+  l.storm_entry_window_ms = 60'000;
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  auto send = [&](Price px) {
+    const std::uint64_t my = ++id;
+    ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, Side::kSell, px, 10)));
+    ASSERT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my) return true;
+      return false;
+    }));
+  };
+  for (int i = 0; i < 6; ++i) send(1'010'000 + i * 100);  // accepted
+  this->venue_.reject_new = true;
+  for (int i = 0; i < 4; ++i) send(1'011'000 + i * 100);  // 4 of 10 rejected: 40 %: WARN at 25 %
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < settle) this->stage_->poll();
+  EXPECT_EQ(this->stage_->storm_guard().global(), risk::StormState::kWarn);
+  send(1'012'000);
+  send(1'012'100);  // 6 of 12: 50 %: STORM
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->storm_guard().global() == risk::StormState::kStorm; }));
+  bool event = false;
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s) {
+    const RiskEvent& e = this->stage_->risk_event(s);
+    if (e.kind == 5 && e.code == static_cast<std::uint8_t>(risk::StormState::kStorm) &&
+        e.strategy == static_cast<std::uint8_t>(risk::StormCause::kRejectRate))
+      event = event || std::abs(e.a - 50.0) < 1e-9;
+  }
+  EXPECT_TRUE(event) << "a STORM event with the reject rate (50 %) as its cause";
 }
 
 // Issue 11: the daily-loss circuit breaker through the real stage. The day's P&L (realized +

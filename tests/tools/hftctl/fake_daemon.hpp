@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -123,6 +124,11 @@ class FakeDaemon {
     stop_ = true;
     thread_.join();
   }
+  // Who the last `set` said asked ("uid 1000 (alice)").
+  std::string who() const {
+    std::lock_guard lock(who_mutex_);
+    return who_;
+  }
   FakeDaemon(const FakeDaemon&) = delete;
   FakeDaemon& operator=(const FakeDaemon&) = delete;
 
@@ -131,6 +137,8 @@ class FakeDaemon {
   [[nodiscard]] int commands() const { return commands_.load(); }
 
  private:
+  mutable std::mutex who_mutex_;
+  std::string who_;
   void loop() {
     while (!stop_) {
       if (options_.beat) cf_.heartbeat();
@@ -161,7 +169,14 @@ class FakeDaemon {
         case CommandOp::kDumpHistograms: msg = "wrote 3 histograms to /tmp"; break;
         case CommandOp::kRiskReset: r.breaker = 0; msg = "circuit breaker (daily_loss) reset"; break;
         case CommandOp::kSetRisk: {
-          const std::string key(control::get_text(c->key)), value(control::get_text(c->value));
+          const std::string key(control::get_text(c->key));
+          std::string value(control::get_text(c->value));
+          // hftctl says who asked after the value, as hftd reads it (control_plane.hpp).
+          if (const std::size_t by = value.find(" by "); by != std::string::npos) {
+            std::lock_guard lock(who_mutex_);
+            who_ = value.substr(by + 4);
+            value.resize(by);
+          }
           char* end = nullptr;
           const double v = std::strtod(value.c_str(), &end);
           if (key != "risk.max_order_quantity") {

@@ -310,7 +310,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   r = ctl({"risk", "events"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("3 risk events in all (1 refusals)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (hftctl set)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (by hftctl set)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("circuit breaker tripped (daily_loss): P&L -501.00 USD, peak 20.00 USD, limit 500 USD"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("refusal #1 loss_breaker: buy 100 AAA @ 100.2500 (strategy 1)"), std::string::npos) << r.out;
@@ -343,6 +343,7 @@ TEST_F(HftctlTest, CommandsTakeEffect) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("risk.max_order_quantity: 1000 -> 50"), std::string::npos) << r.out;
   EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 50.0);
+  EXPECT_EQ(d.who().rfind(fmt::format("uid {} (", ::getuid()), 0), 0u) << "who asked: " << d.who();
   r = ctl({"kill"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("no working orders"), std::string::npos) << r.out;
