@@ -507,7 +507,7 @@ class RiskGate {
   }
 
   // The strategy's own limits (cold in the sense that only strategies given limits come here).
-  [[gnu::noinline]] RejectReason check_strategy(const pipeline::OrderIntent& in, std::int64_t q, const StrategyLedger& sl,
+  RejectReason check_strategy(const pipeline::OrderIntent& in, std::int64_t q, const StrategyLedger& sl,
                                                 std::uint64_t now_ticks, bool is_new) noexcept {
     const StrategyLimits& lim = limits_.strategy[in.strategy];
     const Exposure& ex = sl.exposure[in.locate < sl.exposure.size() ? in.locate : 0];
@@ -527,7 +527,7 @@ class RiskGate {
       const double depth = lim.max_orders_per_second < 1 ? 1.0 : lim.max_orders_per_second;
       if (b.last == 0) b.tokens = depth;
       else if (now_ticks > b.last)
-        b.tokens += static_cast<double>(now_ticks - b.last) / ticks_per_second_ * lim.max_orders_per_second;
+        b.tokens += static_cast<double>(now_ticks - b.last) * strategy_rate_[in.strategy];
       if (b.tokens > depth) b.tokens = depth;
       b.last = now_ticks == 0 ? 1 : now_ticks;
       if (b.tokens < 1.0) return RejectReason::kStrategyOrderRate;
@@ -544,6 +544,8 @@ class RiskGate {
     max_age_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.reference_max_age_ms) * per_ms);
     duplicate_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.duplicate_window_ms) * per_ms);
     msg_rate_ = limits_.max_messages_per_second / ticks_per_second_;
+    for (std::size_t s = 0; s < kMaxStrategyLimits; ++s)
+      strategy_rate_[s] = limits_.strategy[s].max_orders_per_second / ticks_per_second_;
   }
 
   // The issue-11 checks that need the symbol's market. `q`: the shares the order can add.
@@ -675,6 +677,7 @@ class RiskGate {
   };
   std::array<const StrategyLedger*, kMaxStrategyLimits> ledgers_{};
   std::array<StrategyBucket, kMaxStrategyLimits> buckets_{};
+  std::array<double, kMaxStrategyLimits> strategy_rate_{};  // tokens per tick (derive())
   std::array<std::int64_t, kMaxStrategyLimits> strategy_pnl_{};
   std::array<std::uint8_t, kMaxStrategyLimits> strategy_tripped_{};
   std::uint8_t reduce_only_ = 0;  // 1: only risk-reducing orders (the breaker is tripped)
