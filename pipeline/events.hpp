@@ -47,6 +47,7 @@ enum class MdType : std::uint8_t {
   kFeedStale,    // a MoldUDP64 gap: books may be wrong until kFeedFresh
   kFeedFresh,    // the gap was filled
   kFeedReset,    // a new feed session (new day, restarted venue): books reset, stale until rebuilt
+  kRegSho,       // aux = 8-byte symbol, side = Reg SHO action '0' / '1' / '2' (Y)
 };
 
 struct MdEvent {
@@ -207,6 +208,12 @@ enum class RejectReason : std::uint16_t {
   kStormGuard,       // Storm Guard in STORM (only risk-reducing orders) or HALT (none) for this symbol or all
   kRestricted,       // the symbol is on the restricted list ([risk] restricted_symbols)
   kBuyingPower,      // long positions + working buys (USD) across symbols beyond max_buying_power_usd
+  // per-strategy limits ([[strategies]] risk_*: one strategy cannot consume another's budget)
+  kStrategyPosition,   // the strategy's own position + working in the symbol beyond risk_max_position
+  kStrategyNotional,   // the strategy's gross exposure across symbols beyond risk_max_notional_usd
+  kStrategyOrderRate,  // the strategy's own order-rate bucket (risk_max_orders_per_second) is empty
+  kStrategyLoss,       // the strategy's day P&L reached -risk_max_loss_usd: only its risk-reducing orders
+  kShortSaleRestricted,  // Reg SHO (ITCH 'Y'): a short sale at or below the national best bid
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };

@@ -1,3 +1,4 @@
+// all_on includes per-strategy limits on every order's strategy and Reg SHO on every 4th symbol;
 // all_on includes the circuit breaker's and Storm Guard's byte per order; all_on_storm has every 8th
 // symbol in Storm Guard STORM (the restricted path, mostly refusals there).
 // Pre-trade risk: the full check of a new order by the gate of issue 11 (all of its checks, the
@@ -13,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -186,6 +188,10 @@ risk::RiskLimits all_on() {
   l.price_collar_ticks = 10'000;
   l.max_buying_power = 1'000'000'000 * 10'000ll;
   for (std::uint32_t i = 0; i < 8; ++i) l.restricted[l.restricted_count++] = 0x5A5A5A5A00000000ull + i;
+  // Fourth tranche: per-strategy limits on every strategy the orders name (0..3: position,
+  // notional, order rate, loss) and Reg SHO in force on every 4th symbol (Current sets the flag).
+  for (std::size_t s = 0; s < 4; ++s)
+    l.strategy[s] = risk::StrategyLimits{1'000'000, 1'000'000'000 * 10'000ll, 1e12, 1'000'000 * 10'000ll};
   return l;
 }
 
@@ -295,16 +301,26 @@ struct Current {
   risk::Totals totals{300'000, 100'000, -50'000, 30'000'000'000};  // elsewhere: $3M gross
   std::vector<std::uint8_t> storm = std::vector<std::uint8_t>(kLocates, 0);  // Storm Guard's modes
   // `stormy`: every 8th symbol in STORM (only risk-reducing orders pass there).
+  std::vector<std::unique_ptr<risk::StrategyLedger>> ledgers;  // per-strategy limits: each strategy's own
+  bool reg_sho = false;  // Reg SHO in force on every 4th symbol
   explicit Current(const risk::RiskLimits& l, bool stormy = false) : gate(l, ticks_per_second()) {
     gate.set_totals(&totals);
     gate.set_storm_modes(storm.data(), storm.size());
     if (stormy)
       for (std::size_t i = 0; i < storm.size(); i += 8) storm[i] = 1;
+    for (std::uint8_t s = 0; s < 4; ++s) {
+      if (!l.strategy[s].any()) continue;
+      reg_sho = true;
+      ledgers.push_back(std::make_unique<risk::StrategyLedger>(kLocates));
+      for (std::size_t x = 0; x < kLocates; ++x) ledgers.back()->exposure[x] = fixture().exposure[x];
+      gate.set_strategy_ledger(s, ledgers.back().get());
+    }
   }
   pipeline::RejectReason operator()(const OrderIntent& in) noexcept {
     Fixture& f = fixture();
     risk::MarketView m = f.market.view(in.locate);
     m.symbol = 0x4141414100000000ull + in.locate;  // as the egress stage fills it (SymbolTable)
+    m.short_sale_restricted = reg_sho && (in.locate & 3) == 0;
     return gate.check_new(in, f.exposure[in.locate], m, 10, core::rdtsc());
   }
 };

@@ -394,6 +394,12 @@ class Pipeline final : public PipelineBase {
     for (const auto c : {risk::BreakerCause::kDailyLoss, risk::BreakerCause::kDrawdown, risk::BreakerCause::kDrawdownPct})
       if (replay_.breaker == risk::breaker_cause_name(c)) cause = c;
     egress_.restore_breaker(cause, replay_.breaker_pnl, replay_.has_peak, replay_.peak_pnl);
+    for (std::uint8_t i = 0; i < risk::kMaxStrategyLimits; ++i)
+      if ((replay_.strategy_loss_tripped >> i) & 1u) {
+        gate_.trip_strategy(i);
+        core::log::warn("recovery: strategy {}'s loss limit is still tripped: only its risk-reducing orders until "
+                        "`hftctl risk reset`", i);
+      }
     if (replay_.storm_halt) {
       egress_.restore_storm_halt();
       core::log::warn("recovery: Storm Guard was in HALT: no new orders until `hftctl risk reset`");

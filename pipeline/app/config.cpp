@@ -143,6 +143,19 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     if (!names.insert(spec.name).second) s.fail("name", "duplicate strategy name \"" + spec.name + "\"");
     spec.fee_add_per_share = s.number("fee_add_per_share", 0, -1, 1);
     spec.fee_remove_per_share = s.number("fee_remove_per_share", 0, -1, 1);
+    {
+      // Per-strategy risk limits (issue 11; pipeline/risk/risk.hpp StrategyLimits): 0 = off.
+      risk::StrategyLimits sl;
+      sl.max_position = s.integer("risk_max_position", 0, 0, 1'000'000'000);
+      sl.max_notional = static_cast<std::int64_t>(s.number("risk_max_notional_usd", 0, 0, 1e12) * 10'000);
+      sl.max_orders_per_second = s.number("risk_max_orders_per_second", 0, 0, 1e9);
+      sl.max_loss = static_cast<std::int64_t>(s.number("risk_max_loss_usd", 0, 0, 1e12) * 10'000);
+      const std::size_t index = c.strategies.size();
+      if (sl.any() && index >= risk::kMaxStrategyLimits)
+        s.fail("risk_max_position", fmt::format("per-strategy risk limits are for the first {} strategies only",
+                                                risk::kMaxStrategyLimits));
+      if (index < risk::kMaxStrategyLimits) c.risk.strategy[index] = sl;
+    }
     spec.params = strategy::parse_params(spec.type, s);
     spec.symbols = strategy::traded_symbols(spec.params);
     const strategy::FeatureDeclaration fd = strategy::parse_features(s);

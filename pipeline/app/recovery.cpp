@@ -141,6 +141,12 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
           out.peak_pnl = 0;
           out.has_peak = false;
           out.storm_halt = false;
+          out.strategy_loss_tripped = 0;
+        } else if (text.starts_with("risk strategy_loss ")) {
+          // risk strategy_loss INDEX pnl=P limit=L
+          const std::string t(text.substr(19));
+          unsigned index = 0;
+          if (std::sscanf(t.c_str(), "%u", &index) == 1 && index < 32) out.strategy_loss_tripped |= 1u << index;
         } else if (text.starts_with("risk breaker ")) {
           // risk breaker CAUSE pnl=P peak=K limit=L
           const std::string t(text.substr(13));

@@ -42,6 +42,7 @@ struct ReplayResult {
   std::int64_t breaker_pnl = 0;
   std::int64_t peak_pnl = 0;
   bool has_peak = false;
+  std::uint32_t strategy_loss_tripped = 0;  // bit i: "risk strategy_loss i ..." since the last "risk reset"
   bool storm_halt = false;  // "risk storm halt ..." since the last "risk reset"  // a peak was journaled since the day's start or the last reset
   std::vector<std::pair<std::string, std::string>> risk_sets;
   // Per strategy index (kOperatorStrategy included): the next order sequence (above every id seen).

@@ -32,6 +32,11 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kStormGuard: return "storm_guard";
     case RejectReason::kRestricted: return "restricted";
     case RejectReason::kBuyingPower: return "buying_power";
+    case RejectReason::kStrategyPosition: return "strategy_position";
+    case RejectReason::kStrategyNotional: return "strategy_notional";
+    case RejectReason::kStrategyOrderRate: return "strategy_order_rate";
+    case RejectReason::kStrategyLoss: return "strategy_loss";
+    case RejectReason::kShortSaleRestricted: return "short_sale_restricted";
     case RejectReason::kVenue: return "venue";
   }
   return "other";

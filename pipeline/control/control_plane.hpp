@@ -385,6 +385,27 @@ class ControlPlane {
            [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.risk_event(seq); });
       copy(b.refusal_count, b.refusals, egress_.refusal_event_count(),
            [&](std::uint64_t seq) -> const pipeline::RiskEvent& { return egress_.refusal_event(seq); });
+      for (std::uint8_t i = 0; i < kStrategyRiskSlots && i < risk::kMaxStrategyLimits; ++i) {
+        StrategyRiskSlot& d = b.strategies[i];
+        const risk::StrategyLedger* sl = gate_.strategy_ledger(i);
+        const risk::StrategyLimits& lim = gate_.limits().strategy[i];
+        d.used = sl != nullptr && lim.any() ? 1 : 0;
+        if (d.used == 0) continue;
+        d.tripped = gate_.strategy_tripped(i) ? 1 : 0;
+        d.max_position = lim.max_position;
+        d.max_notional = lim.max_notional;
+        d.max_loss = lim.max_loss;
+        d.max_orders_per_second = lim.max_orders_per_second;
+        std::int64_t worst = 0;
+        for (const pipeline::Locate l : oms_.active_list()) {
+          const risk::Exposure& e = sl->exposure[l];
+          const std::int64_t g = risk::gross_shares(e.position, e.open_buy, e.open_sell);
+          worst = g > worst ? g : worst;
+        }
+        d.position = worst;
+        d.gross_notional = sl->gross_notional;
+        d.pnl = gate_.strategy_pnl(i);
+      }
     });
     std::uint32_t slot = 0;
     for (std::size_t l = 1; l < oms_.locates() && slot < control_->header().position_slots; ++l) {
@@ -573,7 +594,16 @@ class ControlPlane {
       case Op::kUnkill:
         gate_.set_kill_switch(false);
         return {true, "kill switch off"};
-      case Op::kSetRisk: return set_risk(std::string(get_text(c.key)), std::string(get_text(c.value)));
+      case Op::kSetRisk: {
+        // hftctl appends " by uid N (user)" to the value (who asked, for the limit-change event).
+        std::string value(get_text(c.value));
+        std::string who;
+        if (const std::size_t by = value.find(" by "); by != std::string::npos) {
+          who = value.substr(by + 4);
+          value.resize(by);
+        }
+        return set_risk(std::string(get_text(c.key)), value, who);
+      }
       case Op::kFlatten: {
         if (gate_.kill_switch()) return {false, "the kill switch is on: `hftctl unkill` first (flatten sends orders)"};
         halt(true);
@@ -773,7 +803,8 @@ class ControlPlane {
     return strategy_.result();
   }
 
-  std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value) {
+  // `who`: the user hftctl says asked ("uid 1000 (alice)"), for the limit-change event.
+  std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value, const std::string& who = {}) {
     risk::RiskLimits l = limits_;
     risk::SetOutcome o = risk::set_risk_key(l, key, value);  // pipeline/risk/keys.hpp
     if (!o.ok) return {false, std::move(o.message)};
@@ -781,8 +812,10 @@ class ControlPlane {
     r.op = pipeline::ControlRequest::Op::kSetLimits;
     r.limits = l;
     put_text(r.text, fmt::format("set {}={}", key, value));
+    put_text(r.who, who.empty() ? std::string("hftctl set") : who);
     if (!to_egress(r)) return {false, "the risk/egress thread did not apply it within 2 s"};
     limits_ = l;
+    strategy_.set_storm_factors(l.storm_warn_widen, l.storm_warn_size);  // ctx.storm() of every strategy
     return {true, std::move(o.message)};
   }
 

@@ -130,7 +130,8 @@ inline constexpr std::uint32_t kRiskLimitSlots = 48;
 // kStormTransition: code = the new risk::StormState, side = the old one, strategy = risk::StormCause,
 // name = the symbol ("*": global), a = the driver's value, b = its STORM threshold.
 enum class RiskEventKind : std::uint8_t {
-  kNone = 0, kRefusal = 1, kBreakerTrip = 2, kBreakerReset = 3, kLimitChange = 4, kStormTransition = 5
+  kNone = 0, kRefusal = 1, kBreakerTrip = 2, kBreakerReset = 3, kLimitChange = 4, kStormTransition = 5,
+  kStrategyLossTrip = 6,  // strategy = its index, a = its P&L, c = its loss limit ($)
 };
 struct RiskEventSlot {
   std::uint64_t seq;       // 1, 2, ... (0: unused)
@@ -145,6 +146,21 @@ struct RiskEventSlot {
 };
 static_assert(sizeof(RiskEventSlot) == 80);
 inline constexpr std::uint32_t kRiskEventSlots = 16;
+
+// Per-strategy limits and their usage (issue 11), slot i = strategy index i (the [[strategies]]
+// order; hftctl names it from the StrategySlot of the same index). 1/10,000 $ for money.
+struct StrategyRiskSlot {
+  std::uint8_t used;       // 1: the strategy has per-strategy limits
+  std::uint8_t tripped;    // its loss limit is tripped (only its risk-reducing orders)
+  std::uint8_t reserved[6];
+  std::int64_t max_position, max_notional, max_loss;
+  double max_orders_per_second;
+  std::int64_t position;        // usage: the largest of its symbols' own position + working (worst side), shares
+  std::int64_t gross_notional;  // usage: its gross exposure across symbols
+  std::int64_t pnl;             // its day P&L as last marked
+};
+static_assert(sizeof(StrategyRiskSlot) == 64);
+inline constexpr std::uint32_t kStrategyRiskSlots = 32;
 
 struct alignas(64) RiskBlock {
   SeqLock lock;
@@ -166,6 +182,7 @@ struct alignas(64) RiskBlock {
   RiskEventSlot events[kRiskEventSlots];
   std::uint64_t refusal_count;  // refusals so far, the last ones in `refusals` (a ring of their own)
   RiskEventSlot refusals[kRiskEventSlots];
+  StrategyRiskSlot strategies[kStrategyRiskSlots];  // per-strategy limits (issue 11)
 
   // The limit named `name`, or null.
   [[nodiscard]] const RiskLimitSlot* find(std::string_view name) const noexcept {

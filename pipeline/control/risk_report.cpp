@@ -55,6 +55,7 @@ const char* kind_name(std::uint8_t k) {
     case RiskEventKind::kBreakerReset: return "breaker_reset";
     case RiskEventKind::kLimitChange: return "limit_change";
     case RiskEventKind::kStormTransition: return "storm_transition";
+    case RiskEventKind::kStrategyLossTrip: return "strategy_loss_trip";
     case RiskEventKind::kNone: break;
   }
   return "?";
@@ -111,7 +112,14 @@ std::string risk_event_text(const RiskEventSlot& e) {
       const risk::RiskKey* k = risk::find_risk_key(name_of(e));
       const std::string o = k != nullptr ? risk::format_risk_value(*k, e.a) : fmt::format("{}", e.a);
       const std::string n = k != nullptr ? risk::format_risk_value(*k, e.b) : fmt::format("{}", e.b);
-      return fmt::format("{} #{} limit risk.{}: {} -> {} (hftctl set)", when, e.seq, name_of(e), o, n);
+      // Who asked follows the key after its NUL (pipeline/stages/egress_stage.hpp limit_changes).
+      const std::size_t key_len = ::strnlen(e.name, sizeof e.name);
+      const std::string who = key_len + 1 < sizeof e.name ? std::string(::strnlen(e.name + key_len + 1, sizeof e.name - key_len - 1) != 0
+                                                                             ? e.name + key_len + 1 : "hftctl set") : "hftctl set";
+      if (name_of(e) == "restricted_symbols")
+        return fmt::format("{} #{} limit risk.restricted_symbols: {} -> {} symbols (by {})", when, e.seq, e.a, e.b,
+                           core::escape(who));
+      return fmt::format("{} #{} limit risk.{}: {} -> {} (by {})", when, e.seq, name_of(e), o, n, core::escape(who));
     }
     case RiskEventKind::kStormTransition:
       return fmt::format("{} #{} Storm Guard {}: {} -> {} ({}: {:.4g}, STORM threshold {:.4g})", when, e.seq,
@@ -119,6 +127,9 @@ std::string risk_event_text(const RiskEventSlot& e) {
                          risk::storm_state_name(static_cast<risk::StormState>(e.side)),
                          risk::storm_state_name(static_cast<risk::StormState>(e.code)),
                          risk::storm_cause_name(static_cast<risk::StormCause>(e.strategy)), e.a, e.b);
+    case RiskEventKind::kStrategyLossTrip:
+      return fmt::format("{} #{} strategy {} loss limit tripped: its P&L {:.2f} USD, limit {:.2f} USD (only its "
+                         "risk-reducing orders until `hftctl risk reset`)", when, e.seq, e.strategy, e.a, e.c);
     case RiskEventKind::kNone: break;
   }
   return fmt::format("{} #{} event of kind {}", when, e.seq, e.kind);
@@ -149,6 +160,19 @@ std::string format_risk_status(const Snapshot& s) {
     const std::string value = risk::format_risk_value(static_cast<risk::KeyKind>(l.kind), l.decimals, l.value);
     const std::optional<double> u = usage(r, name);
     o += fmt::format("  {:<26} {:>16} {:>16}\n", core::escape(name), value, u ? fmt::format("{:.2f}", *u) : "-");
+  }
+  for (std::uint32_t i = 0; i < kStrategyRiskSlots; ++i) {
+    const StrategyRiskSlot& t = r.strategies[i];
+    if (t.used == 0) continue;
+    const std::string name = i < s.strategies.size() && s.strategies[i].used != 0
+                                 ? std::string(get_text(s.strategies[i].name)) : fmt::format("#{}", i);
+    auto lim = [](std::int64_t v, std::string text) { return v == 0 ? std::string("off") : text; };
+    o += fmt::format("  strategy {} (index {}): position {} / {} shares, notional {} / {} USD, orders/s max {}, "
+                     "P&L {} USD, loss limit {} USD{}\n", core::escape(name), i, t.position,
+                     lim(t.max_position, fmt::format("{}", t.max_position)), usd2(t.gross_notional),
+                     lim(t.max_notional, usd2(t.max_notional)),
+                     t.max_orders_per_second == 0 ? std::string("off") : fmt::format("{}", t.max_orders_per_second),
+                     usd2(t.pnl), lim(t.max_loss, usd2(t.max_loss)), t.tripped != 0 ? " TRIPPED" : "");
   }
   o += "  refusals by reason:";
   bool any = false;
@@ -198,6 +222,19 @@ std::string risk_status_json(const Snapshot& s) {
          {"exposure", {{"gross_shares", r.gross_shares}, {"net_long", r.net_long}, {"net_short", r.net_short},
                        {"gross_notional_usd", usd(r.gross_notional)}}},
          {"limits", std::move(limits)}, {"refusals", std::move(refusals)}};
+  json strategies = json::array();
+  for (std::uint32_t i = 0; i < kStrategyRiskSlots; ++i) {
+    const StrategyRiskSlot& t = r.strategies[i];
+    if (t.used == 0) continue;
+    strategies.push_back({{"index", i},
+                          {"name", i < s.strategies.size() && s.strategies[i].used != 0
+                                       ? std::string(get_text(s.strategies[i].name)) : std::string()},
+                          {"risk_max_position", t.max_position}, {"position", t.position},
+                          {"risk_max_notional_usd", usd(t.max_notional)}, {"notional_usd", usd(t.gross_notional)},
+                          {"risk_max_orders_per_second", t.max_orders_per_second},
+                          {"risk_max_loss_usd", usd(t.max_loss)}, {"pnl_usd", usd(t.pnl)}, {"tripped", t.tripped != 0}});
+  }
+  j["strategies"] = std::move(strategies);
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -229,6 +266,12 @@ std::string risk_events_json(const Snapshot& s) {
         ev["key"] = "risk." + name_of(e);
         ev["old"] = e.a;
         ev["new"] = e.b;
+        {
+          const std::size_t n = ::strnlen(e.name, sizeof e.name);
+          ev["by"] = n + 1 < sizeof e.name && e.name[n + 1] != '\0'
+                         ? std::string(e.name + n + 1, ::strnlen(e.name + n + 1, sizeof e.name - n - 1))
+                         : std::string("hftctl set");
+        }
         break;
       case RiskEventKind::kStormTransition:
         ev["scope"] = name_of(e) == "*" ? std::string("global") : name_of(e);
@@ -237,6 +280,11 @@ std::string risk_events_json(const Snapshot& s) {
         ev["cause"] = risk::storm_cause_name(static_cast<risk::StormCause>(e.strategy));
         ev["value"] = e.a;
         ev["threshold"] = e.b;
+        break;
+      case RiskEventKind::kStrategyLossTrip:
+        ev["strategy"] = e.strategy;
+        ev["pnl_usd"] = e.a;
+        ev["limit_usd"] = e.c;
         break;
       case RiskEventKind::kNone: break;
     }

@@ -33,11 +33,49 @@ Order* OrderManager::by_user_ref(std::uint32_t user_ref) noexcept {
   return slot != nullptr ? &orders_[*slot] : nullptr;
 }
 
+namespace {
+// A strategy's own exposure changed: swap its old share of the strategy's gross notional.
+void strategy_retotal(risk::StrategyLedger& sl, risk::Exposure& e, Price price) noexcept {
+  const std::int64_t notional = risk::gross_shares(e.position, e.open_buy, e.open_sell) * (price > 0 ? price : 0);
+  sl.gross_notional += notional - e.gross_notional;
+  e.gross_notional = notional;
+}
+}  // namespace
+
+const risk::StrategyLedger* OrderManager::track_strategy(std::uint8_t strategy) {
+  if (strategy >= risk::kMaxStrategyLimits) return nullptr;
+  if (!ledgers_[strategy]) ledgers_[strategy] = std::make_unique<risk::StrategyLedger>(exposure_.size());
+  return ledgers_[strategy].get();
+}
+
 void OrderManager::add_open(Order& o, std::int64_t shares) noexcept {
   risk::Exposure& e = exposure_[o.locate];
   const risk::Exposure before = e;
   (o.side == Side::kBuy ? e.open_buy : e.open_sell) += shares;
   retotal(e, before, o.price);
+  if (o.strategy < risk::kMaxStrategyLimits && ledgers_[o.strategy]) {
+    risk::StrategyLedger& sl = *ledgers_[o.strategy];
+    risk::Exposure& se = sl.exposure[o.locate];
+    (o.side == Side::kBuy ? se.open_buy : se.open_sell) += shares;
+    strategy_retotal(sl, se, o.price);
+  }
+}
+
+void OrderManager::average_cost(std::int64_t pos, std::int64_t signed_q, Price price, std::int64_t& cost,
+                                std::int64_t& realized) noexcept {
+  const std::int64_t sq = signed_q < 0 ? -signed_q : signed_q;
+  if (pos == 0 || (pos > 0) == (signed_q > 0)) {
+    cost += signed_q * price;
+    return;
+  }
+  const std::int64_t held = pos > 0 ? pos : -pos;
+  const std::int64_t closed = sq < held ? sq : held;
+  // cost * closed / held without overflowing 64 bits.
+  const std::int64_t portion = (cost / held) * closed + (cost % held) * closed / held;
+  realized += (pos > 0 ? closed * price : -closed * price) - portion;
+  cost -= portion;
+  if (closed == held) cost = 0;
+  if (sq > closed) cost = (signed_q > 0 ? 1 : -1) * (sq - closed) * price;
 }
 
 void OrderManager::retotal(risk::Exposure& e, const risk::Exposure& before, Price price) noexcept {
@@ -199,7 +237,19 @@ bool OrderManager::on_replaced(std::uint32_t old_user_ref, std::uint32_t new_use
   return true;
 }
 
-void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept {
+void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price price, std::uint8_t strategy) noexcept {
+  if (strategy < risk::kMaxStrategyLimits && ledgers_[strategy]) {
+    risk::StrategyLedger& sl = *ledgers_[strategy];
+    risk::Exposure& se = sl.exposure[locate];
+    const std::int64_t sq = side == Side::kBuy ? static_cast<std::int64_t>(quantity) : -static_cast<std::int64_t>(quantity);
+    average_cost(se.position, sq, price, sl.cost[locate], sl.realized[locate]);
+    se.position += sq;
+    if (sl.filled[locate] == 0) {
+      sl.filled[locate] = 1;
+      sl.filled_list.push_back(locate);
+    }
+    strategy_retotal(sl, se, price);
+  }
   risk::Exposure& e = exposure_[locate];
   const risk::Exposure before = e;
   const auto sq = static_cast<std::int64_t>(quantity);
@@ -248,7 +298,7 @@ bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price 
       return false;
     }
     const ClosedOrder& c = closed_[*slot];
-    book_fill(c.locate, c.side, quantity, price);
+    book_fill(c.locate, c.side, quantity, price, c.strategy);
     ++counters_.overfills;
     ++counters_.fills_after_close;
     out = ExecReport{};
@@ -265,7 +315,7 @@ bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price 
   // The whole execution is booked; open exposure falls by what was open, at most.
   const Quantity open = quantity < o->leaves ? quantity : o->leaves;
   if (quantity > o->leaves) ++counters_.overfills;
-  book_fill(o->locate, o->side, quantity, price);
+  book_fill(o->locate, o->side, quantity, price, o->strategy);
   add_open(*o, -static_cast<std::int64_t>(open));
   o->leaves -= open;
   o->filled += quantity;

@@ -17,7 +17,9 @@
 // (a cancel or replace crossing an execution on the wire) is found in a ring of the most recently
 // closed orders (UserRefNum -> order id, strategy, symbol, side; as many as the pool has slots)
 // and booked the same way.
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/id_map.hpp"
@@ -38,6 +40,7 @@ struct Order {
   std::uint64_t order_id = 0;       // the strategy's id
   std::uint64_t origin_tsc = 0;     // packet that caused the latest intent on this order
   std::uint64_t venue_ref = 0;      // the venue's order reference number (OUCH Accepted)
+  std::uint64_t sent_ns = 0;        // when its Enter Order went to the session (Storm Guard's ack latency)
   Price price = 0;
   Price pending_price = 0;
   Quantity quantity = 0;
@@ -172,6 +175,13 @@ class OrderManager {
     }
     return total;
   }
+  // ---- per-strategy ledgers (issue 11: per-strategy limits) -----------------------------------
+  // Keeps `strategy`'s own exposure, cost and P&L from now on (cold: allocates; before the
+  // threads or in a test). Only strategies below risk::kMaxStrategyLimits.
+  const risk::StrategyLedger* track_strategy(std::uint8_t strategy);
+  [[nodiscard]] const risk::StrategyLedger* ledger(std::uint8_t strategy) const noexcept {
+    return strategy < risk::kMaxStrategyLimits ? ledgers_[strategy].get() : nullptr;
+  }
   // Symbols that ever had an order, in order of the first (Storm Guard watches them).
   [[nodiscard]] const std::vector<Locate>& active_list() const noexcept { return active_list_; }
   // Unrealized P&L of `locate` at `mark` (1/10,000 $).
@@ -191,7 +201,10 @@ class OrderManager {
   };
   void close(Order& o, bool remember = true) noexcept;
   void remember_closed(const Order& o, std::uint32_t user_ref) noexcept;
-  void book_fill(Locate locate, Side side, Quantity quantity, Price price) noexcept;
+  void book_fill(Locate locate, Side side, Quantity quantity, Price price, std::uint8_t strategy) noexcept;
+  // Average cost: books a fill into a position, its cost and realized P&L.
+  static void average_cost(std::int64_t position, std::int64_t signed_q, Price price, std::int64_t& cost,
+                           std::int64_t& realized) noexcept;
   void add_open(Order& o, std::int64_t shares) noexcept;
   // Swaps the symbol's old share of the totals for its new one after its exposure changed.
   void retotal(risk::Exposure& e, const risk::Exposure& before, Price price) noexcept;
@@ -216,6 +229,7 @@ class OrderManager {
   std::uint32_t open_ = 0;
   risk::Totals totals_;
   OmsCounters counters_;
+  std::array<std::unique_ptr<risk::StrategyLedger>, risk::kMaxStrategyLimits> ledgers_;
 };
 
 }  // namespace hft::oms

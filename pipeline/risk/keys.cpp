@@ -1,6 +1,7 @@
 #include "pipeline/risk/keys.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -67,10 +68,78 @@ void parse_risk_section(const core::ConfigSection& r, RiskLimits& limits) {
   r.reject_unknown_keys();
 }
 
+std::string restricted_text(const RiskLimits& limits) {
+  std::string s;
+  for (std::uint32_t i = 0; i < limits.restricted_count; ++i) {
+    itch::Symbol sym;
+    std::memcpy(sym.chars.data(), &limits.restricted[i], sizeof sym.chars);
+    s += fmt::format("{}{}", s.empty() ? "" : ",", sym.view());
+  }
+  return s.empty() ? "none" : s;
+}
+
+namespace {
+// `hftctl set risk.restricted_symbols=A,B` (the whole list; "none" empties it), `=+A` (adds),
+// `=-A` (removes). Symbols of 1 to 8 characters, at most kMaxRestricted.
+SetOutcome set_restricted(RiskLimits& limits, std::string_view key, std::string_view value) {
+  RiskLimits next = limits;
+  auto bad = [&](std::string_view why) {
+    return SetOutcome{false, fmt::format("{}: \"{}\": {}", key, value, why)};
+  };
+  auto valid = [](std::string_view sym) {
+    if (sym.empty() || sym.size() > 8) return false;
+    for (const char c : sym)
+      if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && c != '.' && c != '-' && c != ' ') return false;
+    return true;
+  };
+  if (value.empty()) return bad("empty (\"none\" empties the list)");
+  const char op = value.front();
+  if (op == '+' || op == '-') {
+    const std::string_view sym = value.substr(1);
+    if (!valid(sym)) return bad("not a symbol of 1 to 8 characters A-Z, 0-9, '.', '-'");
+    const std::uint64_t word = itch::Symbol::from(sym).key();
+    const bool there = next.is_restricted(word);
+    if (op == '+' && !there) {
+      if (next.restricted_count == RiskLimits::kMaxRestricted)
+        return bad(fmt::format("the list is full ({} symbols)", RiskLimits::kMaxRestricted));
+      next.restricted[next.restricted_count++] = word;
+    } else if (op == '-' && there) {
+      std::uint32_t j = 0;
+      for (std::uint32_t i = 0; i < next.restricted_count; ++i)
+        if (next.restricted[i] != word) next.restricted[j++] = next.restricted[i];
+      next.restricted_count = j;
+      for (std::uint32_t i = j; i < RiskLimits::kMaxRestricted; ++i) next.restricted[i] = 0;
+    }
+  } else {
+    next.restricted = {};
+    next.restricted_count = 0;
+    if (value != "none") {
+      std::size_t from = 0;
+      while (from <= value.size()) {
+        const std::size_t comma = value.find(',', from);
+        const std::string_view sym = value.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
+        if (!valid(sym)) return bad(fmt::format("\"{}\" is not a symbol of 1 to 8 characters A-Z, 0-9, '.', '-'", sym));
+        if (next.restricted_count == RiskLimits::kMaxRestricted)
+          return bad(fmt::format("more than {} symbols", RiskLimits::kMaxRestricted));
+        const std::uint64_t word = itch::Symbol::from(sym).key();
+        if (!next.is_restricted(word)) next.restricted[next.restricted_count++] = word;
+        if (comma == std::string_view::npos) break;
+        from = comma + 1;
+      }
+    }
+  }
+  const std::string old_text = restricted_text(limits);
+  limits = next;
+  return {true, fmt::format("{}: {} -> {}", key, old_text, restricted_text(limits))};
+}
+}  // namespace
+
 SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value) {
+  if (key == "risk.restricted_symbols") return set_restricted(limits, key, value);
   const std::string_view name = key.starts_with("risk.") ? key.substr(5) : std::string_view{};
   const RiskKey* k = name.empty() ? nullptr : find_risk_key(name);
-  if (k == nullptr) return {false, fmt::format("unknown key \"{}\" (keys: {})", key, risk_key_list(true))};
+  if (k == nullptr)
+    return {false, fmt::format("unknown key \"{}\" (keys: {}, risk.restricted_symbols)", key, risk_key_list(true))};
   if (!k->runtime)
     return {false, fmt::format("{} cannot change while hftd runs: set it in [risk] and restart", key)};
   const std::string text(value);

@@ -145,6 +145,19 @@ inline constexpr std::array kRiskKeys{
     detail::row<&RiskLimits::max_buying_power, 10'000>("max_buying_power_usd", KeyKind::kNumber, 0, 1e12, true, "USD",
                                                        "long positions + working buys across symbols at each symbol's "
                                                        "last order or fill price; 0 = off", 2),
+    detail::row<&RiskLimits::storm_reject_rate_pct>("storm_reject_rate_pct", KeyKind::kNumber, 0, 100, true, "%",
+                                                    "Storm Guard: the venue's order rejects as a percent of its answers "
+                                                    "over storm_entry_window_ms (at least 10) for STORM (WARN at half); "
+                                                    "0 = off"),
+    detail::row<&RiskLimits::storm_ack_p99_ms>("storm_ack_p99_ms", KeyKind::kNumber, 0, 3'600'000, true, "ms",
+                                               "Storm Guard: the p99 order acknowledgement latency over "
+                                               "storm_entry_window_ms for STORM (WARN at half); 0 = off"),
+    detail::row<&RiskLimits::refuse_restricted_short_sales>("refuse_restricted_short_sales", KeyKind::kBoolean, 0, 1,
+                                                            true, "", "Reg SHO (ITCH 'Y' in effect): refuse a short "
+                                                            "sale at or below the national best bid"),
+    detail::row<&RiskLimits::storm_entry_window_ms>("storm_entry_window_ms", KeyKind::kInteger, 100, 3'600'000, true,
+                                                    "ms", "Storm Guard: the order-entry health window (reject rate, "
+                                                    "ack p99; the last 256 answers at most)"),
 };
 
 // The row named `name` (without "risk."), or null.
@@ -169,6 +182,10 @@ struct SetOutcome {
   bool ok = false;
   std::string message;
 };
+// `risk.restricted_symbols` is a list, not a number: "A,B" sets it, "+A" adds, "-A" removes, "none"
+// empties it (validated: 1 to 8 characters A-Z, 0-9, '.', '-'; at most RiskLimits::kMaxRestricted).
 SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value);
+// The restricted list as text ("AAPL,MSFT"; "none").
+std::string restricted_text(const RiskLimits& limits);
 
 }  // namespace hft::risk

@@ -24,6 +24,22 @@ using pipeline::Price;
 using pipeline::Quantity;
 using pipeline::RejectReason;
 
+// Per-strategy limits (issue 11), from the strategy's own `[[strategies]]` table (risk_* keys):
+// strategy index i (its place in the config) uses RiskLimits::strategy[i]; one strategy cannot
+// consume another's budget. Zero switches a check off. Start-up only (hftctl shows them).
+inline constexpr std::size_t kMaxStrategyLimits = 32;
+struct StrategyLimits {
+  std::int64_t max_position = 0;      // shares per symbol: the strategy's own position + its working orders on the side
+  std::int64_t max_notional = 0;      // 1/10,000 $: the strategy's gross exposure across symbols (its own
+                                      // position + working, worst side, x the price of its last order or fill)
+  double max_orders_per_second = 0;   // the strategy's own order-rate bucket (depth: one second's worth, at least 1)
+  std::int64_t max_loss = 0;          // 1/10,000 $: the strategy's day P&L at or below minus this: only its
+                                      // risk-reducing orders until `hftctl risk reset`
+  [[nodiscard]] bool any() const noexcept {
+    return max_position != 0 || max_notional != 0 || max_orders_per_second != 0 || max_loss != 0;
+  }
+};
+
 struct RiskLimits {
   Quantity max_order_quantity = 10'000;
   std::int64_t max_notional = 1'000'000 * 10'000ll;  // 1/10,000 $: $1M per order
@@ -63,6 +79,9 @@ struct RiskLimits {
   std::int64_t storm_min_dwell_ms = 1000;     // least time in a state before stepping down
   double storm_warn_widen = 2;                // WARN: the market maker's half-spread x this
   double storm_warn_size = 0.5;               // WARN: its quote size x this
+  double storm_reject_rate_pct = 0;           // the venue's rejects, % of its answers over storm_entry_window_ms
+  double storm_ack_p99_ms = 0;                // p99 acknowledgement latency over storm_entry_window_ms
+  std::int64_t storm_entry_window_ms = 5000;  // the order-entry health window
   // Issue 11, third tranche. Zero switches a check off.
   std::int64_t price_collar_ticks = 0;        // the collar in ticks (1/10,000 $) beyond the touch; with
                                               // price_collar_bps both apply (the tighter refuses)
@@ -73,6 +92,10 @@ struct RiskLimits {
   std::int64_t max_buying_power = 0;          // 1/10,000 $: (long shares + working buys) x price, across symbols; 0 = off
   std::array<std::uint64_t, kMaxRestricted> restricted{};
   std::uint32_t restricted_count = 0;
+  // Reg SHO (ITCH 'Y', Rule 201): refuse a short sale at or below the national best bid in a
+  // symbol under the short-sale price test (a sell that would take the firm's position below zero).
+  bool refuse_restricted_short_sales = true;
+  std::array<StrategyLimits, kMaxStrategyLimits> strategy{};
   [[nodiscard]] bool is_restricted(std::uint64_t symbol_word) const noexcept {
     for (std::uint32_t i = 0; i < restricted_count; ++i)
       if (restricted[i] == symbol_word) return true;
@@ -138,6 +161,34 @@ struct MarketView {
   std::uint32_t avg_trade = 0;    // EWMA of the trade size, shares (0 = no trade yet)
   char state = ' ';               // ITCH 'H' trading state ('H', 'P', 'Q', 'T'; ' ' = not heard)
   std::uint64_t symbol = 0;       // the symbol word (itch::Symbol::key()) when the caller knows it; 0 = unknown
+  bool short_sale_restricted = false;  // ITCH 'Y' Reg SHO action '1' or '2' (the price test is in effect)
+};
+
+// One strategy's own ledger (kept by the order manager for strategies with per-strategy limits):
+// its exposure per symbol, average cost and realized P&L, and its gross notional across symbols.
+struct StrategyLedger {
+  std::vector<Exposure> exposure;        // per locate; gross_notional / buy_notional: this strategy's share
+  std::vector<std::int64_t> cost, realized;
+  std::vector<std::uint8_t> filled;
+  std::vector<Locate> filled_list;       // reserved: no growth
+  std::int64_t gross_notional = 0;       // sum of exposure[l].gross_notional
+  explicit StrategyLedger(std::size_t locates)
+      : exposure(locates), cost(locates, 0), realized(locates, 0), filled(locates, 0) {
+    filled_list.reserve(locates);
+  }
+  // Realized + unrealized at `mark(locate)` (1/10,000 $).
+  template <class Mark>
+  [[nodiscard]] std::int64_t pnl(Mark&& mark) const noexcept {
+    std::int64_t total = 0;
+    for (const Locate l : filled_list) {
+      total += realized[l];
+      const std::int64_t pos = exposure[l].position;
+      if (pos == 0) continue;
+      const Price m = mark(l);
+      if (m > 0) total += pos * m - cost[l];
+    }
+    return total;
+  }
 };
 
 // The per-locate market reference table (last trade, touch, update time, average trade size,
@@ -177,6 +228,15 @@ class ReferencePrices {
     slots_[locate].state.store(state, std::memory_order_relaxed);
     slots_[locate].updated.store(tsc, std::memory_order_relaxed);
   }
+  // ITCH 'Y' (Reg SHO short sale price test): '0' no restriction, '1' in effect (intraday drop),
+  // '2' remains in effect.
+  void set_reg_sho(Locate locate, char action) noexcept {
+    if (locate >= slots_.size()) return;
+    slots_[locate].reg_sho.store(action == '1' || action == '2', std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool short_sale_restricted(Locate locate) const noexcept {
+    return locate < slots_.size() && slots_[locate].reg_sho.load(std::memory_order_relaxed);
+  }
   // The reference price: last trade, else the mid, else the one side there is, else 0.
   [[nodiscard]] Price get(Locate locate) const noexcept {
     if (locate >= slots_.size()) return 0;
@@ -194,6 +254,7 @@ class ReferencePrices {
     v.updated_tsc = s.updated.load(std::memory_order_relaxed);
     v.avg_trade = s.avg.load(std::memory_order_relaxed);
     v.state = s.state.load(std::memory_order_relaxed);
+    v.short_sale_restricted = s.reg_sho.load(std::memory_order_relaxed);
     return v;
   }
   [[nodiscard]] Price last_trade(Locate locate) const noexcept {
@@ -212,6 +273,7 @@ class ReferencePrices {
     std::atomic<std::uint64_t> updated{0};
     std::atomic<std::uint32_t> avg{0};
     std::atomic<char> state{' '};
+    std::atomic<bool> reg_sho{false};
     std::uint64_t ewma_fp = 0;  // the writer's own
   };
   std::vector<Slot> slots_;
@@ -238,10 +300,17 @@ class RiskGate {
                                         : ex.position - ex.open_sell - q < -limits_.max_position)
       return count(RejectReason::kPositionLimit);
     if (open_orders >= limits_.max_open_orders) return count(RejectReason::kOpenOrderLimit);
+    if (m.short_sale_restricted && in.side == pipeline::Side::kSell && limits_.refuse_restricted_short_sales &&
+        short_sale_refused(in, q, ex, m))
+      return count(RejectReason::kShortSaleRestricted);
     if (const RejectReason r = check_market(in, q, ex, m, now_ticks); r != RejectReason::kNone) return count(r);
     if (const RejectReason r = check_totals(in, q, ex); r != RejectReason::kNone) return count(r);
+    const StrategyLedger* sl = in.strategy < kMaxStrategyLimits ? ledgers_[in.strategy] : nullptr;
+    if (sl != nullptr)
+      if (const RejectReason r = check_strategy(in, q, *sl, now_ticks, true); r != RejectReason::kNone) return count(r);
     if (duplicate_ticks_ != 0 && duplicate(in, now_ticks)) return count(RejectReason::kDuplicate);
     if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
+    if (sl != nullptr) take_strategy_token(in.strategy);
     if (duplicate_ticks_ != 0) remember(in, now_ticks);
     ++passed_;
     return RejectReason::kNone;
@@ -268,11 +337,19 @@ class RiskGate {
     if (growth > 0 && (in.side == pipeline::Side::kBuy ? ex.position + ex.open_buy + growth > limits_.max_position
                                                        : ex.position - ex.open_sell - growth < -limits_.max_position))
       return count(RejectReason::kPositionLimit);
+    if (m.short_sale_restricted && in.side == pipeline::Side::kSell && limits_.refuse_restricted_short_sales &&
+        short_sale_refused(in, growth > 0 ? growth : 0, ex, m))
+      return count(RejectReason::kShortSaleRestricted);
     if (const RejectReason r = check_market(in, growth > 0 ? growth : 0, ex, m, now_ticks); r != RejectReason::kNone)
       return count(r);
     if (growth > 0)
       if (const RejectReason r = check_totals(in, growth, ex); r != RejectReason::kNone) return count(r);
+    const StrategyLedger* sl = in.strategy < kMaxStrategyLimits ? ledgers_[in.strategy] : nullptr;
+    if (sl != nullptr)
+      if (const RejectReason r = check_strategy(in, growth > 0 ? growth : 0, *sl, now_ticks, false); r != RejectReason::kNone)
+        return count(r);
     if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
+    if (sl != nullptr) take_strategy_token(in.strategy);
     ++passed_;
     return RejectReason::kNone;
   }
@@ -292,6 +369,34 @@ class RiskGate {
     if (msg_rate_ == 0) return;
     refill_messages(now_ticks);
     if (msg_tokens_ > -static_cast<double>(limits_.message_burst)) msg_tokens_ -= 1.0;
+  }
+
+  // A strategy's own ledger (the order manager's; null: that strategy's limits are off).
+  void set_strategy_ledger(std::uint8_t strategy, const StrategyLedger* ledger) noexcept {
+    if (strategy < kMaxStrategyLimits) ledgers_[strategy] = ledger;
+  }
+  [[nodiscard]] const StrategyLedger* strategy_ledger(std::uint8_t strategy) const noexcept {
+    return strategy < kMaxStrategyLimits ? ledgers_[strategy] : nullptr;
+  }
+  // The strategy's day P&L (marked on the egress stage's timer, never per order). True when this
+  // mark trips the strategy's loss limit (once; it stays tripped until reset_breaker()).
+  bool mark_strategy_pnl(std::uint8_t strategy, std::int64_t pnl) noexcept {
+    if (strategy >= kMaxStrategyLimits) return false;
+    strategy_pnl_[strategy] = pnl;
+    const std::int64_t max_loss = limits_.strategy[strategy].max_loss;
+    if (strategy_tripped_[strategy] != 0 || max_loss <= 0 || pnl > -max_loss) return false;
+    strategy_tripped_[strategy] = 1;
+    return true;
+  }
+  // A restart found the strategy's loss limit tripped in the journal.
+  void trip_strategy(std::uint8_t strategy) noexcept {
+    if (strategy < kMaxStrategyLimits) strategy_tripped_[strategy] = 1;
+  }
+  [[nodiscard]] bool strategy_tripped(std::uint8_t strategy) const noexcept {
+    return strategy < kMaxStrategyLimits && strategy_tripped_[strategy] != 0;
+  }
+  [[nodiscard]] std::int64_t strategy_pnl(std::uint8_t strategy) const noexcept {
+    return strategy < kMaxStrategyLimits ? strategy_pnl_[strategy] : 0;
   }
 
   // The order manager's running totals across symbols (null: the cross-symbol checks are off).
@@ -339,6 +444,7 @@ class RiskGate {
   void reset_breaker(std::int64_t pnl) noexcept {
     breaker_ = BreakerState{BreakerCause::kNone, pnl, pnl, 0};
     reduce_only_ = 0;
+    strategy_tripped_.fill(0);
   }
   // A restart: the day's peak as journaled (the next mark raises it to the P&L if that is higher).
   void restore_peak(std::int64_t peak) noexcept { breaker_.peak = peak; }
@@ -390,12 +496,56 @@ class RiskGate {
     return reduce_only_ != 0 ? RejectReason::kLossBreaker : RejectReason::kStormGuard;
   }
 
+  // Reg SHO Rule 201: a short sale (a sell beyond the firm's long position and what already works
+  // to sell) at or below the national best bid is refused; at or below the last trade when the
+  // bid is unknown. A long sale passes.
+  static bool short_sale_refused(const pipeline::OrderIntent& in, std::int64_t q, const Exposure& ex,
+                                 const MarketView& m) noexcept {
+    if (ex.position - ex.open_sell - q >= 0) return false;  // a long sale
+    const Price bid = m.bid > 0 ? m.bid : m.reference;
+    return bid <= 0 || in.price <= bid;
+  }
+
+  // The strategy's own limits (cold in the sense that only strategies given limits come here).
+  RejectReason check_strategy(const pipeline::OrderIntent& in, std::int64_t q, const StrategyLedger& sl,
+                                                std::uint64_t now_ticks, bool is_new) noexcept {
+    const StrategyLimits& lim = limits_.strategy[in.strategy];
+    const Exposure& ex = sl.exposure[in.locate < sl.exposure.size() ? in.locate : 0];
+    const bool buy = in.side == pipeline::Side::kBuy;
+    if (strategy_tripped_[in.strategy] != 0 && (is_new ? !reduces(in.side, q, ex) : q > 0))
+      return RejectReason::kStrategyLoss;
+    if (q > 0 && lim.max_position > 0 &&
+        (buy ? ex.position + ex.open_buy + q > lim.max_position : ex.position - ex.open_sell - q < -lim.max_position))
+      return RejectReason::kStrategyPosition;
+    if (q > 0 && lim.max_notional > 0) {
+      const std::int64_t after = buy ? gross_shares(ex.position, ex.open_buy + q, ex.open_sell)
+                                     : gross_shares(ex.position, ex.open_buy, ex.open_sell + q);
+      if (sl.gross_notional - ex.gross_notional + after * in.price > lim.max_notional) return RejectReason::kStrategyNotional;
+    }
+    if (lim.max_orders_per_second > 0) {
+      StrategyBucket& b = buckets_[in.strategy];
+      const double depth = lim.max_orders_per_second < 1 ? 1.0 : lim.max_orders_per_second;
+      if (b.last == 0) b.tokens = depth;
+      else if (now_ticks > b.last)
+        b.tokens += static_cast<double>(now_ticks - b.last) * strategy_rate_[in.strategy];
+      if (b.tokens > depth) b.tokens = depth;
+      b.last = now_ticks == 0 ? 1 : now_ticks;
+      if (b.tokens < 1.0) return RejectReason::kStrategyOrderRate;
+    }
+    return RejectReason::kNone;
+  }
+  void take_strategy_token(std::uint8_t strategy) noexcept {
+    if (limits_.strategy[strategy].max_orders_per_second > 0) buckets_[strategy].tokens -= 1.0;
+  }
+
   // Limits in the gate's own units (ticks), worked out once per change, off the hot path.
   void derive() noexcept {
     const double per_ms = ticks_per_second_ / 1000.0;
     max_age_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.reference_max_age_ms) * per_ms);
     duplicate_ticks_ = static_cast<std::uint64_t>(static_cast<double>(limits_.duplicate_window_ms) * per_ms);
     msg_rate_ = limits_.max_messages_per_second / ticks_per_second_;
+    for (std::size_t s = 0; s < kMaxStrategyLimits; ++s)
+      strategy_rate_[s] = limits_.strategy[s].max_orders_per_second / ticks_per_second_;
   }
 
   // The issue-11 checks that need the symbol's market. `q`: the shares the order can add.
@@ -521,6 +671,15 @@ class RiskGate {
   std::array<Recent, kDuplicates> recent_{};
   std::size_t recent_next_ = 0;
   const Totals* totals_ = nullptr;
+  struct StrategyBucket {
+    double tokens = 0;
+    std::uint64_t last = 0;
+  };
+  std::array<const StrategyLedger*, kMaxStrategyLimits> ledgers_{};
+  std::array<StrategyBucket, kMaxStrategyLimits> buckets_{};
+  std::array<double, kMaxStrategyLimits> strategy_rate_{};  // tokens per tick (derive())
+  std::array<std::int64_t, kMaxStrategyLimits> strategy_pnl_{};
+  std::array<std::uint8_t, kMaxStrategyLimits> strategy_tripped_{};
   std::uint8_t reduce_only_ = 0;  // 1: only risk-reducing orders (the breaker is tripped)
   const std::uint8_t* storm_modes_ = nullptr;
   std::size_t storm_locates_ = 0;

@@ -17,6 +17,7 @@
 // and the global one): STORM lets only risk-reducing orders through, HALT none.
 // Fixed capacity: kWatched symbols (the first ones the order manager trades), no allocation after
 // construction.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -40,6 +41,8 @@ inline const char* storm_state_name(StormState s) noexcept {
 enum class StormCause : std::uint8_t {
   kNone = 0, kVolatility = 1, kSpread = 2, kFeed = 3, kOrderEntry = 4, kLossSpeed = 5, kHeldStorm = 6, kReset = 7,
   kCalm = 8,  // every driver back below its threshold (a step down)
+  kRejectRate = 9,   // the venue's order rejects as a share of its answers over storm_entry_window_ms
+  kAckLatency = 10,  // the p99 of the order acknowledgement latency over storm_entry_window_ms
 };
 inline const char* storm_cause_name(StormCause c) noexcept {
   switch (c) {
@@ -52,6 +55,8 @@ inline const char* storm_cause_name(StormCause c) noexcept {
     case StormCause::kHeldStorm: return "storm_held";
     case StormCause::kReset: return "reset";
     case StormCause::kCalm: return "calm";
+    case StormCause::kRejectRate: return "reject_rate";
+    case StormCause::kAckLatency: return "ack_p99";
   }
   return "?";
 }
@@ -59,6 +64,53 @@ inline const char* storm_cause_name(StormCause c) noexcept {
 // What the other stages tell Storm Guard (written on their threads, read on the egress thread).
 struct StormInputs {
   std::atomic<std::uint64_t> feed_gap_since_ns{0};  // monotonic ns a gap (or recovery) opened; 0 = none
+};
+
+// Order-entry health over a rolling window (issue 11): the venue's answers to new orders (accepted
+// or rejected) with their acknowledgement latency, in a fixed ring of the last kSamples. The
+// risk/egress stage records each answer; Storm Guard's evaluation reads the reject rate and the
+// p99 latency of the answers within the window. Fewer than kMinSamples answers in the window: no
+// rate (0), so that one reject of one order is not 100 %.
+class EntryHealth {
+ public:
+  static constexpr std::size_t kSamples = 256;
+  static constexpr std::size_t kMinSamples = 10;
+  void record(std::uint64_t now_ns, std::uint64_t latency_ns, bool rejected) noexcept {
+    ring_[next_] = Sample{now_ns == 0 ? 1 : now_ns, latency_ns, rejected};
+    next_ = (next_ + 1) % kSamples;
+  }
+  struct Figures {
+    std::size_t answers = 0, rejects = 0;
+    double reject_pct = 0;   // 0 below kMinSamples answers
+    double ack_p99_ms = 0;   // of the accepted and rejected answers in the window (0: none)
+  };
+  // Over the answers of the last `window_ns` (no allocation: sorts a copy on the stack).
+  [[nodiscard]] Figures figures(std::uint64_t now_ns, std::uint64_t window_ns) const noexcept {
+    std::array<std::uint64_t, kSamples> lat;
+    Figures f;
+    for (const Sample& x : ring_) {
+      if (x.at == 0 || x.at + window_ns < now_ns) continue;
+      lat[f.answers++] = x.latency;
+      if (x.rejected) ++f.rejects;
+    }
+    if (f.answers >= kMinSamples) f.reject_pct = 100.0 * static_cast<double>(f.rejects) / static_cast<double>(f.answers);
+    if (f.answers != 0) {
+      // Nearest rank: the smallest latency at or above 99 % of the answers.
+      const std::size_t rank = (f.answers * 99 + 99) / 100;
+      std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(rank - 1), lat.begin() + static_cast<std::ptrdiff_t>(f.answers));
+      f.ack_p99_ms = static_cast<double>(lat[rank - 1]) / 1e6;
+    }
+    return f;
+  }
+  void clear() noexcept { ring_ = {}; }
+
+ private:
+  struct Sample {
+    std::uint64_t at = 0, latency = 0;
+    bool rejected = false;
+  };
+  std::array<Sample, kSamples> ring_{};
+  std::size_t next_ = 0;
 };
 
 // One transition, for the event log (locate 0: global).
@@ -80,7 +132,8 @@ class StormGuard {
 
   [[nodiscard]] bool enabled(const RiskLimits& l) const noexcept {
     return l.storm_vol_bps > 0 || l.storm_spread_bps > 0 || l.storm_feed_gap_ms > 0 || l.storm_ack_timeout_ms > 0 ||
-           l.storm_loss_per_minute > 0 || global_ != StormState::kNormal;
+           l.storm_loss_per_minute > 0 || l.storm_reject_rate_pct > 0 || l.storm_ack_p99_ms > 0 ||
+           global_ != StormState::kNormal;
   }
 
   // The effective mode of `locate` for the gate: 0 normal or warn, 1 only risk-reducing, 2 none.
@@ -106,6 +159,14 @@ class StormGuard {
     ++watched_;
   }
 
+  // The order-entry health figures for the next evaluate() (EntryHealth::figures over
+  // storm_entry_window_ms, measured by the caller): the reject rate in percent and the p99
+  // acknowledgement latency in ms.
+  void set_entry_health(double reject_pct, double ack_p99_ms) noexcept {
+    reject_pct_ = reject_pct;
+    ack_p99_ms_ = ack_p99_ms;
+  }
+
   // One evaluation. `mid(locate)` and `spread_bps(locate)` from the market table; `feed_gap_ms`,
   // `order_entry_ms` (the session down: a value at the threshold; else the oldest unacknowledged
   // order's age) and `loss_per_minute` (USD) measured by the caller. Calls `on(transition)` for each.
@@ -122,6 +183,8 @@ class StormGuard {
       d.consider(feed_gap_ms, static_cast<double>(l.storm_feed_gap_ms), StormCause::kFeed);
       d.consider(order_entry_ms, static_cast<double>(l.storm_ack_timeout_ms), StormCause::kOrderEntry);
       d.consider(loss_per_minute, static_cast<double>(l.storm_loss_per_minute) / 1e4, StormCause::kLossSpeed);
+      d.consider(reject_pct_, l.storm_reject_rate_pct, StormCause::kRejectRate);
+      d.consider(ack_p99_ms_, l.storm_ack_p99_ms, StormCause::kAckLatency);
       if (step(global_, global_since_, storm_since_global_, d, now_ns, dwell, l, 0, on)) modes_dirty = true;
       worst = global_;
     }
@@ -267,6 +330,7 @@ class StormGuard {
   StormState global_ = StormState::kNormal, worst_ = StormState::kNormal;
   std::uint64_t global_since_ = 0, storm_since_global_ = 0, storm_anywhere_since_ = 0;
   std::atomic<std::uint8_t> published_{0};
+  double reject_pct_ = 0, ack_p99_ms_ = 0;
 };
 
 }  // namespace hft::risk

@@ -117,6 +117,7 @@ class BookStage {
         return true;
       }
       case MdType::kTradingState: return trading_state(e, l);
+      case MdType::kRegSho: refs_.set_reg_sho(l, e.side); return true;  // risk's short-sale price test (issue 11)
       case MdType::kSystemEvent: books_.system_event(ts, e.side); return true;
       case MdType::kFeedStale:
         if (!control(e, BookEventType::kFeedStale)) return false;

@@ -28,6 +28,7 @@
 //
 // Records the decision -> order handed to the kernel hop and the whole tick-to-trade (packet TSC
 // to send) for every intent that a packet caused.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -84,6 +85,7 @@ struct ControlRequest {
   std::uint32_t id;
   risk::RiskLimits limits;
   char text[96];  // the command as hftd's log shows it (NUL-terminated)
+  char who[32];   // kSetLimits: who asked ("uid 1000 (alice)"; NUL-terminated; empty: unknown)
 };
 
 // How far a crash recovery has come (the control file shows it; hftctl status says "recovering").
@@ -114,6 +116,8 @@ struct EgressCounters {
   std::uint64_t breaker_cancels = 0;        // working orders cancelled because it tripped
   std::uint64_t storm_transitions = 0;      // Storm Guard state changes (global and per symbol)
   std::uint64_t storm_cancels = 0;          // resting orders cancelled on entering STORM
+  std::uint64_t strategy_loss_trips = 0;    // per-strategy loss limits tripped (risk_max_loss_usd)
+  std::uint64_t strategy_loss_cancels = 0;  // that strategy's working orders cancelled because of it
 };
 
 // A risk event as the egress thread records it (binary: formatted by readers, never here). The
@@ -150,6 +154,15 @@ class EgressStage {
     if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
     gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
     gate_.set_storm_modes(storm_.modes(), refs.size());
+    track_strategy_limits();
+  }
+
+  // Keeps a ledger of its own for each strategy the limits give per-strategy limits, and hands it
+  // to the gate (cold: allocates; the constructor, or a test after it changed the limits).
+  void track_strategy_limits() {
+    for (std::size_t s = 0; s < risk::kMaxStrategyLimits; ++s)
+      if (gate_.limits().strategy[s].any())
+        gate_.set_strategy_ledger(static_cast<std::uint8_t>(s), oms_.track_strategy(static_cast<std::uint8_t>(s)));
   }
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
@@ -276,6 +289,7 @@ class EgressStage {
   // ---- OUCH outbound messages -------------------------------------------------------------
   void on_message(const ouch::OrderAccepted& m) noexcept {
     ack_ns_ = now_ns();
+    note_answer(m.user_ref_num, false);
     ExecReport r{};
     if (oms_.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r)) report(r);
   }
@@ -302,6 +316,7 @@ class EgressStage {
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
     ack_ns_ = now_ns();
+    note_answer(m.user_ref_num, true);
     ExecReport r{};
     if (oms_.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
@@ -599,6 +614,7 @@ class EgressStage {
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
+    if (gate_.limits().storm_ack_p99_ms > 0 || gate_.limits().storm_reject_rate_pct > 0) o->sent_ns = now_ns();
     ++counters_.sent_new;
     record_hops(in);
   }
@@ -780,7 +796,7 @@ class EgressStage {
       ++counters_.journal_failures;
     if (r.op == ControlRequest::Op::kNote) return;
     if (r.op == ControlRequest::Op::kSetLimits) {
-      limit_changes(gate_.limits(), r.limits);
+      limit_changes(gate_.limits(), r.limits, r.who);
       gate_.set_limits(r.limits);
       return;
     }
@@ -790,6 +806,8 @@ class EgressStage {
       gate_.reset_breaker(pnl);
       breaker_cancels_pending_ = false;
       storm_.reset(now_ns(), [&](const risk::StormTransition& t) { storm_transition(t, now_ns()); });
+      entry_health_.clear();
+      storm_.set_entry_health(0, 0);
       journaled_peak_ = pnl;
       journal_text("risk peak %lld", static_cast<long long>(pnl));  // after "risk reset" (journaled above)
       RiskEvent& e = next_event(now_ns(), 3);
@@ -865,6 +883,7 @@ class EgressStage {
     const risk::BreakerCause c = gate_.mark_pnl(pnl);
     if (c != risk::BreakerCause::kNone) breaker_tripped(c, now);
     if (breaker_cancels_pending_ && cancel_working(counters_.breaker_cancels)) breaker_cancels_pending_ = false;
+    mark_strategies(now);
     if (ready()) was_ready_ = true;
     if (now - last_storm_ns_ >= risk::StormGuard::kEvalIntervalNs) {
       last_storm_ns_ = now;
@@ -878,6 +897,57 @@ class EgressStage {
       journaled_peak_ = peak;
       journal_text("risk peak %lld", static_cast<long long>(peak));
     }
+  }
+  // Storm Guard's order-entry health (when one of its drivers is on): the venue's answer to a new
+  // order, with the time since it was handed to the session.
+  void note_answer(std::uint32_t user_ref, bool rejected) noexcept {
+    const risk::RiskLimits& l = gate_.limits();
+    if (l.storm_reject_rate_pct <= 0 && l.storm_ack_p99_ms <= 0) return;
+    const oms::Order* o = oms_.by_user_ref(user_ref);
+    if (o == nullptr || o->state != oms::OrderState::kPendingNew || o->sent_ns == 0) return;
+    entry_health_.record(ack_ns_, ack_ns_ > o->sent_ns ? ack_ns_ - o->sent_ns : 0, rejected);
+  }
+  // Per-strategy loss limits: each strategy with one is marked with the P&L of its own ledger; a
+  // trip cancels that strategy's working orders (retried until none is left) and lets only its
+  // risk-reducing orders through until `hftctl risk reset`.
+  void mark_strategies(std::uint64_t now) noexcept {
+    for (std::uint8_t s = 0; s < risk::kMaxStrategyLimits; ++s) {
+      const risk::StrategyLedger* sl = gate_.strategy_ledger(s);
+      if (sl == nullptr) continue;
+      const std::int64_t pnl = sl->pnl([this](Locate l) noexcept { return mark_price(l); });
+      if (gate_.mark_strategy_pnl(s, pnl)) strategy_loss_tripped(s, pnl, now);
+      if ((strategy_cancels_pending_ >> s) & 1u) {
+        bool complete = true;
+        oms_.for_each_working([&](oms::Order& o) {
+          if (o.strategy != s || o.cancel_requested) return;
+          if (o.state == oms::OrderState::kPendingNew) {
+            complete = false;
+            return;
+          }
+          const journal::IntentPayload p = cancel_payload(o);
+          if (ready() && send_cancel(o, &p)) {
+            oms_.begin_cancel(o, 0);
+            if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
+            ++counters_.strategy_loss_cancels;
+          } else {
+            complete = false;
+          }
+        });
+        if (complete) strategy_cancels_pending_ &= ~(1u << s);
+      }
+    }
+  }
+  [[gnu::cold, gnu::noinline]] void strategy_loss_tripped(std::uint8_t s, std::int64_t pnl, std::uint64_t now) noexcept {
+    ++counters_.strategy_loss_trips;
+    strategy_cancels_pending_ |= 1u << s;
+    const std::int64_t limit = gate_.limits().strategy[s].max_loss;
+    journal_text("risk strategy_loss %u pnl=%lld limit=%lld", static_cast<unsigned>(s), static_cast<long long>(pnl),
+                 static_cast<long long>(limit));
+    RiskEvent& e = next_event(now, 6);
+    e.strategy = s;
+    std::snprintf(e.name, sizeof e.name, "strategy_loss");
+    e.a = static_cast<double>(pnl) / 1e4;
+    e.c = static_cast<double>(limit) / 1e4;
   }
   // Storm Guard's evaluation (every 10 ms while any of its drivers is on).
   void evaluate_storm(std::uint64_t now, std::int64_t pnl) noexcept {
@@ -902,6 +972,11 @@ class EgressStage {
           entry_ms = now > from ? static_cast<double>(now - from) / 1e6 : 0;
         }
       }
+    }
+    if (l.storm_reject_rate_pct > 0 || l.storm_ack_p99_ms > 0) {
+      const risk::EntryHealth::Figures f =
+          entry_health_.figures(now, static_cast<std::uint64_t>(l.storm_entry_window_ms) * 1'000'000);
+      storm_.set_entry_health(f.reject_pct, f.ack_p99_ms);
     }
     std::int64_t minute_peak = pnl;
     for (const std::int64_t v : pnl_minute_) minute_peak = v > minute_peak ? v : minute_peak;
@@ -1098,15 +1173,26 @@ class EgressStage {
   }
 
   // One event per limit that changed (the key table says which members are limits).
-  [[gnu::cold]] void limit_changes(const risk::RiskLimits& before, const risk::RiskLimits& after) noexcept {
-    for (const risk::RiskKey& k : risk::kRiskKeys) {
-      const double o = k.get(before), n = k.get(after);
-      if (o == n) continue;
+  // The event's name is the key; who asked follows it after a NUL when it fits (a 32-byte field:
+  // readers show "by WHO").
+  [[gnu::cold]] void limit_changes(const risk::RiskLimits& before, const risk::RiskLimits& after,
+                                   const char* who = nullptr) noexcept {
+    auto note = [&](std::string_view name, double o, double n) {
       RiskEvent& e = next_event(now_ns(), 4);
-      std::snprintf(e.name, sizeof e.name, "%.*s", static_cast<int>(k.name.size()), k.name.data());
+      std::snprintf(e.name, sizeof e.name, "%.*s", static_cast<int>(name.size()), name.data());
+      const std::size_t used = name.size() + 1;
+      if (who != nullptr && who[0] != '\0' && used < sizeof e.name)
+        std::snprintf(e.name + used, sizeof e.name - used, "%s", who);
       e.a = o;
       e.b = n;
+    };
+    for (const risk::RiskKey& k : risk::kRiskKeys) {
+      const double o = k.get(before), n = k.get(after);
+      if (o != n) note(k.name, o, n);
     }
+    if (before.restricted_count != after.restricted_count ||
+        !std::equal(before.restricted.begin(), before.restricted.begin() + before.restricted_count, after.restricted.begin()))
+      note("restricted_symbols", before.restricted_count, after.restricted_count);
   }
 
   static constexpr std::size_t kMaxOuch = 256;
@@ -1170,6 +1256,7 @@ class EgressStage {
   // The circuit breaker's marks (mark_risk) and the risk events.
   std::uint64_t marked_fills_ = 0, last_mark_ns_ = 0;
   bool breaker_cancels_pending_ = false;
+  std::uint32_t strategy_cancels_pending_ = 0;  // bit s: strategy s tripped its loss limit, orders to cancel
   std::int64_t journaled_peak_ = 0;
   std::uint64_t peak_journaled_ns_ = 0;
   std::array<RiskEvent, kRiskEvents> events_{}, refusals_{};
@@ -1181,6 +1268,7 @@ class EgressStage {
   std::uint64_t last_storm_ns_ = 0, ack_ns_ = 0, no_pending_ns_ = 0;
   bool was_ready_ = false;
   std::array<std::int64_t, 60> pnl_minute_{};
+  risk::EntryHealth entry_health_;
 };
 
 }  // namespace hft::pipeline

@@ -134,6 +134,11 @@ class ParseStage {
       e->aux = m.stock().key();
       e->side = m.trading_state();
     }
+    void on_reg_sho_restriction(const itch::RegShoRestriction& m) noexcept {
+      head(m, MdType::kRegSho);
+      e->aux = m.stock().key();
+      e->side = m.reg_sho_action();
+    }
     void on_system_event(const itch::SystemEvent& m) noexcept {
       head(m, MdType::kSystemEvent);
       e->side = m.event_code();

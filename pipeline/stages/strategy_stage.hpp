@@ -119,7 +119,11 @@ class StrategyStage {
   int poll() noexcept {
     halted_applied_ = halted_.load(std::memory_order_relaxed);  // one relaxed load per pass
     entry_down_applied_ = entry_ready_ != nullptr && !entry_ready_->load(std::memory_order_relaxed);
-    if (storm_state_ != nullptr) storm_applied_.state = storm_state_->load(std::memory_order_relaxed);
+    if (storm_state_ != nullptr) {
+      storm_applied_.state = storm_state_->load(std::memory_order_relaxed);
+      storm_applied_.widen = storm_widen_.load(std::memory_order_relaxed);
+      storm_applied_.size = storm_size_.load(std::memory_order_relaxed);
+    }
     int work = 0;
     // Latency first: an event that made a strategy send something ends the batch, so the risk
     // stage (next in a fused thread) puts the order on the wire before the rest is looked at.
@@ -171,8 +175,13 @@ class StrategyStage {
   // factors strategies see in ctx.storm() (issue 11).
   void set_storm_state(const std::atomic<std::uint8_t>* state, double widen, double size) noexcept {
     storm_state_ = state;
-    storm_applied_.widen = widen;
-    storm_applied_.size = size;
+    set_storm_factors(widen, size);
+  }
+  // The WARN factors changed at run time (`hftctl set risk.storm_warn_*`): safe from any thread,
+  // applied on this stage's next pass.
+  void set_storm_factors(double widen, double size) noexcept {
+    storm_widen_.store(widen, std::memory_order_relaxed);
+    storm_size_.store(size, std::memory_order_relaxed);
   }
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
@@ -686,6 +695,7 @@ class StrategyStage {
   bool halted_applied_ = false;
   const std::atomic<bool>* entry_ready_ = nullptr;
   const std::atomic<std::uint8_t>* storm_state_ = nullptr;
+  std::atomic<double> storm_widen_{2}, storm_size_{0.5};
   strategy::Context::Storm storm_applied_;
   bool entry_down_applied_ = false;
   bool feed_stale_ = false;

@@ -3,6 +3,7 @@
 // percentiles (.hgrm files and a PNG plot), operator commands, and a Prometheus endpoint.
 // Nothing here touches the daemon's threads: reads are lock-free copies, commands go through the
 // command slots and are applied by hftd's control thread.
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -339,10 +340,18 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
       return kExitUsage;
     }
   }
+  std::string sent = value;
+  if (op == CommandOp::kSetRisk) {
+    // Who asked, for hftd's limit-change event (dropped when it does not fit the slot's value).
+    const uid_t uid = ::getuid();
+    const passwd* pw = ::getpwuid(uid);
+    const std::string by = fmt::format(" by uid {} ({})", uid, pw != nullptr ? pw->pw_name : "?");
+    if (sent.size() + by.size() < sizeof(CommandSlot{}.value)) sent += by;
+  }
   const auto reader = attach(t);
   const std::string who =
       fmt::format("hftd {} (pid {})", hft::core::escape(get_text(reader->header().instance)), reader->header().pid);
-  const CommandResult r = reader->command(op, key, value, timeout_ms);
+  const CommandResult r = reader->command(op, key, sent, timeout_ms);
   if (!r.ok) {
     const bool no_answer = r.message.find("no answer") != std::string::npos ||
                            r.message.find("did not answer") != std::string::npos ||

@@ -134,6 +134,23 @@ TEST(HftdConfig, StrategiesDeclareTheirFeatures) {
   EXPECT_NE(e.find("strategies[0].feature_params"), std::string::npos) << e;
 }
 
+// Issue 11: per-strategy risk limits in each [[strategies]] table, by the strategy's index.
+TEST(HftdConfig, PerStrategyRiskLimits) {
+  const std::string mm = std::string(kMinimal) + "[[strategies]]\ntype = \"market_maker\"\nname = \"a\"\nsymbols = [\"AAPL\"]\n";
+  const std::string two = mm + "[[strategies]]\ntype = \"market_maker\"\nname = \"b\"\nsymbols = [\"MSFT\"]\n"
+                               "risk_max_position = 300\nrisk_max_notional_usd = 12345.67\n"
+                               "risk_max_orders_per_second = 5\nrisk_max_loss_usd = 250\n";
+  auto doc = core::ConfigDocument::parse(two, "hftd.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  EXPECT_FALSE(c.risk.strategy[0].any()) << "strategy a has none";
+  EXPECT_EQ(c.risk.strategy[1].max_position, 300);
+  EXPECT_EQ(c.risk.strategy[1].max_notional, 123'456'700);
+  EXPECT_EQ(c.risk.strategy[1].max_orders_per_second, 5.0);
+  EXPECT_EQ(c.risk.strategy[1].max_loss, 2'500'000);
+  const std::string e = error_of(mm + "risk_max_position = -1\n");
+  EXPECT_NE(e.find("strategies[0].risk_max_position"), std::string::npos) << e;
+}
+
 TEST(HftdConfig, JournalAndRecovery) {
   auto doc = core::ConfigDocument::parse(std::string("instance = \"a-1\"\n") + kMinimal +
                                              "[journal]\ndir = \"/tmp/j\"\nsync = \"every\"\n[recovery]\nworking_orders = \"cancel\"\n",

@@ -130,6 +130,33 @@ TEST(RiskKeys, RestrictedSymbolsFromConfig) {
   }
 }
 
+// Issue 11: the restricted list at run time (`hftctl set risk.restricted_symbols=...`), validated.
+TEST(RiskKeys, RestrictedSymbolsAtRunTime) {
+  RiskLimits l;
+  SetOutcome o = set_risk_key(l, "risk.restricted_symbols", "AAPL,MSFT");
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.message, "risk.restricted_symbols: none -> AAPL,MSFT");
+  EXPECT_TRUE(l.is_restricted(itch::Symbol::from("MSFT").key()));
+  o = set_risk_key(l, "risk.restricted_symbols", "+TSLA");
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(restricted_text(l), "AAPL,MSFT,TSLA");
+  o = set_risk_key(l, "risk.restricted_symbols", "-AAPL");
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(restricted_text(l), "MSFT,TSLA");
+  EXPECT_FALSE(l.is_restricted(itch::Symbol::from("AAPL").key()));
+  for (const char* bad : {"", "TOOLONGSYM", "aapl", "A,,B", "+"}) {
+    const RiskLimits before = l;
+    o = set_risk_key(l, "risk.restricted_symbols", bad);
+    EXPECT_FALSE(o.ok) << bad;
+    EXPECT_EQ(l.restricted_count, before.restricted_count) << "unchanged after \"" << bad << "\"";
+  }
+  o = set_risk_key(l, "risk.restricted_symbols", "none");
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(l.restricted_count, 0u);
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(set_risk_key(l, "risk.restricted_symbols", "+S" + std::to_string(i)).ok) << i;
+  EXPECT_FALSE(set_risk_key(l, "risk.restricted_symbols", "+FULL").ok) << "at most 64";
+}
+
 TEST(RiskKeys, TheControlFileBlockCarriesEveryKey) {
   control::RiskBlock b{};
   RiskLimits l;

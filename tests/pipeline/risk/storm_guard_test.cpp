@@ -154,6 +154,66 @@ TEST(StormGuard, GlobalDriversAndHaltUntilReset) {
 }
 
 // The gate reads the symbol's mode: STORM refuses what adds risk, HALT everything.
+// Issue 11: the order-entry health window: the reject rate (none below 10 answers) and the p99
+// acknowledgement latency (nearest rank) of the answers within the window.
+TEST(EntryHealth, RejectRateAndAckP99OverTheWindow) {
+  EntryHealth h;
+  const std::uint64_t s = 1'000'000'000;
+  for (int i = 0; i < 9; ++i) h.record(s + static_cast<std::uint64_t>(i), 1'000'000, true);
+  EXPECT_EQ(h.figures(s + 10, 1'000'000'000).reject_pct, 0) << "9 answers: too few for a rate";
+  h.record(s + 9, 1'000'000, false);
+  EntryHealth::Figures f = h.figures(s + 10, 1'000'000'000);
+  EXPECT_EQ(f.answers, 10u);
+  EXPECT_DOUBLE_EQ(f.reject_pct, 90.0);
+  // 100 answers: 98 at 1 ms, 2 at 50 ms: the p99 (the 99th smallest) is 50 ms; 99 at 1 ms: 1 ms.
+  EntryHealth p;
+  for (int i = 0; i < 100; ++i) p.record(s + static_cast<std::uint64_t>(i), i < 98 ? 1'000'000 : 50'000'000, false);
+  EXPECT_DOUBLE_EQ(p.figures(s + 100, 1'000'000'000).ack_p99_ms, 50.0);
+  EntryHealth q;
+  for (int i = 0; i < 100; ++i) q.record(s + static_cast<std::uint64_t>(i), i < 99 ? 1'000'000 : 50'000'000, false);
+  EXPECT_DOUBLE_EQ(q.figures(s + 100, 1'000'000'000).ack_p99_ms, 1.0);
+  // Out of the window: forgotten.
+  f = p.figures(s + 3'000'000'000, 1'000'000'000);
+  EXPECT_EQ(f.answers, 0u);
+  EXPECT_EQ(f.ack_p99_ms, 0);
+}
+
+// The two order-entry drivers through every global transition: WARN at half the threshold, STORM
+// at it, down one level at a time after the dwell once a quarter below.
+TEST(StormGuard, RejectRateAndAckLatencyDrivers) {
+  for (const bool rejects : {true, false}) {
+    Driven r;
+    r.l.storm_min_dwell_ms = 100;
+    if (rejects) r.l.storm_reject_rate_pct = 40;
+    else r.l.storm_ack_p99_ms = 20;
+    const StormCause cause = rejects ? StormCause::kRejectRate : StormCause::kAckLatency;
+    auto set = [&](double v) { rejects ? r.g.set_entry_health(v, 0) : r.g.set_entry_health(0, v / 2); };
+    set(rejects ? 19.9 : 19.9);  // just under half: normal
+    r.tick();
+    EXPECT_EQ(r.g.global(), StormState::kNormal) << rejects;
+    set(rejects ? 20 : 20);      // half: WARN
+    r.tick();
+    ASSERT_EQ(r.g.global(), StormState::kWarn) << rejects;
+    EXPECT_EQ(r.seen.back().cause, cause);
+    set(rejects ? 40 : 40);      // the threshold: STORM
+    r.tick();
+    ASSERT_EQ(r.g.global(), StormState::kStorm) << rejects;
+    EXPECT_EQ(r.g.modes()[5], 1) << "STORM: only risk-reducing orders";
+    set(rejects ? 31 : 31);      // x1.25 = 38.75 < 40 but >= 20: down to WARN after the dwell
+    r.tick(9);
+    EXPECT_EQ(r.g.global(), StormState::kStorm) << "dwell";
+    r.tick(2);
+    EXPECT_EQ(r.g.global(), StormState::kWarn) << rejects;
+    set(rejects ? 17 : 17);      // x1.25 = 21.25 >= 20: stays WARN (hysteresis)
+    r.tick(20);
+    EXPECT_EQ(r.g.global(), StormState::kWarn) << rejects;
+    set(rejects ? 15 : 15);      // x1.25 = 18.75 < 20: NORMAL
+    r.tick(20);
+    EXPECT_EQ(r.g.global(), StormState::kNormal) << rejects;
+    EXPECT_EQ(r.seen.size(), 4u) << rejects;
+  }
+}
+
 TEST(StormGuard, TheGateRefusesThroughTheSymbolsMode) {
   std::vector<std::uint8_t> modes(8, 0);
   RiskLimits l;

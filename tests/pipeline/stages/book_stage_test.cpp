@@ -62,6 +62,23 @@ TEST(BookStage, DirectoryFillsTheSymbolTable) {
   EXPECT_TRUE(r.drain().empty());
 }
 
+// Issue 11: ITCH 'Y' (Reg SHO short sale price test) sets risk's per-locate flag: '1' and '2'
+// restrict short sales, '0' lifts it; other locates are untouched.
+TEST(BookStage, RegShoSetsTheShortSaleFlagForRisk) {
+  Rig r;
+  EXPECT_FALSE(r.refs.view(5).short_sale_restricted);
+  r.push(MdType::kRegSho, 5, 0, '1', 0, 0, itch::Symbol::from("MSFT").key());
+  r.run();
+  EXPECT_TRUE(r.refs.view(5).short_sale_restricted);
+  EXPECT_FALSE(r.refs.view(6).short_sale_restricted);
+  r.push(MdType::kRegSho, 5, 1, '0', 0, 0, itch::Symbol::from("MSFT").key());
+  r.run();
+  EXPECT_FALSE(r.refs.short_sale_restricted(5));
+  r.push(MdType::kRegSho, 5, 2, '2', 0, 0, itch::Symbol::from("MSFT").key());
+  r.run();
+  EXPECT_TRUE(r.refs.short_sale_restricted(5));
+}
+
 TEST(BookStage, TradingStatesArePublishedForEveryStockAndWaitForRoom) {
   core::SpscRing<MdEvent> in(16);
   core::SpscRing<BookEvent> out(2);

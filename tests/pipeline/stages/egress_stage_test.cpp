@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -32,6 +33,7 @@ struct ScriptedVenue {
   std::map<ouch::UserRefNum, std::uint32_t> live;  // UserRefNum -> shares
   int ignored_cancels = 0;
   bool acknowledge = true;  // false: a venue that stops answering orders (Storm Guard's test)
+  bool reject_new = false;  // true: every Enter Order is rejected (Storm Guard's reject-rate test)
 
   void on_event(const soup::SessionEvent&) {}
   void on_unsequenced(std::uint32_t u, std::span<const std::uint8_t> m, std::uint64_t) {
@@ -53,6 +55,13 @@ struct ScriptedVenue {
   void on_message(const ouch::EnterOrder& o) {
     seen.push_back('O');
     if (!acknowledge) return;
+    if (reject_new) {
+      ouch::OrderRejected r;
+      r.user_ref_num = o.user_ref_num;
+      r.reason = ouch::RejectReason::kHalted;
+      reply(r);
+      return;
+    }
     ouch::OrderAccepted a;
     a.user_ref_num = o.user_ref_num;
     a.side = o.side;
@@ -470,6 +479,180 @@ TYPED_TEST(EgressTest, MarketChecksRefuseJustOutsideTheirLimits) {
                                RejectReason::kSymbolNotional, RejectReason::kSymbolHalted,
                                RejectReason::kStaleReference, RejectReason::kMessageRate})
     EXPECT_EQ(this->gate_.rejected(r), 1u) << static_cast<int>(r);
+}
+
+// Issue 11: per-strategy limits ([[strategies]] risk_*) through the real stage. Strategy 1 has
+// limits, strategy 2 none: each limit passes an order just inside and refuses one just outside
+// (never on the wire), and strategy 2's orders pass while strategy 1 is at its limit (one
+// strategy cannot consume another's budget).
+TYPED_TEST(EgressTest, PerStrategyLimitsJustInsideAndOutside) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  std::uint64_t id = 0;
+  auto send = [&](std::uint8_t strategy, Side side, Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    OrderIntent in = this->intent(IntentType::kNew, my, side, px, qty);
+    in.strategy = strategy;
+    EXPECT_TRUE(this->intents_.try_push(in));
+    std::optional<ExecReport> got;
+    EXPECT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    }));
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  auto orders_at_venue = [&] { return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'); };
+  risk::RiskLimits l = this->limits_;
+  // Position: 300 shares of strategy 1's own (resting sells at $101).
+  l.strategy[1].max_position = 300;
+  this->gate_.set_limits(l);
+  this->stage_->track_strategy_limits();
+  EXPECT_EQ(send(1, Side::kSell, 1'010'000, 200), RejectReason::kNone);
+  EXPECT_EQ(send(1, Side::kSell, 1'010'000, 100), RejectReason::kNone);
+  auto seen = orders_at_venue();
+  EXPECT_EQ(send(1, Side::kSell, 1'010'100, 1), RejectReason::kStrategyPosition);
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(send(2, Side::kSell, 1'010'000, 300), RejectReason::kNone) << "strategy 2 has its own budget";
+  // Notional: strategy 1 has 300 shares working at $101; room for exactly 100 more at $101.
+  l.strategy[1].max_position = 0;
+  l.strategy[1].max_notional = 400 * 1'010'000;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(send(1, Side::kSell, 1'010'000, 100), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(send(1, Side::kSell, 1'010'000, 1), RejectReason::kStrategyNotional);
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(send(2, Side::kSell, 1'010'000, 100), RejectReason::kNone);
+  // Order rate: a bucket of one order (0.001 orders/s refills nothing in this test).
+  l.strategy[1].max_notional = 0;
+  l.strategy[1].max_orders_per_second = 0.001;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(send(1, Side::kSell, 1'010'200, 10), RejectReason::kNone);
+  seen = orders_at_venue();
+  EXPECT_EQ(send(1, Side::kSell, 1'010'300, 10), RejectReason::kStrategyOrderRate);
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(send(2, Side::kSell, 1'010'300, 10), RejectReason::kNone);
+  // Loss: strategy 1 buys 100 at $100.00 (filled), marked at a mid of $99.00: -$100.00. A limit of
+  // $100.01 holds; $100.00 trips, cancels strategy 1's resting orders (not strategy 2's), and
+  // lets through only strategy 1's orders toward flat.
+  l.strategy[1].max_orders_per_second = 0;
+  l.strategy[1].max_loss = 1'000'100;
+  this->gate_.set_limits(l);
+  EXPECT_EQ(send(1, Side::kBuy, 1'000'000, 100), RejectReason::kNone);
+  ASSERT_TRUE(this->run_until([&] { return this->oms_.ledger(1)->exposure[3].position == 100; }));
+  this->refs_.set_touch(3, 989'000, 991'000, core::rdtsc());
+  ASSERT_TRUE(this->run_until([&] { return this->gate_.strategy_pnl(1) == -1'000'000; }));
+  EXPECT_FALSE(this->gate_.strategy_tripped(1)) << "-$100.00 against a $100.01 limit";
+  EXPECT_EQ(this->stage_->counters().strategy_loss_trips, 0u);
+  const auto cancels = std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X');
+  l.strategy[1].max_loss = 1'000'000;
+  this->gate_.set_limits(l);
+  ASSERT_TRUE(this->run_until([&] { return this->gate_.strategy_tripped(1); }));
+  ASSERT_TRUE(this->run_until([&] {
+    this->drain();
+    bool s1 = false;
+    this->oms_.for_each_working([&](oms::Order& o) { s1 = s1 || o.strategy == 1; });
+    return !s1;
+  })) << "strategy 1's resting orders are cancelled at the venue";
+  EXPECT_GT(std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'X'), cancels);
+  bool s2 = false;
+  this->oms_.for_each_working([&](oms::Order& o) { s2 = s2 || o.strategy == 2; });
+  EXPECT_TRUE(s2) << "strategy 2's orders stay";
+  seen = orders_at_venue();
+  EXPECT_EQ(send(1, Side::kBuy, 990'000, 10), RejectReason::kStrategyLoss);
+  EXPECT_EQ(orders_at_venue(), seen);
+  EXPECT_EQ(send(1, Side::kSell, 990'000, 100), RejectReason::kNone) << "toward flat";
+  EXPECT_EQ(send(2, Side::kBuy, 990'000, 10), RejectReason::kNone);
+  EXPECT_EQ(this->stage_->counters().strategy_loss_trips, 1u);
+  bool event = false;
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s)
+    event = event || (this->stage_->risk_event(s).kind == 6 && this->stage_->risk_event(s).strategy == 1);
+  EXPECT_TRUE(event) << "the trip is a risk event";
+  this->gate_.reset_breaker(0);
+  EXPECT_EQ(send(1, Side::kBuy, 990'000, 10), RejectReason::kNone) << "after the operator's reset";
+  for (const RejectReason r : {RejectReason::kStrategyPosition, RejectReason::kStrategyNotional,
+                               RejectReason::kStrategyOrderRate, RejectReason::kStrategyLoss})
+    EXPECT_EQ(this->gate_.rejected(r), 1u) << static_cast<int>(r);
+}
+
+// Issue 11: Reg SHO through the real stage. With ITCH 'Y' in effect for the symbol, a short sale
+// (a sell beyond the firm's long position) one tick above the national best bid passes and one at
+// the bid is refused (never on the wire); a long sale at the bid passes; once lifted, a short
+// sale at the bid passes.
+TYPED_TEST(EgressTest, RegShoRefusesShortSalesAtOrBelowTheBid) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  std::uint64_t id = 0;
+  auto send = [&](Side side, Price px, Quantity qty) {
+    const std::uint64_t my = ++id;
+    EXPECT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, side, px, qty)));
+    std::optional<ExecReport> got;
+    EXPECT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my && !got) got = r;
+      return got.has_value();
+    }));
+    return got && got->type == ReportType::kRejected ? got->reason : RejectReason::kNone;
+  };
+  auto orders_at_venue = [&] { return std::count(this->venue_.seen.begin(), this->venue_.seen.end(), 'O'); };
+  this->refs_.set_touch(3, 999'000, 1'001'000, core::rdtsc());
+  this->refs_.set_reg_sho(3, '1');
+  EXPECT_EQ(send(Side::kSell, 999'001, 100), RejectReason::kNone) << "a short sale above the bid";
+  auto seen = orders_at_venue();
+  EXPECT_EQ(send(Side::kSell, 999'000, 100), RejectReason::kShortSaleRestricted) << "at the bid";
+  EXPECT_EQ(orders_at_venue(), seen);
+  // Buy 200 (filled): 200 long, 100 working to sell: a sale of 100 at the bid is a long sale.
+  EXPECT_EQ(send(Side::kBuy, 1'000'000, 200), RejectReason::kNone);
+  ASSERT_TRUE(this->run_until([&] { return this->oms_.exposure(3).position == 200; }));
+  EXPECT_EQ(send(Side::kSell, 999'000, 100), RejectReason::kNone) << "a long sale";
+  seen = orders_at_venue();
+  EXPECT_EQ(send(Side::kSell, 999'000, 1), RejectReason::kShortSaleRestricted) << "one share beyond the long position";
+  EXPECT_EQ(orders_at_venue(), seen);
+  this->refs_.set_reg_sho(3, '0');
+  EXPECT_EQ(send(Side::kSell, 999'000, 1), RejectReason::kNone) << "restriction lifted";
+  this->refs_.set_reg_sho(3, '2');
+  this->refs_.set_state(3, 'H', core::rdtsc());
+  EXPECT_EQ(send(Side::kBuy, 999'000, 1), RejectReason::kSymbolHalted) << "halted still refuses";
+  EXPECT_EQ(this->gate_.rejected(RejectReason::kShortSaleRestricted), 2u);
+}
+
+// Issue 11: Storm Guard's reject-rate driver through the real stage: a venue that starts
+// rejecting every order takes the global state to STORM once the rejects reach the threshold
+// share of at least 10 answers in the window; the transition is an event with that cause.
+TYPED_TEST(EgressTest, StormGuardRejectRateOfTheVenue) {
+  ASSERT_TRUE(this->stage_->connect()) << this->stage_->last_error();
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->ready(); }));
+  risk::RiskLimits l = this->limits_;
+  l.storm_reject_rate_pct = 50;
+  l.storm_entry_window_ms = 60'000;
+  this->gate_.set_limits(l);
+  std::uint64_t id = 0;
+  auto send = [&](Price px) {
+    const std::uint64_t my = ++id;
+    ASSERT_TRUE(this->intents_.try_push(this->intent(IntentType::kNew, my, Side::kSell, px, 10)));
+    ASSERT_TRUE(this->run_until([&] {
+      for (auto& r : this->drain())
+        if (r.order_id == my) return true;
+      return false;
+    }));
+  };
+  for (int i = 0; i < 6; ++i) send(1'010'000 + i * 100);  // accepted
+  this->venue_.reject_new = true;
+  for (int i = 0; i < 4; ++i) send(1'011'000 + i * 100);  // 4 of 10 rejected: 40 %: WARN at 25 %
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < settle) this->stage_->poll();
+  EXPECT_EQ(this->stage_->storm_guard().global(), risk::StormState::kWarn);
+  send(1'012'000);
+  send(1'012'100);  // 6 of 12: 50 %: STORM
+  ASSERT_TRUE(this->run_until([&] { return this->stage_->storm_guard().global() == risk::StormState::kStorm; }));
+  bool event = false;
+  for (std::uint64_t s = 1; s <= this->stage_->risk_event_count(); ++s) {
+    const RiskEvent& e = this->stage_->risk_event(s);
+    if (e.kind == 5 && e.code == static_cast<std::uint8_t>(risk::StormState::kStorm) &&
+        e.strategy == static_cast<std::uint8_t>(risk::StormCause::kRejectRate))
+      event = event || std::abs(e.a - 50.0) < 1e-9;
+  }
+  EXPECT_TRUE(event) << "a STORM event with the reject rate (50 %) as its cause";
 }
 
 // Issue 11: the daily-loss circuit breaker through the real stage. The day's P&L (realized +

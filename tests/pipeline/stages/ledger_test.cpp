@@ -222,7 +222,7 @@ TEST(Ledger, StrategySideIsAProjectionOfTheOrderManagerAfterEveryEvent) {
     } else if (r % 8 < 7) {
       venue.step(rng);
     } else if ((r >> 8) % 256 == 0) {  // the operator flattens (cancel all, IOC to close each position)
-      ASSERT_TRUE(control.try_push(ControlRequest{ControlRequest::Op::kFlatten, ++control_id, limits, {}}));
+      ASSERT_TRUE(control.try_push(ControlRequest{ControlRequest::Op::kFlatten, ++control_id, limits, {}, {}}));
     }
     if (event % 2'000 == 1'000) gate.set_kill_switch(true);  // on for 20 events: everything cancelled
     if (event % 2'000 == 1'020) gate.set_kill_switch(false);

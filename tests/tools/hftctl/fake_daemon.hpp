@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -80,6 +81,9 @@ class FakeDaemon {
       r.events[1] = control::RiskEventSlot{2, 1'796'650'001'000'000'000, 2, 1, 0, 0, 0, "daily_loss", -501, 20, 500};
       r.refusal_count = 1;
       r.refusals[0] = control::RiskEventSlot{1, 1'796'650'002'000'000'000, 1, 23, 'B', 1, 0, "AAA     ", 100.25, 100, 0};
+      // Per-strategy limits of strategy index 1 (issue 11), its loss limit tripped.
+      r.strategies[1] = control::StrategyRiskSlot{1, 1, {}, 300, 50'000 * 10'000, 200 * 10'000, 5, 250, 25'000 * 10'000,
+                                                  -201 * 10'000};
     });
     open_->value.store(6);
     control::PositionSlot* p = cf_.position_slot(0);
@@ -120,6 +124,11 @@ class FakeDaemon {
     stop_ = true;
     thread_.join();
   }
+  // Who the last `set` said asked ("uid 1000 (alice)").
+  std::string who() const {
+    std::lock_guard lock(who_mutex_);
+    return who_;
+  }
   FakeDaemon(const FakeDaemon&) = delete;
   FakeDaemon& operator=(const FakeDaemon&) = delete;
 
@@ -128,6 +137,8 @@ class FakeDaemon {
   [[nodiscard]] int commands() const { return commands_.load(); }
 
  private:
+  mutable std::mutex who_mutex_;
+  std::string who_;
   void loop() {
     while (!stop_) {
       if (options_.beat) cf_.heartbeat();
@@ -158,7 +169,14 @@ class FakeDaemon {
         case CommandOp::kDumpHistograms: msg = "wrote 3 histograms to /tmp"; break;
         case CommandOp::kRiskReset: r.breaker = 0; msg = "circuit breaker (daily_loss) reset"; break;
         case CommandOp::kSetRisk: {
-          const std::string key(control::get_text(c->key)), value(control::get_text(c->value));
+          const std::string key(control::get_text(c->key));
+          std::string value(control::get_text(c->value));
+          // hftctl says who asked after the value, as hftd reads it (control_plane.hpp).
+          if (const std::size_t by = value.find(" by "); by != std::string::npos) {
+            std::lock_guard lock(who_mutex_);
+            who_ = value.substr(by + 4);
+            value.resize(by);
+          }
           char* end = nullptr;
           const double v = std::strtod(value.c_str(), &end);
           if (key != "risk.max_order_quantity") {

@@ -291,9 +291,16 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   EXPECT_NE(r.out.find("circuit breaker: TRIPPED (daily_loss) at P&L -501.00 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Storm Guard: global warn, worst symbol or global storm"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("max_daily_loss_usd"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(index 1): position 250 / 300 shares, notional 25000.00 / 50000.00 USD, orders/s max 5, "
+                       "P&L -201.00 USD, loss limit 200.00 USD TRIPPED"), std::string::npos) << r.out;
   r = ctl({"risk", "status", "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
+  ASSERT_EQ(j["strategies"].size(), 1u) << r.out;
+  EXPECT_EQ(j["strategies"][0]["index"], 1);
+  EXPECT_EQ(j["strategies"][0]["risk_max_position"], 300);
+  EXPECT_DOUBLE_EQ(j["strategies"][0]["risk_max_loss_usd"].get<double>(), 200.0);
+  EXPECT_TRUE(j["strategies"][0]["tripped"].get<bool>());
   EXPECT_TRUE(j["breaker"]["tripped"].get<bool>());
   EXPECT_EQ(j["breaker"]["cause"], "daily_loss");
   EXPECT_DOUBLE_EQ(j["limits"]["max_daily_loss_usd"]["value"].get<double>(), 500.0);
@@ -303,7 +310,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   r = ctl({"risk", "events"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("3 risk events in all (1 refusals)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (hftctl set)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit risk.max_daily_loss_usd: 0.00 -> 500.00 (by hftctl set)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("circuit breaker tripped (daily_loss): P&L -501.00 USD, peak 20.00 USD, limit 500 USD"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("refusal #1 loss_breaker: buy 100 AAA @ 100.2500 (strategy 1)"), std::string::npos) << r.out;
@@ -336,6 +343,7 @@ TEST_F(HftctlTest, CommandsTakeEffect) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("risk.max_order_quantity: 1000 -> 50"), std::string::npos) << r.out;
   EXPECT_EQ(d.file().risk().find("max_order_quantity")->value, 50.0);
+  EXPECT_EQ(d.who().rfind(fmt::format("uid {} (", ::getuid()), 0), 0u) << "who asked: " << d.who();
   r = ctl({"kill"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("no working orders"), std::string::npos) << r.out;
