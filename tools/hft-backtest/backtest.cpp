@@ -195,6 +195,7 @@ BacktestConfig load_config(const std::string& path, const std::vector<std::strin
     c.bt.queue_model = b->choice("queue_model", std::string("l3"), {{"l3", std::string("l3")}});
     b->reject_unknown_keys();
   }
+  c.bt.auto_book = !top.has("book");
   c.hftd = app::parse_hftd_config(top);
   return c;
 }
@@ -1020,7 +1021,7 @@ class Engine {
     std::vector<std::vector<double>> minute(n);  // equity at each minute boundary
     std::vector<double> peak(n, 0), dd(n, 0);
     std::vector<std::uint64_t> last_minute(n, kNever);
-    std::map<std::uint64_t, double> total_by_time;
+    std::map<std::uint64_t, std::vector<double>> total_by_time;  // per sample time: each strategy's
     for (const EquityRow& e : r_.equity) {
       peak[e.strategy] = std::max(peak[e.strategy], e.net_pnl);
       dd[e.strategy] = std::max(dd[e.strategy], peak[e.strategy] - e.net_pnl);
@@ -1031,7 +1032,9 @@ class Engine {
       } else {
         minute[e.strategy].back() = e.net_pnl;
       }
-      total_by_time[e.timestamp] += e.net_pnl;
+      auto& at = total_by_time[e.timestamp];
+      at.resize(n, 0.0);
+      at[e.strategy] = e.net_pnl;
     }
     std::size_t i = 0;
     StrategyResult& tot = r_.total;
@@ -1096,7 +1099,9 @@ class Engine {
     std::vector<double> tmin;
     std::uint64_t lm = kNever;
     double pk = 0, tdd = 0;
-    for (const auto& [t, v] : total_by_time) {
+    for (const auto& [t, each] : total_by_time) {
+      double v = 0;
+      for (double x : each) v += x;
       pk = std::max(pk, v);
       tdd = std::max(tdd, pk - v);
       const std::uint64_t m = t / 60'000'000'000ull;
@@ -1164,7 +1169,32 @@ class Engine {
 };
 
 Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
-  auto e = std::make_unique<Engine>(config);
+  if (!config.bt.auto_book) return std::make_unique<Engine>(config)->run(inputs);
+  // No [book] in the configuration: the books are sized from a scan of the BinaryFILE inputs, as
+  // hft-itch does (the worst case: every add still resting), not hftd's 8 M orders.
+  BacktestConfig sized = config;
+  book::BookConfig b{};
+  b.orders = 1024;
+  b.levels = 1024;
+  b.max_locate = 1;
+  for (const auto& in : inputs) {
+    if (in.pcap) return std::make_unique<Engine>(config)->run(inputs);
+    files::MappedFile f;
+    try {
+      f = files::MappedFile(in.path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(e.what());
+    }
+    const auto scan = itch_tool::scan_blocks(f.data(), f.size(), std::nullopt);
+    const book::BookConfig one = itch_tool::book_config_for(scan, true);
+    b.orders = std::max(b.orders, one.orders);
+    b.levels = std::max(b.levels, one.levels);
+    b.max_locate = std::max(b.max_locate, one.max_locate);
+  }
+  sized.hftd.book.orders = b.orders;
+  sized.hftd.book.levels = b.levels;
+  sized.hftd.book.max_locate = b.max_locate;
+  auto e = std::make_unique<Engine>(sized);
   return e->run(inputs);
 }
 

@@ -48,6 +48,7 @@ struct BacktestSettings {
   double fee_remove_per_share = 0;
   std::uint64_t equity_interval_ns = 1'000'000'000;
   std::string queue_model = "l3";
+  bool auto_book = false;  // no [book] given: size the books from the inputs
 };
 
 struct BacktestConfig {
