@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <span>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -156,14 +157,30 @@ void apply_override(toml::table& root, const std::string& kv) {
 
 }  // namespace
 
+namespace {
+BacktestConfig load(toml::table root, const std::string& path, const std::vector<std::string>& overrides);
+}
+
 BacktestConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  toml::table root;
   try {
-    root = toml::parse_file(path);
+    return load(toml::parse_file(path), path, overrides);
   } catch (const toml::parse_error& e) {
     throw core::ConfigError(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
                                         std::string(e.description())));
   }
+}
+
+BacktestConfig load_config_text(std::string_view text, const std::string& name) {
+  try {
+    return load(toml::parse(text, name), name, {});
+  } catch (const toml::parse_error& e) {
+    throw core::ConfigError(fmt::format("{}:{}:{}: {}", name, e.source().begin.line, e.source().begin.column,
+                                        std::string(e.description())));
+  }
+}
+
+namespace {
+BacktestConfig load(toml::table root, const std::string& path, const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) apply_override(root, o);
   // What hftd needs for its network and threads, a backtest does not: defaults when absent.
   if (!root.contains("feed")) root.insert("feed", toml::table{});
@@ -199,6 +216,7 @@ BacktestConfig load_config(const std::string& path, const std::vector<std::strin
   c.hftd = app::parse_hftd_config(top);
   return c;
 }
+}  // namespace
 
 // ---- the simulated venue ---------------------------------------------------------------------
 namespace {
@@ -334,6 +352,7 @@ class Engine {
 
   // ---- the event loop ------------------------------------------------------------------------
   void run_day(const InputFile& in, std::size_t day) {
+    if (in.path.empty()) return run_blocks(memory_.data(), memory_.size(), day);
     std::vector<std::uint8_t> owned;
     files::MappedFile mapped;
     const std::uint8_t* data = nullptr;
@@ -353,6 +372,14 @@ class Engine {
       data = mapped.data();
       size = mapped.size();
     }
+    run_blocks(data, size, day);
+  }
+
+ public:
+  std::span<const std::uint8_t> memory_;  // an in-memory BinaryFILE (InputFile with an empty path)
+
+ private:
+  void run_blocks(const std::uint8_t* data, std::size_t size, std::size_t day) {
     const std::uint64_t offset = day * 86'400'000'000'000ull;
     if (day != 0) new_session();
     std::size_t v = 0;        // venue cursor (bytes)
@@ -432,16 +459,16 @@ class Engine {
     return kNever;
   }
 
-  // Parse, book and strategy stages until they have nothing left; then the egress side.
+  // Parse, book and strategy stages until they have nothing left, then the egress side, again
+  // while any of them did something (a timer tick alone is one pass).
   void run_strategy() {
     for (int guard = 0; guard < 1'000'000; ++guard) {
-      int work = parse_.poll();
-      work += book_.poll();
+      int work = 0;
+      if (rx_.front() != nullptr) work += parse_.poll();
+      if (md_.front() != nullptr) work += book_.poll();
       work += strategy_.poll();
       work += drain_intents();
-      if (work == 0 && rx_.front() == nullptr && md_.front() == nullptr && book_events_.front() == nullptr &&
-          reports_.front() == nullptr)
-        return;
+      if (work == 0 && md_.front() == nullptr && book_events_.front() == nullptr && reports_.front() == nullptr) return;
     }
   }
 
@@ -1167,6 +1194,12 @@ class Engine {
   std::uint64_t hash_ = 0;
   Result r_;
 };
+
+Result run_bytes(const BacktestConfig& config, std::span<const std::uint8_t> blocks) {
+  auto e = std::make_unique<Engine>(config);
+  e->memory_ = blocks;
+  return e->run({InputFile{}});
+}
 
 Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
   if (!config.bt.auto_book) return std::make_unique<Engine>(config)->run(inputs);

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,8 @@ struct BacktestConfig {
 // Reads hftd's TOML plus its [backtest] section. `overrides`: "strategies.N.key=value" or
 // "section.key=value" (sweeps), applied to the TOML before it is validated. Throws core::ConfigError.
 BacktestConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same from TOML text (`name` in error messages).
+BacktestConfig load_config_text(std::string_view text, const std::string& name);
 
 struct InputFile {
   std::string path;
@@ -120,6 +124,9 @@ struct Result {
 
 // Runs one backtest. Throws std::runtime_error when an input cannot be read.
 Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs);
+// One day from an in-memory BinaryFILE block stream (uint16 length + message ...): the fuzz target.
+// The configuration should carry a [book] section (no scan of the bytes sizes the books).
+Result run_bytes(const BacktestConfig& config, std::span<const std::uint8_t> blocks);
 
 // DIR/report.json, DIR/fills.csv, DIR/equity.csv, DIR/report.html (report.cpp).
 void write_outputs(const std::string& dir, const BacktestConfig& config, const std::vector<InputFile>& inputs,
