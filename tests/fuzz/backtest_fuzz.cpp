@@ -17,7 +17,7 @@ namespace {
 
 const hft::backtest::BacktestConfig& config() {
   static const hft::backtest::BacktestConfig c = hft::backtest::load_config_text(
-      "[book]\norders = 4096\nlevels = 4096\nmax_locate = 16\n[stats]\ntimer_us = 10000000\n"
+      "[book]\norders = 1024\nlevels = 1024\nmax_locate = 4\n[stats]\ntimer_us = 10000000\n"
       "[risk]\nmax_order_quantity = 10000\nmax_notional_usd = 100000000\nprice_band_bps = 10000\nmax_position = 100000\n"
       "max_open_orders = 100\nmax_orders_per_second = 100000\norder_burst = 1000\n"
       "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"AAA\"]\nquote_size = 100\n"

@@ -298,10 +298,10 @@ class Engine {
         oms_(c.hftd.max_orders, locates_, 1),
         gate_(limits(c.hftd.risk), 1e9),
         rx_(1 << 8),
-        md_(1 << 12),
-        book_events_(1 << 12),
-        intents_(1 << 12),
-        reports_(1 << 12),
+        md_(1 << 10),
+        book_events_(1 << 10),
+        intents_(1 << 10),
+        reports_(1 << 10),
         h_parse_(1, 10'000'000'000ull, 2),
         h_book_(1, 10'000'000'000ull, 2),
         h_decide_(1, 10'000'000'000ull, 2),
@@ -326,10 +326,10 @@ class Engine {
     }
     strategy_.set_simulated_clock(&now_);
     gate_.set_totals(&oms_.totals());
-    r_.feed_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 3);
-    r_.order_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 3);
-    r_.response_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 3);
-    r_.queue_time = std::make_unique<core::Histogram>(1, 100'000'000'000'000ull, 3);
+    r_.feed_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
+    r_.order_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
+    r_.response_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
+    r_.queue_time = std::make_unique<core::Histogram>(1, 100'000'000'000'000ull, 2);
     r_.symbols = wanted_;
     hash_ = 0xcbf29ce484222325ull;
   }
