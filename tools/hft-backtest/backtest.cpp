@@ -790,6 +790,9 @@ class Engine {
   void on_venue_message(const std::uint8_t* m, std::size_t len, std::uint64_t t) {
     const char type = static_cast<char>(m[0]);
     const auto l = static_cast<Locate>(be(m + 1, 2));
+    // Order messages of stocks no strategy trades: nothing to keep (every order message carries
+    // its stock's locate).
+    if (type != 'R' && (l >= locates_ || !traded_[l])) return;
     switch (type) {
       case 'R': {
         if (len < 19 || l >= locates_) return;
@@ -1204,7 +1207,7 @@ Result run_bytes(const BacktestConfig& config, std::span<const std::uint8_t> blo
 Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
   if (!config.bt.auto_book) return std::make_unique<Engine>(config)->run(inputs);
   // No [book] in the configuration: the books are sized from a scan of the BinaryFILE inputs, as
-  // hft-itch does (the worst case: every add still resting), not hftd's 8 M orders.
+  // hft-itch does (from the running peak of resting orders), not hftd's 8 M orders.
   BacktestConfig sized = config;
   book::BookConfig b{};
   b.orders = 1024;
@@ -1219,7 +1222,7 @@ Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
       throw std::runtime_error(e.what());
     }
     const auto scan = itch_tool::scan_blocks(f.data(), f.size(), std::nullopt);
-    const book::BookConfig one = itch_tool::book_config_for(scan, true);
+    const book::BookConfig one = itch_tool::book_config_for(scan, false);
     b.orders = std::max(b.orders, one.orders);
     b.levels = std::max(b.levels, one.levels);
     b.max_locate = std::max(b.max_locate, one.max_locate);

@@ -133,7 +133,7 @@ td:first-child,th:first-child{text-align:left}canvas{border:1px solid #ddd;margi
 <div><div class="cap">Drawdown ($)</div><canvas id="dd" width="560" height="240"></canvas></div>
 <div><div class="cap">Position (shares)</div><canvas id="pos" width="560" height="240"></canvas></div>
 <div><div class="cap">Fills over the mid of the first symbol ($): buys green, sells red</div><canvas id="fills" width="560" height="240"></canvas></div>
-<div><div class="cap">Latency distributions (&micro;s by percentile): feed, order entry, response, time in queue</div><canvas id="lat" width="560" height="240"></canvas></div>
+<div><div class="cap">Latency distributions by percentile, log10 of &micro;s: feed, order entry, response, time in queue</div><canvas id="lat" width="560" height="240"></canvas></div>
 </div>
 <script>
 const D = __DATA__;
@@ -180,7 +180,7 @@ const mid = byS.length ? byS[0].eq.filter(e => e[4] > 0).map(e => [e[0], e[4]]) 
 plot('fills', [{name: 'mid', color: '#888', pts: mid},
   {name: 'buys', dots: true, color: '#2ca02c', pts: D.fills.filter(f => f[2] === 'B').map(f => [f[0], f[3]])},
   {name: 'sells', dots: true, color: '#d62728', pts: D.fills.filter(f => f[2] === 'S').map(f => [f[0], f[3]])}], {xlabel: hhmm});
-plot('lat', ['feed','order_entry','response','time_in_queue'].map(k => ({name: k, pts: D.latency[k]})));
+plot('lat', ['feed','order_entry','response','time_in_queue'].map(k => ({name: k, pts: D.latency[k].map(p => [p[0], Math.log10(Math.max(p[1], 1e-3))])})));
 </script></body></html>
 )HTML";
 
