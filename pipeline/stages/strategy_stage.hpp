@@ -144,7 +144,7 @@ class StrategyStage {
       on_report(*r);
       reports_in_.pop();
     }
-    const std::uint64_t now = clock_.to_monotonic_ns(core::pass_rdtsc());
+    const std::uint64_t now = sim_now_ != nullptr ? *sim_now_ : clock_.to_monotonic_ns(core::pass_rdtsc());
     if (now >= next_timer_) {
       next_timer_ = now + timer_interval_ns_;
       resolve_symbols();
@@ -166,6 +166,10 @@ class StrategyStage {
     return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "strategy"; }
+  // hft-backtest (issue 15): the timer clock is the simulated time at `*now_ns` (ns), not the
+  // monotonic clock, so timers fire in simulated time; next_timer_ns() says when the next one is due.
+  void set_simulated_clock(const std::uint64_t* now_ns) noexcept { sim_now_ = now_ns; }
+  [[nodiscard]] std::uint64_t next_timer_ns() const noexcept { return next_timer_; }
 
   // The order-entry session's readiness (the egress stage's published flag): while it is down
   // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)
@@ -707,6 +711,7 @@ class StrategyStage {
   char result_[120] = {};
   std::uint32_t next_parent_id_ = 0;
   std::uint64_t last_sample_ns_ = 0;
+  const std::uint64_t* sim_now_ = nullptr;
 };
 
 }  // namespace hft::pipeline

@@ -31,6 +31,14 @@ struct ScriptedOrder {
   TimeInForce tif = TimeInForce::kDay;
   std::uint32_t at_ms = 0;         // after the first moment this order's symbol's book is live
   std::uint32_t repeat = 1;
+  // Additions for hft-backtest's tests (issue 15): FOK (tif = "fok"), post-only, and a cancel or a
+  // replace of the order (each sent copy) this long after it was sent (0: never).
+  bool fok = false;
+  bool post_only = false;
+  std::uint32_t cancel_after_ms = 0;
+  std::uint32_t replace_after_ms = 0;
+  Price replace_price = 0;          // 0: the order's price
+  Quantity replace_quantity = 0;    // 0: the order's quantity
 
   static constexpr auto fields() {
     using O = ScriptedOrder;
@@ -43,6 +51,12 @@ struct ScriptedOrder {
         param::choice("tif", &O::tif, std::pair{"day", TimeInForce::kDay}, std::pair{"ioc", TimeInForce::kIoc}),
         param::integer("at_ms", &O::at_ms, 0, 86'400'000),
         param::integer("repeat", &O::repeat, 1, 100'000),
+        param::flag("fok", &O::fok),
+        param::flag("post_only", &O::post_only),
+        param::integer("cancel_after_ms", &O::cancel_after_ms, 0, 86'400'000),
+        param::integer("replace_after_ms", &O::replace_after_ms, 0, 86'400'000),
+        param::integer("replace_price", &O::replace_price, 0, 2'000'000'000),
+        param::integer("replace_quantity", &O::replace_quantity, 0, 1'000'000'000),
     };
   }
 };
@@ -77,6 +91,7 @@ class ScriptedStrategy {
   [[nodiscard]] const ScriptedParams& params() const noexcept { return p_; }
 
   void on_timer(Context& ctx, std::uint64_t now_ns) noexcept {
+    follow_ups(ctx, now_ns);
     for (std::size_t i = 0; i < p_.orders.size(); ++i) {
       if (sent_[i]) continue;
       const ScriptedOrder& o = p_.orders[i];
@@ -96,15 +111,41 @@ class ScriptedStrategy {
       // halt, too many orders) was never sent: it is tried again on the next tick. Refusals by
       // risk or the venue come back as reports and are final.
       for (; done_[i] < o.repeat; ++done_[i]) {
-        const std::uint64_t id = o.side == Side::kBuy ? ctx.buy(book->locate, px, o.quantity, o.tif)
-                                                      : ctx.sell(book->locate, px, o.quantity, o.tif);
+        const std::uint64_t id = o.fok ? ctx.fok(book->locate, o.side, px, o.quantity)
+                                 : o.side == Side::kBuy ? ctx.buy(book->locate, px, o.quantity, o.tif, o.post_only)
+                                                        : ctx.sell(book->locate, px, o.quantity, o.tif, o.post_only);
         if (id == 0) break;
+        if ((o.cancel_after_ms != 0 || o.replace_after_ms != 0) && sent_ids_.size() < kMaxFollowUps)
+          sent_ids_.push_back(SentOrder{id, i, now_ns, px, false, false});
       }
       sent_[i] = done_[i] == o.repeat;
     }
   }
 
  private:
+  static constexpr std::size_t kMaxFollowUps = 1024;
+  struct SentOrder {
+    std::uint64_t id;
+    std::size_t order;
+    std::uint64_t sent_ns;
+    Price price;
+    bool canceled, replaced;
+  };
+  // Cancels and replaces due (cancel_after_ms, replace_after_ms) of the orders sent.
+  void follow_ups(Context& ctx, std::uint64_t now_ns) noexcept {
+    for (SentOrder& s : sent_ids_) {
+      const ScriptedOrder& o = p_.orders[s.order];
+      if (o.replace_after_ms != 0 && !s.replaced && now_ns - s.sent_ns >= std::uint64_t{o.replace_after_ms} * 1'000'000) {
+        s.replaced = true;
+        (void)ctx.replace(s.id, o.replace_price != 0 ? o.replace_price : s.price,
+                          o.replace_quantity != 0 ? o.replace_quantity : o.quantity);
+      }
+      if (o.cancel_after_ms != 0 && !s.canceled && now_ns - s.sent_ns >= std::uint64_t{o.cancel_after_ms} * 1'000'000) {
+        s.canceled = true;
+        (void)ctx.cancel(s.id);
+      }
+    }
+  }
   static const BookView* find(const Context& ctx, const std::string& symbol) noexcept {
     for (Locate l : ctx.symbols()) {
       const BookView& b = ctx.book(l);
@@ -121,6 +162,11 @@ class ScriptedStrategy {
   std::vector<std::uint32_t> done_ = std::vector<std::uint32_t>(p_.orders.size(), 0);  // sent so far of `repeat`
   std::vector<std::size_t> symbol_of_;     // per order: index of its symbol
   std::vector<std::uint64_t> live_since_;  // per symbol: first timer tick it was live (0: not yet)
+  std::vector<SentOrder> sent_ids_ = [] {
+    std::vector<SentOrder> v;
+    v.reserve(kMaxFollowUps);
+    return v;
+  }();
 };
 
 }  // namespace hft::strategy

@@ -1,0 +1,403 @@
+// hft-backtest (issue 15): hand-built ITCH days where the right fills are known, determinism, and
+// every strategy type of the project in a backtest; the sweep through the program.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/histogram.hpp"
+#include "gateways/itch/encoder.hpp"
+#include "tools/hft-backtest/backtest.hpp"
+#include "venue/sim/day_generator.hpp"
+
+#ifndef HFT_BIN_DIR
+#error "HFT_BIN_DIR must be defined by tools/hft-backtest/CMakeLists.txt"
+#endif
+
+namespace hft {
+namespace {
+
+namespace fs = std::filesystem;
+using backtest::FillRow;
+
+constexpr std::uint64_t kMs = 1'000'000;
+
+// A BinaryFILE built message by message (timestamps in ns since midnight; locate 1 = "AAA").
+class Day {
+ public:
+  Day() {
+    itch::StockDirectoryFields f;
+    f.stock = itch::Symbol::from("AAA");
+    put(itch::encode::stock_directory(buf_, h(1 * kMs), f));
+  }
+  Day& add(std::uint64_t t, std::uint64_t ref, char side, std::uint32_t shares, std::uint32_t price) {
+    put(itch::encode::add_order(buf_, h(t), ref, side, shares, itch::Symbol::from("AAA"), price));
+    return *this;
+  }
+  Day& exec(std::uint64_t t, std::uint64_t ref, std::uint32_t shares) {
+    put(itch::encode::order_executed(buf_, h(t), ref, shares, ++match_));
+    return *this;
+  }
+  Day& cancel(std::uint64_t t, std::uint64_t ref, std::uint32_t shares) {
+    put(itch::encode::order_cancel(buf_, h(t), ref, shares));
+    return *this;
+  }
+  Day& trade(std::uint64_t t, char side, std::uint32_t shares, std::uint32_t price) {
+    put(itch::encode::trade(buf_, h(t), side, shares, itch::Symbol::from("AAA"), price, ++match_));
+    return *this;
+  }
+  Day& end(std::uint64_t t) {  // a message that moves the clock on (system event 'E')
+    put(itch::encode::system_event(buf_, itch::MessageHeader{0, 0, t}, 'E'));
+    return *this;
+  }
+  void write(const fs::path& p) const { std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes_.data()), static_cast<std::streamsize>(bytes_.size())); }
+
+ private:
+  static itch::MessageHeader h(std::uint64_t t) { return itch::MessageHeader{1, 0, t}; }
+  void put(std::size_t n) {
+    bytes_.push_back(static_cast<std::uint8_t>(n >> 8));
+    bytes_.push_back(static_cast<std::uint8_t>(n));
+    bytes_.insert(bytes_.end(), buf_, buf_ + n);
+  }
+  std::uint8_t buf_[64] = {};
+  std::vector<std::uint8_t> bytes_;
+  std::uint64_t match_ = 0;
+};
+
+class BacktestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / fmt::format("hft_backtest_test_{}_{}", ::getpid(), info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A scripted strategy with the given order(s) (TOML inline tables), 100 µs timers, 1 µs feed,
+  // 10 µs order entry and response latency. The order is sent on the first timer tick after the
+  // book of AAA is live (the first add + 1 µs) and reaches the venue 10 µs later.
+  backtest::Result run(const Day& day, const std::string& orders, const std::string& extra = "") {
+    day.write(dir_ / "day.itch");
+    std::ofstream(dir_ / "bt.toml") << "[stats]\ntimer_us = 100\n[risk]\nmax_order_quantity = 100000\n"
+                                       "max_notional_usd = 10000000\nprice_band_bps = 10000\nmax_position = 100000\n"
+                                       "max_open_orders = 100\nmax_orders_per_second = 100000\norder_burst = 1000\n"
+                                       "[[strategies]]\ntype = \"scripted\"\norders = [ "
+                                    << orders << " ]\n[backtest]\nfeed_latency = \"constant:1us\"\n"
+                                    << "order_latency = \"constant:10us\"\nresponse_latency = \"constant:10us\"\n" << extra;
+    const backtest::BacktestConfig c = backtest::load_config((dir_ / "bt.toml").string());
+    return backtest::run(c, {{(dir_ / "day.itch").string(), false}});
+  }
+  static std::string describe(const std::vector<FillRow>& fills) {
+    std::string s;
+    for (const auto& f : fills) s += fmt::format("[{} {} {}@{} {}] ", f.timestamp, f.side, f.quantity, f.price, f.liquidity);
+    return s.empty() ? "no fills" : s;
+  }
+  fs::path dir_;
+};
+
+// The book: 300 + 200 shares bid at 10.00 before us, an ask at 10.05.
+Day queue_day() {
+  Day d;
+  d.add(2 * kMs, 1, 'B', 300, 100'000).add(2 * kMs, 2, 'B', 200, 100'000).add(2 * kMs, 3, 'S', 100, 100'500);
+  return d;
+}
+const char* kBuy100 = R"({ symbol = "AAA", side = "buy", quantity = 100, price = 100000 })";
+
+TEST_F(BacktestTest, QueuedBehind500FillsOnlyAfterExactly500AheadAreGone) {
+  Day d = queue_day();
+  d.add(10 * kMs, 4, 'B', 100, 100'000);  // joins behind the own order
+  d.exec(20 * kMs, 1, 300);               // 200 ahead
+  d.cancel(30 * kMs, 2, 100);             // 100 ahead
+  d.exec(40 * kMs, 2, 100);               // 0 ahead: reached, but nothing traded at the price after that yet
+  d.exec(50 * kMs, 4, 60);                // a later execution at its price: 60 of the own order's 100
+  d.exec(60 * kMs, 4, 40);
+  d.end(70 * kMs);
+  const auto r = run(d, kBuy100);
+  ASSERT_EQ(r.fills.size(), 2u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].timestamp, 50 * kMs);
+  EXPECT_EQ(r.fills[0].quantity, 60u);
+  EXPECT_EQ(r.fills[0].liquidity, 'A');
+  EXPECT_EQ(r.fills[0].price, 100'000);
+  EXPECT_EQ(r.fills[1].timestamp, 60 * kMs);
+  EXPECT_EQ(r.fills[1].quantity, 40u);
+  EXPECT_EQ(r.strategies.at(0).position, 100);
+  EXPECT_EQ(r.total.queue_fills, 2u);
+}
+
+TEST_F(BacktestTest, OneShareStillAheadMeansNoFill) {
+  Day d = queue_day();
+  d.add(10 * kMs, 4, 'B', 100, 100'000);
+  d.exec(20 * kMs, 1, 300);
+  d.exec(30 * kMs, 2, 199);  // 1 share still ahead
+  d.exec(40 * kMs, 4, 100);  // behind the own order: cannot reach it
+  d.end(50 * kMs);
+  const auto r = run(d, kBuy100);
+  EXPECT_TRUE(r.fills.empty()) << describe(r.fills);
+}
+
+TEST_F(BacktestTest, CancelArrivingAfterTheFillIsTooLate) {
+  // Sent at ~2.001 ms, reaches the venue at ~2.011 ms; the cancel is sent 1 ms after the order
+  // (~3.001 ms) and arrives ~3.011 ms: executions at 3.005 ms reach the order first.
+  Day late;
+  late.add(2 * kMs, 1, 'B', 100, 100'000).add(2 * kMs, 3, 'S', 100, 100'500).add(2'500'000, 2, 'B', 100, 100'000);
+  late.exec(3'004'000, 1, 100).exec(3'005'000, 2, 100).end(10 * kMs);
+  const std::string order = R"({ symbol = "AAA", side = "buy", quantity = 100, price = 100000, cancel_after_ms = 1 })";
+  const auto r = run(late, order);
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].timestamp, 3'005'000u);
+  EXPECT_EQ(r.strategies.at(0).position, 100);
+  // The same executions after the cancel arrived: no fill, the order canceled.
+  Day in_time;
+  in_time.add(2 * kMs, 1, 'B', 100, 100'000).add(2 * kMs, 3, 'S', 100, 100'500).add(2'500'000, 2, 'B', 100, 100'000);
+  in_time.exec(3'020'000, 1, 100).exec(3'021'000, 2, 100).end(10 * kMs);
+  const auto r2 = run(in_time, order);
+  EXPECT_TRUE(r2.fills.empty()) << describe(r2.fills);
+  EXPECT_EQ(r2.strategies.at(0).cancels, 1u);
+}
+
+// Own order behind ref 1 (100); ref 2 (100) joins behind it at 2.5 ms; a replace at ~3 ms.
+Day replace_day() {
+  Day d;
+  d.add(2 * kMs, 1, 'B', 100, 100'000).add(2 * kMs, 3, 'S', 100, 100'500).add(2'500'000, 2, 'B', 100, 100'000);
+  d.exec(4 * kMs, 1, 100);  // everything ahead of the original place is gone
+  d.exec(5 * kMs, 2, 100);  // ref 2: behind the original place, ahead of a requeued one
+  d.add(6 * kMs, 5, 'B', 100, 100'000).exec(7 * kMs, 5, 100);
+  d.end(10 * kMs);
+  return d;
+}
+
+TEST_F(BacktestTest, ReplaceUpInSizeLosesPriority) {
+  const auto r = run(replace_day(), R"({ symbol = "AAA", side = "buy", quantity = 100, price = 100000, replace_after_ms = 1, replace_quantity = 200 })");
+  ASSERT_FALSE(r.fills.empty()) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].timestamp, 7 * kMs) << "requeued behind ref 2: " << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 100u);
+}
+
+TEST_F(BacktestTest, ReplaceDownInSizeKeepsPriority) {
+  const auto r = run(replace_day(), R"({ symbol = "AAA", side = "buy", quantity = 100, price = 100000, replace_after_ms = 1, replace_quantity = 50 })");
+  ASSERT_FALSE(r.fills.empty()) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].timestamp, 5 * kMs) << "kept its place ahead of ref 2: " << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 50u);
+}
+
+// Thin asks: 100 at 10.01, 100 at 10.02, 100 at 10.05.
+Day thin_day() {
+  Day d;
+  d.add(2 * kMs, 1, 'B', 100, 99'000).add(2 * kMs, 2, 'S', 100, 100'100).add(2 * kMs, 3, 'S', 100, 100'200);
+  d.add(2 * kMs, 4, 'S', 100, 100'500).end(10 * kMs);
+  return d;
+}
+
+TEST_F(BacktestTest, IocTakesLevelByLevelAndCancelsTheRest) {
+  const auto r = run(thin_day(), R"({ symbol = "AAA", side = "buy", quantity = 300, price = 100200, tif = "ioc" })");
+  ASSERT_EQ(r.fills.size(), 2u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].price, 100'100);
+  EXPECT_EQ(r.fills[0].quantity, 100u);
+  EXPECT_EQ(r.fills[0].liquidity, 'R');
+  EXPECT_EQ(r.fills[1].price, 100'200);
+  EXPECT_EQ(r.fills[1].quantity, 100u);
+  EXPECT_EQ(r.strategies.at(0).position, 200);
+  EXPECT_EQ(r.strategies.at(0).cancels, 1u);  // the 100 that found nothing
+}
+
+TEST_F(BacktestTest, FokFillsWholeOrNothing) {
+  const auto none = run(thin_day(), R"({ symbol = "AAA", side = "buy", quantity = 300, price = 100200, fok = true })");
+  EXPECT_TRUE(none.fills.empty()) << describe(none.fills);
+  const auto all = run(thin_day(), R"({ symbol = "AAA", side = "buy", quantity = 200, price = 100200, fok = true })");
+  ASSERT_EQ(all.fills.size(), 2u) << describe(all.fills);
+  EXPECT_EQ(all.strategies.at(0).position, 200);
+}
+
+TEST_F(BacktestTest, PostOnlyThatWouldCrossIsCanceled) {
+  const auto r = run(thin_day(), R"({ symbol = "AAA", side = "buy", quantity = 100, price = 100100, post_only = true })");
+  EXPECT_TRUE(r.fills.empty()) << describe(r.fills);
+  EXPECT_EQ(r.strategies.at(0).cancels, 1u);
+}
+
+TEST_F(BacktestTest, TradeThroughThePriceFillsTheRestingOrder) {
+  Day d;
+  d.add(2 * kMs, 1, 'B', 1000, 100'000).add(2 * kMs, 3, 'S', 100, 100'500);
+  d.trade(5 * kMs, 'B', 300, 99'900);  // a print below the own bid: the seller would have met it
+  d.end(10 * kMs);
+  const auto r = run(d, kBuy100);
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].price, 100'000);
+  EXPECT_EQ(r.fills[0].quantity, 100u);
+  EXPECT_EQ(r.fills[0].liquidity, 'A');
+}
+
+TEST_F(BacktestTest, FeesPerShareForAddingAndRemoving) {
+  // 200 shares removed (IOC) at 0.003 $, then the same buy as a resting order that adds 100
+  // shares at a 0.002 $ rebate.
+  const std::string fees = "fee_add_per_share = -0.002\nfee_remove_per_share = 0.003\n";
+  const auto taker = run(thin_day(), R"({ symbol = "AAA", side = "buy", quantity = 300, price = 100200, tif = "ioc" })", fees);
+  EXPECT_NEAR(taker.strategies.at(0).fees, 0.6, 1e-9);
+  EXPECT_NEAR(taker.strategies.at(0).gross_pnl - taker.strategies.at(0).net_pnl, 0.6, 1e-9);
+  Day d;
+  d.add(2 * kMs, 1, 'B', 100, 100'000).add(2 * kMs, 3, 'S', 100, 100'500).trade(5 * kMs, 'B', 100, 99'900).end(10 * kMs);
+  const auto maker = run(d, kBuy100, fees);
+  ASSERT_EQ(maker.fills.size(), 1u);
+  EXPECT_NEAR(maker.strategies.at(0).fees, -0.2, 1e-9);
+}
+
+// ---- generated days: determinism and every strategy type ---------------------------------------
+struct Generated {
+  fs::path file;
+  std::vector<std::string> symbols;  // the first stocks of the directory
+};
+
+Generated generate(const fs::path& dir, std::uint64_t messages, std::uint32_t stocks = 4) {
+  sim::DayConfig c;
+  c.messages = messages;
+  c.stocks = stocks;
+  c.seed = 1;
+  c.mix = sim::MessageMix::steady();
+  const auto bytes = sim::generate_binaryfile(c);
+  Generated g{dir / "gen.itch", {}};
+  std::ofstream(g.file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  for (std::size_t p = 0; p + 2 < bytes.size() && g.symbols.size() < 4;) {
+    const std::size_t len = static_cast<std::size_t>(bytes[p] << 8 | bytes[p + 1]);
+    if (bytes[p + 2] == 'R') {
+      std::string s(reinterpret_cast<const char*>(&bytes[p + 2 + 11]), 8);
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      g.symbols.push_back(s);
+    }
+    p += 2 + len;
+  }
+  return g;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* kRisk = "[stats]\ntimer_us = 100000\n[risk]\nmax_order_quantity = 10000\nmax_notional_usd = 10000000\n"
+                    "price_band_bps = 2000\nmax_position = 100000\nmax_open_orders = 100\nmax_orders_per_second = 100000\n"
+                    "order_burst = 1000\n";
+
+TEST_F(BacktestTest, SameInputsGiveByteIdenticalOutputsAndHash) {
+  const Generated g = generate(dir_, 150'000);
+  ASSERT_GE(g.symbols.size(), 2u);
+  // A sampled latency (an .hgrm as hftd writes them) exercises the seeded generator.
+  core::Histogram h(1, 10'000'000'000ull, 3);
+  for (std::uint64_t v = 1'000; v < 60'000; v += 37) h.record(v);
+  std::ofstream(dir_ / "lat.hgrm") << h.percentile_distribution(1000.0);
+  std::ofstream(dir_ / "bt.toml") << kRisk << "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"" << g.symbols[0]
+                                  << "\", \"" << g.symbols[1] << "\"]\nquote_size = 100\nmax_position = 1000\n"
+                                  << "[backtest]\nfeed_latency = \"hgrm:" << (dir_ / "lat.hgrm").string()
+                                  << "\"\norder_latency = \"constant:20us\"\nresponse_latency = \"hgrm:"
+                                  << (dir_ / "lat.hgrm").string() << "\"\nseed = 5\nfee_add_per_share = -0.002\n";
+  const auto c = backtest::load_config((dir_ / "bt.toml").string());
+  std::vector<std::string> json, fills;
+  std::vector<std::uint64_t> hashes;
+  for (int i = 0; i < 2; ++i) {
+    const auto r = backtest::run(c, {{g.file.string(), false}});
+    const fs::path out = dir_ / fmt::format("out{}", i);
+    backtest::write_outputs(out.string(), c, {{g.file.string(), false}}, r);
+    json.push_back(slurp(out / "report.json"));
+    fills.push_back(slurp(out / "fills.csv"));
+    hashes.push_back(r.state_hash);
+    EXPECT_GT(r.fills.size(), 0u);
+    EXPECT_NE(backtest::summary(r).find(fmt::format("state_hash={:016x}\n", r.state_hash)), std::string::npos);
+    EXPECT_TRUE(fs::exists(out / "report.html"));
+    EXPECT_TRUE(fs::exists(out / "equity.csv"));
+  }
+  EXPECT_EQ(json[0], json[1]);
+  EXPECT_EQ(fills[0], fills[1]);
+  EXPECT_EQ(hashes[0], hashes[1]);
+  // Another seed samples other latencies: another run.
+  auto c2 = backtest::load_config((dir_ / "bt.toml").string(), {"backtest.seed=6"});
+  EXPECT_NE(backtest::run(c2, {{g.file.string(), false}}).state_hash, hashes[0]);
+}
+
+TEST_F(BacktestTest, EveryStrategyTypeTradesInABacktest) {
+  const Generated g = generate(dir_, 600'000, 20);
+  ASSERT_GE(g.symbols.size(), 2u);
+  const std::string a = g.symbols[0], b = g.symbols[1];
+  std::ofstream(dir_ / "bt.toml")
+      << kRisk
+      << fmt::format("[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"{}\"]\nquote_size = 100\n\n", a)
+      << fmt::format("[[strategies]]\ntype = \"spread_capture\"\nsymbols = [\"{}\"]\nsize = 100\n\n", b)
+      << fmt::format("[[strategies]]\ntype = \"momentum\"\nsymbols = [\"{}\", \"{}\"]\nsize = 100\nbar_s = 1\n"
+                     "fast_s = 5\nslow_s = 20\nbreakout_bars = 3\nvolume_mult = 0\n\n", a, b)
+      << fmt::format("[[strategies]]\ntype = \"stat_arb\"\nleg_a = \"{}\"\nleg_b = \"{}\"\nwindow = 20\nsample_s = 1\n"
+                     "entry_z = 1.0\nexit_z = 0.2\nsize_a = 100\n\n", a, b)
+      << fmt::format("[[strategies]]\ntype = \"execution\"\nname = \"twap\"\nsymbols = [\"{}\"]\nslice_s = 1\n"
+                     "parents = [ {{ algo = \"twap\", symbol = \"{}\", side = \"buy\", quantity = 2000, duration_s = 600 }} ]\n",
+                     a, a)
+      << "[backtest]\norder_latency = \"constant:10us\"\nresponse_latency = \"constant:10us\"\n";
+  const auto c = backtest::load_config((dir_ / "bt.toml").string());
+  const auto r = backtest::run(c, {{g.file.string(), false}});
+  ASSERT_EQ(r.strategies.size(), 5u);
+  for (const auto& s : r.strategies) EXPECT_GT(s.orders, 0u) << s.name << " sent no order";
+  EXPECT_GT(r.strategies[0].trades, 0u) << "market_maker";
+  const auto& twap = r.strategies[4];
+  ASSERT_EQ(twap.parents.size(), 1u);
+  EXPECT_GT(twap.parents[0].filled, 0u);
+  EXPECT_TRUE(std::isfinite(twap.parents[0].shortfall_bps));
+}
+
+TEST_F(BacktestTest, BadConfigurationIsAClearError) {
+  std::ofstream(dir_ / "bt.toml") << "[[strategies]]\ntype = \"scripted\"\norders = [ " << kBuy100
+                                  << " ]\n[backtest]\norder_latency = \"fast\"\n";
+  try {
+    (void)backtest::load_config((dir_ / "bt.toml").string());
+    FAIL() << "accepted a bad latency";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("order_latency"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(BacktestTest, TruncatedInputIsCountedNotACrash) {
+  Day d = queue_day();
+  d.end(10 * kMs);
+  d.write(dir_ / "day.itch");
+  const auto size = fs::file_size(dir_ / "day.itch");
+  fs::resize_file(dir_ / "day.itch", size - 5);
+  std::ofstream(dir_ / "bt.toml") << "[[strategies]]\ntype = \"scripted\"\norders = [ " << kBuy100 << " ]\n";
+  const auto r = backtest::run(backtest::load_config((dir_ / "bt.toml").string()), {{(dir_ / "day.itch").string(), false}});
+  EXPECT_EQ(r.bad_messages, 1u);
+}
+
+TEST_F(BacktestTest, SweepRunsTheGridAndSortsTheSummary) {
+  const Generated g = generate(dir_, 60'000);
+  std::ofstream(dir_ / "bt.toml") << kRisk << "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"" << g.symbols[0]
+                                  << "\"]\nquote_size = 100\n";
+  const std::string cmd = fmt::format("{}/hft-backtest sweep --config {} --data {} --param strategies.0.quote_size=100,200 "
+                                      "--param strategies.0.tick=100,200 --jobs 2 --sort trades --out {} > {} 2>&1",
+                                      HFT_BIN_DIR, (dir_ / "bt.toml").string(), g.file.string(), (dir_ / "sweep").string(),
+                                      (dir_ / "sweep.log").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir_ / "sweep.log");
+  std::ifstream f(dir_ / "sweep" / "summary.csv");
+  std::string header, line;
+  std::getline(f, header);
+  EXPECT_EQ(header.rfind("run,strategies.0.quote_size,strategies.0.tick,net_pnl", 0), 0u) << header;
+  std::vector<double> trades;
+  while (std::getline(f, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    ASSERT_GE(cells.size(), 11u);
+    trades.push_back(std::stod(cells[10]));  // run, 2 params, net, gross, fees, sharpe, sortino, dd, win, trades
+  }
+  ASSERT_EQ(trades.size(), 4u);
+  EXPECT_TRUE(std::is_sorted(trades.rbegin(), trades.rend()));
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(fs::exists(dir_ / "sweep" / fmt::format("run_{:03}", i) / "report.json"));
+}
+
+}  // namespace
+}  // namespace hft
