@@ -154,16 +154,16 @@ TEST(StrategyStage, TradingStatesReachTheBookViewAndTheSubscribersCallback) {
 // Issue 11: Storm Guard's WARN factors changed at run time (`hftctl set risk.storm_warn_*`, from
 // the control thread) reach the strategies' ctx.storm() on the stage's next pass.
 TEST(StrategyStage, StormWarnFactorsChangeAtRunTime) {
-  Rig r;
+  StrategyRig r;
   std::atomic<std::uint8_t> state{1};  // WARN
   r.stage.set_storm_state(&state, 2, 0.5);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'000, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'000, 0)));
   r.stage.poll();
   EXPECT_EQ(r.stage.context(1).storm().state, 1);
   EXPECT_EQ(r.stage.context(1).storm().widen, 2);
   EXPECT_EQ(r.stage.context(1).storm().size, 0.5);
   r.stage.set_storm_factors(3, 0.25);
-  ASSERT_TRUE(r.books.try_push(Rig::depth(9, 1'000'100, 0)));
+  ASSERT_TRUE(r.books.try_push(StrategyRig::depth(9, 1'000'100, 0)));
   r.stage.poll();
   EXPECT_EQ(r.stage.context(1).storm().widen, 3);
   EXPECT_EQ(r.stage.context(1).storm().size, 0.25);
