@@ -210,6 +210,7 @@ BacktestConfig load(toml::table root, const std::string& path, const std::vector
     c.bt.fee_remove_per_share = b->number("fee_remove_per_share", 0, -1, 1);
     c.bt.equity_interval_ns = static_cast<std::uint64_t>(b->integer("equity_interval_ms", 1000, 1, 3'600'000)) * 1'000'000;
     c.bt.queue_model = b->choice("queue_model", std::string("l3"), {{"l3", std::string("l3")}});
+    c.bt.skip_idle_timers = b->boolean("skip_idle_timers", true);
     b->reject_unknown_keys();
   }
   c.bt.auto_book = !top.has("book");
@@ -324,7 +325,7 @@ class Engine {
       queue_sum_ns_.push_back(0);
       queue_fills_.push_back(0);
     }
-    strategy_.set_simulated_clock(&now_);
+    strategy_.set_simulated_clock(&now_, c.bt.skip_idle_timers);
     gate_.set_totals(&oms_.totals());
     r_.feed_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
     r_.order_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
@@ -391,7 +392,7 @@ class Engine {
       const std::uint64_t t_rep = replies_.empty() ? kNever : replies_.front().at;
       const bool active = v_time != kNever || !pending_.empty() || !requests_.empty() || !replies_.empty();
       if (!active) break;
-      const std::uint64_t t_timer = started_ ? std::max(strategy_.next_timer_ns(), now_) : kNever;
+      const std::uint64_t t_timer = started_ ? std::max(c_.bt.skip_idle_timers ? strategy_.timer_due_ns() : strategy_.next_timer_ns(), now_) : kNever;
       const std::uint64_t t = std::min({v_time, t_req, t_rep, t_strat, t_timer});
       sample_equity(t);
       now_ = std::max(now_, t);

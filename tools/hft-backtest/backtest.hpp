@@ -50,6 +50,7 @@ struct BacktestSettings {
   double fee_remove_per_share = 0;
   std::uint64_t equity_interval_ns = 1'000'000'000;
   std::string queue_model = "l3";
+  bool skip_idle_timers = true;  // simulated timer ticks that would do nothing are skipped
   bool auto_book = false;  // no [book] given: size the books from the inputs
 };
 

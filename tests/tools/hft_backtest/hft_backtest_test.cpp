@@ -324,6 +324,35 @@ TEST_F(BacktestTest, SameInputsGiveByteIdenticalOutputsAndHash) {
   EXPECT_NE(backtest::run(c2, {{g.file.string(), false}}).state_hash, hashes[0]);
 }
 
+// Skipping the simulated timer ticks that would do nothing changes nothing: the market maker
+// (stale pull at 50 ms of feed time) and momentum (a 2 s time stop) give the same orders, fills,
+// equity and hash as with every 1 ms tick run.
+TEST_F(BacktestTest, SkippingIdleTimerTicksChangesNothing) {
+  const Generated g = generate(dir_, 300'000, 20);
+  ASSERT_GE(g.symbols.size(), 2u);
+  std::ofstream(dir_ / "bt.toml")
+      << kRisk
+      << fmt::format("[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"{}\", \"{}\"]\nquote_size = 100\n"
+                     "stale_ms = 50\n\n", g.symbols[0], g.symbols[1])
+      << fmt::format("[[strategies]]\ntype = \"momentum\"\nsymbols = [\"{}\", \"{}\"]\nsize = 100\nbar_s = 1\n"
+                     "fast_s = 5\nslow_s = 20\nbreakout_bars = 3\nvolume_mult = 0\nmax_hold_s = 2\n\n",
+                     g.symbols[0], g.symbols[1])
+      << "[backtest]\nfeed_latency = \"constant:3us\"\norder_latency = \"constant:10us\"\n"
+         "response_latency = \"constant:10us\"\nequity_interval_ms = 100\n";
+  const auto skip = backtest::run(backtest::load_config((dir_ / "bt.toml").string()), {{g.file.string(), false}});
+  const auto every = backtest::run(backtest::load_config((dir_ / "bt.toml").string(), {"backtest.skip_idle_timers=false"}),
+                                   {{g.file.string(), false}});
+  ASSERT_GT(every.orders_sent, 0u);
+  EXPECT_GT(every.strategies.at(1).orders, 0u) << "momentum sent nothing: the time stop is not exercised";
+  EXPECT_EQ(skip.orders_sent, every.orders_sent);
+  EXPECT_EQ(skip.fills.size(), every.fills.size());
+  EXPECT_EQ(skip.equity.size(), every.equity.size());
+  for (std::size_t i = 0; i < std::min(skip.equity.size(), every.equity.size()); ++i)
+    ASSERT_EQ(skip.equity[i].net_pnl, every.equity[i].net_pnl) << "equity row " << i;
+  EXPECT_EQ(skip.total.max_drawdown, every.total.max_drawdown);
+  EXPECT_EQ(skip.state_hash, every.state_hash);
+}
+
 TEST_F(BacktestTest, EveryStrategyTypeTradesInABacktest) {
   const Generated g = generate(dir_, 600'000, 20);
   ASSERT_GE(g.symbols.size(), 2u);
