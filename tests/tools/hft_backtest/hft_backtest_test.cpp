@@ -135,6 +135,49 @@ TEST_F(BacktestTest, QueuedBehind500FillsOnlyAfterExactly500AheadAreGone) {
   EXPECT_EQ(r.total.queue_fills, 2u);
 }
 
+// The L2 queue models on one day: 300 + 200 shares ahead, 100 behind (ref 4); the 200 ahead are
+// canceled, the 300 executed, then 60 of the 100 behind. l3 knows the cancel was ahead: 0 ahead,
+// the 60 fill. risk_averse only moves up as far as the level shrank (500 -> 400 left), executions
+// take 300: 100 ahead, no fill. power:2 takes 200 x 500^2 / (500^2 + 100^2) = 192 of the cancel
+// from the front: 308 ahead, 8 after the 300, and the 60 executed fill 52.
+Day l2_queue_day() {
+  Day d = queue_day();
+  d.add(10 * kMs, 4, 'B', 100, 100'000);
+  d.cancel(20 * kMs, 2, 200);
+  d.exec(30 * kMs, 1, 300);
+  d.exec(40 * kMs, 4, 60);
+  d.end(70 * kMs);
+  return d;
+}
+
+TEST_F(BacktestTest, QueueModelL3KnowsTheCancelWasAhead) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"l3\"\n");
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 60u);
+  EXPECT_EQ(r.fills[0].timestamp, 40 * kMs);
+}
+
+TEST_F(BacktestTest, QueueModelRiskAverseMovesUpOnlyByTradesAndTheLevelShrinking) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"risk_averse\"\n");
+  EXPECT_EQ(r.fills.size(), 0u) << describe(r.fills);
+}
+
+TEST_F(BacktestTest, QueueModelPowerTakesTheCancelFromTheFrontByXToTheN) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"power:2\"\n");
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 52u);
+  EXPECT_EQ(r.fills[0].timestamp, 40 * kMs);
+  EXPECT_EQ(r.fills[0].liquidity, 'A');
+  // A bad model is a configuration error naming the key.
+  std::ofstream(dir_ / "bad.toml") << "[backtest]\nqueue_model = \"power:x\"\n";
+  try {
+    (void)backtest::load_config((dir_ / "bad.toml").string());
+    ADD_FAILURE() << "power:x accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("queue_model"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(BacktestTest, OneShareStillAheadMeansNoFill) {
   Day d = queue_day();
   d.add(10 * kMs, 4, 'B', 100, 100'000);
