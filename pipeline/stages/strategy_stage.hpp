@@ -124,6 +124,11 @@ class StrategyStage {
       storm_applied_.widen = storm_widen_.load(std::memory_order_relaxed);
       storm_applied_.size = storm_size_.load(std::memory_order_relaxed);
     }
+    if (skip_idle_ && sim_now_ != nullptr && *sim_now_ > next_timer_ && !tick_needed(*sim_now_)) {
+      // Simulated clock (hft-backtest): the ticks skipped before now would have done nothing;
+      // back on the grid (next_timer_ + k x interval) at the first point at or after now.
+      next_timer_ += (*sim_now_ - next_timer_ + timer_interval_ns_ - 1) / timer_interval_ns_ * timer_interval_ns_;
+    }
     int work = 0;
     // Latency first: an event that made a strategy send something ends the batch, so the risk
     // stage (next in a fused thread) puts the order on the wire before the rest is looked at.
@@ -131,6 +136,8 @@ class StrategyStage {
     for (; work < kBatch; ++work) {
       const BookEvent* e = books_in_.front();
       if (e == nullptr) break;
+      if (e->type != BookEventType::kDepthChange && e->type != BookEventType::kTrade) timer_dirty_ = true;
+      else if (e->locate < subscribers_.size() && subscribers_[e->locate] != kNoNode) timer_dirty_ = true;
       on_book_event(*e);
       books_in_.pop();
       if (intents_sent() != sent_before) {
@@ -143,9 +150,16 @@ class StrategyStage {
       if (r == nullptr) break;
       on_report(*r);
       reports_in_.pop();
+      timer_dirty_ = true;
     }
     const std::uint64_t now = sim_now_ != nullptr ? *sim_now_ : clock_.to_monotonic_ns(core::pass_rdtsc());
+    if (skip_idle_ && sim_now_ != nullptr && now >= next_timer_ && !tick_needed(now)) {
+      // Simulated clock (hft-backtest): this tick would do nothing; the next grid point.
+      next_timer_ += ((now - next_timer_) / timer_interval_ns_ + 1) * timer_interval_ns_;
+    }
     if (now >= next_timer_) {
+      timer_dirty_ = false;
+      const std::uint64_t sent_at_tick = intents_sent();
       next_timer_ = now + timer_interval_ns_;
       resolve_symbols();
       apply_commands(now);
@@ -162,14 +176,31 @@ class StrategyStage {
         }, s->strategy);
       }
       ++counters_.timers;
+      if (intents_sent() != sent_at_tick) timer_dirty_ = true;  // may act again on the next tick
     }
     return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "strategy"; }
   // hft-backtest (issue 15): the timer clock is the simulated time at `*now_ns` (ns), not the
   // monotonic clock, so timers fire in simulated time; next_timer_ns() says when the next one is due.
-  void set_simulated_clock(const std::uint64_t* now_ns) noexcept { sim_now_ = now_ns; }
+  // `skip_idle`: ticks that would do nothing are skipped (timer_due_ns()); false: every tick runs.
+  void set_simulated_clock(const std::uint64_t* now_ns, bool skip_idle = true) noexcept {
+    sim_now_ = now_ns;
+    skip_idle_ = skip_idle;
+  }
   [[nodiscard]] std::uint64_t next_timer_ns() const noexcept { return next_timer_; }
+  // With the simulated clock: when the next tick that can do anything is due (a point of the
+  // timer grid, >= next_timer_ns()). A tick is needed after any book event or report, after a tick
+  // that sent something, while symbols are unresolved, for the 100 ms performance sample, always
+  // for a strategy whose on_timer reads the clock (every one without timer_due_feed_ns(): TWAP,
+  // scripted ...), and once the feed time reaches a strategy's timer_due_feed_ns(). The skipped
+  // ticks are ones that would have called on_timer with nothing to do; live hftd ticks as before.
+  [[nodiscard]] std::uint64_t timer_due_ns() const noexcept {
+    if (tick_needed(next_timer_)) return next_timer_;
+    const std::uint64_t sample = last_sample_ns_ + 100'000'000;
+    if (sample <= next_timer_) return next_timer_;
+    return next_timer_ + (sample - next_timer_ + timer_interval_ns_ - 1) / timer_interval_ns_ * timer_interval_ns_;
+  }
 
   // The order-entry session's readiness (the egress stage's published flag): while it is down
   // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)
@@ -231,6 +262,20 @@ class StrategyStage {
       return b.two_sided() ? b.mid() * 1e-4 : 0.0;
     });
   }
+  [[nodiscard]] bool tick_needed(std::uint64_t now) const noexcept {
+    if (timer_dirty_ || unresolved_ != 0 || now - last_sample_ns_ >= 100'000'000 || now < last_sample_ns_) return true;
+    for (const auto& s : strategies_) {
+      if (s->state == RunState::kStopped) continue;
+      const bool due = std::visit([&](const auto& strat) {
+        if constexpr (requires { strat.timer_due_feed_ns(s->ctx); }) return strat.timer_due_feed_ns(s->ctx) <= last_timestamp_;
+        else if constexpr (requires(std::remove_cvref_t<decltype(strat)>& m, strategy::Context& c) { m.on_timer(c, std::uint64_t{0}); }) return true;
+        else return false;
+      }, s->strategy);
+      if (due) return true;
+    }
+    return false;
+  }
+
   void sample_performance(Entry& s, std::uint64_t now) noexcept { s.perf.sample(total_pnl(s), now); }
 
   // Operator commands, on this thread (once per timer tick; hftctl waits on applied()).
@@ -712,6 +757,8 @@ class StrategyStage {
   std::uint32_t next_parent_id_ = 0;
   std::uint64_t last_sample_ns_ = 0;
   const std::uint64_t* sim_now_ = nullptr;
+  bool skip_idle_ = false;
+  bool timer_dirty_ = true;  // simulated clock: something happened since the last tick
 };
 
 }  // namespace hft::pipeline

@@ -181,6 +181,17 @@ class MarketMaker {
     }
   }
 
+  // hft-backtest: on_timer reads feed time (ctx.now_ns()) and state only, so it can act no earlier
+  // than this feed time (UINT64_MAX: never); StrategyStage skips idle simulated ticks before it.
+  [[nodiscard]] std::uint64_t timer_due_feed_ns(const Context& ctx) const noexcept {
+    if (p_.stale_ms <= 0) return UINT64_MAX;
+    const auto limit = static_cast<std::uint64_t>(p_.stale_ms * 1e6);
+    std::uint64_t due = UINT64_MAX;
+    for (const auto& [locate, st] : states_)
+      if (st.pulled != Pull::kStale) due = std::min(due, ctx.book(locate).timestamp + limit + 1);
+    return due;
+  }
+
   void on_order(Context& ctx, const OrderUpdate& u) noexcept {
     // A quote sent before the halt was published and accepted after it: pull it too.
     if (u.type == pipeline::ReportType::kAccepted && u.order != nullptr && u.order->state == OrderState::kWorking &&

@@ -105,6 +105,18 @@ class Momentum {
     }
   }
 
+  // hft-backtest: on_timer reads feed time (ctx.now_ns()) and state only: the earliest feed time
+  // at which its time stop can fire (UINT64_MAX: none); StrategyStage skips idle ticks before it.
+  [[nodiscard]] std::uint64_t timer_due_feed_ns(const Context& ctx) const noexcept {
+    std::uint64_t due = UINT64_MAX;
+    for (const auto& [l, s] : states_)
+      if (ctx.position(l).shares != 0 && s.entry_t > 0) {
+        const double at = (s.entry_t + p_.max_hold_s) * 1e9 - 1e3;  // a microsecond early: rounding
+        due = std::min(due, at <= 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(at));
+      }
+    return due;
+  }
+
  private:
   struct State {
     double fast = 0, slow = 0, last_t = 0;

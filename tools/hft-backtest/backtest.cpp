@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <span>
@@ -209,7 +210,20 @@ BacktestConfig load(toml::table root, const std::string& path, const std::vector
     c.bt.fee_add_per_share = b->number("fee_add_per_share", 0, -1, 1);
     c.bt.fee_remove_per_share = b->number("fee_remove_per_share", 0, -1, 1);
     c.bt.equity_interval_ns = static_cast<std::uint64_t>(b->integer("equity_interval_ms", 1000, 1, 3'600'000)) * 1'000'000;
-    c.bt.queue_model = b->choice("queue_model", std::string("l3"), {{"l3", std::string("l3")}});
+    c.bt.queue_model = b->string("queue_model", "l3");
+    if (c.bt.queue_model == "risk_averse") {
+      c.bt.queue = QueueModel::kRiskAverse;
+    } else if (c.bt.queue_model.rfind("power:", 0) == 0) {
+      char* end = nullptr;
+      const std::string n = c.bt.queue_model.substr(6);
+      c.bt.queue_power = std::strtod(n.c_str(), &end);
+      if (n.empty() || end != n.c_str() + n.size() || !(c.bt.queue_power > 0) || c.bt.queue_power > 100)
+        b->fail("queue_model", "power:N needs a number N in (0, 100], got \"" + c.bt.queue_model + "\"");
+      c.bt.queue = QueueModel::kPower;
+    } else if (c.bt.queue_model != "l3") {
+      b->fail("queue_model", "expected \"l3\", \"risk_averse\" or \"power:N\", got \"" + c.bt.queue_model + "\"");
+    }
+    c.bt.skip_idle_timers = b->boolean("skip_idle_timers", true);
     b->reject_unknown_keys();
   }
   c.bt.auto_book = !top.has("book");
@@ -324,7 +338,7 @@ class Engine {
       queue_sum_ns_.push_back(0);
       queue_fills_.push_back(0);
     }
-    strategy_.set_simulated_clock(&now_);
+    strategy_.set_simulated_clock(&now_, c.bt.skip_idle_timers);
     gate_.set_totals(&oms_.totals());
     r_.feed_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
     r_.order_latency = std::make_unique<core::Histogram>(1, 100'000'000'000ull, 2);
@@ -391,7 +405,7 @@ class Engine {
       const std::uint64_t t_rep = replies_.empty() ? kNever : replies_.front().at;
       const bool active = v_time != kNever || !pending_.empty() || !requests_.empty() || !replies_.empty();
       if (!active) break;
-      const std::uint64_t t_timer = started_ ? std::max(strategy_.next_timer_ns(), now_) : kNever;
+      const std::uint64_t t_timer = started_ ? std::max(c_.bt.skip_idle_timers ? strategy_.timer_due_ns() : strategy_.next_timer_ns(), now_) : kNever;
       const std::uint64_t t = std::min({v_time, t_req, t_rep, t_strat, t_timer});
       sample_equity(t);
       now_ = std::max(now_, t);
@@ -881,12 +895,17 @@ class Engine {
     ItchOrder& o = it->second;
     const std::uint32_t s = std::min(shares, o.shares);
     o.shares -= s;
+    std::uint64_t left = 0;  // displayed shares at the price after this
     if (LevelState* lv = level(o.locate, o.side, o.price, false)) {
       lv->shares -= std::min<std::uint64_t>(lv->shares, s);
       lv->taken = std::min(lv->taken, lv->shares);
+      left = lv->shares;
       if (lv->shares == 0) erase_level(o.locate, o.side, o.price);
     }
-    if (own_count_[o.locate] != 0) queue_event(o, s, executed);
+    if (own_count_[o.locate] != 0) {
+      if (c_.bt.queue == QueueModel::kL3) queue_event(o, s, executed);
+      else queue_event_l2(o, s, executed, left);
+    }
     if (o.shares == 0) orders_.erase(it);
   }
 
@@ -903,6 +922,56 @@ class Engine {
       if (w.price == o.price) {
         if (o.seq <= w.mark) w.ahead -= std::min<std::uint64_t>(w.ahead, s);  // ahead of it: it moves up
         else if (executed && w.ahead == 0) fill = std::min(w.leaves, s);     // behind it: it was reached
+      } else if (executed && (side == Side::kBuy ? o.price < w.price : o.price > w.price)) {
+        fill = std::min(w.leaves, s);  // a trade through its price
+      }
+      if (fill != 0) {
+        execute_own(w, fill, w.price, 'A');
+        if (w.leaves == 0) {
+          remove_own(w.user_ref);
+          continue;
+        }
+      }
+      ++i;
+    }
+  }
+
+  // The L2 queue models (queue_model "risk_averse", "power:N"): the level's total is all that is
+  // known of the orders at a price, not which order left. An execution at the price takes the
+  // shares ahead first and the rest fills the own order; a cancel at the price (`s` shares, `left`
+  // displayed after it): risk_averse moves the order up only as far as the level shrank below
+  // it (ahead = min(ahead, left)); power:N takes the part f(front) / (f(front) + f(back)) of the
+  // cancel, f(x) = x^N, from the shares ahead (front) and the rest from those behind (back; what
+  // exceeds them comes from the front too). A trade through the price fills as in l3.
+  void queue_event_l2(const ItchOrder& o, std::uint32_t s, bool executed, std::uint64_t left) {
+    const Side side = o.side == 0 ? Side::kBuy : Side::kSell;
+    for (std::size_t i = 0; i < own_.size();) {
+      OwnOrder& w = own_[i];
+      if (w.locate != o.locate || w.side != side) {
+        ++i;
+        continue;
+      }
+      Quantity fill = 0;
+      if (w.price == o.price) {
+        if (executed) {
+          if (w.ahead >= s) {
+            w.ahead -= s;
+          } else {
+            fill = static_cast<Quantity>(std::min<std::uint64_t>(w.leaves, s - w.ahead));
+            w.ahead = 0;
+          }
+        } else if (c_.bt.queue == QueueModel::kRiskAverse) {
+          w.ahead = std::min(w.ahead, left);
+        } else {
+          const double front = static_cast<double>(w.ahead);
+          const double back = std::max(0.0, static_cast<double>(left + s) - front);
+          const double ff = std::pow(front, c_.bt.queue_power), fb = std::pow(back, c_.bt.queue_power);
+          const double share = ff + fb > 0 ? ff / (ff + fb) : 1.0;
+          const double c = static_cast<double>(s);
+          const double from_front = share * c + std::max(0.0, (1 - share) * c - back);
+          const auto cut = static_cast<std::uint64_t>(std::llround(std::min(front, from_front)));
+          w.ahead = std::min(w.ahead - std::min(w.ahead, cut), left);
+        }
       } else if (executed && (side == Side::kBuy ? o.price < w.price : o.price > w.price)) {
         fill = std::min(w.leaves, s);  // a trade through its price
       }

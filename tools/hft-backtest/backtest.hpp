@@ -41,6 +41,10 @@ class Latency {
   std::vector<std::pair<double, double>> cdf_;  // (percentile 0..1, value ns), ascending
 };
 
+// How an own resting order's place in the queue moves (docs/backtest.md): by the orders ahead
+// of it (l3), or from the level's total only (risk_averse, power:N).
+enum class QueueModel : std::uint8_t { kL3, kRiskAverse, kPower };
+
 struct BacktestSettings {
   Latency feed = Latency::parse("constant:0us");
   Latency order_entry = Latency::parse("constant:0us");
@@ -49,7 +53,10 @@ struct BacktestSettings {
   double fee_add_per_share = 0;     // dollars; negative: a rebate (used where a strategy sets none)
   double fee_remove_per_share = 0;
   std::uint64_t equity_interval_ns = 1'000'000'000;
-  std::string queue_model = "l3";
+  std::string queue_model = "l3";  // as written
+  QueueModel queue = QueueModel::kL3;
+  double queue_power = 1;  // N of power:N
+  bool skip_idle_timers = true;  // simulated timer ticks that would do nothing are skipped
   bool auto_book = false;  // no [book] given: size the books from the inputs
 };
 

@@ -135,6 +135,49 @@ TEST_F(BacktestTest, QueuedBehind500FillsOnlyAfterExactly500AheadAreGone) {
   EXPECT_EQ(r.total.queue_fills, 2u);
 }
 
+// The L2 queue models on one day: 300 + 200 shares ahead, 100 behind (ref 4); the 200 ahead are
+// canceled, the 300 executed, then 60 of the 100 behind. l3 knows the cancel was ahead: 0 ahead,
+// the 60 fill. risk_averse only moves up as far as the level shrank (500 -> 400 left), executions
+// take 300: 100 ahead, no fill. power:2 takes 200 x 500^2 / (500^2 + 100^2) = 192 of the cancel
+// from the front: 308 ahead, 8 after the 300, and the 60 executed fill 52.
+Day l2_queue_day() {
+  Day d = queue_day();
+  d.add(10 * kMs, 4, 'B', 100, 100'000);
+  d.cancel(20 * kMs, 2, 200);
+  d.exec(30 * kMs, 1, 300);
+  d.exec(40 * kMs, 4, 60);
+  d.end(70 * kMs);
+  return d;
+}
+
+TEST_F(BacktestTest, QueueModelL3KnowsTheCancelWasAhead) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"l3\"\n");
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 60u);
+  EXPECT_EQ(r.fills[0].timestamp, 40 * kMs);
+}
+
+TEST_F(BacktestTest, QueueModelRiskAverseMovesUpOnlyByTradesAndTheLevelShrinking) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"risk_averse\"\n");
+  EXPECT_EQ(r.fills.size(), 0u) << describe(r.fills);
+}
+
+TEST_F(BacktestTest, QueueModelPowerTakesTheCancelFromTheFrontByXToTheN) {
+  const auto r = run(l2_queue_day(), kBuy100, "queue_model = \"power:2\"\n");
+  ASSERT_EQ(r.fills.size(), 1u) << describe(r.fills);
+  EXPECT_EQ(r.fills[0].quantity, 52u);
+  EXPECT_EQ(r.fills[0].timestamp, 40 * kMs);
+  EXPECT_EQ(r.fills[0].liquidity, 'A');
+  // A bad model is a configuration error naming the key.
+  std::ofstream(dir_ / "bad.toml") << "[backtest]\nqueue_model = \"power:x\"\n";
+  try {
+    (void)backtest::load_config((dir_ / "bad.toml").string());
+    ADD_FAILURE() << "power:x accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("queue_model"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(BacktestTest, OneShareStillAheadMeansNoFill) {
   Day d = queue_day();
   d.add(10 * kMs, 4, 'B', 100, 100'000);
@@ -322,6 +365,35 @@ TEST_F(BacktestTest, SameInputsGiveByteIdenticalOutputsAndHash) {
   // Another seed samples other latencies: another run.
   auto c2 = backtest::load_config((dir_ / "bt.toml").string(), {"backtest.seed=6"});
   EXPECT_NE(backtest::run(c2, {{g.file.string(), false}}).state_hash, hashes[0]);
+}
+
+// Skipping the simulated timer ticks that would do nothing changes nothing: the market maker
+// (stale pull at 50 ms of feed time) and momentum (a 2 s time stop) give the same orders, fills,
+// equity and hash as with every 1 ms tick run.
+TEST_F(BacktestTest, SkippingIdleTimerTicksChangesNothing) {
+  const Generated g = generate(dir_, 300'000, 20);
+  ASSERT_GE(g.symbols.size(), 2u);
+  std::ofstream(dir_ / "bt.toml")
+      << kRisk
+      << fmt::format("[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"{}\", \"{}\"]\nquote_size = 100\n"
+                     "stale_ms = 50\n\n", g.symbols[0], g.symbols[1])
+      << fmt::format("[[strategies]]\ntype = \"momentum\"\nsymbols = [\"{}\", \"{}\"]\nsize = 100\nbar_s = 1\n"
+                     "fast_s = 5\nslow_s = 20\nbreakout_bars = 3\nvolume_mult = 0\nmax_hold_s = 2\n\n",
+                     g.symbols[0], g.symbols[1])
+      << "[backtest]\nfeed_latency = \"constant:3us\"\norder_latency = \"constant:10us\"\n"
+         "response_latency = \"constant:10us\"\nequity_interval_ms = 100\n";
+  const auto skip = backtest::run(backtest::load_config((dir_ / "bt.toml").string()), {{g.file.string(), false}});
+  const auto every = backtest::run(backtest::load_config((dir_ / "bt.toml").string(), {"backtest.skip_idle_timers=false"}),
+                                   {{g.file.string(), false}});
+  ASSERT_GT(every.orders_sent, 0u);
+  EXPECT_GT(every.strategies.at(1).orders, 0u) << "momentum sent nothing: the time stop is not exercised";
+  EXPECT_EQ(skip.orders_sent, every.orders_sent);
+  EXPECT_EQ(skip.fills.size(), every.fills.size());
+  EXPECT_EQ(skip.equity.size(), every.equity.size());
+  for (std::size_t i = 0; i < std::min(skip.equity.size(), every.equity.size()); ++i)
+    ASSERT_EQ(skip.equity[i].net_pnl, every.equity[i].net_pnl) << "equity row " << i;
+  EXPECT_EQ(skip.total.max_drawdown, every.total.max_drawdown);
+  EXPECT_EQ(skip.state_hash, every.state_hash);
 }
 
 TEST_F(BacktestTest, EveryStrategyTypeTradesInABacktest) {
