@@ -190,6 +190,9 @@ struct DayGenerator::Impl {
   PriceShape shape;
 
   explicit Impl(const DayConfig& c) : cfg(c), rng(c.seed ^ 0x5DEE'CE66'D1CE'4E5Bull), shape(c) {
+    if (c.burst_min == 0 || c.burst_min > c.burst_max) {
+      throw std::invalid_argument(fmt::format("bursts must be 1 <= min <= max, got {}..{}", c.burst_min, c.burst_max));
+    }
     if (c.stocks == 0 || c.stocks > 65535) {
       throw std::invalid_argument(fmt::format("stocks must be 1..65535 (ITCH locates are 16-bit), got {}", c.stocks));
     }
@@ -530,7 +533,7 @@ struct DayGenerator::Impl {
     const std::uint64_t step = span / (flow_total + 1);
     std::uint64_t t = 0;
     if (burst_left == 0) {
-      burst_left = 50 + rng.below(700);
+      burst_left = cfg.burst_min + rng.below(cfg.burst_max - cfg.burst_min + 1);
       t = kStartOfMarketHours + static_cast<std::uint64_t>(u128{span} * (flow_done + 1) / (flow_total + 1));
     } else {
       t = ts + 1 + rng.below(std::min<std::uint64_t>(kBurstGapNs, step));

@@ -84,6 +84,11 @@ struct DayConfig {
   std::uint64_t seed = 1;
   MessageMix mix;
   ScenarioConfig scenario;
+  // Messages per burst, uniform in [burst_min, burst_max] (1 <= min <= max). Small bursts spread a
+  // short day's flow evenly (a message every few ms instead of a burst every few seconds), e.g. to
+  // watch a scenario's move tick by tick.
+  std::uint32_t burst_min = 50;
+  std::uint32_t burst_max = 749;
 };
 
 // The scenario's price factor at `ts` (ns since midnight) for a day of `config`; the generator

@@ -316,6 +316,12 @@ TEST(DayGeneratorScenario, NoneIsTheUnshapedDayAndNamesParse) {
   c.scenario.kind = Scenario::kFlashCrash;
   c.scenario.crash_pct = 100;
   EXPECT_THROW(generate_binaryfile(c), std::invalid_argument);
+  DayConfig b = config(20'000, 10, 3);
+  b.burst_min = 0;
+  EXPECT_THROW(generate_binaryfile(b), std::invalid_argument);
+  b.burst_min = 5;
+  b.burst_max = 4;
+  EXPECT_THROW(generate_binaryfile(b), std::invalid_argument);
 }
 
 TEST(DayGeneratorScenario, TrendingDriftsUpByTheAskedPercent) {
