@@ -15,6 +15,13 @@ struct GenOptions {
   std::uint32_t stocks = 100;
   std::uint64_t seed = 1;
   std::string mix = "snippet";  // snippet | steady
+  std::string scenario = "none";  // none | trending | mean-reverting | volatile | flash-crash
+  double drift_pct = 5.0;
+  double volatility_pct = 0;  // 0: the scenario's default
+  std::string crash_at = "13:00:00";  // HH:MM[:SS] Eastern
+  double crash_pct = 10.0;
+  double crash_seconds = 5.0;
+  double recovery_seconds = 60.0;
 };
 int run_gen(const GenOptions& o);
 

@@ -88,6 +88,20 @@ int main(int argc, char** argv) {
                       "(deletes balance adds)")
       ->capture_default_str()
       ->check(CLI::IsMember({"snippet", "steady"}));
+  gen_cmd->add_option("--scenario", gen.scenario,
+                      "shape of the day's prices: none, trending (drift), mean-reverting (pulled back to the open's "
+                      "level), volatile (random walk), flash-crash (fall of --crash-pct at --crash-at, then recovery)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "trending", "mean-reverting", "volatile", "flash-crash"}));
+  gen_cmd->add_option("--drift-pct", gen.drift_pct, "trending: drift over the session, %")->capture_default_str();
+  gen_cmd->add_option("--volatility-pct", gen.volatility_pct, "mean-reverting/volatile: noise per sqrt(minute), % (0: 0.5 and 1.5)")
+      ->capture_default_str();
+  gen_cmd->add_option("--crash-at", gen.crash_at, "flash-crash: start, HH:MM[:SS] (Eastern, 09:30-16:00)")
+      ->capture_default_str();
+  gen_cmd->add_option("--crash-pct", gen.crash_pct, "flash-crash: depth, % of the price")->capture_default_str();
+  gen_cmd->add_option("--crash-seconds", gen.crash_seconds, "flash-crash: fall duration, s")->capture_default_str();
+  gen_cmd->add_option("--recovery-seconds", gen.recovery_seconds, "flash-crash: recovery duration, s")
+      ->capture_default_str();
   gen_cmd->footer(kFooter);
 
   CLI::App* stats_cmd = app.add_subcommand(

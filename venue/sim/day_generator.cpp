@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
@@ -87,6 +88,81 @@ struct StockState {
 
 }  // namespace
 
+Scenario parse_scenario(const std::string& name) {
+  if (name == "none") return Scenario::kNone;
+  if (name == "trending") return Scenario::kTrending;
+  if (name == "mean-reverting") return Scenario::kMeanReverting;
+  if (name == "volatile") return Scenario::kVolatile;
+  if (name == "flash-crash") return Scenario::kFlashCrash;
+  throw std::invalid_argument(
+      fmt::format("unknown scenario '{}' (none, trending, mean-reverting, volatile, flash-crash)", name));
+}
+
+PriceShape::PriceShape(const DayConfig& config) : sc_(config.scenario) {
+  const ScenarioConfig& c = sc_;
+  if (c.kind == Scenario::kFlashCrash) {
+    if (!(c.crash_pct > 0 && c.crash_pct < 100) || !(c.crash_seconds > 0) || !(c.recovery_seconds > 0)) {
+      throw std::invalid_argument("flash-crash needs 0 < crash_pct < 100 and positive crash and recovery seconds");
+    }
+  }
+  if (c.kind == Scenario::kTrending && !(c.drift_pct > -90 && c.drift_pct < 1000)) {
+    throw std::invalid_argument("trending needs -90 < drift_pct < 1000");
+  }
+  if (!(c.volatility_pct >= 0 && c.volatility_pct <= 20)) throw std::invalid_argument("volatility_pct must be 0..20");
+  if (c.kind != Scenario::kTrending && c.kind != Scenario::kMeanReverting && c.kind != Scenario::kVolatile) return;
+  // A per-second path from its own generator (the order flow's stream is untouched). Normal-ish
+  // steps from the sum of 4 uniforms (variance 1/3 each, so scaled by sqrt(3)/2 to unit variance).
+  Rng r(config.seed ^ 0xA5A5'5A5A'0F0F'F0F0ull);
+  auto gauss = [&r] {
+    double sum = 0;
+    for (int i = 0; i < 4; ++i) sum += static_cast<double>(r.next() >> 11) * 0x1p-53 * 2 - 1;
+    return sum * 0.8660254037844386;
+  };
+  const std::size_t secs = (kEndOfMarketHours - kStartOfMarketHours) / kSecond + 1;
+  const double vol = c.volatility_pct > 0 ? c.volatility_pct : (c.kind == Scenario::kVolatile ? 1.5 : 0.5);
+  const double sigma_sec = vol / 100.0 / std::sqrt(60.0);  // per second
+  path_.resize(secs);
+  double x = 0;  // log deviation
+  const double theta = c.kind == Scenario::kMeanReverting ? 0.0228 : 0.0;  // 1 - 0.5^(1/30)
+  const double sigma = c.kind == Scenario::kTrending ? sigma_sec * 0.05 : sigma_sec;
+  for (std::size_t i = 0; i < secs; ++i) {
+    path_[i] = x;
+    x += -theta * x + sigma * gauss();
+    x = std::clamp(x, -1.5, 1.5);  // never below ~22% or above ~4.5x of the open
+  }
+}
+
+double PriceShape::factor(std::uint64_t ts) const noexcept {
+  const ScenarioConfig& c = sc_;
+  const double t = ts <= kStartOfMarketHours ? 0.0 : static_cast<double>(ts - kStartOfMarketHours) / 1e9;
+  auto path_at = [&]() {
+    if (path_.empty()) return 0.0;
+    const auto i = std::min<std::size_t>(static_cast<std::size_t>(t), path_.size() - 1);
+    const std::size_t j = std::min(i + 1, path_.size() - 1);
+    const double w = t - static_cast<double>(i);
+    return path_[i] + (path_[j] - path_[i]) * std::clamp(w, 0.0, 1.0);
+  };
+  switch (c.kind) {
+    case Scenario::kNone: return 1.0;
+    case Scenario::kTrending: {
+      const double span = static_cast<double>(kEndOfMarketHours - kStartOfMarketHours) / 1e9;
+      return (1.0 + c.drift_pct / 100.0 * std::min(t / span, 1.0)) * std::exp(path_at());
+    }
+    case Scenario::kMeanReverting:
+    case Scenario::kVolatile: return std::exp(path_at());
+    case Scenario::kFlashCrash: {
+      if (ts <= c.crash_at_ns) return 1.0;
+      const double s = static_cast<double>(ts - c.crash_at_ns) / 1e9;
+      const double low = 1.0 - c.crash_pct / 100.0;
+      if (s < c.crash_seconds) return 1.0 - (1.0 - low) * s / c.crash_seconds;
+      const double up = s - c.crash_seconds;
+      if (up < c.recovery_seconds) return low + (1.0 - low) * up / c.recovery_seconds;
+      return 1.0;
+    }
+  }
+  return 1.0;
+}
+
 struct DayGenerator::Impl {
   DayConfig cfg;
   Rng rng;
@@ -111,8 +187,12 @@ struct DayGenerator::Impl {
   std::uint64_t produced = 0;
   std::uint64_t ts = 0;
   std::array<std::uint64_t, 256> by_type{};
+  PriceShape shape;
 
-  explicit Impl(const DayConfig& c) : cfg(c), rng(c.seed ^ 0x5DEE'CE66'D1CE'4E5Bull) {
+  explicit Impl(const DayConfig& c) : cfg(c), rng(c.seed ^ 0x5DEE'CE66'D1CE'4E5Bull), shape(c) {
+    if (c.burst_min == 0 || c.burst_min > c.burst_max) {
+      throw std::invalid_argument(fmt::format("bursts must be 1 <= min <= max, got {}..{}", c.burst_min, c.burst_max));
+    }
     if (c.stocks == 0 || c.stocks > 65535) {
       throw std::invalid_argument(fmt::format("stocks must be 1..65535 (ITCH locates are 16-bit), got {}", c.stocks));
     }
@@ -185,7 +265,10 @@ struct DayGenerator::Impl {
 
   // ---- the generator's own book -------------------------------------------------------------
   std::uint32_t price_of(const StockState& st, std::int32_t tick) const {
-    return static_cast<std::uint32_t>(st.base_cents + tick) * kCent;
+    const std::int64_t cents = st.base_cents + tick;
+    if (cfg.scenario.kind == Scenario::kNone) return static_cast<std::uint32_t>(cents) * kCent;
+    const auto shaped = std::llround(static_cast<double>(cents) * shape.factor(ts));
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(shaped, 1, 400'000)) * kCent;
   }
 
   void book_add(StockState& st, std::uint8_t side, std::int32_t tick) {
@@ -450,7 +533,7 @@ struct DayGenerator::Impl {
     const std::uint64_t step = span / (flow_total + 1);
     std::uint64_t t = 0;
     if (burst_left == 0) {
-      burst_left = 50 + rng.below(700);
+      burst_left = cfg.burst_min + rng.below(cfg.burst_max - cfg.burst_min + 1);
       t = kStartOfMarketHours + static_cast<std::uint64_t>(u128{span} * (flow_done + 1) / (flow_total + 1));
     } else {
       t = ts + 1 + rng.below(std::min<std::uint64_t>(kBurstGapNs, step));

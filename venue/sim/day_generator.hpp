@@ -53,11 +53,54 @@ struct MessageMix {
   }
 };
 
+// Market-wide shape of the day's prices: every emitted price is the generator's own book price
+// times a factor of the time of day (the same for every stock), rounded to the cent. The factor
+// is 1 at the open for every scenario. Resting orders keep the price they were sent at, so during
+// a fast move new quotes can cross stale ones, as they do in a real crash.
+enum class Scenario : std::uint8_t {
+  kNone,           // factor 1 all day (the default; the bytes are those of earlier versions)
+  kTrending,       // factor drifts linearly to 1 + drift_pct/100 at 16:00, with small noise (1/20 of volatility)
+  kMeanReverting,  // per-second Ornstein-Uhlenbeck path pulled back to 1 (half-life ~30 s)
+  kVolatile,       // per-second random walk (bounded) with volatility_pct per sqrt(minute)
+  kFlashCrash,     // 1 until crash_at, falls by crash_pct over crash_seconds, recovers over recovery_seconds
+};
+
+struct ScenarioConfig {
+  Scenario kind = Scenario::kNone;
+  double drift_pct = 5.0;                      // trending: total drift over the session (may be < 0)
+  double volatility_pct = 0;  // mean-reverting / volatile: noise per sqrt(minute), %; 0: 0.5 / 1.5
+  std::uint64_t crash_at_ns = 13ull * 3600'000'000'000ull;  // flash-crash start, ns since midnight
+  double crash_pct = 10.0;                     // depth of the crash, % of the price (0 < pct < 100)
+  double crash_seconds = 5.0;                  // fall duration
+  double recovery_seconds = 60.0;              // climb back to the pre-crash price
+};
+
+// Parses "none|trending|mean-reverting|volatile|flash-crash"; throws std::invalid_argument.
+Scenario parse_scenario(const std::string& name);
+
 struct DayConfig {
   std::uint64_t messages = 1'000'000;  // every message of the day, system and directory included
   std::uint32_t stocks = 100;          // locates 1..stocks
   std::uint64_t seed = 1;
   MessageMix mix;
+  ScenarioConfig scenario;
+  // Messages per burst, uniform in [burst_min, burst_max] (1 <= min <= max). Small bursts spread a
+  // short day's flow evenly (a message every few ms instead of a burst every few seconds), e.g. to
+  // watch a scenario's move tick by tick.
+  std::uint32_t burst_min = 50;
+  std::uint32_t burst_max = 749;
+};
+
+// The scenario's price factor at `ts` (ns since midnight) for a day of `config`; the generator
+// uses exactly this function. Exposed for tests and docs.
+class PriceShape {
+ public:
+  explicit PriceShape(const DayConfig& config);
+  [[nodiscard]] double factor(std::uint64_t ts) const noexcept;
+
+ private:
+  ScenarioConfig sc_;
+  std::vector<double> path_;  // per second of market hours (mean-reverting, volatile, trending noise)
 };
 
 struct StockSpec {

@@ -876,3 +876,103 @@ TEST_F(StatArbLoopback, TradesAndItsFillsAreTheVenues) { trades_and_the_venue_ag
 
 }  // namespace
 }  // namespace hft::hftctl_test
+
+namespace hft::hftctl_test {
+namespace {
+
+// Issue 11: a hostile `scripted` strategy in the real hftd (io_uring) against the real
+// hft-exchange: marketable IOC buys that each break one limit (quantity, notional, collar,
+// position, restricted symbol, the strategy's own position limit) and one inside every limit.
+// hftd's counters show each refusal with its reason, and the venue's own records (--executions)
+// show a fill of the inside order only: the refused ones, marketable too, never reached the wire.
+class HostileScripted : public HftdEndToEnd {
+ protected:
+  void SetUp() override {
+    const auto f = net::probe_io_uring();
+    if (!f.available || !f.multishot_recv || !f.provided_buffer_ring) GTEST_SKIP() << f.describe();
+    backend_ = "io_uring";
+    defer_hftd_ = true;
+    // Risk keys first (they belong to the [risk] table the fixture writes just before), then the
+    // strategy. AAA trades near $412 at the venue (its default seed); the quantities below work for
+    // any AAA price from $334 to $666.
+    strategies_ = R"(price_collar_bps = 200
+restricted_symbols = ["DDD"]
+[[strategies]]
+type = "scripted"
+name = "hostile"
+risk_max_position = 200
+orders = [ { symbol = "AAA", side = "buy", quantity = 1500, price_offset_bps = 50, tif = "ioc" },
+           { symbol = "AAA", side = "buy", quantity = 900, price_offset_bps = 50, tif = "ioc" },
+           { symbol = "AAA", side = "buy", quantity = 100, price_offset_bps = 400, tif = "ioc" },
+           { symbol = "AAA", side = "buy", quantity = 450, price_offset_bps = 50, tif = "ioc" },
+           { symbol = "DDD", side = "buy", quantity = 100, price_offset_bps = 50, tif = "ioc" },
+           { symbol = "AAA", side = "buy", quantity = 300, price_offset_bps = 50, tif = "ioc" },
+           { symbol = "AAA", side = "buy", quantity = 100, price_offset_bps = 150, tif = "ioc", at_ms = 300 } ])";
+    HftdEndToEnd::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // Other global limits than the fixture's: notional $300,000 (900 x ~$414 breaks it, 450 x
+    // ~$414 does not) and position 400 (450 breaks it; 300 passes it and breaks the strategy's 200).
+    std::string toml = slurp(dir_ / "hftd.toml");
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"max_notional_usd = 250000", "max_notional_usd = 300000"},
+                                   {"max_position = 2000", "max_position = 400"}}) {
+      const auto at = toml.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      toml.replace(at, from.size(), to);
+    }
+    std::ofstream(dir_ / "hftd.toml") << toml;
+    start_hftd();
+  }
+};
+
+TEST_F(HostileScripted, EachLimitRefusesItsOrderAndOnlyTheInsideOneReachesTheVenue) {
+  Counters counter(instance_, (dir_ / "shm").string());
+  const std::map<std::string, std::uint64_t> expected = {
+      {"max_order_quantity", 1}, {"max_notional", 1}, {"price_collar", 1},
+      {"position_limit", 1},     {"restricted", 1},   {"strategy_position", 1}};
+  auto refusals_seen = [&] {
+    for (const auto& [reason, n] : expected)
+      if (counter(("risk.rejects." + reason).c_str()) < n) return false;
+    return true;
+  };
+  // Shares the venue executed for HFT01, by symbol (its --executions file, whole lines only).
+  auto venue_fills = [&] {
+    std::map<std::string, long long> by_symbol;
+    std::ifstream in(dir_ / "executions.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line.back() != '}' || line.find(R"("user":"HFT01")") == std::string::npos) continue;
+      const auto s = line.find(R"("symbol":")");
+      const auto q = line.find(R"("quantity":)");
+      if (s == std::string::npos || q == std::string::npos) continue;
+      by_symbol[line.substr(s + 10, line.find('"', s + 10) - s - 10)] += std::atoll(line.c_str() + q + 11);
+    }
+    return by_symbol;
+  };
+  ASSERT_TRUE(wait_until([&] { return refusals_seen() && counter("orders.sent") >= 1; }, std::chrono::seconds(12)))
+      << "refusals: quantity " << counter("risk.rejects.max_order_quantity") << ", notional "
+      << counter("risk.rejects.max_notional") << ", collar " << counter("risk.rejects.price_collar") << ", position "
+      << counter("risk.rejects.position_limit") << ", restricted " << counter("risk.rejects.restricted")
+      << ", strategy position " << counter("risk.rejects.strategy_position") << "; sent " << counter("orders.sent")
+      << logs();
+  // The inside order's fill is written by the venue when it matches; wait for it.
+  EXPECT_TRUE(wait_until([&] { return venue_fills()["AAA"] > 0; }, std::chrono::seconds(5)))
+      << "the inside order (100 AAA at +150 bps, IOC) did not fill at the venue" << logs();
+  for (const auto& [reason, n] : expected) EXPECT_EQ(counter(("risk.rejects." + reason).c_str()), n) << reason;
+  EXPECT_EQ(counter("orders.sent"), 1u) << "only the inside order went out";
+  const auto fills = venue_fills();
+  EXPECT_EQ(fills.size(), 1u) << "the venue executed HFT01 in AAA only (DDD is restricted)";
+  EXPECT_GT(fills.count("AAA") ? fills.at("AAA") : 0, 0);
+  EXPECT_LE(fills.count("AAA") ? fills.at("AAA") : 0, 100) << "more than the inside order's 100 shares executed";
+  std::printf("refusals: quantity %llu, notional %llu, collar %llu, position %llu, restricted %llu, strategy position %llu; "
+              "sent %llu; venue executed %lld AAA shares for HFT01\n",
+              static_cast<unsigned long long>(counter("risk.rejects.max_order_quantity")),
+              static_cast<unsigned long long>(counter("risk.rejects.max_notional")),
+              static_cast<unsigned long long>(counter("risk.rejects.price_collar")),
+              static_cast<unsigned long long>(counter("risk.rejects.position_limit")),
+              static_cast<unsigned long long>(counter("risk.rejects.restricted")),
+              static_cast<unsigned long long>(counter("risk.rejects.strategy_position")),
+              static_cast<unsigned long long>(counter("orders.sent")), fills.count("AAA") ? fills.at("AAA") : 0LL);
+}
+
+}  // namespace
+}  // namespace hft::hftctl_test

@@ -1,6 +1,7 @@
 // The synthetic day: deterministic per seed, valid (replayed through the reference book), shaped
 // like a NASDAQ day (system events, directory, timestamps, penny prices, depth, message mix).
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -256,6 +257,155 @@ TEST(DayGenerator, RejectsImpossibleConfigurations) {
   no_adds.mix.add = 0;
   no_adds.mix.add_mpid = 0;
   EXPECT_THROW(DayGenerator{no_adds}, std::invalid_argument);
+}
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+struct AddSeen {
+  std::uint64_t ts = 0;
+  std::uint16_t locate = 0;
+  std::uint32_t price = 0;
+};
+
+std::vector<AddSeen> adds_of(const std::vector<std::uint8_t>& day) {
+  struct H {
+    std::vector<AddSeen>* out;
+    void on_add_order(const itch::AddOrder& m) { out->push_back({m.timestamp(), m.stock_locate(), m.price()}); }
+  };
+  std::vector<AddSeen> out;
+  H h{&out};
+  itch::DecodeStats stats;
+  itch::decode_blocks(day.data(), day.size(), h, stats);
+  EXPECT_EQ(stats.errors(), 0u);
+  return out;
+}
+
+DayConfig scenario_config(Scenario kind, std::uint64_t messages = 600'000, std::uint32_t stocks = 10) {
+  DayConfig c = config(messages, stocks, 11);
+  c.scenario.kind = kind;
+  return c;
+}
+
+// Ratios of each add's price in the shaped day to the same add in the same day without a scenario
+// (the order flow does not depend on the scenario, so the i-th adds are the same order).
+std::vector<std::pair<std::uint64_t, double>> ratios_to_flat(const DayConfig& shaped) {
+  DayConfig flat = shaped;
+  flat.scenario = {};
+  const auto a = adds_of(generate_binaryfile(shaped));
+  const auto b = adds_of(generate_binaryfile(flat));
+  EXPECT_EQ(a.size(), b.size());
+  std::vector<std::pair<std::uint64_t, double>> out;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    EXPECT_EQ(a[i].ts, b[i].ts);
+    out.emplace_back(a[i].ts, static_cast<double>(a[i].price) / b[i].price);
+  }
+  return out;
+}
+
+constexpr std::uint64_t kOpen = 34'200 * kNs;
+constexpr std::uint64_t kClose = 57'600 * kNs;
+
+TEST(DayGeneratorScenario, NoneIsTheUnshapedDayAndNamesParse) {
+  DayConfig c = config(20'000, 10, 3);
+  const auto plain = generate_binaryfile(c);
+  c.scenario.kind = parse_scenario("none");
+  EXPECT_EQ(generate_binaryfile(c), plain);
+  EXPECT_EQ(parse_scenario("flash-crash"), Scenario::kFlashCrash);
+  EXPECT_EQ(parse_scenario("mean-reverting"), Scenario::kMeanReverting);
+  EXPECT_THROW(parse_scenario("crashy"), std::invalid_argument);
+  c.scenario.kind = Scenario::kFlashCrash;
+  c.scenario.crash_pct = 100;
+  EXPECT_THROW(generate_binaryfile(c), std::invalid_argument);
+  DayConfig b = config(20'000, 10, 3);
+  b.burst_min = 0;
+  EXPECT_THROW(generate_binaryfile(b), std::invalid_argument);
+  b.burst_min = 5;
+  b.burst_max = 4;
+  EXPECT_THROW(generate_binaryfile(b), std::invalid_argument);
+}
+
+TEST(DayGeneratorScenario, TrendingDriftsUpByTheAskedPercent) {
+  DayConfig c = scenario_config(Scenario::kTrending);
+  c.scenario.drift_pct = 8;
+  double first = 0, last = 0;
+  std::size_t nf = 0, nl = 0;
+  for (const auto& [ts, r] : ratios_to_flat(c)) {
+    if (ts < kOpen + 600 * kNs) first += r, ++nf;
+    if (ts >= kClose - 600 * kNs) last += r, ++nl;
+  }
+  ASSERT_GT(nf, 100u);
+  ASSERT_GT(nl, 100u);
+  std::printf("trending +8%%: first 10 min x%.4f, last 10 min x%.4f\n", first / nf, last / nl);
+  EXPECT_NEAR(first / nf, 1.0, 0.01);
+  EXPECT_NEAR(last / nl, 1.08, 0.015);
+}
+
+TEST(DayGeneratorScenario, MeanRevertingStaysNearItsLevelVolatileWandersFar) {
+  auto spread = [](const DayConfig& c, double& mean) {
+    double worst = 0, sum = 0;
+    std::size_t n = 0;
+    for (const auto& [ts, r] : ratios_to_flat(c)) {
+      if (ts < kOpen) continue;
+      worst = std::max(worst, std::abs(r - 1));
+      sum += r, ++n;
+    }
+    mean = sum / n;
+    return worst;
+  };
+  double mean_mr = 0, mean_vol = 0;
+  const double mr = spread(scenario_config(Scenario::kMeanReverting), mean_mr);
+  const double vol = spread(scenario_config(Scenario::kVolatile), mean_vol);
+  std::printf("largest deviation from the level: mean-reverting %.4f (mean x%.4f), volatile %.4f\n", mr, mean_mr,
+              vol);
+  EXPECT_LT(mr, 0.03);
+  EXPECT_NEAR(mean_mr, 1.0, 0.005);
+  EXPECT_GT(vol, 0.08);
+  EXPECT_GT(vol, 3 * mr);
+}
+
+TEST(DayGeneratorScenario, FlashCrashFallsByThePercentAtTheTimeThenRecovers) {
+  DayConfig c = scenario_config(Scenario::kFlashCrash, 2'000'000, 8);
+  c.scenario.crash_at_ns = 14 * 3600 * kNs;
+  c.scenario.crash_pct = 12;
+  c.scenario.crash_seconds = 4;
+  c.scenario.recovery_seconds = 30;
+  const auto adds = adds_of(generate_binaryfile(c));
+  // Per stock: mean add price in the 20 s before, at the bottom (2 s after the fall) and 20-60 s
+  // after the recovery; each stock's own prices, so the day's slow wander does not matter.
+  const std::uint64_t t0 = c.scenario.crash_at_ns;
+  const std::uint64_t bottom = t0 + 4 * kNs;
+  const std::uint64_t back = bottom + 30 * kNs;
+  std::map<std::uint16_t, std::array<std::pair<double, int>, 3>> by_stock;
+  for (const AddSeen& a : adds) {
+    int w = -1;
+    if (a.ts >= t0 - 20 * kNs && a.ts < t0) w = 0;
+    if (a.ts >= bottom && a.ts < bottom + 2 * kNs) w = 1;
+    if (a.ts >= back + 20 * kNs && a.ts < back + 60 * kNs) w = 2;
+    if (w < 0) continue;
+    by_stock[a.locate][w].first += a.price;
+    ++by_stock[a.locate][w].second;
+  }
+  std::vector<double> fall, recovered;
+  for (const auto& [locate, w] : by_stock) {
+    if (w[0].second < 5 || w[1].second < 3 || w[2].second < 5) continue;
+    const double before = w[0].first / w[0].second;
+    fall.push_back(w[1].first / w[1].second / before);
+    recovered.push_back(w[2].first / w[2].second / before);
+  }
+  ASSERT_GE(fall.size(), 3u) << "too few adds around the crash";
+  std::sort(fall.begin(), fall.end());
+  std::sort(recovered.begin(), recovered.end());
+  const double f = fall[fall.size() / 2], r = recovered[recovered.size() / 2];
+  std::printf("flash crash -12%% at 14:00:00 over 4 s: median bottom/before x%.4f, after recovery x%.4f (%zu stocks)\n",
+              f, r, fall.size());
+  EXPECT_NEAR(f, 0.88, 0.02);
+  EXPECT_NEAR(r, 1.0, 0.02);
+  // Nothing moves before the stated time.
+  PriceShape shape(c);
+  EXPECT_DOUBLE_EQ(shape.factor(t0 - 1), 1.0);
+  EXPECT_NEAR(shape.factor(t0 + 2 * kNs), 0.94, 1e-9);
+  EXPECT_NEAR(shape.factor(bottom), 0.88, 1e-9);
+  EXPECT_NEAR(shape.factor(back + kNs), 1.0, 1e-9);
 }
 
 }  // namespace
