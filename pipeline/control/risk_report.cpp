@@ -116,6 +116,9 @@ std::string risk_event_text(const RiskEventSlot& e) {
       const std::size_t key_len = ::strnlen(e.name, sizeof e.name);
       const std::string who = key_len + 1 < sizeof e.name ? std::string(::strnlen(e.name + key_len + 1, sizeof e.name - key_len - 1) != 0
                                                                              ? e.name + key_len + 1 : "hftctl set") : "hftctl set";
+      if (e.code == 1)  // a per-strategy limit (egress_stage.hpp limit_changes)
+        return fmt::format("{} #{} limit strategy {} risk_{}: {} -> {} (by {})", when, e.seq, e.strategy, name_of(e), e.a,
+                           e.b, core::escape(who));
       if (name_of(e) == "restricted_symbols")
         return fmt::format("{} #{} limit risk.restricted_symbols: {} -> {} symbols (by {})", when, e.seq, e.a, e.b,
                            core::escape(who));

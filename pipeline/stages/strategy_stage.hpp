@@ -162,6 +162,12 @@ class StrategyStage {
     return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "strategy"; }
+  // The strategies' names in their index order (cold: allocates; the set is fixed after start-up).
+  [[nodiscard]] std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& s : strategies_) out.push_back(s->ctx.name());
+    return out;
+  }
 
   // The order-entry session's readiness (the egress stage's published flag): while it is down
   // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)
