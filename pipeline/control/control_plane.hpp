@@ -388,7 +388,7 @@ class ControlPlane {
         StrategyRiskSlot& d = b.strategies[i];
         const risk::StrategyLedger* sl = gate_.strategy_ledger(i);
         const risk::StrategyLimits& lim = gate_.limits().strategy[i];
-        d.used = sl != nullptr && lim.any() ? 1 : 0;
+        d.used = sl != nullptr ? 1 : 0;  // limits configured at start-up (all may be 0 = off now)
         if (d.used == 0) continue;
         d.tripped = gate_.strategy_tripped(i) ? 1 : 0;
         d.max_position = lim.max_position;

@@ -266,7 +266,8 @@ std::string risk_events_json(const Snapshot& s) {
         ev["pnl_usd"] = e.a;
         break;
       case RiskEventKind::kLimitChange:
-        ev["key"] = "risk." + name_of(e);
+        ev["key"] = e.code == 1 ? fmt::format("strategy.{}.risk_{}", e.strategy, name_of(e)) : "risk." + name_of(e);
+        if (e.code == 1) ev["strategy"] = e.strategy;  // a per-strategy limit: the strategy's index
         ev["old"] = e.a;
         ev["new"] = e.b;
         {
