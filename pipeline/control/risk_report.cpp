@@ -2,8 +2,11 @@
 // file's RiskBlock (pipeline/control/layout.hpp). Cold path, hftctl's side.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -93,6 +96,17 @@ std::vector<RiskEventSlot> events_of(const RiskBlock& r) {
 
 }  // namespace
 
+// The restricted list as the risk block publishes it (trailing spaces trimmed).
+std::vector<std::string> restricted_of(const RiskBlock& r) {
+  std::vector<std::string> out;
+  for (std::uint32_t i = 0; i < r.restricted_count && i < kRestrictedSlots; ++i) {
+    std::string sym(r.restricted[i], ::strnlen(r.restricted[i], sizeof r.restricted[i]));
+    while (!sym.empty() && sym.back() == ' ') sym.pop_back();
+    out.push_back(std::move(sym));
+  }
+  return out;
+}
+
 std::string risk_event_text(const RiskEventSlot& e) {
   const std::string when = utc(e.wall_ns);
   switch (static_cast<RiskEventKind>(e.kind)) {
@@ -177,6 +191,12 @@ std::string format_risk_status(const Snapshot& s) {
                      t.max_orders_per_second == 0 ? std::string("off") : fmt::format("{}", t.max_orders_per_second),
                      usd2(t.pnl), lim(t.max_loss, usd2(t.max_loss)), t.tripped != 0 ? " TRIPPED" : "");
   }
+  {
+    const std::vector<std::string> restricted = restricted_of(r);
+    std::string list;
+    for (const std::string& sym : restricted) list.append(list.empty() ? "" : ", ").append(core::escape(sym));
+    o += fmt::format("  restricted symbols ({}): {}\n", restricted.size(), list.empty() ? "none" : list);
+  }
   o += "  refusals by reason:";
   bool any = false;
   for (const auto& c : s.counters) {
@@ -238,6 +258,7 @@ std::string risk_status_json(const Snapshot& s) {
                           {"risk_max_loss_usd", usd(t.max_loss)}, {"pnl_usd", usd(t.pnl)}, {"tripped", t.tripped != 0}});
   }
   j["strategies"] = std::move(strategies);
+  j["restricted_symbols"] = restricted_of(r);
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
