@@ -380,8 +380,10 @@ class Pipeline final : public PipelineBase {
   void restore_risk() {
     risk::RiskLimits l = gate_.limits();
     std::size_t applied = 0;
+    std::vector<std::string> names;
+    for (const auto& s : config_.strategies) names.push_back(s.name);
     for (const auto& [key, value] : replay_.risk_sets) {
-      const risk::SetOutcome o = risk::set_risk_key(l, key, value);
+      const risk::SetOutcome o = risk::set_risk_key(l, key, value, names);
       if (o.ok) ++applied;
       else core::log::warn("recovery: journaled `set {}={}` not applied: {}", key, value, o.message);
     }

@@ -389,7 +389,7 @@ class ControlPlane {
         StrategyRiskSlot& d = b.strategies[i];
         const risk::StrategyLedger* sl = gate_.strategy_ledger(i);
         const risk::StrategyLimits& lim = gate_.limits().strategy[i];
-        d.used = sl != nullptr && lim.any() ? 1 : 0;
+        d.used = sl != nullptr ? 1 : 0;  // limits configured at start-up (all may be 0 = off now)
         if (d.used == 0) continue;
         d.tripped = gate_.strategy_tripped(i) ? 1 : 0;
         d.max_position = lim.max_position;
@@ -806,8 +806,15 @@ class ControlPlane {
   // `who`: the user hftctl says asked ("uid 1000 (alice)"), for the limit-change event.
   std::pair<bool, std::string> set_risk(const std::string& key, const std::string& value, const std::string& who = {}) {
     risk::RiskLimits l = limits_;
-    risk::SetOutcome o = risk::set_risk_key(l, key, value);  // pipeline/risk/keys.hpp
+    const std::vector<std::string> names = strategy_.names();
+    risk::SetOutcome o = risk::set_risk_key(l, key, value, names);  // pipeline/risk/keys.hpp
     if (!o.ok) return {false, std::move(o.message)};
+    // A per-strategy limit changes only for a strategy the configuration gave limits (its own ledger
+    // exists from start-up: one made now would not know its working orders).
+    for (std::uint8_t i = 0; i < names.size() && i < risk::kMaxStrategyLimits; ++i)
+      if (l.strategy[i].any() && gate_.strategy_ledger(i) == nullptr)
+        return {false, fmt::format("{}: strategy {} has no per-strategy limits in its [[strategies]] entry; set one "
+                                   "there (risk_max_position, ...) and restart hftd, then change it here", key, names[i])};
     pipeline::ControlRequest r{};
     r.op = pipeline::ControlRequest::Op::kSetLimits;
     r.limits = l;

@@ -23,7 +23,7 @@
 namespace hft::control {
 
 inline constexpr char kMagic[8] = {'H', 'F', 'T', 'D', 'C', 'T', 'L', '1'};
-inline constexpr std::uint32_t kLayoutVersion = 3;  // 2: self-describing risk limits; 3: StrategySlot::fees, signal
+inline constexpr std::uint32_t kLayoutVersion = 3;  // 2: self-describing risk limits; 3: StrategySlot::fees, signal, the restricted list
 
 // kRecovering: the journal was replayed; the venue's replay and the reconciliation are under way
 // (strategies do not trade yet).
@@ -161,6 +161,7 @@ struct StrategyRiskSlot {
 };
 static_assert(sizeof(StrategyRiskSlot) == 64);
 inline constexpr std::uint32_t kStrategyRiskSlots = 32;
+inline constexpr std::uint32_t kRestrictedSlots = 64;  // risk::RiskLimits::kMaxRestricted
 
 struct alignas(64) RiskBlock {
   SeqLock lock;
@@ -183,6 +184,11 @@ struct alignas(64) RiskBlock {
   std::uint64_t refusal_count;  // refusals so far, the last ones in `refusals` (a ring of their own)
   RiskEventSlot refusals[kRiskEventSlots];
   StrategyRiskSlot strategies[kStrategyRiskSlots];  // per-strategy limits (issue 11)
+  // The restricted list ([risk] restricted_symbols, hftctl set risk.restricted_symbols): symbols of
+  // 8 characters, space-padded, the first `restricted_count`.
+  std::uint32_t restricted_count;
+  std::uint32_t reserved3;
+  char restricted[kRestrictedSlots][8];
 
   // The limit named `name`, or null.
   [[nodiscard]] const RiskLimitSlot* find(std::string_view name) const noexcept {

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -195,6 +198,35 @@ std::string render_prometheus(const Snapshot& s) {
   e.gauge("hftd_risk_gross_notional_usd", "Gross exposure across symbols, USD", static_cast<double>(r.gross_notional) / 1e4);
   e.gauge("hftd_risk_events", "Risk events so far (refusals, breaker trips and resets, limit changes)",
           static_cast<double>(r.event_count + r.refusal_count));
+  // Per-strategy limits (issue 11; hftctl set strategy.NAME.risk_*), their usage and the loss trip.
+  // Limits of 0 are off. The strategy label is its [[strategies]] name ("#i" when not published).
+  std::vector<std::pair<std::string, const StrategyRiskSlot*>> strategy_risk;
+  for (std::uint32_t i = 0; i < kStrategyRiskSlots; ++i)
+    if (r.strategies[i].used != 0)
+      strategy_risk.emplace_back(label("strategy", i < s.strategies.size() && s.strategies[i].used != 0
+                                                       ? std::string(get_text(s.strategies[i].name))
+                                                       : fmt::format("#{}", i)),
+                                 &r.strategies[i]);
+  auto risk_of_strategy = [&](const char* name, const char* help, auto value) {
+    if (strategy_risk.empty() || !e.family(name, "gauge", help)) return;
+    for (const auto& [lab, t] : strategy_risk) e.sample(name, lab, value(*t));
+  };
+  risk_of_strategy("hftd_risk_strategy_max_position", "Per-strategy limit: shares per symbol (own position + working), 0 = off",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.max_position); });
+  risk_of_strategy("hftd_risk_strategy_max_notional_usd", "Per-strategy limit: gross exposure across symbols, USD, 0 = off",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.max_notional) / 1e4; });
+  risk_of_strategy("hftd_risk_strategy_max_orders_per_second", "Per-strategy limit: order rate, 0 = off",
+               [](const StrategyRiskSlot& t) { return t.max_orders_per_second; });
+  risk_of_strategy("hftd_risk_strategy_max_loss_usd", "Per-strategy limit: day loss before its loss trip, USD, 0 = off",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.max_loss) / 1e4; });
+  risk_of_strategy("hftd_risk_strategy_position", "Per-strategy usage: its largest own position + working (worst side), shares",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.position); });
+  risk_of_strategy("hftd_risk_strategy_gross_notional_usd", "Per-strategy usage: its gross exposure across symbols, USD",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.gross_notional) / 1e4; });
+  risk_of_strategy("hftd_risk_strategy_pnl_usd", "Per-strategy usage: its day P&L as last marked, USD",
+               [](const StrategyRiskSlot& t) { return static_cast<double>(t.pnl) / 1e4; });
+  risk_of_strategy("hftd_risk_strategy_tripped", "1 while the strategy's loss limit is tripped (hftctl risk reset)",
+               [](const StrategyRiskSlot& t) { return t.tripped != 0 ? 1.0 : 0.0; });
 
   // Feed and order-entry session.
   const FeedBlock& f = s.feed;

@@ -2,6 +2,7 @@
 // Writes the control file's RiskBlock limits from the table of risk keys (pipeline/risk/keys.hpp).
 // Both run inside the block's seq_write; neither allocates (the egress thread calls the second).
 #include <cstdint>
+#include <cstring>
 
 #include "pipeline/control/layout.hpp"
 #include "pipeline/risk/keys.hpp"
@@ -23,6 +24,10 @@ inline void write_risk_limits(RiskBlock& b, const risk::RiskLimits& limits) noex
     s.value = k.get(limits);
   }
   b.limit_count = i;
+  static_assert(kRestrictedSlots == risk::RiskLimits::kMaxRestricted);
+  b.restricted_count = limits.restricted_count;
+  for (std::uint32_t j = 0; j < limits.restricted_count && j < kRestrictedSlots; ++j)
+    std::memcpy(b.restricted[j], &limits.restricted[j], 8);
 }
 
 }  // namespace hft::control

@@ -2,8 +2,11 @@
 // file's RiskBlock (pipeline/control/layout.hpp). Cold path, hftctl's side.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -93,6 +96,17 @@ std::vector<RiskEventSlot> events_of(const RiskBlock& r) {
 
 }  // namespace
 
+// The restricted list as the risk block publishes it (trailing spaces trimmed).
+std::vector<std::string> restricted_of(const RiskBlock& r) {
+  std::vector<std::string> out;
+  for (std::uint32_t i = 0; i < r.restricted_count && i < kRestrictedSlots; ++i) {
+    std::string sym(r.restricted[i], ::strnlen(r.restricted[i], sizeof r.restricted[i]));
+    while (!sym.empty() && sym.back() == ' ') sym.pop_back();
+    out.push_back(std::move(sym));
+  }
+  return out;
+}
+
 std::string risk_event_text(const RiskEventSlot& e) {
   const std::string when = utc(e.wall_ns);
   switch (static_cast<RiskEventKind>(e.kind)) {
@@ -116,6 +130,9 @@ std::string risk_event_text(const RiskEventSlot& e) {
       const std::size_t key_len = ::strnlen(e.name, sizeof e.name);
       const std::string who = key_len + 1 < sizeof e.name ? std::string(::strnlen(e.name + key_len + 1, sizeof e.name - key_len - 1) != 0
                                                                              ? e.name + key_len + 1 : "hftctl set") : "hftctl set";
+      if (e.code == 1)  // a per-strategy limit (egress_stage.hpp limit_changes)
+        return fmt::format("{} #{} limit strategy {} risk_{}: {} -> {} (by {})", when, e.seq, e.strategy, name_of(e), e.a,
+                           e.b, core::escape(who));
       if (name_of(e) == "restricted_symbols")
         return fmt::format("{} #{} limit risk.restricted_symbols: {} -> {} symbols (by {})", when, e.seq, e.a, e.b,
                            core::escape(who));
@@ -173,6 +190,12 @@ std::string format_risk_status(const Snapshot& s) {
                      lim(t.max_notional, usd2(t.max_notional)),
                      t.max_orders_per_second == 0 ? std::string("off") : fmt::format("{}", t.max_orders_per_second),
                      usd2(t.pnl), lim(t.max_loss, usd2(t.max_loss)), t.tripped != 0 ? " TRIPPED" : "");
+  }
+  {
+    const std::vector<std::string> restricted = restricted_of(r);
+    std::string list;
+    for (const std::string& sym : restricted) list.append(list.empty() ? "" : ", ").append(core::escape(sym));
+    o += fmt::format("  restricted symbols ({}): {}\n", restricted.size(), list.empty() ? "none" : list);
   }
   o += "  refusals by reason:";
   bool any = false;
@@ -235,6 +258,7 @@ std::string risk_status_json(const Snapshot& s) {
                           {"risk_max_loss_usd", usd(t.max_loss)}, {"pnl_usd", usd(t.pnl)}, {"tripped", t.tripped != 0}});
   }
   j["strategies"] = std::move(strategies);
+  j["restricted_symbols"] = restricted_of(r);
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -263,7 +287,8 @@ std::string risk_events_json(const Snapshot& s) {
         ev["pnl_usd"] = e.a;
         break;
       case RiskEventKind::kLimitChange:
-        ev["key"] = "risk." + name_of(e);
+        ev["key"] = e.code == 1 ? fmt::format("strategy.{}.risk_{}", e.strategy, name_of(e)) : "risk." + name_of(e);
+        if (e.code == 1) ev["strategy"] = e.strategy;  // a per-strategy limit: the strategy's index
         ev["old"] = e.a;
         ev["new"] = e.b;
         {

@@ -1,5 +1,6 @@
 #include "pipeline/risk/keys.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
@@ -134,7 +135,57 @@ SetOutcome set_restricted(RiskLimits& limits, std::string_view key, std::string_
 }
 }  // namespace
 
-SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value) {
+double strategy_limit_value(const StrategyLimits& l, std::string_view field) noexcept {
+  if (field == "max_position") return static_cast<double>(l.max_position);
+  if (field == "max_notional_usd") return static_cast<double>(l.max_notional) / 10'000.0;
+  if (field == "max_orders_per_second") return l.max_orders_per_second;
+  if (field == "max_loss_usd") return static_cast<double>(l.max_loss) / 10'000.0;
+  return std::nan("");
+}
+
+namespace {
+SetOutcome set_strategy_key(RiskLimits& limits, std::string_view key, std::string_view value,
+                            std::span<const std::string> strategies) {
+  const std::string_view rest = key.substr(9);  // after "strategy."
+  const std::size_t dot = rest.rfind('.');
+  const std::string_view name = dot == std::string_view::npos ? std::string_view{} : rest.substr(0, dot);
+  std::string_view field = dot == std::string_view::npos ? rest : rest.substr(dot + 1);
+  if (field.starts_with("risk_")) field.remove_prefix(5);
+  const bool known = std::find(kStrategyLimitFields.begin(), kStrategyLimitFields.end(), field) != kStrategyLimitFields.end();
+  if (name.empty() || !known)
+    return {false, fmt::format("unknown key \"{}\" (per-strategy: strategy.NAME.risk_max_position, "
+                               "risk_max_notional_usd, risk_max_orders_per_second, risk_max_loss_usd)", key)};
+  std::size_t index = strategies.size();
+  for (std::size_t i = 0; i < strategies.size(); ++i)
+    if (strategies[i] == name) index = i;
+  if (index == strategies.size()) {
+    std::string list;
+    for (const std::string& s : strategies) list.append(list.empty() ? "" : ", ").append(s);
+    return {false, fmt::format("{}: no strategy named \"{}\" (configured: {})", key, name, list.empty() ? "none" : list)};
+  }
+  if (index >= kMaxStrategyLimits)
+    return {false, fmt::format("{}: per-strategy risk limits are for the first {} strategies only", key, kMaxStrategyLimits)};
+  const bool integer = field == "max_position";
+  const double max = integer ? 1e9 : field == "max_orders_per_second" ? 1e9 : 1e12;
+  const std::string text(value);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(v >= 0 && v <= max) || (integer && v != std::trunc(v)))
+    return {false, fmt::format("{}: \"{}\" is not {} in [0, {}] (0 = off)", key, value,
+                               integer ? "an integer" : "a number", max)};
+  StrategyLimits& l = limits.strategy[index];
+  const double old = strategy_limit_value(l, field);
+  if (field == "max_position") l.max_position = static_cast<std::int64_t>(v);
+  else if (field == "max_notional_usd") l.max_notional = static_cast<std::int64_t>(std::llround(v * 10'000));
+  else if (field == "max_orders_per_second") l.max_orders_per_second = v;
+  else l.max_loss = static_cast<std::int64_t>(std::llround(v * 10'000));
+  return {true, fmt::format("strategy.{}.risk_{}: {} -> {}", name, field, old, strategy_limit_value(l, field))};
+}
+}  // namespace
+
+SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value,
+                        std::span<const std::string> strategies) {
+  if (key.starts_with("strategy.")) return set_strategy_key(limits, key, value, strategies);
   if (key == "risk.restricted_symbols") return set_restricted(limits, key, value);
   const std::string_view name = key.starts_with("risk.") ? key.substr(5) : std::string_view{};
   const RiskKey* k = name.empty() ? nullptr : find_risk_key(name);

@@ -6,6 +6,7 @@
 // row below.
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -184,7 +185,17 @@ struct SetOutcome {
 };
 // `risk.restricted_symbols` is a list, not a number: "A,B" sets it, "+A" adds, "-A" removes, "none"
 // empties it (validated: 1 to 8 characters A-Z, 0-9, '.', '-'; at most RiskLimits::kMaxRestricted).
-SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value);
+// Per-strategy limits (issue 11): `strategy.NAME.risk_max_position` (also `risk_max_notional_usd`,
+// `risk_max_orders_per_second`, `risk_max_loss_usd`, the [[strategies]] keys; the `risk_` prefix may
+// be left out), NAME one of `strategies` (the configuration's order: index i is RiskLimits::strategy[i]).
+// 0 switches the check off; the message is "strategy.NAME.KEY: old -> new".
+SetOutcome set_risk_key(RiskLimits& limits, std::string_view key, std::string_view value,
+                        std::span<const std::string> strategies = {});
+// The per-strategy limit keys, without "risk_" ("max_position", ...), as the limit-change events name
+// them; the value of limit `field` of `l` in the key's unit (USD for the notional and loss), or NaN.
+inline constexpr std::array<std::string_view, 4> kStrategyLimitFields{"max_position", "max_notional_usd",
+                                                                      "max_orders_per_second", "max_loss_usd"};
+double strategy_limit_value(const StrategyLimits& l, std::string_view field) noexcept;
 // The restricted list as text ("AAPL,MSFT"; "none").
 std::string restricted_text(const RiskLimits& limits);
 

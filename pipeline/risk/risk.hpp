@@ -26,7 +26,8 @@ using pipeline::RejectReason;
 
 // Per-strategy limits (issue 11), from the strategy's own `[[strategies]]` table (risk_* keys):
 // strategy index i (its place in the config) uses RiskLimits::strategy[i]; one strategy cannot
-// consume another's budget. Zero switches a check off. Start-up only (hftctl shows them).
+// consume another's budget. Zero switches a check off. Changeable at run time
+// (hftctl set strategy.NAME.risk_*) for a strategy configured with at least one (pipeline/risk/keys.hpp).
 inline constexpr std::size_t kMaxStrategyLimits = 32;
 struct StrategyLimits {
   std::int64_t max_position = 0;      // shares per symbol: the strategy's own position + its working orders on the side

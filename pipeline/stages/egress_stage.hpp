@@ -1177,7 +1177,7 @@ class EgressStage {
   // readers show "by WHO").
   [[gnu::cold]] void limit_changes(const risk::RiskLimits& before, const risk::RiskLimits& after,
                                    const char* who = nullptr) noexcept {
-    auto note = [&](std::string_view name, double o, double n) {
+    auto note = [&](std::string_view name, double o, double n) -> RiskEvent& {
       RiskEvent& e = next_event(now_ns(), 4);
       std::snprintf(e.name, sizeof e.name, "%.*s", static_cast<int>(name.size()), name.data());
       const std::size_t used = name.size() + 1;
@@ -1185,11 +1185,23 @@ class EgressStage {
         std::snprintf(e.name + used, sizeof e.name - used, "%s", who);
       e.a = o;
       e.b = n;
+      return e;
     };
     for (const risk::RiskKey& k : risk::kRiskKeys) {
       const double o = k.get(before), n = k.get(after);
       if (o != n) note(k.name, o, n);
     }
+    // Per-strategy limits: the event names the field ("max_position", ...) and carries the strategy's
+    // index, code 1 (risk_report: "limit strategy N risk_max_position").
+    for (std::size_t s = 0; s < risk::kMaxStrategyLimits; ++s)
+      for (const std::string_view f : risk::kStrategyLimitFields) {
+        const double o = risk::strategy_limit_value(before.strategy[s], f),
+                     n = risk::strategy_limit_value(after.strategy[s], f);
+        if (o == n) continue;
+        RiskEvent& e = note(f, o, n);
+        e.strategy = static_cast<std::uint8_t>(s);
+        e.code = 1;
+      }
     if (before.restricted_count != after.restricted_count ||
         !std::equal(before.restricted.begin(), before.restricted.begin() + before.restricted_count, after.restricted.begin()))
       note("restricted_symbols", before.restricted_count, after.restricted_count);

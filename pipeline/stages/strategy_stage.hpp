@@ -201,6 +201,12 @@ class StrategyStage {
     if (sample <= next_timer_) return next_timer_;
     return next_timer_ + (sample - next_timer_ + timer_interval_ns_ - 1) / timer_interval_ns_ * timer_interval_ns_;
   }
+  // The strategies' names in their index order (cold: allocates; the set is fixed after start-up).
+  [[nodiscard]] std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& s : strategies_) out.push_back(s->ctx.name());
+    return out;
+  }
 
   // The order-entry session's readiness (the egress stage's published flag): while it is down
   // (or recovering), new orders are refused in the strategy's context (refusals().not_connected)

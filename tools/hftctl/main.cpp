@@ -390,6 +390,29 @@ int run_command(const Target& t, CommandOp op, const std::string& assignment, in
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
       if (end != value.c_str() + value.size()) return kExitOk;  // hftd accepted what this hftctl cannot read
+      if (key.starts_with("strategy.")) {
+        // strategy.NAME.[risk_]FIELD: the strategy's risk slot (the index of its StrategySlot) shows it.
+        const std::string rest = key.substr(9);
+        const std::size_t dot = rest.rfind('.');
+        const std::string name = rest.substr(0, dot);
+        std::string field = rest.substr(dot + 1);
+        if (field.starts_with("risk_")) field = field.substr(5);
+        const std::vector<StrategySlot> slots = reader->strategies();
+        std::size_t index = slots.size();
+        for (std::size_t i = 0; i < slots.size(); ++i)
+          if (slots[i].used != 0 && get_text(slots[i].name) == name) index = i;
+        if (index >= hft::control::kStrategyRiskSlots) return kExitOk;  // not shown: nothing to wait for
+        return risk_shows(
+            [=](const RiskBlock& b) {
+              const hft::control::StrategyRiskSlot& slot = b.strategies[index];
+              const double shown = field == "max_position"       ? static_cast<double>(slot.max_position)
+                                   : field == "max_notional_usd" ? static_cast<double>(slot.max_notional) / 1e4
+                                   : field == "max_loss_usd"     ? static_cast<double>(slot.max_loss) / 1e4
+                                                                 : slot.max_orders_per_second;
+              return std::fabs(shown - v) <= 1e-4 + 1e-9 * std::fabs(v);
+            },
+            fmt::format("{} = {}", key, value));
+      }
       return risk_shows(expected_limit(key, v), fmt::format("{} = {}", key, value));
     }
     case CommandOp::kRiskReset: return risk_shows([](const RiskBlock& b) { return b.breaker == 0; }, "the breaker closed");

@@ -152,7 +152,19 @@ struct KnownFile {
       l.max_notional = 2'500'000'000;  // $250,000
       write_risk_limits(cf.risk(), l);
       cf.risk().open_orders = 4;
+      // Per-strategy limits of strategy index 1 (issue 11), its loss limit tripped.
+      cf.risk().strategies[1] = StrategyRiskSlot{1, 1, {}, 300, 50'000 * 10'000, 200 * 10'000, 5, 250, 25'000 * 10'000,
+                                                 -201 * 10'000};
     });
+    // hftd publishes every strategy in index order: 0 without per-strategy limits, 1 with.
+    for (std::uint32_t i : {0u, 1u}) {
+      StrategySlot* st = cf.strategy_slot(i);
+      seq_write(st->lock, [&] {
+        st->used = 1;
+        put_text(st->name, i == 0 ? "plain" : "mm");
+        put_text(st->type, "market_maker");
+      });
+    }
     PositionSlot* p = cf.position_slot(0);
     seq_write(p->lock, [&] {
       p->used = 1;
@@ -204,6 +216,16 @@ TEST_F(MetricsTest, ExpositionHasTheExactSeries) {
   EXPECT_TRUE(has_line(text, "hftd_risk_open_orders{instance=\"unit\"} 4"));
   EXPECT_TRUE(has_line(text, "hftd_risk_limit{instance=\"unit\",limit=\"max_order_quantity\"} 500"));
   EXPECT_TRUE(has_line(text, "hftd_risk_limit{instance=\"unit\",limit=\"max_notional_usd\"} 250000"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_max_position{instance=\"unit\",strategy=\"mm\"} 300")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_max_notional_usd{instance=\"unit\",strategy=\"mm\"} 50000"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_max_orders_per_second{instance=\"unit\",strategy=\"mm\"} 5"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_max_loss_usd{instance=\"unit\",strategy=\"mm\"} 200"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_position{instance=\"unit\",strategy=\"mm\"} 250"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_gross_notional_usd{instance=\"unit\",strategy=\"mm\"} 25000"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_pnl_usd{instance=\"unit\",strategy=\"mm\"} -201"));
+  EXPECT_TRUE(has_line(text, "hftd_risk_strategy_tripped{instance=\"unit\",strategy=\"mm\"} 1"));
+  EXPECT_EQ(text.find("hftd_risk_strategy_max_position{instance=\"unit\",strategy=\"plain\"}"), std::string::npos)
+      << "a strategy without per-strategy limits has no series";
   EXPECT_TRUE(has_line(text, "hftd_position_shares{instance=\"unit\",symbol=\"AAA\"} -200"));
   EXPECT_TRUE(has_line(text, "hftd_pnl_usd{instance=\"unit\",symbol=\"AAA\"} 100")) << "201,000,000 - 200 x 1,000,000";
   EXPECT_TRUE(has_line(text, "hftd_position_shares{instance=\"unit\",symbol=\"BB\\\"\\\\\"} 10")) << text;

@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.hpp"
 #include "gateways/itch/messages.hpp"
@@ -175,3 +178,51 @@ TEST(RiskKeys, TheControlFileBlockCarriesEveryKey) {
 
 }  // namespace
 }  // namespace hft::risk
+
+// Issue 11: per-strategy limits at run time (`hftctl set strategy.NAME.risk_max_position=300`),
+// validated, and replayed from the journal's "set KEY=VALUE" text exactly like the global keys.
+TEST(RiskKeys, SetsPerStrategyLimitsByName) {
+  const std::vector<std::string> names{"mm", "momo"};
+  hft::risk::RiskLimits l;
+  l.strategy[1].max_position = 100;
+  hft::risk::SetOutcome o = hft::risk::set_risk_key(l, "strategy.momo.risk_max_position", "300", names);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(l.strategy[1].max_position, 300);
+  EXPECT_EQ(o.message, "strategy.momo.risk_max_position: 100 -> 300");
+  o = hft::risk::set_risk_key(l, "strategy.mm.max_notional_usd", "2500.5", names);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(l.strategy[0].max_notional, 25'005'000);
+  o = hft::risk::set_risk_key(l, "strategy.mm.risk_max_orders_per_second", "12.5", names);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(l.strategy[0].max_orders_per_second, 12.5);
+  o = hft::risk::set_risk_key(l, "strategy.mm.risk_max_loss_usd", "750", names);
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(l.strategy[0].max_loss, 7'500'000);
+  EXPECT_EQ(hft::risk::strategy_limit_value(l.strategy[0], "max_loss_usd"), 750);
+
+  const hft::risk::RiskLimits before = l;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"strategy.nobody.risk_max_position", "5"},   // no such strategy
+           {"strategy.mm.risk_max_wealth", "5"},          // no such limit
+           {"strategy.risk_max_position", "5"},           // no name
+           {"strategy.mm.risk_max_position", "-1"},       // negative
+           {"strategy.mm.risk_max_position", "2.5"},      // not an integer
+           {"strategy.mm.risk_max_loss_usd", "lots"},     // not a number
+           {"strategy.mm.risk_max_loss_usd", "1e13"}}) {  // out of range
+    o = hft::risk::set_risk_key(l, key, value, names);
+    EXPECT_FALSE(o.ok) << key << "=" << value;
+    EXPECT_FALSE(o.message.empty());
+  }
+  EXPECT_EQ(std::memcmp(&before.strategy, &l.strategy, sizeof l.strategy), 0) << "a refused set changed a limit";
+  o = hft::risk::set_risk_key(l, "strategy.nobody.risk_max_position", "5", names);
+  EXPECT_NE(o.message.find("mm, momo"), std::string::npos) << o.message;
+
+  // Replay: the journaled commands applied again on the configured limits give the same limits.
+  hft::risk::RiskLimits replayed;
+  replayed.strategy[1].max_position = 100;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"strategy.momo.risk_max_position", "300"}, {"strategy.mm.max_notional_usd", "2500.5"},
+           {"strategy.mm.risk_max_orders_per_second", "12.5"}, {"strategy.mm.risk_max_loss_usd", "750"}})
+    ASSERT_TRUE(hft::risk::set_risk_key(replayed, key, value, names).ok);
+  EXPECT_EQ(std::memcmp(&replayed.strategy, &l.strategy, sizeof l.strategy), 0);
+}

@@ -69,6 +69,9 @@ class FakeDaemon {
       l.require_reference_price = true;
       l.max_daily_loss = 500 * 10'000;
       control::write_risk_limits(r, l);
+      r.restricted_count = 2;  // the restricted list
+      std::memcpy(r.restricted[0], "AAA     ", 8);
+      std::memcpy(r.restricted[1], "ZZZZ    ", 8);
       r.open_orders = 6;
       // Issue 11: a tripped breaker and three risk events.
       r.breaker = 1;  // daily_loss

@@ -293,6 +293,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   EXPECT_NE(r.out.find("max_daily_loss_usd"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(index 1): position 250 / 300 shares, notional 25000.00 / 50000.00 USD, orders/s max 5, "
                        "P&L -201.00 USD, loss limit 200.00 USD TRIPPED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("restricted symbols (2): AAA, ZZZZ\n"), std::string::npos) << r.out;
   r = ctl({"risk", "status", "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   json j = json::parse(r.out);
@@ -301,6 +302,7 @@ TEST_F(HftctlTest, RiskStatusEventsAndReset) {
   EXPECT_EQ(j["strategies"][0]["risk_max_position"], 300);
   EXPECT_DOUBLE_EQ(j["strategies"][0]["risk_max_loss_usd"].get<double>(), 200.0);
   EXPECT_TRUE(j["strategies"][0]["tripped"].get<bool>());
+  EXPECT_EQ(j["restricted_symbols"], json::array({"AAA", "ZZZZ"})) << r.out;
   EXPECT_TRUE(j["breaker"]["tripped"].get<bool>());
   EXPECT_EQ(j["breaker"]["cause"], "daily_loss");
   EXPECT_DOUBLE_EQ(j["limits"]["max_daily_loss_usd"]["value"].get<double>(), 500.0);

@@ -99,7 +99,8 @@ class HftdCrashRecovery : public ::testing::Test {
     const auto feed = free_port(SOCK_DGRAM), rerequest = free_port(SOCK_DGRAM), ouch = free_port(SOCK_STREAM);
     for (const char* mode : {"adopt", "cancel"}) {
       std::ofstream(dir_ / fmt::format("hftd-{}.toml", mode))
-          << journaled_market_maker_config(instance_, feed, rerequest, ouch, dir_)
+          << journaled_market_maker_config(instance_, feed, rerequest, ouch, dir_,
+                                           "risk_max_position = 4000\nrisk_max_loss_usd = 100000\n")
           << fmt::format("[recovery]\nworking_orders = \"{}\"\n", mode);
     }
     executions_ = dir_ / "executions.jsonl";
@@ -263,6 +264,33 @@ TEST_F(HftdCrashRecovery, BreakerAndLimitChangesSurviveARestartUntilReset) {
   auto reader = await_running(std::chrono::seconds(20));
   ASSERT_TRUE(reader != nullptr) << "hftd never came up running and ready" << logs();
   ASSERT_EQ(hftctl({"set", "risk.max_order_quantity=900"}).rc, 0) << logs();
+  // Issue 11: per-strategy limits change at run time too, validated by hftd, and survive the restart.
+  {
+    const Result set = hftctl({"set", "strategy.market_maker.risk_max_position=3000"});
+    ASSERT_EQ(set.rc, 0) << set.out << set.err << logs();
+    EXPECT_NE(set.out.find("strategy.market_maker.risk_max_position: 4000 -> 3000"), std::string::npos) << set.out;
+    const Result loss = hftctl({"set", "strategy.market_maker.max_loss_usd=2500.5"});
+    ASSERT_EQ(loss.rc, 0) << loss.out << loss.err << logs();
+    const Result bad = hftctl({"set", "strategy.market_maker.risk_max_position=-5"});
+    EXPECT_EQ(bad.rc, 1) << bad.out << bad.err;
+    EXPECT_NE(bad.err.find("is not an integer in [0, "), std::string::npos) << bad.err;
+    const Result nobody = hftctl({"set", "strategy.nobody.risk_max_position=5"});
+    EXPECT_EQ(nobody.rc, 1);
+    EXPECT_NE(nobody.err.find("no strategy named \"nobody\" (configured: market_maker)"), std::string::npos) << nobody.err;
+    const json st = risk_status();
+    ASSERT_EQ(st["strategies"].size(), 1u) << st.dump();
+    EXPECT_EQ(st["strategies"][0]["name"], "market_maker");
+    EXPECT_EQ(st["strategies"][0]["risk_max_position"], 3000) << st.dump();
+    EXPECT_DOUBLE_EQ(st["strategies"][0]["risk_max_loss_usd"].get<double>(), 2500.5) << st.dump();
+    const json ev = json::parse(hftctl({"risk", "events", "--json"}).out, nullptr, false);
+    bool seen = false;
+    for (const auto& e : ev["events"])
+      if (e.value("key", "") == "strategy.0.risk_max_position" && e["old"] == 4000 && e["new"] == 3000) {
+        seen = true;
+        EXPECT_EQ(e["by"].get<std::string>().rfind("uid ", 0), 0u) << e.dump();
+      }
+    EXPECT_TRUE(seen) << "no limit-change event for the per-strategy limit: " << ev.dump();
+  }
   ASSERT_EQ(hftctl({"set", "risk.max_drawdown_usd=0.01"}).rc, 0) << logs();
   ASSERT_TRUE(wait_until([&] { return risk_status().value("breaker", json::object()).value("tripped", false); },
                          std::chrono::seconds(20)))
@@ -298,6 +326,9 @@ TEST_F(HftdCrashRecovery, BreakerAndLimitChangesSurviveARestartUntilReset) {
   EXPECT_TRUE(again["breaker"]["tripped"].get<bool>()) << "the breaker closed across a restart: " << again.dump() << logs();
   EXPECT_EQ(again["breaker"]["cause"], "drawdown");
   EXPECT_DOUBLE_EQ(again["limits"]["max_drawdown_usd"]["value"].get<double>(), 0.01);
+  ASSERT_EQ(again["strategies"].size(), 1u) << again.dump();
+  EXPECT_EQ(again["strategies"][0]["risk_max_position"], 3000) << "the per-strategy limit came back as configured";
+  EXPECT_DOUBLE_EQ(again["strategies"][0]["risk_max_loss_usd"].get<double>(), 2500.5) << again.dump();
 
   // The operator switches the trigger off and resets: closed, and still closed after a restart.
   ASSERT_EQ(hftctl({"set", "risk.max_drawdown_usd=0"}).rc, 0) << logs();

@@ -48,7 +48,7 @@ inline VenueFills venue_executions(const fs::path& file, const std::string& user
 // histograms and write-ahead journal under `dir` (shm/, hist/, journal/). Tests append sections.
 inline std::string journaled_market_maker_config(const std::string& instance, std::uint16_t feed,
                                                  std::uint16_t rerequest, std::uint16_t ouch,
-                                                 const fs::path& dir) {
+                                                 const fs::path& dir, const std::string& strategy_extra = {}) {
   return fmt::format(R"(instance = "{instance}"
 [memory]
 size_mb = 32
@@ -84,7 +84,7 @@ type = "market_maker"
 symbols = ["AAA", "BBB", "CCC", "DDD"]
 quote_size = 100
 max_position = 2000
-[[threads]]
+{strategy_extra}[[threads]]
 name = "hft-pipeline"
 idle = "backoff"
 stages = ["net", "parse", "book", "strategy", "risk"]
@@ -101,7 +101,7 @@ sync = "none"
 )",
                      fmt::arg("instance", instance), fmt::arg("feed", feed), fmt::arg("rerequest", rerequest),
                      fmt::arg("ouch", ouch), fmt::arg("hist", (dir / "hist").string()),
-                     fmt::arg("shm", (dir / "shm").string()), fmt::arg("journal", (dir / "journal").string()));
+                     fmt::arg("shm", (dir / "shm").string()), fmt::arg("journal", (dir / "journal").string()), fmt::arg("strategy_extra", strategy_extra));
 }
 
 class TradingRun {
