@@ -902,15 +902,14 @@ class Engine {
       left = lv->shares;
       if (lv->shares == 0) erase_level(o.locate, o.side, o.price);
     }
-    if (own_count_[o.locate] != 0) {
-      if (c_.bt.queue == QueueModel::kL3) queue_event(o, s, executed);
-      else queue_event_l2(o, s, executed, left);
-    }
+    if (own_count_[o.locate] != 0) queue_event(o, s, executed, left);
     if (o.shares == 0) orders_.erase(it);
   }
 
-  // An ITCH order lost `s` shares (executed or canceled): own orders on its side move up, fill.
-  void queue_event(const ItchOrder& o, std::uint32_t s, bool executed) {
+  // An ITCH order lost `s` shares (executed or canceled; `left` displayed at its price after it):
+  // own orders on its side move up and fill. At the order's price the queue model decides
+  // (queue_at_price); a trade through the price fills in every model.
+  void queue_event(const ItchOrder& o, std::uint32_t s, bool executed, std::uint64_t left) {
     const Side side = o.side == 0 ? Side::kBuy : Side::kSell;
     for (std::size_t i = 0; i < own_.size();) {
       OwnOrder& w = own_[i];
@@ -920,8 +919,7 @@ class Engine {
       }
       Quantity fill = 0;
       if (w.price == o.price) {
-        if (o.seq <= w.mark) w.ahead -= std::min<std::uint64_t>(w.ahead, s);  // ahead of it: it moves up
-        else if (executed && w.ahead == 0) fill = std::min(w.leaves, s);     // behind it: it was reached
+        fill = queue_at_price(w, o, s, executed, left);
       } else if (executed && (side == Side::kBuy ? o.price < w.price : o.price > w.price)) {
         fill = std::min(w.leaves, s);  // a trade through its price
       }
@@ -936,54 +934,43 @@ class Engine {
     }
   }
 
-  // The L2 queue models (queue_model "risk_averse", "power:N"): the level's total is all that is
-  // known of the orders at a price, not which order left. An execution at the price takes the
-  // shares ahead first and the rest fills the own order; a cancel at the price (`s` shares, `left`
-  // displayed after it): risk_averse moves the order up only as far as the level shrank below
-  // it (ahead = min(ahead, left)); power:N takes the part f(front) / (f(front) + f(back)) of the
-  // cancel, f(x) = x^N, from the shares ahead (front) and the rest from those behind (back; what
-  // exceeds them comes from the front too). A trade through the price fills as in l3.
-  void queue_event_l2(const ItchOrder& o, std::uint32_t s, bool executed, std::uint64_t left) {
-    const Side side = o.side == 0 ? Side::kBuy : Side::kSell;
-    for (std::size_t i = 0; i < own_.size();) {
-      OwnOrder& w = own_[i];
-      if (w.locate != o.locate || w.side != side) {
-        ++i;
-        continue;
-      }
-      Quantity fill = 0;
-      if (w.price == o.price) {
-        if (executed) {
-          if (w.ahead >= s) {
-            w.ahead -= s;
-          } else {
-            fill = static_cast<Quantity>(std::min<std::uint64_t>(w.leaves, s - w.ahead));
-            w.ahead = 0;
-          }
-        } else if (c_.bt.queue == QueueModel::kRiskAverse) {
-          w.ahead = std::min(w.ahead, left);
-        } else {
-          const double front = static_cast<double>(w.ahead);
-          const double back = std::max(0.0, static_cast<double>(left + s) - front);
-          const double ff = std::pow(front, c_.bt.queue_power), fb = std::pow(back, c_.bt.queue_power);
-          const double share = ff + fb > 0 ? ff / (ff + fb) : 1.0;
-          const double c = static_cast<double>(s);
-          const double from_front = share * c + std::max(0.0, (1 - share) * c - back);
-          const auto cut = static_cast<std::uint64_t>(std::llround(std::min(front, from_front)));
-          w.ahead = std::min(w.ahead - std::min(w.ahead, cut), left);
-        }
-      } else if (executed && (side == Side::kBuy ? o.price < w.price : o.price > w.price)) {
-        fill = std::min(w.leaves, s);  // a trade through its price
-      }
-      if (fill != 0) {
-        execute_own(w, fill, w.price, 'A');
-        if (w.leaves == 0) {
-          remove_own(w.user_ref);
-          continue;
-        }
-      }
-      ++i;
+  // The shares of own order `w` filled when `s` shares left its price level; moves it up.
+  // l3: the orders ahead of it are known (seq <= mark); it fills once none is ahead and a later
+  // order at its price executes. The L2 models (queue_model "risk_averse", "power:N"): the level's
+  // total is all that is known of the orders at a price, not which order left. An execution at the
+  // price takes the shares ahead first and the rest fills the own order; a cancel at the price:
+  // risk_averse moves the order up only as far as the level shrank below it (ahead = min(ahead,
+  // left)); power:N takes the part f(front) / (f(front) + f(back)) of the cancel, f(x) = x^N, from
+  // the shares ahead (front) and the rest from those behind (back; what exceeds them comes from
+  // the front too).
+  Quantity queue_at_price(OwnOrder& w, const ItchOrder& o, std::uint32_t s, bool executed, std::uint64_t left) {
+    if (c_.bt.queue == QueueModel::kL3) {
+      if (o.seq <= w.mark) w.ahead -= std::min<std::uint64_t>(w.ahead, s);  // ahead of it: it moves up
+      else if (executed && w.ahead == 0) return std::min(w.leaves, s);      // behind it: it was reached
+      return 0;
     }
+    if (executed) {
+      if (w.ahead >= s) {
+        w.ahead -= s;
+        return 0;
+      }
+      const auto fill = static_cast<Quantity>(std::min<std::uint64_t>(w.leaves, s - w.ahead));
+      w.ahead = 0;
+      return fill;
+    }
+    if (c_.bt.queue == QueueModel::kRiskAverse) {
+      w.ahead = std::min(w.ahead, left);
+      return 0;
+    }
+    const double front = static_cast<double>(w.ahead);
+    const double back = std::max(0.0, static_cast<double>(left + s) - front);
+    const double ff = std::pow(front, c_.bt.queue_power), fb = std::pow(back, c_.bt.queue_power);
+    const double share = ff + fb > 0 ? ff / (ff + fb) : 1.0;
+    const double c = static_cast<double>(s);
+    const double from_front = share * c + std::max(0.0, (1 - share) * c - back);
+    const auto cut = static_cast<std::uint64_t>(std::llround(std::min(front, from_front)));
+    w.ahead = std::min(w.ahead - std::min(w.ahead, cut), left);
+    return 0;
   }
 
   void cross_own(Locate l, std::uint8_t side, std::int32_t price, std::uint32_t shares) {
