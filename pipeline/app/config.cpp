@@ -128,6 +128,7 @@ HftdConfig parse_hftd_config(const core::ConfigSection& root) {
     oe.fail("reconnect_max_ms", "must be at least reconnect_ms");
   c.order_entry.new_session_after_refusals = static_cast<std::uint32_t>(oe.integer("new_session_after_refusals", 3, 0, 1000));
   oe.reject_unknown_keys();
+  c.venues.push_back(VenueSpec{"NASDAQ", c.feed, c.order_entry, 0, 0});
 
   if (auto b = root.section("book")) c.book = book::parse_book_config(*b);
 

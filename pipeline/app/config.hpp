@@ -35,6 +35,7 @@
 #include "pipeline/stages/egress_stage.hpp"
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/strategy/registry.hpp"
+#include "pipeline/app/venues.hpp"
 
 namespace hft::app {
 
@@ -67,6 +68,9 @@ struct HftdConfig {
   net::BackendOptions net;
   pipeline::FeedConfig feed;
   pipeline::OrderEntryConfig order_entry;
+  // Every venue, in configuration order (pipeline/app/venues.hpp). Today always one, built from
+  // [feed] and [order_entry] (feed and order_entry above are venues[0]'s).
+  std::vector<VenueSpec> venues;
   book::BookConfig book;
   risk::RiskLimits risk;
   std::vector<StrategySpec> strategies;
