@@ -18,6 +18,10 @@ namespace hft::pipeline {
 using Price = std::int64_t;     // 1/10,000 dollar (ITCH Price(4), OUCH 5.0 Price)
 using Quantity = std::uint32_t; // shares
 using Locate = std::uint16_t;   // ITCH stock locate
+// Issue 14: a venue is an index into the configured venues (pipeline/app/venues.hpp), 0 when
+// there is one. Events that concern one venue carry it.
+using VenueId = std::uint8_t;
+inline constexpr std::size_t kMaxVenues = 4;
 
 // ---- net -> parse: one in-sequence ITCH message, as delivered by the MoldUDP64 session ----------
 struct RxMessage {

@@ -12,8 +12,8 @@
 
 namespace hft::app {
 
-using VenueId = std::uint8_t;
-inline constexpr std::size_t kMaxVenues = 4;
+using pipeline::VenueId;     // pipeline/events.hpp
+using pipeline::kMaxVenues;
 
 struct VenueSpec {
   std::string name = "NASDAQ";  // 1 to 8 characters, A-Z 0-9 _ (logs, metrics labels, hftctl)
