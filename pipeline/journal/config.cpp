@@ -57,6 +57,7 @@ JournalConfig parse_journal_config(const core::ConfigSection& section) {
     section.fail("sync", fmt::format("expected \"none\", \"every\" or \"interval:<n>ms\" / \"interval:<n>us\" "
                                      "(1 us .. 60 s), got \"{}\"", sync));
   c.flusher_cpu = static_cast<int>(section.integer("flusher_cpu", -1, -1, 4095));
+  c.stage_dir = section.string("stage_dir", "");
   section.reject_unknown_keys();
   return c;
 }

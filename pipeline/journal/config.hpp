@@ -6,6 +6,8 @@
 //   segment_mb = 64                 # preallocated size of one segment file, 1..4096
 //   sync = "interval:10ms"          # "none" | "interval:<n>ms" | "interval:<n>us" | "every"
 //   flusher_cpu = -1                # CPU of the flusher thread, -1: not pinned
+//   stage_dir = "/dev/shm"          # tmpfs directory of the segments' stages (default: $HFT_CONTROL_DIR
+//                                   # or /dev/shm); needs room for 2-3 segments (writer.hpp)
 //
 // Errors name the file, line and key (core::ConfigSection).
 #include <cstdint>
@@ -37,6 +39,7 @@ struct JournalConfig {
   std::uint64_t segment_bytes = 64ull << 20;
   SyncPolicy sync;
   int flusher_cpu = -1;
+  std::string stage_dir;  // "": $HFT_CONTROL_DIR, else /dev/shm
 };
 
 inline constexpr std::uint64_t kMinSegmentBytes = 64ull << 10;  // tests use small segments; the config's floor is 1 MiB

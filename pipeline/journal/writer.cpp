@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -37,6 +38,11 @@ namespace {
 // flusher has not yet retired.
 constexpr std::uint32_t kSlots = 4;
 constexpr std::uint64_t kPage = 4096;
+// How far ahead of the writer the flusher keeps pages writable (Flusher::arm).
+constexpr std::uint64_t kArmAhead = 256 << 10;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
 
 enum SlotState : std::uint32_t { kFree, kReady, kActive };
 
@@ -45,11 +51,15 @@ enum SlotState : std::uint32_t { kFree, kReady, kActive };
 struct JournalWriter::Slot {
   alignas(core::kFalseSharingRange) std::atomic<std::uint32_t> state{kFree};
   std::uint32_t index = 0;  // segment index (set before state becomes kReady / kActive)
-  int fd = -1;
-  std::uint8_t* base = nullptr;
+  int fd = -1;                   // the segment file on disk (never mapped)
+  std::uint8_t* base = nullptr;  // the segment's stage: a tmpfs file mapping, where the writer appends
+  int stage_fd = -1;
   std::uint64_t bytes = 0;
   std::string path;
+  std::string stage_path;
+  std::uint64_t copied = 0;  // flusher only: bytes [0, copied) written from the stage to the file
   std::uint64_t synced = 0;  // flusher only: bytes known durable
+  std::uint64_t armed = 0;   // flusher only: stage pages below this offset were faulted in ahead of the writer
   // The producer stores its append position after every record; the flusher reads it to sync.
   alignas(core::kFalseSharingRange) std::atomic<std::uint64_t> end{0};
 };
@@ -58,11 +68,61 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-// Creates (or replaces) a segment file, preallocates it, writes its header and maps it. The file
-// is made under a temporary name and renamed into place once its header is on disk, so a reader
-// of a live journal (hft-journal while hftd runs) never meets a segment without its header.
-bool create_segment(const std::string& path, const FileHeader& header, JournalWriter::Slot& slot, int dir_fd,
-                    std::string& error) noexcept {
+// FNV-1a, 64 bits: names a journal directory's stage files (stable across builds and restarts).
+std::uint64_t fnv1a(std::string_view text) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : text) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// Creates and maps the stage of a segment: a tmpfs file of the segment's size whose first
+// `prefix` bytes are copied from the segment file (its header, or all a reopened segment holds).
+bool create_stage(JournalWriter::Slot& slot, std::uint64_t prefix, std::string& error) noexcept {
+  const int sfd = ::open(slot.stage_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (sfd < 0) {
+    error = fmt::format("{}: cannot create the stage: {} ([journal] stage_dir)", slot.stage_path, errno_text(errno));
+    return false;
+  }
+  // Reserve the memory now: a full tmpfs never meets the writer as a SIGBUS.
+  const int rc = ::posix_fallocate(sfd, 0, static_cast<off_t>(slot.bytes));
+  if (rc != 0) {
+    error = fmt::format("{}: cannot reserve {} bytes for the stage: {} ([journal] stage_dir, segment_mb)", slot.stage_path,
+                        slot.bytes, errno_text(rc));
+    ::close(sfd);
+    ::unlink(slot.stage_path.c_str());
+    return false;
+  }
+  void* m = ::mmap(nullptr, slot.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+  if (m == MAP_FAILED) {
+    error = fmt::format("{}: cannot map the stage: {}", slot.stage_path, errno_text(errno));
+    ::close(sfd);
+    ::unlink(slot.stage_path.c_str());
+    return false;
+  }
+  auto* base = static_cast<std::uint8_t*>(m);
+  for (std::uint64_t done = 0; done < prefix;) {
+    const ssize_t n = ::pread(slot.fd, base + done, prefix - done, static_cast<off_t>(done));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      error = fmt::format("{}: cannot read into the stage: {}", slot.path, n < 0 ? errno_text(errno) : "short file");
+      ::munmap(m, slot.bytes);
+      ::close(sfd);
+      ::unlink(slot.stage_path.c_str());
+      return false;
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  slot.stage_fd = sfd;
+  slot.base = base;
+  return true;
+}
+
+// Creates (or replaces) a segment file, preallocates it, writes its header, and creates its
+// stage. The file is made under a temporary name and renamed into place once its header is on
+// disk, so a reader of a live journal (hft-journal while hftd runs) never meets a segment
+// without its header.
+bool create_segment(const std::string& path, const std::string& stage_path, const FileHeader& header,
+                    JournalWriter::Slot& slot, int dir_fd, std::string& error) noexcept {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -70,8 +130,7 @@ bool create_segment(const std::string& path, const FileHeader& header, JournalWr
     return false;
   }
   const auto bytes = static_cast<off_t>(header.segment_bytes);
-  // Allocate the blocks now so that writing never finds the disk full and never extends the file
-  // (no metadata update per msync beyond the unwritten-extent conversion).
+  // Allocate the blocks now so that writing never finds the disk full and never extends the file.
   int rc = ::posix_fallocate(fd, 0, bytes);
   if (rc == EOPNOTSUPP || rc == EINVAL) rc = ::ftruncate(fd, bytes) == 0 ? 0 : errno;
   if (rc != 0) {
@@ -89,19 +148,31 @@ bool create_segment(const std::string& path, const FileHeader& header, JournalWr
     ::close(fd);
     return false;
   }
-  void* m = ::mmap(nullptr, header.segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-  if (m == MAP_FAILED) {
-    error = fmt::format("{}: cannot map: {}", path, errno_text(errno));
-    ::close(fd);
-    return false;
-  }
   if (dir_fd >= 0) (void)::fsync(dir_fd);  // the new directory entry survives a power loss
   slot.fd = fd;
-  slot.base = static_cast<std::uint8_t*>(m);
   slot.bytes = header.segment_bytes;
   slot.path = path;
+  slot.stage_path = stage_path;
+  if (!create_stage(slot, sizeof header, error)) {
+    ::close(fd);
+    slot.fd = -1;
+    return false;
+  }
+  slot.copied = 0;
   slot.synced = 0;
+  slot.armed = 0;
   slot.index = header.segment_index;
+  return true;
+}
+
+// Writes bytes [from, to) of the stage to the segment file.
+bool write_out(const JournalWriter::Slot& s, std::uint64_t from, std::uint64_t to) noexcept {
+  while (from < to) {
+    const ssize_t n = ::pwrite(s.fd, s.base + from, to - from, static_cast<off_t>(from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    from += static_cast<std::uint64_t>(n);
+  }
   return true;
 }
 
@@ -117,10 +188,23 @@ class JournalWriter::Flusher {
 
   int poll() noexcept {
     int work = 0;
+    // The committed sequence first: every record up to it lies below `end` of a segment up to
+    // the writer's, read next.
+    const std::uint64_t c = w_.shared_.committed.load(std::memory_order_acquire);
     const std::uint64_t w = w_.position_.writer_segment.load(std::memory_order_acquire);
+    bool copied = true;
+    for (std::uint64_t i = oldest_; i <= w; ++i) {
+      const int r = copy(slot(i));
+      copied = copied && r >= 0;
+      work += r > 0 ? 1 : 0;
+    }
+    if (copied && c > w_.durable_.written.load(std::memory_order_relaxed)) w_.durable_.written.store(c, std::memory_order_release);
     work += sync(false);
     work += retire(w);
     work += prepare(w + 1);
+    work += arm(slot(w));
+    Slot& next = slot(w + 1);
+    if (next.state.load(std::memory_order_acquire) == kReady) work += arm(next);
     return work;
   }
   [[nodiscard]] std::string_view name() const noexcept { return "journal-flush"; }
@@ -152,13 +236,14 @@ class JournalWriter::Flusher {
     return 1;
   }
 
-  // Unmaps the segments the writer has left (synced first unless the policy is "none").
+  // Releases the segments the writer has left: copied out, synced unless the policy is "none".
   int retire(std::uint64_t writer_segment) noexcept {
     int work = 0;
     while (oldest_ < writer_segment) {
       Slot& s = slot(oldest_);
+      if (copy(s) < 0) break;
       if (w_.config_.sync.mode != SyncMode::kNone && !sync_slot(s)) break;
-      release(s);
+      release(s, true);
       ++oldest_;
       ++work;
     }
@@ -172,9 +257,8 @@ class JournalWriter::Flusher {
     const std::uint64_t now = core::monotonic_ns();
     if (failed_at_ns_ != 0 && now - failed_at_ns_ < 100'000'000) return 0;  // retry a failure every 100 ms
     const FileHeader h = make_header(w_.instance_, w_.date_, static_cast<std::uint32_t>(index), w_.config_.segment_bytes, 0);
-    const std::string path = (std::filesystem::path(w_.config_.dir) / segment_name(w_.instance_, w_.date_, h.segment_index)).string();
     std::string error;
-    if (!create_segment(path, h, s, dir_fd_, error)) {
+    if (!create_segment(w_.segment_path(h.segment_index), w_.stage_path(h.segment_index), h, s, dir_fd_, error)) {
       failed_at_ns_ = now;
       w_.durable_.errors.fetch_add(1, std::memory_order_relaxed);
       return 0;
@@ -187,15 +271,20 @@ class JournalWriter::Flusher {
     return 1;
   }
 
-  // close(): after the thread stopped. Syncs all, unmaps all, removes an unused prepared segment.
+  // close(): after the thread stopped. Copies and syncs all, releases all, removes an unused
+  // prepared segment.
   void finish() noexcept {
+    const std::uint64_t w = w_.position_.writer_segment.load(std::memory_order_acquire);
+    for (std::uint64_t i = oldest_; i <= w; ++i) (void)copy(slot(i));
     sync(true);
     for (std::uint32_t i = 0; i < kSlots; ++i) {
       Slot& s = w_.slots_[i];
       const std::uint32_t st = s.state.load(std::memory_order_acquire);
       if (st == kFree) continue;
       const std::string path = s.path;
-      release(s);
+      // A stage whose bytes could not all be written out stays for the next open to recover.
+      const bool written = st == kReady || s.copied == s.end.load(std::memory_order_acquire);
+      release(s, written);
       if (st == kReady) (void)::unlink(path.c_str());
     }
     if (dir_fd_ >= 0) (void)::fsync(dir_fd_);
@@ -209,26 +298,64 @@ class JournalWriter::Flusher {
  private:
   Slot& slot(std::uint64_t index) noexcept { return w_.slots_[index % kSlots]; }
 
-  bool sync_slot(Slot& s) noexcept {
+  // Writes what the writer appended to the stage since the last copy into the segment file (the
+  // page cache: no disk wait). Readers of the live journal see records from here on. Returns 1
+  // when it wrote, 0 when there was nothing, -1 on an error (counted; retried on the next pass).
+  int copy(Slot& s) noexcept {
+    if (s.state.load(std::memory_order_acquire) != kActive || s.base == nullptr) return 0;
     const std::uint64_t end = s.end.load(std::memory_order_acquire);
-    if (end <= s.synced || s.base == nullptr) return true;
-    const std::uint64_t from = s.synced & ~(kPage - 1);
-    // msync(MS_SYNC) on a shared file mapping is vfs_fsync_range(datasync=1) over the range
-    // (mm/msync.c): fdatasync's guarantee, including the extent conversion after fallocate.
-    if (::msync(s.base + from, end - from, MS_SYNC) != 0) {
+    if (end <= s.copied) return 0;
+    if (!write_out(s, s.copied, end)) {
+      w_.durable_.errors.fetch_add(1, std::memory_order_relaxed);
+      return -1;
+    }
+    s.copied = end;
+    return 1;
+  }
+
+  bool sync_slot(Slot& s) noexcept {
+    if (copy(s) < 0) return false;
+    if (s.copied <= s.synced || s.fd < 0) return true;
+    if (::fdatasync(s.fd) != 0) {
       w_.durable_.errors.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    s.synced = end;
+    s.synced = s.copied;
     return true;
   }
 
-  static void release(Slot& s) noexcept {
+  // Faults in the stage's pages from the writer's position to kArmAhead beyond it (madvise
+  // MADV_POPULATE_WRITE: the faults are taken here, the data untouched), so the writer's stores
+  // never fault. The stage is tmpfs: nothing writes its pages back, so nothing write-protects
+  // them again. Kernels before 5.14 lack the advice: the writer then takes one minor fault per
+  // new page.
+  int arm(Slot& s) noexcept {
+    if (!arm_supported_ || s.base == nullptr) return 0;
+    const std::uint64_t end = s.end.load(std::memory_order_acquire);
+    const std::uint64_t from = std::max(s.armed, end & ~(kPage - 1));
+    const std::uint64_t to = std::min(s.bytes, ((end + kPage - 1) & ~(kPage - 1)) + kArmAhead);
+    if (from >= to) return 0;
+    // Ahead of the writer already: wait until it has used a quarter of the window.
+    if (s.armed > end && to - from < kArmAhead / 4 && to != s.bytes) return 0;
+    if (::madvise(s.base + from, to - from, MADV_POPULATE_WRITE) != 0) {
+      if (errno == EINVAL) arm_supported_ = false;  // no MADV_POPULATE_WRITE on this kernel
+      return 0;
+    }
+    s.armed = to;
+    return 1;
+  }
+
+  // `drop_stage`: the segment file holds everything the stage does; the stage file goes.
+  static void release(Slot& s, bool drop_stage) noexcept {
     if (s.base != nullptr) ::munmap(s.base, s.bytes);
+    if (s.stage_fd >= 0) ::close(s.stage_fd);
     if (s.fd >= 0) ::close(s.fd);
+    if (drop_stage && !s.stage_path.empty()) (void)::unlink(s.stage_path.c_str());
     s.base = nullptr;
     s.fd = -1;
+    s.stage_fd = -1;
     s.path.clear();
+    s.stage_path.clear();
     s.state.store(kFree, std::memory_order_release);
   }
 
@@ -239,6 +366,7 @@ class JournalWriter::Flusher {
   std::uint64_t synced_sequence_ = 0;
   std::uint64_t last_sync_ns_ = 0;
   std::uint64_t failed_at_ns_ = 0;
+  bool arm_supported_ = true;
 };
 
 JournalWriter::JournalWriter(const JournalConfig& config, std::string_view instance, std::uint32_t trading_date,
@@ -257,6 +385,19 @@ JournalWriter::JournalWriter(const JournalConfig& config, std::string_view insta
   const int dir_fd = ::open(config.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) throw JournalError(fmt::format("journal: cannot open {}: {}", config.dir, errno_text(errno)));
   flusher_ = std::make_unique<Flusher>(*this, dir_fd);
+
+  // The stages: tmpfs files named after the journal directory, where the writer appends.
+  stage_dir_ = config.stage_dir;
+  if (stage_dir_.empty()) {
+    const char* env = std::getenv("HFT_CONTROL_DIR");
+    stage_dir_ = env != nullptr && *env != '\0' ? env : "/dev/shm";
+  }
+  {
+    std::error_code canon_ec;
+    const auto canon = std::filesystem::canonical(config.dir, canon_ec);
+    stage_prefix_ = fmt::format("hft-journal-{:016x}-", fnv1a(canon_ec ? config.dir : canon.string()));
+  }
+  recover_stages();
 
   // What is there already: read it all, stop at an error, truncate a torn tail.
   std::uint32_t segment = 0;
@@ -289,11 +430,11 @@ JournalWriter::JournalWriter(const JournalConfig& config, std::string_view insta
     }
   }
   Slot& s = slots_[segment % kSlots];
-  const std::string path = (std::filesystem::path(config.dir) / segment_name(instance_, date_, segment)).string();
+  const std::string path = segment_path(segment);
   std::string error;
   if (!existing) {
     const FileHeader h = make_header(instance_, date_, segment, config.segment_bytes, first_sequence);
-    if (!create_segment(path, h, s, dir_fd, error)) throw JournalError("journal: " + error);
+    if (!create_segment(path, stage_path(segment), h, s, dir_fd, error)) throw JournalError("journal: " + error);
   } else {
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw JournalError(fmt::format("journal: {}: cannot open: {}", path, errno_text(errno)));
@@ -312,23 +453,25 @@ JournalWriter::JournalWriter(const JournalConfig& config, std::string_view insta
         throw JournalError(fmt::format("journal: {}: cannot extend to {} bytes: {}", path, h.segment_bytes, errno_text(rc)));
       }
     }
-    void* m = ::mmap(nullptr, h.segment_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-    if (m == MAP_FAILED) {
-      ::close(fd);
-      throw JournalError(fmt::format("journal: {}: cannot map: {}", path, errno_text(errno)));
-    }
     s.fd = fd;
-    s.base = static_cast<std::uint8_t*>(m);
     s.bytes = h.segment_bytes;
     s.path = path;
+    s.stage_path = stage_path(segment);
     s.index = segment;
+    if (!create_stage(s, offset, error)) {
+      ::close(fd);
+      s.fd = -1;
+      throw JournalError("journal: " + error);
+    }
     if (h.first_sequence == 0) {
       h.first_sequence = first_sequence;
       seal_header(h);
       std::memcpy(s.base, &h, sizeof h);
     }
   }
+  s.copied = 0;  // the first copy writes the segment's prefix (and a header given its first sequence) again
   s.synced = 0;
+  s.armed = 0;
   s.end.store(offset, std::memory_order_relaxed);
   s.state.store(kActive, std::memory_order_release);
   base_ = s.base;
@@ -364,6 +507,74 @@ JournalWriter::JournalWriter(const JournalConfig& config, std::string_view insta
   (void)append(opened, now_ns);
 }
 
+std::string JournalWriter::segment_path(std::uint32_t index) const {
+  return (std::filesystem::path(config_.dir) / segment_name(instance_, date_, index)).string();
+}
+
+std::string JournalWriter::stage_path(std::uint32_t index) const {
+  return (std::filesystem::path(stage_dir_) / (stage_prefix_ + segment_name(instance_, date_, index))).string();
+}
+
+// A stage left by a writer that did not close (a crash, a kill -9) may hold records its flusher
+// had not written to the segment file yet: write them there before the journal is read. A stage
+// is never behind its segment file (the file is only ever written from it), so its bytes up to
+// the last non-zero one replace the file's. A stage without its segment file is stale (the
+// journal was removed) and goes.
+void JournalWriter::recover_stages() {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(stage_dir_, ec);
+  if (ec) throw JournalError(fmt::format("journal: stage directory {}: {} ([journal] stage_dir)", stage_dir_, ec.message()));
+  const std::string mine = stage_prefix_ + segment_name(instance_, date_, 0).substr(0, instance_.size() + 10);
+  std::vector<std::filesystem::path> stages;
+  for (const auto& e : it) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(mine) && name.ends_with(".hjl")) stages.push_back(e.path());
+  }
+  std::sort(stages.begin(), stages.end());
+  for (const auto& stage : stages) {
+    const std::string name = stage.filename().string().substr(stage_prefix_.size());
+    const std::string file = (std::filesystem::path(config_.dir) / name).string();
+    const int sfd = ::open(stage.c_str(), O_RDONLY | O_CLOEXEC);
+    if (sfd < 0) throw JournalError(fmt::format("journal: stage {}: cannot open: {}", stage.string(), errno_text(errno)));
+    struct stat st{};
+    const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 || ::fstat(sfd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(FileHeader))) {
+      if (fd >= 0) ::close(fd);
+      ::close(sfd);
+      (void)::unlink(stage.c_str());
+      continue;
+    }
+    const auto bytes = static_cast<std::size_t>(st.st_size);
+    void* m = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, sfd, 0);
+    if (m == MAP_FAILED) {
+      ::close(fd);
+      ::close(sfd);
+      throw JournalError(fmt::format("journal: stage {}: cannot map: {}", stage.string(), errno_text(errno)));
+    }
+    const auto* p = static_cast<const std::uint8_t*>(m);
+    std::size_t used = bytes;
+    while (used > 0 && p[used - 1] == 0) --used;
+    used = std::min(bytes, (used + kRecordAlign - 1) / kRecordAlign * kRecordAlign);
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < used;) {
+      const ssize_t n = ::pwrite(fd, p + done, used - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<std::size_t>(n);
+    }
+    ok = ok && ::fdatasync(fd) == 0;
+    const int write_errno = errno;
+    ::munmap(m, bytes);
+    ::close(sfd);
+    ::close(fd);
+    if (!ok)
+      throw JournalError(fmt::format("journal: {}: cannot write back its stage {}: {}", file, stage.string(), errno_text(write_errno)));
+    (void)::unlink(stage.c_str());
+    ++report_.stages_recovered;
+    report_.stage_bytes += used;
+  }
+}
+
 JournalWriter::~JournalWriter() { close(); }
 
 void JournalWriter::close() noexcept {
@@ -375,6 +586,15 @@ void JournalWriter::close() noexcept {
   cursor_ = 0;
   limit_ = 0;
   slot_ = nullptr;
+}
+
+bool JournalWriter::wait_written(std::uint64_t sequence, std::uint64_t timeout_ns) const noexcept {
+  const std::uint64_t deadline = core::monotonic_ns() + timeout_ns;
+  while (written_sequence() < sequence) {
+    if (core::monotonic_ns() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
 }
 
 bool JournalWriter::wait_durable(std::uint64_t sequence, std::uint64_t timeout_ns) const noexcept {

@@ -1,14 +1,19 @@
 #pragma once
-// The write-ahead journal's writer. One producer (the egress thread) appends records into a
-// memory-mapped, preallocated segment file: a bounds check, a CRC32C and a copy; no syscall,
-// lock, allocation or exception. A background flusher thread (core::Runner, its own duty cycle)
-// does every syscall: it prepares the next segment ahead of time (create, fallocate, header,
-// mmap with MAP_POPULATE), msyncs what was appended according to the sync policy and publishes
-// how far is durable, and unmaps segments the writer has left.
+// The write-ahead journal's writer. One producer (the egress thread) appends records into the
+// segment's *stage*, a tmpfs file mapping of the segment's size (/dev/shm by default): a bounds
+// check, a CRC32C and a copy; no syscall, lock, allocation, exception or page fault. A
+// background flusher thread (core::Runner, its own duty cycle) does every syscall: it copies
+// what was appended from the stage into the preallocated segment file with pwrite (every pass,
+// so readers of the live journal see it within a pass), fdatasyncs according to the sync policy
+// and publishes how far is durable, faults in the stage's pages ahead of the writer, prepares
+// the next segment and its stage ahead of time, and releases segments the writer has left.
 //
-// What the hot path still pays: the first store to each 4 KiB page of a shared file mapping
-// takes a minor fault (the kernel marks the page dirty: mm/memory.c do_shared_fault ->
-// page_mkwrite); MAP_POPULATE removes the major fault, not this one. The benchmark counts it in.
+// Why a stage and not a mapping of the segment file: a store to a page of a shared *file*
+// mapping faults whenever the page is clean (first touch, and again after every writeback or
+// msync write-protects it), and on ext4 that fault joins a jbd2 transaction: microseconds, and
+// milliseconds while another process fsyncs. tmpfs pages are never written back. A process
+// crash leaves the stage in tmpfs: the next open writes its records into the segment file
+// before reading the journal; a power loss loses what was not yet synced, as before.
 //
 //   journal::JournalWriter jw(config, "hftd-a", 20240607);   // recovers a torn tail, starts the flusher
 //   if (jw.append(intent_payload, now_ns) != journal::AppendStatus::kOk) ... refuse the order
@@ -53,6 +58,8 @@ struct OpenReport {
   std::uint64_t truncated_bytes = 0;  // torn tail zeroed (0: the journal ended cleanly)
   std::string torn;                   // the reader's description of the torn tail, if any
   std::uint32_t segment_index = 0;    // where appending resumes
+  std::uint32_t stages_recovered = 0; // stages left by a writer that did not close, written back
+  std::uint64_t stage_bytes = 0;      // the bytes of those stages
 };
 
 // Counters of the writer thread (read them on that thread, or after close()).
@@ -105,11 +112,15 @@ class JournalWriter {
   // ---- any thread --------------------------------------------------------------------------
   // Last sequence appended (visible to the flusher).
   [[nodiscard]] std::uint64_t appended_sequence() const noexcept { return shared_.committed.load(std::memory_order_acquire); }
-  // Last sequence known to be on stable storage (msync MS_SYNC returned); 0 for none.
+  // Last sequence known to be on stable storage (fdatasync returned); 0 for none.
   // With sync = "none" it moves only at close().
   [[nodiscard]] std::uint64_t durable_sequence() const noexcept { return durable_.value.load(std::memory_order_acquire); }
   // Waits (sleeping) until durable_sequence() >= sequence or the timeout passes. Not for the hot path.
   bool wait_durable(std::uint64_t sequence, std::uint64_t timeout_ns) const noexcept;
+  // Last sequence written from the stage into the segment files: what a reader of the live
+  // journal (hft-journal, hftctl serve) can see. Moves every flusher pass, whatever the policy.
+  [[nodiscard]] std::uint64_t written_sequence() const noexcept { return durable_.written.load(std::memory_order_acquire); }
+  bool wait_written(std::uint64_t sequence, std::uint64_t timeout_ns) const noexcept;
   [[nodiscard]] std::uint64_t syncs() const noexcept { return durable_.syncs.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t sync_errors() const noexcept { return durable_.errors.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t segments_prepared() const noexcept { return durable_.prepared.load(std::memory_order_relaxed); }
@@ -117,8 +128,9 @@ class JournalWriter {
   // ---- cold --------------------------------------------------------------------------------
   [[nodiscard]] const OpenReport& open_report() const noexcept { return report_; }
   [[nodiscard]] const JournalConfig& config() const noexcept { return config_; }
-  // Stops the flusher, msyncs everything appended (whatever the policy), unmaps, and removes a
-  // prepared segment that received no record. Appends after it return kClosed.
+  // Stops the flusher, writes out and syncs everything appended (whatever the policy), releases
+  // the stages, and removes a prepared segment that received no record. Appends after it return
+  // kClosed.
   void close() noexcept;
 
   struct Slot;
@@ -128,6 +140,9 @@ class JournalWriter {
   AppendStatus write(RecordType type, const void* head, std::size_t head_bytes, const void* tail, std::size_t tail_bytes,
                      std::uint64_t now_ns) noexcept;
   HFT_COLD bool rotate() noexcept;
+  [[nodiscard]] std::string segment_path(std::uint32_t index) const;
+  [[nodiscard]] std::string stage_path(std::uint32_t index) const;
+  void recover_stages();
 
   // The producer's own state: one cache line read and written by it alone.
   std::uint8_t* base_ = nullptr;
@@ -154,6 +169,7 @@ class JournalWriter {
     std::atomic<std::uint64_t> syncs{0};
     std::atomic<std::uint64_t> errors{0};
     std::atomic<std::uint64_t> prepared{0};
+    std::atomic<std::uint64_t> written{0};
   } durable_;
   static_assert(alignof(Shared) >= core::kFalseSharingRange && alignof(Durable) >= core::kFalseSharingRange,
                 "the producer's and the flusher's published fields sit on their own cache lines");
@@ -162,6 +178,8 @@ class JournalWriter {
   std::string instance_;
   std::uint32_t date_;
   OpenReport report_;
+  std::string stage_dir_;     // where the stages live (config.stage_dir, else $HFT_CONTROL_DIR, else /dev/shm)
+  std::string stage_prefix_;  // "hft-journal-<FNV-1a of the journal directory>-"
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<Flusher> flusher_;
   std::unique_ptr<core::Runner> runner_;
