@@ -418,9 +418,10 @@ class Engine {
         std::uint64_t lat = c_.bt.feed.sample(rng_);
         r_.feed_latency->record(std::max<std::uint64_t>(lat, 1));
         last_feed = std::max(last_feed, t + lat);
-        Pending p{last_feed, static_cast<std::uint8_t>(len), {}};
-        std::memcpy(p.bytes.data(), msg, len);
-        pending_.push_back(p);
+        // Order and trade messages of stocks no strategy subscribes to change only hftd's books
+        // and risk references of those stocks, which nothing in a backtest reads: not delivered.
+        // (The latency is still sampled: the generator's sequence stays that of every message.)
+        if (delivered(msg, len)) pending_.push_back(Pending{last_feed, msg, static_cast<std::uint8_t>(len)});
         v += 2 + len;
         v_time = next_message(data, size, v, offset);
       } else if (t == t_req) {
@@ -439,13 +440,27 @@ class Engine {
         m.origin_tsc = t;
         m.sequence = ++sequence_;
         m.length = p.length;
-        std::memcpy(m.bytes.data(), p.bytes.data(), p.length);
+        std::memcpy(m.bytes.data(), p.bytes, p.length);
         if (!rx_.try_push(m)) ++r_.bad_messages;
         started_ = true;
         run_strategy();
       } else {
         run_strategy();
       }
+    }
+  }
+
+  // Whether a message at the venue goes on to hftd's stages: all but the order and trade
+  // messages of stocks no strategy trades (traded_: the strategies' symbols, which are exactly
+  // the strategy stage's subscriptions).
+  bool delivered(const std::uint8_t* m, std::size_t len) const noexcept {
+    switch (static_cast<char>(m[0])) {
+      case 'A': case 'F': case 'E': case 'C': case 'X': case 'D': case 'U': case 'P': case 'Q': case 'B': case 'I': {
+        if (len < 3) return true;
+        const auto l = static_cast<Locate>(be(m + 1, 2));
+        return l < locates_ && traded_[l] != 0;
+      }
+      default: return true;
     }
   }
 
@@ -1209,10 +1224,12 @@ class Engine {
     r_.state_hash = hash_;
   }
 
+  // A message on its way to the strategies: its bytes stay in the day's input (mapped or read
+  // whole) until the day's events are all done.
   struct Pending {
     std::uint64_t at;
+    const std::uint8_t* bytes;
     std::uint8_t length;
-    std::array<std::uint8_t, 50> bytes;
   };
 
   const BacktestConfig& c_;
