@@ -1277,15 +1277,62 @@ Result run_bytes(const BacktestConfig& config, std::span<const std::uint8_t> blo
   return e->run({InputFile{}});
 }
 
+namespace {
+
+// The books of hftd's book stage receive only the traded stocks' order messages (Engine::delivered):
+// their size is the running peak of those stocks' resting orders (A + F - D: E, C and X left out,
+// so it never falls short), and the locate range of the whole file.
+struct TradedScan {
+  std::uint64_t peak = 0;
+  std::uint16_t max_locate = 0;
+};
+
+TradedScan scan_traded(const std::uint8_t* data, std::size_t size, const std::vector<std::string>& wanted) {
+  TradedScan s;
+  std::vector<std::uint8_t> traded(1u << 16, 0);
+  std::vector<itch::Symbol> keys;
+  for (const auto& w : wanted) keys.push_back(itch::Symbol::from(w));
+  std::uint64_t live = 0;
+  std::size_t off = 0;
+  while (size - off >= 2) {
+    const std::size_t len = static_cast<std::size_t>(data[off]) << 8 | data[off + 1];
+    if (len > size - off - 2) break;
+    const std::uint8_t* m = data + off + 2;
+    off += 2 + len;
+    if (len == 0 || len != itch::kMessageLength[m[0]]) continue;
+    const auto l = static_cast<std::uint16_t>(m[1] << 8 | m[2]);
+    s.max_locate = std::max(s.max_locate, l);
+    switch (m[0]) {
+      case 'R':
+        for (const auto& k : keys)
+          if (std::memcmp(k.chars.data(), m + 11, 8) == 0) traded[l] = 1;
+        break;
+      case 'A':
+      case 'F':
+        if (traded[l] != 0) s.peak = std::max(s.peak, ++live);
+        break;
+      case 'D':
+        if (traded[l] != 0) live -= live != 0;
+        break;
+      default: break;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
 Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
   if (!config.bt.auto_book) return std::make_unique<Engine>(config)->run(inputs);
-  // No [book] in the configuration: the books are sized from a scan of the BinaryFILE inputs, as
-  // hft-itch does (from the running peak of resting orders), not hftd's 8 M orders.
+  // No [book] in the configuration: the books are sized from a scan of the BinaryFILE inputs (the
+  // running peak of the traded stocks' resting orders), not hftd's 8 M orders.
   BacktestConfig sized = config;
   book::BookConfig b{};
   b.orders = 1024;
   b.levels = 1024;
   b.max_locate = 1;
+  std::vector<std::string> wanted;
+  for (const auto& st : config.hftd.strategies) wanted.insert(wanted.end(), st.symbols.begin(), st.symbols.end());
   for (const auto& in : inputs) {
     if (in.pcap) return std::make_unique<Engine>(config)->run(inputs);
     files::MappedFile f;
@@ -1294,11 +1341,11 @@ Result run(const BacktestConfig& config, const std::vector<InputFile>& inputs) {
     } catch (const std::exception& e) {
       throw std::runtime_error(e.what());
     }
-    const auto scan = itch_tool::scan_blocks(f.data(), f.size(), std::nullopt);
-    const book::BookConfig one = itch_tool::book_config_for(scan, false);
-    b.orders = std::max(b.orders, one.orders);
-    b.levels = std::max(b.levels, one.levels);
-    b.max_locate = std::max(b.max_locate, one.max_locate);
+    const TradedScan scan = scan_traded(f.data(), f.size(), wanted);
+    const auto orders = static_cast<std::uint32_t>(std::min<std::uint64_t>(scan.peak + 4096, book::kMaxOrders));
+    b.orders = std::max(b.orders, orders);
+    b.levels = std::max(b.levels, std::min<std::uint32_t>(orders, 1u << 20));  // a level needs an order
+    b.max_locate = std::max<std::uint32_t>(b.max_locate, std::max<std::uint16_t>(scan.max_locate, 1));
   }
   sized.hftd.book.orders = b.orders;
   sized.hftd.book.levels = b.levels;
