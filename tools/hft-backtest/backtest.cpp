@@ -329,6 +329,7 @@ class Engine {
         own_count_(locates_, 0),
         mids_(locates_, 0) {
     rng_ = c.bt.seed * 0x9E3779B97F4A7C15ull + 1;
+    feed_constant_ = c.bt.feed.is_constant();
     for (const auto& s : c.hftd.strategies) {
       strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
       const bool own_fees = s.fee_add_per_share != 0 || s.fee_remove_per_share != 0;
@@ -411,7 +412,11 @@ class Engine {
       const std::uint64_t t_rep = replies_.empty() ? kNever : replies_.front().at;
       const bool active = v_time != kNever || !pending_.empty() || !requests_.empty() || !replies_.empty();
       if (!active) break;
-      const std::uint64_t t_timer = started_ ? std::max(c_.bt.skip_idle_timers ? strategy_.timer_due_ns() : strategy_.next_timer_ns(), now_) : kNever;
+      if (timer_stale_) {  // the strategy stage ran since: when its next tick is due
+        timer_due_ = c_.bt.skip_idle_timers ? strategy_.timer_due_ns() : strategy_.next_timer_ns();
+        timer_stale_ = false;
+      }
+      const std::uint64_t t_timer = started_ ? std::max(timer_due_, now_) : kNever;
       const std::uint64_t t = std::min({v_time, t_req, t_rep, t_strat, t_timer});
       sample_equity(t);
       now_ = std::max(now_, t);
@@ -422,7 +427,8 @@ class Engine {
         on_venue_message(msg, len, t);
         ++r_.messages;
         std::uint64_t lat = c_.bt.feed.sample(rng_);
-        r_.feed_latency->record(std::max<std::uint64_t>(lat, 1));
+        if (feed_constant_) ++feed_constant_count_;  // recorded at the end, in one call
+        else r_.feed_latency->record(std::max<std::uint64_t>(lat, 1));
         last_feed = std::max(last_feed, t + lat);
         // Order and trade messages of stocks no strategy subscribes to change only hftd's books
         // and risk references of those stocks, which nothing in a backtest reads: not delivered.
@@ -497,6 +503,7 @@ class Engine {
   // Parse, book and strategy stages until they have nothing left, then the egress side, again
   // while any of them did something (a timer tick alone is one pass).
   void run_strategy() {
+    timer_stale_ = true;
     for (int guard = 0; guard < 1'000'000; ++guard) {
       int work = 0;
       if (rx_.front() != nullptr) work += parse_.poll();
@@ -546,6 +553,7 @@ class Engine {
   }
 
   void push_report(const ExecReport& r) {
+    timer_stale_ = true;
     while (!reports_.try_push(r)) strategy_.poll();
   }
 
@@ -1123,6 +1131,9 @@ class Engine {
 
   void finish() {
     drain_all();
+    if (feed_constant_count_ != 0)
+      r_.feed_latency->record_n(std::max<std::uint64_t>(c_.bt.feed.minimum(), 1), feed_constant_count_);
+    feed_constant_count_ = 0;
     record_equity(std::max(now_, r_.last_ns));
     const std::size_t n = strategy_.size();
     std::vector<std::vector<double>> minute(n);  // equity at each minute boundary
@@ -1269,6 +1280,12 @@ class Engine {
   std::uint64_t last_request_ = 0, last_reply_ = 0, next_sample_ = 0;
   bool started_ = false;
   std::deque<Pending> pending_;
+  // The strategy stage's next useful tick (timer_due_ns()), recomputed only after the stage ran.
+  bool timer_stale_ = true;
+  std::uint64_t timer_due_ = 0;
+  // A constant feed latency is recorded once at the end (count x value), not per message.
+  bool feed_constant_ = false;
+  std::uint64_t feed_constant_count_ = 0;
   std::deque<Request> requests_;
   std::deque<Reply> replies_;
   std::vector<double> fee_add_, fee_remove_, queue_sum_ns_;
