@@ -360,12 +360,11 @@ class Engine {
   }
 
  private:
-  static risk::RiskLimits limits(risk::RiskLimits l) {
-    // The book stage stamps market updates with the TSC, not simulated time: a staleness check
-    // would compare the two. Off in a backtest (docs/backtest.md).
-    l.reference_max_age_ms = 0;
-    return l;
-  }
+  // The book stage stamps market updates with the message's origin_tsc, which a backtest sets to
+  // the simulated delivery time (never 0: 0 would make the stage stamp with the TSC), and the
+  // gate counts 1e9 ticks per second against the simulated clock: reference_max_age_ms works in
+  // simulated time.
+  static risk::RiskLimits limits(risk::RiskLimits l) { return l; }
 
   // ---- the event loop ------------------------------------------------------------------------
   void run_day(const InputFile& in, std::size_t day) {
@@ -449,7 +448,7 @@ class Engine {
         const Pending p = pending_.front();
         pending_.pop_front();
         RxMessage m{};
-        m.origin_tsc = t;
+        m.origin_tsc = std::max<std::uint64_t>(t, 1);
         m.sequence = ++sequence_;
         m.length = p.length;
         std::memcpy(m.bytes.data(), p.bytes, p.length);

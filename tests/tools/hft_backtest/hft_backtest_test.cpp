@@ -304,6 +304,32 @@ TEST_F(BacktestTest, FeesPerShareForAddingAndRemoving) {
   EXPECT_NEAR(maker.strategies.at(0).fees, -0.2, 1e-9);
 }
 
+// [risk] reference_max_age_ms in simulated time: AAA's book last changes at 2 ms; an order sent
+// 20 ms after the book went live finds a reference 20 ms old: refused as stale with a 10 ms limit,
+// sent with a 50 ms one.
+TEST_F(BacktestTest, ReferenceMaxAgeCountsSimulatedTime) {
+  Day d = queue_day();
+  d.end(100 * kMs);
+  d.write(dir_ / "day.itch");
+  auto run_with = [&](int max_age_ms) {
+    std::ofstream(dir_ / "bt.toml") << "[stats]\ntimer_us = 100\n[risk]\nmax_order_quantity = 100000\n"
+                                       "max_notional_usd = 10000000\nprice_band_bps = 10000\nmax_position = 100000\n"
+                                       "max_open_orders = 100\nmax_orders_per_second = 100000\norder_burst = 1000\n"
+                                       "reference_max_age_ms = "
+                                    << max_age_ms
+                                    << "\n[[strategies]]\ntype = \"scripted\"\norders = [ { symbol = \"AAA\", side = \"buy\", "
+                                       "quantity = 100, price = 100000, at_ms = 20 } ]\n[backtest]\n"
+                                       "feed_latency = \"constant:1us\"\norder_latency = \"constant:10us\"\n";
+    return backtest::run(backtest::load_config((dir_ / "bt.toml").string()), {{(dir_ / "day.itch").string(), false}});
+  };
+  const auto stale = run_with(10);
+  EXPECT_EQ(stale.orders_sent, 0u);
+  EXPECT_EQ(stale.risk_rejects, 1u);
+  const auto fresh = run_with(50);
+  EXPECT_EQ(fresh.orders_sent, 1u);
+  EXPECT_EQ(fresh.risk_rejects, 0u);
+}
+
 // ---- generated days: determinism and every strategy type ---------------------------------------
 struct Generated {
   fs::path file;
