@@ -35,6 +35,8 @@ packages=(
   # data and access (docs/data.md): SQLite and ClickHouse back ends of hft-journal load, the
   # dashboard's headless-browser test
   sqlite3 clickhouse-server chromium
+  # hft-backtest sweep --slurm: its test starts a one-node Slurm cluster (slurmctld, slurmd, munged)
+  slurm-wlm munge
 )
 case "${1:-all}" in
   build) packages=("${build_packages[@]}") ;;

@@ -1,8 +1,10 @@
 // hft-backtest's replay rate (tools/hft-backtest) over a generated day, against plain book replay
 // of the same bytes (decode_blocks + ItchBookHandler into a BookSet: the baseline, no strategy, no
-// simulated venue) in the same binary and run. The backtest runs twice: with no strategy (file
-// reader, simulated venue's L3 view, parse, book and strategy stages, the 1 ms timers) and with a
-// market maker quoting 3 stocks (the orders, the risk gate, the order manager, the venue's queues).
+// simulated venue) in the same binary and run. The backtest runs twice: with no strategy (the
+// sizing scan, the file reader and the simulated venue: with no stock traded, every order message
+// stops at the venue) and with a market maker quoting 3 stocks (their messages through the parse,
+// book and strategy stages, the 1 ms timers, the orders, the risk gate, the order manager, the
+// venue's queues). Figures: docs/backtest.md ("Untraded stocks stop at the venue").
 //
 //   build/release/bin/bench_backtest                                   # 2M-message day, 100 stocks
 //   HFT_BACKTEST_BENCH_MESSAGES=20000000 HFT_BACKTEST_BENCH_STOCKS=1000 build/release/bin/bench_backtest

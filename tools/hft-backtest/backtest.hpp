@@ -33,6 +33,7 @@ class Latency {
   static Latency parse(const std::string& spec);  // throws std::runtime_error naming the problem
   std::uint64_t sample(std::uint64_t& rng) const noexcept;
   [[nodiscard]] std::uint64_t minimum() const noexcept;
+  [[nodiscard]] bool is_constant() const noexcept { return cdf_.empty(); }
   [[nodiscard]] const std::string& spec() const noexcept { return spec_; }
 
  private:

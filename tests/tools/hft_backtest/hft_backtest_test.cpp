@@ -1,8 +1,15 @@
 // hft-backtest (issue 15): hand-built ITCH days where the right fills are known, determinism, and
 // every strategy type of the project in a backtest; the sweep through the program.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -19,6 +27,8 @@
 #include "gateways/itch/encoder.hpp"
 #include "tools/hft-backtest/backtest.hpp"
 #include "venue/sim/day_generator.hpp"
+
+extern char** environ;
 
 #ifndef HFT_BIN_DIR
 #error "HFT_BIN_DIR must be defined by tools/hft-backtest/CMakeLists.txt"
@@ -294,6 +304,32 @@ TEST_F(BacktestTest, FeesPerShareForAddingAndRemoving) {
   EXPECT_NEAR(maker.strategies.at(0).fees, -0.2, 1e-9);
 }
 
+// [risk] reference_max_age_ms in simulated time: AAA's book last changes at 2 ms; an order sent
+// 20 ms after the book went live finds a reference 20 ms old: refused as stale with a 10 ms limit,
+// sent with a 50 ms one.
+TEST_F(BacktestTest, ReferenceMaxAgeCountsSimulatedTime) {
+  Day d = queue_day();
+  d.end(100 * kMs);
+  d.write(dir_ / "day.itch");
+  auto run_with = [&](int max_age_ms) {
+    std::ofstream(dir_ / "bt.toml") << "[stats]\ntimer_us = 100\n[risk]\nmax_order_quantity = 100000\n"
+                                       "max_notional_usd = 10000000\nprice_band_bps = 10000\nmax_position = 100000\n"
+                                       "max_open_orders = 100\nmax_orders_per_second = 100000\norder_burst = 1000\n"
+                                       "reference_max_age_ms = "
+                                    << max_age_ms
+                                    << "\n[[strategies]]\ntype = \"scripted\"\norders = [ { symbol = \"AAA\", side = \"buy\", "
+                                       "quantity = 100, price = 100000, at_ms = 20 } ]\n[backtest]\n"
+                                       "feed_latency = \"constant:1us\"\norder_latency = \"constant:10us\"\n";
+    return backtest::run(backtest::load_config((dir_ / "bt.toml").string()), {{(dir_ / "day.itch").string(), false}});
+  };
+  const auto stale = run_with(10);
+  EXPECT_EQ(stale.orders_sent, 0u);
+  EXPECT_EQ(stale.risk_rejects, 1u);
+  const auto fresh = run_with(50);
+  EXPECT_EQ(fresh.orders_sent, 1u);
+  EXPECT_EQ(fresh.risk_rejects, 0u);
+}
+
 // ---- generated days: determinism and every strategy type ---------------------------------------
 struct Generated {
   fs::path file;
@@ -469,6 +505,212 @@ TEST_F(BacktestTest, SweepRunsTheGridAndSortsTheSummary) {
   ASSERT_EQ(trades.size(), 4u);
   EXPECT_TRUE(std::is_sorted(trades.rbegin(), trades.rend()));
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(fs::exists(dir_ / "sweep" / fmt::format("run_{:03}", i) / "report.json"));
+}
+
+
+// A sweep whose second point cannot be configured: the summary has the first, and the error names
+// the failed point and its log; --collect writes the same summary again from the run directories.
+TEST_F(BacktestTest, SweepNamesTheFailedPointAndCollectRewritesTheSummary) {
+  const Generated g = generate(dir_, 20'000);
+  std::ofstream(dir_ / "bt.toml") << kRisk << "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"" << g.symbols[0]
+                                  << "\"]\nquote_size = 100\n";
+  const std::string bin = fmt::format("{}/hft-backtest", HFT_BIN_DIR);
+  const std::string cmd = fmt::format("{} sweep --config {} --data {} --param backtest.order_latency=constant:5us,fast "
+                                      "--out {} > {} 2> {}",
+                                      bin, (dir_ / "bt.toml").string(), g.file.string(), (dir_ / "sweep").string(),
+                                      (dir_ / "out.log").string(), (dir_ / "err.log").string());
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 3) << slurp(dir_ / "err.log");
+  const std::string err = slurp(dir_ / "err.log");
+  EXPECT_NE(err.find("run_001 (backtest.order_latency=fast) failed (exit 2); its log: " +
+                     (dir_ / "sweep" / "run_001" / "stderr.txt").string()),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("order_latency"), std::string::npos) << err;  // the log's tail
+  const std::string summary = slurp(dir_ / "sweep" / "summary.csv");
+  EXPECT_NE(summary.find("\nrun_000,constant:5us,"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("run_001"), std::string::npos) << summary;
+  fs::remove(dir_ / "sweep" / "summary.csv");
+  const int rc2 = std::system(fmt::format("{} sweep --collect {} > /dev/null 2>&1", bin, (dir_ / "sweep").string()).c_str());
+  EXPECT_EQ(WEXITSTATUS(rc2), 3);
+  EXPECT_EQ(slurp(dir_ / "sweep" / "summary.csv"), summary);
+}
+
+TEST_F(BacktestTest, SlurmSweepWithoutSbatchIsAClearError) {
+  const Generated g = generate(dir_, 20'000);
+  std::ofstream(dir_ / "bt.toml") << kRisk << "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"" << g.symbols[0]
+                                  << "\"]\n";
+  const std::string cmd = fmt::format("PATH={} {}/hft-backtest sweep --slurm --config {} --data {} "
+                                      "--param strategies.0.quote_size=100,200 --out {} > /dev/null 2> {}",
+                                      dir_.string(), HFT_BIN_DIR, (dir_ / "bt.toml").string(), g.file.string(),
+                                      (dir_ / "sweep").string(), (dir_ / "err.log").string());
+  const int rc = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  const std::string err = slurp(dir_ / "err.log");
+  EXPECT_NE(err.find("sbatch not found in PATH"), std::string::npos) << err;
+  EXPECT_NE(err.find((dir_ / "sweep" / "sweep.sbatch").string()), std::string::npos) << err;
+  const std::string script = slurp(dir_ / "sweep" / "sweep.sbatch");
+  EXPECT_NE(script.find("#SBATCH --array=0-1\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("--param 'strategies.0.quote_size=200'"), std::string::npos) << script;
+}
+
+// ---- a one-node Slurm cluster (slurm-wlm, munge) started by the test ---------------------------
+std::string which(const std::string& name) {
+  std::string path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  std::stringstream ss(path);
+  for (std::string d; std::getline(ss, d, ':');)
+    if (!d.empty() && ::access((fs::path(d) / name).c_str(), X_OK) == 0) return (fs::path(d) / name).string();
+  return {};
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// munged, slurmctld and slurmd in the foreground, each in its own session (process group), with
+// everything (key, socket, state, spool, logs) under `dir`; stopped by the destructor.
+class SlurmCluster {
+ public:
+  explicit SlurmCluster(const fs::path& dir) : dir_(dir) {
+    fs::create_directories(dir_ / "state");
+    fs::create_directories(dir_ / "spool");
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    host_ = host;
+    host_ = host_.substr(0, host_.find('.'));
+    {
+      std::ofstream key(dir_ / "munge.key", std::ios::binary);
+      std::ifstream rnd("/dev/urandom", std::ios::binary);
+      char buf[1024];
+      rnd.read(buf, sizeof buf);
+      key.write(buf, sizeof buf);
+    }
+    fs::permissions(dir_ / "munge.key", fs::perms::owner_read | fs::perms::owner_write);
+    const std::string sock = (dir_ / "munge.sock").string();
+    std::ofstream(dir_ / "slurm.conf")
+        << "ClusterName=hftbt\nSlurmctldHost=" << host_ << "\nSlurmctldPort=" << free_port() << "\nSlurmdPort=" << free_port()
+        << "\nSlurmUser=root\nSlurmdUser=root\nAuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket=" << sock
+        << "\nStateSaveLocation=" << (dir_ / "state").string() << "\nSlurmdSpoolDir=" << (dir_ / "spool").string()
+        << "\nSlurmctldPidFile=" << (dir_ / "slurmctld.pid").string() << "\nSlurmdPidFile=" << (dir_ / "slurmd.pid").string()
+        << "\nSlurmctldLogFile=" << (dir_ / "slurmctld.log").string() << "\nSlurmdLogFile=" << (dir_ / "slurmd.log").string()
+        << "\nProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSelectType=select/cons_tres\n"
+           "SelectTypeParameters=CR_CPU\nSchedulerType=sched/builtin\nMpiDefault=none\nJobCompType=jobcomp/none\n"
+           "AccountingStorageType=accounting_storage/none\nReturnToService=2\nNodeName="
+        << host_ << " CPUs=" << std::max(1u, std::thread::hardware_concurrency()) << " RealMemory=100 State=UNKNOWN\n"
+        << "PartitionName=bt Nodes=" << host_ << " Default=YES MaxTime=INFINITE State=UP\n";
+    ::setenv("SLURM_CONF", (dir_ / "slurm.conf").c_str(), 1);
+    start({which("munged"), "--foreground", "--socket=" + sock, "--key-file=" + (dir_ / "munge.key").string(),
+           "--pid-file=" + (dir_ / "munged.pid").string(), "--log-file=" + (dir_ / "munged.log").string(),
+           "--seed-file=" + (dir_ / "munge.seed").string()},
+          "munged.out");
+    for (int i = 0; i < 100 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    start({which("slurmctld"), "-D", "-c", "-i"}, "slurmctld.out");
+    start({which("slurmd"), "-D"}, "slurmd.out");
+  }
+  ~SlurmCluster() {
+    for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) stop(*it);
+    ::unsetenv("SLURM_CONF");
+  }
+  SlurmCluster(const SlurmCluster&) = delete;
+  SlurmCluster& operator=(const SlurmCluster&) = delete;
+
+  // The node idle in sinfo within 15 s; else why not (the daemons' logs).
+  bool wait_idle(std::string& why) {
+    const std::string cmd = fmt::format("{} -h -o %t > {} 2>&1", which("sinfo"), (dir_ / "sinfo.txt").string());
+    for (int i = 0; i < 150; ++i) {
+      if (std::system(cmd.c_str()) == 0 && slurp(dir_ / "sinfo.txt") == "idle\n") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    why = "sinfo: " + slurp(dir_ / "sinfo.txt") + "\nslurmctld: " + slurp(dir_ / "slurmctld.out") +
+          "\nslurmd: " + slurp(dir_ / "slurmd.out") + "\nmunged: " + slurp(dir_ / "munged.log");
+    return false;
+  }
+
+ private:
+  void start(const std::vector<std::string>& args, const std::string& log) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir_ / log).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+    std::vector<std::string> a = args;
+    std::vector<char*> argv;
+    for (auto& s : a) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, a[0].c_str(), &fa, &at, argv.data(), environ) == 0) pids_.push_back(pid);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+  }
+  // SIGTERM to the process group, SIGKILL after 5 s.
+  static void stop(pid_t pid) {
+    ::kill(-pid, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        ::kill(-pid, SIGKILL);  // anything the daemon left in its group
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  fs::path dir_;
+  std::string host_;
+  std::vector<pid_t> pids_;
+};
+
+// The same 4-point grid as a local sweep and as a Slurm job array on a one-node cluster: the same
+// summary, byte for byte; --collect rewrites it from the run directories.
+TEST_F(BacktestTest, SlurmSweepOnAOneNodeClusterGivesTheLocalSummary) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the one-node Slurm cluster needs root (slurmd runs jobs as their user)";
+  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue"})
+    if (which(b).empty()) GTEST_SKIP() << b << " not found: install slurm-wlm and munge (tools/setup.sh)";
+  const Generated g = generate(dir_, 60'000);
+  std::ofstream(dir_ / "bt.toml") << kRisk << "[[strategies]]\ntype = \"market_maker\"\nsymbols = [\"" << g.symbols[0]
+                                  << "\"]\nquote_size = 100\n";
+  SlurmCluster cluster(dir_ / "slurm");
+  const std::string grid = fmt::format("--config {} --data {} --param strategies.0.quote_size=100,200 "
+                                       "--param strategies.0.tick=100,200 --sort trades",
+                                       (dir_ / "bt.toml").string(), g.file.string());
+  const std::string bin = fmt::format("{}/hft-backtest", HFT_BIN_DIR);
+  const std::string local = fmt::format("{} sweep {} --jobs 2 --out {} > {} 2>&1", bin, grid, (dir_ / "local").string(),
+                                        (dir_ / "local.log").string());
+  ASSERT_EQ(std::system(local.c_str()), 0) << slurp(dir_ / "local.log");
+  std::string why;
+  ASSERT_TRUE(cluster.wait_idle(why)) << why;
+  const std::string slurm = fmt::format("{} sweep {} --slurm --partition bt --time 5 --slurm-wait --out {} > {} 2>&1", bin,
+                                        grid, (dir_ / "slurm_sweep").string(), (dir_ / "slurm.log").string());
+  ASSERT_EQ(std::system(slurm.c_str()), 0) << slurp(dir_ / "slurm.log") << slurp(dir_ / "slurm" / "slurmctld.log");
+  EXPECT_NE(slurp(dir_ / "slurm.log").find("Slurm job "), std::string::npos) << slurp(dir_ / "slurm.log");
+  const std::string expected = slurp(dir_ / "local" / "summary.csv");
+  EXPECT_EQ(std::count(expected.begin(), expected.end(), '\n'), 5) << expected;
+  EXPECT_EQ(slurp(dir_ / "slurm_sweep" / "summary.csv"), expected);
+  for (int i = 0; i < 4; ++i) {
+    const fs::path run = dir_ / "slurm_sweep" / fmt::format("run_{:03}", i);
+    EXPECT_EQ(slurp(run / "exit.txt"), "0\n") << run;
+    EXPECT_EQ(slurp(run / "fills.csv"), slurp(dir_ / "local" / fmt::format("run_{:03}", i) / "fills.csv")) << run;
+  }
+  fs::remove(dir_ / "slurm_sweep" / "summary.csv");
+  ASSERT_EQ(std::system(fmt::format("{} sweep --collect {} > /dev/null", bin, (dir_ / "slurm_sweep").string()).c_str()), 0);
+  EXPECT_EQ(slurp(dir_ / "slurm_sweep" / "summary.csv"), expected);
 }
 
 }  // namespace
