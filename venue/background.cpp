@@ -97,9 +97,11 @@ void BackgroundFlow::unfollow_all() noexcept {
 }
 
 void BackgroundFlow::walk(SymbolState& s) noexcept {
-  // The random draw is made either way, so that following does not shift the flow's stream.
-  if (!rng_.chance(kWalkPerMille) || s.followed) return;
-  if (rng_.below(2) == 0) {
+  if (!rng_.chance(kWalkPerMille)) return;
+  const bool down = rng_.below(2) == 0;
+  // Drawn either way: following a symbol does not shift the flow's random stream.
+  if (s.followed) return;
+  if (down) {
     if (s.fair - kTick >= s.min_price) s.fair -= kTick;
   } else if (s.fair + kTick <= s.max_price) {
     s.fair += kTick;

@@ -181,6 +181,7 @@ void LeadServer::publish(std::uint16_t locate, match::Price fair, std::uint64_t 
   for (Follower& f : followers_) {
     if (f.resync) {
       ++counters_.dropped;  // a snapshot follows once the buffer drains
+      ++f.sequence;         // the follower sees a gap of exactly the records dropped
       continue;
     }
     LeadRecord r;
