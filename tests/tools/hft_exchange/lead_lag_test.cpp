@@ -139,7 +139,7 @@ TEST_F(LeadLag, TheFollowerTradesAroundTheLeadersPriceFromLMsEarlierAndVenuesCro
   Process follower(fa, dir_ / "follower.txt");
   ASSERT_TRUE(follower.await_output("background flow", 30000ms)) << follower.output();
   LeadTap follower_tap(follower_lead_port);
-  const auto until = std::chrono::steady_clock::now() + 4s;
+  const auto until = std::chrono::steady_clock::now() + 3s;
   while (std::chrono::steady_clock::now() < until) {
     leader_tap.poll(1);
     follower_tap.poll(1);
