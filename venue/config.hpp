@@ -12,6 +12,9 @@
 //   book_dump = ""                  # final books, exactly as `hft-itch book --format json`
 //   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
 //   shutdown_linger_ms = 3000       # after the end of day: end-of-session packets, last re-requests
+//   venue = "NASDAQ"  mpid = ""  fee_add = 0  fee_remove = 0   # issue 14: name, MPID, $/share fees
+//   [lead]       listen = ""  max_followers = 4  buffer_kb = 64      (venue/lead.hpp)
+//   [follow]     leader = ""  lag_ms = 0  noise_bps = 0  retry_ms = 1000
 //   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
 //                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
 //                still served by the re-request server: a lossy link for gap-recovery tests)

@@ -27,6 +27,9 @@
 //      lines of the executions file (--executions) are written with one write(2).
 // The TCP server is polled when its descriptor is ready or every 10 ms (its sessions' timers);
 // the re-request socket only when ready.
+// Issue 14 (venue/lead.hpp): the lead channel's listening socket and the follower's socket are in
+// the same epoll set; the follower's queued values are due at a deadline of the loop, and the
+// fair values that changed in a pass go to the followers at its end (non-blocking sends).
 #include <sys/epoll.h>
 
 #include <atomic>

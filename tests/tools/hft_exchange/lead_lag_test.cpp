@@ -208,6 +208,49 @@ TEST_F(LeadLag, TheFollowerTradesAroundTheLeadersPriceFromLMsEarlierAndVenuesCro
     crossed[t.locate] = c;
   }
   EXPECT_GE(episodes, 3u) << "cross-venue opportunities (one venue's bid above the other's ask)";
+
+  // 3. Mid prices: the follower's mid at t is nearer the leader's mid at t - L than at t (its
+  //    book follows the leader's, late by L plus its own makers' and takers' reaction).
+  auto mids = [](const std::vector<Top>& v) {
+    std::map<std::uint16_t, std::vector<std::pair<std::uint64_t, double>>> m;
+    for (const Top& t : v)
+      if (t.bid != 0 && t.ask != 0 && t.bid < t.ask) m[t.locate].emplace_back(t.ts, (t.bid + t.ask) / 2.0);
+    return m;
+  };
+  const auto lm = mids(lt), fm = mids(ft);
+  auto mid_at = [](const std::vector<std::pair<std::uint64_t, double>>& v, std::uint64_t t) {
+    auto it = std::upper_bound(v.begin(), v.end(), std::make_pair(t, 1e300));
+    return it == v.begin() ? -1.0 : std::prev(it)->second;
+  };
+  auto distance = [&](std::uint64_t lag_ns) {
+    double sum = 0;
+    std::size_t n = 0;
+    for (const auto& [locate, f] : fm) {
+      const auto l = lm.find(locate);
+      if (l == lm.end() || f.size() < 2) continue;
+      const std::uint64_t from = std::max(f.front().first, l->second.front().first) + 500'000'000;
+      for (std::uint64_t t = from; t < f.back().first; t += 5'000'000) {
+        const double a = mid_at(f, t), b = mid_at(l->second, t - lag_ns);
+        if (a < 0 || b < 0) continue;
+        sum += std::abs(a - b);
+        ++n;
+      }
+    }
+    return n != 0 ? sum / static_cast<double>(n) : 0.0;
+  };
+  std::uint64_t best_lag = 0;
+  double best = 1e300;
+  for (std::uint64_t lag_ms = 0; lag_ms <= 300; lag_ms += 10) {
+    const double d = distance(lag_ms * 1'000'000);
+    if (d < best) {
+      best = d;
+      best_lag = lag_ms;
+    }
+  }
+  const double d0 = distance(0), dl = distance(lag);
+  std::printf("[ info ] mean |follower mid(t) - leader mid(t - lag)|: %.1f at lag 0, %.1f at %llu ms, least %.1f at %llu ms "
+              "(1/10,000 $)\n",
+              d0, dl, static_cast<unsigned long long>(kLagMs), best, static_cast<unsigned long long>(best_lag));
   std::printf("[ info ] %zu follower values checked: %zu lagged by %llu ms, %zu unlagged; %zu cross-venue episodes\n",
               checked, lagged, static_cast<unsigned long long>(kLagMs), unlagged, episodes);
 }
