@@ -141,17 +141,20 @@ TEST(LeadChannel, TheLeaderNeverBlocksOnASlowFollowerAndResyncsIt) {
   std::uint32_t gaps = 0;
   for (std::size_t i = 2; i < got.size(); ++i)
     if (got[i].count != got[i - 1].count + 1) ++gaps;
-  EXPECT_EQ(gaps, 1u) << "one gap: the records dropped while the buffer was full";
+  EXPECT_GE(gaps, 1u) << "a gap where records were dropped while the buffer was full";
   std::uint64_t missing = 0;
   for (std::size_t i = 2; i < got.size(); ++i) missing += got[i].count - got[i - 1].count - 1;
-  EXPECT_EQ(missing, server.counters().dropped) << "the gap is exactly the records dropped";
-  EXPECT_GE(server.counters().snapshots, 2u) << "the connect's snapshot and the resync's";
-  const LeadRecord& last_aaa = got[got.size() - 2];
-  const LeadRecord& last_bbb = got.back();
-  EXPECT_EQ(last_aaa.symbol.view(), "AAA");
-  EXPECT_EQ(last_aaa.fair, 1'000'000 + 100 * (199'999 % 50));
-  EXPECT_EQ(last_bbb.symbol.view(), "BBB");
-  EXPECT_EQ(last_bbb.fair, 2'000'000);
+  EXPECT_EQ(missing, server.counters().dropped) << "the gaps are exactly the records dropped";
+  EXPECT_GE(server.counters().snapshots, 2u) << "the connect's snapshot and a resync's";
+  // Despite the drops the follower ends with every symbol's last value (the resync's snapshot,
+  // and what followed it).
+  std::int64_t aaa = 0, bbb = 0;
+  for (const LeadRecord& r : got) {
+    if (r.symbol.view() == "AAA") aaa = r.fair;
+    if (r.symbol.view() == "BBB") bbb = r.fair;
+  }
+  EXPECT_EQ(aaa, 1'000'000 + 100 * (199'999 % 50));
+  EXPECT_EQ(bbb, 2'000'000);
 }
 
 }  // namespace
