@@ -12,9 +12,25 @@
 #     per strategy (P&L, fills, fees; for the execution strategy its parent orders' shortfall) and
 #     per parent order. The demo's risk limit is 7,000 shares per symbol, and the market maker may
 #     hold 1,000 of them.
+#  6. with `--venues 2` (issue 14), also a second venue, BX, following the first's fair values 50 ms
+#     later (DEMO_LAG_MS, noise DEMO_NOISE_BPS bps, default 2) on its own ports (feed 31101,
+#     re-requests 31102, OUCH 31103; the first venue's lead channel on 31010), and writes what hftd's
+#     `[[venues]]` configuration needs for both into build/demo/venues.toml. In this round hftd
+#     still trades on the first venue only (its multi-venue side is wired after the merge).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+venues=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --venues) venues=${2:?--venues needs 1 or 2}; shift 2 ;;
+    --venues=*) venues=${1#--venues=}; shift ;;
+    *) echo "usage: tools/demo.sh [--venues 1|2]" >&2; exit 2 ;;
+  esac
+done
+[ "$venues" = 1 ] || [ "$venues" = 2 ] || { echo "demo: --venues must be 1 or 2" >&2; exit 2; }
+lag_ms=${DEMO_LAG_MS:-50}
+noise_bps=${DEMO_NOISE_BPS:-2}
 bin=${DEMO_BIN:-build/release/bin}  # DEMO_BIN: another build's programs
 out=build/demo
 seconds=${DEMO_SECONDS:-20}
@@ -66,9 +82,54 @@ floor=$(awk -v u="$udp_rtt" -v t="$tcp_rtt" 'BEGIN { printf "%.1f", u / 2 + t / 
 echo "    UDP round trip p50 ${udp_rtt} us, TCP round trip p50 ${tcp_rtt} us: one-way UDP + TCP = ${floor} us"
 
 echo "==> starting hft-exchange (CPU 0) and hftd ($layout, $config) for ${seconds} s"
+lead_args=()
+[ "$venues" = 2 ] && lead_args=(--lead-listen 127.0.0.1:31010)
 taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
-  --capture "$out/feed.itch" --book-dump "$out/venue-book.json" >"$out/venue.log" 2>&1 &
+  --capture "$out/feed.itch" --book-dump "$out/venue-book.json" "${lead_args[@]}" >"$out/venue.log" 2>&1 &
 venue=$!; pids+=($venue)
+venue2=
+if [ "$venues" = 2 ]; then
+  # The second venue: BX, an inverted fee schedule, trading the same symbols around the first
+  # venue's fair values lagged by lag_ms (docs/venue.md, "Two venues with a lead-lag").
+  taskset -c 0 "$bin/hft-exchange" --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103 \
+    --fee-add 0.0018 --fee-remove -0.0006 --follow 127.0.0.1:31010 --lag-ms "$lag_ms" --follow-noise-bps "$noise_bps" \
+    --duration $((seconds + 12)) --capture "$out/feed-bx.itch" >"$out/venue-bx.log" 2>&1 &
+  venue2=$!; pids+=($venue2)
+  # What hftd's [[venues]] needs for the two (keys of pipeline/app/venues.hpp's VenueSpec; the
+  # hftd side reads them after the multi-venue merge).
+  cat >"$out/venues.toml" <<'TOML'
+# The demo's two venues, for hftd's [[venues]] (issue 14). Venue 0 is the leader, venue 1 follows
+# its fair values (hft-exchange --follow), so one venue's bid rises above the other's ask now and then.
+[[venues]]
+name = "NASDAQ"
+fee_add_per_share = 0.0
+fee_remove_per_share = 0.0
+[venues.feed]
+listen = "127.0.0.1:31001"
+rerequest = "127.0.0.1:31002"
+request_timeout_ms = 20
+[venues.order_entry]
+venue = "127.0.0.1:31003"
+user = "HFT01"
+password = "hft01pw"
+firm = "HFTA"
+
+[[venues]]
+name = "BX"
+fee_add_per_share = 0.0018
+fee_remove_per_share = -0.0006
+[venues.feed]
+listen = "127.0.0.1:31101"
+rerequest = "127.0.0.1:31102"
+request_timeout_ms = 20
+[venues.order_entry]
+venue = "127.0.0.1:31103"
+user = "HFT01"
+password = "hft01pw"
+firm = "HFTA"
+TOML
+  echo "    second venue: BX on 31101-31103, following NASDAQ's fair values ${lag_ms} ms later (noise ${noise_bps} bps); hftd's [[venues]] for both: $out/venues.toml"
+fi
 # hftd refuses to start when the venue does not answer: wait until the venue listens on the order
 # entry port of the config (its start-up takes seconds on a loaded host), not a fixed pause.
 ouch_port=$(sed -n 's/^venue *= *"[^:]*:\([0-9]*\)".*/\1/p' "$config" | head -1)
@@ -123,6 +184,10 @@ if [ "$clients" = 1 ]; then
 fi
 kill -TERM $venue 2>/dev/null || true
 wait $venue || true
+if [ -n "$venue2" ]; then
+  kill -TERM $venue2 2>/dev/null || true
+  wait $venue2 || true
+fi
 trap - EXIT
 
 kv() { sed -n "s/^$1=//p" "$out/summary.txt"; }
@@ -144,6 +209,10 @@ printf '%-26s p50 %s us, p99 %s us, p99.9 %s us (%s orders; packet reaped -> ord
   "tick-to-trade (internal)" "$(us "$(kv tick_to_trade_p50_ns)")" "$(us "$(kv tick_to_trade_p99_ns)")" \
   "$(us "$(kv tick_to_trade_p999_ns)")" "$(kv tick_to_trade_count)"
 printf '%-26s %s\n' "wire-to-wire (venue probe)" "${probe:-no probe answered}"
+if [ -n "$venue2" ]; then
+  follow=$(grep -o 'follow: leader .*' "$out/venue-bx.log" | tail -1 || true)
+  printf '%-26s %s\n' "second venue (BX)" "${follow:-no follow summary (see $out/venue-bx.log)}"
+fi
 if [ -n "$w2w" ]; then
   printf '%-26s %s us (UDP + TCP one-way p50); wire-to-wire p50 / floor = %s\n' "kernel floor (sockperf)" "$floor" \
     "$(awk -v w="$w2w" -v f="$floor" 'BEGIN { printf "%.2f", w / f }')"

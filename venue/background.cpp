@@ -51,6 +51,7 @@ BackgroundFlow::BackgroundFlow(const BackgroundConfig& config, std::uint64_t see
   }
   for (std::uint32_t i = 0; i < quotes_.size(); ++i) quotes_[i].next_free = i + 1 < quotes_.size() ? i + 1 : kNil;
   free_ = 0;
+  changed_.reserve(symbols.size());
   for (std::uint32_t m = 0; m < config.makers; ++m) {
     const std::uint32_t n = (m + 1) % 100;  // makers <= 99 (config range)
     mpids_.push_back({'M', 'M', static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)});
@@ -65,9 +66,42 @@ std::uint16_t BackgroundFlow::pick_symbol() noexcept {
   return static_cast<std::uint16_t>(it - zipf_.begin() + 1);
 }
 
+void BackgroundFlow::mark(std::uint16_t locate) noexcept {
+  SymbolState& s = symbols_[locate - 1];
+  if (!track_ || s.changed) return;
+  s.changed = true;
+  changed_.push_back(locate);  // capacity reserved: each symbol at most once
+}
+
+void BackgroundFlow::clear_changed() noexcept {
+  for (const std::uint16_t l : changed_) symbols_[l - 1].changed = false;
+  changed_.clear();
+}
+
+void BackgroundFlow::set_fair(std::uint16_t locate, match::Price fair) noexcept {
+  if (locate == 0 || locate > symbols_.size()) return;
+  SymbolState& s = symbols_[locate - 1];
+  fair -= fair % kTick;
+  fair = std::clamp(fair, kTick, match::kMaxPrice - 100 * kTick);
+  s.followed = true;
+  following_ = true;
+  if (fair != s.fair) {
+    s.fair = fair;
+    mark(locate);
+  }
+}
+
+void BackgroundFlow::unfollow_all() noexcept {
+  for (SymbolState& s : symbols_) s.followed = false;
+  following_ = false;
+}
+
 void BackgroundFlow::walk(SymbolState& s) noexcept {
   if (!rng_.chance(kWalkPerMille)) return;
-  if (rng_.below(2) == 0) {
+  const bool down = rng_.below(2) == 0;
+  // Drawn either way: following a symbol does not shift the flow's random stream.
+  if (s.followed) return;
+  if (down) {
     if (s.fair - kTick >= s.min_price) s.fair -= kTick;
   } else if (s.fair + kTick <= s.max_price) {
     s.fair += kTick;
@@ -99,13 +133,16 @@ void BackgroundFlow::act(VenueEngine& engine) noexcept {
   ++counters_.actions;
   const std::uint16_t locate = pick_symbol();
   SymbolState& s = symbols_[locate - 1];
+  const match::Price before = s.fair;
   walk(s);
   // The fair value stays within the market: when it walks through the best bid or ask, quotes
-  // would be clamped to the touch and pile up there; prices move when takers clear levels.
+  // would be clamped to the touch and pile up there; prices move when takers clear levels. A
+  // followed symbol's value is the leader's: its book catches up (takers take the stale quotes).
   const auto bid = engine.best(locate, match::Side::kBuy);
   const auto ask = engine.best(locate, match::Side::kSell);
-  if (bid && ask && bid->price < ask->price)
+  if (bid && ask && bid->price < ask->price && !s.followed)
     s.fair = std::clamp(s.fair, bid->price - kFairReach * kTick, ask->price + kFairReach * kTick);
+  if (s.fair != before) mark(locate);
   const FlowMix& mix = config_.mix;
   std::uint64_t r = rng_.below(mix_total_);
   if (r < mix.add) return add(engine, locate, false);

@@ -60,6 +60,19 @@ class BackgroundFlow {
   [[nodiscard]] std::size_t resting() const noexcept { return index_.size(); }
   [[nodiscard]] std::size_t resting(std::uint16_t locate) const noexcept { return symbols_[locate - 1].quotes.size(); }
   [[nodiscard]] match::Price fair_value(std::uint16_t locate) const noexcept { return symbols_[locate - 1].fair; }
+
+  // ---- lead-lag (issue 14, venue/lead.hpp) -------------------------------------------------
+  // Records which symbols' fair values change (for the lead channel): changed() lists them since
+  // the last clear_changed(), each once.
+  void track_changes(bool on) noexcept { track_ = on; }
+  [[nodiscard]] std::span<const std::uint16_t> changed() const noexcept { return changed_; }
+  void clear_changed() noexcept;
+  // A follower sets the fair value from its leader (on the penny grid, within the symbol's
+  // price range): the symbol stops walking and is no longer held within reach of its own book
+  // until unfollow_all() (the leader went away: its own walk resumes from there).
+  void set_fair(std::uint16_t locate, match::Price fair) noexcept;
+  void unfollow_all() noexcept;
+  [[nodiscard]] bool following() const noexcept { return following_; }
   // Engine orders the flow can hold at once (quotes plus one incoming order).
   [[nodiscard]] std::size_t capacity() const noexcept { return quotes_.size() + 1; }
 
@@ -80,6 +93,8 @@ class BackgroundFlow {
     match::Price fair = 0;
     match::Price min_price = 0, max_price = 0;
     std::vector<std::uint32_t> quotes;  // Quote indices (capacity reserved)
+    bool followed = false;              // set_fair: the leader moves it, not the walk
+    bool changed = false;               // listed in changed_
   };
   // Attribution of the quote the current request may add (set before each maker request).
   struct Pending {
@@ -89,6 +104,7 @@ class BackgroundFlow {
 
   [[nodiscard]] std::uint16_t pick_symbol() noexcept;
   void walk(SymbolState& s) noexcept;
+  void mark(std::uint16_t locate) noexcept;
   [[nodiscard]] std::uint32_t pick_quote(const SymbolState& s, bool far) noexcept;
   [[nodiscard]] match::Price quote_price(const VenueEngine& engine, std::uint16_t locate, match::Side side,
                                          std::uint32_t distance) const noexcept;
@@ -118,6 +134,9 @@ class BackgroundFlow {
   match::UserRef next_user_ref_ = 1;
   Pending pending_;
   BackgroundCounters counters_;
+  std::vector<std::uint16_t> changed_;  // capacity: every symbol
+  bool track_ = false;
+  bool following_ = false;
 };
 
 }  // namespace hft::venue

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <set>
 #include <stdexcept>
@@ -221,6 +222,19 @@ void VenueConfig::validate() const {
   if (rerequest_options.max_payload < publisher.max_payload)
     fail("rerequest max_payload must be at least the feed's max_payload, or a packet could not be resent");
   if (background.rate < 0) fail("background rate must be >= 0");
+  if (venue.empty() || venue.size() > 8 ||
+      !std::all_of(venue.begin(), venue.end(), [](char ch) { return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'; }))
+    fail("venue name \"" + venue + "\" must be 1-8 characters A-Z, 0-9 or _");
+  if (!mpid.empty() && (mpid.size() != 4 || !std::all_of(mpid.begin(), mpid.end(), [](char ch) {
+                          return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                        })))
+    fail("mpid \"" + mpid + "\" must be 4 characters A-Z or 0-9");
+  if (!(fee_add >= -1 && fee_add <= 1) || !(fee_remove >= -1 && fee_remove <= 1))
+    fail("fees must be between -1 and 1 dollars per share");
+  if (follow.leader && !(follow.noise_bps >= 0 && follow.noise_bps <= 1000)) fail("follow noise must be 0..1000 bps");
+  if (follow.lag_ns > 60'000'000'000ull) fail("follow lag must be at most 60 s");
+  if (lead.listen && follow.leader && lead.listen->to_string() == follow.leader->to_string())
+    fail("a venue cannot follow its own lead channel");
   if (engine.max_symbols < symbols.size() + 2) fail("engine max_symbols is below the number of symbols");
   if (max_client_orders == 0) fail("max_client_orders must be positive");
   // Room for the client orders and at least 10 background quotes per symbol (the venue lowers
@@ -229,9 +243,41 @@ void VenueConfig::validate() const {
     fail("engine max_orders (" + std::to_string(engine.max_orders) + ") must be at least max_client_orders + 67 + 10 per symbol");
 }
 
+std::string default_mpid(std::string_view venue) {
+  if (venue == "NASDAQ") return "NSDQ";
+  std::string m;
+  for (const char ch : venue) {
+    if (m.size() == 4) break;
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) m += ch;
+  }
+  m.resize(4, 'X');
+  return m;
+}
+
+std::int64_t fee_micros(double dollars_per_share) noexcept {
+  return static_cast<std::int64_t>(std::llround(dollars_per_share * 1e6));
+}
+
 VenueConfig parse_venue_config(const core::ConfigSection& root) {
   VenueConfig c;
   c.seed = static_cast<std::uint64_t>(root.integer("seed", 1, 0, INT64_MAX));
+  c.venue = root.string("venue", c.venue);
+  c.mpid = root.string("mpid", "");
+  c.fee_add = root.number("fee_add", 0, -1, 1);
+  c.fee_remove = root.number("fee_remove", 0, -1, 1);
+  if (auto s = root.section("lead")) {
+    if (const std::string listen = s->string("listen", ""); !listen.empty()) c.lead.listen = endpoint(*s, "listen", c.ouch);
+    c.lead.max_followers = static_cast<std::size_t>(s->integer("max_followers", 4, 1, 64));
+    c.lead.buffer_bytes = static_cast<std::size_t>(s->integer("buffer_kb", 64, 1, 65536)) * 1024;
+    s->reject_unknown_keys();
+  }
+  if (auto s = root.section("follow")) {
+    if (const std::string leader = s->string("leader", ""); !leader.empty()) c.follow.leader = endpoint(*s, "leader", c.ouch);
+    c.follow.lag_ns = static_cast<std::uint64_t>(s->integer("lag_ms", 0, 0, 60'000)) * kMs;
+    c.follow.noise_bps = s->number("noise_bps", 0, 0, 1000);
+    c.follow.retry_ns = static_cast<std::uint64_t>(s->integer("retry_ms", 1000, 10, 600'000)) * kMs;
+    s->reject_unknown_keys();
+  }
   c.duration_ns = static_cast<std::uint64_t>(root.number("duration_s", 0, 0, 86400 * 7) * 1e9);
   c.open_delay_ns = static_cast<std::uint64_t>(root.integer("open_delay_ms", 0, 0, 3'600'000)) * kMs;
   c.capture = root.string("capture", "");

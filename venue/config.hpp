@@ -12,6 +12,9 @@
 //   book_dump = ""                  # final books, exactly as `hft-itch book --format json`
 //   clock_start = ""                # "HH:MM:SS": ITCH/OUCH time starts there; "": wall clock
 //   shutdown_linger_ms = 3000       # after the end of day: end-of-session packets, last re-requests
+//   venue = "NASDAQ"  mpid = ""  fee_add = 0  fee_remove = 0   # issue 14: name, MPID, $/share fees
+//   [lead]       listen = ""  max_followers = 4  buffer_kb = 64      (venue/lead.hpp)
+//   [follow]     leader = ""  lag_ms = 0  noise_bps = 0  retry_ms = 1000
 //   [feed]       destination = "127.0.0.1:31001"  interface = ""  ttl = 1  loop = true
 //                drop_every = 0 (N > 0: every Nth message packet is kept off the wire on purpose,
 //                still served by the re-request server: a lossy link for gap-recovery tests)
@@ -105,8 +108,33 @@ struct ProbeConfig {
   [[nodiscard]] bool enabled() const noexcept { return !histogram.empty(); }
 };
 
+// The lead channel (venue/lead.hpp): this venue publishes its fair values to followers.
+struct LeadConfig {
+  std::optional<net::Endpoint> listen;   // --lead-listen; none: no lead channel
+  std::size_t max_followers = 4;
+  std::size_t buffer_bytes = 64 * 1024;  // per follower; full: records dropped, then a snapshot
+};
+
+// Following a leader's fair values (venue/lead.hpp).
+struct FollowConfig {
+  std::optional<net::Endpoint> leader;   // --follow; none: this venue's own walk only
+  std::uint64_t lag_ns = 0;              // --lag-ms: a value applies this long after it arrived
+  double noise_bps = 0;                  // --follow-noise-bps: uniform in +-noise_bps of the value, to the cent
+  std::uint64_t retry_ns = 1'000'000'000;  // reconnect interval while the leader is absent
+  std::size_t queue = 65536;             // values held for the lag (more: dropped and counted)
+};
+
 struct VenueConfig {
   std::uint64_t seed = 1;
+  // Issue 14: the venue's name (1-8 characters A-Z 0-9 _) and MPID (4 characters A-Z 0-9; ""
+  // = default_mpid(name)), in its logs, summary, executions file and capture sidecar; its fees
+  // in dollars per share (negative = a rebate) on client executions that add / remove liquidity.
+  std::string venue = "NASDAQ";
+  std::string mpid;
+  double fee_add = 0;
+  double fee_remove = 0;
+  LeadConfig lead;
+  FollowConfig follow;
   std::uint64_t duration_ns = 0;        // from the open
   std::uint64_t open_delay_ns = 0;      // sockets up, logins taken; the day (and the feed) starts later
   std::string capture;
@@ -161,6 +189,13 @@ struct VenueConfig {
     return accounts[account].cancel_on_disconnect.value_or(cancel_on_disconnect);
   }
 };
+
+// "NSDQ" for NASDAQ, else the name's first 4 characters padded with 'X' ("BX" -> "BXXX").
+std::string default_mpid(std::string_view venue);
+// The MPID a venue uses: `mpid` if given, else default_mpid(venue).
+inline std::string effective_mpid(const VenueConfig& c) { return c.mpid.empty() ? default_mpid(c.venue) : c.mpid; }
+// Dollars per share -> millionths of a dollar per share (the unit fees are summed in).
+std::int64_t fee_micros(double dollars_per_share) noexcept;
 
 // The session a venue started at `unix_ms` (ms since the Unix epoch, UTC) publishes on MoldUDP64
 // and SoupBinTCP when none is configured: 10 characters, "MMDD" (the UTC month and day) then the

@@ -41,6 +41,27 @@ char* put_string(char* p, std::string_view s) noexcept {
   return p;
 }
 
+// Millionths of a dollar as a JSON number of dollars: -200000 -> -0.2, 300 -> 0.0003, 0 -> 0.
+char* put_micros(char* p, std::int64_t v) noexcept {
+  std::uint64_t m = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  if (v < 0) *p++ = '-';
+  p = put_number(p, m / 1'000'000);
+  std::uint64_t frac = m % 1'000'000;
+  if (frac == 0) return p;
+  *p++ = '.';
+  int digits = 6;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    --digits;
+  }
+  char tmp[6];
+  for (int i = digits - 1; i >= 0; --i) {
+    tmp[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  return put(p, std::string_view(tmp, static_cast<std::size_t>(digits)));
+}
+
 }  // namespace
 
 ExecutionLog::ExecutionLog(const std::string& path, std::size_t buffer_bytes)
@@ -53,7 +74,7 @@ ExecutionLog::ExecutionLog(const std::string& path, std::size_t buffer_bytes)
 
 std::size_t ExecutionLog::format(const ExecutionRecord& r, char* out) noexcept {
   // Bounded inputs: a username is at most 6 characters, a ClOrdID 14, a symbol 8 (each at most 6
-  // bytes escaped), numbers at most 20 digits: under 400 bytes in all.
+  // bytes escaped), numbers at most 20 digits, a venue name of 8: under 520 bytes in all.
   const std::string_view user = r.user.substr(0, 6), token = r.order_token.substr(0, 14), symbol = r.symbol.substr(0, 8);
   char* p = out;
   p = put(p, "{\"user\":");
@@ -75,6 +96,14 @@ std::size_t ExecutionLog::format(const ExecutionRecord& r, char* out) noexcept {
   p = put_number(p, r.match_number);
   p = put(p, ",\"timestamp\":");
   p = put_number(p, r.timestamp);
+  if (!r.venue.empty()) {
+    p = put(p, ",\"venue\":");
+    p = put_string(p, r.venue.substr(0, 8));
+    p = put(p, ",\"liquidity\":");
+    p = put_string(p, std::string_view(&r.liquidity, 1));
+    p = put(p, ",\"fee\":");
+    p = put_micros(p, r.fee_micros);
+  }
   p = put(p, "}\n");
   return static_cast<std::size_t>(p - out);
 }

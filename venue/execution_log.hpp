@@ -4,7 +4,8 @@
 // tests and operators reconcile a client's positions from outside (issue 10):
 //
 //   {"user":"HFT01","user_ref_num":7,"order_token":"T7","symbol":"AAA","side":"B","price":1000000,
-//    "quantity":100,"match_number":12,"timestamp":34200000000000}
+//    "quantity":100,"match_number":12,"timestamp":34200000000000,"venue":"NASDAQ",
+//    "liquidity":"R","fee":0.3}
 //
 //   user          the SoupBinTCP username         user_ref_num  the order chain's current UserRefNum
 //   order_token   the order's ClOrdID (OUCH 5.0's successor of OUCH 4's Order Token); omitted when blank
@@ -12,6 +13,9 @@
 //   price         1/10,000 $ (OUCH Price), the execution's   quantity  shares of this execution
 //   match_number  the OUCH/ITCH Match Number (both sides of a cross between two users: two lines, one number)
 //   timestamp     ns since midnight, the 'E' message's Timestamp
+//   venue         the venue's name (--venue)       liquidity  the OUCH Liquidity Flag ("A" added, "R" removed)
+//   fee           dollars for this execution: quantity x the fee per share for adding ("A") or
+//                 removing liquidity (--fee-add / --fee-remove); negative = a rebate
 //
 // Strings are escaped (", \ and any byte outside 0x20-0x7E as \u00XX): a ClOrdID is the client's
 // bytes. The file is opened for append (O_APPEND): a restarted venue adds to it.
@@ -42,6 +46,11 @@ struct ExecutionRecord {
   std::uint32_t quantity = 0;
   std::uint64_t match_number = 0;
   std::uint64_t timestamp = 0;
+  // Issue 14: the venue's name, the OUCH liquidity flag ('A' added, 'R' removed, ...) and the
+  // fee of this execution in millionths of a dollar (negative = a rebate). Empty venue: omitted.
+  std::string_view venue;
+  char liquidity = 'R';
+  std::int64_t fee_micros = 0;
 };
 
 struct ExecutionLogStats {
@@ -55,7 +64,7 @@ struct ExecutionLogStats {
 
 class ExecutionLog {
  public:
-  static constexpr std::size_t kMaxLine = 512;  // the longest line: every string escaped in full is < 400
+  static constexpr std::size_t kMaxLine = 640;  // the longest line: every string escaped in full is < 520
 
   // Opens (creates) `path` for append; throws std::system_error naming it.
   explicit ExecutionLog(const std::string& path, std::size_t buffer_bytes = 64 * 1024);

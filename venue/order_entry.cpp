@@ -33,7 +33,11 @@ OrderEntry::OrderEntry(const VenueConfig& config, soup::ServerContext& context, 
       clock_(clock),
       probe_locate_(probe_locate),
       orders_(config.max_client_orders),
-      index_(config.max_client_orders) {
+      index_(config.max_client_orders),
+      fees_(config.accounts.size()),
+      venue_name_(config.venue),
+      fee_add_micros_(fee_micros(config.fee_add)),
+      fee_remove_micros_(fee_micros(config.fee_remove)) {
   users_.reserve(config.accounts.size());
   for (std::size_t i = 0; i < config.accounts.size(); ++i) {
     const Account& a = config.accounts[i];
@@ -555,6 +559,14 @@ void OrderEntry::on_execution(const match::Execution& e, bool resting) noexcept 
   out.match_number = e.match;
   send(user, out);
   ++counters_.executions;
+  // The resting side added liquidity, the incoming side removed it.
+  const std::int64_t fee = (resting ? fee_add_micros_ : fee_remove_micros_) * static_cast<std::int64_t>(e.quantity);
+  if (user < fees_.size()) {
+    UserFees& f = fees_[user];
+    ++f.executions;
+    (resting ? f.shares_added : f.shares_removed) += e.quantity;
+    f.fees_micros += fee;
+  }
   if (executions_ != nullptr) {
     const ClientOrder* o = find(user, ref);
     ExecutionRecord r;
@@ -568,6 +580,9 @@ void OrderEntry::on_execution(const match::Execution& e, bool resting) noexcept 
     r.quantity = out.quantity;
     r.match_number = out.match_number;
     r.timestamp = out.timestamp;
+    r.venue = venue_name_;
+    r.liquidity = out.liquidity_flag;
+    r.fee_micros = fee;
     executions_->record(r);
   }
   if ((resting ? e.resting_leaves : e.incoming_leaves) == 0) {

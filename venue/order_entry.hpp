@@ -111,6 +111,14 @@ struct OrderEntryCounters {
   std::array<std::uint64_t, ouch::kMaxRejectReason + 1> reject_reasons{};
 };
 
+// Issue 14: what each user traded and paid on this venue (fees in millionths of a dollar,
+// negative = rebates received).
+struct UserFees {
+  std::uint64_t executions = 0;
+  std::uint64_t shares_added = 0, shares_removed = 0;
+  std::int64_t fees_micros = 0;
+};
+
 class OrderEntry {
  public:
   // Users are config.accounts, in order (the SoupBinTCP server's user indices).
@@ -167,6 +175,8 @@ class OrderEntry {
   }
 
   [[nodiscard]] const OrderEntryCounters& counters() const noexcept { return counters_; }
+  // Per user (config.accounts order).
+  [[nodiscard]] const std::vector<UserFees>& fees() const noexcept { return fees_; }
   [[nodiscard]] std::uint32_t live_orders() const noexcept { return live_; }
   [[nodiscard]] const ouch::UserRefNumValidator& validator(std::uint32_t user) const noexcept {
     return users_[user].validator;
@@ -255,6 +265,9 @@ class OrderEntry {
   std::uint32_t free_ = kNil;
   std::uint32_t live_ = 0;
   OrderEntryCounters counters_;
+  std::vector<UserFees> fees_;
+  std::string venue_name_;
+  std::int64_t fee_add_micros_ = 0, fee_remove_micros_ = 0;
   bool output_pending_ = false;
   bool open_ = false;
 

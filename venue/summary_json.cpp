@@ -98,6 +98,34 @@ std::string summary_json(const VenueSummary& s) {
         {"p999_ns", s.probe_p999_ns},
         {"max_ns", s.probe_max_ns}}},
   };
+  // Issue 14: the venue, its fees per user, the lead channel and the follower.
+  j["venue"] = {{"name", s.venue}, {"mpid", s.mpid}, {"fee_add", s.fee_add}, {"fee_remove", s.fee_remove}};
+  json fees = json::object();
+  for (const auto& [user, f] : s.user_fees)
+    fees[user] = {{"executions", f.executions},
+                  {"shares_added", f.shares_added},
+                  {"shares_removed", f.shares_removed},
+                  {"fees", static_cast<double>(f.fees_micros) / 1e6}};
+  j["fees"] = std::move(fees);
+  if (s.leading)
+    j["lead"] = {{"followers", s.lead_followers}, {"accepted", s.lead.accepted}, {"refused", s.lead.refused},
+                 {"closed", s.lead.closed},       {"records", s.lead.records},   {"dropped", s.lead.dropped},
+                 {"snapshots", s.lead.snapshots}, {"bytes", s.lead.bytes}};
+  if (s.following) {
+    const FollowCounters& f = s.follow;
+    j["follow"] = {{"leader_venue", s.leader_venue},
+                   {"connects", f.connects},
+                   {"connect_failures", f.connect_failures},
+                   {"disconnects", f.disconnects},
+                   {"malformed", f.malformed},
+                   {"values", f.values},
+                   {"applied", f.applied},
+                   {"unknown_symbols", f.unknown_symbols},
+                   {"queue_drops", f.queue_drops},
+                   {"sequence_gaps", f.sequence_gaps},
+                   {"age_max_ns", f.age_max_ns},
+                   {"age_mean_ns", f.values != 0 ? f.age_sum_ns / f.values : 0}};
+  }
   return j.dump() + "\n";
 }
 

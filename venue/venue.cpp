@@ -21,9 +21,17 @@ namespace hft::venue {
 namespace {
 
 constexpr std::uint64_t kHousekeepingNs = 10'000'000;  // soup heartbeats and timeouts are 1 s-scale
-constexpr std::uint64_t kStopTag = 1, kTcpTag = 2, kRerequestTag = 3, kGlimpseTag = 4;
+constexpr std::uint64_t kStopTag = 1, kTcpTag = 2, kRerequestTag = 3, kGlimpseTag = 4, kLeadTag = 5, kFollowTag = 6;
 constexpr int kRerequestRounds = 16;                   // recvmmsg batches per pass
-constexpr unsigned kTcpReady = 1, kRerequestReady = 2, kGlimpseReady = 4;
+constexpr unsigned kTcpReady = 1, kRerequestReady = 2, kGlimpseReady = 4, kLeadReady = 8, kFollowReady = 16;
+
+std::uint64_t unix_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string dollars(double v) { return fmt::format("{}${:.4f}", v < 0 ? "-" : "", v < 0 ? -v : v); }
 
 soup::ServerConfig server_config(const VenueConfig& c) {
   soup::ServerConfig s = c.order_entry;
@@ -104,7 +112,8 @@ Venue::Venue(VenueConfig config)
       context_(server_config(config_)),
       order_entry_(config_, context_, engine_, clock_, probe_locate()),
       background_(config_.background, config_.seed, config_.symbols),
-      probe_(config_.probe, probe_locate()) {
+      probe_(config_.probe, probe_locate()),
+      noise_rng_(config_.seed ^ 0x4C45'4144'4C41'4721ull) {
   const std::size_t needed = background_.capacity() + config_.max_client_orders + 2;
   if (config_.engine.max_orders < needed)
     throw std::invalid_argument(fmt::format(
@@ -160,6 +169,20 @@ Venue::Venue(VenueConfig config)
   epoll_.add(tcp_->epoll_fd(), EPOLLIN, kTcpTag);
   epoll_.add(rerequest_.fd(), EPOLLIN, kRerequestTag);
   if (glimpse_tcp_) epoll_.add(glimpse_tcp_->epoll_fd(), EPOLLIN, kGlimpseTag);
+
+  std::vector<itch::Symbol> traded(symbols.begin(), symbols.end() - 1);  // not the probe's
+  if (config_.lead.listen) {
+    std::vector<match::Price> fair;
+    for (std::size_t i = 0; i < traded.size(); ++i) fair.push_back(background_.fair_value(static_cast<std::uint16_t>(i + 1)));
+    lead_ = std::make_unique<LeadServer>(*config_.lead.listen, config_.lead.max_followers, config_.lead.buffer_bytes,
+                                         config_.venue, effective_mpid(config_), traded, fair);
+    background_.track_changes(true);
+    epoll_.add(lead_->listen_fd(), EPOLLIN, kLeadTag);
+  }
+  if (config_.follow.leader) {
+    follow_ = std::make_unique<LeadFollower>(*config_.follow.leader, config_.follow.lag_ns, config_.follow.retry_ns, traded,
+                                             std::max(config_.follow.queue, 2 * traded.size()));
+  }
 }
 
 // GLIMPSE 5.0 (docs/market-data.md): the day so far, every displayed resting order with its
@@ -314,6 +337,13 @@ void Venue::start() {
   if (started_) throw std::logic_error("venue: start() may be called once");
   started_ = true;
   start_ns_ = core::monotonic_ns();
+  core::log::info("hft-exchange: venue {} (MPID {}); fees per share: add {}, remove {} (negative: a rebate)", config_.venue,
+                  effective_mpid(config_), dollars(config_.fee_add), dollars(config_.fee_remove));
+  if (lead_) core::log::info("hft-exchange: lead channel (fair values) on {}", lead_endpoint().to_string());
+  if (follow_)
+    core::log::info("hft-exchange: following {}: fair values {} ms after the leader's, noise {} bps",
+                    config_.follow.leader->to_string(), config_.follow.lag_ns / 1'000'000, config_.follow.noise_bps);
+  if (!config_.capture.empty()) write_capture_sidecar();
   core::log::info("hft-exchange: {} symbols (locates 1..{}), probe symbol {} at locate {}{}", config_.symbols.size(),
                   config_.symbols.size(), config_.probe.symbol.view(), probe_locate(),
                   probe_.enabled() ? "" : " (probe off)");
@@ -433,11 +463,13 @@ void Venue::pass(bool trading, std::uint64_t max_wait_ns) noexcept {
     glimpse_tcp_->poll(0);
     next_glimpse_poll_ns_ = now + kHousekeepingNs;
   }
+  if (follow_) run_follow((ready & kFollowReady) != 0, now);
   if (trading) {
     probe_.poll(engine_, feed_, clock_, now);
     run_background(now);
     if (order_entry_.next_expiry() != 0 && now >= order_entry_.next_expiry()) order_entry_.expire(now);
   }
+  if (lead_) run_lead((ready & kLeadReady) != 0);
   feed_.flush();
   feed_.poll(now);
   if (executions_ && executions_->pending()) executions_->flush();
@@ -457,6 +489,7 @@ std::uint64_t Venue::next_deadline(std::uint64_t now_ns) const noexcept {
   d = std::min(d, probe_.next_deadline());
   if (config_.duration_ns != 0) d = std::min(d, open_ns_ + config_.duration_ns);
   if (order_entry_.next_expiry() != 0) d = std::min(d, order_entry_.next_expiry());
+  if (follow_) d = std::min(d, std::max(follow_->next_deadline(), now_ns));
   return d;
 }
 
@@ -479,6 +512,8 @@ unsigned Venue::wait(std::uint64_t timeout_ns) noexcept {
       case kTcpTag: ready |= kTcpReady; break;
       case kRerequestTag: ready |= kRerequestReady; break;
       case kGlimpseTag: ready |= kGlimpseReady; break;
+      case kLeadTag: ready |= kLeadReady; break;
+      case kFollowTag: ready |= kFollowReady; break;
       default: break;
     }
   }
@@ -508,6 +543,77 @@ void Venue::run_background(std::uint64_t now_ns) noexcept {
   const std::uint64_t produced = feed_.messages() - before;
   bg_produced_ += produced;
   bg_messages_ += produced;
+}
+
+// ---- lead-lag (issue 14) -------------------------------------------------------------------------
+
+match::Price Venue::with_noise(match::Price fair) noexcept {
+  if (config_.follow.noise_bps <= 0) return fair;
+  // Uniform in [-1, 1] x noise_bps of the value, rounded to the cent.
+  const double u = static_cast<double>(noise_rng_.below(2'000'001)) / 1e6 - 1.0;
+  const double delta = static_cast<double>(fair) * config_.follow.noise_bps / 1e4 * u;
+  return fair + static_cast<match::Price>(std::llround(delta / 100.0)) * 100;
+}
+
+void Venue::register_follow_fd() noexcept {
+  const int fd = follow_->fd();
+  const std::uint32_t events = follow_->connecting() ? EPOLLOUT : EPOLLIN;
+  try {
+    if (fd != follow_fd_registered_) {
+      // A closed descriptor left the epoll set by itself.
+      if (fd >= 0) epoll_.add(fd, events, kFollowTag);
+      follow_fd_registered_ = fd;
+      follow_events_registered_ = events;
+    } else if (fd >= 0 && events != follow_events_registered_) {
+      epoll_.modify(fd, events, kFollowTag);
+      follow_events_registered_ = events;
+    }
+  } catch (...) {
+    follow_fd_registered_ = -1;  // retried on the next poll
+  }
+}
+
+void Venue::run_follow(bool ready, std::uint64_t now_ns) noexcept {
+  const std::uint64_t deadline = follow_->next_deadline();
+  if (ready || (now_ns >= deadline && !follow_->connected()) || follow_->connecting()) {
+    try {
+      follow_->poll(now_ns, unix_ns());
+    } catch (...) {  // a log line that could not be formatted: the state is kept all the same
+    }
+    register_follow_fd();
+  }
+  while (const auto due = follow_->pop_due(now_ns)) background_.set_fair(due->locate, with_noise(due->fair));
+  if (!follow_->connected() && follow_->queue_empty() && background_.following()) {
+    background_.unfollow_all();
+    core::log::info("follow: no leader; every symbol walks on its own again");
+  }
+}
+
+void Venue::run_lead(bool ready) noexcept {
+  const std::uint64_t now = unix_ns();
+  if (ready) {
+    try {
+      lead_->accept(now);
+    } catch (...) {
+    }
+  }
+  for (const std::uint16_t l : background_.changed()) lead_->publish(l, background_.fair_value(l), now);
+  background_.clear_changed();
+  lead_->flush(now);
+}
+
+void Venue::write_capture_sidecar() {
+  // The BinaryFILE holds ITCH messages only; this file says whose they are (docs/venue.md).
+  const std::string path = config_.capture + ".venue.json";
+  std::ofstream out(path, std::ios::trunc);
+  out << fmt::format(R"({{"venue":"{}","mpid":"{}","session":"{}","feed":"{}","started_unix_ns":{}}})", config_.venue,
+                     effective_mpid(config_), config_.publisher.session.view(), config_.feed.to_string(), unix_ns())
+      << '\n';
+  out.close();
+  if (!out) {
+    core::log::error("hft-exchange: cannot write {}", path);
+    outputs_ok_ = false;
+  }
 }
 
 // ---- the end ------------------------------------------------------------------------------------
@@ -626,6 +732,22 @@ VenueSummary Venue::summary() const {
   if (executions_) s.executions_file = executions_->stats();
   s.outputs_ok = outputs_ok_;
   s.glimpse = glimpse_counters_;
+  s.venue = config_.venue;
+  s.mpid = effective_mpid(config_);
+  s.fee_add = config_.fee_add;
+  s.fee_remove = config_.fee_remove;
+  for (std::size_t u = 0; u < config_.accounts.size(); ++u)
+    s.user_fees.emplace_back(config_.accounts[u].username, order_entry_.fees()[u]);
+  if (lead_) {
+    s.leading = true;
+    s.lead_followers = lead_->followers();
+    s.lead = lead_->counters();
+  }
+  if (follow_) {
+    s.following = true;
+    s.follow = follow_->counters();
+    s.leader_venue = follow_->leader_name();
+  }
   return s;
 }
 
@@ -680,6 +802,30 @@ void Venue::log_summary(const VenueSummary& s) const {
                             internal_rejects_[r]);
   }
   if (!internal.empty()) core::log::info("summary: background requests refused by the engine: {}", internal);
+  std::string fees;
+  for (const auto& [user, f] : s.user_fees) {
+    if (f.executions == 0) continue;
+    fees += fmt::format("{}{} {} executions, {} shares added, {} removed, fees {}", fees.empty() ? "" : "; ", user,
+                        f.executions, f.shares_added, f.shares_removed, dollars(static_cast<double>(f.fees_micros) / 1e6));
+  }
+  core::log::info("summary: venue {} (MPID {}), fees add {} remove {} per share; {}", s.venue, s.mpid, dollars(s.fee_add),
+                  dollars(s.fee_remove), fees.empty() ? std::string("no client executions") : fees);
+  if (s.leading) {
+    core::log::info("summary: lead channel: {} followers accepted ({} now, {} refused, {} closed), {} records queued, "
+                    "{} dropped for slow followers, {} snapshots, {} bytes",
+                    s.lead.accepted, s.lead_followers, s.lead.refused, s.lead.closed, s.lead.records, s.lead.dropped,
+                    s.lead.snapshots, s.lead.bytes);
+  }
+  if (s.following) {
+    const FollowCounters& f = s.follow;
+    core::log::info("summary: follow: leader {} ({}): {} connects, {} failed attempts, {} disconnects, {} malformed; "
+                    "{} values received ({} applied, {} unknown symbols, {} dropped, {} sequence gaps); age at receipt "
+                    "mean {:.2f} ms, max {:.2f} ms",
+                    config_.follow.leader->to_string(), s.leader_venue.empty() ? "never seen" : s.leader_venue, f.connects,
+                    f.connect_failures, f.disconnects, f.malformed, f.values, f.applied, f.unknown_symbols, f.queue_drops,
+                    f.sequence_gaps, f.values != 0 ? static_cast<double>(f.age_sum_ns) / 1e6 / static_cast<double>(f.values) : 0.0,
+                    static_cast<double>(f.age_max_ns) / 1e6);
+  }
   if (glimpse_tcp_) {
     core::log::info("summary: GLIMPSE: {} connections, {} snapshots sent ({} messages, {} bytes; last built in {:.1f} ms), "
                     "{} completed, {} closed early, {} logins rejected",

@@ -27,6 +27,9 @@
 //      lines of the executions file (--executions) are written with one write(2).
 // The TCP server is polled when its descriptor is ready or every 10 ms (its sessions' timers);
 // the re-request socket only when ready.
+// Issue 14 (venue/lead.hpp): the lead channel's listening socket and the follower's socket are in
+// the same epoll set; the follower's queued values are due at a deadline of the loop, and the
+// fair values that changed in a pass go to the followers at its end (non-blocking sends).
 #include <sys/epoll.h>
 
 #include <atomic>
@@ -47,9 +50,11 @@
 #include "venue/execution_log.hpp"
 #include "venue/feed.hpp"
 #include "venue/glimpse.hpp"
+#include "venue/lead.hpp"
 #include "venue/listener.hpp"
 #include "venue/order_entry.hpp"
 #include "venue/probe.hpp"
+#include "venue/rng.hpp"
 
 namespace hft::venue {
 
@@ -83,6 +88,15 @@ struct VenueSummary {
   std::uint64_t probe_p50_ns = 0, probe_p90_ns = 0, probe_p99_ns = 0, probe_p999_ns = 0, probe_max_ns = 0;
   ExecutionLogStats executions_file;   // --executions
   GlimpseCounters glimpse;             // --glimpse
+  // Issue 14: the venue's identity, fees per user, the lead channel and the follower.
+  std::string venue, mpid;
+  double fee_add = 0, fee_remove = 0;    // dollars per share
+  std::vector<std::pair<std::string, UserFees>> user_fees;  // config.accounts order
+  bool leading = false, following = false;
+  std::size_t lead_followers = 0;
+  LeadServerCounters lead;
+  FollowCounters follow;
+  std::string leader_venue;             // the leader's name from its hello ("" before one)
   bool outputs_ok = true;              // capture, book dump, histogram and executions written without error
 };
 
@@ -115,6 +129,8 @@ class Venue {
   [[nodiscard]] net::Endpoint ouch_endpoint() const { return tcp_->local(); }
   // The GLIMPSE port (config().glimpse set), else an empty endpoint.
   [[nodiscard]] net::Endpoint glimpse_endpoint() const { return glimpse_tcp_ ? glimpse_tcp_->local() : net::Endpoint{}; }
+  // The lead channel's listening address (config().lead.listen set), else an empty endpoint.
+  [[nodiscard]] net::Endpoint lead_endpoint() const { return lead_ ? lead_->local() : net::Endpoint{}; }
   // Appends a GLIMPSE 5.0 snapshot of the current state (sequenced SoupBinTCP packets) to `out`;
   // returns its message count. Between requests only (the port calls it from the loop; tests
   // and the benchmark with the loop stopped).
@@ -178,6 +194,12 @@ class Venue {
   // Sleeps until a descriptor is ready or the timeout passes; returns which were ready.
   unsigned wait(std::uint64_t timeout_ns) noexcept;
   void run_background(std::uint64_t now_ns) noexcept;
+  // Issue 14: the follower's socket and lag queue; the leader's accepts, changes and writes.
+  void run_follow(bool ready, std::uint64_t now_ns) noexcept;
+  void run_lead(bool ready) noexcept;
+  void register_follow_fd() noexcept;
+  [[nodiscard]] match::Price with_noise(match::Price fair) noexcept;
+  void write_capture_sidecar();
   static std::size_t glimpse_build(void* self, std::vector<std::uint8_t>& out) {
     return static_cast<Venue*>(self)->build_snapshot(out);
   }
@@ -208,6 +230,11 @@ class Venue {
   std::unique_ptr<soup::ServerContext> glimpse_context_;
   GlimpseCounters glimpse_counters_;
   std::unique_ptr<net::TcpServer<GlimpseSession>> glimpse_tcp_;
+  std::unique_ptr<LeadServer> lead_;
+  std::unique_ptr<LeadFollower> follow_;
+  Rng noise_rng_;
+  int follow_fd_registered_ = -1;
+  std::uint32_t follow_events_registered_ = 0;
   net::Epoll epoll_;
   net::Fd stop_fd_;
   std::atomic<int> stop_requests_{0};

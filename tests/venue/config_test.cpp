@@ -289,5 +289,39 @@ TEST(VenueClock, StartsAtTheConfiguredTimeOfDayAndNeverGoesBackwards) {
   EXPECT_LT(wall.since_midnight(), 86'400'000'000'000ull);
 }
 
+
+// Issue 14: the venue's name, MPID and fees; the lead channel and the follower.
+TEST(VenueConfig, VenueNameMpidFeesLeadAndFollow) {
+  const VenueConfig d = parse("");
+  EXPECT_EQ(d.venue, "NASDAQ");
+  EXPECT_EQ(effective_mpid(d), "NSDQ");
+  EXPECT_EQ(d.fee_add, 0.0);
+  EXPECT_FALSE(d.lead.listen);
+  EXPECT_FALSE(d.follow.leader);
+  const VenueConfig c = parse(
+      "venue = \"BX\"\nfee_add = 0.0018\nfee_remove = -0.0006\n[lead]\nlisten = \"127.0.0.1:31110\"\nmax_followers = 2\n"
+      "[follow]\nleader = \"127.0.0.1:31010\"\nlag_ms = 50\nnoise_bps = 2.5\nretry_ms = 200\n");
+  EXPECT_EQ(c.venue, "BX");
+  EXPECT_EQ(effective_mpid(c), "BXXX");
+  EXPECT_EQ(fee_micros(c.fee_add), 1800);
+  EXPECT_EQ(fee_micros(c.fee_remove), -600);
+  ASSERT_TRUE(c.lead.listen);
+  EXPECT_EQ(c.lead.listen->to_string(), "127.0.0.1:31110");
+  EXPECT_EQ(c.lead.max_followers, 2u);
+  ASSERT_TRUE(c.follow.leader);
+  EXPECT_EQ(c.follow.leader->to_string(), "127.0.0.1:31010");
+  EXPECT_EQ(c.follow.lag_ns, 50'000'000u);
+  EXPECT_EQ(c.follow.noise_bps, 2.5);
+  EXPECT_EQ(c.follow.retry_ns, 200'000'000u);
+  EXPECT_EQ(effective_mpid(parse("venue = \"PSX\"\nmpid = \"PHLX\"\n")), "PHLX");
+  EXPECT_NE(error_of("venue = \"bx\"\n").find("A-Z"), std::string::npos);
+  EXPECT_NE(error_of("venue = \"TOOLONGNAME\"\n").find("1-8"), std::string::npos);
+  EXPECT_NE(error_of("mpid = \"AB\"\n").find("4 characters"), std::string::npos);
+  EXPECT_NE(error_of("fee_add = 2\n").find("fee_add"), std::string::npos);
+  EXPECT_NE(error_of("[follow]\nlag = 5\n").find("lag"), std::string::npos);  // unknown key
+  EXPECT_NE(error_of("[lead]\nlisten = \"127.0.0.1:31010\"\n[follow]\nleader = \"127.0.0.1:31010\"\n").find("its own"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace hft::venue

@@ -47,6 +47,21 @@ TEST(ExecutionLog, OneJsonObjectPerLineWithEveryField) {
             "\n");
 }
 
+// Issue 14: the venue, the liquidity flag and the fee in dollars (micro-dollar exact).
+TEST(ExecutionLog, VenueLiquidityAndFee) {
+  ExecutionRecord r = sample();
+  r.venue = "BX";
+  r.liquidity = 'A';
+  r.fee_micros = -600'000;
+  EXPECT_NE(formatted(r).find(R"("timestamp":34200000000001,"venue":"BX","liquidity":"A","fee":-0.6})"), std::string::npos)
+      << formatted(r);
+  for (const auto& [micros, text] : std::vector<std::pair<std::int64_t, std::string>>{
+           {0, "0"}, {300, "0.0003"}, {900'000, "0.9"}, {12'345'678, "12.345678"}, {-1, "-0.000001"}, {-3'000'000, "-3"}}) {
+    r.fee_micros = micros;
+    EXPECT_NE(formatted(r).find("\"fee\":" + text + "}"), std::string::npos) << micros << " " << formatted(r);
+  }
+}
+
 TEST(ExecutionLog, ClientBytesAreEscapedAndTheLongestLineFits) {
   ExecutionRecord r = sample();
   r.order_token = std::string_view("a\"b\\c\x01\n\xff", 8);

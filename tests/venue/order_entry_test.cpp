@@ -542,14 +542,15 @@ TEST_F(OrderEntryTest, EveryExecutionReportedToAUserIsALineOfTheExecutionsFileAt
   const auto a = alice.all<ouch::OrderExecuted>().at(0);
   const auto b = bob.all<ouch::OrderExecuted>().at(0);
   ASSERT_EQ(a.match_number, b.match_number);
-  auto line = [&](const char* user, int ref, const char* token, const char* side, const ouch::OrderExecuted& e) {
+  auto line = [&](const char* user, int ref, const char* token, const char* side, const ouch::OrderExecuted& e,
+                  char liquidity) {
     return fmt::format(R"({{"user":"{}","user_ref_num":{},"order_token":"{}","symbol":"{}","side":"{}","price":{},)"
-                       R"("quantity":{},"match_number":{},"timestamp":{}}})"
+                       R"("quantity":{},"match_number":{},"timestamp":{},"venue":"NASDAQ","liquidity":"{}","fee":0}})"
                        "\n",
-                       user, ref, token, symbol(), side, px, 200, e.match_number, e.timestamp);
+                       user, ref, token, symbol(), side, px, 200, e.match_number, e.timestamp, liquidity);
   };
   // The resting side first (the engine reports it first), then the incoming one.
-  EXPECT_EQ(written, "an earlier run's line\n" + line("ALICE", 1, "T1", "S", a) + line("BOB", 7, "T7", "B", b));
+  EXPECT_EQ(written, "an earlier run's line\n" + line("ALICE", 1, "T1", "S", a, 'A') + line("BOB", 7, "T7", "B", b, 'R'));
   EXPECT_EQ(venue_->summary().executions_file.lines, 2u);
 }
 

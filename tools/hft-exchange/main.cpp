@@ -8,6 +8,9 @@
 //   hft-exchange --config venue.toml --feed 239.1.1.1:31001 --user ALICE:pw --rate 50000
 //                --capture day.itch --book-dump books.json --latency-probe probe.hgrm   (one line)
 //   hft-exchange --duration 5 --json     (the summary as JSON on stdout; the log stays on stderr)
+//   hft-exchange --lead-listen 127.0.0.1:31010 ...                       (a leader, docs/venue.md)
+//   hft-exchange --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103
+//                --follow 127.0.0.1:31010 --lag-ms 50 --follow-noise-bps 2        (its follower; one line)
 //
 // Exit status: 0 after a clean run, 1 when an output file could not be written or the venue
 // failed, 2 for a bad configuration or bad flags.
@@ -74,6 +77,10 @@ struct Flags {
   std::optional<std::uint32_t> probe_interval_ms, probe_timeout_ms;
   std::optional<std::string> log_level;
   bool json = false;
+  // Issue 14
+  std::optional<std::string> venue, mpid, lead_listen, follow;
+  std::optional<double> fee_add, fee_remove, follow_noise_bps;
+  std::optional<std::uint32_t> lag_ms;
 };
 
 // Command-line values override the file's; each is checked as the file's would be.
@@ -105,6 +112,16 @@ void apply(const Flags& f, hft::venue::VenueConfig& c) {
   if (f.probe) c.probe.histogram = *f.probe;
   if (f.probe_interval_ms) c.probe.interval_ns = std::uint64_t{*f.probe_interval_ms} * 1'000'000;
   if (f.probe_timeout_ms) c.probe.timeout_ns = std::uint64_t{*f.probe_timeout_ms} * 1'000'000;
+  if (f.venue) c.venue = *f.venue;
+  if (f.mpid) c.mpid = *f.mpid;
+  if (f.fee_add) c.fee_add = *f.fee_add;
+  if (f.fee_remove) c.fee_remove = *f.fee_remove;
+  if (f.lead_listen) c.lead.listen = parse_endpoint(*f.lead_listen);
+  if (f.follow) c.follow.leader = parse_endpoint(*f.follow);
+  if (f.lag_ms) c.follow.lag_ns = std::uint64_t{*f.lag_ms} * 1'000'000;
+  if (f.follow_noise_bps) c.follow.noise_bps = *f.follow_noise_bps;
+  if ((f.lag_ms || f.follow_noise_bps) && !c.follow.leader)
+    throw std::invalid_argument("--lag-ms and --follow-noise-bps need --follow HOST:PORT");
   if (f.log_level && !hft::core::parse_log_level(*f.log_level, c.log.level))
     throw std::invalid_argument("--log-level must be debug, info, warn or error");
   c.engine.max_symbols = static_cast<std::uint32_t>(c.symbols.size() + 2);
@@ -141,6 +158,18 @@ int main(int argc, char** argv) {
   app.add_option("--probe-interval-ms", f.probe_interval_ms, "time between probes (default 5)")->check(CLI::Range(1, 60000));
   app.add_option("--probe-timeout-ms", f.probe_timeout_ms, "probe answer timeout (default 200)")->check(CLI::Range(1, 60000));
   app.add_option("--log-level", f.log_level, "debug, info, warn or error");
+  app.add_option("--venue", f.venue, "the venue's name, 1-8 characters A-Z 0-9 _ (default NASDAQ)");
+  app.add_option("--mpid", f.mpid, "the venue's MPID, 4 characters (default NSDQ for NASDAQ, else the name's first 4)");
+  app.add_option("--fee-add", f.fee_add, "dollars per share on client fills that add liquidity (negative = rebate)")
+      ->check(CLI::Range(-1.0, 1.0));
+  app.add_option("--fee-remove", f.fee_remove, "dollars per share on client fills that remove liquidity")
+      ->check(CLI::Range(-1.0, 1.0));
+  app.add_option("--lead-listen", f.lead_listen, "publish the fair values to followers on HOST:PORT (docs/venue.md)");
+  app.add_option("--follow", f.follow, "follow the fair values of the venue whose lead channel is HOST:PORT");
+  app.add_option("--lag-ms", f.lag_ms, "apply the leader's values this many ms after they arrive (default 0)")
+      ->check(CLI::Range(0, 60000));
+  app.add_option("--follow-noise-bps", f.follow_noise_bps, "noise on the followed values, +- bps (default 0)")
+      ->check(CLI::Range(0.0, 1000.0));
   app.add_flag("--json", f.json, "at the end, print the summary to stdout as one JSON document (docs/json-output.md)");
   app.set_version_flag("--version", std::string("hft-exchange ") + hft::kVersion);
   CLI11_PARSE(app, argc, argv);

@@ -220,6 +220,13 @@ TEST_F(HftExchange, JsonSummaryOnStdout) {
   EXPECT_GT(j["background"]["actions"].get<std::uint64_t>(), 0u);
   EXPECT_EQ(j["engine"]["client_orders"], 0);
   EXPECT_TRUE(j["probe"].contains("p99_ns"));
+  // Issue 14: the venue's identity and fees (defaults: today's NASDAQ, no fees), fees per user.
+  EXPECT_EQ(j["venue"]["name"], "NASDAQ");
+  EXPECT_EQ(j["venue"]["mpid"], "NSDQ");
+  EXPECT_EQ(j["venue"]["fee_add"], 0.0);
+  EXPECT_TRUE(j["fees"].is_object());
+  EXPECT_FALSE(j.contains("lead")) << "no lead channel unless asked";
+  EXPECT_FALSE(j.contains("follow"));
   EXPECT_NE(read_file(log).find("summary: "), std::string::npos) << "the text summary still goes to the log";
 }
 
@@ -288,7 +295,7 @@ TEST_F(HftExchange, ExecutionsAreJsonLinesInTheFileWhileTheVenueRuns) {
   Process venue({exe_.string(), "--config", fast_config().string(), "--feed", "127.0.0.1:" + std::to_string(feed.port()),
                  "--rerequest", "127.0.0.1:0", "--ouch", "127.0.0.1:" + std::to_string(tcp), "--user", "ALICE:a",
                  "--user", "BOB:b", "--symbols", "AAA", "--rate", "0", "--duration", "0", "--executions",
-                 executions.string()},
+                 executions.string(), "--venue", "PSX", "--fee-add", "-0.002", "--fee-remove", "0.003"},
                 dir_ / "venue.txt");
   ASSERT_TRUE(venue.await_output("background flow", 30000ms)) << venue.output();
   const net::Endpoint ouch = net::parse_endpoint("127.0.0.1:" + std::to_string(tcp));
@@ -314,7 +321,7 @@ TEST_F(HftExchange, ExecutionsAreJsonLinesInTheFileWhileTheVenueRuns) {
   const auto fills = bob.all<ouch::OrderExecuted>();
   for (const auto& f : fills) {
     EXPECT_NE(text.find(fmt::format(R"({{"user":"BOB","user_ref_num":{},"order_token":"T{}","symbol":"AAA","side":"B",)"
-                                    R"("price":1000000,"quantity":100,"match_number":{},"timestamp":{}}})",
+                                    R"("price":1000000,"quantity":100,"match_number":{},"timestamp":{},"venue":"PSX","liquidity":"R","fee":0.3}})",
                                     f.user_ref_num, f.user_ref_num, f.match_number, f.timestamp)),
               std::string::npos)
         << text;
@@ -324,11 +331,20 @@ TEST_F(HftExchange, ExecutionsAreJsonLinesInTheFileWhileTheVenueRuns) {
               std::string::npos)
         << text;
   }
+  // Issue 14: the resting seller added liquidity (a rebate of $0.002 a share), the buyer removed it.
+  std::size_t rebates = 0;
+  for (std::size_t at = 0; (at = text.find(R"("venue":"PSX","liquidity":"A","fee":-0.2})", at)) != std::string::npos; ++at) ++rebates;
+  EXPECT_EQ(rebates, 3u) << text;
   alice.disconnect();
   bob.disconnect();
   venue.signal(SIGTERM);
   EXPECT_EQ(venue.finish(10000ms), 0) << venue.output();
   EXPECT_EQ(read_file(executions), text) << "nothing more, nothing lost at the end";
+  EXPECT_NE(venue.output().find("summary: venue PSX (MPID PSXX), fees add -$0.0020 remove $0.0030 per share; "
+                                "ALICE 3 executions, 300 shares added, 0 removed, fees -$0.6000; "
+                                "BOB 3 executions, 0 shares added, 300 removed, fees $0.9000"),
+            std::string::npos)
+      << venue.output();
   EXPECT_NE(venue.output().find("executions " + executions.string() + ": 6 lines"), std::string::npos) << venue.output();
 }
 
