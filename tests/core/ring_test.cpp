@@ -121,7 +121,8 @@ TEST(SpscRing, StorageFromTheArena) {
   EXPECT_EQ(ring->capacity(), 1024u);
 }
 
-// A side that finds the ring full (or empty) spins a little, then yields its CPU. Without the
+// A side that finds the ring full (or empty) spins for a while (1,024 tries: tens of microseconds,
+// in which a peer that is running always makes room), then yields its CPU. Without the
 // yield, on a host with fewer free cores than the two threads (CI: 2 vCPUs, with another test
 // beside this one) the spinning side burns its whole time slice while the other side waits for a
 // core: 5 million events took 90 s of wall time there instead of well under one. Both sides still
@@ -132,7 +133,7 @@ class Backoff {
  public:
   void progress() { idle_ = 0; }
   void idle() {
-    if (++idle_ >= 64) {
+    if (++idle_ >= 1024) {
       idle_ = 0;
       std::this_thread::yield();
     }
