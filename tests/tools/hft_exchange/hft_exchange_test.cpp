@@ -367,6 +367,11 @@ TEST_F(HftExchange, NotifiesSystemdReadyWatchdogAndStopping) {
 }
 
 TEST_F(HftExchange, TsharkDecodesTheTrafficWithoutAMalformedPacket) {
+#ifdef HFT_SANITIZED
+  // What it checks is Wireshark's reading of our bytes on the wire, which the release run checks on
+  // the same bytes; the venue's memory safety under loss and re-requests is the asan run's other tests'.
+  GTEST_SKIP() << "tshark's dissection of the wire format is checked in the release build, not the sanitized one";
+#endif
   const auto tshark = find_on_path("tshark");
   if (!tshark) GTEST_SKIP() << "tshark not installed (tools/setup.sh installs it): skipped";
   venue::testing::FeedReceiver feed(/*drop_every=*/7);  // lossy: the capture holds re-requests too
