@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +58,18 @@ core::Histogram* make_histogram(core::Arena& arena, control::ControlFile* cf, co
   if (counts.empty()) counts = arena.allocate_array<std::uint64_t>(histogram_layout().counts_len);
   if (counts.empty()) throw std::runtime_error("arena too small for the latency histograms");
   return arena.create<core::Histogram>(histogram_layout(), counts);
+}
+
+// Issue 14: one order-entry session per venue (venue id = index); a config without venues (a test's
+// hand-made one) has today's one.
+std::vector<OrderEntryConfig> order_entries(const HftdConfig& c) {
+  std::vector<OrderEntryConfig> v;
+  for (const VenueSpec& s : c.venues) {
+    v.push_back(s.order_entry);
+    if (c.venues.size() > 1) v.back().name = s.name;
+  }
+  if (v.empty()) v.push_back(c.order_entry);
+  return v;
 }
 
 std::unique_ptr<control::ControlFile> make_control(const HftdConfig& c) {
@@ -117,7 +130,7 @@ class Pipeline final : public PipelineBase {
         parse_(*rx_, *md_, *h_parse_),
         book_(*md_, *book_events_, books_, symbols_, refs_, subs_, *h_book_),
         strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
-        egress_(oe_backend_, c.order_entry, *intents_, *reports_, gate_, refs_, symbols_, oms_,
+        egress_(oe_backend_, order_entries(c), *intents_, *reports_, gate_, refs_, symbols_, oms_,
                 typename EgressStage<Backend>::Hops{h_wire_, h_t2t_, h_send_}),
         control_plane_(control::PipelineParts<Backend>{
             control_.get(), c.runtime.threads, runners_, c.order_entry, c.histogram_dir, c.risk, net_, parse_, book_,
@@ -132,6 +145,10 @@ class Pipeline final : public PipelineBase {
     egress_.set_storm_inputs(&storm_inputs_);
     strategy_.set_storm_state(&egress_.storm_guard().published(), c.risk.storm_warn_widen, c.risk.storm_warn_size);
     strategy_.set_order_entry_ready(&egress_.ready_flag());
+    // Issue 14: each venue's fees on its fills (the order manager's P&L).
+    for (std::size_t v = 0; v < c.venues.size() && v < kMaxVenues; ++v)
+      oms_.set_venue_fees(static_cast<VenueId>(v), std::llround(c.venues[v].fee_add_per_share * 1e4),
+                          std::llround(c.venues[v].fee_remove_per_share * 1e4));
     if (c.journal) open_journal(*c.journal);
     for (const auto& t : c.runtime.threads) {
       std::vector<core::StageRef> refs;
