@@ -728,6 +728,7 @@ class EgressStage {
     r.side = in.side;
     r.reason = reason;
     r.strategy = in.strategy;
+    r.venue = in.venue;
     report(r);
   }
 
