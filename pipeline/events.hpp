@@ -167,9 +167,15 @@ struct OrderIntent {
   TimeInForce tif;
   std::uint8_t strategy;       // index of the strategy that owns the order
   bool post_only;
+  // Issue 14: the venue the order goes to (an index into the configured venues; 0 with one). The
+  // strategy stage resolves a routing instruction (route = best) into venues before the intent.
+  VenueId venue;
   // kNew: OUCH 5.0 MinQty (appendage tag 3): the order executes only if at least this much fills
   // at once; 0 none. A FOK is an IOC with min_quantity = quantity (strategy::Context::fok).
   std::uint32_t min_quantity;
+  // Issue 14: non-zero on the legs of one multi-venue decision (cross-venue arbitrage): the egress
+  // stage records decision -> the last of the legs handed to the kernel (Hops::legs_to_wire).
+  std::uint8_t legs;
 };
 static_assert(sizeof(OrderIntent) <= 56 && std::is_trivially_copyable_v<OrderIntent>);
 
@@ -218,11 +224,14 @@ enum class RejectReason : std::uint16_t {
   kStrategyOrderRate,  // the strategy's own order-rate bucket (risk_max_orders_per_second) is empty
   kStrategyLoss,       // the strategy's day P&L reached -risk_max_loss_usd: only its risk-reducing orders
   kShortSaleRestricted,  // Reg SHO (ITCH 'Y'): a short sale at or below the national best bid
+  // issue 14: the order's venue has no order-entry session up (or is not configured) while other
+  // venues trade (one venue: kNotConnected, as before)
+  kVenueDown,
   // from the venue (OUCH Rejected reason code in `venue_code`)
   kVenue = 100,
 };
 // Reason codes below this are counted per reason (risk.rejects.<reason>).
-inline constexpr std::size_t kRejectReasonSlots = 32;
+inline constexpr std::size_t kRejectReasonSlots = 33;
 
 struct ExecReport {
   std::uint64_t origin_tsc;
@@ -237,6 +246,7 @@ struct ExecReport {
   std::uint16_t venue_code;  // OUCH reject reason / cancel reason code
   std::uint8_t strategy;
   char liquidity;  // fills: the venue's OUCH liquidity flag ('A' added, 'R' removed, ...; 0 unknown)
+  VenueId venue;   // issue 14: the order's venue
 };
 static_assert(sizeof(ExecReport) <= 56 && std::is_trivially_copyable_v<ExecReport>);
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,18 @@ core::Histogram* make_histogram(core::Arena& arena, control::ControlFile* cf, co
   return arena.create<core::Histogram>(histogram_layout(), counts);
 }
 
+// Issue 14: one order-entry session per venue (venue id = index); a config without venues (a test's
+// hand-made one) has today's one.
+std::vector<OrderEntryConfig> order_entries(const HftdConfig& c) {
+  std::vector<OrderEntryConfig> v;
+  for (const VenueSpec& s : c.venues) {
+    v.push_back(s.order_entry);
+    if (c.venues.size() > 1) v.back().name = s.name;
+  }
+  if (v.empty()) v.push_back(c.order_entry);
+  return v;
+}
+
 std::unique_ptr<control::ControlFile> make_control(const HftdConfig& c) {
   if (!c.control) return nullptr;
   control::ControlSizes sizes;
@@ -110,6 +123,7 @@ class Pipeline final : public PipelineBase {
         h_t2t_(make_histogram(arena_, control_.get(), "tick_to_trade")),
         h_send_(make_histogram(arena_, control_.get(), "send_call")),
         h_features_(make_histogram(arena_, control_.get(), "feature_update")),
+        h_legs_(c.venues.size() > 1 ? make_histogram(arena_, control_.get(), "legs_to_wire") : nullptr),
         control_ring_(64),
         net_backend_(c.net),
         oe_backend_(c.net),
@@ -117,8 +131,8 @@ class Pipeline final : public PipelineBase {
         parse_(*rx_, *md_, *h_parse_),
         book_(*md_, *book_events_, books_, symbols_, refs_, subs_, *h_book_),
         strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
-        egress_(oe_backend_, c.order_entry, *intents_, *reports_, gate_, refs_, symbols_, oms_,
-                typename EgressStage<Backend>::Hops{h_wire_, h_t2t_, h_send_}),
+        egress_(oe_backend_, order_entries(c), *intents_, *reports_, gate_, refs_, symbols_, oms_,
+                typename EgressStage<Backend>::Hops{h_wire_, h_t2t_, h_send_, h_legs_}),
         control_plane_(control::PipelineParts<Backend>{
             control_.get(), c.runtime.threads, runners_, c.order_entry, c.histogram_dir, c.risk, net_, parse_, book_,
             strategy_, egress_, *rx_, *md_, *book_events_, *intents_, *reports_, control_ring_, books_, oms_, gate_, refs_,
@@ -132,6 +146,18 @@ class Pipeline final : public PipelineBase {
     egress_.set_storm_inputs(&storm_inputs_);
     strategy_.set_storm_state(&egress_.storm_guard().published(), c.risk.storm_warn_widen, c.risk.storm_warn_size);
     strategy_.set_order_entry_ready(&egress_.ready_flag());
+    // Issue 14: each venue's fees on its fills (the order manager's P&L) and for the router; with
+    // several venues, each venue's session state for the strategies (on_venue, venue_down).
+    for (std::size_t v = 0; v < c.venues.size() && v < kMaxVenues; ++v) {
+      const auto add = std::llround(c.venues[v].fee_add_per_share * 1e4), remove = std::llround(c.venues[v].fee_remove_per_share * 1e4);
+      oms_.set_venue_fees(static_cast<VenueId>(v), add, remove);
+      strategy_.set_venue_fees(static_cast<VenueId>(v), oms::VenueFees{remove, add});
+    }
+    if (egress_.venues() > 1) {
+      strategy_.set_venues(egress_.venues());
+      for (std::size_t v = 0; v < egress_.venues(); ++v)
+        strategy_.set_venue_ready(static_cast<VenueId>(v), &egress_.venue_ready_flag(static_cast<VenueId>(v)));
+    }
     if (c.journal) open_journal(*c.journal);
     for (const auto& t : c.runtime.threads) {
       std::vector<core::StageRef> refs;
@@ -310,9 +336,11 @@ class Pipeline final : public PipelineBase {
   }
 
   std::vector<std::pair<const char*, const core::Histogram*>> hop_list() const {
-    return {{"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
+    std::vector<std::pair<const char*, const core::Histogram*>> hops{{"kernel_to_user", h_kernel_}, {"rx_to_parsed", h_parse_}, {"parsed_to_book", h_book_},
             {"book_to_decision", h_decide_}, {"decision_to_wire", h_wire_}, {"tick_to_trade", h_t2t_},
             {"send_call", h_send_}, {"feature_update", h_features_}};
+    if (h_legs_ != nullptr) hops.push_back({"legs_to_wire", h_legs_});  // issue 14: several venues
+    return hops;
   }
 
   void control_tick() override {
@@ -441,6 +469,7 @@ class Pipeline final : public PipelineBase {
   core::Histogram* h_t2t_;
   core::Histogram* h_send_;
   core::Histogram* h_features_;  // feature-update time of the strategy stage (pipeline/features)
+  core::Histogram* h_legs_;      // issue 14: detection -> the last leg of a multi-venue decision on the wire (null: one venue)
   core::SpscRing<ControlRequest> control_ring_;
   Backend net_backend_;
   Backend oe_backend_;

@@ -37,6 +37,7 @@ const char* reject_name(pipeline::RejectReason r) noexcept {
     case RejectReason::kStrategyOrderRate: return "strategy_order_rate";
     case RejectReason::kStrategyLoss: return "strategy_loss";
     case RejectReason::kShortSaleRestricted: return "short_sale_restricted";
+    case RejectReason::kVenueDown: return "venue_down";
     case RejectReason::kVenue: return "venue";
   }
   return "other";

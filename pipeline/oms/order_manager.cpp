@@ -114,6 +114,7 @@ Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
   o.side = in.side;
   o.state = OrderState::kPendingNew;
   o.strategy = in.strategy;
+  o.venue = in.venue;
   add_open(o, in.quantity);
   if (active_[in.locate] == 0) active_list_.push_back(in.locate);
   active_[in.locate] = 1;
@@ -125,7 +126,7 @@ Order* OrderManager::open(const pipeline::OrderIntent& in) noexcept {
 void OrderManager::remember_closed(const Order& o, std::uint32_t user_ref) noexcept {
   ClosedOrder& c = closed_[closed_next_];
   if (c.user_ref != 0) closed_by_user_ref_.erase(c.user_ref);  // the oldest is forgotten
-  c = ClosedOrder{o.order_id, user_ref, o.locate, o.side, o.strategy};
+  c = ClosedOrder{o.order_id, user_ref, o.locate, o.side, o.strategy, o.venue};
   if (!closed_by_user_ref_.insert(user_ref, static_cast<std::uint32_t>(closed_next_))) c.user_ref = 0;
   closed_next_ = closed_next_ + 1 == closed_.size() ? 0 : closed_next_ + 1;
 }
@@ -189,7 +190,19 @@ ExecReport OrderManager::report(const Order& o, ReportType type) const noexcept 
   r.type = type;
   r.side = o.side;
   r.strategy = o.strategy;
+  r.venue = o.venue;
   return r;
+}
+
+// A fill's fee at its venue (only when fees are configured: nothing to do otherwise). Realized
+// P&L carries it, so the day's P&L (and the loss limits) see fees net of rebates.
+void OrderManager::book_fee(Locate locate, pipeline::VenueId venue, Quantity quantity, char liquidity) noexcept {
+  if (venue < pipeline::kMaxVenues) venue_shares_[venue] += quantity;
+  if (venue >= pipeline::kMaxVenues || (fees_[venue].add == 0 && fees_[venue].remove == 0)) return;
+  const std::int64_t fee = static_cast<std::int64_t>(quantity) * (liquidity == 'A' ? fees_[venue].add : fees_[venue].remove);
+  fees_paid_[venue] += fee;
+  realized_[locate] -= fee;
+  cash_[locate] -= fee;
 }
 
 bool OrderManager::on_accepted(std::uint32_t user_ref, std::uint64_t venue_ref, Price price, Quantity quantity,
@@ -288,7 +301,8 @@ void OrderManager::book_fill(Locate locate, Side side, Quantity quantity, Price 
   counters_.filled_shares += quantity;
 }
 
-bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out) noexcept {
+bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out,
+                               char liquidity) noexcept {
   Order* o = by_user_ref(user_ref);
   if (o == nullptr) {
     // Closed here already (e.g. a cancel crossed this execution): still a fact, book it whole.
@@ -299,6 +313,7 @@ bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price 
     }
     const ClosedOrder& c = closed_[*slot];
     book_fill(c.locate, c.side, quantity, price, c.strategy);
+    book_fee(c.locate, c.venue, quantity, liquidity);
     ++counters_.overfills;
     ++counters_.fills_after_close;
     out = ExecReport{};
@@ -310,12 +325,14 @@ bool OrderManager::on_executed(std::uint32_t user_ref, Quantity quantity, Price 
     out.type = ReportType::kFill;
     out.side = c.side;
     out.strategy = c.strategy;
+    out.venue = c.venue;
     return true;
   }
   // The whole execution is booked; open exposure falls by what was open, at most.
   const Quantity open = quantity < o->leaves ? quantity : o->leaves;
   if (quantity > o->leaves) ++counters_.overfills;
   book_fill(o->locate, o->side, quantity, price, o->strategy);
+  book_fee(o->locate, o->venue, quantity, liquidity);
   add_open(*o, -static_cast<std::int64_t>(open));
   o->leaves -= open;
   o->filled += quantity;

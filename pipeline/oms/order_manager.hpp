@@ -54,6 +54,7 @@ struct Order {
   OrderState state = OrderState::kFree;
   std::uint8_t strategy = 0;
   bool cancel_requested = false;
+  pipeline::VenueId venue = 0;  // issue 14: the venue whose session carries the order
 };
 
 struct OmsCounters {
@@ -93,7 +94,9 @@ class OrderManager {
   bool on_accepted(std::uint32_t user_ref, std::uint64_t venue_ref, Price price, Quantity quantity, ExecReport& out) noexcept;
   bool on_replaced(std::uint32_t old_user_ref, std::uint32_t new_user_ref, std::uint64_t venue_ref, Price price,
                    Quantity quantity, ExecReport& out) noexcept;
-  bool on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out) noexcept;
+  // `liquidity`: the OUCH liquidity flag ('A' added: the venue's add fee; otherwise, 'R' removed or
+  // unknown, its remove fee) for the fees of the order's venue (set_venue_fees).
+  bool on_executed(std::uint32_t user_ref, Quantity quantity, Price price, ExecReport& out, char liquidity = 0) noexcept;
   // `decrement`: shares taken off the book (OUCH Canceled quantity); the order is done at 0 leaves.
   bool on_canceled(std::uint32_t user_ref, Quantity decrement, std::uint16_t reason, ExecReport& out) noexcept;
   bool on_rejected(std::uint32_t user_ref, std::uint16_t reason, ExecReport& out) noexcept;
@@ -116,6 +119,26 @@ class OrderManager {
   void advance_user_ref(std::uint32_t next) noexcept {
     if (next > next_user_ref_) next_user_ref_ = next;
   }
+  // ---- fees per venue (issue 14) -------------------------------------------------------------
+  // Fees per share in 1/10,000 $ for fills that add / remove liquidity at `venue` (< 0: a rebate).
+  // Every fill pays its venue's fee; fees are part of the realized P&L (and of the day's P&L).
+  void set_venue_fees(pipeline::VenueId venue, std::int64_t add_per_share, std::int64_t remove_per_share) noexcept {
+    if (venue < pipeline::kMaxVenues) fees_[venue] = VenueFees{add_per_share, remove_per_share};
+  }
+  // Fees paid so far (1/10,000 $, negative: rebates earned) at `venue`, and in all.
+  [[nodiscard]] std::int64_t venue_fees_paid(pipeline::VenueId venue) const noexcept {
+    return venue < pipeline::kMaxVenues ? fees_paid_[venue] : 0;
+  }
+  [[nodiscard]] std::int64_t fees_paid() const noexcept {
+    std::int64_t t = 0;
+    for (const std::int64_t f : fees_paid_) t += f;
+    return t;
+  }
+  // Shares filled at `venue` so far.
+  [[nodiscard]] std::uint64_t venue_filled_shares(pipeline::VenueId venue) const noexcept {
+    return venue < pipeline::kMaxVenues ? venue_shares_[venue] : 0;
+  }
+
   // ---- recovery (cold, before the threads start or on the egress thread at reconciliation) ---
   // Opens an order under the UserRefNum the journal says it had (the counter moves past it).
   Order* restore_open(const pipeline::OrderIntent& in, std::uint32_t user_ref) noexcept {
@@ -198,10 +221,12 @@ class OrderManager {
     Locate locate = 0;
     Side side = Side::kBuy;
     std::uint8_t strategy = 0;
+    pipeline::VenueId venue = 0;
   };
   void close(Order& o, bool remember = true) noexcept;
   void remember_closed(const Order& o, std::uint32_t user_ref) noexcept;
   void book_fill(Locate locate, Side side, Quantity quantity, Price price, std::uint8_t strategy) noexcept;
+  void book_fee(Locate locate, pipeline::VenueId venue, Quantity quantity, char liquidity) noexcept;
   // Average cost: books a fill into a position, its cost and realized P&L.
   static void average_cost(std::int64_t position, std::int64_t signed_q, Price price, std::int64_t& cost,
                            std::int64_t& realized) noexcept;
@@ -230,6 +255,12 @@ class OrderManager {
   risk::Totals totals_;
   OmsCounters counters_;
   std::array<std::unique_ptr<risk::StrategyLedger>, risk::kMaxStrategyLimits> ledgers_;
+  struct VenueFees {
+    std::int64_t add = 0, remove = 0;
+  };
+  std::array<VenueFees, pipeline::kMaxVenues> fees_{};
+  std::array<std::int64_t, pipeline::kMaxVenues> fees_paid_{};
+  std::array<std::uint64_t, pipeline::kMaxVenues> venue_shares_{};
 };
 
 }  // namespace hft::oms

@@ -283,8 +283,8 @@ class ReferencePrices {
 class RiskGate {
  public:
   explicit RiskGate(const RiskLimits& limits, double ticks_per_second) noexcept
-      : limits_(limits), ticks_per_second_(ticks_per_second), tokens_(limits.order_burst),
-        msg_tokens_(limits.message_burst) {
+      : limits_(limits), ticks_per_second_(ticks_per_second) {
+    for (VenueBucket& b : venue_) b.tokens = limits.order_burst, b.msg_tokens = limits.message_burst;
     derive();
   }
 
@@ -310,7 +310,7 @@ class RiskGate {
     if (sl != nullptr)
       if (const RejectReason r = check_strategy(in, q, *sl, now_ticks, true); r != RejectReason::kNone) return count(r);
     if (duplicate_ticks_ != 0 && duplicate(in, now_ticks)) return count(RejectReason::kDuplicate);
-    if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = take_tokens(now_ticks, in.venue); r != RejectReason::kNone) return count(r);
     if (sl != nullptr) take_strategy_token(in.strategy);
     if (duplicate_ticks_ != 0) remember(in, now_ticks);
     ++passed_;
@@ -349,7 +349,7 @@ class RiskGate {
     if (sl != nullptr)
       if (const RejectReason r = check_strategy(in, growth > 0 ? growth : 0, *sl, now_ticks, false); r != RejectReason::kNone)
         return count(r);
-    if (const RejectReason r = take_tokens(now_ticks); r != RejectReason::kNone) return count(r);
+    if (const RejectReason r = take_tokens(now_ticks, in.venue); r != RejectReason::kNone) return count(r);
     if (sl != nullptr) take_strategy_token(in.strategy);
     ++passed_;
     return RejectReason::kNone;
@@ -366,11 +366,15 @@ class RiskGate {
   // flood of cancels holds back the new orders and replaces that follow.
   // Whether cancels count toward a message rate (callers skip the clock read when they do not).
   bool counts_messages() const noexcept { return msg_rate_ != 0; }
-  void note_cancel(std::uint64_t now_ticks) noexcept {
+  // Issue 14: the order and message buckets are per venue session (`venue`, the order's).
+  void note_cancel(std::uint64_t now_ticks, pipeline::VenueId venue = 0) noexcept {
     if (msg_rate_ == 0) return;
-    refill_messages(now_ticks);
-    if (msg_tokens_ > -static_cast<double>(limits_.message_burst)) msg_tokens_ -= 1.0;
+    VenueBucket& b = bucket(venue);
+    refill_messages(now_ticks, b);
+    if (b.msg_tokens > -static_cast<double>(limits_.message_burst)) b.msg_tokens -= 1.0;
   }
+  // A refusal decided by the caller (the egress stage's venue_down), counted with the gate's own.
+  void count_refusal(RejectReason r) noexcept { (void)count(r); }
 
   // A strategy's own ledger (the order manager's; null: that strategy's limits are off).
   void set_strategy_ledger(std::uint8_t strategy, const StrategyLedger* ledger) noexcept {
@@ -411,8 +415,10 @@ class RiskGate {
   // Limits may change at run time (from the control plane, applied on this stage's thread).
   void set_limits(const RiskLimits& limits) noexcept {
     limits_ = limits;
-    if (tokens_ > limits_.order_burst) tokens_ = limits_.order_burst;
-    if (msg_tokens_ > limits_.message_burst) msg_tokens_ = limits_.message_burst;
+    for (VenueBucket& b : venue_) {
+      if (b.tokens > limits_.order_burst) b.tokens = limits_.order_burst;
+      if (b.msg_tokens > limits_.message_burst) b.msg_tokens = limits_.message_burst;
+    }
     derive();
   }
   [[nodiscard]] const RiskLimits& limits() const noexcept { return limits_; }
@@ -623,32 +629,42 @@ class RiskGate {
     recent_next_ = (recent_next_ + 1) % kDuplicates;
   }
 
-  void refill_messages(std::uint64_t now_ticks) noexcept {
-    if (msg_last_ != 0 && now_ticks > msg_last_) {
-      msg_tokens_ += static_cast<double>(now_ticks - msg_last_) * msg_rate_;
-      if (msg_tokens_ > limits_.message_burst) msg_tokens_ = limits_.message_burst;
+  // One venue session's order and message buckets (issue 14: rate limits per venue session).
+  struct VenueBucket {
+    double tokens = 0;
+    std::uint64_t last_ticks = 0;
+    double msg_tokens = 0;
+    std::uint64_t msg_last = 0;
+  };
+  VenueBucket& bucket(pipeline::VenueId venue) noexcept { return venue_[venue < pipeline::kMaxVenues ? venue : 0]; }
+
+  void refill_messages(std::uint64_t now_ticks, VenueBucket& b) noexcept {
+    if (b.msg_last != 0 && now_ticks > b.msg_last) {
+      b.msg_tokens += static_cast<double>(now_ticks - b.msg_last) * msg_rate_;
+      if (b.msg_tokens > limits_.message_burst) b.msg_tokens = limits_.message_burst;
     }
-    msg_last_ = now_ticks;
+    b.msg_last = now_ticks;
   }
   // The message bucket (when on) and the order bucket; a token is taken only when both have one.
-  RejectReason take_tokens(std::uint64_t now_ticks) noexcept {
+  RejectReason take_tokens(std::uint64_t now_ticks, pipeline::VenueId venue) noexcept {
+    VenueBucket& b = bucket(venue);
     if (msg_rate_ != 0) {
-      refill_messages(now_ticks);
-      if (msg_tokens_ < 1.0) return RejectReason::kMessageRate;
+      refill_messages(now_ticks, b);
+      if (b.msg_tokens < 1.0) return RejectReason::kMessageRate;
     }
-    if (!take_token(now_ticks)) return RejectReason::kOrderRate;
-    if (msg_rate_ != 0) msg_tokens_ -= 1.0;
+    if (!take_token(now_ticks, b)) return RejectReason::kOrderRate;
+    if (msg_rate_ != 0) b.msg_tokens -= 1.0;
     return RejectReason::kNone;
   }
 
-  bool take_token(std::uint64_t now_ticks) noexcept {
-    if (last_ticks_ != 0 && now_ticks > last_ticks_) {
-      tokens_ += static_cast<double>(now_ticks - last_ticks_) / ticks_per_second_ * limits_.max_orders_per_second;
-      if (tokens_ > limits_.order_burst) tokens_ = limits_.order_burst;
+  bool take_token(std::uint64_t now_ticks, VenueBucket& b) noexcept {
+    if (b.last_ticks != 0 && now_ticks > b.last_ticks) {
+      b.tokens += static_cast<double>(now_ticks - b.last_ticks) / ticks_per_second_ * limits_.max_orders_per_second;
+      if (b.tokens > limits_.order_burst) b.tokens = limits_.order_burst;
     }
-    last_ticks_ = now_ticks;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
+    b.last_ticks = now_ticks;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
     return true;
   }
 
@@ -660,12 +676,9 @@ class RiskGate {
 
   RiskLimits limits_;
   double ticks_per_second_;
-  double tokens_;
-  std::uint64_t last_ticks_ = 0;
+  std::array<VenueBucket, pipeline::kMaxVenues> venue_{};
   std::uint64_t passed_ = 0;
   std::array<std::uint64_t, pipeline::kRejectReasonSlots> rejects_{};
-  double msg_tokens_;
-  std::uint64_t msg_last_ = 0;
   double msg_rate_ = 0;               // message tokens per tick (0: the bucket is off)
   std::uint64_t max_age_ticks_ = 0;   // 0: off
   std::uint64_t duplicate_ticks_ = 0; // 0: off

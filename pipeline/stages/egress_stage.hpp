@@ -38,7 +38,9 @@
 #include <cstdint>
 #include <ctime>
 #include <optional>
+#include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 
 #include "core/clock.hpp"
@@ -74,6 +76,8 @@ struct OrderEntryConfig {
   // next slots and the risk state into cache), so an order after a quiet spell does not wait on
   // memory. 0 (the default): never; bench/e2e/warm_ab.sh showed no reliable gain on the 2-vCPU VM.
   std::uint64_t warm_interval_ns = 0;
+  // Issue 14: the venue's name (logs, per-venue counters); "" with one venue.
+  std::string name;
 };
 
 // Operator requests applied on the egress thread (from hftd's control thread, through a ring).
@@ -118,6 +122,15 @@ struct EgressCounters {
   std::uint64_t storm_cancels = 0;          // resting orders cancelled on entering STORM
   std::uint64_t strategy_loss_trips = 0;    // per-strategy loss limits tripped (risk_max_loss_usd)
   std::uint64_t strategy_loss_cancels = 0;  // that strategy's working orders cancelled because of it
+  std::uint64_t foreign_replies = 0;        // a venue's reply naming another venue's order (ignored)
+  std::uint64_t venue_down = 0;             // new orders refused because their venue's session was down
+};
+
+// Issue 14: one venue's order-entry session, counted on its own (EgressCounters sums the venues).
+struct VenueSessionCounters {
+  std::uint64_t connects = 0, connect_failures = 0, disconnects = 0, login_refusals = 0, new_session_joins = 0,
+                session_changes = 0, login_timeouts = 0, orders_told_lost = 0, orders_of_old_session = 0;
+  std::uint64_t sent_new = 0, sent_cancel = 0, sent_replace = 0, replies = 0, refused_down = 0;
 };
 
 // A risk event as the egress thread records it (binary: formatted by readers, never here). The
@@ -136,6 +149,7 @@ template <class Backend>
 class EgressStage {
  public:
   static constexpr int kBatch = 32;
+  struct Link;  // one venue's order-entry session (below)
 
   // decision_to_wire and tick_to_trade end when the send call is issued (the order is handed to
   // the kernel); send_call is the time spent inside it, which on loopback includes the venue's
@@ -144,14 +158,30 @@ class EgressStage {
     core::Histogram* decision_to_wire;
     core::Histogram* tick_to_trade;
     core::Histogram* send_call;
+    // Issue 14: decision -> the last leg of a multi-venue decision (OrderIntent::legs) handed to
+    // the kernel (null: not recorded).
+    core::Histogram* legs_to_wire = nullptr;
   };
 
+  // One venue (today's appliance and tests).
   EgressStage(Backend& backend, const OrderEntryConfig& config, core::SpscRing<OrderIntent>& in,
               core::SpscRing<ExecReport>& out, risk::RiskGate& gate, const risk::ReferencePrices& refs,
               const SymbolTable& symbols, oms::OrderManager& oms, Hops hops)
-      : backend_(backend), config_(config), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols),
-        oms_(oms), hops_(hops), clock_(core::tsc_clock()), soup_(config.soup, *this), storm_(refs.size()) {
-    if (!config_.firm.empty()) firm_ = ouch::Firm::from(config_.firm);
+      : EgressStage(backend, std::span<const OrderEntryConfig>(&config, 1), in, out, gate, refs, symbols, oms, hops) {}
+
+  // Issue 14: one order-entry session per venue (venue id = index in `configs`, 1 to kMaxVenues),
+  // each with its own SoupBinTCP state machine, login, heartbeats, reconnect and sequence, all on
+  // this stage's backend. UserRefNums come from the one order manager: unique across venues.
+  EgressStage(Backend& backend, std::span<const OrderEntryConfig> configs, core::SpscRing<OrderIntent>& in,
+              core::SpscRing<ExecReport>& out, risk::RiskGate& gate, const risk::ReferencePrices& refs,
+              const SymbolTable& symbols, oms::OrderManager& oms, Hops hops)
+      : backend_(backend), in_(in), out_(out), gate_(gate), refs_(refs), symbols_(symbols), oms_(oms), hops_(hops),
+        clock_(core::tsc_clock()), storm_(refs.size()) {
+    if (configs.empty() || configs.size() > kMaxVenues)
+      throw std::invalid_argument("order entry: 1 to 4 venues (kMaxVenues)");
+    for (std::size_t v = 0; v < configs.size(); ++v)
+      links_[v] = std::make_unique<Link>(*this, static_cast<VenueId>(v), configs[v]);
+    link_count_ = static_cast<std::uint8_t>(configs.size());
     gate_.set_totals(&oms_.totals());  // gross and net exposure across symbols
     gate_.set_storm_modes(storm_.modes(), refs.size());
     track_strategy_limits();
@@ -167,22 +197,32 @@ class EgressStage {
 
   // Connects and logs in (blocking connect, start-up or reconnect path). False when the venue is
   // unreachable; the error is in last_error().
+  // Every venue's session: true when all connected (a venue that did not is retried by poll()).
   bool connect() noexcept {
+    bool all = true;
+    for (std::uint8_t v = 0; v < link_count_; ++v) all = connect(v) && all;
+    return all;
+  }
+  bool connect(VenueId venue) noexcept {
+    Link& l = *links_[venue];
     const std::uint64_t now = now_ns();
-    last_connect_attempt_ = now;
+    l.last_connect_attempt = now;
     try {
-      net::Fd fd = net::tcp_connect(config_.venue, config_.connect_timeout_ms, net::TcpOptions{});
-      socket_ = backend_.add_tcp(std::move(fd));
+      net::Fd fd = net::tcp_connect(l.config.venue, l.config.connect_timeout_ms, net::TcpOptions{});
+      l.socket = backend_.add_tcp(std::move(fd));
     } catch (const std::exception& e) {
+      l.last_error = e.what();
       last_error_ = e.what();
       ++counters_.connect_failures;
+      ++l.c.connect_failures;
       return false;
     }
     ++counters_.connects;
-    account_known_ = false;
-    login_answered_ = false;
-    soup_.open(counters_.connects, now);
-    flush();
+    ++l.c.connects;
+    l.account_known = false;
+    l.login_answered = false;
+    l.soup.open(l.c.connects, now);
+    flush(l);
     return true;
   }
 
@@ -205,11 +245,14 @@ class EgressStage {
     // the session must not see a time before them.
     if (work != 0) now = now_ns();
     mark_risk(now);
-    if (socket_ < 0) {
-      reconnect(now);
-    } else {
-      soup_.poll(now);
-      if (soup_.finished()) drop_connection(now);
+    for (std::uint8_t v = 0; v < link_count_; ++v) {
+      Link& l = *links_[v];
+      if (l.socket < 0) {
+        reconnect(l, now);
+      } else {
+        l.soup.poll(now);
+        if (l.soup.finished()) drop_connection(l, now);
+      }
     }
     const bool kill = gate_.kill_switch();
     if (!kill) kill_done_ = false;
@@ -221,14 +264,21 @@ class EgressStage {
         control_->pop();
       }
     }
-    if (logout_requested_.load(std::memory_order_relaxed) && !logout_sent_ && socket_ >= 0) {
-      logout_sent_ = true;
-      soup_.logout(now);
+    bool any_connected = false;
+    for (std::uint8_t v = 0; v < link_count_; ++v) {
+      Link& l = *links_[v];
+      if (logout_requested_.load(std::memory_order_relaxed) && !l.logout_sent && l.socket >= 0) {
+        l.logout_sent = true;
+        l.soup.logout(now);
+      }
+      flush(l);  // heartbeats, cancels of the kill switch, the logout
+      const bool up = l.ready();
+      if (up != l.ready_flag.load(std::memory_order_relaxed)) l.ready_flag.store(up, std::memory_order_relaxed);
+      any_connected = any_connected || l.socket >= 0;
     }
-    flush();  // heartbeats, cancels of the kill switch, the logout
     published_open_.store(oms_.open_orders(), std::memory_order_relaxed);
     published_ready_.store(ready(), std::memory_order_relaxed);
-    published_connected_.store(socket_ >= 0, std::memory_order_relaxed);
+    published_connected_.store(any_connected, std::memory_order_relaxed);
     // Nothing working and the kill switch seen: every later intent meets the switch.
     published_killed_flat_.store(kill && oms_.open_orders() == 0, std::memory_order_relaxed);
     published_polls_.store(published_polls_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
@@ -240,106 +290,191 @@ class EgressStage {
   // ---- backend handler --------------------------------------------------------------------
   void on_datagram(const net::Datagram&) noexcept {}
   void on_stream_data(int socket, const std::uint8_t* data, std::size_t n) noexcept {
-    if (socket == socket_) soup_.on_bytes(data, n, now_ns());
+    if (Link* l = by_socket(socket)) l->soup.on_bytes(data, n, now_ns());
   }
   void on_stream_closed(int socket, int error) noexcept {
-    if (socket != socket_) return;
-    soup_.on_transport_closed(now_ns(), error);
-    drop_connection(now_ns());
+    Link* l = by_socket(socket);
+    if (l == nullptr) return;
+    l->soup.on_transport_closed(now_ns(), error);
+    drop_connection(*l, now_ns());
   }
 
+  // ---- one venue's session (issue 14) --------------------------------------------------------
+  // The SoupBinTCP client and OUCH decoder of one venue call their handler: this forwards to the
+  // stage with the venue it belongs to.
+  struct Link {
+    Link(EgressStage& owner, VenueId id, const OrderEntryConfig& cfg)
+        : stage(owner), venue(id), config(cfg), soup(config.soup, *this) {
+      if (!config.firm.empty()) firm = ouch::Firm::from(config.firm);
+    }
+    Link(const Link&) = delete;
+    Link& operator=(const Link&) = delete;
+    [[nodiscard]] bool ready() const noexcept { return socket >= 0 && soup.logged_in() && account_known; }
+    void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> msg, std::uint64_t now) noexcept {
+      stage.on_sequenced(*this, seq, msg, now);
+    }
+    void on_event(const soup::SessionEvent& e) noexcept { stage.on_event(*this, e); }
+    template <class T>
+    void on_message(const T& m) noexcept {
+      stage.on_message(*this, m);
+    }
+
+    EgressStage& stage;
+    VenueId venue;
+    OrderEntryConfig config;
+    soup::ClientSession<Link> soup;
+    std::optional<ouch::Firm> firm;
+    int socket = -1;
+    bool account_known = false;
+    bool login_answered = false;
+    bool logout_sent = false;
+    net::Fd pending_fd;            // a connect in progress
+    int last_errno = 0;            // of the last failed connect
+    std::uint64_t backoff_ns = 0;  // current delay between attempts (0: the first)
+    std::uint32_t refusals_in_row = 0;
+    soup::SessionName session_name{};  // last accepted
+    std::uint64_t last_connect_attempt = 0;
+    std::uint64_t handoff_tsc = 0, returned_tsc = 0;
+    // log_events() bookkeeping
+    std::uint64_t logged_connect_failures = 0, logged_disconnects = 0, logged_refusals = 0, logged_joins = 0,
+                  logged_session_changes = 0, logged_login_wait = 0, logged_login_timeouts = 0;
+    std::uint64_t session_events = 0;
+    soup::SessionEvent last_event{};
+    std::string last_error;
+    VenueSessionCounters c;
+    std::atomic<bool> ready_flag{false};
+  };
+
   // ---- SoupBinTCP client handler ----------------------------------------------------------
-  void on_sequenced(std::uint64_t seq, std::span<const std::uint8_t> msg, std::uint64_t now) noexcept {
+  void on_sequenced(Link& l, std::uint64_t seq, std::span<const std::uint8_t> msg, std::uint64_t now) noexcept {
     ++counters_.replies;
+    ++l.c.replies;
     // Journaled as it takes effect: the order manager books it right after. A crash before this
     // append leaves the message to the venue's replay (the journal's next sequence is this one).
-    if (journal_ != nullptr && journal_->append_received(seq, msg, wall(now)) != journal::AppendStatus::kOk)
+    // The journal and its recovery follow venue 0's session (issue 14: see docs/pipeline.md).
+    if (journal_ != nullptr && l.venue == 0 && journal_->append_received(seq, msg, wall(now)) != journal::AppendStatus::kOk)
       ++counters_.journal_failures;
-    if (ouch::decode_outbound(msg.data(), msg.size(), *this) != ouch::DecodeError::kOk) ++counters_.reply_errors;
+    if (ouch::decode_outbound(msg.data(), msg.size(), l) != ouch::DecodeError::kOk) ++counters_.reply_errors;
   }
-  void on_event(const soup::SessionEvent& e) noexcept {
-    last_event_ = e;
-    ++session_events_;
-    if (e.kind == soup::EventKind::kClosed && e.close_reason == soup::CloseReason::kTimeout && !login_answered_)
+  void on_event(Link& l, const soup::SessionEvent& e) noexcept {
+    l.last_event = e;
+    ++l.session_events;
+    if (l.venue == 0) {
+      last_event_ = e;
+      ++session_events_;
+    }
+    if (e.kind == soup::EventKind::kClosed && e.close_reason == soup::CloseReason::kTimeout && !l.login_answered) {
       ++counters_.login_timeouts;
-    if (e.kind == soup::EventKind::kLoginAccepted || e.kind == soup::EventKind::kLoginRejected) login_answered_ = true;
+      ++l.c.login_timeouts;
+    }
+    if (e.kind == soup::EventKind::kLoginAccepted || e.kind == soup::EventKind::kLoginRejected) l.login_answered = true;
     if (e.kind == soup::EventKind::kLoginRejected && e.reject_code == soup::RejectCode::kSessionNotAvailable) {
       ++counters_.login_refusals;
-      ++refusals_in_row_;
-      if (config_.new_session_after_refusals != 0 && refusals_in_row_ >= config_.new_session_after_refusals) {
-        soup_.join_current_session();
-        refusals_in_row_ = 0;
+      ++l.c.login_refusals;
+      ++l.refusals_in_row;
+      if (l.config.new_session_after_refusals != 0 && l.refusals_in_row >= l.config.new_session_after_refusals) {
+        l.soup.join_current_session();
+        l.refusals_in_row = 0;
         ++counters_.new_session_joins;
+        ++l.c.new_session_joins;
       }
     }
     if (e.kind == soup::EventKind::kLoginAccepted) {
-      refusals_in_row_ = 0;
-      backoff_ns_ = 0;
-      if (!session_name_.blank() && !(e.session == session_name_)) session_changed();
-      else resume_orders_in_doubt();
-      session_name_ = e.session;
-      journal_session(true);
+      l.refusals_in_row = 0;
+      l.backoff_ns = 0;
+      if (!l.session_name.blank() && !(e.session == l.session_name)) session_changed(l);
+      else resume_orders_in_doubt(l);
+      l.session_name = e.session;
+      if (l.venue == 0) journal_session(true);
       // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
       // sending any order, so a restart on the same day never reuses one.
       std::uint8_t q[1] = {static_cast<std::uint8_t>(ouch::AccountQuery::kType)};
-      soup_.send_unsequenced(q, now_ns());
+      l.soup.send_unsequenced(q, now_ns());
     }
   }
 
   // ---- OUCH outbound messages -------------------------------------------------------------
-  void on_message(const ouch::OrderAccepted& m) noexcept {
+  // A reply names an order by UserRefNum; with several venues it must be an order of that venue
+  // (UserRefNums are unique across venues: a number another venue's order holds is not ours here).
+  bool foreign(const Link& l, std::uint32_t user_ref) noexcept {
+    if (link_count_ == 1) return false;
+    const oms::Order* o = oms_.by_user_ref(user_ref);
+    if (o == nullptr || o->venue == l.venue) return false;
+    ++counters_.foreign_replies;
+    return true;
+  }
+  void on_message(Link& l, const ouch::OrderAccepted& m) noexcept {
+    if (foreign(l, m.user_ref_num)) return;
     ack_ns_ = now_ns();
     note_answer(m.user_ref_num, false);
     ExecReport r{};
     if (oms_.on_accepted(m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price), m.quantity, r)) report(r);
   }
-  void on_message(const ouch::OrderReplaced& m) noexcept {
+  void on_message(Link& l, const ouch::OrderReplaced& m) noexcept {
+    if (foreign(l, m.orig_user_ref_num)) return;
     ExecReport r{};
     if (oms_.on_replaced(m.orig_user_ref_num, m.user_ref_num, m.order_reference_number, static_cast<Price>(m.price),
                          m.quantity, r))
       report(r);
   }
-  void on_message(const ouch::OrderCanceled& m) noexcept {
+  void on_message(Link& l, const ouch::OrderCanceled& m) noexcept {
+    if (foreign(l, m.user_ref_num)) return;
     ExecReport r{};
     if (oms_.on_canceled(m.user_ref_num, m.quantity, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
-  void on_message(const ouch::AiqCanceled& m) noexcept {
+  void on_message(Link& l, const ouch::AiqCanceled& m) noexcept {
+    if (foreign(l, m.user_ref_num)) return;
     ExecReport r{};
     if (oms_.on_canceled(m.user_ref_num, m.decrement_shares, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
-  void on_message(const ouch::OrderExecuted& m) noexcept {
+  void on_message(Link& l, const ouch::OrderExecuted& m) noexcept {
+    if (foreign(l, m.user_ref_num)) return;
     ExecReport r{};
-    if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r)) {
+    if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r, m.liquidity_flag)) {
       r.liquidity = m.liquidity_flag;
       report(r);
     }
   }
-  void on_message(const ouch::OrderRejected& m) noexcept {
+  void on_message(Link& l, const ouch::OrderRejected& m) noexcept {
+    if (foreign(l, m.user_ref_num)) return;
     ack_ns_ = now_ns();
     note_answer(m.user_ref_num, true);
     ExecReport r{};
     if (oms_.on_rejected(m.user_ref_num, static_cast<std::uint16_t>(m.reason), r)) report(r);
   }
-  void on_message(const ouch::AccountQueryResponse& m) noexcept {
+  void on_message(Link& l, const ouch::AccountQueryResponse& m) noexcept {
+    // One counter for every venue: the highest next number any venue asks for, so a number is
+    // never reused at any venue and each venue sees its numbers strictly increase.
     oms_.advance_user_ref(m.next_user_ref_num);
-    account_known_ = true;
+    l.account_known = true;
     // The venue answers the query after the messages it replayed at the login: everything missed
     // while hftd was down has been booked by now.
-    if (recovery_.load(std::memory_order_relaxed) == RecoveryState::kRecovering) finish_recovery(m.next_user_ref_num);
+    if (l.venue == 0 && recovery_.load(std::memory_order_relaxed) == RecoveryState::kRecovering)
+      finish_recovery(m.next_user_ref_num);
   }
-  void on_message(const ouch::BrokenTrade&) noexcept { ++counters_.broken_trades; }
-  void on_message(const ouch::CancelReject&) noexcept { ++counters_.cancel_rejects; }
+  void on_message(Link&, const ouch::BrokenTrade&) noexcept { ++counters_.broken_trades; }
+  void on_message(Link&, const ouch::CancelReject&) noexcept { ++counters_.cancel_rejects; }
   template <class T>
-  void on_message(const T&) noexcept {}  // system events, cancel pending, priority updates, ...
+  void on_message(Link&, const T&) noexcept {}  // system events, cancel pending, priority updates, ...
 
   // ---- state -------------------------------------------------------------------------------
-  [[nodiscard]] bool ready() const noexcept { return socket_ >= 0 && soup_.logged_in() && account_known_; }
+  // Venue 0's session (the only one with one venue).
+  [[nodiscard]] bool ready() const noexcept { return links_[0]->ready(); }
+  // ---- several venues (issue 14) ---------------------------------------------------------------
+  [[nodiscard]] std::size_t venues() const noexcept { return link_count_; }
+  [[nodiscard]] bool ready(VenueId venue) const noexcept { return venue < link_count_ && links_[venue]->ready(); }
+  [[nodiscard]] bool connected(VenueId venue) const noexcept { return venue < link_count_ && links_[venue]->socket >= 0; }
+  [[nodiscard]] const VenueSessionCounters& venue_counters(VenueId venue) const noexcept { return links_[venue]->c; }
+  [[nodiscard]] const soup::ClientSession<Link>& session(VenueId venue) const noexcept { return links_[venue]->soup; }
+  [[nodiscard]] const OrderEntryConfig& venue_config(VenueId venue) const noexcept { return links_[venue]->config; }
+  // Read by the strategy stage once per pass (on_venue when it changes): the venue's session is up.
+  [[nodiscard]] const std::atomic<bool>& venue_ready_flag(VenueId venue) const noexcept { return links_[venue]->ready_flag; }
   [[nodiscard]] const EgressCounters& counters() const noexcept { return counters_; }
-  [[nodiscard]] const soup::ClientCounters& session_counters() const noexcept { return soup_.counters(); }
+  [[nodiscard]] const soup::ClientCounters& session_counters() const noexcept { return links_[0]->soup.counters(); }
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
   [[nodiscard]] const soup::SessionEvent& last_event() const noexcept { return last_event_; }
   [[nodiscard]] std::uint64_t session_events() const noexcept { return session_events_; }
-  [[nodiscard]] bool connected() const noexcept { return socket_ >= 0; }
+  [[nodiscard]] bool connected() const noexcept { return links_[0]->socket >= 0; }
   // For other threads (shutdown, control plane): refreshed at the end of every poll.
   [[nodiscard]] std::uint32_t published_open_orders() const noexcept { return published_open_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool published_ready() const noexcept { return published_ready_.load(std::memory_order_relaxed); }
@@ -397,8 +532,8 @@ class EgressStage {
   // was missed), reconcile at the Account Query answer, then report recovered.
   void begin_recovery(std::string_view session, std::uint64_t next_sequence, WorkingOrders mode,
                       std::uint64_t operator_seq) noexcept {
-    soup_.resume_at(soup::SessionName::from(session), next_sequence);
-    session_name_ = soup::SessionName::from(session);
+    links_[0]->soup.resume_at(soup::SessionName::from(session), next_sequence);
+    links_[0]->session_name = soup::SessionName::from(session);
     working_orders_ = mode;
     if (operator_seq > operator_seq_) operator_seq_ = operator_seq;
     recovery_.store(RecoveryState::kRecovering, std::memory_order_release);
@@ -408,70 +543,81 @@ class EgressStage {
 
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
   void request_logout() noexcept { logout_requested_.store(true, std::memory_order_relaxed); }
-  [[nodiscard]] const soup::ClientSession<EgressStage>& session() const noexcept { return soup_; }
+  [[nodiscard]] const soup::ClientSession<Link>& session() const noexcept { return links_[0]->soup; }
 
   // Cold path, on this stage's thread (its control publisher, every publish interval): says what
   // the session waits for. A venue that accepts the connection and never answers the login would
   // otherwise leave hftd silent until the session timeout (order_entry.timeout_ms) closes the link.
   // Logs once per connection, and once per such timeout.
   void log_events() {
-    if (soup_.state() == soup::ClientState::kLoginSent && logged_login_wait_ != counters_.connects) {
-      const std::uint64_t waited = now_ns() - soup_.login_sent_at();
-      if (waited >= kLoginAnswerWarnNs) {
-        logged_login_wait_ = counters_.connects;
-        core::log::warn("order entry: no answer from the venue {} to the login of {} for {:.1f} s (connection {}); "
-                        "waiting up to order_entry.timeout_ms = {}, then reconnecting",
-                        config_.venue.text, config_.soup.username, static_cast<double>(waited) / 1e9,
-                        counters_.connects, config_.soup.timeout_ns / 1'000'000);
-      }
-    }
-    if (counters_.disconnects != logged_disconnects_) {
-      logged_disconnects_ = counters_.disconnects;
-      core::log::warn("order entry: session {} with the venue {} lost ({}); {} working orders reported gone to the "
-                      "strategies ({} in all); reconnecting with backoff ({} disconnects in all)",
-                      std::string(session_name_.trimmed()), config_.venue.text, describe(last_event_),
-                      oms_.open_orders(), counters_.orders_told_lost, counters_.disconnects);
-    }
-    if (counters_.connect_failures != logged_connect_failures_) {
-      core::log::warn("order entry: {} connects to the venue {} failed (last: {}); retrying every {} ms at most "
-                      "({} in all)", counters_.connect_failures - logged_connect_failures_, config_.venue.text,
-                      std::strerror(last_errno_), (backoff_ns_ == 0 ? config_.reconnect_interval_ns : backoff_ns_) / 1'000'000,
-                      counters_.connect_failures);
-      logged_connect_failures_ = counters_.connect_failures;
-    }
-    if (counters_.login_refusals != logged_refusals_) {
-      core::log::warn("order entry: the venue {} refused the login of {} for session '{}' at sequence {} ('S': "
-                      "session or sequence not available) {} times ({} in all); retrying with backoff{}",
-                      config_.venue.text, config_.soup.username, std::string(last_event_.session.trimmed()),
-                      last_event_.requested_sequence, counters_.login_refusals - logged_refusals_,
-                      counters_.login_refusals,
-                      config_.new_session_after_refusals == 0 ? std::string()
-                          : fmt::format(", after {} in a row asking for the venue's current session at sequence 1",
-                                        config_.new_session_after_refusals));
-      logged_refusals_ = counters_.login_refusals;
-    }
-    if (counters_.new_session_joins != logged_joins_) {
-      logged_joins_ = counters_.new_session_joins;
-      core::log::warn("order entry: the venue {} offers only a new session: logging in for its current session at "
-                      "sequence 1 (order_entry.new_session_after_refusals = {})", config_.venue.text,
-                      config_.new_session_after_refusals);
-    }
-    if (counters_.session_changes != logged_session_changes_) {
-      logged_session_changes_ = counters_.session_changes;
-      core::log::warn("order entry: logged in to the venue's new session {}: the old session's orders are gone "
-                      "({} closed as not working, {} in all)", std::string(session_name_.trimmed()),
-                      counters_.orders_of_old_session, counters_.orders_of_old_session);
-    }
-    if (counters_.login_timeouts != logged_login_timeouts_) {
-      logged_login_timeouts_ = counters_.login_timeouts;
-      core::log::warn("order entry: the venue {} never answered the login of {} within {} ms: connection closed, "
-                      "reconnecting every {} ms ({} unanswered logins in all)",
-                      config_.venue.text, config_.soup.username, config_.soup.timeout_ns / 1'000'000,
-                      config_.reconnect_interval_ns / 1'000'000, counters_.login_timeouts);
-    }
+    for (std::uint8_t v = 0; v < link_count_; ++v) log_events(*links_[v]);
   }
 
  private:
+  // The venue's name in a log line: "" with one venue (today's lines), else "NAME ".
+  std::string venue_label(const Link& l) const {
+    if (link_count_ == 1) return std::string();
+    return (l.config.name.empty() ? fmt::format("venue {}", l.venue) : l.config.name) + " ";
+  }
+  void log_events(Link& l) {
+    const std::string who = venue_label(l);
+    if (l.soup.state() == soup::ClientState::kLoginSent && l.logged_login_wait != l.c.connects) {
+      const std::uint64_t waited = now_ns() - l.soup.login_sent_at();
+      if (waited >= kLoginAnswerWarnNs) {
+        l.logged_login_wait = l.c.connects;
+        core::log::warn("order entry: {}no answer from the venue {} to the login of {} for {:.1f} s (connection {}); "
+                        "waiting up to order_entry.timeout_ms = {}, then reconnecting",
+                        who, l.config.venue.text, l.config.soup.username, static_cast<double>(waited) / 1e9,
+                        l.c.connects, l.config.soup.timeout_ns / 1'000'000);
+      }
+    }
+    if (l.c.disconnects != l.logged_disconnects) {
+      l.logged_disconnects = l.c.disconnects;
+      core::log::warn("order entry: {}session {} with the venue {} lost ({}); {} working orders reported gone to the "
+                      "strategies ({} in all); reconnecting with backoff ({} disconnects in all){}",
+                      who, std::string(l.session_name.trimmed()), l.config.venue.text, describe(l.last_event),
+                      oms_.open_orders(), l.c.orders_told_lost, l.c.disconnects,
+                      link_count_ > 1 ? "; the other venues keep trading, orders to this one are refused (venue_down)" : "");
+    }
+    if (l.c.connect_failures != l.logged_connect_failures) {
+      core::log::warn("order entry: {}{} connects to the venue {} failed (last: {}); retrying every {} ms at most "
+                      "({} in all)", who, l.c.connect_failures - l.logged_connect_failures, l.config.venue.text,
+                      std::strerror(l.last_errno), (l.backoff_ns == 0 ? l.config.reconnect_interval_ns : l.backoff_ns) / 1'000'000,
+                      l.c.connect_failures);
+      l.logged_connect_failures = l.c.connect_failures;
+    }
+    if (l.c.login_refusals != l.logged_refusals) {
+      core::log::warn("order entry: {}the venue {} refused the login of {} for session '{}' at sequence {} ('S': "
+                      "session or sequence not available) {} times ({} in all); retrying with backoff{}",
+                      who, l.config.venue.text, l.config.soup.username, std::string(l.last_event.session.trimmed()),
+                      l.last_event.requested_sequence, l.c.login_refusals - l.logged_refusals,
+                      l.c.login_refusals,
+                      l.config.new_session_after_refusals == 0 ? std::string()
+                          : fmt::format(", after {} in a row asking for the venue's current session at sequence 1",
+                                        l.config.new_session_after_refusals));
+      l.logged_refusals = l.c.login_refusals;
+    }
+    if (l.c.new_session_joins != l.logged_joins) {
+      l.logged_joins = l.c.new_session_joins;
+      core::log::warn("order entry: {}the venue {} offers only a new session: logging in for its current session at "
+                      "sequence 1 (order_entry.new_session_after_refusals = {})", who, l.config.venue.text,
+                      l.config.new_session_after_refusals);
+    }
+    if (l.c.session_changes != l.logged_session_changes) {
+      l.logged_session_changes = l.c.session_changes;
+      core::log::warn("order entry: {}logged in to the venue's new session {}: the old session's orders are gone "
+                      "({} closed as not working, {} in all)", who, std::string(l.session_name.trimmed()),
+                      l.c.orders_of_old_session, l.c.orders_of_old_session);
+    }
+    if (l.c.login_timeouts != l.logged_login_timeouts) {
+      l.logged_login_timeouts = l.c.login_timeouts;
+      core::log::warn("order entry: {}the venue {} never answered the login of {} within {} ms: connection closed, "
+                      "reconnecting every {} ms ({} unanswered logins in all)",
+                      who, l.config.venue.text, l.config.soup.username, l.config.soup.timeout_ns / 1'000'000,
+                      l.config.reconnect_interval_ns / 1'000'000, l.c.login_timeouts);
+    }
+  }
+
   std::uint64_t now_ns() const noexcept { return clock_.to_monotonic_ns(core::rdtsc()); }
   std::uint64_t wall(std::uint64_t mono_ns) const noexcept {
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(mono_ns) + wall_offset_ns_);
@@ -499,10 +645,10 @@ class EgressStage {
   void journal_session(bool logged_in) noexcept {
     if (journal_ == nullptr) return;
     journal::SessionStatePayload p{};
-    p.next_soup_sequence = soup_.next_expected();
+    p.next_soup_sequence = links_[0]->soup.next_expected();
     p.next_user_ref_num = oms_.next_user_ref();
     p.flags = logged_in ? 1u : 0u;
-    std::memcpy(p.session, session_name_.chars.data(), sizeof p.session);
+    std::memcpy(p.session, links_[0]->session_name.chars.data(), sizeof p.session);
     if (journal_->append(p, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
   }
   // The cancel of a working order the operator or the stage decided (kill switch, recovery).
@@ -515,6 +661,7 @@ class EgressStage {
     in.type = IntentType::kCancel;
     in.side = o.side;
     in.strategy = o.strategy;
+    in.venue = o.venue;
     return intent_payload(in, o.user_ref, 0);
   }
 
@@ -523,7 +670,7 @@ class EgressStage {
     counters_.recovered_unsent += oms_.reconcile_unsent(venue_next_user_ref, [&](const ExecReport& r) { report(r); });
     if (working_orders_ == WorkingOrders::kCancel) {
       oms_.for_each_working([&](oms::Order& o) {
-        if (o.state == oms::OrderState::kPendingNew) return;  // answered by the venue: cannot be (reconciled)
+        if (o.state == oms::OrderState::kPendingNew || o.venue != 0) return;  // answered by the venue: cannot be (reconciled)
         const journal::IntentPayload p = cancel_payload(o);
         if (send_cancel(o, &p)) {
           oms_.begin_cancel(o, 0);
@@ -581,6 +728,7 @@ class EgressStage {
     r.side = in.side;
     r.reason = reason;
     r.strategy = in.strategy;
+    r.venue = in.venue;
     report(r);
   }
 
@@ -591,11 +739,28 @@ class EgressStage {
     return m;
   }
 
+  // The session an order goes to: its venue's (null: no such venue).
+  Link* link(VenueId venue) noexcept { return venue < link_count_ ? links_[venue].get() : nullptr; }
+  Link* by_socket(int socket) noexcept {
+    for (std::uint8_t v = 0; v < link_count_; ++v)
+      if (links_[v]->socket == socket) return links_[v].get();
+    return nullptr;
+  }
+  // A new order whose venue cannot take it: with one venue the session is down (kNotConnected, as
+  // ever); with several, that venue is (kVenueDown) while the others trade.
+  void refuse_down(const OrderIntent& in, Link* l) noexcept {
+    ++counters_.not_connected;
+    if (link_count_ == 1 && l != nullptr) return refuse(in, RejectReason::kNotConnected);
+    ++counters_.venue_down;
+    if (l != nullptr) ++l->c.refused_down;
+    gate_.count_refusal(RejectReason::kVenueDown);
+    return refuse(in, RejectReason::kVenueDown);
+  }
+
   void handle_new(const OrderIntent& in, std::uint64_t) noexcept {
-    if (!ready()) {
-      ++counters_.not_connected;
-      return refuse(in, RejectReason::kNotConnected);
-    }
+    Link* const l = link(in.venue);
+    if (l == nullptr || !l->ready()) [[unlikely]]
+      return refuse_down(in, l);
     const RejectReason why = gate_.check_new(in, oms_.exposure(in.locate), market(in.locate), oms_.open_orders(),
                                              core::rdtsc());
     if (why != RejectReason::kNone) {
@@ -609,14 +774,15 @@ class EgressStage {
     }
     warm_locate_ = in.locate;
     const journal::IntentPayload p = intent_payload(in, o->user_ref, 0);
-    if (!send(enter_order(in, o->user_ref), &p)) {
+    if (!send(*l, enter_order(*l, in, o->user_ref), &p)) {
       oms_.abandon(*o);
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
     if (gate_.limits().storm_ack_p99_ms > 0 || gate_.limits().storm_reject_rate_pct > 0) o->sent_ns = now_ns();
     ++counters_.sent_new;
-    record_hops(in);
+    ++l->c.sent_new;
+    record_hops(in, *l);
   }
 
   void handle_cancel(const OrderIntent& in, std::uint64_t) noexcept {
@@ -625,19 +791,23 @@ class EgressStage {
       ++counters_.unknown_order;
       return refuse(in, RejectReason::kUnknownOrder);
     }
-    if (!ready()) {
+    Link& l = *links_[o->venue];
+    if (!l.ready()) {
       ++counters_.not_connected;
-      return refuse(in, RejectReason::kNotConnected);
+      return refuse(in, link_count_ == 1 ? RejectReason::kNotConnected : RejectReason::kVenueDown);
     }
-    const journal::IntentPayload p = intent_payload(in, o->user_ref, 0);
+    OrderIntent named = in;
+    named.venue = o->venue;
+    const journal::IntentPayload p = intent_payload(named, o->user_ref, 0);
     if (!send_cancel(*o, &p)) {
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
     oms_.begin_cancel(*o, in.origin_tsc);
-    if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());  // never refused; counts toward the message rate
+    if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc(), o->venue);  // never refused; counts toward the message rate
     ++counters_.sent_cancel;
-    record_hops(in);
+    ++l.c.sent_cancel;
+    record_hops(in, l);
   }
 
   void handle_replace(const OrderIntent& in, std::uint64_t) noexcept {
@@ -646,9 +816,10 @@ class EgressStage {
       ++counters_.unknown_order;
       return refuse(in, RejectReason::kUnknownOrder);
     }
-    if (!ready()) {
+    Link& l = *links_[o->venue];
+    if (!l.ready()) {
       ++counters_.not_connected;
-      return refuse(in, RejectReason::kNotConnected);
+      return refuse(in, link_count_ == 1 ? RejectReason::kNotConnected : RejectReason::kVenueDown);
     }
     // Quantity of a replace intent: the order's wanted leaves (pipeline/events.hpp).
     const std::uint64_t total = std::uint64_t{o->filled} + in.quantity;
@@ -658,6 +829,7 @@ class EgressStage {
     }
     OrderIntent check = in;
     check.side = o->side;
+    check.venue = o->venue;
     const RejectReason why = gate_.check_replace(check, o->leaves, oms_.exposure(o->locate), market(o->locate), core::rdtsc());
     if (why != RejectReason::kNone) {
       ++counters_.risk_rejects;
@@ -676,23 +848,25 @@ class EgressStage {
     // never larger, than wanted: no double liability.
     m.quantity = static_cast<std::uint32_t>(total);
     m.price = static_cast<ouch::Price>(in.price);
-    const journal::IntentPayload p = intent_payload(in, new_ref, o->user_ref);
-    if (!send(m, &p)) {
+    const journal::IntentPayload p = intent_payload(check, new_ref, o->user_ref);
+    if (!send(l, m, &p)) {
       oms_.end_replace_failed(*o);
       ++counters_.backlog;
       return refuse(in, RejectReason::kBacklog);
     }
     ++counters_.sent_replace;
-    record_hops(in);
+    ++l.c.sent_replace;
+    record_hops(in, l);
   }
 
   void warm(std::uint64_t now) noexcept {
-    if (config_.warm_interval_ns == 0 || now - last_warm_ns_ < config_.warm_interval_ns || socket_ < 0) return;
+    Link& l = *links_[0];
+    if (l.config.warm_interval_ns == 0 || now - last_warm_ns_ < l.config.warm_interval_ns || l.socket < 0) return;
     last_warm_ns_ = now;
     oms_.warm(warm_locate_);
     __builtin_prefetch(&gate_, 0, 3);
     (void)refs_.get(warm_locate_);
-    std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
+    std::uint8_t* p = l.soup.begin_unsequenced(kMaxOuch);
     if (p == nullptr) return;
     OrderIntent rehearsal{};
     rehearsal.locate = warm_locate_;
@@ -700,11 +874,11 @@ class EgressStage {
     rehearsal.quantity = 100;
     rehearsal.price = 1'000'000;
     rehearsal.tif = TimeInForce::kDay;
-    (void)ouch::encode(p, kMaxOuch, enter_order(rehearsal, 1));  // not committed: nothing is sent
+    (void)ouch::encode(p, kMaxOuch, enter_order(l, rehearsal, 1));  // not committed: nothing is sent
   }
 
   // The OUCH Enter Order of a new-order intent.
-  ouch::EnterOrder enter_order(const OrderIntent& in, std::uint32_t user_ref) const noexcept {
+  ouch::EnterOrder enter_order(const Link& l, const OrderIntent& in, std::uint32_t user_ref) const noexcept {
     ouch::EnterOrder m;
     m.user_ref_num = user_ref;
     m.side = in.side == Side::kBuy ? ouch::Side::kBuy : ouch::Side::kSell;
@@ -712,7 +886,7 @@ class EgressStage {
     m.symbol = ouch::Symbol::from(symbols_.symbol(in.locate).view());
     m.price = static_cast<ouch::Price>(in.price);
     m.time_in_force = in.tif == TimeInForce::kIoc ? ouch::TimeInForce::kIoc : ouch::TimeInForce::kDay;
-    if (firm_) m.options.set_firm(*firm_);
+    if (l.firm) m.options.set_firm(*l.firm);
     if (in.post_only) m.options.set_post_only('P');
     if (in.min_quantity != 0) m.options.set_min_qty(in.min_quantity);  // FOK: IOC + MinQty = quantity
     return m;
@@ -725,63 +899,89 @@ class EgressStage {
   // 5.0 §2.3: ignored). A cancel of the original alone would miss a replaced order.
   // `intent`: the journal record of the decision (written once, before the first message).
   bool send_cancel(const oms::Order& o, const journal::IntentPayload* intent) noexcept {
+    Link& l = *links_[o.venue < link_count_ ? o.venue : 0];
     ouch::CancelOrder m;
     m.user_ref_num = o.user_ref;
     m.quantity = 0;
-    if (!send(m, intent)) return false;
+    if (!send(l, m, intent)) return false;
     if (o.state != oms::OrderState::kPendingReplace || o.pending_user_ref == 0) return true;
     m.user_ref_num = o.pending_user_ref;
-    return send(m, nullptr);  // on failure the caller tries both again: a repeated cancel is harmless
+    return send(l, m, nullptr);  // on failure the caller tries both again: a repeated cancel is harmless
   }
 
   // Encodes `m` into the session's output; with a journal, appends the intent (if any) and the
   // message's bytes before committing them, so nothing reaches the kernel that the journal does
   // not hold. A refused append refuses the send (counted).
   template <class M>
-  bool send(const M& m, const journal::IntentPayload* intent) noexcept {
-    std::uint8_t* p = soup_.begin_unsequenced(kMaxOuch);
+  bool send(Link& l, const M& m, const journal::IntentPayload* intent) noexcept {
+    std::uint8_t* p = l.soup.begin_unsequenced(kMaxOuch);
     if (p == nullptr) {  // the output buffer is full: hand it to the kernel and try once more
-      flush();
-      p = soup_.begin_unsequenced(kMaxOuch);
+      flush(l);
+      p = l.soup.begin_unsequenced(kMaxOuch);
       if (p == nullptr) return false;
     }
     const std::size_t n = ouch::encode(p, kMaxOuch, m);
     if (n == 0) return false;
     const std::uint64_t now = now_ns();
-    if (journal_ != nullptr) {
+    if (journal_ != nullptr && l.venue == 0) {
       if ((intent != nullptr && journal_->append(*intent, wall(now)) != journal::AppendStatus::kOk) ||
           journal_->append_sent({p, n}, wall(now)) != journal::AppendStatus::kOk) {
         ++counters_.journal_failures;
         return false;
       }
     }
-    soup_.commit_unsequenced(n, now);
+    l.soup.commit_unsequenced(n, now);
     return true;
   }
 
   // Hands the session's output to the kernel; remembers when the call was issued and returned.
-  void flush() noexcept {
-    if (socket_ < 0) return;
-    const auto out = soup_.output();
+  void flush(Link& l) noexcept {
+    if (l.socket < 0) return;
+    const auto out = l.soup.output();
     if (out.empty()) return;
-    handoff_tsc_ = core::rdtsc();
-    if (backend_.send(socket_, out.data(), out.size())) soup_.consume_output(out.size());
-    returned_tsc_ = core::rdtscp();
+    l.handoff_tsc = core::rdtsc();
+    if (backend_.send(l.socket, out.data(), out.size())) l.soup.consume_output(out.size());
+    l.returned_tsc = core::rdtscp();
+  }
+  void flush() noexcept {
+    for (std::uint8_t v = 0; v < link_count_; ++v) flush(*links_[v]);
   }
 
-  // Orders of one batch leave in one send call; their hops are recorded once it is issued.
-  void record_hops(const OrderIntent& in) noexcept {
-    if (pending_hops_ < kBatch) pending_[pending_hops_++] = {in.decision_tsc, in.origin_tsc};
+  // Orders of one batch leave in one send call per venue; their hops are recorded once it is issued.
+  void record_hops(const OrderIntent& in, const Link& l) noexcept {
+    if (pending_hops_ < kBatch) pending_[pending_hops_++] = {in.decision_tsc, in.origin_tsc, l.venue, in.legs};
+    sent_to_ |= 1u << l.venue;
   }
   void flush_and_record() noexcept {
-    flush();
-    if (pending_hops_ == 0) return;
+    if (pending_hops_ == 0) return flush();
+    for (std::uint8_t v = 0; v < link_count_; ++v) flush(*links_[v]);
+    bool legs = false;
     for (std::uint32_t i = 0; i < pending_hops_; ++i) {
-      if (pending_[i].decision != 0) hops_.decision_to_wire->record(clock_.to_ns(handoff_tsc_ - pending_[i].decision));
-      if (pending_[i].origin != 0) hops_.tick_to_trade->record(clock_.to_ns(handoff_tsc_ - pending_[i].origin));
+      const std::uint64_t handoff = links_[pending_[i].venue]->handoff_tsc;
+      if (pending_[i].decision != 0) hops_.decision_to_wire->record(clock_.to_ns(handoff - pending_[i].decision));
+      if (pending_[i].origin != 0) hops_.tick_to_trade->record(clock_.to_ns(handoff - pending_[i].origin));
+      legs = legs || pending_[i].legs != 0;
     }
-    hops_.send_call->record(clock_.to_ns(returned_tsc_ - handoff_tsc_));
+    for (std::uint8_t v = 0; v < link_count_; ++v)
+      if ((sent_to_ >> v) & 1u) hops_.send_call->record(clock_.to_ns(links_[v]->returned_tsc - links_[v]->handoff_tsc));
+    if (legs && hops_.legs_to_wire != nullptr) record_legs();
+    sent_to_ = 0;
     pending_hops_ = 0;
+  }
+  // The legs of one decision (same decision TSC, OrderIntent::legs set): decision -> the last of
+  // their venues' send calls issued, once per decision.
+  [[gnu::noinline]] void record_legs() noexcept {
+    for (std::uint32_t i = 0; i < pending_hops_; ++i) {
+      if (pending_[i].legs == 0 || pending_[i].decision == 0) continue;
+      std::uint64_t last = links_[pending_[i].venue]->handoff_tsc;
+      for (std::uint32_t j = i + 1; j < pending_hops_; ++j)
+        if (pending_[j].legs != 0 && pending_[j].decision == pending_[i].decision) {
+          const std::uint64_t h = links_[pending_[j].venue]->handoff_tsc;
+          last = h > last ? h : last;
+          pending_[j].legs = 0;  // recorded with the first leg
+        }
+      hops_.legs_to_wire->record(clock_.to_ns(last - pending_[i].decision));
+    }
   }
 
   // Every report goes to the strategy stage, the operator's own orders (flatten, kOperatorStrategy)
@@ -836,33 +1036,51 @@ class EgressStage {
       in.type = IntentType::kNew;
       in.tif = TimeInForce::kIoc;
       in.strategy = kOperatorStrategy;
+      in.venue = first_ready_venue();  // positions are per instrument across venues: any venue closes them
       handle_new(in, 0);
       ++counters_.flatten_orders;
     }
   }
 
+  bool any_ready() const noexcept {
+    for (std::uint8_t v = 0; v < link_count_; ++v)
+      if (links_[v]->ready()) return true;
+    return false;
+  }
+  bool all_ready() const noexcept {
+    for (std::uint8_t v = 0; v < link_count_; ++v)
+      if (!links_[v]->ready()) return false;
+    return true;
+  }
+  VenueId first_ready_venue() const noexcept {
+    for (std::uint8_t v = 0; v < link_count_; ++v)
+      if (links_[v]->ready()) return v;
+    return 0;
+  }
+  bool order_link_ready(const oms::Order& o) const noexcept { return o.venue < link_count_ && links_[o.venue]->ready(); }
+
   // Cancels every working order; orders still pending acceptance are cancelled once accepted
   // (the next poll sees them live), and a cancel that found no room is retried on the next poll.
   void kill_all(std::uint64_t) noexcept {
-    if (!ready()) return;
+    if (!any_ready()) return;
     const bool complete = cancel_working(counters_.kill_cancels);
     kill_done_ = gate_.kill_switch() && complete;
   }
   // Cancels every working order not being cancelled yet; false when some could not be (pending
   // acceptance, or no room in the output): the caller tries again on a later poll.
   bool cancel_working(std::uint64_t& counter) noexcept {
-    if (!ready()) return false;
+    if (!any_ready()) return false;
     bool complete = true;
     oms_.for_each_working([&](oms::Order& o) {
       if (o.cancel_requested) return;
-      if (o.state == oms::OrderState::kPendingNew) {
+      if (o.state == oms::OrderState::kPendingNew || !order_link_ready(o)) {
         complete = false;
         return;
       }
       const journal::IntentPayload p = cancel_payload(o);
       if (send_cancel(o, &p)) {
         oms_.begin_cancel(o, 0);
-        if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
+        if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc(), o.venue);
         ++counter;
       } else {
         complete = false;
@@ -884,7 +1102,7 @@ class EgressStage {
     if (c != risk::BreakerCause::kNone) breaker_tripped(c, now);
     if (breaker_cancels_pending_ && cancel_working(counters_.breaker_cancels)) breaker_cancels_pending_ = false;
     mark_strategies(now);
-    if (ready()) was_ready_ = true;
+    if (all_ready()) was_ready_ = true;
     if (now - last_storm_ns_ >= risk::StormGuard::kEvalIntervalNs) {
       last_storm_ns_ = now;
       pnl_minute_[(now / 1'000'000'000) % pnl_minute_.size()] = pnl;  // one sample per second (the last of it)
@@ -925,9 +1143,9 @@ class EgressStage {
             return;
           }
           const journal::IntentPayload p = cancel_payload(o);
-          if (ready() && send_cancel(o, &p)) {
+          if (order_link_ready(o) && send_cancel(o, &p)) {
             oms_.begin_cancel(o, 0);
-            if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
+            if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc(), o.venue);
             ++counters_.strategy_loss_cancels;
           } else {
             complete = false;
@@ -961,7 +1179,7 @@ class EgressStage {
     }
     double entry_ms = 0;
     if (l.storm_ack_timeout_ms > 0) {
-      if (was_ready_ && !ready() && !logout_requested_.load(std::memory_order_relaxed)) {
+      if (was_ready_ && !all_ready() && !logout_requested_.load(std::memory_order_relaxed)) {
         entry_ms = static_cast<double>(l.storm_ack_timeout_ms);  // the session is down: at the threshold
       } else {
         bool waiting = false;
@@ -1010,11 +1228,13 @@ class EgressStage {
     // STORM (or HALT) for a symbol or all: cancel the resting orders it covers.
     if (t.to >= risk::StormState::kStorm && t.from < risk::StormState::kStorm) {
       oms_.for_each_working([&](oms::Order& o) {
-        if (o.cancel_requested || o.state == oms::OrderState::kPendingNew || (t.locate != 0 && o.locate != t.locate)) return;
+        if (o.cancel_requested || o.state == oms::OrderState::kPendingNew || (t.locate != 0 && o.locate != t.locate) ||
+            !order_link_ready(o))
+          return;
         const journal::IntentPayload p = cancel_payload(o);
         if (send_cancel(o, &p)) {
           oms_.begin_cancel(o, 0);
-          if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc());
+          if (gate_.counts_messages()) gate_.note_cancel(core::rdtsc(), o.venue);
           ++counters_.storm_cancels;
         }
       });
@@ -1062,75 +1282,79 @@ class EgressStage {
     return e;
   }
 
-  void drop_connection(std::uint64_t now) noexcept {
-    if (socket_ >= 0) {
-      backend_.close_socket(socket_);
+  void drop_connection(Link& l, std::uint64_t now) noexcept {
+    if (l.socket >= 0) {
+      backend_.close_socket(l.socket);
       ++counters_.disconnects;
-      tell_orders_lost();
-      journal_session(false);
+      ++l.c.disconnects;
+      tell_orders_lost(l);
+      if (l.venue == 0) journal_session(false);
     }
-    socket_ = -1;
-    account_known_ = false;
-    last_connect_attempt_ = now;
+    l.socket = -1;
+    l.account_known = false;
+    l.last_connect_attempt = now;
     // The venue answered: the delay doubles with the logins it refused in a row (reconnect_ms
     // after a plain loss); connects that fail double it in connect_failed().
-    const std::uint32_t shift = refusals_in_row_ > 20 ? 20 : refusals_in_row_;
-    const std::uint64_t delay = config_.reconnect_interval_ns << shift;
-    backoff_ns_ = delay > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns : delay;
+    const std::uint32_t shift = l.refusals_in_row > 20 ? 20 : l.refusals_in_row;
+    const std::uint64_t delay = l.config.reconnect_interval_ns << shift;
+    l.backoff_ns = delay > l.config.reconnect_max_interval_ns ? l.config.reconnect_max_interval_ns : delay;
   }
 
   // The reconnect state machine (see the header comment): one step per poll, never a wait.
-  void reconnect(std::uint64_t now) noexcept {
-    if (!pending_fd_.valid()) {
-      if (logout_requested_.load(std::memory_order_relaxed) || !soup_.may_reconnect()) return;
-      if (now - last_connect_attempt_ < (backoff_ns_ == 0 ? config_.reconnect_interval_ns : backoff_ns_)) return;
-      last_connect_attempt_ = now;
-      const int r = net::tcp_connect_start(config_.venue, net::TcpOptions{}, pending_fd_);
-      if (r != 0 && r != EINPROGRESS) return connect_failed(now, r);
+  void reconnect(Link& l, std::uint64_t now) noexcept {
+    if (!l.pending_fd.valid()) {
+      if (logout_requested_.load(std::memory_order_relaxed) || !l.soup.may_reconnect()) return;
+      if (now - l.last_connect_attempt < (l.backoff_ns == 0 ? l.config.reconnect_interval_ns : l.backoff_ns)) return;
+      l.last_connect_attempt = now;
+      const int r = net::tcp_connect_start(l.config.venue, net::TcpOptions{}, l.pending_fd);
+      if (r != 0 && r != EINPROGRESS) return connect_failed(l, now, r);
       if (r == EINPROGRESS) return;
     } else {
-      const int r = net::tcp_connect_result(pending_fd_.get());
+      const int r = net::tcp_connect_result(l.pending_fd.get());
       if (r == EINPROGRESS) {
-        if (now - last_connect_attempt_ >= static_cast<std::uint64_t>(config_.connect_timeout_ms) * 1'000'000)
-          connect_failed(now, ETIMEDOUT);
+        if (now - l.last_connect_attempt >= static_cast<std::uint64_t>(l.config.connect_timeout_ms) * 1'000'000)
+          connect_failed(l, now, ETIMEDOUT);
         return;
       }
-      if (r != 0) return connect_failed(now, r);
+      if (r != 0) return connect_failed(l, now, r);
     }
-    if (!adopt(std::move(pending_fd_))) return connect_failed(now, EMFILE);
+    if (!adopt(l, std::move(l.pending_fd))) return connect_failed(l, now, EMFILE);
     ++counters_.connects;
-    backoff_ns_ = 0;
-    account_known_ = false;
-    login_answered_ = false;
-    soup_.open(counters_.connects, now);
-    flush();
+    ++l.c.connects;
+    l.backoff_ns = 0;
+    l.account_known = false;
+    l.login_answered = false;
+    l.soup.open(l.c.connects, now);
+    flush(l);
   }
 
   // Registers a connected socket with the backend (which may refuse: no slot, epoll_ctl error).
-  [[gnu::cold, gnu::noinline]] bool adopt(net::Fd fd) noexcept {
+  [[gnu::cold, gnu::noinline]] bool adopt(Link& l, net::Fd fd) noexcept {
     try {
-      socket_ = backend_.add_tcp(std::move(fd));
+      l.socket = backend_.add_tcp(std::move(fd));
       return true;
     } catch (...) {
       return false;
     }
   }
 
-  void connect_failed(std::uint64_t now, int error) noexcept {
-    pending_fd_.reset();
-    last_errno_ = error;
+  void connect_failed(Link& l, std::uint64_t now, int error) noexcept {
+    l.pending_fd.reset();
+    l.last_errno = error;
     ++counters_.connect_failures;
-    last_connect_attempt_ = now;
-    backoff_ns_ = backoff_ns_ == 0 ? config_.reconnect_interval_ns
-                  : backoff_ns_ * 2 > config_.reconnect_max_interval_ns ? config_.reconnect_max_interval_ns
-                                                                       : backoff_ns_ * 2;
+    ++l.c.connect_failures;
+    l.last_connect_attempt = now;
+    l.backoff_ns = l.backoff_ns == 0 ? l.config.reconnect_interval_ns
+                   : l.backoff_ns * 2 > l.config.reconnect_max_interval_ns ? l.config.reconnect_max_interval_ns
+                                                                         : l.backoff_ns * 2;
   }
 
-  // The session is lost: every working order is reported gone to its strategy once (they stay in
-  // the order manager, in doubt, until the venue resolves them).
-  void tell_orders_lost() noexcept {
+  // The session is lost: every working order at its venue is reported gone to its strategy once
+  // (they stay in the order manager, in doubt, until the venue resolves them). Other venues' orders
+  // are untouched.
+  void tell_orders_lost(Link& l) noexcept {
     oms_.for_each_working([&](oms::Order& o) {
-      if (o.cancel_requested) return;  // told already (or its cancel is on the way)
+      if (o.cancel_requested || o.venue != l.venue) return;  // told already (or its cancel is on the way)
       o.cancel_requested = true;
       ExecReport r{};
       r.origin_tsc = o.origin_tsc;
@@ -1143,16 +1367,18 @@ class EgressStage {
       r.side = o.side;
       r.reason = RejectReason::kNotConnected;
       r.strategy = o.strategy;
+      r.venue = o.venue;
       report(r);
       ++counters_.orders_told_lost;
+      ++l.c.orders_told_lost;
     });
   }
 
   // The same session resumed: orders the strategies were told are gone are canceled at the venue
   // (what it replayed meanwhile has been booked).
-  void resume_orders_in_doubt() noexcept {
+  void resume_orders_in_doubt(Link& l) noexcept {
     oms_.for_each_working([&](oms::Order& o) {
-      if (o.cancel_requested && o.state != oms::OrderState::kPendingNew) {
+      if (o.venue == l.venue && o.cancel_requested && o.state != oms::OrderState::kPendingNew) {
         const journal::IntentPayload p = cancel_payload(o);
         (void)send_cancel(o, &p);
       }
@@ -1160,15 +1386,18 @@ class EgressStage {
   }
 
   // Another session: the venue restarted; the old session's orders do not exist there any more.
-  void session_changed() noexcept {
+  void session_changed(Link& l) noexcept {
     ++counters_.session_changes;
+    ++l.c.session_changes;
     oms_.for_each_working([&](oms::Order& o) {
+      if (o.venue != l.venue) return;
       ExecReport r{};
       const std::uint32_t ref = o.user_ref;
       const bool told = o.cancel_requested;
       // The whole remainder: the order manager closes the order at zero leaves.
       if (oms_.on_canceled(ref, o.leaves == 0 ? o.quantity : o.leaves, 0, r) && !told) report(r);
       ++counters_.orders_of_old_session;
+      ++l.c.orders_of_old_session;
     });
   }
 
@@ -1210,7 +1439,6 @@ class EgressStage {
   static constexpr std::size_t kMaxOuch = 256;
 
   Backend& backend_;
-  OrderEntryConfig config_;
   core::SpscRing<OrderIntent>& in_;
   core::SpscRing<ExecReport>& out_;
   risk::RiskGate& gate_;
@@ -1219,35 +1447,22 @@ class EgressStage {
   oms::OrderManager& oms_;
   Hops hops_;
   const core::TscClock& clock_;
-  soup::ClientSession<EgressStage> soup_;
-  std::optional<ouch::Firm> firm_;
-  int socket_ = -1;
-  std::uint64_t handoff_tsc_ = 0;
+  std::array<std::unique_ptr<Link>, kMaxVenues> links_{};
+  std::uint8_t link_count_ = 0;
+  std::uint32_t sent_to_ = 0;  // venues a send went to in this pass (bit per venue)
   std::uint64_t last_warm_ns_ = 0;
   Locate warm_locate_ = 0;
-  std::uint64_t returned_tsc_ = 0;
   struct PendingHop {
     std::uint64_t decision, origin;
+    VenueId venue;
+    std::uint8_t legs;
   };
   std::array<PendingHop, kBatch> pending_{};
   std::uint32_t pending_hops_ = 0;
-  bool account_known_ = false;
   bool kill_done_ = false;
-  net::Fd pending_fd_;            // a connect in progress
-  int last_errno_ = 0;            // of the last failed connect
-  std::uint64_t backoff_ns_ = 0;  // current delay between attempts (0: the first)
-  std::uint32_t refusals_in_row_ = 0;
-  soup::SessionName session_name_{};  // last accepted
-  // log_events() bookkeeping
-  std::uint64_t logged_connect_failures_ = 0, logged_disconnects_ = 0, logged_refusals_ = 0, logged_joins_ = 0,
-                logged_session_changes_ = 0;
-  std::uint64_t last_connect_attempt_ = 0;
   // A Login Request unanswered this long is worth a line: venues answer in milliseconds.
   static constexpr std::uint64_t kLoginAnswerWarnNs = 1'000'000'000;
-  bool login_answered_ = false;
-  std::uint64_t logged_login_wait_ = 0;      // connection whose unanswered login was logged
-  std::uint64_t logged_login_timeouts_ = 0;  // login_timeouts when last logged
-  std::uint64_t session_events_ = 0;
+  std::uint64_t session_events_ = 0;  // venue 0's (session_events(), last_event())
   soup::SessionEvent last_event_{};
   std::string last_error_;
   EgressCounters counters_;
@@ -1264,7 +1479,6 @@ class EgressStage {
   WorkingOrders working_orders_ = WorkingOrders::kAdopt;
   std::atomic<RecoveryState> recovery_{RecoveryState::kNone};
   std::uint64_t operator_seq_ = 0;
-  bool logout_sent_ = false;
   // The circuit breaker's marks (mark_risk) and the risk events.
   std::uint64_t marked_fills_ = 0, last_mark_ns_ = 0;
   bool breaker_cancels_pending_ = false;

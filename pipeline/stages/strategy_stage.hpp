@@ -37,6 +37,7 @@ struct StrategyStageCounters {
   std::uint64_t book_events = 0, trades = 0, reports = 0, timers = 0, stale_marks = 0, unknown_owner = 0;
   std::uint64_t operator_fills = 0;  // fills of the operator's own orders (flatten)
   std::uint64_t flatten_fills_to_strategies = 0;  // parts of those booked against a strategy's position
+  std::uint64_t venue_changes = 0;  // issue 14: venue sessions seen going down or coming back
 };
 
 // A command of the operator for the strategy thread (hftctl algo / strategy; the control thread
@@ -87,6 +88,7 @@ class StrategyStage {
     auto e = std::make_unique<Entry>(Entry{std::move(s), strategy::Context(index, std::move(name), &out_, &books_),
                                            std::move(symbols), {}, 0, RunState::kRunning, {}});
     e->ctx.init_tables(books_.size());
+    if (venue_count_ > 1) e->ctx.set_venues(venue_count_, &router_, &tops_);
     e->perf.init(books_.size());
     e->resolved.assign(e->symbols.size(), false);
     unresolved_ += e->symbols.size();
@@ -165,6 +167,7 @@ class StrategyStage {
       apply_commands(now);
       const bool sample = now - last_sample_ns_ >= 100'000'000;
       if (sample) last_sample_ns_ = now;
+      if (venue_count_ > 1) check_venues();
       for (auto& s : strategies_) {
         if (sample) sample_performance(*s, now);
         if (s->state == RunState::kStopped) continue;
@@ -224,6 +227,49 @@ class StrategyStage {
     storm_widen_.store(widen, std::memory_order_relaxed);
     storm_size_.store(size, std::memory_order_relaxed);
   }
+  // ---- several venues (issue 14) ---------------------------------------------------------------
+  // Start-up: `venues` order-entry sessions; each venue's session flag (the egress stage's
+  // venue_ready_flag), read once per timer tick: a change marks the venue up or down in every
+  // strategy's context and the tops, and calls on_venue(ctx, venue, up).
+  void set_venues(std::size_t venues) {
+    venue_count_ = venues < kMaxVenues ? venues : kMaxVenues;
+    tops_.resize(books_.size(), venue_count_);
+    for (std::size_t v = 0; v < venue_count_; ++v) tops_.set_up(static_cast<VenueId>(v), true);
+    venue_up_bits_ = (1u << venue_count_) - 1;
+    for (auto& st : strategies_) st->ctx.set_venues(venue_count_, &router_, &tops_);
+  }
+  void set_venue_ready(VenueId venue, const std::atomic<bool>* ready) noexcept {
+    if (venue < kMaxVenues) venue_ready_[venue] = ready;
+  }
+  // The router's fees per venue (1/10,000 $ per share; add < 0: a rebate).
+  void set_venue_fees(VenueId venue, oms::VenueFees fees) noexcept { router_.set_fees(venue, fees); }
+  // Each venue's top of book per instrument: filled here for venue 0 from the book events; per-venue
+  // books (issue 14, the market-data side) fill the other venues through it; tests feed it directly.
+  [[nodiscard]] oms::VenueTops& venue_tops() noexcept { return tops_; }
+  [[nodiscard]] const oms::Router& router() const noexcept { return router_; }
+  [[nodiscard]] std::size_t venues() const noexcept { return venue_count_; }
+  // The venues' sessions as last seen (bit v: venue v up), and a check now (tests; poll() does it on its timer).
+  [[nodiscard]] std::uint32_t venues_up() const noexcept { return venue_up_bits_; }
+  void check_venues() noexcept {
+    for (std::size_t v = 0; v < venue_count_; ++v) {
+      const std::atomic<bool>* f = venue_ready_[v];
+      const bool up = f == nullptr || f->load(std::memory_order_relaxed);
+      if (up == (((venue_up_bits_ >> v) & 1u) != 0)) continue;
+      venue_up_bits_ ^= 1u << v;
+      const auto venue = static_cast<VenueId>(v);
+      tops_.set_up(venue, up);
+      ++counters_.venue_changes;
+      for (auto& st : strategies_) {
+        Entry& s = *st;
+        s.ctx.set_venue_down(venue, !up);
+        if (s.state == RunState::kStopped) continue;
+        std::visit([&](auto& strat) {
+          if constexpr (requires { strat.on_venue(s.ctx, venue, up); }) strat.on_venue(s.ctx, venue, up);
+        }, s.strategy);
+      }
+    }
+  }
+
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
@@ -520,6 +566,7 @@ class StrategyStage {
         b.ask_orders = e.ask_orders;
         b.timestamp = e.timestamp;
         b.stale = feed_stale_;
+        if (venue_count_ > 1) set_top(0, e.locate, b);  // issue 14: venue 0's top (the one book until per-venue books)
         if (feature_engine_) update_features(e, l3_event(e), true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
           ctx.trigger_stops(b, false);  // held stops on the touch (nothing to do when none held)
@@ -765,6 +812,21 @@ class StrategyStage {
   const std::uint64_t* sim_now_ = nullptr;
   bool skip_idle_ = false;
   bool timer_dirty_ = true;  // simulated clock: something happened since the last tick
+  // issue 14: several venues
+  void set_top(VenueId venue, Locate locate, const strategy::BookView& b) noexcept {
+    oms::VenueTop t;
+    t.bid = b.bids[0].price;
+    t.ask = b.asks[0].price;
+    t.bid_shares = b.bids[0].shares;
+    t.ask_shares = b.asks[0].shares;
+    t.up = ((venue_up_bits_ >> venue) & 1u) != 0 && !b.stale;
+    tops_.set(venue, locate, t);
+  }
+  std::size_t venue_count_ = 1;
+  std::uint32_t venue_up_bits_ = 1;
+  std::array<const std::atomic<bool>*, kMaxVenues> venue_ready_{};
+  oms::Router router_;
+  oms::VenueTops tops_;
 };
 
 }  // namespace hft::pipeline

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "pipeline/strategy/cross_venue_arb.hpp"
 #include "pipeline/strategy/execution.hpp"
 #include "pipeline/strategy/manual.hpp"
 #include "pipeline/strategy/market_maker.hpp"
@@ -66,7 +67,8 @@ using Registry = TypeList<
     Entry<"execution", Execution, ExecutionParams>,
     Entry<"momentum", Momentum, MomentumParams>,
     Entry<"stat_arb", StatArb, StatArbParams>,
-    Entry<"manual", ManualOrders, ManualParams>>;
+    Entry<"manual", ManualOrders, ManualParams>,
+    Entry<"cross_venue_arb", CrossVenueArb, CrossVenueArbParams>>;
 // -----------------------------------------------------------------------------------------------
 
 using AnyStrategy = Registry::AnyStrategy;

@@ -36,7 +36,7 @@ bool Context::push(const OrderIntent& intent) noexcept {
 }
 
 std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif,
-                                  bool post_only, Quantity min_qty, std::uint64_t preassigned) noexcept {
+                                  bool post_only, Quantity min_qty, std::uint64_t preassigned, VenueId venue) noexcept {
   if (halted_) {
     ++refusals_.halted;
     return 0;
@@ -45,8 +45,9 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     ++refusals_.paused;
     return 0;
   }
-  if (entry_down_) {
-    ++refusals_.not_connected;
+  if (venue == 0 ? entry_down_ : ((venue_down_ >> venue) & 1u) != 0) [[unlikely]] {
+    if (venue == 0 && venues_ == 1) ++refusals_.not_connected;
+    else ++refusals_.venue_down;
     return 0;
   }
   if (locate >= books_->size() || (*books_)[locate].stale) {
@@ -60,11 +61,13 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
   const std::uint64_t id = preassigned != 0 ? preassigned : (static_cast<std::uint64_t>(index_) << 56) | next_seq_++;
   OrderIntent in{};
   in.origin_tsc = origin_tsc_;
-  in.decision_tsc = core::rdtsc();
+  in.decision_tsc = legs_ != 0 ? legs_tsc_ : core::rdtsc();
   in.order_id = id;
   in.price = price;
   in.quantity = qty;
   in.locate = locate;
+  in.venue = venue;
+  in.legs = legs_;
   in.type = IntentType::kNew;
   in.side = side;
   in.tif = tif;
@@ -74,11 +77,30 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
   if (!push(in)) return 0;
   const std::uint32_t slot = free_.back();
   free_.pop_back();
-  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0, in.decision_tsc, false};
+  orders_[slot] = WorkingOrder{id, locate, side, price, qty, qty, OrderState::kPendingNew, 0, 0, in.decision_tsc, false, venue};
   ++new_orders_;
   by_id_.insert(id, slot);
   ++working_;
   return id;
+}
+
+std::uint64_t Context::submit_routed(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif,
+                                     bool post_only, Route route) noexcept {
+  if (route.kind == Route::Kind::kVenue) return submit_new(locate, side, price, qty, tif, post_only, 0, 0, route.venue);
+  if (router_ == nullptr || tops_ == nullptr || venues_ <= 1)  // one venue: nothing to choose
+    return submit_new(locate, side, price, qty, tif, post_only);
+  last_route_ = router_->route(side, price, qty, tops_->of(locate));
+  if (last_route_.kind == oms::RouteDecision::Kind::kNone) {
+    ++refusals_.venue_down;
+    return 0;
+  }
+  std::uint64_t first = 0;
+  for (std::uint8_t i = 0; i < last_route_.count; ++i) {
+    const oms::RouteLeg& leg = last_route_.legs[i];
+    const std::uint64_t id = submit_new(locate, side, price, leg.quantity, tif, post_only, 0, 0, leg.venue);
+    if (first == 0) first = id;
+  }
+  return first;
 }
 
 bool Context::cancel(std::uint64_t order_id) noexcept {

@@ -9,6 +9,8 @@
 //   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
 //   void on_trading_state(Context&, Locate, char state) noexcept;  // ITCH 'H' on one of its symbols
 //                                                          // (BookView::trading_state, halted())
+//   void on_venue(Context&, VenueId, bool up) noexcept;    // issue 14: a venue's order-entry session
+//                                                          // went down or came back (several venues)
 //
 // The strategy stage holds its strategies in a std::variant and calls the member for the event's
 // type directly (std::visit over a closed set: a jump table, no virtual call per message; a
@@ -26,10 +28,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/id_map.hpp"
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
 #include "pipeline/features/features.hpp"
+#include "pipeline/oms/router.hpp"
 
 namespace hft::strategy {
 
@@ -39,6 +43,19 @@ using pipeline::Price;
 using pipeline::Quantity;
 using pipeline::Side;
 using pipeline::TimeInForce;
+using pipeline::VenueId;
+
+// Issue 14: where a new order goes when hftd trades on several venues. Route::to(v) names the
+// venue (Route{} is venue 0: what the calls without a route do); Route::best() lets the router
+// choose (pipeline/oms/router.hpp: a marketable order to the best prices net of take fees, split
+// by displayed size; a passive one to the best rebate).
+struct Route {
+  enum class Kind : std::uint8_t { kVenue, kBest };
+  Kind kind = Kind::kVenue;
+  VenueId venue = 0;
+  static constexpr Route to(VenueId v) noexcept { return Route{Kind::kVenue, v}; }
+  static constexpr Route best() noexcept { return Route{Kind::kBest, 0}; }
+};
 
 struct BookView {
   Locate locate = 0;
@@ -114,6 +131,7 @@ struct WorkingOrder {
   Quantity pending_quantity = 0; // leaves asked for by the replace in flight
   std::uint64_t sent_tsc = 0;    // when the new order was decided (performance: time to fill)
   bool any_fill = false;
+  VenueId venue = 0;             // issue 14: the venue the order went to
 };
 
 // The book as the others quote it: `book` less the leaves of the given resting orders (those
@@ -283,6 +301,45 @@ class Context {
   [[nodiscard]] std::size_t stops_held() const noexcept { return stops_held_; }
   [[nodiscard]] std::uint64_t stops_triggered() const noexcept { return stops_triggered_; }
 
+  // ---- several venues (issue 14) -----------------------------------------------------------
+  // The same orders with a route: a venue (Route::to(v)) or the router's choice (Route::best(),
+  // which may split a marketable order into one order per venue: the first one's id is returned,
+  // last_route() has the legs; 0 and refusals().venue_down when no venue is up).
+  std::uint64_t buy(Locate locate, Price price, Quantity qty, Route route, TimeInForce tif = TimeInForce::kDay,
+                    bool post_only = false) noexcept {
+    return submit_routed(locate, Side::kBuy, price, qty, tif, post_only, route);
+  }
+  std::uint64_t sell(Locate locate, Price price, Quantity qty, Route route, TimeInForce tif = TimeInForce::kDay,
+                     bool post_only = false) noexcept {
+    return submit_routed(locate, Side::kSell, price, qty, tif, post_only, route);
+  }
+  std::uint64_t ioc(Locate locate, Side side, Price price, Quantity qty, Route route) noexcept {
+    return submit_routed(locate, side, price, qty, TimeInForce::kIoc, false, route);
+  }
+  std::uint64_t post_only(Locate locate, Side side, Price price, Quantity qty, Route route) noexcept {
+    return submit_routed(locate, side, price, qty, TimeInForce::kDay, true, route);
+  }
+  // The legs of the last Route::best() order.
+  [[nodiscard]] const oms::RouteDecision& last_route() const noexcept { return last_route_; }
+  // Venues configured (1 with one), whether one's order-entry session is up, and every venue's top
+  // of book per instrument (null with one venue).
+  [[nodiscard]] std::size_t venues() const noexcept { return venues_; }
+  [[nodiscard]] bool venue_up(VenueId v) const noexcept {
+    return v == 0 ? !entry_down_ : v < venues_ && ((venue_down_ >> v) & 1u) == 0;
+  }
+  [[nodiscard]] const oms::VenueTops* venue_tops() const noexcept { return tops_; }
+  // A venue's take fee per share (1/10,000 $; the router's, from the venue's fee_remove_per_share).
+  [[nodiscard]] std::int64_t take_fee(VenueId v) const noexcept {
+    return router_ != nullptr && v < pipeline::kMaxVenues ? router_->fees(v).take : 0;
+  }
+  // Orders sent between begin_legs() and end_legs() are the legs of one decision: they share the
+  // decision time, and the egress stage records decision -> the last leg handed to the kernel.
+  void begin_legs() noexcept {
+    legs_ = 1;
+    legs_tsc_ = core::rdtsc();
+  }
+  void end_legs() noexcept { legs_ = 0; }
+
   bool cancel(std::uint64_t order_id) noexcept;
   // `qty`: the shares to leave working after the replace (the leaves), whatever executed before.
   // The egress stage turns it into OUCH 5.0's total (executed + qty). A replace to the current
@@ -296,6 +353,7 @@ class Context {
     std::uint64_t not_connected = 0;  // the order-entry session is down (or still recovering)
     std::uint64_t no_market = 0;      // a market order with no opposite side to price it from
     std::uint64_t paused = 0;         // the strategy is paused or stopped (hftctl strategy pause|stop)
+    std::uint64_t venue_down = 0;     // issue 14: the order's venue's session is down (others are up)
   };
   [[nodiscard]] const Refusals& refusals() const noexcept { return refusals_; }
   [[nodiscard]] std::uint8_t index() const noexcept { return index_; }
@@ -334,6 +392,19 @@ class Context {
   [[nodiscard]] std::uint64_t last_fill_sent_tsc() const noexcept { return last_fill_sent_tsc_; }
   // The order-entry session is down or not yet ready (set by the strategy stage once per pass).
   void set_entry_down(bool down) noexcept { entry_down_ = down; }
+  // Issue 14 (the strategy stage, at start-up / when a venue's session changes): venues, the
+  // router and tops the Route::best() orders use, and a venue's session state (venue 0's is
+  // set_entry_down's).
+  void set_venues(std::size_t venues, oms::Router* router, const oms::VenueTops* tops) noexcept {
+    venues_ = venues;
+    router_ = router;
+    tops_ = tops;
+  }
+  void set_venue_down(VenueId v, bool down) noexcept {
+    if (v >= 32) return;
+    if (down) venue_down_ |= 1u << v;
+    else venue_down_ &= ~(1u << v);
+  }
   void set_features(const features::FeatureEngine* engine, features::FeatureMask mask) noexcept {
     features_ = engine;
     feature_mask_ = mask;
@@ -385,7 +456,9 @@ class Context {
 
  private:
   std::uint64_t submit_new(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only,
-                           Quantity min_qty = 0, std::uint64_t id = 0) noexcept;
+                           Quantity min_qty = 0, std::uint64_t id = 0, VenueId venue = 0) noexcept;
+  std::uint64_t submit_routed(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif, bool post_only,
+                              Route route) noexcept;
   void trigger_stops_slow(const BookView& book, bool on_trade) noexcept;
   bool push(const pipeline::OrderIntent& intent) noexcept;
   WorkingOrder* find(std::uint64_t id) noexcept;
@@ -419,6 +492,14 @@ class Context {
   std::array<HeldStop, kMaxStops> stops_{};
   std::size_t stops_held_ = 0;
   std::uint64_t stops_triggered_ = 0;
+  // issue 14
+  std::size_t venues_ = 1;
+  std::uint32_t venue_down_ = 0;  // bit v: venue v's session is down (v >= 1)
+  oms::Router* router_ = nullptr;
+  const oms::VenueTops* tops_ = nullptr;
+  oms::RouteDecision last_route_{};
+  std::uint8_t legs_ = 0;
+  std::uint64_t legs_tsc_ = 0;
 };
 
 }  // namespace hft::strategy

@@ -221,7 +221,7 @@ type = "probe"
   EXPECT_EQ(c.strategies[2].symbols, (std::vector<std::string>{"ZPROBE"}));
 
   std::string e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"arbitrage\"\n");
-  EXPECT_NE(e.find(R"(expected one of "probe", "market_maker", "scripted", "spread_capture", "execution", "momentum", "stat_arb", "manual", got "arbitrage")"),
+  EXPECT_NE(e.find(R"(expected one of "probe", "market_maker", "scripted", "spread_capture", "execution", "momentum", "stat_arb", "manual", "cross_venue_arb", got "arbitrage")"),
             std::string::npos) << e;
   e = error_of(std::string(kMinimal) + "[[strategies]]\ntype = \"spread_capture\"\nsymbols = [\"A\"]\nmin_spread_ticks = 1\n");
   EXPECT_NE(e.find("hftd.toml:"), std::string::npos) << e;

@@ -618,3 +618,62 @@ TEST(StrategyPerformance, FeesAndRebatesPerShareAreInTheNetPnl) {
 
 }  // namespace
 }  // namespace hft::pipeline
+
+namespace hft::pipeline {
+namespace {
+
+// Issue 14: the strategy stage with two venues: venue 0's tops come from its book events, another
+// venue's are fed through the tops interface (the per-venue books' job after the merge); the
+// cross-venue arbitrage sees the crossed venues and sends both legs in one pass; a venue's session
+// flag going down is seen on the timer: the contexts refuse orders to it and the tops mark it down.
+TEST(StrategyStageVenues, ArbitrageAcrossVenuesAndVenueDownTold) {
+  core::SpscRing<BookEvent> books{64};
+  core::SpscRing<ExecReport> reports{64};
+  core::SpscRing<OrderIntent> intents{64};
+  SymbolTable symbols{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
+  symbols.set(5, itch::Symbol::from("AAPL").key());
+  strategy::CrossVenueArbParams p;
+  p.symbol = "AAPL";
+  stage.add("xarb", strategy::CrossVenueArb(p), {"AAPL"});
+  stage.set_venues(2);
+  std::atomic<bool> up0{true}, up1{true};
+  stage.set_venue_ready(0, &up0);
+  stage.set_venue_ready(1, &up1);
+  stage.poll();  // resolves the symbol
+  oms::VenueTop v1;
+  v1.bid = 1'000'300;
+  v1.bid_shares = 100;
+  v1.ask = 1'000'500;
+  v1.ask_shares = 100;
+  v1.up = true;
+  stage.venue_tops().set(1, 5, v1);
+  ASSERT_TRUE(books.try_push(StrategyRig::depth(5, 999'900, 1'000'100)));
+  stage.poll();
+  EXPECT_EQ(stage.venue_tops().get(0, 5).ask, 1'000'100) << "venue 0's touch from its book event";
+  std::vector<OrderIntent> v;
+  OrderIntent in;
+  while (intents.try_pop(in)) v.push_back(in);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].venue, 0);
+  EXPECT_EQ(v[0].side, Side::kBuy);
+  EXPECT_EQ(v[1].venue, 1);
+  EXPECT_EQ(v[1].side, Side::kSell);
+
+  up1 = false;
+  stage.check_venues();
+  EXPECT_EQ(stage.venues_up(), 1u);
+  EXPECT_FALSE(stage.context(0).venue_up(1));
+  EXPECT_TRUE(stage.context(0).venue_up(0));
+  EXPECT_FALSE(stage.venue_tops().get(1, 5).up);
+  EXPECT_EQ(stage.counters().venue_changes, 1u);
+  up1 = true;
+  stage.check_venues();
+  EXPECT_TRUE(stage.context(0).venue_up(1));
+  EXPECT_EQ(stage.counters().venue_changes, 2u);
+}
+
+}  // namespace
+}  // namespace hft::pipeline
