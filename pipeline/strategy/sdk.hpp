@@ -7,6 +7,7 @@
 //   void on_fill(Context&, const Fill&) noexcept;          // one of its orders executed
 //   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [stats] timer_us (default 1000)
 //   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
+//   void on_feed(Context&, VenueId, bool stale) noexcept;  // several venues: which venue's feed
 //   void on_trading_state(Context&, Locate, char state) noexcept;  // ITCH 'H' on one of its symbols
 //                                                          // (BookView::trading_state, halted())
 //
@@ -17,6 +18,15 @@
 // (5 levels per side), its own working orders and positions, and sends new / cancel / replace
 // intents, which pre-trade risk checks before anything reaches the wire. A stale book (a
 // MoldUDP64 gap not yet recovered) refuses new orders and replaces locally.
+//
+// Several venues (issue 14; docs/pipeline.md, "Several venues"): a Locate is an instrument id (a
+// symbol across venues). ctx.book(locate) is the first venue's book (where orders go until the
+// order side routes them), ctx.book(locate, venue) any venue's, ctx.nbbo(locate) the consolidated
+// view (pipeline/strategy/consolidated.hpp). A strategy that declares
+//   static constexpr bool kAllVenues = true;
+// hears every venue's events (BookView::venue / TradePrint::venue say which, and
+// on_feed(Context&, VenueId, bool) if it has it); any other strategy hears the first venue's only,
+// exactly as with one venue.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -30,6 +40,7 @@
 #include "core/spsc_ring.hpp"
 #include "pipeline/events.hpp"
 #include "pipeline/features/features.hpp"
+#include "pipeline/strategy/consolidated.hpp"
 
 namespace hft::strategy {
 
@@ -39,6 +50,7 @@ using pipeline::Price;
 using pipeline::Quantity;
 using pipeline::Side;
 using pipeline::TimeInForce;
+using pipeline::VenueId;
 
 struct BookView {
   Locate locate = 0;
@@ -52,6 +64,7 @@ struct BookView {
   // Last ITCH 'H' Trading State: 'T' trading, 'H' halted, 'P' paused (LULD), 'Q' quotation only
   // (orders accepted, no matching: the lead-in to a reopening); ' ' none seen yet.
   char trading_state = ' ';
+  VenueId venue = 0;            // issue 14: the venue whose book this is
 
   // No matching while halted or paused: a resting quote would only be picked off on reopening.
   [[nodiscard]] bool halted() const noexcept { return trading_state == 'H' || trading_state == 'P'; }
@@ -98,6 +111,15 @@ struct TradePrint {
   Quantity shares;
   char aggressor;  // 'B' buyer-initiated, 'S' seller-initiated, ' ' unknown
   std::uint64_t timestamp;
+  VenueId venue = 0;  // issue 14: the venue that printed it
+};
+
+// Issue 14: every venue's books as the strategy stage keeps them (venue 0's are the stage's
+// single-venue books), and which venues' feeds are stale.
+struct VenueBooks {
+  std::array<const std::vector<BookView>*, pipeline::kMaxVenues> books{};
+  std::array<bool, pipeline::kMaxVenues> stale{};
+  std::size_t venues = 1;
 };
 
 enum class OrderState : std::uint8_t { kPendingNew, kWorking, kPendingCancel, kPendingReplace, kDone };
@@ -227,6 +249,24 @@ class Context {
 
   // ---- market ----------------------------------------------------------------------------
   [[nodiscard]] const BookView& book(Locate locate) const noexcept { return (*books_)[locate]; }
+  // Issue 14: venue `venue`'s book of an instrument (the first venue's for an unknown venue).
+  [[nodiscard]] const BookView& book(Locate locate, VenueId venue) const noexcept {
+    return venues_ != nullptr && venue < venues_->venues ? (*venues_->books[venue])[locate] : (*books_)[locate];
+  }
+  [[nodiscard]] std::size_t venues() const noexcept { return venues_ != nullptr ? venues_->venues : 1; }
+  // The venue's feed has a gap (or was reset) not yet recovered.
+  [[nodiscard]] bool feed_stale(VenueId venue) const noexcept {
+    return venues_ != nullptr && venue < venues_->venues ? venues_->stale[venue] : false;
+  }
+  // The consolidated view of an instrument: NBBO with the venue of each side, aggregated depth
+  // with the venues of each level; stale venues left out (consolidated.hpp).
+  [[nodiscard]] ConsolidatedBook nbbo(Locate locate) const noexcept {
+    std::array<const BookView*, pipeline::kMaxVenues> views{};
+    const std::size_t n = venues();
+    for (std::size_t v = 0; v < n; ++v) views[v] = &book(locate, static_cast<VenueId>(v));
+    return consolidate<BookView>(std::span<const BookView* const>(views.data(), n));
+  }
+  void set_venue_books(const VenueBooks* venues) noexcept { venues_ = venues; }
   [[nodiscard]] std::span<const Locate> symbols() const noexcept { return symbols_; }
   [[nodiscard]] std::uint64_t now_ns() const noexcept { return now_ns_; }  // ITCH time of the current event
   // The microstructure features this strategy declared (StrategyStage::add), of one of its
@@ -395,6 +435,7 @@ class Context {
   std::string name_;
   core::SpscRing<pipeline::OrderIntent>* out_;
   const std::vector<BookView>* books_;
+  const VenueBooks* venues_ = nullptr;  // issue 14: null with one venue (set by the strategy stage)
   const features::FeatureEngine* features_ = nullptr;
   Storm storm_;
   features::FeatureMask feature_mask_ = 0;
