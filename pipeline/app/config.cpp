@@ -147,7 +147,7 @@ void parse_venues(const core::ConfigSection& root, HftdConfig& c) {
       if (root.has(old))
         root.fail(old, "[[venues]] and the single-venue [feed] / [order_entry] tables cannot be mixed: move [feed]'s "
                        "keys into a [venues.feed] table and [order_entry]'s into [venues.order_entry] under a "
-                       "[[venues]] entry with name = \"NASDAQ\" (docs/configuration.md, \"Several venues\")");
+                       "[[venues]] entry with name = \"NASDAQ\" (docs/pipeline.md, \"Several venues\")");
     if (list.size() > kMaxVenues) root.fail("venues", fmt::format("at most {} venues", kMaxVenues));
     std::set<std::string> venue_names;
     std::set<std::uint16_t> ports;
