@@ -352,6 +352,7 @@ class Pipeline final : public PipelineBase {
       vf.venue = config_.venues[v].name;
       vf.feed_messages = f.session_counters().messages;
       vf.gaps = f.session_counters().gaps;
+      vf.next_sequence = f.next_expected();
       vf.stale = f.stale();
       vf.book_messages = b.stats().messages;
       s.venues.push_back(vf);

@@ -43,6 +43,7 @@ struct Summary {
   struct VenueFeed {
     std::string venue;
     std::uint64_t feed_messages = 0, gaps = 0, book_messages = 0;
+    std::uint64_t next_sequence = 0;  // the MoldUDP64 sequence expected next
     bool stale = false;
   };
   std::vector<VenueFeed> venues;

@@ -10,6 +10,7 @@
 #include "pipeline/stages/instruments.hpp"
 #include "pipeline/stages/parse_stage.hpp"
 #include "pipeline/stages/strategy_stage.hpp"
+#include "pipeline/strategy/market_maker.hpp"
 
 namespace hft::pipeline {
 namespace {
@@ -226,6 +227,75 @@ TEST(Consolidated, AStaleVenueLeavesTheView) {
   const strategy::BookView* both_stale[] = {&sa, &b};
   EXPECT_TRUE(strategy::consolidate<strategy::BookView>(both_stale).stale);
   EXPECT_EQ(strategy::consolidate<strategy::BookView>(both_stale).best_bid(), 0);
+}
+
+// The strategy stage with two venues: each venue's depth updates its own views; a single-venue
+// strategy (the market maker) hears the first venue only, a second venue's stale feed is not its
+// (its quotes stay), and ctx.nbbo() takes the better venue per side and drops a stale one.
+TEST(MultiVenueStrategy, VenueViewsNbboAndWhoHearsWhat) {
+  core::SpscRing<BookEvent> books{256};
+  core::SpscRing<ExecReport> reports{256};
+  core::SpscRing<OrderIntent> intents{256};
+  SymbolTable symbols{64};
+  Subscriptions subs{64};
+  core::Histogram hop{1, 10'000'000'000ull, 3};
+  StrategyStage stage{books, reports, intents, symbols, subs, hop, 1'000'000};
+  stage.set_venues(2);
+  symbols.set(5, itch::Symbol::from("AAPL").key());
+  strategy::MarketMakerParams mm;
+  mm.symbols = {"AAPL"};
+  stage.add("mm", strategy::MarketMaker(mm), mm.symbols);
+  stage.poll();  // resolves AAPL
+  auto depth = [](VenueId v, std::int32_t bid, std::int32_t ask) {
+    BookEvent e{};
+    e.type = BookEventType::kDepthChange;
+    e.locate = 5;
+    e.venue = v;
+    e.origin_tsc = core::rdtsc();
+    e.stage_tsc = e.origin_tsc;
+    e.timestamp = 34'200'000'000'000;
+    e.bids[0] = {bid, 100};
+    e.asks[0] = {ask, 100};
+    return e;
+  };
+  auto drain = [&] {
+    std::size_t n = 0;
+    OrderIntent in;
+    while (intents.try_pop(in)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(books.try_push(depth(1, 1'000'000, 1'000'200)));
+  stage.poll();
+  EXPECT_EQ(drain(), 0u) << "the market maker hears the first venue only";
+  EXPECT_EQ(stage.book(5, 1).best_bid(), 1'000'000);
+  EXPECT_EQ(stage.book(5, 1).venue, 1);
+  EXPECT_FALSE(stage.book(5, 1).stale);
+  EXPECT_EQ(stage.book(5).timestamp, 0u) << "the first venue's view is untouched";
+  ASSERT_TRUE(books.try_push(depth(0, 999'900, 1'000'100)));
+  stage.poll();
+  EXPECT_EQ(drain(), 2u) << "the first venue's depth: the market maker quotes";
+  const strategy::Context& ctx = stage.context(0);
+  EXPECT_EQ(ctx.venues(), 2u);
+  EXPECT_EQ(ctx.book(5, 1).best_ask(), 1'000'200);
+  strategy::ConsolidatedBook c = ctx.nbbo(5);
+  EXPECT_EQ(c.best_bid(), 1'000'000);
+  EXPECT_EQ(c.bid_venue, 1);
+  EXPECT_EQ(c.best_ask(), 1'000'100);
+  EXPECT_EQ(c.ask_venue, 0);
+  BookEvent stale{};
+  stale.type = BookEventType::kFeedStale;
+  stale.venue = 1;
+  ASSERT_TRUE(books.try_push(stale));
+  stage.poll();
+  EXPECT_EQ(drain(), 0u) << "another venue's stale feed does not pull the first venue's quotes";
+  EXPECT_TRUE(ctx.feed_stale(1));
+  EXPECT_FALSE(ctx.feed_stale(0));
+  EXPECT_TRUE(stage.book(5, 1).stale);
+  EXPECT_FALSE(stage.book(5).stale);
+  c = ctx.nbbo(5);
+  EXPECT_EQ(c.best_bid(), 999'900) << "the stale venue left the consolidated view";
+  EXPECT_EQ(c.bid_venue, 0);
+  EXPECT_EQ(c.stale_venues, 0b10);
 }
 
 }  // namespace
