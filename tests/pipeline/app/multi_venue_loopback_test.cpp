@@ -131,7 +131,7 @@ publish_interval_ms = 5
   auto until = std::chrono::steady_clock::now() + 2s;
   while (!appliance->ready() && std::chrono::steady_clock::now() < until) step_both();
   ASSERT_TRUE(appliance->ready());
-  until = std::chrono::steady_clock::now() + 2s;
+  until = std::chrono::steady_clock::now() + 1200ms;  // the days open after 500 ms: 700 ms of trading
   while (std::chrono::steady_clock::now() < until) {
     step_both();
     appliance->control_tick();
