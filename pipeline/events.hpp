@@ -31,6 +31,7 @@ struct RxMessage {
   std::uint8_t length;         // ITCH message length (<= 50 for ITCH 5.0)
   std::uint8_t kind;           // 0 = ITCH message; 1 = feed became stale (gap); 2 = fresh again; 3 = new session (reset books)
   std::array<std::uint8_t, 50> bytes;
+  VenueId venue;               // issue 14: the feed it came from (0 with one venue)
 };
 static_assert(sizeof(RxMessage) <= 120 && std::is_trivially_copyable_v<RxMessage>);
 
@@ -65,6 +66,7 @@ struct MdEvent {
   MdType type;
   char side;
   std::uint8_t flags;
+  VenueId venue;              // issue 14: the venue whose feed said it; locate() is the instrument id
 
   [[nodiscard]] Locate locate() const noexcept { return static_cast<Locate>(time_locate & 0xffff); }
   [[nodiscard]] std::uint64_t timestamp() const noexcept { return time_locate >> 16; }
@@ -106,7 +108,11 @@ enum class L3Kind : std::uint8_t {
 struct BookEvent {
   std::uint64_t origin_tsc;
   std::uint64_t stage_tsc;            // when the book stage emitted it
-  std::uint64_t timestamp;            // ITCH ns since midnight
+  // ITCH ns since midnight (48 bits on the wire). Issue 14: the word's top byte is the venue whose
+  // book this is (0 with one venue), so the event keeps its two cache lines. Both read and assign
+  // like plain fields (not addressable: copy `timestamp` into a std::uint64_t to take a pointer).
+  std::uint64_t timestamp : 56;
+  std::uint64_t venue : 8;            // VenueId
   Level bids[kDepth];                 // best first
   Level asks[kDepth];
   std::uint16_t bid_orders;           // orders at the best bid / ask (saturated at 65535)

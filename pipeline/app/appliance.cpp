@@ -1,5 +1,6 @@
 #include "pipeline/app/appliance.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -28,6 +29,7 @@
 #include "pipeline/oms/order_manager.hpp"
 #include "pipeline/stages/book_stage.hpp"
 #include "pipeline/stages/egress_stage.hpp"
+#include "pipeline/stages/instruments.hpp"
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/stages/parse_stage.hpp"
 #include "pipeline/stages/strategy_stage.hpp"
@@ -79,6 +81,23 @@ std::unique_ptr<control::ControlFile> make_control(const HftdConfig& c) {
   return std::make_unique<control::ControlFile>(c.instance, sizes, histogram_layout(), c.control_dir);
 }
 
+// Issue 14: with several venues the per-instrument tables span every instrument id
+// (pipeline/stages/instruments.hpp: the first venue's locates, then symbols first seen elsewhere).
+std::size_t instrument_slots(const HftdConfig& c) {
+  return c.venues.size() > 1 ? std::size_t{65536} : std::size_t{c.book.max_locate} + 1;
+}
+// Each venue's books are indexed by instrument id and sized by [book] (orders and levels per venue).
+book::BookConfig venue_book_config(const HftdConfig& c) {
+  book::BookConfig b = c.book;
+  if (c.venues.size() > 1) b.max_locate = 65535;
+  return b;
+}
+std::vector<std::unique_ptr<book::BookSet>> extra_venue_books(const HftdConfig& c) {
+  std::vector<std::unique_ptr<book::BookSet>> v;
+  for (std::size_t i = 1; i < c.venues.size(); ++i) v.push_back(std::make_unique<book::BookSet>(venue_book_config(c)));
+  return v;
+}
+
 }  // namespace
 
 // The pipeline for one backend type.
@@ -104,11 +123,13 @@ class Pipeline final : public PipelineBase {
       : config_(c),
         control_(make_control(c)),
         arena_(c.runtime.memory),
-        symbols_(c.book.max_locate + 1),
-        refs_(c.book.max_locate + 1),
-        subs_(c.book.max_locate + 1),
-        books_(c.book),
-        oms_(c.max_orders, c.book.max_locate + 1, 1),
+        symbols_(instrument_slots(c)),
+        refs_(instrument_slots(c)),
+        subs_(instrument_slots(c)),
+        books_(venue_book_config(c)),
+        extra_books_(extra_venue_books(c)),
+        instruments_(c.venues.size() > 1 ? std::make_unique<InstrumentMap>(c.venues.size(), c.book.max_locate) : nullptr),
+        oms_(c.max_orders, instrument_slots(c), 1),
         gate_(c.risk, core::tsc_clock().uses_tsc() ? core::tsc_clock().ticks_per_ns() * 1e9 : 1e9),
         rx_(make_ring<RxMessage>(arena_, c.rings.net_parse)),
         md_(make_ring<MdEvent>(arena_, c.rings.parse_book)),
@@ -128,7 +149,7 @@ class Pipeline final : public PipelineBase {
         net_backend_(c.net),
         oe_backend_(c.net),
         net_(net_backend_, c.feed, *rx_, *h_kernel_),
-        parse_(*rx_, *md_, *h_parse_),
+        parse_(*rx_, *md_, *h_parse_, instruments_.get()),
         book_(*md_, *book_events_, books_, symbols_, refs_, subs_, *h_book_),
         strategy_(*book_events_, *reports_, *intents_, symbols_, subs_, *h_decide_, c.timer_ns),
         egress_(oe_backend_, order_entries(c), *intents_, *reports_, gate_, refs_, symbols_, oms_,
@@ -137,6 +158,17 @@ class Pipeline final : public PipelineBase {
             control_.get(), c.runtime.threads, runners_, c.order_entry, c.histogram_dir, c.risk, net_, parse_, book_,
             strategy_, egress_, *rx_, *md_, *book_events_, *intents_, *reports_, control_ring_, books_, oms_, gate_, refs_,
             symbols_, [this] { return dump_histograms(); }, hop_list().size()}) {
+    if (c.venues.size() > 1) {
+      // Issue 14: every venue's feed on the net thread, books per venue, strategies' venue views.
+      std::vector<FeedConfig> others;
+      for (std::size_t v = 1; v < c.venues.size(); ++v) others.push_back(c.venues[v].feed);
+      nets_ = std::make_unique<NetStages<Backend>>(net_backend_, net_, others, *rx_, *h_kernel_);
+      for (auto& b : extra_books_) book_.add_venue(*b);
+      strategy_.set_venues(c.venues.size());
+      std::string names;
+      for (const auto& v : c.venues) names += (names.empty() ? "" : ", ") + v.name + " (feed " + v.feed.listen.text + ")";
+      core::log::info("venues: {}; order entry on {} until the order side routes per venue", names, c.venues[0].name);
+    }
     for (const auto& s : c.strategies) {
       strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
       strategy_.set_fees(s.fee_add_per_share, s.fee_remove_per_share);
@@ -154,7 +186,7 @@ class Pipeline final : public PipelineBase {
       strategy_.set_venue_fees(static_cast<VenueId>(v), oms::VenueFees{remove, add});
     }
     if (egress_.venues() > 1) {
-      strategy_.set_venues(egress_.venues());
+      if (strategy_.venues() != egress_.venues()) strategy_.set_venues(egress_.venues());
       for (std::size_t v = 0; v < egress_.venues(); ++v)
         strategy_.set_venue_ready(static_cast<VenueId>(v), &egress_.venue_ready_flag(static_cast<VenueId>(v)));
     }
@@ -163,7 +195,7 @@ class Pipeline final : public PipelineBase {
       std::vector<core::StageRef> refs;
       auto& publisher = publishers_.emplace_back(std::make_unique<control::Publisher>(c.publish_interval_ns));
       for (const auto& st : t.stages) {
-        if (st == "net") refs.push_back(core::StageRef::of(net_));
+        if (st == "net") refs.push_back(nets_ ? core::StageRef::of(*nets_) : core::StageRef::of(net_));
         else if (st == "parse") refs.push_back(core::StageRef::of(parse_));
         else if (st == "book") refs.push_back(core::StageRef::of(book_));
         else if (st == "strategy") refs.push_back(core::StageRef::of(strategy_));
@@ -173,12 +205,22 @@ class Pipeline final : public PipelineBase {
         // net thread's side, every publish interval.
         if (st == "net")
           publisher->add([this, since = std::uint64_t{0}]() mutable {
-            const bool bad = net_.in_recovery() || net_.recovering() || net_.stale();
+            bool bad = net_.in_recovery() || net_.recovering() || net_.stale();
+            if (nets_) {  // several venues: any venue's feed (Storm Guard guards the whole book)
+              for (std::size_t v = 1; v < nets_->size(); ++v) {
+                const auto& f = nets_->feed(v);
+                bad = bad || f.in_recovery() || f.recovering() || f.stale();
+              }
+            }
             if (!bad) since = 0;
             else if (since == 0) since = core::tsc_clock().to_monotonic_ns(core::rdtsc());
             storm_inputs_.feed_gap_since_ns.store(since, std::memory_order_relaxed);
           });
       }
+      if (nets_ && std::find(t.stages.begin(), t.stages.end(), "net") != t.stages.end())
+        publisher->add([this] {
+          for (std::size_t v = 1; v < nets_->size(); ++v) nets_->feed(v).log_events();  // venue 0's: the control plane
+        });
       if (!publisher->empty()) refs.push_back(core::StageRef::of(*publisher));
       core::RunnerOptions o;
       o.name = t.name;
@@ -291,6 +333,7 @@ class Pipeline final : public PipelineBase {
     s.requests = net_.counters().requests_sent;
     s.snapshot_recoveries = net_.counters().snapshot_recoveries;
     s.books_json = book::to_json(book::take_snapshot(books_));  // the threads have stopped
+    if (nets_) venue_summary(s);
     s.book_messages = book_.counters().events;
     s.book_events = book_.counters().depth_events + book_.counters().trade_events + book_.counters().order_events;
     const auto& oc = oms_.counters();
@@ -321,6 +364,39 @@ class Pipeline final : public PipelineBase {
       s.hops.push_back({name, h->total_count(), h->value_at_percentile(50), h->value_at_percentile(99),
                         h->value_at_percentile(99.9), h->max()});
     return s;
+  }
+
+  // Issue 14: each venue's feed and top of book per instrument, and the consolidated touch (the
+  // book stage's best bid and ask over the fresh venues: risk's reference table).
+  void venue_summary(Summary& s) const {
+    for (std::size_t v = 0; v < nets_->size(); ++v) {
+      const auto& f = nets_->feed(v);
+      const book::BookSet& b = book_.books(static_cast<VenueId>(v));
+      Summary::VenueFeed vf;
+      vf.venue = config_.venues[v].name;
+      vf.feed_messages = f.session_counters().messages;
+      vf.gaps = f.session_counters().gaps;
+      vf.next_sequence = f.next_expected();
+      vf.stale = f.stale();
+      vf.book_messages = b.stats().messages;
+      s.venues.push_back(vf);
+      for (std::size_t l = 1; l < symbols_.size(); ++l) {
+        const auto id = static_cast<Locate>(l);
+        if (!symbols_.known(id)) continue;
+        const book::Level bid = b.best(id, book::Side::kBid), ask = b.best(id, book::Side::kAsk);
+        if (bid.shares == 0 && ask.shares == 0) continue;
+        s.tops.push_back({config_.venues[v].name, std::string(symbols_.symbol(id).view()), id, bid.price,
+                          static_cast<std::uint64_t>(bid.shares), ask.price, static_cast<std::uint64_t>(ask.shares)});
+      }
+    }
+    for (std::size_t l = 1; l < symbols_.size(); ++l) {
+      const auto id = static_cast<Locate>(l);
+      if (!symbols_.known(id)) continue;
+      const risk::MarketView m = refs_.view(id);
+      if (m.bid == 0 && m.ask == 0) continue;
+      s.tops.push_back({"NBBO", std::string(symbols_.symbol(id).view()), id, static_cast<std::uint32_t>(m.bid), 0,
+                        static_cast<std::uint32_t>(m.ask), 0});
+    }
   }
 
   std::vector<std::string> dump_histograms() override {
@@ -452,7 +528,9 @@ class Pipeline final : public PipelineBase {
   SymbolTable symbols_;
   risk::ReferencePrices refs_;
   Subscriptions subs_;
-  book::BookSet books_;
+  book::BookSet books_;  // the first venue's (the only one's)
+  std::vector<std::unique_ptr<book::BookSet>> extra_books_;  // issue 14: venues 1, 2, ...
+  std::unique_ptr<InstrumentMap> instruments_;  // issue 14: several venues only
   oms::OrderManager oms_;
   risk::RiskGate gate_;
   risk::StormInputs storm_inputs_;
@@ -473,7 +551,8 @@ class Pipeline final : public PipelineBase {
   core::SpscRing<ControlRequest> control_ring_;
   Backend net_backend_;
   Backend oe_backend_;
-  NetStage<Backend> net_;
+  NetStage<Backend> net_;  // the first venue's feed
+  std::unique_ptr<NetStages<Backend>> nets_;  // issue 14: every venue's feeds (net_ first); several venues only
   ParseStage parse_;
   BookStage book_;
   StrategyStage strategy_;
@@ -550,6 +629,9 @@ std::string Summary::text() const {
                    "rejected by risk; {} cancels and {} replaces sent\n",
                    orders_sent, accepted, fills, filled_shares, canceled, venue_rejects, risk_rejects, cancels_sent,
                    replaces_sent);
+  for (const auto& v : venues)
+    s += fmt::format("venue {}: {} feed messages, {} gaps, {} book messages{}\n", v.venue, v.feed_messages, v.gaps,
+                     v.book_messages, v.stale ? " (stale)" : "");
   s += "positions:";
   if (positions.empty()) s += " none";
   for (const auto& p : positions) s += fmt::format(" {} {}", p.symbol, p.shares);

@@ -38,6 +38,25 @@ struct Summary {
   };
   std::vector<Hop> hops;
   std::vector<std::string> files;  // .hgrm written
+  // Issue 14, several venues only: each venue's feed, its top of book per instrument, and the
+  // consolidated touch (venue "NBBO": best bid and ask over the venues whose feed is fresh).
+  struct VenueFeed {
+    std::string venue;
+    std::uint64_t feed_messages = 0, gaps = 0, book_messages = 0;
+    std::uint64_t next_sequence = 0;  // the MoldUDP64 sequence expected next
+    bool stale = false;
+  };
+  std::vector<VenueFeed> venues;
+  struct Top {
+    std::string venue;  // a venue's name, or "NBBO"
+    std::string symbol;
+    std::uint16_t instrument = 0;
+    std::uint32_t bid = 0;  // 1/10,000 $; 0 = empty side
+    std::uint64_t bid_shares = 0;  // 0 for the NBBO rows
+    std::uint32_t ask = 0;
+    std::uint64_t ask_shares = 0;
+  };
+  std::vector<Top> tops;
   [[nodiscard]] std::string text() const;
   // key=value lines (scripts read this: tools/demo.sh): position.<SYMBOL>=<shares> per symbol,
   // gross_position= and net_position=.

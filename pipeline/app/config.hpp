@@ -20,6 +20,9 @@
 //   [control]      enabled, dir (default $HFT_CONTROL_DIR or /dev/shm), publish_interval_ms
 //   [journal]      dir, segment_mb, sync, flusher_cpu (pipeline/journal/config.hpp); absent: no journal
 //   [recovery]     working_orders = "adopt" | "cancel" (orders still working after a crash recovery)
+//   [[venues]]     name, fee_add_per_share, fee_remove_per_share, [venues.feed] (the [feed] keys),
+//                  [venues.order_entry] (the [order_entry] keys): several venues instead of [feed] +
+//                  [order_entry] (docs/pipeline.md, "Several venues")
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,7 +71,7 @@ struct HftdConfig {
   net::BackendOptions net;
   pipeline::FeedConfig feed;
   pipeline::OrderEntryConfig order_entry;
-  // Every venue, in configuration order (pipeline/app/venues.hpp). Today always one, built from
+  // Every venue, in configuration order (pipeline/app/venues.hpp): [[venues]], or one built from
   // [feed] and [order_entry] (feed and order_entry above are venues[0]'s).
   std::vector<VenueSpec> venues;
   book::BookConfig book;

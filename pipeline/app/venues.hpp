@@ -15,6 +15,11 @@ namespace hft::app {
 using pipeline::VenueId;     // pipeline/events.hpp
 using pipeline::kMaxVenues;
 
+// With several venues, the highest ITCH locate of any venue ([book] max_locate defaults to this and
+// may not exceed it): instrument ids above it go to symbols first seen on a venue other than the
+// first (pipeline/stages/instruments.hpp).
+inline constexpr std::uint32_t kMaxVenueLocate = 32767;
+
 struct VenueSpec {
   std::string name = "NASDAQ";  // 1 to 8 characters, A-Z 0-9 _ (logs, metrics labels, hftctl)
   pipeline::FeedConfig feed;

@@ -7,6 +7,13 @@
 // stock, so a strategy that subscribes later still learns the state. Feed-stale / fresh markers
 // and trading states wait for room in the output ring: they are state, not a snapshot that the
 // next change repeats. Records the parsed -> book hop.
+//
+// Several venues (issue 14): one BookSet per venue (add_venue(); each sized by [book], indexed by
+// instrument id), chosen by the MdEvent's venue; every BookEvent says its venue. A venue's stale /
+// fresh / reset markers concern its books alone. Risk's touch of an instrument (ReferencePrices) is
+// then the consolidated one: the best bid and ask over the venues whose feed is not stale. With
+// one venue none of this runs (one predictable branch per message).
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -33,8 +40,20 @@ class BookStage {
 
   BookStage(core::SpscRing<MdEvent>& in, core::SpscRing<BookEvent>& out, book::BookSet& books, SymbolTable& symbols,
             risk::ReferencePrices& refs, const Subscriptions& subs, core::Histogram& parsed_to_book)
-      : in_(in), out_(out), books_(books), symbols_(symbols), refs_(refs), subs_(subs), hop_(parsed_to_book),
-        clock_(core::tsc_clock()) {}
+      : in_(in), out_(out), books_(&books), symbols_(symbols), refs_(refs), subs_(subs), hop_(parsed_to_book),
+        clock_(core::tsc_clock()) {
+    venue_books_[0] = &books;
+  }
+
+  // Issue 14: the books of the next venue (venue ids in order: the constructor's are venue 0's).
+  // Before the stage runs.
+  void add_venue(book::BookSet& books) noexcept {
+    if (venues_ < kMaxVenues) venue_books_[venues_++] = &books;
+  }
+  [[nodiscard]] std::size_t venues() const noexcept { return venues_; }
+  [[nodiscard]] const book::BookSet& books(VenueId venue) const noexcept { return *venue_books_[venue < venues_ ? venue : 0]; }
+  // The venue's feed is stale (as the last marker through this stage said).
+  [[nodiscard]] bool venue_stale(VenueId venue) const noexcept { return venue < venues_ && venue_stale_[venue]; }
 
   int poll() noexcept {
     int n = 0;
@@ -56,7 +75,7 @@ class BookStage {
   }
   [[nodiscard]] const char* name() const noexcept { return "book"; }
   [[nodiscard]] const BookStageCounters& counters() const noexcept { return counters_; }
-  [[nodiscard]] const book::BookSet& books() const noexcept { return books_; }
+  [[nodiscard]] const book::BookSet& books() const noexcept { return *venue_books_[0]; }
 
  private:
   // Told by the book that the message just applied changed the top kDepth levels of its stock.
@@ -71,64 +90,70 @@ class BookStage {
   // poll, before anything was applied).
   bool apply(const MdEvent& e) noexcept {
     ++counters_.events;
+    if (venues_ > 1) [[unlikely]] books_ = venue_books_[e.venue < venues_ ? e.venue : 0];
     const Locate l = e.locate();
     const std::uint64_t ts = e.timestamp();
-    books_.set_rx_tsc(e.origin_tsc);
+    books_->set_rx_tsc(e.origin_tsc);
     const auto price = static_cast<std::uint32_t>(e.price);
     l3_ = L3Fact{};
     if (subs_.test(l)) l3_fact(e, l, price);
     switch (e.type) {
-      case MdType::kAdd: books_.add_order(ts, l, e.ref, e.side, e.shares, price, sink_); break;
+      case MdType::kAdd: books_->add_order(ts, l, e.ref, e.side, e.shares, price, sink_); break;
       case MdType::kExecute: {
         const char aggressor = aggressor_of(e.ref);
-        books_.execute(ts, l, e.ref, e.shares, e.aux, sink_);
+        books_->execute(ts, l, e.ref, e.shares, e.aux, sink_);
         traded(e, l, aggressor);
         return true;
       }
       case MdType::kExecutePrice: {
         const char aggressor = aggressor_of(e.ref);
-        books_.execute_with_price(ts, l, e.ref, e.shares, e.aux, (e.flags & 1) ? 'Y' : 'N', price, sink_);
+        books_->execute_with_price(ts, l, e.ref, e.shares, e.aux, (e.flags & 1) ? 'Y' : 'N', price, sink_);
         traded(e, l, aggressor);
         return true;
       }
-      case MdType::kCancel: books_.cancel(ts, l, e.ref, e.shares, sink_); break;
-      case MdType::kDelete: books_.remove(ts, l, e.ref, sink_); break;
+      case MdType::kCancel: books_->cancel(ts, l, e.ref, e.shares, sink_); break;
+      case MdType::kDelete: books_->remove(ts, l, e.ref, sink_); break;
       case MdType::kReplace: {
-        const std::uint64_t refused = books_.stats().duplicate_order + books_.stats().bad_quantity;
-        books_.replace(ts, l, e.ref, e.aux, e.shares, price, sink_);
+        const std::uint64_t refused = books_->stats().duplicate_order + books_->stats().bad_quantity;
+        books_->replace(ts, l, e.ref, e.aux, e.shares, price, sink_);
         // A replace the book refused after removing the old order still removed it.
-        if (books_.stats().duplicate_order + books_.stats().bad_quantity != refused) l3_.new_shares = 0;
+        if (books_->stats().duplicate_order + books_->stats().bad_quantity != refused) l3_.new_shares = 0;
         break;
       }
       case MdType::kTrade:
-        books_.trade(ts, l, e.shares, price, e.aux, 'P');
+        books_->trade(ts, l, e.shares, price, e.aux, 'P');
         traded(e, l, ' ');  // 'P' carries no usable side since 2014 (spec revision log)
         return true;
       case MdType::kCrossTrade:
-        books_.trade(ts, l, e.shares, price, e.aux, 'Q');
+        books_->trade(ts, l, e.shares, price, e.aux, 'Q');
         traded(e, l, ' ');
         return true;
-      case MdType::kBrokenTrade: books_.broken_trade(ts, l, e.aux); return true;
+      case MdType::kBrokenTrade: books_->broken_trade(ts, l, e.aux); return true;
       case MdType::kDirectory: {
         itch::Symbol symbol;
         std::memcpy(symbol.chars.data(), &e.aux, sizeof symbol.chars);
-        books_.stock_directory(ts, l, symbol, e.shares, e.side);
+        books_->stock_directory(ts, l, symbol, e.shares, e.side);
         symbols_.set(l, e.aux);
         return true;
       }
       case MdType::kTradingState: return trading_state(e, l);
       case MdType::kRegSho: refs_.set_reg_sho(l, e.side); return true;  // risk's short-sale price test (issue 11)
-      case MdType::kSystemEvent: books_.system_event(ts, e.side); return true;
+      case MdType::kSystemEvent: books_->system_event(ts, e.side); return true;
       case MdType::kFeedStale:
         if (!control(e, BookEventType::kFeedStale)) return false;
-        books_.mark_all_stale();
+        books_->mark_all_stale();
+        set_venue_stale(e.venue, true);
         return true;
-      case MdType::kFeedFresh: return control(e, BookEventType::kFeedFresh);
+      case MdType::kFeedFresh:
+        if (!control(e, BookEventType::kFeedFresh)) return false;
+        set_venue_stale(e.venue, false);
+        return true;
       case MdType::kFeedReset:
         // The strategies hear "stale" (their books are stale until the new session's directory
         // and orders rebuild them; the net stage sends "fresh" once it has no hole).
         if (!control(e, BookEventType::kFeedReset)) return false;
-        books_.reset();
+        books_->reset();
+        set_venue_stale(e.venue, true);
         ++counters_.resets;
         return true;
     }
@@ -158,7 +183,7 @@ class BookStage {
       case MdType::kReplace: kind = L3Kind::kReplace; break;
       default: return;
     }
-    const book::Order* o = books_.find_order(e.ref);
+    const book::Order* o = books_->find_order(e.ref);
     if (o == nullptr || o->locate != l) return;
     const std::uint32_t rest = o->shares;
     l3_.kind = kind;
@@ -180,21 +205,40 @@ class BookStage {
       return;
     }
     sink_.changed = false;
-    const book::Level bid = books_.best(l, book::Side::kBid), ask = books_.best(l, book::Side::kAsk);
-    refs_.set_touch(l, static_cast<Price>(bid.price), static_cast<Price>(ask.price), stamp(e));
+    if (venues_ > 1) [[unlikely]] {
+      consolidated_touch(e, l);
+    } else {
+      const book::Level bid = books_->best(l, book::Side::kBid), ask = books_->best(l, book::Side::kAsk);
+      refs_.set_touch(l, static_cast<Price>(bid.price), static_cast<Price>(ask.price), stamp(e));
+    }
     if (subs_.test(l)) publish_depth(e, l);
   }
+  // Several venues: risk's touch is the best bid and ask over the venues whose feed is fresh.
+  void consolidated_touch(const MdEvent& e, Locate l) noexcept {
+    std::uint32_t bid = 0, ask = 0;
+    for (std::size_t v = 0; v < venues_; ++v) {
+      if (venue_stale_[v]) continue;
+      const book::Level b = venue_books_[v]->best(l, book::Side::kBid), a = venue_books_[v]->best(l, book::Side::kAsk);
+      if (b.shares != 0 && b.price > bid) bid = b.price;
+      if (a.shares != 0 && a.price != 0 && (ask == 0 || a.price < ask)) ask = a.price;
+    }
+    refs_.set_touch(l, static_cast<Price>(bid), static_cast<Price>(ask), stamp(e));
+  }
+  void set_venue_stale(VenueId venue, bool stale) noexcept {
+    if (venue < venues_) venue_stale_[venue] = stale;
+  }
+
   // The time of a market update for risk's staleness check: the packet's TSC (now, if none).
   static std::uint64_t stamp(const MdEvent& e) noexcept { return e.origin_tsc != 0 ? e.origin_tsc : core::rdtsc(); }
 
   // An execution's aggressor is on the other side of the resting order it hit.
   char aggressor_of(std::uint64_t ref) const noexcept {
-    const book::Order* o = books_.find_order(ref);
+    const book::Order* o = books_->find_order(ref);
     return o == nullptr ? ' ' : o->side == 0 ? 'S' : 'B';
   }
 
   void traded(const MdEvent& e, Locate l, char aggressor) noexcept {
-    const book::StockInfo info = books_.info(l);
+    const book::StockInfo info = books_->info(l);
     const std::uint32_t px = info.last_trade.price;
     if (px != 0) refs_.set(l, static_cast<Price>(px), static_cast<std::uint32_t>(info.last_trade.shares), stamp(e));
     if (!subs_.test(l)) {
@@ -222,7 +266,7 @@ class BookStage {
       ++counters_.overflow;
       return;
     }
-    const book::BookDepth<kDepth> d = books_.depth<kDepth>(l);
+    const book::BookDepth<kDepth> d = books_->depth<kDepth>(l);
     for (int i = 0; i < kDepth; ++i) {
       const auto k = static_cast<std::size_t>(i);
       out->bids[i] = {static_cast<std::int32_t>(d.bids[k].price), static_cast<std::uint32_t>(d.bids[k].shares)};
@@ -249,7 +293,7 @@ class BookStage {
   bool trading_state(const MdEvent& e, Locate l) noexcept {
     BookEvent* out = claim(e, BookEventType::kTradingState, l);
     if (out == nullptr) return false;
-    books_.trading_action(e.timestamp(), l, e.side, sink_);
+    books_->trading_action(e.timestamp(), l, e.side, sink_);
     refs_.set_state(l, e.side, stamp(e));
     out->set_trading_state(e.side);
     publish(out);
@@ -264,6 +308,7 @@ class BookStage {
     out->origin_tsc = e.origin_tsc;
     out->stage_tsc = core::rdtsc();
     out->type = type;
+    out->venue = e.venue;
     out_.publish();
     return true;
   }
@@ -277,6 +322,7 @@ class BookStage {
     out->timestamp = e.timestamp();
     out->locate = l;
     out->type = type;
+    out->venue = e.venue;
     return out;
   }
   // Stamps the stage time last (the book -> decision hop starts when the event is complete).
@@ -288,7 +334,10 @@ class BookStage {
 
   core::SpscRing<MdEvent>& in_;
   core::SpscRing<BookEvent>& out_;
-  book::BookSet& books_;
+  book::BookSet* books_;  // the books of the event being applied (venue_books_[its venue])
+  std::array<book::BookSet*, kMaxVenues> venue_books_{};
+  std::array<bool, kMaxVenues> venue_stale_{};
+  std::size_t venues_ = 1;
   SymbolTable& symbols_;
   risk::ReferencePrices& refs_;
   const Subscriptions& subs_;

@@ -115,8 +115,11 @@ struct SnapshotRecoveryStats {
 template <class Backend>
 class NetStage {
  public:
-  NetStage(Backend& backend, const FeedConfig& config, core::SpscRing<RxMessage>& out, core::Histogram& kernel_to_user)
-      : backend_(backend),
+  // `venue` tags every RxMessage (issue 14; 0 with one venue).
+  NetStage(Backend& backend, const FeedConfig& config, core::SpscRing<RxMessage>& out, core::Histogram& kernel_to_user,
+           VenueId venue = 0)
+      : venue_(venue),
+        backend_(backend),
         out_(out),
         kernel_hist_(kernel_to_user),
         clock_(core::tsc_clock()),
@@ -142,9 +145,18 @@ class NetStage {
   }
 
   int poll() noexcept {
+    before_poll();
+    const int work = backend_.poll(*this);
+    after_poll(work);
+    return work;
+  }
+  // The two halves of poll() around the backend's poll (NetStages, below, polls the backend once
+  // for every venue's feed).
+  void before_poll() noexcept {
     if (glimpse_ && (recovery_ != Recovery::kNone || start_recovery_)) [[unlikely]] drive_recovery();
     flush_markers();
-    const int work = backend_.poll(*this);
+  }
+  void after_poll(int work) noexcept {
     if (session_.in_recovery() || session_.suspect_pending() || work != 0) {
       mold::RequestPacket req;
       // The pass's time (core::pass_rdtsc): request timeouts are milliseconds, and the packets
@@ -155,7 +167,6 @@ class NetStage {
         if (backend_.send_to(socket_, bytes, sizeof bytes, rerequest_.addr)) ++counters_.requests_sent;
       }
     }
-    return work;
   }
   [[nodiscard]] const char* name() const noexcept { return "net"; }
   void on_thread_start() noexcept { backend_.on_thread_start(); }
@@ -226,6 +237,7 @@ class NetStage {
     m->kernel_delay_ns = kernel_delay_ns_;
     m->length = static_cast<std::uint8_t>(length);
     m->kind = 0;
+    m->venue = venue_;
     std::memcpy(m->bytes.data(), bytes, length);
     out_.publish();
     ++counters_.messages;
@@ -247,6 +259,7 @@ class NetStage {
   // The MoldUDP64 session being followed (10 characters; blanks before the first packet).
   [[nodiscard]] std::string_view feed_session() const noexcept { return session_.session().view(); }
   [[nodiscard]] int socket() const noexcept { return socket_; }
+  [[nodiscard]] VenueId venue() const noexcept { return venue_; }
   [[nodiscard]] bool source_known() const noexcept { return source_known_; }
   [[nodiscard]] const sockaddr_in& source() const noexcept { return source_; }
 
@@ -475,6 +488,7 @@ class NetStage {
       m->kernel_delay_ns = 0;
       m->length = len;
       m->kind = 0;
+      m->venue = venue_;
       std::memcpy(m->bytes.data(), base + replay_pos_ + 1, len);
       out_.publish();
       replay_pos_ += 1u + len;
@@ -490,6 +504,7 @@ class NetStage {
         m->kernel_delay_ns = 0;
         m->length = l.length;
         m->kind = 0;
+        m->venue = venue_;
         std::memcpy(m->bytes.data(), l.bytes.data(), l.length);
         out_.publish();
         ++counters_.messages;
@@ -618,6 +633,7 @@ class NetStage {
     *m = RxMessage{};
     m->origin_tsc = packet_tsc_;
     m->kind = kind;
+    m->venue = venue_;
     out_.publish();
     if (kind != 3) stale_ = kind == 1;
     ++counters_.stale_marks;
@@ -632,6 +648,7 @@ class NetStage {
     void on_lost(std::uint64_t, std::uint64_t) noexcept { stage->messages_lost(); }
   };
 
+  VenueId venue_ = 0;
   Backend& backend_;
   core::SpscRing<RxMessage>& out_;
   core::Histogram& kernel_hist_;
@@ -676,6 +693,60 @@ class NetStage {
   SnapshotRecoveryStats recovery_stats_, last_recovery_;
   FetchFailure last_failure_ = FetchFailure::kNone;
   int last_failure_errno_ = 0;
+};
+
+// Issue 14: several venues' feeds on one backend and one output ring. Each venue keeps its own
+// NetStage (socket, MoldUDP64 session, sequence, gap and re-request state, source, GLIMPSE
+// recovery, stale / fresh markers): a gap or a stale feed is that venue's alone, and every
+// RxMessage says its venue. The backend is polled once per pass and each datagram goes to the
+// feed whose socket it arrived on. With one venue hftd runs a NetStage itself (nothing of this on
+// its hot path).
+template <class Backend>
+class NetStages {
+ public:
+  // `first`: venue 0's stage (the appliance's own, which its control plane reads); `others`: the
+  // feeds of venues 1, 2, ... (on the same backend and ring).
+  NetStages(Backend& backend, NetStage<Backend>& first, const std::vector<FeedConfig>& others,
+            core::SpscRing<RxMessage>& out, core::Histogram& kernel_to_user)
+      : backend_(&backend) {
+    feeds_.push_back(&first);
+    for (std::size_t i = 0; i < others.size() && feeds_.size() < kMaxVenues; ++i) {
+      owned_.push_back(std::make_unique<NetStage<Backend>>(backend, others[i], out, kernel_to_user,
+                                                           static_cast<VenueId>(feeds_.size())));
+      feeds_.push_back(owned_.back().get());
+    }
+  }
+
+  int poll() noexcept {
+    for (auto& f : feeds_) f->before_poll();
+    const int work = backend_->poll(*this);
+    for (auto& f : feeds_) f->after_poll(work);
+    return work;
+  }
+  [[nodiscard]] const char* name() const noexcept { return "net"; }
+  void on_thread_start() noexcept { backend_->on_thread_start(); }
+
+  void on_datagram(const net::Datagram& d) noexcept {
+    for (auto& f : feeds_)
+      if (d.socket == f->socket()) {
+        f->on_datagram(d);
+        return;
+      }
+  }
+  void on_stream_data(int, const std::uint8_t*, std::size_t) noexcept {}
+  void on_stream_closed(int, int) noexcept {}
+
+  [[nodiscard]] std::size_t size() const noexcept { return feeds_.size(); }
+  [[nodiscard]] NetStage<Backend>& feed(std::size_t venue) noexcept { return *feeds_[venue]; }
+  [[nodiscard]] const NetStage<Backend>& feed(std::size_t venue) const noexcept { return *feeds_[venue]; }
+  void log_events() {
+    for (auto& f : feeds_) f->log_events();
+  }
+
+ private:
+  Backend* backend_ = nullptr;
+  std::vector<NetStage<Backend>*> feeds_;  // by venue id
+  std::vector<std::unique_ptr<NetStage<Backend>>> owned_;
 };
 
 }  // namespace hft::pipeline

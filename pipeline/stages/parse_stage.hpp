@@ -3,6 +3,11 @@
 // the book stage. Types the book does not use (Y, L, V, W, K, J, h, I, N, O) are counted and not
 // forwarded. Records the rx -> parsed hop. A full output ring stops the batch (back-pressure:
 // nothing is dropped), and the input message stays in its ring until there is room.
+//
+// Several venues (issue 14): with an InstrumentMap, each MdEvent's locate is the instrument id of
+// the (venue, ITCH locate) it came from (pipeline/stages/instruments.hpp) and `venue` says which
+// venue; a message of a locate its venue has not listed is dropped and counted (unmapped()). With
+// one venue there is no map and nothing changes (one predictable branch per message).
 #include <cstdint>
 
 #include "core/clock.hpp"
@@ -10,6 +15,7 @@
 #include "core/spsc_ring.hpp"
 #include "gateways/itch/decoder.hpp"
 #include "pipeline/events.hpp"
+#include "pipeline/stages/instruments.hpp"
 
 namespace hft::pipeline {
 
@@ -17,8 +23,9 @@ class ParseStage {
  public:
   static constexpr int kBatch = 64;
 
-  ParseStage(core::SpscRing<RxMessage>& in, core::SpscRing<MdEvent>& out, core::Histogram& rx_to_parsed) noexcept
-      : in_(in), out_(out), hop_(rx_to_parsed), clock_(core::tsc_clock()) {}
+  ParseStage(core::SpscRing<RxMessage>& in, core::SpscRing<MdEvent>& out, core::Histogram& rx_to_parsed,
+             InstrumentMap* instruments = nullptr) noexcept
+      : in_(in), out_(out), hop_(rx_to_parsed), clock_(core::tsc_clock()), instruments_(instruments) {}
 
   int poll() noexcept {
     int n = 0;
@@ -44,6 +51,9 @@ class ParseStage {
   [[nodiscard]] const itch::DecodeStats& stats() const noexcept { return stats_; }
   [[nodiscard]] std::uint64_t forwarded() const noexcept { return forwarded_; }
   [[nodiscard]] std::uint64_t backpressure() const noexcept { return backpressure_; }
+  // Several venues: messages dropped because their venue's locate has no instrument (yet).
+  [[nodiscard]] std::uint64_t unmapped() const noexcept { return unmapped_; }
+  [[nodiscard]] const InstrumentMap* instruments() const noexcept { return instruments_; }
 
  private:
   // Fills `e` from one message; false when nothing is forwarded.
@@ -52,13 +62,35 @@ class ParseStage {
     e.origin_tsc = m.origin_tsc;
     if (m.kind != 0) {
       e.type = m.kind == 1 ? MdType::kFeedStale : m.kind == 3 ? MdType::kFeedReset : MdType::kFeedFresh;
+      if (instruments_ != nullptr) [[unlikely]] {
+        e.venue = m.venue;
+        if (m.kind == 3) instruments_->reset_venue(m.venue);
+      }
       ++forwarded_;
       return true;
     }
     Translator t{&e};
     itch::decode_message(m.bytes.data(), m.length, t, stats_);
+    if (instruments_ != nullptr && t.emitted) [[unlikely]] return to_instrument(m, e);
     forwarded_ += t.emitted ? 1 : 0;
     return t.emitted;
+  }
+
+  // Several venues: the event's locate becomes the instrument id.
+  bool to_instrument(const RxMessage& m, MdEvent& e) noexcept {
+    e.venue = m.venue;
+    const Locate l = e.locate();
+    if (l != 0) {
+      const Locate id = e.type == MdType::kDirectory ? instruments_->on_directory(m.venue, l, e.aux)
+                                                     : instruments_->map(m.venue, l);
+      if (id == InstrumentMap::kNone) {
+        ++unmapped_;
+        return false;
+      }
+      e.time_locate = MdEvent::pack(e.timestamp(), id);
+    }
+    ++forwarded_;
+    return true;
   }
 
   struct Translator {
@@ -152,6 +184,8 @@ class ParseStage {
   itch::DecodeStats stats_;
   std::uint64_t forwarded_ = 0;
   std::uint64_t backpressure_ = 0;
+  InstrumentMap* instruments_ = nullptr;
+  std::uint64_t unmapped_ = 0;
 };
 
 }  // namespace hft::pipeline

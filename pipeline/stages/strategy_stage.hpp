@@ -38,6 +38,7 @@ struct StrategyStageCounters {
   std::uint64_t operator_fills = 0;  // fills of the operator's own orders (flatten)
   std::uint64_t flatten_fills_to_strategies = 0;  // parts of those booked against a strategy's position
   std::uint64_t venue_changes = 0;  // issue 14: venue sessions seen going down or coming back
+  std::uint64_t unknown_venue = 0;  // issue 14: events of a venue beyond set_venues() (dropped)
 };
 
 // A command of the operator for the strategy thread (hftctl algo / strategy; the control thread
@@ -71,6 +72,35 @@ class StrategyStage {
         hop_(book_to_decision), clock_(core::tsc_clock()), timer_interval_ns_(timer_interval_ns),
         books_(symbols.size()), operator_positions_(symbols.size()), subscribers_(symbols.size(), kNoNode) {
     for (std::size_t i = 0; i < books_.size(); ++i) books_[i].locate = static_cast<Locate>(i);
+    venue_books_.books[0] = &books_;
+  }
+
+  // Issue 14, start-up only: books for `venues` venues (1: as before). Venue v's events update
+  // its own views; see sdk.hpp for what strategies hear.
+  void set_venues(std::size_t venues) {
+    venues = venues < 1 ? 1 : venues > kMaxVenues ? kMaxVenues : venues;
+    extra_books_.resize(venues - 1);
+    for (std::size_t v = 1; v < venues; ++v) {
+      auto& b = extra_books_[v - 1];
+      b.assign(books_.size(), strategy::BookView{});
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        b[i].locate = static_cast<Locate>(i);
+        b[i].venue = static_cast<VenueId>(v);
+      }
+      venue_books_.books[v] = &b;
+    }
+    venue_books_.venues = venues;
+    // The order side: each venue's top per instrument for the router, every venue up until its
+    // session flag says otherwise.
+    venue_count_ = venues;
+    tops_.resize(books_.size(), venue_count_);
+    for (std::size_t v = 0; v < venue_count_; ++v) tops_.set_up(static_cast<VenueId>(v), true);
+    venue_up_bits_ = (1u << venue_count_) - 1;
+    for (auto& st : strategies_) st->ctx.set_venues(venue_count_, &router_, &tops_);
+  }
+  [[nodiscard]] std::size_t venues() const noexcept { return venue_books_.venues; }
+  [[nodiscard]] const strategy::BookView& book(Locate l, VenueId venue) const noexcept {
+    return venue < venue_books_.venues ? (*venue_books_.books[venue])[l] : books_[l];
   }
 
   // Start-up only: adds a strategy that trades `symbols` (resolved to locates from the feed's
@@ -89,6 +119,13 @@ class StrategyStage {
                                            std::move(symbols), {}, 0, RunState::kRunning, {}});
     e->ctx.init_tables(books_.size());
     if (venue_count_ > 1) e->ctx.set_venues(venue_count_, &router_, &tops_);
+    e->ctx.set_venue_books(&venue_books_);
+    e->all_venues = std::visit([](const auto& strat) {
+      if constexpr (requires { std::remove_cvref_t<decltype(strat)>::kAllVenues; })
+        return static_cast<bool>(std::remove_cvref_t<decltype(strat)>::kAllVenues);
+      else
+        return false;
+    }, e->strategy);
     e->perf.init(books_.size());
     e->resolved.assign(e->symbols.size(), false);
     unresolved_ += e->symbols.size();
@@ -228,16 +265,9 @@ class StrategyStage {
     storm_size_.store(size, std::memory_order_relaxed);
   }
   // ---- several venues (issue 14) ---------------------------------------------------------------
-  // Start-up: `venues` order-entry sessions; each venue's session flag (the egress stage's
+  // Order side (set_venues above does both sides): each venue's session flag (the egress stage's
   // venue_ready_flag), read once per timer tick: a change marks the venue up or down in every
   // strategy's context and the tops, and calls on_venue(ctx, venue, up).
-  void set_venues(std::size_t venues) {
-    venue_count_ = venues < kMaxVenues ? venues : kMaxVenues;
-    tops_.resize(books_.size(), venue_count_);
-    for (std::size_t v = 0; v < venue_count_; ++v) tops_.set_up(static_cast<VenueId>(v), true);
-    venue_up_bits_ = (1u << venue_count_) - 1;
-    for (auto& st : strategies_) st->ctx.set_venues(venue_count_, &router_, &tops_);
-  }
   void set_venue_ready(VenueId venue, const std::atomic<bool>* ready) noexcept {
     if (venue < kMaxVenues) venue_ready_[venue] = ready;
   }
@@ -247,7 +277,6 @@ class StrategyStage {
   // books (issue 14, the market-data side) fill the other venues through it; tests feed it directly.
   [[nodiscard]] oms::VenueTops& venue_tops() noexcept { return tops_; }
   [[nodiscard]] const oms::Router& router() const noexcept { return router_; }
-  [[nodiscard]] std::size_t venues() const noexcept { return venue_count_; }
   // The venues' sessions as last seen (bit v: venue v up), and a check now (tests; poll() does it on its timer).
   [[nodiscard]] std::uint32_t venues_up() const noexcept { return venue_up_bits_; }
   void check_venues() noexcept {
@@ -305,6 +334,7 @@ class StrategyStage {
     features::FeatureMask features = 0;
     RunState state = RunState::kRunning;
     strategy::Performance perf;
+    bool all_venues = false;  // hears every venue's events (kAllVenues), not only the first's
   };
 
   // Total P&L of a strategy now (realized + unrealized at mid), dollars.
@@ -536,10 +566,11 @@ class StrategyStage {
   }
 
   template <class F>
-  void each_subscriber(Locate locate, std::uint64_t origin_tsc, std::uint64_t stage_tsc, F&& f) noexcept {
+  void each_subscriber(Locate locate, std::uint64_t origin_tsc, std::uint64_t stage_tsc, F&& f, VenueId venue = 0) noexcept {
     for (std::uint32_t n = subscribers_[locate]; n != kNoNode; n = nodes_[n].next) {
       Entry& s = *strategies_[nodes_[n].strategy];
       if (s.state == RunState::kStopped) continue;
+      if (venue != 0 && !s.all_venues) continue;  // another venue's event: kAllVenues strategies only
       s.ctx.set_halted(halted_applied_);
       s.ctx.set_entry_down(entry_down_applied_);
       s.ctx.set_storm(storm_applied_);
@@ -554,6 +585,10 @@ class StrategyStage {
   void on_book_event(const BookEvent& e) noexcept {
     ++counters_.book_events;
     last_timestamp_ = e.timestamp;
+    if (e.venue != 0) [[unlikely]] {
+      on_venue_event(e);
+      return;
+    }
     switch (e.type) {
       case BookEventType::kDepthChange: {
         if (e.locate >= books_.size()) return;
@@ -605,14 +640,10 @@ class StrategyStage {
       case BookEventType::kFeedStale:
       case BookEventType::kFeedFresh: {
         feed_stale_ = e.type != BookEventType::kFeedFresh;
+        venue_books_.stale[0] = feed_stale_;
         ++counters_.stale_marks;
         for (auto& b : books_) b.stale = feed_stale_ || b.timestamp == 0;
-        for (auto& s : strategies_) {
-          s->ctx.set_event(e.origin_tsc, last_timestamp_);
-          std::visit([&](auto& strat) {
-            if constexpr (requires { strat.on_feed(s->ctx, feed_stale_); }) strat.on_feed(s->ctx, feed_stale_);
-          }, s->strategy);
-        }
+        tell_feed(e, 0, feed_stale_);
         return;
       }
       case BookEventType::kTradingState: {
@@ -623,6 +654,90 @@ class StrategyStage {
           if constexpr (requires { strat.on_trading_state(ctx, e.locate, state); })
             strat.on_trading_state(ctx, e.locate, state);
         });
+        return;
+      }
+    }
+  }
+
+  // on_feed: (Context&, VenueId, bool) to a strategy that has it, else (Context&, bool) for the
+  // first venue's feed only.
+  void tell_feed(const BookEvent& e, VenueId venue, bool stale) noexcept {
+    for (auto& s : strategies_) {
+      s->ctx.set_event(e.origin_tsc, last_timestamp_);
+      std::visit([&](auto& strat) {
+        if constexpr (requires { strat.on_feed(s->ctx, venue, stale); }) strat.on_feed(s->ctx, venue, stale);
+        else if constexpr (requires { strat.on_feed(s->ctx, stale); }) {
+          if (venue == 0) strat.on_feed(s->ctx, stale);
+        }
+      }, s->strategy);
+    }
+  }
+
+  // Issue 14: an event of a venue other than the first: its own views; only kAllVenues strategies
+  // hear it (the features, held stops and single-venue strategies follow the first venue).
+  void on_venue_event(const BookEvent& e) noexcept {
+    const VenueId v = static_cast<VenueId>(e.venue);
+    if (v >= venue_books_.venues) {
+      ++counters_.unknown_venue;
+      return;
+    }
+    std::vector<strategy::BookView>& books = extra_books_[v - 1];
+    const bool stale = venue_books_.stale[v];
+    switch (e.type) {
+      case BookEventType::kDepthChange: {
+        if (e.locate >= books.size()) return;
+        strategy::BookView& b = books[e.locate];
+        for (int i = 0; i < kDepth; ++i) {
+          b.bids[static_cast<std::size_t>(i)] = e.bids[i];
+          b.asks[static_cast<std::size_t>(i)] = e.asks[i];
+        }
+        b.bid_orders = e.bid_orders;
+        b.ask_orders = e.ask_orders;
+        b.timestamp = e.timestamp;
+        b.stale = stale;
+        b.symbol = books_[e.locate].symbol;
+        if (v < venue_count_) set_top(v, e.locate, b);  // the router's and the strategies' venue tops
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_book(ctx, b); }) strat.on_book(ctx, b);
+        }, v);
+        return;
+      }
+      case BookEventType::kTrade: {
+        if (e.locate >= books.size()) return;
+        ++counters_.trades;
+        books[e.locate].last_trade_price = e.trade_price;
+        const strategy::TradePrint t{e.locate, e.trade_price, e.trade_shares, e.trade_side, e.timestamp, v};
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_trade(ctx, t); }) strat.on_trade(ctx, t);
+        }, v);
+        return;
+      }
+      case BookEventType::kOrder: return;
+      case BookEventType::kFeedReset:
+        for (auto& b : books) {
+          const Locate l = b.locate;
+          b = strategy::BookView{};
+          b.locate = l;
+          b.venue = v;
+        }
+        [[fallthrough]];
+      case BookEventType::kFeedStale:
+      case BookEventType::kFeedFresh: {
+        const bool now_stale = e.type != BookEventType::kFeedFresh;
+        venue_books_.stale[v] = now_stale;
+        ++counters_.stale_marks;
+        for (auto& b : books) b.stale = now_stale || b.timestamp == 0;
+        tell_feed(e, v, now_stale);
+        return;
+      }
+      case BookEventType::kTradingState: {
+        if (e.locate >= books.size()) return;
+        const char state = e.trading_state();
+        books[e.locate].trading_state = state;
+        each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
+          if constexpr (requires { strat.on_trading_state(ctx, e.locate, state); })
+            strat.on_trading_state(ctx, e.locate, state);
+        }, v);
         return;
       }
     }
@@ -773,7 +888,9 @@ class StrategyStage {
   const core::TscClock& clock_;
   std::uint64_t timer_interval_ns_;
   std::uint64_t next_timer_ = 0;
-  std::vector<strategy::BookView> books_;
+  std::vector<strategy::BookView> books_;  // the first venue's (the only one's)
+  std::vector<std::vector<strategy::BookView>> extra_books_;  // issue 14: venues 1.. (set_venues)
+  strategy::VenueBooks venue_books_;
   std::vector<strategy::Position> operator_positions_;  // per locate
   // Strategies subscribed to a stock: a list per locate through nodes reserved at start-up, in
   // the order the strategies were added, any number of them.

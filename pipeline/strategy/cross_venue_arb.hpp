@@ -61,6 +61,9 @@ class CrossVenueArb {
     std::uint64_t refused = 0;  // an opportunity whose legs the context refused (venue down, stale ...)
   };
 
+  // Hears every venue's book events (sdk.hpp, kAllVenues), not only the first venue's.
+  static constexpr bool kAllVenues = true;
+
   explicit CrossVenueArb(CrossVenueArbParams p) : p_(std::move(p)) {}
   [[nodiscard]] const CrossVenueArbParams& params() const noexcept { return p_; }
   CrossVenueArbParams& mutable_params() noexcept { return p_; }

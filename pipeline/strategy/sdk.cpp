@@ -46,7 +46,7 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
     return 0;
   }
   if (venue == 0 ? entry_down_ : ((venue_down_ >> venue) & 1u) != 0) [[unlikely]] {
-    if (venue == 0 && venues_ == 1) ++refusals_.not_connected;
+    if (venue == 0 && order_venues_ == 1) ++refusals_.not_connected;
     else ++refusals_.venue_down;
     return 0;
   }
@@ -87,7 +87,7 @@ std::uint64_t Context::submit_new(Locate locate, Side side, Price price, Quantit
 std::uint64_t Context::submit_routed(Locate locate, Side side, Price price, Quantity qty, TimeInForce tif,
                                      bool post_only, Route route) noexcept {
   if (route.kind == Route::Kind::kVenue) return submit_new(locate, side, price, qty, tif, post_only, 0, 0, route.venue);
-  if (router_ == nullptr || tops_ == nullptr || venues_ <= 1)  // one venue: nothing to choose
+  if (router_ == nullptr || tops_ == nullptr || order_venues_ <= 1)  // one venue: nothing to choose
     return submit_new(locate, side, price, qty, tif, post_only);
   last_route_ = router_->route(side, price, qty, tops_->of(locate));
   if (last_route_.kind == oms::RouteDecision::Kind::kNone) {

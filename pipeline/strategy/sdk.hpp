@@ -7,6 +7,7 @@
 //   void on_fill(Context&, const Fill&) noexcept;          // one of its orders executed
 //   void on_timer(Context&, std::uint64_t now_ns) noexcept;// every [stats] timer_us (default 1000)
 //   void on_feed(Context&, bool stale) noexcept;           // the feed lost (or regained) sequence
+//   void on_feed(Context&, VenueId, bool stale) noexcept;  // several venues: which venue's feed
 //   void on_trading_state(Context&, Locate, char state) noexcept;  // ITCH 'H' on one of its symbols
 //                                                          // (BookView::trading_state, halted())
 //   void on_venue(Context&, VenueId, bool up) noexcept;    // issue 14: a venue's order-entry session
@@ -19,6 +20,15 @@
 // (5 levels per side), its own working orders and positions, and sends new / cancel / replace
 // intents, which pre-trade risk checks before anything reaches the wire. A stale book (a
 // MoldUDP64 gap not yet recovered) refuses new orders and replaces locally.
+//
+// Several venues (issue 14; docs/pipeline.md, "Several venues"): a Locate is an instrument id (a
+// symbol across venues). ctx.book(locate) is the first venue's book (where orders go until the
+// order side routes them), ctx.book(locate, venue) any venue's, ctx.nbbo(locate) the consolidated
+// view (pipeline/strategy/consolidated.hpp). A strategy that declares
+//   static constexpr bool kAllVenues = true;
+// hears every venue's events (BookView::venue / TradePrint::venue say which, and
+// on_feed(Context&, VenueId, bool) if it has it); any other strategy hears the first venue's only,
+// exactly as with one venue.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -34,6 +44,7 @@
 #include "pipeline/events.hpp"
 #include "pipeline/features/features.hpp"
 #include "pipeline/oms/router.hpp"
+#include "pipeline/strategy/consolidated.hpp"
 
 namespace hft::strategy {
 
@@ -69,6 +80,7 @@ struct BookView {
   // Last ITCH 'H' Trading State: 'T' trading, 'H' halted, 'P' paused (LULD), 'Q' quotation only
   // (orders accepted, no matching: the lead-in to a reopening); ' ' none seen yet.
   char trading_state = ' ';
+  VenueId venue = 0;            // issue 14: the venue whose book this is
 
   // No matching while halted or paused: a resting quote would only be picked off on reopening.
   [[nodiscard]] bool halted() const noexcept { return trading_state == 'H' || trading_state == 'P'; }
@@ -115,6 +127,15 @@ struct TradePrint {
   Quantity shares;
   char aggressor;  // 'B' buyer-initiated, 'S' seller-initiated, ' ' unknown
   std::uint64_t timestamp;
+  VenueId venue = 0;  // issue 14: the venue that printed it
+};
+
+// Issue 14: every venue's books as the strategy stage keeps them (venue 0's are the stage's
+// single-venue books), and which venues' feeds are stale.
+struct VenueBooks {
+  std::array<const std::vector<BookView>*, pipeline::kMaxVenues> books{};
+  std::array<bool, pipeline::kMaxVenues> stale{};
+  std::size_t venues = 1;
 };
 
 enum class OrderState : std::uint8_t { kPendingNew, kWorking, kPendingCancel, kPendingReplace, kDone };
@@ -245,6 +266,24 @@ class Context {
 
   // ---- market ----------------------------------------------------------------------------
   [[nodiscard]] const BookView& book(Locate locate) const noexcept { return (*books_)[locate]; }
+  // Issue 14: venue `venue`'s book of an instrument (the first venue's for an unknown venue).
+  [[nodiscard]] const BookView& book(Locate locate, VenueId venue) const noexcept {
+    return venues_ != nullptr && venue < venues_->venues ? (*venues_->books[venue])[locate] : (*books_)[locate];
+  }
+  [[nodiscard]] std::size_t venues() const noexcept { return venues_ != nullptr ? venues_->venues : order_venues_; }
+  // The venue's feed has a gap (or was reset) not yet recovered.
+  [[nodiscard]] bool feed_stale(VenueId venue) const noexcept {
+    return venues_ != nullptr && venue < venues_->venues ? venues_->stale[venue] : false;
+  }
+  // The consolidated view of an instrument: NBBO with the venue of each side, aggregated depth
+  // with the venues of each level; stale venues left out (consolidated.hpp).
+  [[nodiscard]] ConsolidatedBook nbbo(Locate locate) const noexcept {
+    std::array<const BookView*, pipeline::kMaxVenues> views{};
+    const std::size_t n = venues();
+    for (std::size_t v = 0; v < n; ++v) views[v] = &book(locate, static_cast<VenueId>(v));
+    return consolidate<BookView>(std::span<const BookView* const>(views.data(), n));
+  }
+  void set_venue_books(const VenueBooks* venues) noexcept { venues_ = venues; }
   [[nodiscard]] std::span<const Locate> symbols() const noexcept { return symbols_; }
   [[nodiscard]] std::uint64_t now_ns() const noexcept { return now_ns_; }  // ITCH time of the current event
   // The microstructure features this strategy declared (StrategyStage::add), of one of its
@@ -323,9 +362,9 @@ class Context {
   [[nodiscard]] const oms::RouteDecision& last_route() const noexcept { return last_route_; }
   // Venues configured (1 with one), whether one's order-entry session is up, and every venue's top
   // of book per instrument (null with one venue).
-  [[nodiscard]] std::size_t venues() const noexcept { return venues_; }
+  // venues(): above (the market-data side's count; the order side's order_venues_ agrees)
   [[nodiscard]] bool venue_up(VenueId v) const noexcept {
-    return v == 0 ? !entry_down_ : v < venues_ && ((venue_down_ >> v) & 1u) == 0;
+    return v == 0 ? !entry_down_ : v < order_venues_ && ((venue_down_ >> v) & 1u) == 0;
   }
   [[nodiscard]] const oms::VenueTops* venue_tops() const noexcept { return tops_; }
   // A venue's take fee per share (1/10,000 $; the router's, from the venue's fee_remove_per_share).
@@ -396,7 +435,7 @@ class Context {
   // router and tops the Route::best() orders use, and a venue's session state (venue 0's is
   // set_entry_down's).
   void set_venues(std::size_t venues, oms::Router* router, const oms::VenueTops* tops) noexcept {
-    venues_ = venues;
+    order_venues_ = venues;
     router_ = router;
     tops_ = tops;
   }
@@ -468,6 +507,7 @@ class Context {
   std::string name_;
   core::SpscRing<pipeline::OrderIntent>* out_;
   const std::vector<BookView>* books_;
+  const VenueBooks* venues_ = nullptr;  // issue 14: null with one venue (set by the strategy stage)
   const features::FeatureEngine* features_ = nullptr;
   Storm storm_;
   features::FeatureMask feature_mask_ = 0;
@@ -493,7 +533,7 @@ class Context {
   std::size_t stops_held_ = 0;
   std::uint64_t stops_triggered_ = 0;
   // issue 14
-  std::size_t venues_ = 1;
+  std::size_t order_venues_ = 1;  // order-entry sessions (set_venues)
   std::uint32_t venue_down_ = 0;  // bit v: venue v's session is down (v >= 1)
   oms::Router* router_ = nullptr;
   const oms::VenueTops* tops_ = nullptr;

@@ -236,5 +236,100 @@ type = "probe"
   EXPECT_NE(e.find("a scripted strategy needs at least one order"), std::string::npos) << e;
 }
 
+// Issue 14: [[venues]].
+constexpr const char* kTwoVenues = R"(
+[[venues]]
+name = "NASDAQ"
+fee_add_per_share = -0.0020
+fee_remove_per_share = 0.0030
+[venues.feed]
+listen = "127.0.0.1:31001"
+rerequest = "127.0.0.1:31002"
+[venues.order_entry]
+venue = "127.0.0.1:31003"
+user = "HFT01"
+[[venues]]
+name = "BX"
+fee_add_per_share = 0.0015
+[venues.feed]
+listen = "127.0.0.1:32001"
+rerequest = "127.0.0.1:32002"
+glimpse = "127.0.0.1:32004"
+[venues.order_entry]
+venue = "127.0.0.1:32003"
+user = "HFT02"
+password = "pw"
+)";
+
+TEST(HftdConfig, TwoVenues) {
+  auto doc = core::ConfigDocument::parse(kTwoVenues, "hftd.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.venues.size(), 2u);
+  EXPECT_EQ(c.venues[0].name, "NASDAQ");
+  EXPECT_EQ(c.venues[1].name, "BX");
+  EXPECT_EQ(c.venues[0].feed.listen.text, "127.0.0.1:31001");
+  EXPECT_EQ(c.venues[1].feed.listen.text, "127.0.0.1:32001");
+  EXPECT_EQ(c.venues[1].feed.rerequest.text, "127.0.0.1:32002");
+  EXPECT_TRUE(c.venues[1].feed.glimpse.enabled);
+  EXPECT_EQ(c.venues[1].feed.glimpse.username, "HFT02") << "GLIMPSE logs in with the venue's order-entry account";
+  EXPECT_EQ(c.venues[1].feed.session.first_sequence, 0u);
+  EXPECT_FALSE(c.venues[0].feed.glimpse.enabled);
+  EXPECT_EQ(c.venues[1].order_entry.venue.text, "127.0.0.1:32003");
+  EXPECT_EQ(c.venues[1].order_entry.soup.password, "pw");
+  EXPECT_DOUBLE_EQ(c.venues[0].fee_add_per_share, -0.002);
+  EXPECT_DOUBLE_EQ(c.venues[0].fee_remove_per_share, 0.003);
+  EXPECT_DOUBLE_EQ(c.venues[1].fee_add_per_share, 0.0015);
+  EXPECT_EQ(c.feed.listen.text, "127.0.0.1:31001") << "feed / order_entry are the first venue's";
+  EXPECT_EQ(c.order_entry.soup.username, "HFT01");
+  EXPECT_EQ(c.book.max_locate, kMaxVenueLocate) << "room for instruments first seen on the second venue";
+}
+
+TEST(HftdConfig, OldFormIsOneVenue) {
+  auto doc = core::ConfigDocument::parse(std::string(kMinimal) + "[net]\nsocket_busy_poll_us = 50\n", "hftd.toml");
+  const HftdConfig c = parse_hftd_config(doc->root());
+  ASSERT_EQ(c.venues.size(), 1u);
+  EXPECT_EQ(c.venues[0].name, "NASDAQ");
+  EXPECT_EQ(c.venues[0].feed.listen.text, "127.0.0.1:31001");
+  EXPECT_EQ(c.venues[0].order_entry.soup.username, "HFT01");
+  EXPECT_EQ(c.venues[0].feed.socket_busy_poll_us, 50);
+  EXPECT_EQ(c.feed.socket_busy_poll_us, 50);
+  EXPECT_EQ(c.book.max_locate, 65535u) << "one venue: [book] as before";
+}
+
+TEST(HftdConfig, VenueErrors) {
+  std::string e = error_of(std::string(kTwoVenues) + "[feed]\nlisten = \"127.0.0.1:33001\"\n");
+  EXPECT_NE(e.find("hftd.toml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("feed: [[venues]] and the single-venue [feed] / [order_entry] tables cannot be mixed"), std::string::npos) << e;
+  EXPECT_NE(e.find("[venues.feed]"), std::string::npos) << e;
+
+  std::string dup_name = kTwoVenues;
+  dup_name.replace(dup_name.find("name = \"BX\""), 11, "name = \"NASDAQ\"");
+  e = error_of(dup_name);
+  EXPECT_NE(e.find("venues[1].name: duplicate venue name \"NASDAQ\""), std::string::npos) << e;
+
+  std::string dup_port = kTwoVenues;
+  dup_port.replace(dup_port.find("127.0.0.1:32001"), 15, "127.0.0.2:31001");
+  e = error_of(dup_port);
+  EXPECT_NE(e.find("venues[1].feed.listen: port 31001 is already another venue's feed port"), std::string::npos) << e;
+
+  std::string bad_name = kTwoVenues;
+  bad_name.replace(bad_name.find("name = \"BX\""), 11, "name = \"bx\"");
+  e = error_of(bad_name);
+  EXPECT_NE(e.find("venues[1].name: a venue name is 1 to 8 characters"), std::string::npos) << e;
+
+  e = error_of(std::string(kTwoVenues) + "[book]\nmax_locate = 40000\n");
+  EXPECT_NE(e.find("book.max_locate: with several venues, at most 32767"), std::string::npos) << e;
+
+  std::string five;
+  for (int i = 0; i < 5; ++i)
+    five += "[[venues]]\nname = \"V" + std::to_string(i) + "\"\n[venues.feed]\nlisten = \"127.0.0.1:" +
+            std::to_string(31001 + 10 * i) + "\"\n[venues.order_entry]\nuser = \"U\"\n";
+  e = error_of(five);
+  EXPECT_NE(e.find("venues: at most 4 venues"), std::string::npos) << e;
+
+  e = error_of("[[venues]]\nname = \"A\"\n[venues.order_entry]\nuser = \"U\"\n");
+  EXPECT_NE(e.find("feed"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace hft::app
