@@ -162,6 +162,22 @@ PlacementResult pin_current_thread(int cpu) {
   return {true, fmt::format("pinned to cpu {}", cpu)};
 }
 
+PlacementResult keep_current_thread_off(const std::vector<int>& hot) {
+  if (hot.empty()) return {true, "no pinned CPU: unpinned threads run anywhere"};
+  std::vector<int> keep;
+  for (const int c : allowed_cpus())
+    if (std::find(hot.begin(), hot.end(), c) == hot.end()) keep.push_back(c);
+  if (keep.empty())
+    return {false, fmt::format("every allowed CPU is pinned ({}): unpinned threads share them", format_cpu_list(hot))};
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (const int c : keep)
+    if (c >= 0 && c < CPU_SETSIZE) CPU_SET(c, &set);
+  const int rc = ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set);
+  if (rc != 0) return {false, fmt::format("keeping off cpus {} failed: {}", format_cpu_list(hot), std::strerror(rc))};
+  return {true, fmt::format("unpinned threads on cpus {} (off the pinned {})", format_cpu_list(keep), format_cpu_list(hot))};
+}
+
 PlacementResult name_current_thread(std::string_view name) {
   char buf[16] = {};
   const std::size_t n = std::min<std::size_t>(name.size(), 15);

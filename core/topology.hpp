@@ -56,6 +56,11 @@ struct PlacementResult {
 PlacementResult pin_current_thread(int cpu);
 // Names the calling thread (15 characters at most, as the kernel keeps them; longer is cut).
 PlacementResult name_current_thread(std::string_view name);
+// Restricts the calling thread (and every thread it creates afterwards) to the CPUs it may run
+// on minus `hot`: the housekeeping CPUs. hftd calls it first thing, so that its unpinned threads
+// (logging, control, journal flusher, metrics) never preempt a pinned pipeline thread; the
+// pinned threads then place themselves. Nothing changes when no CPU would be left.
+PlacementResult keep_current_thread_off(const std::vector<int>& hot);
 // SCHED_FIFO at `priority` (1..99). Without CAP_SYS_NICE or an RLIMIT_RTPRIO this fails with a
 // warning that says what to grant; the thread keeps running under SCHED_OTHER.
 PlacementResult set_current_thread_fifo(int priority);

@@ -43,7 +43,7 @@ journal_sync=${DEMO_JOURNAL_SYNC:-interval:10ms}
 # DEMO_CLIENTS=1: the data side runs against hftd while it trades (implies DEMO_JOURNAL=1):
 # `hftctl serve` (REST, WebSocket, dashboard on 127.0.0.1:31095), `hft-journal follow` loading the
 # live journal into build/demo/follow.db, and a WebSocket client reading every event
-# (tools/ws_reader.py), all on CPU 0 with the venue; the summary then says what they did.
+# (tools/ws_reader.py), all on the venue's CPU; the summary then says what they did.
 clients=${DEMO_CLIENTS:-0}
 [ "$clients" = 1 ] && journal=1
 twap_shares=${DEMO_TWAP_SHARES:-5000}
@@ -56,8 +56,22 @@ for b in hftd hft-exchange; do
 done
 
 cpus=$(nproc)
+# On two CPUs the pipeline thread takes the CPU that serves fewer device interrupts (the counts
+# of /proc/interrupts since boot; DEMO_HOT_CPU overrides): a VM's disk interrupt is often bound to
+# one CPU by the kernel (a managed IRQ, not movable), and every disk write on the host (the
+# journal's syncs, hft-journal follow's SQLite) would then interrupt the pipeline thread
+# (docs/benchmarks.md). Everything else runs on the other CPU.
+hot=1; other=0
+if [ "$cpus" -lt 4 ]; then
+  if [ -n "${DEMO_HOT_CPU:-}" ]; then hot=$DEMO_HOT_CPU
+  elif [ -r /proc/interrupts ]; then
+    hot=$(awk '/PCI-MSI|IO-APIC/ { a += $2; b += $3 } END { print (b > a ? 0 : 1) }' /proc/interrupts)
+  fi
+  other=$((1 - hot))
+fi
 if [ "$cpus" -ge 4 ]; then config=config/hftd-4core.toml; layout="2 pipeline threads on CPUs 1-2"; else
-  config=config/hftd-2core.toml; layout="1 fused pipeline thread on CPU 1"; fi
+  sed "s/^cpu = 1$/cpu = $hot/" config/hftd-2core.toml >"$out/hftd-2core.toml"
+  config=$out/hftd-2core.toml; layout="1 fused pipeline thread on CPU $hot"; fi
 if [ "$journal" = 1 ]; then
   rm -rf "$out/journal"
   { cat "$config"; printf '\n[journal]\ndir = "%s"\nsync = "%s"\n' "$PWD/$out/journal" "$journal_sync"; } >"$out/hftd-journal.toml"
@@ -69,29 +83,29 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 p50() { sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' | head -1; }
-echo "==> kernel floor: sockperf ping-pong on loopback (64-byte messages, server on CPU 0, client on CPU 1)"
-taskset -c 0 sockperf sr --port 31090 >"$out/sockperf-udp-server.log" 2>&1 & pids+=($!)
+echo "==> kernel floor: sockperf ping-pong on loopback (64-byte messages, server on CPU $other, client on CPU $hot)"
+taskset -c $other sockperf sr --port 31090 >"$out/sockperf-udp-server.log" 2>&1 & pids+=($!)
 sleep 0.3
-udp_rtt=$(taskset -c 1 sockperf pp --port 31090 -t 3 -m 64 2>&1 | tee "$out/sockperf-udp.log" | p50)
+udp_rtt=$(taskset -c $hot sockperf pp --port 31090 -t 3 -m 64 2>&1 | tee "$out/sockperf-udp.log" | p50)
 kill "${pids[-1]}" 2>/dev/null || true
-taskset -c 0 sockperf sr --tcp --port 31091 >"$out/sockperf-tcp-server.log" 2>&1 & pids+=($!)
+taskset -c $other sockperf sr --tcp --port 31091 >"$out/sockperf-tcp-server.log" 2>&1 & pids+=($!)
 sleep 0.3
-tcp_rtt=$(taskset -c 1 sockperf pp --tcp --port 31091 -t 3 -m 64 2>&1 | tee "$out/sockperf-tcp.log" | p50)
+tcp_rtt=$(taskset -c $hot sockperf pp --tcp --port 31091 -t 3 -m 64 2>&1 | tee "$out/sockperf-tcp.log" | p50)
 kill "${pids[-1]}" 2>/dev/null || true
 floor=$(awk -v u="$udp_rtt" -v t="$tcp_rtt" 'BEGIN { printf "%.1f", u / 2 + t / 2 }')
 echo "    UDP round trip p50 ${udp_rtt} us, TCP round trip p50 ${tcp_rtt} us: one-way UDP + TCP = ${floor} us"
 
-echo "==> starting hft-exchange (CPU 0) and hftd ($layout, $config) for ${seconds} s"
+echo "==> starting hft-exchange (CPU $other) and hftd ($layout, $config) for ${seconds} s"
 lead_args=()
 [ "$venues" = 2 ] && lead_args=(--lead-listen 127.0.0.1:31010)
-taskset -c 0 "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
+taskset -c $other "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
   --capture "$out/feed.itch" --book-dump "$out/venue-book.json" "${lead_args[@]}" >"$out/venue.log" 2>&1 &
 venue=$!; pids+=($venue)
 venue2=
 if [ "$venues" = 2 ]; then
   # The second venue: BX, an inverted fee schedule, trading the same symbols around the first
   # venue's fair values lagged by lag_ms (docs/venue.md, "Two venues with a lead-lag").
-  taskset -c 0 "$bin/hft-exchange" --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103 \
+  taskset -c $other "$bin/hft-exchange" --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103 \
     --fee-add 0.0018 --fee-remove -0.0006 --follow 127.0.0.1:31010 --lag-ms "$lag_ms" --follow-noise-bps "$noise_bps" \
     --duration $((seconds + 12)) --capture "$out/feed-bx.itch" >"$out/venue-bx.log" 2>&1 &
   venue2=$!; pids+=($venue2)
@@ -151,12 +165,12 @@ if [ "$clients" = 1 ]; then
   for b in hftctl hft-journal; do [ -x "$bin/$b" ] || { echo "demo: $bin/$b is missing (DEMO_CLIENTS=1)" >&2; exit 1; }; done
   (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d " \n" >"$out/token")
   rm -f "$out"/follow.db*
-  taskset -c 0 "$bin/hftctl" serve --instance "${instance:-demo}" --token-file "$out/token" --journal "$out/journal" \
+  taskset -c $other "$bin/hftctl" serve --instance "${instance:-demo}" --token-file "$out/token" --journal "$out/journal" \
     --listen 127.0.0.1:31095 >"$out/serve.log" 2>&1 & server=$!; pids+=($server)
-  taskset -c 0 "$bin/hft-journal" follow --dir "$out/journal" --instance "${instance:-demo}" --sqlite "$out/follow.db" \
+  taskset -c $other "$bin/hft-journal" follow --dir "$out/journal" --instance "${instance:-demo}" --sqlite "$out/follow.db" \
     >"$out/follow.log" 2>&1 & follower=$!; pids+=($follower)
   for _ in $(seq 100); do ss -Hltn "sport = :31095" 2>/dev/null | grep -q . && break; sleep 0.1; done
-  taskset -c 0 python3 tools/ws_reader.py 127.0.0.1 31095 "$(cat "$out/token")" >"$out/ws.log" 2>&1 & wsreader=$!; pids+=($wsreader)
+  taskset -c $other python3 tools/ws_reader.py 127.0.0.1 31095 "$(cat "$out/token")" >"$out/ws.log" 2>&1 & wsreader=$!; pids+=($wsreader)
   echo "    data side: hftctl serve on 127.0.0.1:31095 (dashboard http://127.0.0.1:31095/#token=...), hft-journal follow, a WebSocket reader"
 fi
 ctl() { "$bin/hftctl" "$@" --instance "${instance:-demo}"; }
@@ -196,7 +210,7 @@ probe=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p9
 w2w=$(echo "$probe" | sed -n 's/wire-to-wire p50 \([0-9.]*\) us.*/\1/p')
 
 echo
-echo "== loopback trading demo: ${seconds} s, $(kv backend) backend, ${layout}, venue on CPU 0 =="
+echo "== loopback trading demo: ${seconds} s, $(kv backend) backend, ${layout}, venue on CPU $other =="
 printf '%-26s %s packets, %s messages; gaps %s (%s messages recovered via %s re-requests), %s lost\n' "feed received" \
   "$(kv feed_packets)" "$(kv feed_messages)" "$(kv gaps)" "$(kv recovered)" "$(kv requests)" "$(kv lost)"
 printf '%-26s %s sent, %s accepted, %s fills (%s shares), %s rejected by risk, %s rejected by the venue\n' "orders" \

@@ -1,10 +1,12 @@
 // hftd: the trading appliance. `hftd --config FILE` runs the five-stage pipeline until SIGINT or
 // SIGTERM (or --duration); `hftd --check-host` reports what a tuned host needs.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include <systemd/sd-daemon.h>
 
@@ -13,6 +15,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/topology.hpp"
 #include "core/version.hpp"
 #include "pipeline/app/appliance.hpp"
 #include "pipeline/app/config.hpp"
@@ -73,7 +76,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     const hft::app::HftdConfig config = hft::app::load_hftd_config(config_path);
+    // Before any thread exists: the unpinned ones (logging, control, journal flusher, metrics)
+    // inherit the housekeeping CPUs and never preempt a pinned pipeline thread.
+    std::vector<int> pinned;
+    for (const auto& t : config.runtime.threads)
+      if (t.cpu >= 0) pinned.push_back(t.cpu);
+    const auto housekeeping = hft::core::keep_current_thread_off(pinned);
     hft::core::init_logging(config.runtime.log);
+    hft::core::log::info("{}", housekeeping.message);
     hft::core::log::info("hftd instance '{}' starting with {}", config.instance, config.file);
     if (const auto note = hft::app::ensure_state_subdir(config.histogram_dir, "stats.histogram_dir", config.file);
         !note.empty())

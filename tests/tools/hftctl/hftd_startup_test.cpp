@@ -10,11 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -59,6 +62,12 @@ class HftdStartup : public ::testing::Test {
   // Writes hftd.toml with `threads` and `stats` tables; runs hftd for `seconds`.
   Result run_hftd(const std::string& threads, const std::string& stats, double seconds,
                   const std::map<std::string, std::string>& env = {}) {
+    write_config(threads, stats);
+    return run({program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration",
+                fmt::format("{}", seconds)},
+               dir_, env, std::chrono::seconds(60));
+  }
+  void write_config(const std::string& threads, const std::string& stats) {
     std::ofstream(dir_ / "hftd.toml") << fmt::format(R"(instance = "startup{pid}"
 [memory]
 size_mb = 32
@@ -89,9 +98,6 @@ dir = "{shm}"
                                                       fmt::arg("rerequest", free_port(SOCK_DGRAM)),
                                                       fmt::arg("venue", venue_port_), fmt::arg("threads", threads),
                                                       fmt::arg("stats", stats), fmt::arg("shm", (dir_ / "shm").string()));
-    return run({program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration",
-                fmt::format("{}", seconds)},
-               dir_, env, std::chrono::seconds(60));
   }
 
   static constexpr const char* kOneThread = R"([[threads]]
@@ -171,6 +177,71 @@ TEST_F(HftdStartup, LogsAVenueThatNeverAnswersTheLogin) {
                                  venue_port_)),
             std::string::npos)
       << log;
+}
+
+// The threads hftd does not pin (main, logging, control, journal flusher, metrics) run on the
+// housekeeping CPUs only, never on the pinned pipeline thread's: on a 2-vCPU host an unpinned
+// thread woken on the hot CPU preempts the busy-polling pipeline thread (docs/benchmarks.md).
+// Was: every unpinned thread allowed on every CPU.
+TEST_F(HftdStartup, UnpinnedThreadsStayOffThePinnedCpu) {
+  std::vector<int> allowed;
+  {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    ASSERT_EQ(::sched_getaffinity(0, sizeof mask, &mask), 0);
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &mask)) allowed.push_back(i);
+  }
+  if (allowed.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const int hot = allowed.back();
+  write_config(fmt::format("[[threads]]\nname = \"hft-pipeline\"\ncpu = {}\nidle = \"backoff\"\n"
+                           "stages = [\"net\", \"parse\", \"book\", \"strategy\", \"risk\"]\n[journal]\ndir = \"{}\"\n",
+                           hot, (dir_ / "journal").string()),
+               "");
+  Child c({program("hftd").string(), "--config", (dir_ / "hftd.toml").string(), "--duration", "20"}, dir_ / "hftd.out",
+          dir_ / "hftd.err", {{"HFT_CONTROL_DIR", (dir_ / "shm").string()}});
+  ASSERT_TRUE(c.started());
+  // Each thread's name and the CPUs it may run on, once the pipeline thread and the journal's
+  // flusher exist.
+  std::map<std::string, std::string> threads;
+  const auto read_threads = [&] {
+    threads.clear();
+    std::error_code ec;
+    for (const auto& t : fs::directory_iterator(fmt::format("/proc/{}/task", c.pid()), ec)) {
+      std::string name = slurp(t.path() / "comm");
+      while (!name.empty() && name.back() == '\n') name.pop_back();
+      std::ifstream status(t.path() / "status");
+      for (std::string line; std::getline(status, line);)
+        if (line.starts_with("Cpus_allowed_list:")) threads[name + " " + t.path().filename().string()] = line.substr(line.find_first_not_of(" \t", 18));
+    }
+    bool pipeline = false, flusher = false;
+    for (const auto& [name, cpus] : threads) {
+      pipeline = pipeline || name.starts_with("hft-pipeline ");
+      flusher = flusher || name.starts_with("journal-flush ");
+    }
+    return pipeline && flusher;
+  };
+  ASSERT_TRUE(wait_until(read_threads, std::chrono::seconds(15))) << slurp(dir_ / "hftd.err");
+  const std::string hot_text = std::to_string(hot);
+  for (const auto& [name, cpus] : threads) {
+    if (name.starts_with("hft-pipeline ")) {
+      EXPECT_EQ(cpus, hot_text) << name;
+      continue;
+    }
+    std::vector<int> list;
+    for (std::size_t pos = 0; pos < cpus.size();) {  // "0-3,5" -> 0 1 2 3 5
+      const std::size_t end = std::min(cpus.find(',', pos), cpus.size());
+      const std::string part = cpus.substr(pos, end - pos);
+      const std::size_t dash = part.find('-');
+      const int lo = std::stoi(part.substr(0, dash)), hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+      for (int i = lo; i <= hi; ++i) list.push_back(i);
+      pos = end + 1;
+    }
+    EXPECT_EQ(std::count(list.begin(), list.end(), hot), 0) << name << " may run on the pinned CPU " << hot << ": " << cpus;
+    EXPECT_FALSE(list.empty()) << name;
+  }
+  c.signal(SIGTERM);
+  EXPECT_EQ(c.finish(std::chrono::seconds(20)), 0) << slurp(dir_ / "hftd.err");
 }
 
 }  // namespace
