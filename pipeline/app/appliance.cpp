@@ -441,6 +441,11 @@ class Pipeline final : public PipelineBase {
     date_ = trading_date_of(ts.tv_sec);
     std::error_code ec;
     if (std::filesystem::is_directory(jc.dir, ec)) {
+      // A crashed hftd's last records may be only in its tmpfs stage: into the files first.
+      const auto staged = journal::JournalWriter::recover_stages(jc, config_.instance, date_);
+      if (staged.stages != 0)
+        core::log::info("journal: {} bytes of {} stage(s) left by the previous run written into the journal", staged.bytes,
+                        staged.stages);
       auto reader = journal::JournalReader::open_dir(jc.dir, config_.instance, date_);
       replay_ = replay_journal(reader, oms_, [this](const ExecReport& r) { strategy_.restore_fill(r); });
     }

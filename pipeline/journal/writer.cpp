@@ -387,17 +387,11 @@ JournalWriter::JournalWriter(const JournalConfig& config, std::string_view insta
   flusher_ = std::make_unique<Flusher>(*this, dir_fd);
 
   // The stages: tmpfs files named after the journal directory, where the writer appends.
-  stage_dir_ = config.stage_dir;
-  if (stage_dir_.empty()) {
-    const char* env = std::getenv("HFT_CONTROL_DIR");
-    stage_dir_ = env != nullptr && *env != '\0' ? env : "/dev/shm";
-  }
-  {
-    std::error_code canon_ec;
-    const auto canon = std::filesystem::canonical(config.dir, canon_ec);
-    stage_prefix_ = fmt::format("hft-journal-{:016x}-", fnv1a(canon_ec ? config.dir : canon.string()));
-  }
-  recover_stages();
+  stage_dir_ = stage_dir_of(config);
+  stage_prefix_ = stage_prefix_of(config);
+  const StageRecovery recovered = recover_stages(config, instance_, date_);
+  report_.stages_recovered = recovered.stages;
+  report_.stage_bytes = recovered.bytes;
 
   // What is there already: read it all, stop at an error, truncate a torn tail.
   std::uint32_t segment = 0;
@@ -520,11 +514,27 @@ std::string JournalWriter::stage_path(std::uint32_t index) const {
 // is never behind its segment file (the file is only ever written from it), so its bytes up to
 // the last non-zero one replace the file's. A stage without its segment file is stale (the
 // journal was removed) and goes.
-void JournalWriter::recover_stages() {
+std::string JournalWriter::stage_dir_of(const JournalConfig& config) {
+  if (!config.stage_dir.empty()) return config.stage_dir;
+  const char* env = std::getenv("HFT_CONTROL_DIR");
+  return env != nullptr && *env != '\0' ? env : "/dev/shm";
+}
+
+std::string JournalWriter::stage_prefix_of(const JournalConfig& config) {
   std::error_code ec;
-  std::filesystem::directory_iterator it(stage_dir_, ec);
-  if (ec) throw JournalError(fmt::format("journal: stage directory {}: {} ([journal] stage_dir)", stage_dir_, ec.message()));
-  const std::string mine = stage_prefix_ + segment_name(instance_, date_, 0).substr(0, instance_.size() + 10);
+  const auto canon = std::filesystem::canonical(config.dir, ec);
+  return fmt::format("hft-journal-{:016x}-", fnv1a(ec ? config.dir : canon.string()));
+}
+
+JournalWriter::StageRecovery JournalWriter::recover_stages(const JournalConfig& config, std::string_view instance,
+                                                            std::uint32_t date) {
+  StageRecovery out;
+  const std::string stage_dir = stage_dir_of(config);
+  const std::string stage_prefix = stage_prefix_of(config);
+  std::error_code ec;
+  std::filesystem::directory_iterator it(stage_dir, ec);
+  if (ec) throw JournalError(fmt::format("journal: stage directory {}: {} ([journal] stage_dir)", stage_dir, ec.message()));
+  const std::string mine = stage_prefix + segment_name(instance, date, 0).substr(0, instance.size() + 10);
   std::vector<std::filesystem::path> stages;
   for (const auto& e : it) {
     const std::string name = e.path().filename().string();
@@ -532,8 +542,8 @@ void JournalWriter::recover_stages() {
   }
   std::sort(stages.begin(), stages.end());
   for (const auto& stage : stages) {
-    const std::string name = stage.filename().string().substr(stage_prefix_.size());
-    const std::string file = (std::filesystem::path(config_.dir) / name).string();
+    const std::string name = stage.filename().string().substr(stage_prefix.size());
+    const std::string file = (std::filesystem::path(config.dir) / name).string();
     const int sfd = ::open(stage.c_str(), O_RDONLY | O_CLOEXEC);
     if (sfd < 0) throw JournalError(fmt::format("journal: stage {}: cannot open: {}", stage.string(), errno_text(errno)));
     struct stat st{};
@@ -570,9 +580,10 @@ void JournalWriter::recover_stages() {
     if (!ok)
       throw JournalError(fmt::format("journal: {}: cannot write back its stage {}: {}", file, stage.string(), errno_text(write_errno)));
     (void)::unlink(stage.c_str());
-    ++report_.stages_recovered;
-    report_.stage_bytes += used;
+    ++out.stages;
+    out.bytes += used;
   }
+  return out;
 }
 
 JournalWriter::~JournalWriter() { close(); }

@@ -133,6 +133,18 @@ class JournalWriter {
   // kClosed.
   void close() noexcept;
 
+  // A writer that did not close (a crash, kill -9) leaves its stages in tmpfs with records its
+  // flusher had not yet written to the segment files. This writes them there and removes the
+  // stages; the constructor does it, and whoever reads the journal before opening the writer
+  // (hftd's recovery) must call it first. Throws JournalError.
+  struct StageRecovery {
+    std::uint32_t stages = 0;
+    std::uint64_t bytes = 0;
+  };
+  static StageRecovery recover_stages(const JournalConfig& config, std::string_view instance, std::uint32_t date);
+  static std::string stage_dir_of(const JournalConfig& config);     // config.stage_dir, $HFT_CONTROL_DIR, /dev/shm
+  static std::string stage_prefix_of(const JournalConfig& config);  // "hft-journal-<FNV-1a of the directory>-"
+
   struct Slot;
   class Flusher;
 
@@ -142,7 +154,6 @@ class JournalWriter {
   HFT_COLD bool rotate() noexcept;
   [[nodiscard]] std::string segment_path(std::uint32_t index) const;
   [[nodiscard]] std::string stage_path(std::uint32_t index) const;
-  void recover_stages();
 
   // The producer's own state: one cache line read and written by it alone.
   std::uint8_t* base_ = nullptr;

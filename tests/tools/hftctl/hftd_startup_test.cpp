@@ -67,7 +67,9 @@ class HftdStartup : public ::testing::Test {
                 fmt::format("{}", seconds)},
                dir_, env, std::chrono::seconds(60));
   }
-  void write_config(const std::string& threads, const std::string& stats) {
+  void write_config(const std::string& threads, std::string stats) {
+    // The histograms hftd dumps at exit go to the test's directory, not the working directory.
+    if (stats.find("histogram_dir") == std::string::npos) stats += fmt::format("\nhistogram_dir = \"{}\"", dir_.string());
     std::ofstream(dir_ / "hftd.toml") << fmt::format(R"(instance = "startup{pid}"
 [memory]
 size_mb = 32
