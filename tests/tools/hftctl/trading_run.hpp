@@ -98,6 +98,7 @@ publish_interval_ms = 5
 dir = "{journal}"
 segment_mb = 1
 sync = "none"
+stage_dir = "{shm}"
 )",
                      fmt::arg("instance", instance), fmt::arg("feed", feed), fmt::arg("rerequest", rerequest),
                      fmt::arg("ouch", ouch), fmt::arg("hist", (dir / "hist").string()),
