@@ -15,8 +15,10 @@
 #  6. with `--venues 2` (issue 14), also a second venue, BX, following the first's fair values 50 ms
 #     later (DEMO_LAG_MS, noise DEMO_NOISE_BPS bps, default 2) on its own ports (feed 31101,
 #     re-requests 31102, OUCH 31103; the first venue's lead channel on 31010), and writes what hftd's
-#     `[[venues]]` configuration needs for both into build/demo/venues.toml. In this round hftd
-#     still trades on the first venue only (its multi-venue side is wired after the merge).
+#     `[[venues]]` configuration needs for both into build/demo/venues.toml; hftd then trades both
+#     (build/demo/hftd-venues.toml: the market maker on venue 0, `cross_venue_arb` on DEMO_ARB_SYMBOL,
+#     default BBB) and the summary adds the arbitrage's counters, its legs_to_wire p50/p99 and each
+#     venue's executions for HFT01 (their --executions logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,8 @@ done
 [ "$venues" = 1 ] || [ "$venues" = 2 ] || { echo "demo: --venues must be 1 or 2" >&2; exit 2; }
 lag_ms=${DEMO_LAG_MS:-50}
 noise_bps=${DEMO_NOISE_BPS:-2}
+arb_symbol=${DEMO_ARB_SYMBOL:-BBB}
+arb_min_bps=${DEMO_ARB_MIN_BPS:-0}  # edge beyond both take fees, bps of the price
 bin=${DEMO_BIN:-build/release/bin}  # DEMO_BIN: another build's programs
 out=build/demo
 seconds=${DEMO_SECONDS:-20}
@@ -97,7 +101,8 @@ echo "    UDP round trip p50 ${udp_rtt} us, TCP round trip p50 ${tcp_rtt} us: on
 
 echo "==> starting hft-exchange (CPU $other) and hftd ($layout, $config) for ${seconds} s"
 lead_args=()
-[ "$venues" = 2 ] && lead_args=(--lead-listen 127.0.0.1:31010)
+[ "$venues" = 2 ] && lead_args=(--lead-listen 127.0.0.1:31010 --executions "$out/executions-nasdaq.jsonl")
+rm -f "$out"/executions-*.jsonl
 taskset -c $other "$bin/hft-exchange" --duration $((seconds + 12)) --latency-probe "$out/probe.hgrm" --drop-every "$drop_every" \
   --capture "$out/feed.itch" --book-dump "$out/venue-book.json" "${lead_args[@]}" >"$out/venue.log" 2>&1 &
 venue=$!; pids+=($venue)
@@ -107,10 +112,9 @@ if [ "$venues" = 2 ]; then
   # venue's fair values lagged by lag_ms (docs/venue.md, "Two venues with a lead-lag").
   taskset -c $other "$bin/hft-exchange" --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103 \
     --fee-add 0.0018 --fee-remove -0.0006 --follow 127.0.0.1:31010 --lag-ms "$lag_ms" --follow-noise-bps "$noise_bps" \
-    --duration $((seconds + 12)) --capture "$out/feed-bx.itch" >"$out/venue-bx.log" 2>&1 &
+    --duration $((seconds + 12)) --capture "$out/feed-bx.itch" --executions "$out/executions-bx.jsonl" >"$out/venue-bx.log" 2>&1 &
   venue2=$!; pids+=($venue2)
-  # What hftd's [[venues]] needs for the two (keys of pipeline/app/venues.hpp's VenueSpec; the
-  # hftd side reads them after the multi-venue merge).
+  # What hftd's [[venues]] needs for the two (pipeline/app/config.cpp parse_venues).
   cat >"$out/venues.toml" <<'TOML'
 # The demo's two venues, for hftd's [[venues]] (issue 14). Venue 0 is the leader, venue 1 follows
 # its fair values (hft-exchange --follow), so one venue's bid rises above the other's ask now and then.
@@ -142,6 +146,13 @@ user = "HFT01"
 password = "hft01pw"
 firm = "HFTA"
 TOML
+  # hftd's config for both: the host's config without its single-venue [feed] / [order_entry],
+  # the two venues, and the arbitrage on a symbol both venues trade.
+  { awk '/^\[/ { skip = ($0 == "[feed]" || $0 == "[order_entry]") } !skip' "$config"
+    cat "$out/venues.toml"
+    printf '\n[[strategies]]\ntype = "cross_venue_arb"\nname = "arb"\nsymbol = "%s"\nsize = 100\nmax_position = 500\nmin_profit_bps = %s\n' \
+      "$arb_symbol" "$arb_min_bps"; } >"$out/hftd-venues.toml"
+  config=$out/hftd-venues.toml
   echo "    second venue: BX on 31101-31103, following NASDAQ's fair values ${lag_ms} ms later (noise ${noise_bps} bps); hftd's [[venues]] for both: $out/venues.toml"
 fi
 # hftd refuses to start when the venue does not answer: wait until the venue listens on the order
@@ -152,6 +163,13 @@ for _ in $(seq 300); do
   kill -0 $venue 2>/dev/null || { echo "demo: hft-exchange exited early:" >&2; tail -20 "$out/venue.log" >&2; exit 1; }
   sleep 0.1
 done
+if [ -n "$venue2" ]; then
+  for _ in $(seq 300); do
+    ss -Hltn "sport = :31103" 2>/dev/null | grep -q . && break
+    kill -0 $venue2 2>/dev/null || { echo "demo: the second venue exited early:" >&2; tail -20 "$out/venue-bx.log" >&2; exit 1; }
+    sleep 0.1
+  done
+fi
 "$bin/hftd" --config "$config" --summary "$out/summary.txt" >"$out/hftd.log" 2>&1 &
 hftd=$!; pids+=($hftd)
 for _ in $(seq 100); do
@@ -226,6 +244,20 @@ printf '%-26s %s\n' "wire-to-wire (venue probe)" "${probe:-no probe answered}"
 if [ -n "$venue2" ]; then
   follow=$(grep -o 'follow: leader .*' "$out/venue-bx.log" | tail -1 || true)
   printf '%-26s %s\n' "second venue (BX)" "${follow:-no follow summary (see $out/venue-bx.log)}"
+  for a in $(sed -n 's/^arb\.\([^.]*\)\.seen=.*/\1/p' "$out/summary.txt"); do
+    printf '%-26s %s seen, %s taken, %s both legs filled, %s one leg, %s neither; %s hedges, %s unwinds, %s refused\n' \
+      "arbitrage $a" "$(kv "arb\\.$a\\.seen")" "$(kv "arb\\.$a\\.taken")" "$(kv "arb\\.$a\\.both_filled")" \
+      "$(kv "arb\\.$a\\.one_leg")" "$(kv "arb\\.$a\\.none_filled")" "$(kv "arb\\.$a\\.hedges")" \
+      "$(kv "arb\\.$a\\.unwinds")" "$(kv "arb\\.$a\\.refused")"
+  done
+  printf '%-26s p50 %s us, p99 %s us (%s pairs; arbitrage detection -> both legs handed to the kernel)\n' \
+    "legs_to_wire (internal)" "$(us "$(kv legs_to_wire_p50_ns)")" "$(us "$(kv legs_to_wire_p99_ns)")" "$(kv legs_to_wire_count)"
+  for f in "$out"/executions-nasdaq.jsonl "$out"/executions-bx.jsonl; do
+    name=$(basename "$f" .jsonl); name=${name#executions-}
+    n=$(grep -c '"user":"HFT01"' "$f" 2>/dev/null || true)
+    sh=$(grep '"user":"HFT01"' "$f" 2>/dev/null | sed -n 's/.*"quantity":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+    printf '%-26s %s executions for HFT01 (%s shares; %s)\n' "venue ${name^^}" "${n:-0}" "$sh" "$f"
+  done
 fi
 if [ -n "$w2w" ]; then
   printf '%-26s %s us (UDP + TCP one-way p50); wire-to-wire p50 / floor = %s\n' "kernel floor (sockperf)" "$floor" \

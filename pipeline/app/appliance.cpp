@@ -166,8 +166,9 @@ class Pipeline final : public PipelineBase {
       for (auto& b : extra_books_) book_.add_venue(*b);
       strategy_.set_venues(c.venues.size());
       std::string names;
-      for (const auto& v : c.venues) names += (names.empty() ? "" : ", ") + v.name + " (feed " + v.feed.listen.text + ")";
-      core::log::info("venues: {}; order entry on {} until the order side routes per venue", names, c.venues[0].name);
+      for (const auto& v : c.venues)
+        names += (names.empty() ? "" : ", ") + v.name + " (feed " + v.feed.listen.text + ", order entry " + v.order_entry.venue.text + ")";
+      core::log::info("venues: {}; one order-entry session per venue", names);
     }
     for (const auto& s : c.strategies) {
       strategy_.add(s.name, strategy::make_strategy(s.params), s.symbols, s.features, s.feature_params);
@@ -360,6 +361,8 @@ class Pipeline final : public PipelineBase {
       s.net_position += e.position;
     }
     s.pnl_usd = static_cast<double>(cash + marked) / 1e4;
+    for (const auto& [name, a] : strategy_.arb_counters())
+      s.arbs.push_back({name, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused});
     for (const auto& [name, h] : hop_list())
       s.hops.push_back({name, h->total_count(), h->value_at_percentile(50), h->value_at_percentile(99),
                         h->value_at_percentile(99.9), h->max()});
@@ -622,6 +625,10 @@ std::string Summary::key_values() const {
   for (const auto& h : hops)
     s += fmt::format("{0}_count={1}\n{0}_p50_ns={2}\n{0}_p99_ns={3}\n{0}_p999_ns={4}\n{0}_max_ns={5}\n", h.name, h.count,
                      h.p50, h.p99, h.p999, h.max);
+  for (const auto& a : arbs)
+    s += fmt::format("arb.{0}.seen={1}\narb.{0}.taken={2}\narb.{0}.both_filled={3}\narb.{0}.one_leg={4}\n"
+                     "arb.{0}.none_filled={5}\narb.{0}.hedges={6}\narb.{0}.unwinds={7}\narb.{0}.refused={8}\n",
+                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused);
   return s;
 }
 
@@ -642,6 +649,10 @@ std::string Summary::text() const {
   for (const auto& p : positions) s += fmt::format(" {} {}", p.symbol, p.shares);
   s += fmt::format(" (shares; gross {}, net {}); P&L: {:.2f} USD (marked at the reference prices)\n", gross_position,
                    net_position, pnl_usd);
+  for (const auto& a : arbs)
+    s += fmt::format("arbitrage {}: {} opportunities seen, {} taken, {} both legs filled, {} one leg, {} neither; {} "
+                     "hedges, {} unwinds, {} refused\n",
+                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused);
   s += "latency (ns):          count        p50        p99      p99.9        max\n";
   for (const auto& h : hops)
     s += fmt::format("  {:<18} {:>10} {:>10} {:>10} {:>10} {:>10}\n", h.name, h.count, h.p50, h.p99, h.p999, h.max);

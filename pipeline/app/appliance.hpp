@@ -57,6 +57,13 @@ struct Summary {
     std::uint64_t ask_shares = 0;
   };
   std::vector<Top> tops;
+  // Each cross_venue_arb strategy's counters (issue 14).
+  struct Arb {
+    std::string strategy;
+    std::uint64_t seen = 0, taken = 0, both_filled = 0, one_leg = 0, none_filled = 0, hedges = 0, unwinds = 0,
+                  refused = 0;
+  };
+  std::vector<Arb> arbs;
   [[nodiscard]] std::string text() const;
   // key=value lines (scripts read this: tools/demo.sh): position.<SYMBOL>=<shares> per symbol,
   // gross_position= and net_position=.

@@ -299,6 +299,14 @@ class StrategyStage {
     }
   }
 
+  // Each cross_venue_arb's name and counters (cold: allocates; read once the threads have stopped).
+  [[nodiscard]] std::vector<std::pair<std::string, strategy::CrossVenueArb::Counters>> arb_counters() const {
+    std::vector<std::pair<std::string, strategy::CrossVenueArb::Counters>> out;
+    for (const auto& s : strategies_)
+      if (const auto* a = std::get_if<strategy::CrossVenueArb>(&s->strategy)) out.emplace_back(s->ctx.name(), a->counters());
+    return out;
+  }
+
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }
