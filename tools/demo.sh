@@ -112,7 +112,8 @@ if [ "$venues" = 2 ]; then
   # venue's fair values lagged by lag_ms (docs/venue.md, "Two venues with a lead-lag").
   taskset -c $other "$bin/hft-exchange" --venue BX --feed 127.0.0.1:31101 --rerequest 127.0.0.1:31102 --ouch 127.0.0.1:31103 \
     --fee-add 0.0018 --fee-remove -0.0006 --follow 127.0.0.1:31010 --lag-ms "$lag_ms" --follow-noise-bps "$noise_bps" \
-    --duration $((seconds + 12)) --capture "$out/feed-bx.itch" --executions "$out/executions-bx.jsonl" >"$out/venue-bx.log" 2>&1 &
+    --duration $((seconds + 12)) --capture "$out/feed-bx.itch" --executions "$out/executions-bx.jsonl" \
+    --latency-probe "$out/probe-bx.hgrm" >"$out/venue-bx.log" 2>&1 &
   venue2=$!; pids+=($venue2)
   # What hftd's [[venues]] needs for the two (pipeline/app/config.cpp parse_venues).
   cat >"$out/venues.toml" <<'TOML'
@@ -151,7 +152,9 @@ TOML
   { awk '/^\[/ { skip = ($0 == "[feed]" || $0 == "[order_entry]") } !skip' "$config"
     cat "$out/venues.toml"
     printf '\n[[strategies]]\ntype = "cross_venue_arb"\nname = "arb"\nsymbol = "%s"\nsize = 100\nmax_position = 500\nmin_profit_bps = %s\n' \
-      "$arb_symbol" "$arb_min_bps"; } >"$out/hftd-venues.toml"
+      "$arb_symbol" "$arb_min_bps"
+    # BX's latency probe, answered on BX's session: each venue's probe times its own path.
+    printf '\n[[strategies]]\ntype = "probe"\nname = "probe_bx"\nvenue = 1\n'; } >"$out/hftd-venues.toml"
   config=$out/hftd-venues.toml
   echo "    second venue: BX on 31101-31103, following NASDAQ's fair values ${lag_ms} ms later (noise ${noise_bps} bps); hftd's [[venues]] for both: $out/venues.toml"
 fi
@@ -244,6 +247,8 @@ printf '%-26s %s\n' "wire-to-wire (venue probe)" "${probe:-no probe answered}"
 if [ -n "$venue2" ]; then
   follow=$(grep -o 'follow: leader .*' "$out/venue-bx.log" | tail -1 || true)
   printf '%-26s %s\n' "second venue (BX)" "${follow:-no follow summary (see $out/venue-bx.log)}"
+  probe_bx=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue-bx.log" | tail -1 || true)
+  printf '%-26s %s\n' "wire-to-wire (BX probe)" "${probe_bx:-no probe answered}"
   for a in $(sed -n 's/^arb\.\([^.]*\)\.seen=.*/\1/p' "$out/summary.txt"); do
     printf '%-26s %s seen, %s taken, %s both legs filled, %s one leg, %s neither; %s hedges, %s unwinds, %s refused\n' \
       "arbitrage $a" "$(kv "arb\\.$a\\.seen")" "$(kv "arb\\.$a\\.taken")" "$(kv "arb\\.$a\\.both_filled")" \

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/strategy/cross_venue_arb.hpp"
+#include "pipeline/strategy/probe.hpp"
 
 namespace hft::strategy {
 namespace {
@@ -224,6 +225,36 @@ TEST(CrossVenueArb, UnwindRuleReversesTheFilledLegAtItsOwnVenueAndPositionIsCapp
   v = d.sent();
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].quantity, 50u);
+}
+
+// The latency probe with several venues: `venue = 1` answers BX's probes on BX's session and
+// ignores the same symbol's book at the first venue; the default answers the first venue's only.
+TEST(ProbeStrategy, AnswersOnlyItsVenuesProbesOnThatVenuesSession) {
+  TwoVenueDesk d;
+  ProbeParams p;
+  p.venue = 1;
+  ProbeStrategy bx(p);
+  ProbeStrategy first(ProbeParams{});
+  BookView b = d.books[TwoVenueDesk::kLoc];
+  b.bids[0] = {1'000'000, 1};
+  b.venue = 0;
+  bx.on_book(d.ctx, b);
+  EXPECT_TRUE(d.sent().empty()) << "venue 1's probe answered the first venue's book";
+  first.on_book(d.ctx, b);
+  auto v = d.sent();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].venue, 0);
+  b.venue = 1;
+  first.on_book(d.ctx, b);
+  EXPECT_TRUE(d.sent().empty()) << "the first venue's probe answered venue 1's book";
+  bx.on_book(d.ctx, b);
+  bx.on_book(d.ctx, b);  // the same probe again: no second answer
+  v = d.sent();
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].venue, 1);
+  EXPECT_EQ(v[0].side, Side::kSell);
+  EXPECT_EQ(v[0].price, 1'000'000);
+  EXPECT_EQ(v[0].tif, TimeInForce::kIoc);
 }
 
 }  // namespace
