@@ -250,10 +250,10 @@ if [ -n "$venue2" ]; then
   probe_bx=$(grep -o 'wire-to-wire p50 [0-9.]* us, p90 [0-9.]* us, p99 [0-9.]* us, p99.9 [0-9.]* us, max [0-9.]* us ([0-9]* samples)' "$out/venue-bx.log" | tail -1 || true)
   printf '%-26s %s\n' "wire-to-wire (BX probe)" "${probe_bx:-no probe answered}"
   for a in $(sed -n 's/^arb\.\([^.]*\)\.seen=.*/\1/p' "$out/summary.txt"); do
-    printf '%-26s %s seen, %s taken, %s both legs filled, %s one leg, %s neither; %s hedges, %s unwinds, %s refused\n' \
+    printf '%-26s %s seen, %s taken, %s both legs filled, %s one leg, %s neither; %s hedges, %s unwinds, %s refused; %s retries, %s left open\n' \
       "arbitrage $a" "$(kv "arb\\.$a\\.seen")" "$(kv "arb\\.$a\\.taken")" "$(kv "arb\\.$a\\.both_filled")" \
       "$(kv "arb\\.$a\\.one_leg")" "$(kv "arb\\.$a\\.none_filled")" "$(kv "arb\\.$a\\.hedges")" \
-      "$(kv "arb\\.$a\\.unwinds")" "$(kv "arb\\.$a\\.refused")"
+      "$(kv "arb\\.$a\\.unwinds")" "$(kv "arb\\.$a\\.refused")" "$(kv "arb\\.$a\\.retries")" "$(kv "arb\\.$a\\.left_open")"
   done
   printf '%-26s p50 %s us, p99 %s us (%s pairs; arbitrage detection -> both legs handed to the kernel)\n' \
     "legs_to_wire (internal)" "$(us "$(kv legs_to_wire_p50_ns)")" "$(us "$(kv legs_to_wire_p99_ns)")" "$(kv legs_to_wire_count)"

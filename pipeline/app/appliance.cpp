@@ -362,7 +362,8 @@ class Pipeline final : public PipelineBase {
     }
     s.pnl_usd = static_cast<double>(cash + marked) / 1e4;
     for (const auto& [name, a] : strategy_.arb_counters())
-      s.arbs.push_back({name, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused});
+      s.arbs.push_back({name, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused,
+                        a.retries, a.left_open});
     for (const auto& [name, h] : hop_list())
       s.hops.push_back({name, h->total_count(), h->value_at_percentile(50), h->value_at_percentile(99),
                         h->value_at_percentile(99.9), h->max()});
@@ -627,8 +628,10 @@ std::string Summary::key_values() const {
                      h.p50, h.p99, h.p999, h.max);
   for (const auto& a : arbs)
     s += fmt::format("arb.{0}.seen={1}\narb.{0}.taken={2}\narb.{0}.both_filled={3}\narb.{0}.one_leg={4}\n"
-                     "arb.{0}.none_filled={5}\narb.{0}.hedges={6}\narb.{0}.unwinds={7}\narb.{0}.refused={8}\n",
-                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused);
+                     "arb.{0}.none_filled={5}\narb.{0}.hedges={6}\narb.{0}.unwinds={7}\narb.{0}.refused={8}\n"
+                     "arb.{0}.retries={9}\narb.{0}.left_open={10}\n",
+                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused,
+                     a.retries, a.left_open);
   return s;
 }
 
@@ -651,8 +654,9 @@ std::string Summary::text() const {
                    net_position, pnl_usd);
   for (const auto& a : arbs)
     s += fmt::format("arbitrage {}: {} opportunities seen, {} taken, {} both legs filled, {} one leg, {} neither; {} "
-                     "hedges, {} unwinds, {} refused\n",
-                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused);
+                     "hedges, {} unwinds, {} refused; {} retries, {} left open\n",
+                     a.strategy, a.seen, a.taken, a.both_filled, a.one_leg, a.none_filled, a.hedges, a.unwinds, a.refused,
+                     a.retries, a.left_open);
   s += "latency (ns):          count        p50        p99      p99.9        max\n";
   for (const auto& h : hops)
     s += fmt::format("  {:<18} {:>10} {:>10} {:>10} {:>10} {:>10}\n", h.name, h.count, h.p50, h.p99, h.p999, h.max);

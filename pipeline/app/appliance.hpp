@@ -61,7 +61,7 @@ struct Summary {
   struct Arb {
     std::string strategy;
     std::uint64_t seen = 0, taken = 0, both_filled = 0, one_leg = 0, none_filled = 0, hedges = 0, unwinds = 0,
-                  refused = 0;
+                  refused = 0, retries = 0, left_open = 0;
   };
   std::vector<Arb> arbs;
   [[nodiscard]] std::string text() const;

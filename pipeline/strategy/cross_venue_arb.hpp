@@ -35,6 +35,13 @@ struct CrossVenueArbParams {
   std::int64_t max_position = 500;    // shares, long or short, across venues
   double min_profit_bps = 1.0;        // edge beyond both take fees, in bps of the ask
   LegRule leg_rule = LegRule::kHedge;
+  // A hedge or unwind that does not fill whole leaves a position: it is sent again for what is
+  // left, at the best touch of any venue up, at most this many times per one-leg outcome.
+  std::int64_t hedge_retries = 3;
+  // Hedges, unwinds and retries cross the touch by this much (bps of the touch, rounded onto the
+  // penny grid toward the touch): a marketable limit that still fills when the touch moved a
+  // little between the decision and the venue, never worse than the collar.
+  std::int64_t hedge_collar_bps = 5;
 
   static constexpr auto fields() {
     using P = CrossVenueArbParams;
@@ -44,6 +51,8 @@ struct CrossVenueArbParams {
         param::integer("max_position", &P::max_position, 1, 1'000'000'000),
         param::number("min_profit_bps", &P::min_profit_bps, 0, 10'000),
         param::choice("leg_rule", &P::leg_rule, std::pair{"hedge", LegRule::kHedge}, std::pair{"unwind", LegRule::kUnwind}),
+        param::integer("hedge_retries", &P::hedge_retries, 0, 100),
+        param::integer("hedge_collar_bps", &P::hedge_collar_bps, 0, 1000),
     };
   }
   [[nodiscard]] std::vector<std::string> traded_symbols() const { return {symbol}; }
@@ -59,6 +68,8 @@ class CrossVenueArb {
   struct Counters {
     std::uint64_t seen = 0, taken = 0, both_filled = 0, one_leg = 0, none_filled = 0, hedges = 0, unwinds = 0;
     std::uint64_t refused = 0;  // an opportunity whose legs the context refused (venue down, stale ...)
+    std::uint64_t retries = 0;   // hedges or unwinds sent again for what the last one left
+    std::uint64_t left_open = 0; // one-leg outcomes that still left a position after every retry
   };
 
   // Hears every venue's book events (sdk.hpp, kAllVenues), not only the first venue's.
@@ -168,7 +179,10 @@ class CrossVenueArb {
 
   // When both legs are done, counts the outcome and closes a difference by the leg rule.
   void settle(Context& ctx) noexcept {
-    if (hedge_id_ != 0 && ctx.order(hedge_id_) == nullptr) hedge_id_ = 0;
+    if (hedge_id_ != 0 && ctx.order(hedge_id_) == nullptr) {
+      hedge_id_ = 0;
+      retry(ctx);
+    }
     if (!pair_open_) return;
     if ((buy_.id != 0 && ctx.order(buy_.id) != nullptr) || (sell_.id != 0 && ctx.order(sell_.id) != nullptr)) return;
     pair_open_ = false;
@@ -195,8 +209,56 @@ class CrossVenueArb {
     if (v >= t.size() || !t[v].up) return;
     const Price px = long_diff ? t[v].bid : t[v].ask;
     if (px <= 0) return;
-    hedge_id_ = ctx.ioc(locate_, long_diff ? Side::kSell : Side::kBuy, px, diff, Route::to(v));
-    if (hedge_id_ != 0) ++(p_.leg_rule == LegRule::kHedge ? c_.hedges : c_.unwinds);
+    const Side hedge_side = long_diff ? Side::kSell : Side::kBuy;
+    hedge_id_ = ctx.ioc(locate_, hedge_side, collared(px, hedge_side), diff, Route::to(v));
+    if (hedge_id_ != 0) {
+      ++(p_.leg_rule == LegRule::kHedge ? c_.hedges : c_.unwinds);
+      retries_left_ = p_.hedge_retries;
+    }
+  }
+
+  // A hedge or unwind is done: what it left of the position (the arbitrage holds none between
+  // pairs) goes again as an IOC at the best touch of any venue up, while retries are left.
+  void retry(Context& ctx) noexcept {
+    const std::int64_t pos = ctx.position(locate_).shares;
+    if (pos == 0) {
+      retries_left_ = -1;
+      return;
+    }
+    const oms::VenueTops* tops = ctx.venue_tops();
+    if (retries_left_ <= 0 || tops == nullptr) {
+      if (retries_left_ == 0) ++c_.left_open;
+      retries_left_ = -1;  // counted once
+      return;
+    }
+    const auto t = tops->of(locate_);
+    int best = -1;
+    for (std::size_t v = 0; v < t.size(); ++v) {
+      if (!t[v].up) continue;
+      const Price px = pos > 0 ? t[v].bid : t[v].ask;
+      if (px <= 0) continue;
+      const Price have = best < 0 ? 0 : (pos > 0 ? t[static_cast<std::size_t>(best)].bid : t[static_cast<std::size_t>(best)].ask);
+      if (best < 0 || (pos > 0 ? px > have : px < have)) best = static_cast<int>(v);
+    }
+    if (best < 0) return;  // no venue shows that side: the next retry waits for the next outcome
+    const auto& top = t[static_cast<std::size_t>(best)];
+    const Quantity q = static_cast<Quantity>(pos > 0 ? pos : -pos);
+    --retries_left_;
+    const Side side = pos > 0 ? Side::kSell : Side::kBuy;
+    hedge_id_ = ctx.ioc(locate_, side, collared(pos > 0 ? top.bid : top.ask, side), q, Route::to(static_cast<VenueId>(best)));
+    if (hedge_id_ != 0) ++c_.retries;
+  }
+
+  // The touch moved through by hedge_collar_bps, on the penny grid, never beyond the collar.
+  [[nodiscard]] Price collared(Price touch, Side side) const noexcept {
+    const Price c = static_cast<Price>(static_cast<std::int64_t>(touch) * p_.hedge_collar_bps / 10'000);
+    if (side == Side::kBuy) {
+      const Price px = touch + c;
+      return px - px % 100 > touch ? px - px % 100 : touch;
+    }
+    const Price px = touch - c;
+    const Price up = px % 100 == 0 ? px : px + (100 - px % 100);
+    return up < touch ? up : touch;
   }
 
   CrossVenueArbParams p_;
@@ -204,6 +266,7 @@ class CrossVenueArb {
   Leg buy_, sell_;
   bool pair_open_ = false;
   std::uint64_t hedge_id_ = 0;
+  std::int64_t retries_left_ = -1;  // -1: no one-leg outcome being closed
   Price last_ask_ = 0, last_bid_ = 0;
   double edge_bps_ = 0;
   Counters c_;

@@ -94,6 +94,7 @@ CrossVenueArbParams arb_params() {
   p.size = 100;
   p.max_position = 300;
   p.min_profit_bps = 1.0;  // 0.0100 $ at 100 $
+  p.hedge_collar_bps = 0;  // hedges at the touch (the collar: its own test)
   return p;
 }
 
@@ -205,6 +206,7 @@ TEST(CrossVenueArb, UnwindRuleReversesTheFilledLegAtItsOwnVenueAndPositionIsCapp
   CrossVenueArbParams p = arb_params();
   p.leg_rule = LegRule::kUnwind;
   p.max_position = 150;
+  p.hedge_retries = 0;  // a missed unwind stays open (the retries: the next test)
   CrossVenueArb s(p);
   d.touch(0, 999'000, 500, 1'000'000, 500);
   d.touch(1, 1'000'200, 500, 1'001'000, 500);
@@ -220,11 +222,81 @@ TEST(CrossVenueArb, UnwindRuleReversesTheFilledLegAtItsOwnVenueAndPositionIsCapp
   EXPECT_EQ(u[0].price, 1'001'000) << "at its ask";
   EXPECT_EQ(s.counters().unwinds, 1u);
   d.answer(s, u[0], 0);  // the unwind missed: still short 100
+  EXPECT_EQ(s.counters().left_open, 1u);
   // The next pair may only take 50 (one leg alone must keep |position| <= 150).
   s.on_book(d.ctx, d.books[TwoVenueDesk::kLoc]);
   v = d.sent();
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].quantity, 50u);
+}
+
+// A hedge that fills only in part is sent again for what is left, at the best touch of any venue
+// up, at most hedge_retries times; then the position left is counted (left_open). Before the
+// retries a partial hedge left the position open for good and the arbitrage stopped once it
+// reached max_position (the demo ended every run at -500 BBB).
+TEST(CrossVenueArb, APartialHedgeIsRetriedAtTheBestTouchThenCountedLeftOpen) {
+  TwoVenueDesk d;
+  CrossVenueArbParams p = arb_params();
+  p.hedge_retries = 1;
+  CrossVenueArb s(p);
+  d.touch(0, 999'000, 500, 1'000'000, 500);
+  d.touch(1, 1'000'200, 500, 1'001'000, 500);
+  s.on_book(d.ctx, d.books[TwoVenueDesk::kLoc]);
+  const auto v = d.sent();
+  ASSERT_EQ(v.size(), 2u);
+  d.answer(s, v[0], 100);  // the buy filled, the sell did not
+  d.touch(1, 1'000'100, 300, 1'001'000, 500);
+  d.answer(s, v[1], 0);
+  auto h = d.sent();
+  ASSERT_EQ(h.size(), 1u) << "the hedge";
+  EXPECT_EQ(h[0].venue, 1);
+  // The hedge fills 40 of 100; venue 0's bid is now the better one: the retry sells 60 there.
+  d.touch(0, 1'000'150, 200, 1'000'400, 500);
+  d.answer(s, h[0], 40);
+  EXPECT_EQ(d.ctx.position(TwoVenueDesk::kLoc).shares, 60);
+  h = d.sent();
+  ASSERT_EQ(h.size(), 1u) << "the retry";
+  EXPECT_EQ(h[0].side, Side::kSell);
+  EXPECT_EQ(h[0].venue, 0) << "the best bid of the venues up";
+  EXPECT_EQ(h[0].price, 1'000'150);
+  EXPECT_EQ(h[0].quantity, 60u);
+  EXPECT_EQ(s.counters().retries, 1u);
+  EXPECT_TRUE(s.busy());
+  // The retry fills nothing and none is left: the position stays, counted once, nothing more sent.
+  d.answer(s, h[0], 0);
+  EXPECT_TRUE(d.sent().empty());
+  EXPECT_EQ(s.counters().left_open, 1u);
+  EXPECT_FALSE(s.busy());
+  EXPECT_EQ(d.ctx.position(TwoVenueDesk::kLoc).shares, 60);
+}
+
+// hedge_collar_bps: the hedge crosses the touch by the collar, rounded onto the penny grid toward
+// the touch (a sell at 100.0100 with 5 bps: 99.9600; a buy at 100.0100: 100.0600).
+TEST(CrossVenueArb, HedgesCrossTheTouchByTheCollarOnThePennyGrid) {
+  for (const bool buy_filled : {true, false}) {
+    TwoVenueDesk d;
+    CrossVenueArbParams p = arb_params();
+    p.hedge_collar_bps = 5;
+    CrossVenueArb s(p);
+    d.touch(0, 999'000, 500, 1'000'000, 500);
+    d.touch(1, 1'000'200, 500, 1'001'000, 500);
+    s.on_book(d.ctx, d.books[TwoVenueDesk::kLoc]);
+    const auto v = d.sent();
+    ASSERT_EQ(v.size(), 2u);
+    d.touch(0, 999'000, 500, 1'000'100, 500);
+    d.touch(1, 1'000'100, 300, 1'001'000, 500);
+    d.answer(s, v[0], buy_filled ? 100 : 0);
+    d.answer(s, v[1], buy_filled ? 0 : 100);
+    const auto h = d.sent();
+    ASSERT_EQ(h.size(), 1u);
+    if (buy_filled) {
+      EXPECT_EQ(h[0].side, Side::kSell);
+      EXPECT_EQ(h[0].price, 999'600) << "100.0100 - 5 bps (0.0500) = 99.9600";
+    } else {
+      EXPECT_EQ(h[0].side, Side::kBuy);
+      EXPECT_EQ(h[0].price, 1'000'600) << "100.0100 + 5 bps (0.0500) = 100.0600";
+    }
+  }
 }
 
 // The latency probe with several venues: `venue = 1` answers BX's probes on BX's session and
