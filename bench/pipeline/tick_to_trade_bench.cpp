@@ -7,7 +7,7 @@
 // between the stages empty; the next packet waits for that, so no packet queues behind another). Also the stages' own hop histograms (hftd's names).
 //
 //   bench_tick_to_trade [--packets N] [--every K] [--gap-ns G] [--stocks S] [--runs R]
-//                       [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline]
+//                       [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline | --baseline-only]
 //
 // --layout inline runs the fused runner's passes on the main thread (Runner::run_once) with no
 // pacing: that is what perf/callgrind.sh --t2t counts instructions of.
@@ -43,7 +43,7 @@ const char* name_of(Layout l) { return l == Layout::kFused ? "fused" : l == Layo
 int usage() {
   std::fprintf(stderr,
                "usage: bench_tick_to_trade [--packets N] [--every K] [--gap-ns G] [--stocks S] [--runs R]\n"
-               "                           [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline]\n");
+               "                           [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline | --baseline-only]\n");
   return 2;
 }
 
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   DayOptions d;
   std::uint64_t gap_ns = 5'000;
   int runs = 1, cpu_a = -1, cpu_b = -1;
-  bool baseline = true;
+  bool baseline = true, decision = true;
   std::vector<Layout> layouts{Layout::kFused, Layout::kSplit};
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") d.warmup = static_cast<std::uint32_t>(std::strtoul(value(), nullptr, 10));
     else if (a == "--runs") runs = std::atoi(value());
     else if (a == "--no-baseline") baseline = false;
+    else if (a == "--baseline-only") decision = false;
     else if (a == "--cpus") {
       const std::string v = value();
       cpu_a = std::atoi(v.c_str());
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
         const RigResult r = rig.run();
         print_row(name_of(l), "baseline: packet -> all of it through (no order)", r.pass);
       }
+      if (!decision) continue;
       o.decide = true;
       Rig rig(day, o);
       const RigResult r = rig.run();
