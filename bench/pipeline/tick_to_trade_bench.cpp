@@ -8,6 +8,7 @@
 //
 //   bench_tick_to_trade [--packets N] [--every K] [--gap-ns G] [--stocks S] [--runs R]
 //                       [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline | --baseline-only]
+//                       [--no-run-to-completion]
 //
 // --layout inline runs the fused runner's passes on the main thread (Runner::run_once) with no
 // pacing: that is what perf/callgrind.sh --t2t counts instructions of.
@@ -43,7 +44,8 @@ const char* name_of(Layout l) { return l == Layout::kFused ? "fused" : l == Layo
 int usage() {
   std::fprintf(stderr,
                "usage: bench_tick_to_trade [--packets N] [--every K] [--gap-ns G] [--stocks S] [--runs R]\n"
-               "                           [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline | --baseline-only]\n");
+               "                           [--layout fused|split|inline|all] [--cpus A,B] [--no-baseline | --baseline-only]\n"
+               "                           [--no-run-to-completion]\n");
   return 2;
 }
 
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
   DayOptions d;
   std::uint64_t gap_ns = 5'000;
   int runs = 1, cpu_a = -1, cpu_b = -1;
-  bool baseline = true, decision = true;
+  bool baseline = true, decision = true, rtc = true;
   std::vector<Layout> layouts{Layout::kFused, Layout::kSplit};
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
     else if (a == "--runs") runs = std::atoi(value());
     else if (a == "--no-baseline") baseline = false;
     else if (a == "--baseline-only") decision = false;
+    else if (a == "--no-run-to-completion") rtc = false;
     else if (a == "--cpus") {
       const std::string v = value();
       cpu_a = std::atoi(v.c_str());
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
       o.gap_ns = l == Layout::kInline ? 0 : gap_ns;
       o.cpu_a = cpu_a;
       o.cpu_b = l == Layout::kSplit ? cpu_b : cpu_a;
+      o.run_to_completion = rtc;
       // Baseline first, then the decision run, in the same process (alternating per run).
       if (baseline) {
         o.decide = false;

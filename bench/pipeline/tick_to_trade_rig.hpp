@@ -46,6 +46,7 @@
 #include "pipeline/stages/egress_stage.hpp"
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/stages/parse_stage.hpp"
+#include "pipeline/stages/run_to_completion.hpp"
 #include "pipeline/stages/strategy_stage.hpp"
 #include "pipeline/strategy/registry.hpp"
 #include "venue/sim/day_generator.hpp"
@@ -405,6 +406,7 @@ struct RigOptions {
   bool decide = true;           // false: the probe watches a symbol the day never has (baseline)
   std::uint64_t gap_ns = 5'000; // at most one packet every this long (0: one per net poll)
   int cpu_a = -1, cpu_b = -1;   // runner CPUs (-1: not pinned)
+  bool run_to_completion = true;  // fused layouts: as hftd (false: the runner's stage order only)
   // Called on the thread that runs the passes once the warm-up is over (tests count allocations).
   std::uint64_t timeout_ms = 60'000;
 };
@@ -495,6 +497,8 @@ class Rig {
       runners_.push_back(std::make_unique<core::Runner>(
           ra, std::vector<core::StageRef>{core::StageRef::of(net_), core::StageRef::of(parse_), core::StageRef::of(book_),
                                           core::StageRef::of(strategy_), core::StageRef::of(egress_)}));
+      // As hftd does on a fused thread (pipeline/app/appliance.cpp).
+      if (o.run_to_completion) fused_.attach(net_, subs_);
     }
   }
   ~Rig() {
@@ -669,6 +673,7 @@ class Rig {
   pipeline::BookStage book_;
   pipeline::StrategyStage strategy_;
   pipeline::EgressStage<CaptureBackend> egress_;
+  pipeline::FusedDownstream<CaptureBackend> fused_{parse_, book_, strategy_, egress_};
   std::vector<std::unique_ptr<core::Runner>> runners_;
   std::vector<int> thread_ids_;
 };
