@@ -179,6 +179,7 @@ struct FeedSource {
   std::uint64_t next_due = 0;
   std::uint64_t last_t0 = 0;
   bool pending_pass = false;
+  bool in_datagram = false;  // inside the net stage's handling of a packet
   std::atomic<bool> done{false};
 
   // Whether the stages have taken in everything of the packets handed so far (the rings toward
@@ -203,7 +204,9 @@ struct FeedSource {
     d.from = from;
     const std::uint64_t t = core::rdtsc();
     if (p.trigger >= 0) t0[p.trigger] = t;  // reaches the egress thread through the stages' rings
+    in_datagram = true;
     h.on_datagram(d);
+    in_datagram = false;
     if (p.trigger >= 0) {
       last_t0 = t;
       pending_pass = true;
@@ -221,6 +224,8 @@ struct VenuePeer {
   core::Histogram* t2t = nullptr;  // ticks
   std::uint64_t triggers = 0;
   std::uint64_t orders = 0, unmatched = 0, sends = 0, bytes = 0;
+  const bool* in_datagram = nullptr;  // the feed's: set while the net stage handles a packet
+  std::uint64_t orders_in_packet = 0;  // orders sent before the net stage was through their packet
   std::uint64_t next_id = 0;     // the next trigger expected
   std::uint64_t sequence = 1;    // of the next sequenced message to the client
   std::vector<std::uint8_t> last_send;  // the bytes of the last send that carried an Enter Order
@@ -250,6 +255,7 @@ struct VenuePeer {
         if (ouch::decode(data + off + 3, len - 1, o) == ouch::DecodeError::kOk) {
           any = true;
           ++orders;
+          if (in_datagram != nullptr && *in_datagram) ++orders_in_packet;
           match(t1, o);
         }
       }
@@ -419,6 +425,7 @@ struct HopFigures {
 struct RigResult {
   std::uint64_t packets = 0, triggers = 0, orders = 0, unmatched = 0, risk_rejects = 0, rerequests = 0;
   std::uint64_t sends = 0;
+  std::uint64_t orders_in_packet = 0;  // sent while the net stage was still handling their packet
   std::string reject_reasons;  // "reason number: count, ..." (pipeline::RejectReason)
   HopFigures t2t;   // packet handed to the net stage -> Enter Order bytes ready to send
   HopFigures pass;  // trigger packet handed -> every message of it through the book, the strategy and the egress
@@ -476,6 +483,7 @@ class Rig {
     venue_.t0 = t0_.data();
     venue_.t2t = &t2t_;
     venue_.triggers = day.triggers;
+    venue_.in_datagram = &feed_.in_datagram;
     strategy::ProbeParams pp;
     pp.symbol = o.decide ? "ZPROBE" : "ZNONE";
     strategy_.add("probe", strategy::make_strategy(strategy::AnyParams(pp)), {pp.symbol});
@@ -627,6 +635,7 @@ class Rig {
     r.packets = feed_.next;
     r.triggers = day_.triggers;
     r.orders = venue_.orders;
+    r.orders_in_packet = venue_.orders_in_packet;
     r.unmatched = venue_.unmatched;
     r.sends = venue_.sends;
     r.risk_rejects = egress_.counters().risk_rejects;

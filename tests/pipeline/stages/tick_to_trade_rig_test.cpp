@@ -39,6 +39,8 @@ TEST(TickToTradeRig, OneOrderPerTriggerPacketAndNothingAllocatedOnceWarm) {
   EXPECT_EQ(r.unmatched, 0u);
   EXPECT_EQ(r.risk_rejects, 0u) << r.reject_reasons;
   EXPECT_EQ(r.rerequests, 0u);
+  // Run to completion (the fused layout): every order left before its packet's other messages.
+  EXPECT_EQ(r.orders_in_packet, day.triggers);
   EXPECT_EQ(r.t2t.count, day.triggers);
   EXPECT_EQ(r.pass.count, day.triggers);
   EXPECT_GT(r.t2t.p50, 0u);
@@ -56,6 +58,18 @@ TEST(TickToTradeRig, OneOrderPerTriggerPacketAndNothingAllocatedOnceWarm) {
   EXPECT_EQ(e.time_in_force, ouch::TimeInForce::kIoc);
   EXPECT_EQ(e.price, kProbeBasePrice + (last % kProbeIds) * 100);
   EXPECT_EQ(e.side, (last & 1) == 0 ? ouch::Side::kSell : ouch::Side::kBuy);
+}
+
+TEST(TickToTradeRig, WithoutRunToCompletionTheOrderWaitsForTheWholePacket) {
+  const Day day = make_day(small_day());
+  RigOptions o;
+  o.layout = Layout::kInline;
+  o.gap_ns = 0;
+  o.run_to_completion = false;
+  Rig rig(day, o);
+  const RigResult r = rig.run();
+  EXPECT_EQ(r.orders, day.triggers);
+  EXPECT_EQ(r.orders_in_packet, 0u);
 }
 
 TEST(TickToTradeRig, NoDecisionNoOrder) {
