@@ -32,8 +32,9 @@ TEST(TickToTradeRig, OneOrderPerTriggerPacketAndNothingAllocatedOnceWarm) {
   Rig rig(day, o);
   rig.run_inline_until(600);  // login, directory, books filling, the first triggers
   hft::testing::AllocationScope scope;
-  const RigResult r = rig.run();
+  rig.drive();
   EXPECT_EQ(scope.allocations(), 0u) << "the tick-to-trade path allocated once warm";
+  const RigResult r = rig.figures();
   EXPECT_EQ(r.packets, day.packets.size());
   EXPECT_EQ(r.orders, day.triggers);
   EXPECT_EQ(r.unmatched, 0u);
