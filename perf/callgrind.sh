@@ -7,6 +7,7 @@
 #   --itch BIN     the hft-itch to measure (default: see below)
 #   --out DIR      output directory (default build/perf)
 #   --build-only   build what a later run needs (see below) and stop
+#   --t2t ...      the tick-to-trade path instead (perf/callgrind_t2t.sh with the options after it)
 # Each mode runs `hft-itch bench --repeat 1` and `--repeat 2` under callgrind; the difference of
 # their instruction counts (Ir) is one pass over the day, without loading and set-up, divided by
 # the messages. valgrind 3.19 cannot decode AVX-512 (EVEX), so on a host that has it the release
@@ -20,6 +21,7 @@ source "$(dirname "$0")/common.sh"
 messages=200000 itch="" out=build/perf build_only=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --t2t) shift; exec "$HFT_ROOT/perf/callgrind_t2t.sh" "$@" ;;
     --messages) messages="$2"; shift 2 ;;
     --itch) itch="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;

@@ -32,6 +32,7 @@
 #include "pipeline/stages/instruments.hpp"
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/stages/parse_stage.hpp"
+#include "pipeline/stages/run_to_completion.hpp"
 #include "pipeline/stages/strategy_stage.hpp"
 
 namespace hft::app {
@@ -229,6 +230,13 @@ class Pipeline final : public PipelineBase {
       o.idle = t.idle;
       o.fifo_priority = t.fifo_priority;
       runners_.push_back(std::make_unique<core::Runner>(o, std::move(refs)));
+      // Issue 17: one thread runs every stage in order: a watched stock's message runs to completion.
+      if (!nets_ && fused_layout(t.stages) && !fused_) {
+        fused_ = std::make_unique<FusedDownstream<Backend>>(parse_, book_, strategy_, egress_);
+        fused_->attach(net_, subs_);
+        core::log::info("thread {}: fused: a message of a watched stock goes through every stage before the rest of "
+                        "its packet", t.name);
+      }
     }
   }
 
@@ -566,6 +574,7 @@ class Pipeline final : public PipelineBase {
   BookStage book_;
   StrategyStage strategy_;
   EgressStage<Backend> egress_;
+  std::unique_ptr<FusedDownstream<Backend>> fused_;  // issue 17: run to completion on a fused thread (before runners_)
   std::vector<std::unique_ptr<control::Publisher>> publishers_;
   std::vector<std::unique_ptr<core::Runner>> runners_;
   control::ControlPlane<Backend> control_plane_;  // pipeline/control/control_plane.hpp

@@ -60,6 +60,7 @@
 #include "net/socket.hpp"
 #include "pipeline/events.hpp"
 #include "pipeline/stages/glimpse_fetch.hpp"
+#include "pipeline/stages/subscriptions.hpp"
 
 namespace hft::pipeline {
 
@@ -91,6 +92,7 @@ struct NetCountersView {
   std::uint64_t source_changes = 0;   // feed source learned (or forgotten after silence and learned again)
   std::uint64_t sources_forgotten = 0;
   std::uint64_t lost_stale = 0;       // times the feed went stale for the rest of the session (data lost)
+  std::uint64_t run_to_completion = 0;  // messages of a watched stock taken through the fused stages at once
   // GLIMPSE snapshot recovery
   std::uint64_t snapshot_recoveries = 0;  // books rebuilt from a snapshot and the buffered feed: fresh again
   std::uint64_t snapshot_attempts = 0;    // snapshots requested
@@ -241,6 +243,20 @@ class NetStage {
     std::memcpy(m->bytes.data(), bytes, length);
     out_.publish();
     ++counters_.messages;
+    // Run to completion (issue 17): a message of a stock a strategy watches goes through the rest
+    // of a fused thread's stages now, before the rest of its packet is even handed on.
+    if (downstream_ != nullptr && length >= 3 && subs_->test(static_cast<Locate>((bytes[1] << 8) | bytes[2])))
+        [[unlikely]] {
+      ++counters_.run_to_completion;
+      downstream_(downstream_ctx_);
+    }
+  }
+  // Start-up only, on a thread that runs every stage (net first): `downstream(ctx)` runs the other
+  // stages once (pipeline/stages/run_to_completion.hpp). `subs`: the stocks the strategies watch.
+  void set_run_to_completion(const Subscriptions* subs, void (*downstream)(void*) noexcept, void* ctx) noexcept {
+    subs_ = subs;
+    downstream_ = subs != nullptr ? downstream : nullptr;
+    downstream_ctx_ = ctx;
   }
   void gap_seen() noexcept { want_stale_ = true; }
   void messages_lost() noexcept { data_lost(); }
@@ -654,6 +670,9 @@ class NetStage {
   core::Histogram& kernel_hist_;
   const core::TscClock& clock_;
   SessionSink sink_;
+  const Subscriptions* subs_ = nullptr;
+  void (*downstream_)(void*) noexcept = nullptr;
+  void* downstream_ctx_ = nullptr;
   mold::Session<SessionSink> session_;
   net::Endpoint rerequest_;
   bool source_fixed_ = false;
