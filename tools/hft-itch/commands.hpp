@@ -44,6 +44,7 @@ int run_book(const InputSpec& in, const BookOptions& o);
 struct BenchOptions {
   std::string mode = "parse";  // parse | book
   std::uint32_t repeat = 3;
+  int ref_stride_log2 = -1;  // book: [book] ref_stride_log2; -1 = from the input's references
 };
 int run_bench(const InputSpec& in, const BenchOptions& o);
 

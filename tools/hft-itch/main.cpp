@@ -152,6 +152,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"parse", "book"}));
   bench_cmd->add_option("--repeat,-r", bench.repeat, "timed passes")->capture_default_str()->check(CLI::Range(1, 1000));
+  bench_cmd->add_option("--ref-stride-log2", bench.ref_stride_log2,
+                        "book: the order table's [book] ref_stride_log2 (0: references step by 1, 2: by 4); -1: chosen "
+                        "from the input's references")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 4));
   bench_cmd->footer(kFooter);
 
   FeaturesOptions feat;
