@@ -74,27 +74,48 @@ double median(std::vector<double> v) {
 // Items per second for one round: the producer (pinned to CPU 0) pushes every item; the consumer
 // (CPU 1) pops one at a time or drains batches of up to 64, as a pipeline stage does. A full or
 // empty queue is waited on with one `pause`, for both implementations alike.
+//
+// Each thread works on locals only: the queue pointer is copied in, the consumer keeps its
+// checks in a register and writes the outcome once, and the clock starts once both threads are
+// pinned and ready. An earlier version captured `ok` and the queue's unique_ptr by reference:
+// the atomics in push and pop are compiler barriers, so the consumer stored `ok` once per item
+// and both threads reloaded `q` from the producer's stack once per item. Whether `ok` and `q`
+// shared a cache line (or a 128-byte prefetch pair) depended on the frame layout of each
+// template instance, so some rows paid a false-sharing miss per item and others did not (the
+// u64 single-pop row, with the most items per second, worst), and thread start-up (which CPU the
+// consumer first ran on, before pinning) was inside the timed interval.
 template <class Q, class T>
 double throughput_round(bool batch, bool& ok) {
-  auto q = std::make_unique<Q>();
-  const std::uint64_t t0 = hft::core::monotonic_ns();
-  std::thread consumer([&] {
+  auto owner = std::make_unique<Q>();
+  Q* const queue = owner.get();
+  std::atomic<int> ready{0};
+  std::atomic<bool> consumer_ok{true};
+  std::thread consumer([queue, batch, &ready, &consumer_ok] {
     hft::bench::pin_if_possible(1);
+    ready.fetch_add(1, std::memory_order_acq_rel);
+    while (ready.load(std::memory_order_acquire) != 2) hft::core::cpu_relax();
     std::uint64_t expected = 0;
-    T buf[64];
+    bool good = true;
+    alignas(64) T buf[64];
     while (expected < kItemsPerRound) {
-      const std::size_t n = batch ? q->pop_batch(buf, 64) : (q->pop(buf[0]) ? 1 : 0);
+      const std::size_t n = batch ? queue->pop_batch(buf, 64) : (queue->pop(buf[0]) ? 1 : 0);
       if (n == 0) hft::core::cpu_relax();
-      for (std::size_t i = 0; i < n; ++i) ok &= item_seq(buf[i]) == expected++;
+      for (std::size_t i = 0; i < n; ++i) good &= item_seq(buf[i]) == expected++;
     }
+    consumer_ok.store(good, std::memory_order_relaxed);
   });
   hft::bench::pin_if_possible(0);
+  while (ready.load(std::memory_order_acquire) != 1) hft::core::cpu_relax();
+  const std::uint64_t t0 = hft::core::monotonic_ns();
+  ready.store(2, std::memory_order_release);
   for (std::uint64_t i = 0; i < kItemsPerRound; ++i) {
     const T item = make_item<T>(i);
-    while (!q->push(item)) hft::core::cpu_relax();
+    while (!queue->push(item)) hft::core::cpu_relax();
   }
   consumer.join();
-  return static_cast<double>(kItemsPerRound) * 1e9 / static_cast<double>(hft::core::monotonic_ns() - t0);
+  const std::uint64_t t1 = hft::core::monotonic_ns();
+  ok &= consumer_ok.load(std::memory_order_relaxed);
+  return static_cast<double>(kItemsPerRound) * 1e9 / static_cast<double>(t1 - t0);
 }
 
 template <class T>

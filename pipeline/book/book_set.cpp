@@ -53,6 +53,7 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   if (config_.orders == 0 || config_.orders > kMaxOrders) throw std::invalid_argument("book: orders out of range");
   if (config_.levels == 0 || config_.levels > kMaxLevels) throw std::invalid_argument("book: levels out of range");
   if (config_.max_locate == 0 || config_.max_locate > 65535) throw std::invalid_argument("book: max_locate out of range");
+  if (config_.ref_stride_log2 > kMaxRefStrideLog2) throw std::invalid_argument("book: ref_stride_log2 out of range");
   if (arena_ == nullptr) {
     core::ArenaOptions options;
     options.bytes = memory_bytes(config_);
@@ -71,7 +72,9 @@ BookSet::BookSet(const BookConfig& config, core::Arena* arena) : config_(config)
   for (std::size_t i = 0; i < std::size_t{config_.max_locate + 1} * 2; ++i) best_hint_[i] = kNil;
   table_mask_ = s.table_slots - 1;
   table_bits_ = static_cast<std::uint32_t>(std::countr_zero(s.table_slots));
-  rotate_shift_ = table_bits_ - 2;
+  rotate_bits_ = std::min(config_.ref_stride_log2, table_bits_);
+  rotate_shift_ = table_bits_ - rotate_bits_;
+  rotate_mask_ = (std::uint64_t{1} << rotate_bits_) - 1;
   slab_entries_ = s.slab_entries;
 
   // Writing every byte now pre-faults the pages, so the hot path never takes a page fault.

@@ -335,13 +335,15 @@ class BookSet {
   }
   static Found find_key(const Entry* e, std::uint32_t n, std::uint32_t key) noexcept;
 
-  // The low table bits of the reference rotated right by two, folded with its high bits. NASDAQ
-  // steps each reference stream by 4, so the rotation puts a stream's consecutive references
-  // in consecutive slots (four to a cache line) instead of one per line; a rotation is a
-  // bijection on the low bits, so references that differ only there never share a home.
+  // The low table bits of the reference rotated right by [book] ref_stride_log2 (2 by default),
+  // folded with its high bits. NASDAQ steps each reference stream by 4, so the rotation puts a
+  // stream's consecutive references in consecutive slots (two to a cache line) instead of one
+  // per two lines; a feed with one sequence stepping by 1 wants no rotation (0), else its
+  // consecutive references land in four regions of the table. A rotation is a bijection on the
+  // low bits, so references that differ only there never share a home.
   [[nodiscard]] std::uint32_t home(std::uint64_t ref) const noexcept {
     const std::uint64_t low = ref & table_mask_;
-    const std::uint64_t rotated = (low >> 2) | ((low & 3u) << rotate_shift_);
+    const std::uint64_t rotated = (low >> rotate_bits_) | ((low & rotate_mask_) << rotate_shift_);
     return static_cast<std::uint32_t>((rotated ^ (ref >> table_bits_)) & table_mask_);
   }
   // How far the entry in slot i sits from its home slot.
@@ -419,7 +421,9 @@ class BookSet {
   Stock* stocks_ = nullptr;
   std::uint32_t table_mask_ = 0;
   std::uint32_t table_bits_ = 0;
-  std::uint32_t rotate_shift_ = 0;  // table_bits_ - 2
+  std::uint32_t rotate_bits_ = 2;   // [book] ref_stride_log2
+  std::uint32_t rotate_shift_ = 0;  // table_bits_ - rotate_bits_
+  std::uint64_t rotate_mask_ = 3;   // (1 << rotate_bits_) - 1
   std::uint32_t slab_entries_ = 0;
   std::uint32_t slab_used_ = 0;
   std::array<std::uint32_t, 32> slab_free_{};

@@ -8,6 +8,7 @@
 //   levels = 1048576      # live price levels, all stocks and both sides together
 //   max_locate = 65535    # highest ITCH stock locate kept (1..65535; 0 is "not a stock")
 //   level_events = false  # also publish every price-level change, not only top-of-book changes
+//   ref_stride_log2 = 2   # log2 of the step of the feed's order-reference streams (book_set.hpp, home)
 #include <cstdint>
 
 #include "core/config.hpp"
@@ -19,7 +20,13 @@ struct BookConfig {
   std::uint32_t levels = 1u << 20;
   std::uint32_t max_locate = 65535;
   bool level_events = false;
+  // The order table's home slot rotates the reference's low bits right by this many bits, so a
+  // stream stepping by 2^k fills consecutive slots: 2 for four streams stepping by 4 (the
+  // default), 0 for one sequence stepping by 1 (hft-itch gen's realistic day). Any value is
+  // correct for any feed; a wrong one only spreads recent orders over more cache lines.
+  std::uint32_t ref_stride_log2 = 2;
 };
+inline constexpr std::uint32_t kMaxRefStrideLog2 = 4;
 
 inline constexpr std::uint32_t kMaxOrders = 1u << 30;
 inline constexpr std::uint32_t kMaxLevels = 1u << 28;

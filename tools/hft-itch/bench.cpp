@@ -203,6 +203,15 @@ int run_bench(const InputSpec& in, const BenchOptions& o) {
   out.flush();
 
   const BlockScan scan = book_mode ? scan_blocks(input.data, input.size, std::nullopt) : BlockScan{};
+  auto config_for = [&](bool worst_case) {
+    book::BookConfig c = book_config_for(scan, worst_case);
+    if (o.ref_stride_log2 >= 0) c.ref_stride_log2 = static_cast<std::uint32_t>(o.ref_stride_log2);
+    return c;
+  };
+  if (book_mode) {
+    out.print("book: ref_stride_log2 {} ({} adds step the reference by 1, {} by 4)\n", config_for(false).ref_stride_log2,
+              scan.ref_step1, scan.ref_step4);
+  }
   bool safe = false;
   Pass total;
   itch::DecodeStats last_stats;
@@ -219,7 +228,7 @@ int run_bench(const InputSpec& in, const BenchOptions& o) {
       p.check = toucher.acc;
     } else {
       // Pools allocated and pre-faulted before the clock starts, as the appliance does at start-up.
-      auto books = std::make_unique<book::BookSet>(book_config_for(scan, safe));
+      auto books = std::make_unique<book::BookSet>(config_for(safe));
       book::NullSink sink;
       book::ItchBookHandler<book::NullSink> handler(*books, sink);
       const double cpu = thread_cpu_seconds();

@@ -14,7 +14,8 @@ struct GenOptions {
   std::uint64_t messages = 1'000'000;
   std::uint32_t stocks = 100;
   std::uint64_t seed = 1;
-  std::string mix = "snippet";  // snippet | steady
+  std::string profile = "realistic";  // realistic | legacy (sim::Profile)
+  std::string mix;  // realistic | snippet | steady; empty: the profile's (realistic: realistic, legacy: snippet)
   std::string scenario = "none";  // none | trending | mean-reverting | volatile | flash-crash
   double drift_pct = 5.0;
   double volatility_pct = 0;  // 0: the scenario's default
@@ -43,6 +44,7 @@ int run_book(const InputSpec& in, const BookOptions& o);
 struct BenchOptions {
   std::string mode = "parse";  // parse | book
   std::uint32_t repeat = 3;
+  int ref_stride_log2 = -1;  // book: [book] ref_stride_log2; -1 = from the input's references
 };
 int run_bench(const InputSpec& in, const BenchOptions& o);
 

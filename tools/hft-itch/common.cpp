@@ -98,6 +98,7 @@ std::vector<std::uint8_t> pcap_to_blocks(const std::string& path, InputReport& r
 BlockScan scan_blocks(const std::uint8_t* data, std::size_t size, std::optional<std::uint64_t> until) noexcept {
   BlockScan s;
   std::uint64_t live = 0;
+  std::uint64_t last_ref = 0;
   std::size_t off = 0;
   while (size - off >= 2) {
     const std::size_t len = wire::load_be16(data + off);
@@ -108,10 +109,15 @@ BlockScan scan_blocks(const std::uint8_t* data, std::size_t size, std::optional<
       ++s.messages;
       s.max_locate = std::max(s.max_locate, wire::load_be16(msg + 1));
       switch (msg[0]) {
-        case 'A': case 'F':
+        case 'A': case 'F': {
+          const std::uint64_t ref = wire::load_be64(msg + 11);
+          s.ref_step1 += ref == last_ref + 1;
+          s.ref_step4 += ref == last_ref + 4;
+          last_ref = ref;
           ++s.order_adds;
           s.peak_estimate = std::max(s.peak_estimate, ++live);
           break;
+        }
         case 'U': ++s.order_adds; break;
         case 'D': live -= live != 0; break;
         default: break;
@@ -132,6 +138,7 @@ book::BookConfig book_config_for(const BlockScan& scan, bool safe) noexcept {
   // A level exists only while an order rests on it, so `orders` levels always suffice.
   c.levels = std::min<std::uint32_t>(c.orders, safe ? book::kMaxLevels : 1u << 20);
   c.max_locate = std::max<std::uint32_t>(scan.max_locate, 1);
+  c.ref_stride_log2 = scan.ref_step1 > scan.ref_step4 ? 0 : 2;
   return c;
 }
 

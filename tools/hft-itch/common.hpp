@@ -177,6 +177,9 @@ struct BlockScan {
   std::uint64_t order_adds = 0;    // A, F and U: no more orders than these can ever rest
   std::uint64_t peak_estimate = 0; // highest running count of A+F minus D (E/X/C ignored)
   std::uint16_t max_locate = 0;
+  // Adds whose reference is the previous add's + 1, and + 4: which step the references take
+  // (one sequence, or four streams stepping by 4), for [book] ref_stride_log2.
+  std::uint64_t ref_step1 = 0, ref_step4 = 0;
   std::size_t cut = 0;             // bytes to decode: all, or up to the first message after --until
 };
 BlockScan scan_blocks(const std::uint8_t* data, std::size_t size, std::optional<std::uint64_t> until) noexcept;

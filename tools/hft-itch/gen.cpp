@@ -27,10 +27,18 @@ std::uint64_t parse_clock(const std::string& text) {
 
 int run_gen(const GenOptions& o) {
   sim::DayConfig c;
+  try {
+    c.profile = sim::parse_profile(o.profile);
+  } catch (const std::invalid_argument& e) {
+    throw ToolError(kExitUsage, e.what());
+  }
+  const std::string mix = !o.mix.empty() ? o.mix : c.profile == sim::Profile::kRealistic ? "realistic" : "snippet";
+  c.mix = mix == "steady"      ? sim::MessageMix::steady()
+          : mix == "realistic" ? sim::MessageMix::realistic()
+                               : sim::MessageMix::snippet();
   c.messages = o.messages;
   c.stocks = o.stocks;
   c.seed = o.seed;
-  c.mix = o.mix == "steady" ? sim::MessageMix::steady() : sim::MessageMix::snippet();
   c.scenario.drift_pct = o.drift_pct;
   c.scenario.volatility_pct = o.volatility_pct;
   c.scenario.crash_at_ns = parse_clock(o.crash_at);
@@ -50,7 +58,8 @@ int run_gen(const GenOptions& o) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print("wrote {} messages, {} bytes, {} stocks, seed {} to {} in {:.2f} s ({:.1f} M msgs/s)\n", s.messages,
              s.bytes, o.stocks, o.seed, o.out, seconds, static_cast<double>(s.messages) / seconds / 1e6);
-  fmt::print("mix: {}\npeak resting orders: {}\n", sim::describe_mix(s.counts), s.peak_live_orders);
+  fmt::print("profile: {}\nmix: {}\npeak resting orders: {}\nresting orders at the end: {}\nlargest order reference: {}\n",
+             o.profile, sim::describe_mix(s.counts), s.peak_live_orders, s.end_live_orders, s.max_order_ref);
   if (o.scenario != "none") fmt::print("scenario: {}\n", o.scenario);
   return kExitOk;
 }

@@ -83,11 +83,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   gen_cmd->add_option("--stocks,-k", gen.stocks, "stocks (locates 1..K)")->capture_default_str()->check(CLI::Range(1, 65535));
   gen_cmd->add_option("--seed,-s", gen.seed, "random seed: the same seed writes the same bytes")->capture_default_str();
-  gen_cmd->add_option("--mix", gen.mix,
-                      "order flow: 'snippet' (NASDAQ's 2019-12-30 09:30 mix, resting orders grow) or 'steady' "
-                      "(deletes balance adds)")
+  gen_cmd->add_option("--profile", gen.profile,
+                      "realistic (one reference sequence, most orders cancelled within a second with a long tail, "
+                      "the whole day's mix: A 45% D 37% U 9.5% E 4.7%; docs/hft-itch.md) or legacy (the first "
+                      "generator's day: four reference streams, orders cancelled within microseconds, the 09:30 mix)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"snippet", "steady"}));
+      ->check(CLI::IsMember({"realistic", "legacy"}));
+  gen_cmd->add_option("--mix", gen.mix,
+                      "order flow (default: the profile's): 'realistic' (a whole day's mix), 'snippet' (NASDAQ's "
+                      "2019-12-30 09:30 mix, resting orders grow fast) or 'steady' (snippet with deletes balancing adds)")
+      ->check(CLI::IsMember({"realistic", "snippet", "steady"}));
   gen_cmd->add_option("--scenario", gen.scenario,
                       "shape of the day's prices: none, trending (drift), mean-reverting (pulled back to the open's "
                       "level), volatile (random walk), flash-crash (fall of --crash-pct at --crash-at, then recovery)")
@@ -147,6 +152,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"parse", "book"}));
   bench_cmd->add_option("--repeat,-r", bench.repeat, "timed passes")->capture_default_str()->check(CLI::Range(1, 1000));
+  bench_cmd->add_option("--ref-stride-log2", bench.ref_stride_log2,
+                        "book: the order table's [book] ref_stride_log2 (0: references step by 1, 2: by 4); -1: chosen "
+                        "from the input's references")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 4));
   bench_cmd->footer(kFooter);
 
   FeaturesOptions feat;

@@ -98,6 +98,12 @@ Scenario parse_scenario(const std::string& name) {
       fmt::format("unknown scenario '{}' (none, trending, mean-reverting, volatile, flash-crash)", name));
 }
 
+Profile parse_profile(const std::string& name) {
+  if (name == "realistic") return Profile::kRealistic;
+  if (name == "legacy") return Profile::kLegacy;
+  throw std::invalid_argument(fmt::format("unknown profile '{}' (realistic, legacy)", name));
+}
+
 PriceShape::PriceShape(const DayConfig& config) : sc_(config.scenario) {
   const ScenarioConfig& c = sc_;
   if (c.kind == Scenario::kFlashCrash) {
@@ -177,6 +183,7 @@ struct DayGenerator::Impl {
   std::uint64_t live = 0;
   std::uint64_t peak_live = 0;
   std::array<std::uint64_t, 4> next_ref{};
+  std::uint64_t max_ref = 0;
   std::uint64_t match = 0;
 
   std::uint64_t flow_total = 0;
@@ -210,7 +217,9 @@ struct DayGenerator::Impl {
     for (std::size_t i = 0; i < type_cdf.size(); ++i) type_cdf[i] = (acc += w[i]);
     if (acc == 0 || m.add + m.add_mpid == 0) throw std::invalid_argument("the message mix needs adds (A or F)");
     flow_total = c.messages - fixed;
-    for (std::uint64_t s = 0; s < 4; ++s) next_ref[s] = 4'000'000 * (s + 1) + s;  // four streams, like NASDAQ's
+    if (c.profile == Profile::kLegacy) {
+      for (std::uint64_t s = 0; s < 4; ++s) next_ref[s] = 4'000'000 * (s + 1) + s;  // four streams, like NASDAQ's
+    }
     make_stocks();
     orders.reserve(1u << 16);
   }
@@ -298,9 +307,14 @@ struct DayGenerator::Impl {
       orders.emplace_back();
     }
     GenOrder& o = orders[idx];
-    const std::uint32_t stream = st.spec.locate & 3u;
-    next_ref[stream] += 4 * (rng.chance(60) ? 1 + rng.below(4) : 1);
-    o.ref = next_ref[stream];
+    if (cfg.profile == Profile::kRealistic) {
+      o.ref = ++next_ref[0];
+    } else {
+      const std::uint32_t stream = st.spec.locate & 3u;
+      next_ref[stream] += 4 * (rng.chance(60) ? 1 + rng.below(4) : 1);
+      o.ref = next_ref[stream];
+    }
+    max_ref = std::max(max_ref, o.ref);
     o.shares = shares;
     o.tick = tick;
     o.stock = stock;
@@ -332,6 +346,11 @@ struct DayGenerator::Impl {
   // milliseconds of being added), sometimes any resting order. `list` is non-empty.
   std::uint32_t pick_recent(const std::vector<std::uint32_t>& list) {
     const std::size_t n = list.size();
+    if (cfg.profile == Profile::kRealistic) {  // lifetimes: see Profile
+      const std::uint32_t r = rng.below(100);
+      const std::size_t window = r < 80 ? 32 : r < 92 ? 4096 : n;
+      return list[n - 1 - rng.below(std::min(n, window))];
+    }
     const std::size_t recent = std::min<std::size_t>(n, 32);
     const std::size_t i = rng.chance(850) ? n - 1 - rng.below(recent) : rng.below(n);
     return list[i];
@@ -637,6 +656,7 @@ const std::array<std::uint64_t, 256>& DayGenerator::counts() const noexcept { re
 std::span<const StockSpec> DayGenerator::stocks() const noexcept { return impl_->specs; }
 std::uint64_t DayGenerator::live_orders() const noexcept { return impl_->live; }
 std::uint64_t DayGenerator::peak_live_orders() const noexcept { return impl_->peak_live; }
+std::uint64_t DayGenerator::max_order_ref() const noexcept { return impl_->max_ref; }
 const DayConfig& DayGenerator::config() const noexcept { return impl_->cfg; }
 
 std::vector<std::uint8_t> generate_binaryfile(const DayConfig& config, DaySummary* summary) {
@@ -654,6 +674,8 @@ std::vector<std::uint8_t> generate_binaryfile(const DayConfig& config, DaySummar
     summary->bytes = out.size();
     summary->counts = gen.counts();
     summary->peak_live_orders = gen.peak_live_orders();
+    summary->end_live_orders = gen.live_orders();
+    summary->max_order_ref = gen.max_order_ref();
   }
   return out;
 }
@@ -721,6 +743,8 @@ DaySummary write_binaryfile(const DayConfig& config, const std::string& path) {
   s.bytes = w.bytes();
   s.counts = gen.counts();
   s.peak_live_orders = gen.peak_live_orders();
+  s.end_live_orders = gen.live_orders();
+  s.max_order_ref = gen.max_order_ref();
   return s;
 }
 

@@ -51,7 +51,41 @@ struct MessageMix {
     m.remove = 530;
     return m;
   }
+  // A whole continuous-trading day as published for a 10M-message, 8,000-stock day of another
+  // generator calibrated on NASDAQ TotalView-ITCH (issue 17: A 45%, D 37%, U 9.5%, E 4.7%,
+  // X 1.9%, F 1.6%, P 0.5%): adds and deletes dominate, replaces and executions are rare, and
+  // the resting count grows by about 0.065 per message (~640K resting after 10M messages).
+  static MessageMix realistic() noexcept {
+    MessageMix m;
+    m.add = 449;
+    m.add_mpid = 16;
+    m.replace = 95;
+    m.remove = 370;
+    m.execute = 47;
+    m.cancel = 19;
+    m.trade = 5;
+    m.cross_trade = 0;
+    m.noii = 0;
+    m.execute_with_price = 1;
+    m.broken_trade = 0;
+    return m;
+  }
 };
+
+// How the generator picks references and the orders that cancels, replaces and executions name.
+//  * kLegacy: the generator's first day (the default of DayConfig, bytes unchanged): four
+//    reference streams from 4,000,000 stepping by 4, and 85% of cancels and replaces hit one of
+//    the day's 32 latest orders (lifetimes of microseconds), the rest any resting order.
+//  * kRealistic: one reference sequence from 1 stepping by 1 (so the largest reference is about
+//    the number of adds and replaces, 5.6M in a 10M-message day), and the order a cancel,
+//    replace or execution names is 80% one of the 32 latest orders (mostly the same burst: well
+//    under a second), 12% one of the 4,096 latest (seconds to minutes in a 10M-message day) and
+//    8% any resting order (the long tail: minutes to hours). Use with MessageMix::realistic();
+//    DayConfig::realistic() sets both.
+enum class Profile : std::uint8_t { kLegacy, kRealistic };
+
+// Parses "realistic|legacy"; throws std::invalid_argument.
+Profile parse_profile(const std::string& name);
 
 // Market-wide shape of the day's prices: every emitted price is the generator's own book price
 // times a factor of the time of day (the same for every stock), rounded to the cent. The factor
@@ -89,6 +123,15 @@ struct DayConfig {
   // watch a scenario's move tick by tick.
   std::uint32_t burst_min = 50;
   std::uint32_t burst_max = 749;
+  Profile profile = Profile::kLegacy;
+
+  // The realistic profile with its mix (hft-itch gen's default day).
+  static DayConfig realistic() noexcept {
+    DayConfig c;
+    c.profile = Profile::kRealistic;
+    c.mix = MessageMix::realistic();
+    return c;
+  }
 };
 
 // The scenario's price factor at `ts` (ns since midnight) for a day of `config`; the generator
@@ -142,6 +185,7 @@ class DayGenerator {
   [[nodiscard]] std::span<const StockSpec> stocks() const noexcept;
   [[nodiscard]] std::uint64_t live_orders() const noexcept;       // resting in the generator's book
   [[nodiscard]] std::uint64_t peak_live_orders() const noexcept;
+  [[nodiscard]] std::uint64_t max_order_ref() const noexcept;
   [[nodiscard]] const DayConfig& config() const noexcept;
 
  private:
@@ -154,6 +198,8 @@ struct DaySummary {
   std::uint64_t bytes = 0;  // BinaryFILE bytes (2-byte length prefixes included)
   std::array<std::uint64_t, 256> counts{};
   std::uint64_t peak_live_orders = 0;
+  std::uint64_t end_live_orders = 0;  // resting in the generator's book after the last message
+  std::uint64_t max_order_ref = 0;    // largest order reference of the day
 };
 
 // The day in BinaryFILE framing (uint16 big-endian length, then the message; BinaryFILE 1.00),

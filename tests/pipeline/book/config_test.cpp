@@ -33,6 +33,9 @@ TEST(BookConfigTest, DefaultsAndValues) {
   EXPECT_EQ(c.levels, 200u);
   EXPECT_EQ(c.max_locate, 9000u);
   EXPECT_TRUE(c.level_events);
+  EXPECT_EQ(d.ref_stride_log2, 2u);
+  EXPECT_EQ(parse("[book]\nref_stride_log2 = 0\n").ref_stride_log2, 0u);
+  EXPECT_NE(error_of("[book]\nref_stride_log2 = 5\n").find("book.ref_stride_log2"), std::string::npos);
 }
 
 TEST(BookConfigTest, ErrorsNameFileLineAndKey) {

@@ -117,6 +117,32 @@ TEST(BookDifferential, GeneratedDayOfOneMillionMessages) {
   EXPECT_GT(books.live_orders(), 10'000u);
 }
 
+// The realistic day (one reference sequence stepping by 1), with the order table's home slot
+// unrotated (ref_stride_log2 0, what hft-itch picks for it) and rotated by the default 2: the
+// same books either way.
+TEST(BookDifferential, RealisticDayWithEitherReferenceStride) {
+  sim::DayConfig day_cfg = sim::DayConfig::realistic();
+  day_cfg.messages = 400'000;
+  day_cfg.stocks = 320;
+  day_cfg.seed = 20261207;
+  const std::vector<std::uint8_t> day = sim::generate_binaryfile(day_cfg);
+  for (const std::uint32_t stride : {0u, 2u, 4u}) {
+    SCOPED_TRACE(stride);
+    BookConfig cfg;
+    cfg.orders = 1u << 16;  // ~27K rest at the end: a table of 128K slots
+    cfg.levels = 1u << 16;
+    cfg.max_locate = day_cfg.stocks;
+    cfg.ref_stride_log2 = stride;
+    BookSet books(cfg);
+    ReferenceBook ref(cfg.max_locate);
+    const Outcome out = run_differential(day, books, ref);
+    EXPECT_EQ(out.messages, day_cfg.messages);
+    expect_same_books(books, ref);
+    EXPECT_EQ(books.stats().unknown_order + books.stats().over_execution + books.stats().capacity_drops(), 0u);
+    EXPECT_FALSE(books.degraded());
+  }
+}
+
 TEST(BookDifferential, RealNasdaqSnippetStartingMidDay) {
   HFT_REQUIRE_SHARED_DATA(dir);
   const std::vector<std::uint8_t> day = testing::read_file(dir / "itch" / "12302019_SNIPPET.NASDAQ_ITCH50");

@@ -438,8 +438,8 @@ TEST_F(HftItchTest, GenIsDeterministicPerSeedAndWritesTheRequestedCount) {
   ASSERT_FALSE(a.empty());
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
-  // The generator's own bytes: the tool adds nothing and drops nothing.
-  sim::DayConfig cfg;
+  // The generator's own bytes: the tool adds nothing and drops nothing (its default: the realistic day).
+  sim::DayConfig cfg = sim::DayConfig::realistic();
   cfg.messages = 20000;
   cfg.stocks = 20;
   cfg.seed = 5;

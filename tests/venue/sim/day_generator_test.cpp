@@ -235,6 +235,96 @@ TEST(DayGenerator, MostRemovedOrdersLiveUnderTenMilliseconds) {
   EXPECT_LT(l.lives[l.lives.size() / 2], 2'000'000u);  // median under 2 ms
 }
 
+// ---- the realistic profile (hft-itch gen's default day) ---------------------------------------
+
+DayConfig realistic(std::uint64_t messages, std::uint32_t stocks, std::uint64_t seed) {
+  DayConfig c = DayConfig::realistic();
+  c.messages = messages;
+  c.stocks = stocks;
+  c.seed = seed;
+  return c;
+}
+
+// Lifetimes of removed orders (D, U's original, full executions), with F adds and U's new orders.
+struct RealisticLifetimes {
+  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::uint32_t>> added;  // ref -> {ts, shares}
+  std::vector<std::uint64_t> lives;
+  void on_add_order(const itch::AddOrder& m) { added[m.order_reference_number()] = {m.timestamp(), m.shares()}; }
+  void gone(std::uint64_t ref, std::uint64_t ts) {
+    const auto it = added.find(ref);
+    ASSERT_NE(it, added.end());
+    lives.push_back(ts - it->second.first);
+    added.erase(it);
+  }
+  void on_order_delete(const itch::OrderDelete& m) { gone(m.order_reference_number(), m.timestamp()); }
+  void on_order_replace(const itch::OrderReplace& m) {
+    gone(m.original_order_reference_number(), m.timestamp());
+    added[m.new_order_reference_number()] = {m.timestamp(), m.shares()};
+  }
+  void on_order_cancel(const itch::OrderCancel& m) { added[m.order_reference_number()].second -= m.cancelled_shares(); }
+  void on_order_executed(const itch::OrderExecuted& m) {
+    auto& o = added[m.order_reference_number()];
+    o.second -= m.executed_shares();
+    if (o.second == 0) gone(m.order_reference_number(), m.timestamp());
+  }
+};
+
+// The whole-day mix of issue 17's reference day (A 45%, D 37%, U 9.5%, E 4.7%, X 1.9%, F 1.6%,
+// P 0.5%), about 0.065 resting orders per message at the end (640K after 10M messages), one
+// reference sequence (largest reference = adds + replaces), and a valid day.
+TEST(DayGeneratorRealistic, MixRestingBookAndReferencesLikeAWholeNasdaqDay) {
+  constexpr std::uint64_t kMessages = 400'000;
+  DaySummary summary;
+  const auto day = generate_binaryfile(realistic(kMessages, 320, 11), &summary);  // 1,250 messages a stock, as 10M/8,000
+  const Replay r(day);
+  const auto& v = r.ref.violations();
+  EXPECT_EQ(v.unknown_order + v.over_execution + v.full_cancel_by_x + v.duplicate_order + v.crossed_or_locked + v.bad_field,
+            0u);
+  auto pct = [&](char t) { return 100.0 * static_cast<double>(r.counts[static_cast<std::uint8_t>(t)]) / kMessages; };
+  EXPECT_NEAR(pct('A'), 45.0, 1.5);
+  EXPECT_NEAR(pct('D'), 37.0, 1.5);
+  EXPECT_NEAR(pct('U'), 9.5, 1.0);
+  EXPECT_NEAR(pct('E'), 4.7, 0.7);
+  EXPECT_NEAR(pct('X'), 1.9, 0.5);
+  EXPECT_NEAR(pct('F'), 1.6, 0.4);
+  EXPECT_NEAR(pct('P'), 0.5, 0.2);
+  EXPECT_EQ(summary.end_live_orders, r.ref.live_orders());
+  EXPECT_GT(summary.end_live_orders, kMessages * 5 / 100);
+  EXPECT_LT(summary.end_live_orders, kMessages * 8 / 100);
+  const std::uint64_t new_refs = r.counts['A'] + r.counts['F'] + r.counts['U'];
+  EXPECT_EQ(summary.max_order_ref, new_refs);  // 1, 2, 3, ...
+  // The legacy profile keeps the first generator's day: the 09:30 mix and four reference streams.
+  DaySummary legacy;
+  generate_binaryfile(config(kMessages, 320, 11), &legacy);
+  EXPECT_GT(legacy.end_live_orders, summary.end_live_orders * 4);
+  EXPECT_GT(legacy.max_order_ref, 4'000'000u);
+  EXPECT_EQ(parse_profile("realistic"), Profile::kRealistic);
+  EXPECT_EQ(parse_profile("legacy"), Profile::kLegacy);
+  EXPECT_THROW(parse_profile("real"), std::invalid_argument);
+}
+
+// Most orders go within a second of their add (a burst's messages are microseconds apart), with
+// a long tail of orders resting for minutes or more.
+TEST(DayGeneratorRealistic, MostOrdersLiveUnderASecondWithALongTail) {
+  const auto day = generate_binaryfile(realistic(300'000, 240, 12));
+  RealisticLifetimes l;
+  itch::DecodeStats stats;
+  itch::decode_blocks(day.data(), day.size(), l, stats);
+  ASSERT_GT(l.lives.size(), 100'000u);
+  std::sort(l.lives.begin(), l.lives.end());
+  auto share_under = [&](std::uint64_t ns) {
+    return static_cast<double>(std::lower_bound(l.lives.begin(), l.lives.end(), ns) - l.lives.begin()) /
+           static_cast<double>(l.lives.size());
+  };
+  std::printf("removed orders: %.1f%% under 1 ms, %.1f%% under 1 s, %.1f%% over 60 s, longest %.0f s\n",
+              100 * share_under(1'000'000), 100 * share_under(kNs), 100 * (1 - share_under(60 * kNs)),
+              static_cast<double>(l.lives.back()) / 1e9);
+  EXPECT_GT(share_under(kNs), 0.6);
+  EXPECT_LT(share_under(kNs), 0.85);
+  EXPECT_LT(share_under(60 * kNs), 0.95);  // >= 5% rest for more than a minute
+  EXPECT_GT(l.lives.back(), 3600 * kNs);   // some for hours
+}
+
 TEST(DayGenerator, WritesTheSameBytesToAFile) {
   const DayConfig c = config(20'000, 10, 7);
   const std::filesystem::path path =
