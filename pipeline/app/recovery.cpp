@@ -45,7 +45,11 @@ struct Replayer {
       return;
     }
     ExecReport r{};
-    if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r))) on_fill(r);
+    // The liquidity flag picks the venue's fee, as live (an added-liquidity fill pays the add fee).
+    if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r, m.liquidity_flag))) {
+      r.liquidity = m.liquidity_flag;
+      on_fill(r);
+    }
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
     ExecReport r{};

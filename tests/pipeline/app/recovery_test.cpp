@@ -162,8 +162,12 @@ TEST(Recovery, EveryVenueKeepsItsSessionSequenceAndOrders) {
     ASSERT_EQ(blob(w, 0, 1, accepted(1, 500'000, 100)), AppendStatus::kOk);
     ASSERT_EQ(blob(w, 1, 1, accepted(2, 501'000, 100)), AppendStatus::kOk);
     ASSERT_EQ(blob(w, 1, 2, accepted(3, 502'000, 100)), AppendStatus::kOk);
-    ASSERT_EQ(blob(w, 1, 3, executed(2, 501'000, 100)), AppendStatus::kOk);
-    ASSERT_EQ(blob(w, 1, 4, executed(3, 502'000, 40)), AppendStatus::kOk);
+    ouch::OrderExecuted added = executed(2, 501'000, 100);
+    added.liquidity_flag = 'A';  // pays BX's add fee, not its remove rebate
+    ASSERT_EQ(blob(w, 1, 3, added), AppendStatus::kOk);
+    ouch::OrderExecuted removed = executed(3, 502'000, 40);
+    removed.liquidity_flag = 'R';  // earns BX's remove rebate
+    ASSERT_EQ(blob(w, 1, 4, removed), AppendStatus::kOk);
     // NASDAQ's next login was to a new session: its order 1 is gone there, BX's order 3 is not.
     ASSERT_EQ(w.append(session(0, "NASDAQ0002", 1), 1), AppendStatus::kOk);
     ASSERT_EQ(blob(w, 0, 1, accepted(4, 500'000, 100)), AppendStatus::kOk);  // unknown: no intent
@@ -174,6 +178,7 @@ TEST(Recovery, EveryVenueKeepsItsSessionSequenceAndOrders) {
   }
   auto reader = JournalReader::open_dir(dir.string(), "hftd-a", kDate);
   oms::OrderManager oms(64, 8, 1);
+  oms.set_venue_fees(1, 18, -6);  // 1/10,000 $ per share: add 0.0018, remove -0.0006
   std::vector<pipeline::ExecReport> fills;
   const ReplayResult r = replay_journal(reader, oms, [&](const pipeline::ExecReport& f) { fills.push_back(f); }, 2);
   EXPECT_EQ(r.venues[0].session, "NASDAQ0002");
@@ -193,6 +198,7 @@ TEST(Recovery, EveryVenueKeepsItsSessionSequenceAndOrders) {
   EXPECT_EQ(oms.by_user_ref(5), nullptr) << "an order of a venue not configured is not restored";
   EXPECT_EQ(oms.exposure(3).position, -140);
   EXPECT_EQ(oms.venue_filled_shares(1), 140u);
+  EXPECT_EQ(oms.venue_fees_paid(1), 100 * 18 - 40 * 6) << "each fill pays the fee of its liquidity flag, as live";
   ASSERT_EQ(fills.size(), 2u);
   fs::remove_all(dir);
 }
