@@ -78,6 +78,7 @@ std::vector<OrderEntryConfig> order_entries(const HftdConfig& c) {
 std::unique_ptr<control::ControlFile> make_control(const HftdConfig& c) {
   if (!c.control) return nullptr;
   control::ControlSizes sizes;
+  if (c.venues.size() > 1) sizes.counters = 512;  // issue 14: venue.NAME.*, router.*, arb.NAME.*
   sizes.threads = static_cast<std::uint32_t>(c.runtime.threads.size() + 2);
   return std::make_unique<control::ControlFile>(c.instance, sizes, histogram_layout(), c.control_dir);
 }
@@ -164,6 +165,7 @@ class Pipeline final : public PipelineBase {
       std::vector<FeedConfig> others;
       for (std::size_t v = 1; v < c.venues.size(); ++v) others.push_back(c.venues[v].feed);
       nets_ = std::make_unique<NetStages<Backend>>(net_backend_, net_, others, *rx_, *h_kernel_);
+      control_plane_.set_feeds(nets_.get());
       for (auto& b : extra_books_) book_.add_venue(*b);
       strategy_.set_venues(c.venues.size());
       std::string names;
@@ -459,7 +461,8 @@ class Pipeline final : public PipelineBase {
         core::log::info("journal: {} bytes of {} stage(s) left by the previous run written into the journal", staged.bytes,
                         staged.stages);
       auto reader = journal::JournalReader::open_dir(jc.dir, config_.instance, date_);
-      replay_ = replay_journal(reader, oms_, [this](const ExecReport& r) { strategy_.restore_fill(r); });
+      replay_ = replay_journal(reader, oms_, [this](const ExecReport& r) { strategy_.restore_fill(r); },
+                               config_.venues.size());
     }
     journal_ = std::make_unique<journal::JournalWriter>(
         jc, config_.instance, date_, static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec));
@@ -484,6 +487,7 @@ class Pipeline final : public PipelineBase {
                                                                 : strategy::OrderState::kWorking;
         w.pending_price = o.pending_price;
         w.pending_quantity = o.pending_quantity;
+        w.venue = o.venue;
         if (o.strategy != kOperatorStrategy && !strategy_.adopt(o.strategy, w))
           core::log::warn("recovery: order {} of strategy {} not adopted (no free slot)", o.order_id, o.strategy);
       });
@@ -491,6 +495,14 @@ class Pipeline final : public PipelineBase {
     strategy_.set_halted(true);  // until the reconciliation (control_tick)
     gate_.set_kill_switch(replay_.kill_switch);
     if (replay_.halted) control_plane_.halt(true);
+    for (std::size_t v = 1; v < config_.venues.size() && v < replay_.venues.size(); ++v) {
+      const auto& vs = replay_.venues[v];
+      egress_.resume_venue(static_cast<VenueId>(v), vs.session, vs.next_soup_sequence);
+      core::log::info("recovery: venue {}: {} intents, {} venue messages; logging in to session '{}' at sequence {}",
+                      config_.venues[v].name, vs.intents, vs.received, vs.session, vs.next_soup_sequence);
+    }
+    if (replay_.unknown_venue != 0)
+      core::log::warn("recovery: {} journal records of venues no longer configured skipped", replay_.unknown_venue);
     egress_.begin_recovery(replay_.session, replay_.next_soup_sequence, config_.working_orders,
                            replay_.next_order_seq[kOperatorStrategy]);
   }

@@ -45,7 +45,11 @@ struct Replayer {
       return;
     }
     ExecReport r{};
-    if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r))) on_fill(r);
+    // The liquidity flag picks the venue's fee, as live (an added-liquidity fill pays the add fee).
+    if (count(oms.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r, m.liquidity_flag))) {
+      r.liquidity = m.liquidity_flag;
+      on_fill(r);
+    }
   }
   void on_message(const ouch::OrderRejected& m) noexcept {
     ExecReport r{};
@@ -70,7 +74,8 @@ void note_order_id(ReplayResult& out, std::uint64_t order_id) {
 }  // namespace
 
 ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& oms,
-                            const std::function<void(const ExecReport&)>& on_fill) {
+                            const std::function<void(const ExecReport&)>& on_fill, std::size_t venue_count) {
+  if (venue_count > pipeline::kMaxVenues) venue_count = pipeline::kMaxVenues;
   const auto t0 = std::chrono::steady_clock::now();
   ReplayResult out;
   Replayer replayer{oms, on_fill, out};
@@ -93,7 +98,13 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
         in.tif = static_cast<pipeline::TimeInForce>(p.tif);
         in.strategy = p.strategy;
         in.post_only = p.post_only != 0;
+        in.venue = p.venue;
         if (in.locate >= oms.locates()) break;
+        if (in.venue >= venue_count) {
+          ++out.unknown_venue;
+          break;
+        }
+        ++out.venues[in.venue].intents;
         switch (in.type) {
           case pipeline::IntentType::kNew:
             (void)oms.restore_open(in, p.user_ref_num);
@@ -121,8 +132,14 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
         std::span<const std::uint8_t> bytes;
         if (!r.blob(head, bytes)) break;
         ++out.received;
-        if (head.sequenced != 0 && head.soup_sequence + 1 > out.next_soup_sequence)
-          out.next_soup_sequence = head.soup_sequence + 1;
+        if (head.venue >= venue_count) {
+          ++out.unknown_venue;
+          break;
+        }
+        ReplayResult::VenueSession& vs = out.venues[head.venue];
+        ++vs.received;
+        if (head.sequenced != 0 && head.soup_sequence + 1 > vs.next_soup_sequence)
+          vs.next_soup_sequence = head.soup_sequence + 1;
         (void)ouch::decode_outbound(bytes.data(), bytes.size(), replayer);
         break;
       }
@@ -178,23 +195,29 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
         journal::SessionStatePayload p{};
         if (!r.get(p)) break;
         ++out.session_states;
+        if (p.venue >= venue_count) {
+          ++out.unknown_venue;
+          break;
+        }
+        ReplayResult::VenueSession& vs = out.venues[p.venue];
         std::string_view s(p.session, sizeof p.session);
         while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
         while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-        if (!s.empty() && s != out.session) {
+        if (!s.empty() && s != vs.session) {
           // Another session of the venue: its numbering starts again, and the old session's orders
-          // are gone, as the live egress stage closed them at that login (session_changed()).
-          if (!out.session.empty()) {
+          // (of this venue) are gone, as the live egress stage closed them at that login.
+          if (!vs.session.empty()) {
             oms.for_each_working([&](oms::Order& o) {
+              if (o.venue != p.venue) return;
               ExecReport gone{};
               (void)oms.on_canceled(o.user_ref, o.leaves == 0 ? o.quantity : o.leaves, 0, gone);
               ++out.closed_old_session;
             });
           }
-          out.session = std::string(s);
-          out.next_soup_sequence = p.next_soup_sequence;
-        } else if (p.next_soup_sequence > out.next_soup_sequence) {
-          out.next_soup_sequence = p.next_soup_sequence;
+          vs.session = std::string(s);
+          vs.next_soup_sequence = p.next_soup_sequence;
+        } else if (p.next_soup_sequence > vs.next_soup_sequence) {
+          vs.next_soup_sequence = p.next_soup_sequence;
         }
         oms.advance_user_ref(p.next_user_ref_num);
         break;
@@ -209,6 +232,8 @@ ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& o
     out.torn = reader.issue().message();
   }
   out.next_user_ref = oms.next_user_ref();
+  out.session = out.venues[0].session;
+  out.next_soup_sequence = out.venues[0].next_soup_sequence;
   out.elapsed_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   return out;

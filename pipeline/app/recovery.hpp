@@ -48,12 +48,24 @@ struct ReplayResult {
   // Per strategy index (kOperatorStrategy included): the next order sequence (above every id seen).
   std::array<std::uint64_t, 256> next_order_seq{};
   std::uint64_t elapsed_ns = 0;
+  // Issue 14: each venue's order-entry session as journaled (`session` and `next_soup_sequence`
+  // above are venue 0's). Records of a venue at or above the configured count are skipped (counted).
+  struct VenueSession {
+    std::string session;                 // "" = none journaled
+    std::uint64_t next_soup_sequence = 1;
+    std::uint64_t received = 0;          // its venue messages replayed
+    std::uint64_t intents = 0;           // intents of orders to it
+  };
+  std::array<VenueSession, pipeline::kMaxVenues> venues{};
+  std::uint64_t unknown_venue = 0;
 };
 
 // Replays `reader` into `oms` (constructed empty). Throws std::runtime_error with the reader's
 // message for a journal with errors (corruption in the middle, a gap, a foreign segment).
+// `venue_count`: the venues configured now (issue 14; records of others are skipped).
 ReplayResult replay_journal(journal::JournalReader& reader, oms::OrderManager& oms,
-                            const std::function<void(const pipeline::ExecReport&)>& on_fill);
+                            const std::function<void(const pipeline::ExecReport&)>& on_fill,
+                            std::size_t venue_count = pipeline::kMaxVenues);
 
 // The trading date of a wall-clock time (local time, YYYYMMDD).
 std::uint32_t trading_date_of(std::int64_t unix_seconds);

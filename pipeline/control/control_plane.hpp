@@ -185,6 +185,7 @@ class ControlPlane {
         hw = d > hw ? d : hw;
         depth = d;
         high = hw;
+        publish_venue_feeds();
         seq_write(control_->feed().lock, [&] {
           FeedBlock& f = control_->feed();
           std::string_view session = net_.feed_session();
@@ -265,6 +266,7 @@ class ControlPlane {
       });
       // Parent orders and per-strategy performance (hftctl algo status, strategy list; Prometheus).
       p.add([this] { publish_strategies(); });
+      add_router_and_arb_publisher(p);
     } else {
       const Out sent{counter("orders.sent")}, accepted{counter("orders.accepted")}, rejected{counter("orders.rejected_by_venue")},
           canceled{counter("orders.canceled")}, replaced{counter("orders.replaced")}, fills{counter("orders.fills")},
@@ -283,6 +285,7 @@ class ControlPlane {
           r_unsent{counter("recovery.unsent_closed")}, r_cancels{counter("recovery.cancels")},
           depth{counter("ring.risk_strategy.depth", K::kGauge)},
           high{counter("ring.risk_strategy.high_water", K::kGauge)};
+      define_venue_session_counters();
       std::array<Out, pipeline::kRejectReasonSlots> rejects{};
       for (std::size_t r = 1; r < rejects.size(); ++r)
         rejects[r] = Out{counter(fmt::format("risk.rejects.{}", reject_name(static_cast<pipeline::RejectReason>(r))))};
@@ -336,9 +339,147 @@ class ControlPlane {
         depth = d;
         high = hw;
         publish_risk_and_positions();
+        publish_venue_sessions();
         egress_.log_events();  // a login the venue does not answer is logged (cold path, when it happened)
       });
     }
+  }
+
+  // ---- several venues (issue 14): per-venue counters "venue.NAME.KEY" ---------------------------
+  // Counter slots (self-describing, one writer each), defined only with several venues; the
+  // Prometheus exporter turns them into hftd_venue_KEY{venue="NAME"} and `hftctl status` lists
+  // them per venue. "arb.NAME.KEY": each cross_venue_arb's counters (hftd_arb_KEY{strategy="NAME"}).
+  // Every venue's feed (set by the appliance before the publishers; null: one venue).
+  void set_feeds(const pipeline::NetStages<Backend>* feeds) noexcept { feeds_ = feeds; }
+
+  [[nodiscard]] std::string venue_name(std::size_t v) const {
+    const std::string& n = egress_.venue_config(static_cast<pipeline::VenueId>(v)).name;
+    return n.empty() ? fmt::format("venue{}", v) : n;
+  }
+  Out venue_counter(std::size_t v, const char* key, CounterKind kind = CounterKind::kCounter) {
+    return Out{counter(fmt::format("venue.{}.{}", venue_name(v), key), kind)};
+  }
+  // On the net thread: each venue's feed state.
+  void publish_venue_feeds() noexcept {
+    if (feeds_ == nullptr) return;
+    if (!feed_outs_defined_) return;
+    for (std::size_t v = 0; v < feeds_->size() && v < pipeline::kMaxVenues; ++v) {
+      const auto& f = feeds_->feed(v);
+      const VenueFeedOuts& o = feed_outs_[v];
+      o.stale = f.stale() ? 1 : 0;
+      o.in_recovery = f.in_recovery() ? 1 : 0;
+      o.gaps = f.session_counters().gaps;
+      o.lost = f.session_counters().lost;
+      o.messages = f.session_counters().messages;
+      o.next_sequence = f.next_expected();
+    }
+  }
+  // On the egress thread: each venue's order-entry session and its orders.
+  void define_venue_session_counters() {
+    using K = CounterKind;
+    if (egress_.venues() < 2) return;
+    for (std::size_t v = 0; v < egress_.venues(); ++v) {
+      VenueSessionOuts& o = session_outs_[v];
+      o.up = venue_counter(v, "session_up", K::kGauge);
+      o.connected = venue_counter(v, "connected", K::kGauge);
+      o.recovering = venue_counter(v, "recovering", K::kGauge);
+      o.sequence = venue_counter(v, "session_sequence", K::kGauge);
+      o.sent = venue_counter(v, "orders_sent");
+      o.cancels = venue_counter(v, "cancels_sent");
+      o.replaces = venue_counter(v, "replaces_sent");
+      o.replies = venue_counter(v, "replies");
+      o.fills = venue_counter(v, "fills");
+      o.shares = venue_counter(v, "filled_shares");
+      o.rejects = venue_counter(v, "rejects");
+      o.refused_down = venue_counter(v, "refused_down");
+      o.disconnects = venue_counter(v, "disconnects");
+      o.connects = venue_counter(v, "connects");
+    }
+    // The feeds' counters are defined here too (the control file hands out slots in one order);
+    // the net thread writes them.
+    if (feeds_ != nullptr) {
+      for (std::size_t v = 0; v < feeds_->size() && v < pipeline::kMaxVenues; ++v) {
+        VenueFeedOuts& o = feed_outs_[v];
+        o.stale = venue_counter(v, "feed_stale", K::kGauge);
+        o.in_recovery = venue_counter(v, "feed_in_recovery", K::kGauge);
+        o.gaps = venue_counter(v, "feed_gaps");
+        o.lost = venue_counter(v, "feed_lost");
+        o.messages = venue_counter(v, "feed_messages");
+        o.next_sequence = venue_counter(v, "feed_next_sequence", K::kGauge);
+      }
+      feed_outs_defined_.store(true, std::memory_order_release);
+    }
+    venue_sessions_ = egress_.venues();
+  }
+  void publish_venue_sessions() noexcept {
+    for (std::size_t v = 0; v < venue_sessions_; ++v) {
+      const auto venue = static_cast<pipeline::VenueId>(v);
+      const VenueSessionOuts& o = session_outs_[v];
+      const pipeline::VenueSessionCounters& c = egress_.venue_counters(venue);
+      o.up = egress_.ready(venue) ? 1 : 0;
+      o.connected = egress_.connected(venue) ? 1 : 0;
+      o.recovering = egress_.recovery_state() == pipeline::RecoveryState::kRecovering && egress_.venue_recovering(venue) ? 1 : 0;
+      o.sequence = egress_.session(venue).next_expected();
+      o.sent = c.sent_new;
+      o.cancels = c.sent_cancel;
+      o.replaces = c.sent_replace;
+      o.replies = c.replies;
+      o.fills = c.fills;
+      o.shares = oms_.venue_filled_shares(venue);
+      o.rejects = c.rejects;
+      o.refused_down = c.refused_down;
+      o.disconnects = c.disconnects;
+      o.connects = c.connects;
+    }
+  }
+  // On the strategy thread: the router's decisions (per venue: legs and shares) and the arbitrage.
+  void add_router_and_arb_publisher(Publisher& p) {
+    if (egress_.venues() < 2) return;
+    struct RouterOuts {
+      Out marketable, passive, pinned, no_venue, split;
+      std::array<Out, pipeline::kMaxVenues> legs{}, shares{};
+    } r{Out{counter("router.marketable")}, Out{counter("router.passive")}, Out{counter("router.pinned")},
+        Out{counter("router.no_venue")}, Out{counter("router.split")}, {}, {}};
+    for (std::size_t v = 0; v < egress_.venues(); ++v) {
+      r.legs[v] = venue_counter(v, "routed_legs");
+      r.shares[v] = venue_counter(v, "routed_shares");
+    }
+    struct ArbOuts {
+      std::size_t index;
+      Out seen, taken, both_filled, one_leg, none_filled, hedges, unwinds, refused;
+    };
+    std::vector<ArbOuts> arbs;
+    for (std::size_t i = 0; i < strategy_.size(); ++i) {
+      if (strategy_.arb_counters_of(i) == nullptr) continue;
+      const std::string n = "arb." + strategy_.context(i).name() + ".";
+      arbs.push_back({i, Out{counter(n + "seen")}, Out{counter(n + "taken")}, Out{counter(n + "both_filled")},
+                      Out{counter(n + "one_leg")}, Out{counter(n + "none_filled")}, Out{counter(n + "hedges")},
+                      Out{counter(n + "unwinds")}, Out{counter(n + "refused")}});
+    }
+    const std::size_t venues = egress_.venues();
+    p.add([this, r, arbs, venues] {
+      const oms::RouterCounters& c = strategy_.router().counters();
+      r.marketable = c.marketable;
+      r.passive = c.passive;
+      r.pinned = c.pinned;
+      r.no_venue = c.no_venue;
+      r.split = c.split;
+      for (std::size_t v = 0; v < venues; ++v) {
+        r.legs[v] = c.legs[v];
+        r.shares[v] = c.shares[v];
+      }
+      for (const ArbOuts& a : arbs) {
+        const auto* k = strategy_.arb_counters_of(a.index);
+        a.seen = k->seen;
+        a.taken = k->taken;
+        a.both_filled = k->both_filled;
+        a.one_leg = k->one_leg;
+        a.none_filled = k->none_filled;
+        a.hedges = k->hedges;
+        a.unwinds = k->unwinds;
+        a.refused = k->refused;
+      }
+    });
   }
 
   // On the egress thread: risk state, positions and the order-entry session.
@@ -829,6 +970,19 @@ class ControlPlane {
   CounterSlot* counter(const std::string& name, CounterKind kind = CounterKind::kCounter) {
     return control_->counter(name, kind);
   }
+
+  struct VenueSessionOuts {
+    Out up, connected, recovering, sequence, sent, cancels, replaces, replies, fills, shares, rejects, refused_down,
+        disconnects, connects;
+  };
+  struct VenueFeedOuts {
+    Out stale, in_recovery, gaps, lost, messages, next_sequence;
+  };
+  std::array<VenueSessionOuts, pipeline::kMaxVenues> session_outs_{};
+  std::array<VenueFeedOuts, pipeline::kMaxVenues> feed_outs_{};
+  std::atomic<bool> feed_outs_defined_{false};
+  std::size_t venue_sessions_ = 0;
+  const pipeline::NetStages<Backend>* feeds_ = nullptr;
 
   ControlFile* control_;
   const std::vector<core::ThreadConfig>& threads_;

@@ -146,6 +146,18 @@ std::string status_json(const Snapshot& s) {
                       {"connected", e.connected != 0}, {"logged_in", e.logged_in != 0}, {"ready", e.ready != 0},
                       {"recovery", recovery_text(e.recovery)}, {"next_user_ref", e.next_user_ref}, {"session_sequence", e.session_sequence},
                       {"last_event", get_text(e.last_event)}};
+  // Issue 14: per venue (several venues only) and per cross_venue_arb: their counters by key.
+  for (const auto& [prefix, key] : {std::pair<const char*, const char*>{"venue.", "venues"}, {"arb.", "arbs"}}) {
+    const auto groups = counter_groups(s.counters, prefix);
+    if (groups.empty()) continue;
+    json list = json::array();
+    for (const auto& g : groups) {
+      json one = {{"name", g.name}};
+      for (const auto& [k, c] : g.values) one[k] = c->value;
+      list.push_back(std::move(one));
+    }
+    j[key] = std::move(list);
+  }
   const RiskBlock& r = s.risk;
   json limits = json::object();
   for (std::uint32_t i = 0; i < r.limit_count && i < kRiskLimitSlots; ++i) {

@@ -1,7 +1,9 @@
 #include "pipeline/control/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <set>
 #include <string>
 #include <utility>
@@ -138,8 +140,33 @@ std::string render_prometheus(const Snapshot& s) {
           static_cast<double>(s.start_realtime_ns) / 1e9);
   e.gauge("hftd_uptime_seconds", "Seconds since the daemon started", static_cast<double>(s.uptime_ns()) / 1e9);
 
-  // The daemon's own counters and gauges.
+  // The daemon's own counters and gauges. Issue 14: venue.NAME.KEY and arb.NAME.KEY become
+  // hftd_venue_KEY{venue="NAME"} and hftd_arb_KEY{strategy="NAME"} (one family per KEY).
+  for (const auto& [prefix, family, label_key] :
+       {std::tuple<const char*, const char*, const char*>{"venue.", "hftd_venue_", "venue"}, {"arb.", "hftd_arb_", "strategy"}}) {
+    const auto groups = counter_groups(s.counters, prefix);
+    std::vector<std::string> keys;  // in definition order
+    for (const auto& g : groups)
+      for (const auto& [k, c] : g.values)
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    for (const std::string& k : keys) {
+      const CounterValue* first = nullptr;
+      for (const auto& g : groups)
+        for (const auto& [gk, c] : g.values)
+          if (gk == k && first == nullptr) first = c;
+      const bool counter = first->kind == CounterKind::kCounter;
+      std::string name = family + metric_name(k);
+      if (counter && !name.ends_with("_total")) name += "_total";
+      if (!e.family(name, counter ? "counter" : "gauge", fmt::format("hftd {} {}KEY.{} per {}", counter ? "counter" : "gauge",
+                                                                     prefix, k, label_key)))
+        continue;
+      for (const auto& g : groups)
+        for (const auto& [gk, c] : g.values)
+          if (gk == k) e.sample(name, label(label_key, g.name), c->value);
+    }
+  }
   for (const auto& c : s.counters) {
+    if (c.name.starts_with("venue.") || c.name.starts_with("arb.")) continue;
     const bool counter = c.kind == CounterKind::kCounter;
     std::string name = "hftd_" + metric_name(c.name);
     if (counter && !name.ends_with("_total")) name += "_total";

@@ -98,6 +98,32 @@ std::string format_status(const Snapshot& s) {
   o += fmt::format("  last session event: {}\n", field_or_dash(get_text(e.last_event)));
   if (e.recovery != 0) o += fmt::format("  crash recovery: {}\n", recovery_text(e.recovery));
 
+  // Issue 14: several venues (counters venue.NAME.*, router.*, arb.NAME.*).
+  const auto venues = counter_groups(s.counters, "venue.");
+  if (!venues.empty()) {
+    o += "\nvenues\n";
+    o += fmt::format("  {:<8} {:<10} {:<8} {:>6} {:>6} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9}\n", "venue", "session",
+                     "feed", "gaps", "lost", "sent", "fills", "shares", "rejects", "refused", "routed", "routed sh");
+    for (const auto& v : venues) {
+      const std::string session = v.get("recovering") != 0 ? "recovering" : v.get("session_up") != 0 ? "up"
+                                  : v.get("connected") != 0 ? "login" : "DOWN";
+      const std::string feed = !v.has("feed_stale") ? "-" : v.get("feed_stale") != 0 ? "STALE"
+                               : v.get("feed_in_recovery") != 0 ? "gap" : "ok";
+      o += fmt::format("  {:<8} {:<10} {:<8} {:>6} {:>6} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9}\n", field(v.name), session,
+                       feed, v.get("feed_gaps"), v.get("feed_lost"), v.get("orders_sent"), v.get("fills"),
+                       v.get("filled_shares"), v.get("rejects"), v.get("refused_down"), v.get("routed_legs"),
+                       v.get("routed_shares"));
+    }
+    std::string router;
+    for (const auto& c : s.counters)
+      if (c.name.starts_with("router.")) router += fmt::format("{}{} {}", router.empty() ? "" : ", ", c.name.substr(7), c.value);
+    if (!router.empty()) o += fmt::format("  router decisions: {}\n", router);
+  }
+  for (const auto& a : counter_groups(s.counters, "arb."))
+    o += fmt::format("  arbitrage {}: seen {}, taken {}, both legs filled {}, one leg {}, none {}, hedges {}, unwinds {}, "
+                     "refused {}\n", field(a.name), a.get("seen"), a.get("taken"), a.get("both_filled"), a.get("one_leg"),
+                     a.get("none_filled"), a.get("hedges"), a.get("unwinds"), a.get("refused"));
+
   const RiskBlock& r = s.risk;
   o += "\nrisk\n";
   o += fmt::format("  kill switch {}, halted {}, open orders {}\n", r.kill_switch != 0 ? "ON" : "off", yes_no(r.halted),

@@ -97,4 +97,21 @@ Snapshot take_snapshot(const ControlReader& reader, bool with_histograms) {
   return s;
 }
 
+std::vector<CounterGroup> counter_groups(const std::vector<CounterValue>& counters, std::string_view prefix) {
+  std::vector<CounterGroup> out;
+  for (const CounterValue& c : counters) {
+    const std::string_view n = c.name;
+    if (!n.starts_with(prefix)) continue;
+    const std::size_t dot = n.rfind('.');
+    if (dot == std::string_view::npos || dot <= prefix.size() || dot + 1 == n.size()) continue;
+    const std::string_view name = n.substr(prefix.size(), dot - prefix.size());
+    CounterGroup* g = nullptr;
+    for (auto& e : out)
+      if (e.name == name) g = &e;
+    if (g == nullptr) g = &out.emplace_back(CounterGroup{std::string(name), {}});
+    g->values.emplace_back(std::string(n.substr(dot + 1)), &c);
+  }
+  return out;
+}
+
 }  // namespace hft::control

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/histogram.hpp"
@@ -73,5 +74,24 @@ struct Pnl {
 Pnl position_pnl(const PositionSlot& p) noexcept;
 // a + b, clamped to the int64 range instead of wrapping.
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept;
+
+// Issue 14: counters named "PREFIX.NAME.KEY" ("venue.BX.orders_sent", "arb.arb.taken"), grouped
+// by NAME in definition order: hftctl status and the Prometheus exporter label them by NAME.
+struct CounterGroup {
+  std::string name;
+  std::vector<std::pair<std::string, const CounterValue*>> values;  // KEY, counter
+  [[nodiscard]] std::uint64_t get(std::string_view key) const noexcept {
+    for (const auto& [k, c] : values)
+      if (k == key) return c->value;
+    return 0;
+  }
+  [[nodiscard]] bool has(std::string_view key) const noexcept {
+    for (const auto& [k, c] : values)
+      if (k == key) return true;
+    return false;
+  }
+};
+// `prefix` with its dot ("venue.").
+std::vector<CounterGroup> counter_groups(const std::vector<CounterValue>& counters, std::string_view prefix);
 
 }  // namespace hft::control

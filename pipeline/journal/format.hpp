@@ -84,9 +84,12 @@ struct IntentPayload {
   std::uint8_t tif;               // pipeline::TimeInForce
   std::uint8_t strategy;
   std::uint8_t post_only;
-  std::uint8_t pad[5];
+  // Issue 14: the order's venue (index into the configured venues). A spare byte before it: 0 in
+  // journals written before several venues, which is venue 0 (the one venue they had).
+  std::uint8_t venue;
+  std::uint8_t pad[4];
 };
-static_assert(sizeof(IntentPayload) == 56 && offsetof(IntentPayload, symbol) == 40);
+static_assert(sizeof(IntentPayload) == 56 && offsetof(IntentPayload, symbol) == 40 && offsetof(IntentPayload, venue) == 51);
 
 struct RefusalPayload {
   static constexpr RecordType kType = RecordType::kRiskRefusal;
@@ -101,9 +104,10 @@ struct BlobPayload {
   std::uint64_t soup_sequence;    // kOuchReceived, sequenced: the SoupBinTCP sequence number; else 0
   std::uint16_t length;           // bytes after this head, at most kMaxBlob
   std::uint8_t sequenced;         // kOuchReceived: 1 = Sequenced Data packet, 0 = Unsequenced
-  std::uint8_t pad[5];
+  std::uint8_t venue;             // issue 14: kOuchSent / kOuchReceived: the session's venue (0 in older journals)
+  std::uint8_t pad[4];
 };
-static_assert(sizeof(BlobPayload) == 16);
+static_assert(sizeof(BlobPayload) == 16 && offsetof(BlobPayload, venue) == 11);
 
 struct SessionStatePayload {
   static constexpr RecordType kType = RecordType::kSessionState;
@@ -111,9 +115,10 @@ struct SessionStatePayload {
   std::uint32_t next_user_ref_num;
   std::uint32_t flags;                // bit 0: logged in
   char session[10];                   // SoupBinTCP session id, space-padded
-  std::uint8_t pad[6];
+  std::uint8_t venue;                 // issue 14: whose session (0 in older journals)
+  std::uint8_t pad[5];
 };
-static_assert(sizeof(SessionStatePayload) == 32);
+static_assert(sizeof(SessionStatePayload) == 32 && offsetof(SessionStatePayload, venue) == 26);
 
 struct WriterOpenedPayload {
   static constexpr RecordType kType = RecordType::kWriterOpened;

@@ -618,7 +618,8 @@ bool JournalWriter::wait_durable(std::uint64_t sequence, std::uint64_t timeout_n
 }
 
 AppendStatus JournalWriter::append_blob(RecordType type, std::uint64_t soup_sequence, bool sequenced,
-                                        std::span<const std::uint8_t> bytes, std::uint64_t now_ns) noexcept {
+                                        std::span<const std::uint8_t> bytes, std::uint64_t now_ns,
+                                        std::uint8_t venue) noexcept {
   if (bytes.size() > kMaxBlob) {
     ++counters_.too_large;
     return AppendStatus::kTooLarge;
@@ -627,6 +628,7 @@ AppendStatus JournalWriter::append_blob(RecordType type, std::uint64_t soup_sequ
   head.soup_sequence = soup_sequence;
   head.length = static_cast<std::uint16_t>(bytes.size());
   head.sequenced = sequenced ? 1 : 0;
+  head.venue = venue;
   return write(type, &head, sizeof head, bytes.data(), bytes.size(), now_ns);
 }
 

@@ -90,20 +90,23 @@ class JournalWriter {
     return write(P::kType, &payload, sizeof(P), nullptr, 0, now_ns);
   }
   // An OUCH message handed to SoupBinTCP.
-  [[nodiscard]] AppendStatus append_sent(std::span<const std::uint8_t> ouch, std::uint64_t now_ns) noexcept {
-    return append_blob(RecordType::kOuchSent, 0, false, ouch, now_ns);
+  // Issue 14: `venue` is the session's (BlobPayload::venue; 0 with one venue).
+  [[nodiscard]] AppendStatus append_sent(std::span<const std::uint8_t> ouch, std::uint64_t now_ns,
+                                         std::uint8_t venue = 0) noexcept {
+    return append_blob(RecordType::kOuchSent, 0, false, ouch, now_ns, venue);
   }
   // An OUCH message from the venue: `soup_sequence` of a Sequenced Data packet, 0 for Unsequenced.
   [[nodiscard]] AppendStatus append_received(std::uint64_t soup_sequence, std::span<const std::uint8_t> ouch,
-                                             std::uint64_t now_ns) noexcept {
-    return append_blob(RecordType::kOuchReceived, soup_sequence, soup_sequence != 0, ouch, now_ns);
+                                             std::uint64_t now_ns, std::uint8_t venue = 0) noexcept {
+    return append_blob(RecordType::kOuchReceived, soup_sequence, soup_sequence != 0, ouch, now_ns, venue);
   }
   [[nodiscard]] AppendStatus append_command(std::string_view text, std::uint64_t now_ns) noexcept {
     return append_blob(RecordType::kCommand, 0, false,
                        {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, now_ns);
   }
   [[nodiscard]] AppendStatus append_blob(RecordType type, std::uint64_t soup_sequence, bool sequenced,
-                                         std::span<const std::uint8_t> bytes, std::uint64_t now_ns) noexcept;
+                                         std::span<const std::uint8_t> bytes, std::uint64_t now_ns,
+                                         std::uint8_t venue = 0) noexcept;
 
   // The sequence the next record gets.
   [[nodiscard]] std::uint64_t next_sequence() const noexcept { return sequence_; }

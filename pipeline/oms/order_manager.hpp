@@ -153,10 +153,12 @@ class OrderManager {
   // replace whose Replace Order) carries a number at or above it never reached the venue (it
   // consumes every number it answered). Such orders are closed (replaces dropped), each reported
   // through `sink` (kCanceled with kNotConnected; kRejected for a replace). Returns how many.
+  // Issue 14: `venue` >= 0: only that venue's orders (each venue answers for the numbers it saw).
   template <class F>
-  std::uint32_t reconcile_unsent(std::uint32_t venue_next, F&& sink) noexcept {
+  std::uint32_t reconcile_unsent(std::uint32_t venue_next, F&& sink, int venue = -1) noexcept {
     std::uint32_t n = 0;
     for (Order& o : orders_) {
+      if (venue >= 0 && o.state != OrderState::kFree && o.venue != venue) continue;
       if (o.state == OrderState::kPendingNew && o.user_ref >= venue_next) {
         ExecReport r = report(o, pipeline::ReportType::kCanceled);
         r.leaves = 0;

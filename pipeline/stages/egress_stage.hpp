@@ -131,6 +131,7 @@ struct VenueSessionCounters {
   std::uint64_t connects = 0, connect_failures = 0, disconnects = 0, login_refusals = 0, new_session_joins = 0,
                 session_changes = 0, login_timeouts = 0, orders_told_lost = 0, orders_of_old_session = 0;
   std::uint64_t sent_new = 0, sent_cancel = 0, sent_replace = 0, replies = 0, refused_down = 0;
+  std::uint64_t fills = 0, rejects = 0;  // executions and OUCH Rejected messages from this venue
 };
 
 // A risk event as the egress thread records it (binary: formatted by readers, never here). The
@@ -351,8 +352,8 @@ class EgressStage {
     ++l.c.replies;
     // Journaled as it takes effect: the order manager books it right after. A crash before this
     // append leaves the message to the venue's replay (the journal's next sequence is this one).
-    // The journal and its recovery follow venue 0's session (issue 14: see docs/pipeline.md).
-    if (journal_ != nullptr && l.venue == 0 && journal_->append_received(seq, msg, wall(now)) != journal::AppendStatus::kOk)
+    // Issue 14: every venue's, tagged with it (BlobPayload::venue): recovery resumes each session.
+    if (journal_ != nullptr && journal_->append_received(seq, msg, wall(now), l.venue) != journal::AppendStatus::kOk)
       ++counters_.journal_failures;
     if (ouch::decode_outbound(msg.data(), msg.size(), l) != ouch::DecodeError::kOk) ++counters_.reply_errors;
   }
@@ -385,7 +386,7 @@ class EgressStage {
       if (!l.session_name.blank() && !(e.session == l.session_name)) session_changed(l);
       else resume_orders_in_doubt(l);
       l.session_name = e.session;
-      if (l.venue == 0) journal_session(true);
+      journal_session(l, true);
       // The venue knows the next UserRefNum this account may use (OUCH 5.0 §2.5): ask before
       // sending any order, so a restart on the same day never reuses one.
       std::uint8_t q[1] = {static_cast<std::uint8_t>(ouch::AccountQuery::kType)};
@@ -429,6 +430,7 @@ class EgressStage {
   }
   void on_message(Link& l, const ouch::OrderExecuted& m) noexcept {
     if (foreign(l, m.user_ref_num)) return;
+    ++l.c.fills;
     ExecReport r{};
     if (oms_.on_executed(m.user_ref_num, m.quantity, static_cast<Price>(m.price), r, m.liquidity_flag)) {
       r.liquidity = m.liquidity_flag;
@@ -437,6 +439,7 @@ class EgressStage {
   }
   void on_message(Link& l, const ouch::OrderRejected& m) noexcept {
     if (foreign(l, m.user_ref_num)) return;
+    ++l.c.rejects;
     ack_ns_ = now_ns();
     note_answer(m.user_ref_num, true);
     ExecReport r{};
@@ -449,8 +452,8 @@ class EgressStage {
     l.account_known = true;
     // The venue answers the query after the messages it replayed at the login: everything missed
     // while hftd was down has been booked by now.
-    if (l.venue == 0 && recovery_.load(std::memory_order_relaxed) == RecoveryState::kRecovering)
-      finish_recovery(m.next_user_ref_num);
+    if (((recovery_pending_ >> l.venue) & 1u) != 0 && recovery_.load(std::memory_order_relaxed) == RecoveryState::kRecovering)
+      finish_recovery(l, m.next_user_ref_num);
   }
   void on_message(Link&, const ouch::BrokenTrade&) noexcept { ++counters_.broken_trades; }
   void on_message(Link&, const ouch::CancelReject&) noexcept { ++counters_.cancel_rejects; }
@@ -530,15 +533,26 @@ class EgressStage {
   }
   // A journal was replayed: log in to `session` asking for `next_sequence` (the venue replays what
   // was missed), reconcile at the Account Query answer, then report recovered.
+  // `session` and `next_sequence` are venue 0's; resume_venue() gives the others' (before this).
+  // Issue 14: every venue reconciles at its own Account Query answer (its orders only); the stage
+  // reports recovered once all have.
   void begin_recovery(std::string_view session, std::uint64_t next_sequence, WorkingOrders mode,
                       std::uint64_t operator_seq) noexcept {
-    links_[0]->soup.resume_at(soup::SessionName::from(session), next_sequence);
-    links_[0]->session_name = soup::SessionName::from(session);
+    resume_venue(0, session, next_sequence);
     working_orders_ = mode;
     if (operator_seq > operator_seq_) operator_seq_ = operator_seq;
+    recovery_pending_ = static_cast<std::uint8_t>((1u << link_count_) - 1u);
     recovery_.store(RecoveryState::kRecovering, std::memory_order_release);
   }
+  // Issue 14: the journaled session of `venue` and the sequence to ask for at its login.
+  void resume_venue(VenueId venue, std::string_view session, std::uint64_t next_sequence) noexcept {
+    if (venue >= link_count_) return;
+    links_[venue]->soup.resume_at(soup::SessionName::from(session), next_sequence);
+    links_[venue]->session_name = soup::SessionName::from(session);
+  }
   [[nodiscard]] RecoveryState recovery_state() const noexcept { return recovery_.load(std::memory_order_acquire); }
+  // Whether `venue` still waits for its reconciliation (on the egress thread: its publisher).
+  [[nodiscard]] bool venue_recovering(VenueId venue) const noexcept { return ((recovery_pending_ >> venue) & 1u) != 0; }
   [[nodiscard]] const journal::JournalWriter* journal() const noexcept { return journal_; }
 
   // From any thread: the stage's own thread sends the Logout Request on its next poll.
@@ -640,15 +654,17 @@ class EgressStage {
     p.tif = static_cast<std::uint8_t>(in.tif);
     p.strategy = in.strategy;
     p.post_only = in.post_only ? 1 : 0;
+    p.venue = in.venue;
     return p;
   }
-  void journal_session(bool logged_in) noexcept {
+  void journal_session(const Link& l, bool logged_in) noexcept {
     if (journal_ == nullptr) return;
     journal::SessionStatePayload p{};
-    p.next_soup_sequence = links_[0]->soup.next_expected();
+    p.next_soup_sequence = l.soup.next_expected();
     p.next_user_ref_num = oms_.next_user_ref();
     p.flags = logged_in ? 1u : 0u;
-    std::memcpy(p.session, links_[0]->session_name.chars.data(), sizeof p.session);
+    std::memcpy(p.session, l.session_name.chars.data(), sizeof p.session);
+    p.venue = l.venue;
     if (journal_->append(p, wall(now_ns())) != journal::AppendStatus::kOk) ++counters_.journal_failures;
   }
   // The cancel of a working order the operator or the stage decided (kill switch, recovery).
@@ -666,11 +682,13 @@ class EgressStage {
   }
 
   // Reconciles the replayed journal with what the venue says (cold: once per recovery).
-  [[gnu::cold, gnu::noinline]] void finish_recovery(std::uint32_t venue_next_user_ref) noexcept {
-    counters_.recovered_unsent += oms_.reconcile_unsent(venue_next_user_ref, [&](const ExecReport& r) { report(r); });
+  // Issue 14: per venue, at that venue's answer, over that venue's orders (its own UserRefNum view).
+  [[gnu::cold, gnu::noinline]] void finish_recovery(Link& l, std::uint32_t venue_next_user_ref) noexcept {
+    counters_.recovered_unsent +=
+        oms_.reconcile_unsent(venue_next_user_ref, [&](const ExecReport& r) { report(r); }, l.venue);
     if (working_orders_ == WorkingOrders::kCancel) {
       oms_.for_each_working([&](oms::Order& o) {
-        if (o.state == oms::OrderState::kPendingNew || o.venue != 0) return;  // answered by the venue: cannot be (reconciled)
+        if (o.state == oms::OrderState::kPendingNew || o.venue != l.venue) return;  // answered by the venue: cannot be (reconciled)
         const journal::IntentPayload p = cancel_payload(o);
         if (send_cancel(o, &p)) {
           oms_.begin_cancel(o, 0);
@@ -678,8 +696,9 @@ class EgressStage {
         }
       });
     }
-    journal_session(true);
-    recovery_.store(RecoveryState::kRecovered, std::memory_order_release);
+    journal_session(l, true);
+    recovery_pending_ = static_cast<std::uint8_t>(recovery_pending_ & ~(1u << l.venue));
+    if (recovery_pending_ == 0) recovery_.store(RecoveryState::kRecovered, std::memory_order_release);
   }
 
   static std::string describe(const soup::SessionEvent& e) {
@@ -923,9 +942,9 @@ class EgressStage {
     const std::size_t n = ouch::encode(p, kMaxOuch, m);
     if (n == 0) return false;
     const std::uint64_t now = now_ns();
-    if (journal_ != nullptr && l.venue == 0) {
+    if (journal_ != nullptr) {
       if ((intent != nullptr && journal_->append(*intent, wall(now)) != journal::AppendStatus::kOk) ||
-          journal_->append_sent({p, n}, wall(now)) != journal::AppendStatus::kOk) {
+          journal_->append_sent({p, n}, wall(now), l.venue) != journal::AppendStatus::kOk) {
         ++counters_.journal_failures;
         return false;
       }
@@ -1288,7 +1307,7 @@ class EgressStage {
       ++counters_.disconnects;
       ++l.c.disconnects;
       tell_orders_lost(l);
-      if (l.venue == 0) journal_session(false);
+      journal_session(l, false);
     }
     l.socket = -1;
     l.account_known = false;
@@ -1478,6 +1497,7 @@ class EgressStage {
   std::int64_t wall_offset_ns_ = 0;  // CLOCK_REALTIME - monotonic, for the journal's timestamps
   WorkingOrders working_orders_ = WorkingOrders::kAdopt;
   std::atomic<RecoveryState> recovery_{RecoveryState::kNone};
+  std::uint8_t recovery_pending_ = 0;  // bit v: venue v has not reconciled yet (issue 14)
   std::uint64_t operator_seq_ = 0;
   // The circuit breaker's marks (mark_risk) and the risk events.
   std::uint64_t marked_fills_ = 0, last_mark_ns_ = 0;

@@ -307,6 +307,13 @@ class StrategyStage {
     return out;
   }
 
+  // Strategy `i`'s counters when it is a cross_venue_arb, else null (no allocation: publishers).
+  [[nodiscard]] const strategy::CrossVenueArb::Counters* arb_counters_of(std::size_t i) const noexcept {
+    if (i >= strategies_.size()) return nullptr;
+    const auto* a = std::get_if<strategy::CrossVenueArb>(&strategies_[i]->strategy);
+    return a == nullptr ? nullptr : &a->counters();
+  }
+
   // Operator halt (hftctl halt/resume): strategies stop sending new orders and replaces.
   void set_halted(bool on) noexcept { halted_.store(on, std::memory_order_relaxed); }
   [[nodiscard]] const StrategyStageCounters& counters() const noexcept { return counters_; }

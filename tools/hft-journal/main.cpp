@@ -84,6 +84,7 @@ void intent_fields(Fields& f, const IntentPayload& p) {
   if (p.orig_user_ref_num != 0) add(f, "orig_user_ref_num", p.orig_user_ref_num);
   add_text(f, "tif", p.tif == 0 ? "day" : "ioc");
   if (p.post_only != 0) add(f, "post_only", 1);
+  if (p.venue != 0) add(f, "venue", p.venue);  // issue 14 (0, the first venue, is left out)
   add(f, "origin_tsc", p.origin_tsc);
 }
 
@@ -171,6 +172,7 @@ Fields fields_of(const Record& r) {
       BlobPayload head{};
       std::span<const std::uint8_t> bytes;
       if (!r.blob(head, bytes)) break;
+      if (head.venue != 0) add(f, "venue", head.venue);
       if (r.header.type == RecordType::kOuchReceived) {
         add(f, "soup_seq", head.soup_sequence);
         add(f, "sequenced", head.sequenced);
@@ -197,6 +199,7 @@ Fields fields_of(const Record& r) {
         add(f, "next_user_ref_num", p.next_user_ref_num);
         add(f, "flags", p.flags);
         add_text(f, "session", trim(p.session, sizeof p.session));
+        if (p.venue != 0) add(f, "venue", p.venue);
       }
       break;
     }

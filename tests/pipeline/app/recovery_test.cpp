@@ -129,6 +129,80 @@ TEST(Recovery, ReplayRebuildsOrdersPositionsCashAndCounters) {
   fs::remove_all(dir);
 }
 
+// Issue 14: records carry their venue; each venue's session and sequence come back on their own,
+// orders keep their venue, a new session at one venue closes only that venue's orders, and a
+// venue no longer configured is skipped (counted).
+TEST(Recovery, EveryVenueKeepsItsSessionSequenceAndOrders) {
+  const fs::path dir = fresh_dir();
+  const auto session = [](std::uint8_t venue, const char* name, std::uint64_t next) {
+    SessionStatePayload s{};
+    s.next_soup_sequence = next;
+    s.next_user_ref_num = 1;
+    s.flags = 1;
+    std::memcpy(s.session, name, 10);
+    s.venue = venue;
+    return s;
+  };
+  const auto on = [](IntentPayload p, std::uint8_t venue) {
+    p.venue = venue;
+    return p;
+  };
+  const auto blob = [](JournalWriter& w, std::uint8_t venue, std::uint64_t seq, const auto& m) {
+    std::uint8_t buf[256];
+    const std::size_t n = ouch::encode(buf, sizeof buf, m);
+    return w.append_received(seq, {buf, n}, 1, venue);
+  };
+  {
+    JournalWriter w(config(dir), "hftd-a", kDate);
+    ASSERT_EQ(w.append(session(0, "NASDAQ0001", 1), 1), AppendStatus::kOk);
+    ASSERT_EQ(w.append(session(1, "BXSESSION1", 1), 1), AppendStatus::kOk);
+    ASSERT_EQ(w.append(on(new_intent(1, 1, pipeline::Side::kBuy, 500'000, 100), 0), 1), AppendStatus::kOk);
+    ASSERT_EQ(w.append(on(new_intent(2, 2, pipeline::Side::kSell, 501'000, 100), 1), 1), AppendStatus::kOk);
+    ASSERT_EQ(w.append(on(new_intent(3, 3, pipeline::Side::kSell, 502'000, 100), 1), 1), AppendStatus::kOk);
+    ASSERT_EQ(blob(w, 0, 1, accepted(1, 500'000, 100)), AppendStatus::kOk);
+    ASSERT_EQ(blob(w, 1, 1, accepted(2, 501'000, 100)), AppendStatus::kOk);
+    ASSERT_EQ(blob(w, 1, 2, accepted(3, 502'000, 100)), AppendStatus::kOk);
+    ouch::OrderExecuted added = executed(2, 501'000, 100);
+    added.liquidity_flag = 'A';  // pays BX's add fee, not its remove rebate
+    ASSERT_EQ(blob(w, 1, 3, added), AppendStatus::kOk);
+    ouch::OrderExecuted removed = executed(3, 502'000, 40);
+    removed.liquidity_flag = 'R';  // earns BX's remove rebate
+    ASSERT_EQ(blob(w, 1, 4, removed), AppendStatus::kOk);
+    // NASDAQ's next login was to a new session: its order 1 is gone there, BX's order 3 is not.
+    ASSERT_EQ(w.append(session(0, "NASDAQ0002", 1), 1), AppendStatus::kOk);
+    ASSERT_EQ(blob(w, 0, 1, accepted(4, 500'000, 100)), AppendStatus::kOk);  // unknown: no intent
+    // A third venue, not configured at the restart.
+    ASSERT_EQ(w.append(on(new_intent(5, 5, pipeline::Side::kBuy, 500'000, 100), 2), 1), AppendStatus::kOk);
+    ASSERT_EQ(blob(w, 2, 9, accepted(5, 500'000, 100)), AppendStatus::kOk);
+    w.close();
+  }
+  auto reader = JournalReader::open_dir(dir.string(), "hftd-a", kDate);
+  oms::OrderManager oms(64, 8, 1);
+  oms.set_venue_fees(1, 18, -6);  // 1/10,000 $ per share: add 0.0018, remove -0.0006
+  std::vector<pipeline::ExecReport> fills;
+  const ReplayResult r = replay_journal(reader, oms, [&](const pipeline::ExecReport& f) { fills.push_back(f); }, 2);
+  EXPECT_EQ(r.venues[0].session, "NASDAQ0002");
+  EXPECT_EQ(r.venues[0].next_soup_sequence, 2u);
+  EXPECT_EQ(r.session, "NASDAQ0002") << "the single-venue fields are venue 0's";
+  EXPECT_EQ(r.next_soup_sequence, 2u);
+  EXPECT_EQ(r.venues[1].session, "BXSESSION1");
+  EXPECT_EQ(r.venues[1].next_soup_sequence, 5u) << "BX's login asks for its first message not journaled";
+  EXPECT_EQ(r.venues[1].received, 4u);
+  EXPECT_EQ(r.venues[1].intents, 2u);
+  EXPECT_EQ(r.closed_old_session, 1u) << "only NASDAQ's order closed at its new session";
+  EXPECT_EQ(r.unknown_venue, 2u);
+  EXPECT_EQ(oms.by_user_ref(1), nullptr);
+  ASSERT_NE(oms.by_user_ref(3), nullptr);
+  EXPECT_EQ(oms.by_user_ref(3)->venue, 1);
+  EXPECT_EQ(oms.by_user_ref(3)->leaves, 60u);
+  EXPECT_EQ(oms.by_user_ref(5), nullptr) << "an order of a venue not configured is not restored";
+  EXPECT_EQ(oms.exposure(3).position, -140);
+  EXPECT_EQ(oms.venue_filled_shares(1), 140u);
+  EXPECT_EQ(oms.venue_fees_paid(1), 100 * 18 - 40 * 6) << "each fill pays the fee of its liquidity flag, as live";
+  ASSERT_EQ(fills.size(), 2u);
+  fs::remove_all(dir);
+}
+
 TEST(Recovery, CorruptionInTheMiddleRefusesTheStart) {
   const fs::path dir = fresh_dir();
   {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/control/control_file.hpp"
 #include "pipeline/control/json.hpp"
@@ -342,6 +343,60 @@ TEST_F(MetricsTest, DuplicateCounterNamesKeepOneFamily) {
   EXPECT_EQ(check_exposition(text), "") << text;
   EXPECT_TRUE(has_line(text, "hftd_a_b_total{instance=\"dup\"} 1"));
   EXPECT_TRUE(has_line(text, "hftd_up{instance=\"dup\"} 1"));
+}
+
+// Issue 14: per-venue counters (venue.NAME.KEY) and the arbitrage's (arb.NAME.KEY) are exported
+// with a venue / strategy label, one family per KEY; hftctl status lists them per venue.
+TEST_F(MetricsTest, VenueAndArbitrageCountersCarryTheirLabel) {
+  ControlFile cf("mv", ControlSizes{}, hftd_layout(), dir_.string());
+  cf.counter("orders.sent")->value.store(9);
+  for (const char* v : {"NASDAQ", "BX"}) {
+    const bool bx = std::string_view(v) == "BX";
+    cf.counter(fmt::format("venue.{}.session_up", v), CounterKind::kGauge)->value.store(bx ? 0 : 1);
+    cf.counter(fmt::format("venue.{}.feed_stale", v), CounterKind::kGauge)->value.store(bx ? 1 : 0);
+    cf.counter(fmt::format("venue.{}.orders_sent", v))->value.store(bx ? 4 : 5);
+    cf.counter(fmt::format("venue.{}.fills", v))->value.store(bx ? 2 : 3);
+    cf.counter(fmt::format("venue.{}.routed_legs", v))->value.store(bx ? 7 : 8);
+  }
+  cf.counter("router.marketable")->value.store(11);
+  cf.counter("arb.xarb.seen")->value.store(20);
+  cf.counter("arb.xarb.taken")->value.store(6);
+  cf.set_state(DaemonState::kRunning);
+  cf.heartbeat();
+  ControlReader r("mv", dir_.string());
+  const Snapshot snap = take_snapshot(r);
+  const std::string text = render_prometheus(snap);
+  EXPECT_EQ(check_exposition(text), "") << text;
+  EXPECT_TRUE(has_line(text, "hftd_venue_session_up{instance=\"mv\",venue=\"NASDAQ\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_venue_session_up{instance=\"mv\",venue=\"BX\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_venue_feed_stale{instance=\"mv\",venue=\"BX\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_venue_orders_sent_total{instance=\"mv\",venue=\"BX\"} 4")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_venue_routed_legs_total{instance=\"mv\",venue=\"NASDAQ\"} 8")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_arb_taken_total{instance=\"mv\",strategy=\"xarb\"} 6")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_router_marketable_total{instance=\"mv\"} 11")) << text;
+  EXPECT_TRUE(has_line(text, "hftd_orders_sent_total{instance=\"mv\"} 9")) << text;
+  EXPECT_EQ(text.find("hftd_venue_BX"), std::string::npos) << "no per-venue family names: " << text;
+
+  const std::string status = format_status(snap);
+  EXPECT_NE(status.find("\nvenues\n"), std::string::npos) << status;
+  const auto line_of = [&](std::string_view start) {
+    const auto at = status.find(start);
+    return at == std::string::npos ? std::string() : status.substr(at, status.find('\n', at) - at);
+  };
+  const std::string bx = line_of("  BX "), nasdaq = line_of("  NASDAQ ");
+  EXPECT_NE(bx.find("DOWN"), std::string::npos) << status;
+  EXPECT_NE(bx.find("STALE"), std::string::npos) << status;
+  EXPECT_NE(nasdaq.find(" up "), std::string::npos) << status;
+  EXPECT_NE(nasdaq.find(" ok "), std::string::npos) << status;
+  EXPECT_NE(status.find("router decisions: marketable 11"), std::string::npos) << status;
+  EXPECT_NE(status.find("arbitrage xarb: seen 20, taken 6"), std::string::npos) << status;
+  const auto j = nlohmann::json::parse(status_json(snap));
+  ASSERT_EQ(j["venues"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["venues"][1]["name"], "BX");
+  EXPECT_EQ(j["venues"][1]["session_up"], 0);
+  EXPECT_EQ(j["venues"][1]["orders_sent"], 4);
+  EXPECT_EQ(j["arbs"][0]["name"], "xarb");
+  EXPECT_EQ(j["arbs"][0]["seen"], 20);
 }
 
 // ---- text pages ----------------------------------------------------------------------------------

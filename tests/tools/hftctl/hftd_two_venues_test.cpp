@@ -10,14 +10,20 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "pipeline/control/control_file.hpp"
 #include "tests/tools/hftctl/child.hpp"
 #include "tests/tools/hftctl/trading_run.hpp"
 
@@ -177,6 +183,32 @@ TEST(HftdTwoVenues, ArbitrageTradesBothVenuesWithinItsLimitAndTheFirstVenueTrade
   bx->signal(SIGKILL);
   bx->finish(5s);
   ASSERT_TRUE(hftd.await_output("order entry: BX session", 5s)) << logs();
+  // Per-venue counters (control file): BX's session down, NASDAQ's up, both sent orders, the
+  // arbitrage's counters under its name.
+  {
+    nlohmann::json st;
+    const auto venue = [&](const char* name) {
+      for (const auto& v : st.value("venues", nlohmann::json::array()))
+        if (v.value("name", "") == name) return v;
+      return nlohmann::json::object();
+    };
+    const bool seen = wait_until(
+        [&] {
+          const Result r = run({program("hftctl").string(), "status", "--json", "--dir", (dir / "shm").string(),
+                                "--instance", instance},
+                               dir, {}, 10s);
+          st = nlohmann::json::parse(r.out, nullptr, false);
+          return !st.is_discarded() && venue("BX").value("session_up", 1) == 0 && venue("NASDAQ").value("session_up", 0) == 1;
+        },
+        5s);
+    EXPECT_TRUE(seen) << "hftctl status --json: " << st.dump() << logs();
+    EXPECT_GT(venue("BX").value("orders_sent", 0), 0) << st.dump();
+    EXPECT_GT(venue("NASDAQ").value("orders_sent", 0), 0) << st.dump();
+    EXPECT_GE(venue("BX").value("disconnects", 0), 1) << st.dump();
+    ASSERT_EQ(st.value("arbs", nlohmann::json::array()).size(), 1u) << st.dump();
+    EXPECT_EQ(st["arbs"][0]["name"], "arb");
+    EXPECT_GT(st["arbs"][0].value("taken", 0), 0) << st.dump();
+  }
   // The position across venues (the venues' own records) within the arbitrage's limit.
   const auto [na, pos_a] = bbb(exec_a);
   const auto [nb, pos_b] = bbb(exec_b);
@@ -220,6 +252,177 @@ TEST(HftdTwoVenues, ArbitrageTradesBothVenuesWithinItsLimitAndTheFirstVenueTrade
   EXPECT_GT(std::stoll(summary_value(kv, "arb.arb.seen")), 0) << kv;
   EXPECT_GT(std::stoll(summary_value(kv, "legs_to_wire_count")), 0) << kv;
   EXPECT_NE(hftd.out().find("the other venues keep trading"), std::string::npos) << logs();
+  if (!HasFailure()) fs::remove_all(dir);
+}
+
+// Issue 14: the journal and crash recovery cover every venue. The same two venues (BX following
+// NASDAQ) and hftd with a write-ahead journal, the market maker on AAA (NASDAQ) and the arbitrage
+// on BBB (IOC legs on both venues); hftd is killed with SIGKILL a few times while trading and
+// restarted. After each restart, once it has reconciled with both venues, its positions
+// (`hftctl positions --json`, per symbol across venues) equal the sum of both venues' executions
+// for its user, and neither venue has seen a UserRefNum twice.
+TEST(HftdTwoVenues, PositionsMatchBothVenuesAfterKillNines) {
+  const auto exchange = exchange_program();
+  if (!fs::exists(program("hftd")) || !fs::exists(program("hftctl")) || !exchange)
+    GTEST_SKIP() << "needs hftd, hftctl and hft-exchange built (or $HFT_EXCHANGE)";
+  const fs::path dir = fs::temp_directory_path() / fmt::format("hftd_two_venues_crash_{}", ::getpid());
+  fs::remove_all(dir);
+  for (const char* d : {"shm", "hist", "journal"}) fs::create_directories(dir / d);
+  const std::string instance = fmt::format("tvc{}", ::getpid());
+  const auto feed_a = free_port(SOCK_DGRAM), rereq_a = free_port(SOCK_DGRAM), ouch_a = free_port(SOCK_STREAM);
+  const auto feed_b = free_port(SOCK_DGRAM), rereq_b = free_port(SOCK_DGRAM), ouch_b = free_port(SOCK_STREAM);
+  const auto lead = free_port(SOCK_STREAM);
+  std::ofstream(dir / "venue.toml") << "[background]\nexecute = 300\nlevels = 4\n";
+  for (const char* mode : {"adopt", "cancel"})
+    std::ofstream(dir / fmt::format("hftd-{}.toml", mode))
+        << two_venue_config(instance, feed_a, rereq_a, ouch_a, feed_b, rereq_b, ouch_b, dir)
+        << fmt::format("[journal]\ndir = \"{}\"\nsegment_mb = 1\nsync = \"none\"\nstage_dir = \"{}\"\n[recovery]\n"
+                       "working_orders = \"{}\"\n",
+                       (dir / "journal").string(), (dir / "shm").string(), mode);
+  const fs::path exec_a = dir / "nasdaq.jsonl", exec_b = dir / "bx.jsonl";
+  const auto venue_args = [&](std::uint16_t feed, std::uint16_t rereq, std::uint16_t ouch, const fs::path& exec) {
+    return std::vector<std::string>{exchange->string(), "--config", (dir / "venue.toml").string(), "--feed",
+                                    fmt::format("127.0.0.1:{}", feed), "--rerequest", fmt::format("127.0.0.1:{}", rereq),
+                                    "--ouch", fmt::format("127.0.0.1:{}", ouch), "--symbols", "AAA,BBB", "--rate", "4000",
+                                    "--duration", "60", "--executions", exec.string(), "--json", "--log-level", "warn"};
+  };
+  auto a_args = venue_args(feed_a, rereq_a, ouch_a, exec_a);
+  for (const std::string& s : std::vector<std::string>{"--lead-listen", fmt::format("127.0.0.1:{}", lead)}) a_args.push_back(s);
+  auto b_args = venue_args(feed_b, rereq_b, ouch_b, exec_b);
+  for (const std::string& s : std::vector<std::string>{"--venue", "BX", "--fee-add", "0.0018", "--fee-remove", "-0.0006",
+                                                       "--seed", "2", "--follow",
+                                                       fmt::format("127.0.0.1:{}", lead), "--lag-ms", "50",
+                                                       "--follow-noise-bps", "2"})
+    b_args.push_back(s);
+  auto nasdaq = std::make_unique<Child>(a_args, dir / "nasdaq.out", dir / "nasdaq.err");
+  ASSERT_TRUE(wait_until([&] { return tcp_listening(lead); }, 20s)) << "no lead channel:\n" << nasdaq->err();
+  auto bx = std::make_unique<Child>(b_args, dir / "bx.out", dir / "bx.err");
+  ASSERT_TRUE(wait_until([&] { return tcp_listening(ouch_a) && tcp_listening(ouch_b); }, 20s))
+      << "the venues never listened:\n" << nasdaq->err() << bx->err();
+
+  std::unique_ptr<Child> hftd;
+  int starts = 0;
+  const auto round_logs = [&] {
+    return fmt::format("\nhftd (start {}):\n{}\nNASDAQ:\n{}\nBX:\n{}", starts, hftd ? hftd->out() : "", nasdaq->err(),
+                       bx->err());
+  };
+  // Both venues' executions for HFT01, per symbol (flat symbols with no cash left out, as hftd does).
+  using VenuesBook = std::map<std::string, std::pair<std::int64_t, std::int64_t>>;  // symbol -> (shares, cash)
+  const auto venues_book = [&] {
+    VenuesBook b;
+    for (const fs::path& f : {exec_a, exec_b}) {
+      std::ifstream in(f);
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.empty() || line.back() != '}') continue;
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || j.value("user", "") != "HFT01") continue;
+        const auto q = j.at("quantity").get<std::int64_t>(), px = j.at("price").get<std::int64_t>();
+        const bool buy = j.at("side").get<std::string>() == "B";
+        auto& e = b[j.at("symbol").get<std::string>()];
+        e.first += buy ? q : -q;
+        // hftd's cash is net of the venue's fees (BX's, as configured on both sides).
+        e.second += (buy ? -q * px : q * px) - std::llround(j.value("fee", 0.0) * 1e4);
+      }
+    }
+    std::erase_if(b, [](const auto& e) { return e.second.first == 0 && e.second.second == 0; });
+    return b;
+  };
+  const auto hftd_positions = [&]() -> std::optional<VenuesBook> {
+    const Result r = run({program("hftctl").string(), "positions", "--json", "--dir", (dir / "shm").string(),
+                          "--instance", instance},
+                         dir, {}, 10s);
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (r.rc != 0 || j.is_discarded() || !j.contains("positions")) return std::nullopt;
+    VenuesBook b;
+    for (const auto& p : j["positions"]) {
+      const auto q = p.at("position").get<std::int64_t>(), cash = p.at("cash").get<std::int64_t>();
+      if (q != 0 || cash != 0) b[p.at("symbol").get<std::string>()] = {q, cash};
+    }
+    return b;
+  };
+  const auto describe_book = [](const VenuesBook& b) {
+    std::string s;
+    for (const auto& [sym, e] : b) s += fmt::format("{} {} (cash {}); ", sym, e.first, e.second);
+    return s.empty() ? std::string("(flat)") : s;
+  };
+  const auto bx_executions = [&] { return venue_executions(exec_b, "HFT01").executions; };
+
+  std::mt19937 rng(static_cast<unsigned>(::getpid()));
+  std::uniform_int_distribution<int> trade_ms(200, 600);
+  constexpr int kKills = 3;
+  std::int64_t bx_before_last_kill = 0;
+  for (int round = 0; round <= kKills; ++round) {
+    const char* mode = round % 2 == 0 ? "adopt" : "cancel";
+    ++starts;
+    hftd = std::make_unique<Child>(std::vector<std::string>{program("hftd").string(), "--config",
+                                                            (dir / fmt::format("hftd-{}.toml", mode)).string()},
+                                   dir / fmt::format("hftd{}.out", starts), dir / fmt::format("hftd{}.out", starts));
+    std::unique_ptr<control::ControlReader> reader;
+    wait_until(
+        [&] {
+          try {
+            auto r = std::make_unique<control::ControlReader>(instance, (dir / "shm").string());
+            if (r->header().pid != hftd->pid() ||
+                r->header().state.load() != static_cast<std::uint32_t>(control::DaemonState::kRunning) ||
+                r->order_entry().ready == 0)
+              return false;
+            reader = std::move(r);
+            return true;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        20s);
+    ASSERT_TRUE(reader != nullptr) << "round " << round << ": hftd never came up running and ready" << round_logs();
+    if (round > 0) {
+      EXPECT_EQ(reader->order_entry().recovery, 2) << "round " << round << ": not a journaled recovery" << round_logs();
+    }
+    // Nothing working (the kill switch cancels what hftd knows): both sides must agree.
+    ASSERT_TRUE(reader->command(control::CommandOp::kKill).ok) << round_logs();
+    ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, 5s))
+        << "round " << round << ": orders still open after the kill switch" << round_logs();
+    VenuesBook venues, ours;
+    const bool equal = wait_until(
+        [&] {
+          venues = venues_book();
+          const auto b = hftd_positions();
+          if (!b) return false;
+          ours = *b;
+          return venues == ours;
+        },
+        3s);
+    ASSERT_TRUE(equal) << "round " << round << " (" << mode << "): hftd " << describe_book(ours) << "\nvenues " << describe_book(venues)
+                       << "\n(BX executions for HFT01 so far: " << bx_executions() << ")" << round_logs();
+    if (round == kKills) break;
+    ASSERT_TRUE(reader->command(control::CommandOp::kUnkill).ok) << round_logs();
+    // The first round trades until the arbitrage has traded on BX (its IOC legs); later rounds may
+    // find it at its position limit, so they trade a while only.
+    if (round == 0) {
+      EXPECT_TRUE(wait_until([&] { return bx_executions() > 0; }, 8s)) << "no BX execution for HFT01" << round_logs();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(trade_ms(rng)));
+    bx_before_last_kill = bx_executions();
+    reader.reset();
+    hftd->signal(SIGKILL);
+    hftd->finish(5s);
+  }
+  EXPECT_GT(bx_before_last_kill, 0) << "the arbitrage never traded on BX: the test proved nothing" << round_logs();
+  std::printf("two venues, %d kill -9 restarts: HFT01 executions NASDAQ %lld, BX %lld; final %s\n", kKills,
+              static_cast<long long>(venue_executions(exec_a, "HFT01").executions),
+              static_cast<long long>(bx_executions()), describe_book(venues_book()).c_str());
+  hftd->signal(SIGTERM);
+  EXPECT_EQ(hftd->finish(15s), 0) << round_logs();
+  hftd.reset();
+  for (auto* v : {&nasdaq, &bx}) {
+    (*v)->signal(SIGTERM);
+    ASSERT_EQ((*v)->finish(20s), 0) << (*v)->err();
+    const auto summary = nlohmann::json::parse((*v)->out(), nullptr, false);
+    ASSERT_FALSE(summary.is_discarded()) << (*v)->out();
+    EXPECT_EQ(summary["ouch"]["user_ref_violations"].get<std::uint64_t>(), 0u) << summary.dump();
+    EXPECT_EQ(summary["engine"]["client_orders"].get<std::uint64_t>(), 0u)
+        << "orders left working at a venue that hftd did not know: " << summary.dump();
+  }
   if (!HasFailure()) fs::remove_all(dir);
 }
 
