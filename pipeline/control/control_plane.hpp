@@ -446,7 +446,7 @@ class ControlPlane {
     }
     struct ArbOuts {
       std::size_t index;
-      Out seen, taken, both_filled, one_leg, none_filled, hedges, unwinds, refused;
+      Out seen, taken, both_filled, one_leg, none_filled, hedges, unwinds, refused, retries, left_open;
     };
     std::vector<ArbOuts> arbs;
     for (std::size_t i = 0; i < strategy_.size(); ++i) {
@@ -454,7 +454,8 @@ class ControlPlane {
       const std::string n = "arb." + strategy_.context(i).name() + ".";
       arbs.push_back({i, Out{counter(n + "seen")}, Out{counter(n + "taken")}, Out{counter(n + "both_filled")},
                       Out{counter(n + "one_leg")}, Out{counter(n + "none_filled")}, Out{counter(n + "hedges")},
-                      Out{counter(n + "unwinds")}, Out{counter(n + "refused")}});
+                      Out{counter(n + "unwinds")}, Out{counter(n + "refused")}, Out{counter(n + "retries")},
+                      Out{counter(n + "left_open")}});
     }
     const std::size_t venues = egress_.venues();
     p.add([this, r, arbs, venues] {
@@ -478,6 +479,8 @@ class ControlPlane {
         a.hedges = k->hedges;
         a.unwinds = k->unwinds;
         a.refused = k->refused;
+        a.retries = k->retries;
+        a.left_open = k->left_open;
       }
     });
   }

@@ -121,8 +121,9 @@ std::string format_status(const Snapshot& s) {
   }
   for (const auto& a : counter_groups(s.counters, "arb."))
     o += fmt::format("  arbitrage {}: seen {}, taken {}, both legs filled {}, one leg {}, none {}, hedges {}, unwinds {}, "
-                     "refused {}\n", field(a.name), a.get("seen"), a.get("taken"), a.get("both_filled"), a.get("one_leg"),
-                     a.get("none_filled"), a.get("hedges"), a.get("unwinds"), a.get("refused"));
+                     "refused {}, retries {}, left open {}\n", field(a.name), a.get("seen"), a.get("taken"), a.get("both_filled"),
+                     a.get("one_leg"), a.get("none_filled"), a.get("hedges"), a.get("unwinds"), a.get("refused"),
+                     a.get("retries"), a.get("left_open"));
 
   const RiskBlock& r = s.risk;
   o += "\nrisk\n";
