@@ -33,17 +33,8 @@ done
 need valgrind "Debian: valgrind"
 mkdir -p "$out"
 if [[ -z "$itch" ]]; then
-  if grep -qw avx512f /proc/cpuinfo; then
-    itch=build/callgrind/bin/hft-itch
-    echo "AVX-512 host: building hft-itch for x86-64-v3 in build/callgrind (valgrind cannot run AVX-512 code)" >&2
-    cmake -S . -B build/callgrind -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1 -fno-omit-frame-pointer" -DCMAKE_CXX_FLAGS=-march=x86-64-v3 \
-      -DHFT_NATIVE=OFF -DHFT_WERROR=ON -DHFT_BUILD_TESTS=OFF -DHFT_BUILD_BENCH=OFF >"$out/callgrind-configure.log" 2>&1 ||
-      { cat "$out/callgrind-configure.log" >&2; die "configuring build/callgrind failed"; }
-    cmake --build build/callgrind --target hft-itch -j "${HFT_JOBS:-2}" >&2 || die "building build/callgrind failed"
-  else
-    itch=$(find_itch)
-  fi
+  itch=$(portable_build hft-itch "$out")
+  [[ -n "$itch" ]] || itch=$(find_itch)
 fi
 [[ -x "$itch" ]] || die "no hft-itch at $itch"
 [[ $build_only == 1 ]] && { echo "$itch"; exit 0; }

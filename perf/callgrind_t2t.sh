@@ -33,17 +33,8 @@ done
 need valgrind "Debian: valgrind"
 mkdir -p "$out"
 if [[ -z "$bench" ]]; then
-  if grep -qw avx512f /proc/cpuinfo; then
-    bench=build/callgrind/bin/bench_tick_to_trade
-    echo "AVX-512 host: building bench_tick_to_trade for x86-64-v3 in build/callgrind (valgrind cannot run AVX-512 code)" >&2
-    cmake -S . -B build/callgrind -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1 -fno-omit-frame-pointer" -DCMAKE_CXX_FLAGS=-march=x86-64-v3 \
-      -DHFT_NATIVE=OFF -DHFT_WERROR=ON -DHFT_BUILD_TESTS=OFF -DHFT_BUILD_BENCH=ON >"$out/callgrind-configure.log" 2>&1 ||
-      { cat "$out/callgrind-configure.log" >&2; die "configuring build/callgrind failed"; }
-    cmake --build build/callgrind --target bench_tick_to_trade -j "${HFT_JOBS:-2}" >&2 || die "building build/callgrind failed"
-  else
-    bench="$HFT_BIN/bench_tick_to_trade"
-  fi
+  bench=$(portable_build bench_tick_to_trade "$out")
+  [[ -n "$bench" ]] || bench="$HFT_BIN/bench_tick_to_trade"
 fi
 [[ -x "$bench" ]] || die "no bench_tick_to_trade at $bench: build it (cmake --build --preset release --target bench_tick_to_trade -j2)"
 [[ $build_only == 1 ]] && { echo "$bench"; exit 0; }

@@ -47,3 +47,18 @@ make_day() {
   fi
   echo "$file"
 }
+
+# valgrind 3.19 cannot decode AVX-512 (EVEX): on a host that has it, build TARGET once for x86-64-v3
+# (AVX2) in build/callgrind and print its path; elsewhere print nothing (use the release build's).
+# One configuration for every script (benchmarks on), so the scripts never reconfigure each other.
+portable_build() {
+  local target="$1" out="$2"
+  grep -qw avx512f /proc/cpuinfo || return 0
+  echo "AVX-512 host: building $target for x86-64-v3 in build/callgrind (valgrind cannot run AVX-512 code)" >&2
+  cmake -S . -B build/callgrind -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1 -fno-omit-frame-pointer" -DCMAKE_CXX_FLAGS=-march=x86-64-v3 \
+    -DHFT_NATIVE=OFF -DHFT_WERROR=ON -DHFT_BUILD_TESTS=OFF -DHFT_BUILD_BENCH=ON >"$out/callgrind-configure.log" 2>&1 ||
+    { cat "$out/callgrind-configure.log" >&2; die "configuring build/callgrind failed"; }
+  cmake --build build/callgrind --target "$target" -j "${HFT_JOBS:-2}" >&2 || die "building build/callgrind failed"
+  echo "build/callgrind/bin/$target"
+}

@@ -29,6 +29,7 @@
 #include "pipeline/oms/order_manager.hpp"
 #include "pipeline/stages/book_stage.hpp"
 #include "pipeline/stages/egress_stage.hpp"
+#include "gateways/itch/messages.hpp"
 #include "pipeline/stages/instruments.hpp"
 #include "pipeline/stages/net_stage.hpp"
 #include "pipeline/stages/parse_stage.hpp"
@@ -168,6 +169,14 @@ class Pipeline final : public PipelineBase {
       control_plane_.set_feeds(nets_.get());
       for (auto& b : extra_books_) book_.add_venue(*b);
       strategy_.set_venues(c.venues.size());
+      // The traded symbols' instrument ids, the same in every run of this configuration (the
+      // journal's records name instruments by id; with ids in order of first sight, a restart
+      // that read BX's directory before NASDAQ's replayed positions onto other instruments).
+      for (const auto& s : c.strategies)
+        for (const auto& sym : s.symbols) {
+          const std::uint64_t key = itch::Symbol::from(sym).key();
+          if (const Locate id = instruments_->preassign(key); id != InstrumentMap::kNone) symbols_.set(id, key);
+        }
       std::string names;
       for (const auto& v : c.venues)
         names += (names.empty() ? "" : ", ") + v.name + " (feed " + v.feed.listen.text + ", order entry " + v.order_entry.venue.text + ")";

@@ -10,6 +10,10 @@
 //     venue's locate, so the two ranges never collide;
 //   * a first-venue locate whose id already names another symbol (a locate reused by a new session)
 //     takes an id from the upper range too.
+// Symbols the configuration trades are given their ids first (preassign(), in the configuration's
+// order, from the upper range): their ids are then the same in every run of that configuration
+// whatever venue's directory arrives first, which the journal needs (its records name instruments
+// by id: a restart replays them onto the same instruments).
 // A symbol keeps its id for the life of the process (a venue's new session re-reads its
 // directory). A message of a locate its venue has not listed yet: the first venue's is
 // instrument L, another venue's is dropped and counted (ITCH lists every stock before its orders).
@@ -59,6 +63,20 @@ class InstrumentMap {
       insert(symbol, id);
     }
     to_id_[venue][locate] = id;
+    return id;
+  }
+
+  // A symbol the configuration trades, before any directory is read: its id (kNone: none left).
+  Locate preassign(std::uint64_t symbol) noexcept {
+    Locate id = find(symbol);
+    if (id != kNone) return id;
+    if (next_ > 65535) {
+      ++exhausted_;
+      return kNone;
+    }
+    id = static_cast<Locate>(next_++);
+    symbol_of_[id] = symbol;
+    insert(symbol, id);
     return id;
   }
 

@@ -39,6 +39,40 @@ TEST(InstrumentMap, FirstVenueLocatesAreIdsAndSymbolsJoinAcrossVenues) {
   EXPECT_EQ(m.on_directory(0, 8, symbol_key("AAA")), 7) << "AAA keeps its id";
 }
 
+// The configuration's symbols get their ids first, so a restart gives every traded symbol the same
+// id whatever venue's directory arrives first (the journal names instruments by id). Without it,
+// the id depended on that order: in the two-venue crash test a restart that read BX's directory
+// first replayed AAA's position onto an unnamed instrument ("#unnamed0 -100 ... AAA -200" against
+// the venues' "AAA -300").
+TEST(InstrumentMap, PreassignedSymbolsKeepTheirIdsWhateverVenueListsThemFirst) {
+  Locate first_run_aaa = 0, first_run_bbb = 0;
+  for (const bool bx_first : {false, true}) {
+    InstrumentMap m(2, 100);
+    const Locate aaa = m.preassign(symbol_key("AAA")), bbb = m.preassign(symbol_key("BBB"));
+    EXPECT_EQ(m.preassign(symbol_key("AAA")), aaa) << "asking again gives the same id";
+    if (bx_first) {
+      EXPECT_EQ(m.on_directory(1, 4, symbol_key("BBB")), bbb);
+      EXPECT_EQ(m.on_directory(1, 3, symbol_key("AAA")), aaa);
+      EXPECT_EQ(m.on_directory(0, 7, symbol_key("AAA")), aaa);
+      EXPECT_EQ(m.on_directory(0, 8, symbol_key("BBB")), bbb);
+      EXPECT_EQ(aaa, first_run_aaa);
+      EXPECT_EQ(bbb, first_run_bbb);
+    } else {
+      EXPECT_EQ(m.on_directory(0, 7, symbol_key("AAA")), aaa);
+      EXPECT_EQ(m.on_directory(0, 8, symbol_key("BBB")), bbb);
+      EXPECT_EQ(m.on_directory(1, 3, symbol_key("AAA")), aaa);
+      EXPECT_EQ(m.on_directory(1, 4, symbol_key("BBB")), bbb);
+      first_run_aaa = aaa;
+      first_run_bbb = bbb;
+    }
+    EXPECT_EQ(m.map(0, 7), aaa);
+    EXPECT_EQ(m.map(1, 3), aaa);
+    EXPECT_EQ(m.map(1, 4), bbb);
+    EXPECT_GT(aaa, 100) << "from the upper range: never a first-venue locate";
+    EXPECT_EQ(m.on_directory(0, 9, symbol_key("CCC")), 9) << "an unconfigured symbol: as before";
+  }
+}
+
 RxMessage venue_rx(const std::uint8_t* msg, std::size_t len, VenueId venue) {
   RxMessage m{};
   m.origin_tsc = core::rdtsc();

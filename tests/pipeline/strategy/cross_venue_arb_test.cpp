@@ -43,6 +43,14 @@ struct TwoVenueDesk {
     t.up = true;
     tops.set(v, kLoc, t);
   }
+  // Venue 1 bids 100.0200 over venue 0's 100.0000 ask: the strategy takes the pair; what it sent.
+  template <class S>
+  std::vector<OrderIntent> cross(S& s) {
+    touch(0, 999'000, 500, 1'000'000, 500);
+    touch(1, 1'000'200, 500, 1'001'000, 500);
+    s.on_book(ctx, books[kLoc]);
+    return sent();
+  }
   std::vector<OrderIntent> sent() {
     std::vector<OrderIntent> v;
     OrderIntent in;
@@ -239,10 +247,7 @@ TEST(CrossVenueArb, APartialHedgeIsRetriedAtTheBestTouchThenCountedLeftOpen) {
   CrossVenueArbParams p = arb_params();
   p.hedge_retries = 1;
   CrossVenueArb s(p);
-  d.touch(0, 999'000, 500, 1'000'000, 500);
-  d.touch(1, 1'000'200, 500, 1'001'000, 500);
-  s.on_book(d.ctx, d.books[TwoVenueDesk::kLoc]);
-  const auto v = d.sent();
+  const auto v = d.cross(s);
   ASSERT_EQ(v.size(), 2u);
   d.answer(s, v[0], 100);  // the buy filled, the sell did not
   d.touch(1, 1'000'100, 300, 1'001'000, 500);
@@ -278,10 +283,7 @@ TEST(CrossVenueArb, HedgesCrossTheTouchByTheCollarOnThePennyGrid) {
     CrossVenueArbParams p = arb_params();
     p.hedge_collar_bps = 5;
     CrossVenueArb s(p);
-    d.touch(0, 999'000, 500, 1'000'000, 500);
-    d.touch(1, 1'000'200, 500, 1'001'000, 500);
-    s.on_book(d.ctx, d.books[TwoVenueDesk::kLoc]);
-    const auto v = d.sent();
+    const auto v = d.cross(s);
     ASSERT_EQ(v.size(), 2u);
     d.touch(0, 999'000, 500, 1'000'100, 500);
     d.touch(1, 1'000'100, 300, 1'001'000, 500);

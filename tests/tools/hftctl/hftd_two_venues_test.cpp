@@ -9,8 +9,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -337,7 +340,11 @@ TEST(HftdTwoVenues, PositionsMatchBothVenuesAfterKillNines) {
     VenuesBook b;
     for (const auto& p : j["positions"]) {
       const auto q = p.at("position").get<std::int64_t>(), cash = p.at("cash").get<std::int64_t>();
-      if (q != 0 || cash != 0) b[p.at("symbol").get<std::string>()] = {q, cash};
+      std::string symbol = p.at("symbol").get<std::string>();
+      // A position on an instrument hftd cannot name gets a key of its own (they once did: a
+      // restart that read BX's directory first replayed positions onto other instrument ids).
+      if (symbol.empty()) symbol = fmt::format("#unnamed{}", b.size());
+      if (q != 0 || cash != 0) b[symbol] = {q, cash};
     }
     return b;
   };
@@ -391,7 +398,7 @@ TEST(HftdTwoVenues, PositionsMatchBothVenuesAfterKillNines) {
           ours = *b;
           return venues == ours;
         },
-        3s);
+        10s);
     ASSERT_TRUE(equal) << "round " << round << " (" << mode << "): hftd " << describe_book(ours) << "\nvenues " << describe_book(venues)
                        << "\n(BX executions for HFT01 so far: " << bx_executions() << ")" << round_logs();
     if (round == kKills) break;
