@@ -78,8 +78,6 @@ tail -n 1 build/asan-build.log
 # Whatever the background build left (nothing when it finished), at the normal priority.
 cmake --build --preset asan -j "$jobs"
 
-# Twice as many tests as cores: most end-to-end tests wait on sockets, timers and child processes
-# (the release run used about a quarter of two cores at -j2), and nothing runs beside this phase.
 step "asan tests"
-ctest --preset asan -j "$((jobs * 2))"
+ctest --preset asan -j "$jobs"
 step "done"
