@@ -393,7 +393,7 @@ TEST(HftdTwoVenues, PositionsMatchBothVenuesAfterKillNines) {
     }
     // Nothing working (the kill switch cancels what hftd knows): both sides must agree.
     ASSERT_TRUE(reader->command(control::CommandOp::kKill).ok) << round_logs();
-    ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, 5s))
+    ASSERT_TRUE(wait_until([&] { return reader->risk().open_orders == 0; }, 15s))
         << "round " << round << ": orders still open after the kill switch" << round_logs();
     VenuesBook venues, ours;
     const bool equal = wait_until(
