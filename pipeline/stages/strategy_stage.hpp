@@ -597,6 +597,18 @@ class StrategyStage {
     }
   }
 
+  // A depth change into a book view (any venue's): the levels, order counts, time and staleness.
+  static void apply_depth(strategy::BookView& b, const BookEvent& e, bool stale) noexcept {
+    for (int i = 0; i < kDepth; ++i) {
+      b.bids[static_cast<std::size_t>(i)] = e.bids[i];
+      b.asks[static_cast<std::size_t>(i)] = e.asks[i];
+    }
+    b.bid_orders = e.bid_orders;
+    b.ask_orders = e.ask_orders;
+    b.timestamp = e.timestamp;
+    b.stale = stale;
+  }
+
   void on_book_event(const BookEvent& e) noexcept {
     ++counters_.book_events;
     last_timestamp_ = e.timestamp;
@@ -608,14 +620,7 @@ class StrategyStage {
       case BookEventType::kDepthChange: {
         if (e.locate >= books_.size()) return;
         strategy::BookView& b = books_[e.locate];
-        for (int i = 0; i < kDepth; ++i) {
-          b.bids[static_cast<std::size_t>(i)] = e.bids[i];
-          b.asks[static_cast<std::size_t>(i)] = e.asks[i];
-        }
-        b.bid_orders = e.bid_orders;
-        b.ask_orders = e.ask_orders;
-        b.timestamp = e.timestamp;
-        b.stale = feed_stale_;
+        apply_depth(b, e, feed_stale_);
         if (venue_count_ > 1) set_top(0, e.locate, b);  // issue 14: venue 0's top (the one book until per-venue books)
         if (feature_engine_) update_features(e, l3_event(e), true);
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
@@ -702,14 +707,7 @@ class StrategyStage {
       case BookEventType::kDepthChange: {
         if (e.locate >= books.size()) return;
         strategy::BookView& b = books[e.locate];
-        for (int i = 0; i < kDepth; ++i) {
-          b.bids[static_cast<std::size_t>(i)] = e.bids[i];
-          b.asks[static_cast<std::size_t>(i)] = e.asks[i];
-        }
-        b.bid_orders = e.bid_orders;
-        b.ask_orders = e.ask_orders;
-        b.timestamp = e.timestamp;
-        b.stale = stale;
+        apply_depth(b, e, stale);
         b.symbol = books_[e.locate].symbol;
         if (v < venue_count_) set_top(v, e.locate, b);  // the router's and the strategies' venue tops
         each_subscriber(e.locate, e.origin_tsc, e.stage_tsc, [&](auto& strat, strategy::Context& ctx) {
